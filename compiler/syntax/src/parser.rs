@@ -162,7 +162,9 @@ impl<'t> Parser<'t> {
         for (index, token) in tokens.iter().enumerate() {
             offsets.push(offset);
             let end = offset + token.len;
-            if token.kind.is_trivia() {
+            // Invalid characters were reported by the lexer; the grammar
+            // skips them like trivia so one stray byte gives one diagnostic.
+            if token.kind.is_trivia() || token.kind == ERROR_TOKEN {
                 if token.kind == WHITESPACE && text.as_bytes()[offset as usize..end as usize].contains(&b'\n') {
                     newline_seen = true;
                 }
@@ -256,7 +258,7 @@ impl<'t> Parser<'t> {
 
     /// Where an "expected …" error points: at the current token if it is on
     /// the same line, else just after the previous token.
-    fn expected_range(&self) -> TextRange {
+    pub(crate) fn expected_range(&self) -> TextRange {
         let on_new_line = self.at_eof() || self.significant[self.pos].implicit_comma_before;
         match (on_new_line, self.pos.checked_sub(1).and_then(|i| self.significant.get(i))) {
             (true, Some(previous)) => {
@@ -318,6 +320,11 @@ impl<'t> Parser<'t> {
         }
     }
 
+    /// Starts the root node, before any trivia.
+    pub(crate) fn start_root(&mut self) {
+        self.builder.start_node(SOURCE_FILE.into());
+    }
+
     pub(crate) fn start(&mut self, kind: SyntaxKind) {
         self.flush_trivia();
         self.builder.start_node(kind.into());
@@ -337,6 +344,10 @@ impl<'t> Parser<'t> {
     }
 
     // ---- errors
+
+    pub(crate) fn last_error_mut(&mut self) -> Option<&mut SyntaxError> {
+        self.errors.last_mut()
+    }
 
     pub(crate) fn push_error(&mut self, error: SyntaxError) {
         self.errors.push(error);

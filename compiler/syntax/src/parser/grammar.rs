@@ -10,7 +10,7 @@ use super::{EOF, Parser};
 use crate::{SyntaxError, SyntaxKind, SyntaxKind::*};
 
 pub(super) fn source_file(p: &mut Parser<'_>) {
-    p.start(SOURCE_FILE);
+    p.start_root();
     let mut seen_package = false;
     let mut seen_import = false;
     let mut seen_declaration = false;
@@ -56,7 +56,8 @@ fn separator(p: &mut Parser<'_>, closer: SyntaxKind, expected: &str) {
     if p.eat(COMMA) || p.at_eof() || p.at_implicit_comma() || p.at(closer) {
         return;
     }
-    if closer == R_CURLY && p.at(R_CURLY) {
+    if matches!(p.current(), R_CURLY | R_BRACK | R_PAREN) {
+        // Another bracket's closer: the enclosing construct reports it.
         return;
     }
     p.error_expected(expected);
@@ -88,11 +89,11 @@ fn import_decl(p: &mut Parser<'_>) {
         let open = p.current_range();
         p.bump();
         while !p.at(R_PAREN) && !p.at_eof() {
-            if p.at(STRING) || p.at(IDENT) {
+            if p.at(STRING) || (p.at(IDENT) && p.nth(1) == STRING) {
                 import_spec(p);
             } else {
-                p.error_and_bump(&registry::UNEXPECTED_TOKEN, format!("expected an import path, found {}", p.found_description()));
-                continue;
+                // Not an import: the group was left open.
+                break;
             }
             separator(p, R_PAREN, "a newline or ',' after the import");
         }
@@ -127,7 +128,31 @@ fn import_spec(p: &mut Parser<'_>) {
 
 /// Expects `closer`, reporting an unclosed delimiter that points back at `open`.
 fn expect_closer(p: &mut Parser<'_>, closer: SyntaxKind, open: rowan::TextRange) {
+    expect_closer_with(p, closer, open, closer != R_BRACK);
+}
+
+/// Like [`expect_closer`]; `skip_junk` skips tokens on the same line up to the
+/// closer (right for parentheses, wrong for lists whose closer went missing).
+fn expect_closer_with(p: &mut Parser<'_>, closer: SyntaxKind, open: rowan::TextRange, skip_junk: bool) {
     if p.eat(closer) {
+        return;
+    }
+    let other_closer = |kind: SyntaxKind| matches!(kind, R_CURLY | R_BRACK | R_PAREN) && kind != closer;
+    if skip_junk && !p.at_eof() && !p.at_implicit_comma() && !other_closer(p.current()) {
+        // Junk before the closer on the same line: skip it, keep the closer.
+        let found = p.found_description();
+        let range = p.current_range();
+        p.push_error(SyntaxError::new(
+            &registry::UNEXPECTED_TOKEN,
+            format!("expected {}, found {found}", closer.describe()),
+            range,
+        ));
+        p.start(ERROR);
+        while !(p.at(closer) || p.at_eof() || p.at_implicit_comma() || other_closer(p.current())) {
+            p.bump_balanced();
+        }
+        p.finish_node();
+        p.eat(closer);
         return;
     }
     let found = if p.at_eof() { "end of file".to_string() } else { p.found_description() };
@@ -136,7 +161,15 @@ fn expect_closer(p: &mut Parser<'_>, closer: SyntaxKind, open: rowan::TextRange)
         R_BRACK => "'['",
         _ => "'('",
     };
-    let range = if p.at_eof() { p.current_range() } else { p.current_range() };
+    let range = p.expected_range();
+    if p.at_eof() {
+        // Several brackets left open at the end of the file: one diagnostic
+        // pointing at each of them.
+        if let Some(last) = p.last_error_mut().filter(|e| e.code == &registry::UNCLOSED_DELIMITER && e.range == range) {
+            last.related.push((open, format!("unclosed {opener} opened here")));
+            return;
+        }
+    }
     p.push_error(
         SyntaxError::new(
             &registry::UNCLOSED_DELIMITER,
@@ -215,9 +248,22 @@ fn declaration(p: &mut Parser<'_>) {
         }
         _ => {
             let found = p.found_description();
-            p.error_and_bump(&registry::UNEXPECTED_TOKEN, format!("expected a field or declaration, found {found}"));
+            skip_to_separator(p, R_CURLY, format!("expected a field or declaration, found {found}"));
         }
     }
+}
+
+/// Reports `message` at the current token, then wraps it and everything up
+/// to the next separator in one `ERROR` node.
+fn skip_to_separator(p: &mut Parser<'_>, closer: SyntaxKind, message: String) {
+    let range = p.current_range();
+    p.push_error(SyntaxError::new(&registry::UNEXPECTED_TOKEN, message, range));
+    p.start(ERROR);
+    p.bump_balanced();
+    while !p.at_separator(&[closer]) {
+        p.bump_balanced();
+    }
+    p.finish_node();
 }
 
 /// `FIELD`: `label: value`, where the value may be another field (`a: b: 1`).
@@ -267,7 +313,7 @@ fn label(p: &mut Parser<'_>) {
             let open = p.current_range();
             p.bump();
             alias_or_expression(p);
-            expect_closer(p, R_BRACK, open);
+            expect_closer_with(p, R_BRACK, open, true);
             p.finish_node();
         }
         _ => p.error_expected("a label"),
@@ -518,7 +564,7 @@ fn postfix_expression(p: &mut Parser<'_>) {
                         expression(p);
                     }
                 }
-                expect_closer(p, R_BRACK, open);
+                expect_closer_with(p, R_BRACK, open, true);
                 p.start_at(checkpoint, kind);
                 p.finish_node();
             }
@@ -542,7 +588,7 @@ fn argument_list(p: &mut Parser<'_>) {
             p.error_and_bump(&registry::UNEXPECTED_TOKEN, "expected an argument, found ','".to_string());
             continue;
         }
-        if !can_start_expression(p.current()) {
+        if !can_start_expression(p.current()) || (p.at_implicit_comma() && at_field(p)) {
             break;
         }
         expression(p);
@@ -660,6 +706,11 @@ fn list_lit(p: &mut Parser<'_>) {
     let open = p.current_range();
     p.bump();
     while !p.at(R_BRACK) && !p.at_eof() {
+        if at_field(p) || (p.at(COMMA) && label_end(p, p.position() + 1).is_some()) {
+            // A list holds no fields: `a: [1, 2` followed by a field means
+            // the list was left open.
+            break;
+        }
         match p.current() {
             COMMA => {
                 p.error_and_bump(&registry::UNEXPECTED_TOKEN, "unexpected ',' with no element before it".to_string());
@@ -671,8 +722,7 @@ fn list_lit(p: &mut Parser<'_>) {
             R_CURLY | R_PAREN => break,
             _ => {
                 let found = p.found_description();
-                p.error_and_bump(&registry::UNEXPECTED_TOKEN, format!("expected a list element, found {found}"));
-                continue;
+                skip_to_separator(p, R_BRACK, format!("expected a list element, found {found}"));
             }
         }
         separator(p, R_BRACK, "',' or ']' after the list element");

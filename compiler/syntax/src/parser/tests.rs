@@ -18,3 +18,11 @@ fn implicit_commas() {
 fn keywords_as_labels() {
     check_ok("package: 1\nimport: 2\nfor: 3\nif: 4\nlet: 5\nin: 6\ntrue: 7\nnull: 8\n");
 }
+
+#[test]
+fn comment_only_and_empty_files() {
+    check_ok("");
+    check_ok("// only a comment");
+    check_ok("\n\n// c\n");
+}
+
