@@ -7,13 +7,18 @@
 //! (codespan-reporting) or JSON, and the language server converts them at its
 //! edge. Creating a diagnostic never formats it, and rendering never changes it.
 //!
-//! Start reading at [`Diagnostic`], then [`registry`] for the codes.
+//! Start reading at [`Diagnostic`], then [`registry`] for the codes, then
+//! [`Files`] (the file table renderers read) and [`render`]. [`reference`]
+//! generates `docs/diagnostics.md` from the registry.
 //!
 //! Invariant: this crate knows nothing of CUE, syntax trees, salsa or LSP.
 
 mod diagnostic;
+mod files;
+pub mod reference;
 pub mod registry;
 pub mod render;
 
 pub use diagnostic::{Applicability, Diagnostic, Edit, FileId, Fix, Label, Severity, Span};
+pub use files::{Files, LineColumn, SourceFile};
 pub use registry::Code;

@@ -1,0 +1,79 @@
+//! The command line, declared with clap's derive API.
+//!
+//! Only shapes of arguments live here; what they mean is in [`crate::commands`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// A language-first Infrastructure-as-Code toolchain: CUE and Starlark in, typed resources out.
+#[derive(Debug, Parser)]
+#[command(name = "froyo", version, propagate_version = true, arg_required_else_help = true)]
+pub struct Cli {
+    /// When to colour output.
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true)]
+    pub color: ColorWhen,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check CUE sources for errors; exit 1 when there are any.
+    Check(CheckArgs),
+    /// Format CUE sources in the canonical `cue fmt` style.
+    Fmt(FmtArgs),
+    /// Print a shell completion script to stdout.
+    Completions(CompletionsArgs),
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// Colour when writing to a terminal and `NO_COLOR` is not set.
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files or directories to check (default: the workspace containing the current directory).
+    pub paths: Vec<PathBuf>,
+
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+}
+
+/// How diagnostics are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Source snippets with labels, for people.
+    Human,
+    /// One JSON object per line (see docs/json-diagnostics.md).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// Files or directories to format (default: the workspace containing the current
+    /// directory); `-` formats standard input to standard output.
+    pub paths: Vec<PathBuf>,
+
+    /// Write nothing; list files that would change and exit 1 if there are any.
+    #[arg(long)]
+    pub check: bool,
+
+    /// Write nothing; print a unified diff of each change and exit 1 if there are any.
+    #[arg(long)]
+    pub diff: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}

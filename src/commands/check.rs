@@ -1,0 +1,75 @@
+//! `froyo check`: parse every CUE file of the workspace and report what is wrong.
+//!
+//! Today this is syntax only (`froyo_syntax::parse`); evaluation and checks join
+//! as their crates land. Diagnostics go to stdout (human or JSON lines), the
+//! one-line summary to stderr. Exit 1 when any error was reported.
+
+use std::io::{self, Write as _};
+
+use froyo_diagnostics::Diagnostic;
+
+use crate::ExitStatus;
+use crate::args::{CheckArgs, ColorWhen};
+use crate::output::{self, Tally, count};
+use crate::{source, workspace};
+
+pub fn run(args: &CheckArgs, color: ColorWhen) -> io::Result<ExitStatus> {
+    let current_dir = match std::env::current_dir() {
+        Ok(directory) => directory,
+        Err(error) => {
+            output::print_error(&format!("cannot read the current directory: {error}"));
+            return Ok(ExitStatus::Error);
+        }
+    };
+    let discovery = workspace::discover(&current_dir, &args.paths);
+    let sources = source::load(&current_dir, discovery);
+
+    let mut diagnostics = sources.diagnostics.clone();
+    for file in &sources.loaded {
+        let parse = froyo_syntax::parse(sources.text(file));
+        diagnostics.extend(parse.errors().iter().map(|error| error.to_diagnostic(file.id)));
+    }
+    sort_diagnostics(&mut diagnostics);
+
+    let mut stdout = io::stdout().lock();
+    output::write_diagnostics(
+        &mut stdout,
+        &sources.files,
+        &diagnostics,
+        args.format,
+        output::stdout_color(color),
+    )?;
+    stdout.flush()?;
+
+    let tally = Tally::of(&diagnostics);
+    if sources.file_count == 0 && diagnostics.is_empty() {
+        output::print_status("warning: no .cue files found");
+        return Ok(ExitStatus::Success);
+    }
+    let warnings = if tally.warnings > 0 {
+        format!(", {}", count(tally.warnings, "warning"))
+    } else {
+        String::new()
+    };
+    if tally.errors > 0 {
+        output::print_status(&format!(
+            "error: {} in {}{warnings}",
+            count(tally.errors, "error"),
+            count(tally.files_with_errors, "file")
+        ));
+        return Ok(ExitStatus::Failure);
+    }
+    let problems = if tally.warnings > 0 {
+        count(tally.warnings, "warning")
+    } else {
+        "no problems".to_string()
+    };
+    output::print_status(&format!("checked {}: {problems}", count(sources.file_count, "file")));
+    Ok(ExitStatus::Success)
+}
+
+/// File order (file ids are handed out in path order), then position in the file.
+pub fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
+    diagnostics
+        .sort_by_key(|diagnostic| (diagnostic.primary.span.file, diagnostic.primary.span.start));
+}

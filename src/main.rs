@@ -1,0 +1,100 @@
+//! The `froyo` command-line interface.
+//!
+//! This crate is thin on purpose: it parses arguments ([`args`]), finds and
+//! reads files ([`workspace`], [`source`]), calls the compiler crates, and
+//! renders what they return ([`output`]). Anything a library test could reach
+//! belongs in a library crate, not here.
+//!
+//! Start reading at [`run`], then one module per subcommand in [`commands`].
+//!
+//! Exit status: 0 success, 1 problems found, 2 the command could not do its
+//! job (usage errors, internal errors, output that could not be written).
+
+mod args;
+mod commands;
+mod output;
+mod source;
+mod workspace;
+
+use std::io;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::args::{Cli, Command};
+
+/// How a `froyo` run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ExitStatus {
+    /// The command did its job and found no problems.
+    Success,
+    /// The command did its job and found problems (errors in sources, unformatted files).
+    Failure,
+    /// The command could not do its job.
+    Error,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> ExitCode {
+        match status {
+            ExitStatus::Success => ExitCode::from(0),
+            ExitStatus::Failure => ExitCode::from(1),
+            ExitStatus::Error => ExitCode::from(2),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    install_panic_hook();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version go to stdout and succeed; usage errors exit 2.
+            let _ = error.print();
+            return if error.use_stderr() { ExitStatus::Error } else { ExitStatus::Success }.into();
+        }
+    };
+    // The work runs on a thread with a generous stack: the compiler bounds its
+    // recursion, and this is a second fence. A panic there is joined as an error.
+    let worker = std::thread::Builder::new().stack_size(WORKER_STACK_BYTES).spawn(move || run(cli));
+    let result = match worker {
+        Ok(handle) => handle.join(),
+        Err(error) => {
+            output::print_error(&format!("cannot start a thread: {error}"));
+            return ExitStatus::Error.into();
+        }
+    };
+    match result {
+        Ok(Ok(status)) => status.into(),
+        Ok(Err(error)) if error.kind() == io::ErrorKind::BrokenPipe => ExitStatus::Error.into(),
+        Ok(Err(error)) => {
+            output::print_error(&format!("cannot write output: {error}"));
+            ExitStatus::Error.into()
+        }
+        // The panic hook has already explained what happened.
+        Err(_) => ExitStatus::Error.into(),
+    }
+}
+
+/// Stack size of the thread that does the work.
+const WORKER_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// Runs one parsed command line.
+fn run(cli: Cli) -> io::Result<ExitStatus> {
+    let color = cli.color;
+    match cli.command {
+        Command::Check(check_args) => commands::check::run(&check_args, color),
+        Command::Fmt(fmt_args) => commands::fmt::run(&fmt_args, color),
+        Command::Completions(completions_args) => commands::completions::run(&completions_args),
+    }
+}
+
+/// Reports a panic as an internal error with a request to report it; `main` then exits 2.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        output::print_error(&format!(
+            "froyo crashed; this is a bug, please report it at \
+             https://github.com/openfroyo/froyo/issues with the command you ran\n{info}"
+        ));
+    }));
+}

@@ -1,0 +1,245 @@
+//! End-to-end tests of the `froyo` binary: each runs it in a temporary
+//! workspace and snapshots its exit status, stdout and stderr.
+//!
+//! Regenerate snapshots with `INSTA_UPDATE=always cargo test --test cli` (or
+//! `cargo insta review`) and review the diff.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// A temporary workspace: `cue.mod/module.cue` plus `files` (path, contents).
+fn workspace(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let directory = tempfile::tempdir().unwrap();
+    fs::create_dir_all(directory.path().join("cue.mod")).unwrap();
+    fs::write(directory.path().join("cue.mod/module.cue"), "module: \"example.com/test\"\n")
+        .unwrap();
+    for (path, contents) in files {
+        let path = directory.path().join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, contents).unwrap();
+    }
+    directory
+}
+
+/// Runs `froyo args…` in `directory` with `stdin` and formats what happened.
+fn run_in(directory: &Path, args: &[&str], stdin: &str) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_froyo"))
+        .args(args)
+        .current_dir(directory)
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env("COLUMNS", "100")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write as _;
+        let mut child_stdin = child.stdin.take().unwrap();
+        // The command may exit before reading; a broken pipe here is fine.
+        let _ = child_stdin.write_all(stdin.as_bytes());
+    }
+    let output = child.wait_with_output().unwrap();
+    let directory_text = directory.to_string_lossy();
+    let clean = |bytes: &[u8]| String::from_utf8_lossy(bytes).replace(&*directory_text, "[TEMP]");
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        output.status.code().map_or("signal".to_string(), |code| code.to_string()),
+        clean(&output.stdout),
+        clean(&output.stderr)
+    )
+}
+
+/// Runs `froyo args…` in a fresh workspace holding `files`.
+fn run(args: &[&str], files: &[(&str, &[u8])]) -> String {
+    let directory = workspace(files);
+    run_in(directory.path(), args, "")
+}
+
+const CLEAN: &[u8] = b"package site\n\nhosts: local: {address: \"127.0.0.1\"}\n";
+const BROKEN: &[u8] = b"package site\n\na: [1,\nb: 2 +\n";
+
+#[test]
+fn check_clean() {
+    insta::assert_snapshot!(run(&["check"], &[("site.cue", CLEAN), ("sub/more.cue", CLEAN)]));
+}
+
+#[test]
+fn check_from_a_subdirectory_finds_the_workspace() {
+    let directory = workspace(&[("site.cue", CLEAN), ("sub/more.cue", BROKEN)]);
+    insta::assert_snapshot!(run_in(&directory.path().join("sub"), &["check"], ""));
+}
+
+#[test]
+fn check_skips_hidden_and_dependency_directories() {
+    insta::assert_snapshot!(run(
+        &["check"],
+        &[
+            ("site.cue", CLEAN),
+            (".git/x.cue", BROKEN),
+            ("node_modules/x.cue", BROKEN),
+            ("cue.mod/pkg/x.cue", BROKEN),
+            ("cue.mod/gen/x.cue", BROKEN),
+            ("cue.mod/usr/x.cue", BROKEN),
+            ("notes.txt", BROKEN),
+        ]
+    ));
+}
+
+#[test]
+fn check_syntax_error_human() {
+    insta::assert_snapshot!(run(&["check"], &[("site.cue", BROKEN), ("ok.cue", CLEAN)]));
+}
+
+#[test]
+fn check_syntax_error_json() {
+    insta::assert_snapshot!(run(&["check", "--format", "json"], &[("site.cue", BROKEN)]));
+}
+
+#[test]
+fn check_explicit_file_with_any_extension() {
+    insta::assert_snapshot!(run(&["check", "data.txt"], &[("data.txt", BROKEN)]));
+}
+
+#[test]
+fn check_missing_file() {
+    insta::assert_snapshot!(run(&["check", "missing.cue"], &[]));
+}
+
+#[test]
+fn check_invalid_utf8() {
+    insta::assert_snapshot!(run(&["check"], &[("latin1.cue", b"name: \"caf\xe9\"\n")]));
+}
+
+#[test]
+fn check_binary_file() {
+    insta::assert_snapshot!(run(
+        &["check", "--format", "json"],
+        &[("blob.cue", b"a: 1\n\x00\x01\x02\x03")]
+    ));
+}
+
+#[test]
+fn check_file_over_64_mib() {
+    let directory = workspace(&[("site.cue", CLEAN)]);
+    let file = fs::File::create(directory.path().join("huge.cue")).unwrap();
+    // Sparse: the size is what matters, froyo must not read it.
+    file.set_len(64 * 1024 * 1024 + 1).unwrap();
+    insta::assert_snapshot!(run_in(directory.path(), &["check"], ""));
+}
+
+#[test]
+fn check_deeply_nested_brackets() {
+    // One bracket per line keeps the rendered snippets short.
+    let source = "a: ".to_string() + &"[\n".repeat(10_000);
+    let output = run(&["check", "--format", "json"], &[("deep.cue", source.as_bytes())]);
+    assert!(output.starts_with("exit: 1\n"), "{}", &output[..output.len().min(2000)]);
+    assert!(
+        output.contains("\"code\":\"E0009\""),
+        "no E0009 in {}",
+        &output[..output.len().min(2000)]
+    );
+}
+
+#[test]
+fn check_no_files() {
+    let directory = tempfile::tempdir().unwrap();
+    insta::assert_snapshot!(run_in(directory.path(), &["check"], ""));
+}
+
+#[test]
+fn fmt_check_lists_unformatted_files() {
+    insta::assert_snapshot!(run(
+        &["fmt", "--check"],
+        &[("a.cue", b"a:   1\n"), ("b.cue", b"b: 1\n")]
+    ));
+}
+
+#[test]
+fn fmt_diff_prints_a_unified_diff() {
+    insta::assert_snapshot!(run(&["fmt", "--diff"], &[("a.cue", b"a:   1\nb: 2\n")]));
+}
+
+#[test]
+fn fmt_rewrites_files_in_place() {
+    let directory = workspace(&[("a.cue", b"a:   1\n"), ("b.cue", b"b: 1\n")]);
+    let output = run_in(directory.path(), &["fmt"], "");
+    let rewritten = fs::read_to_string(directory.path().join("a.cue")).unwrap();
+    let leftovers: Vec<_> = fs::read_dir(directory.path())
+        .unwrap()
+        .filter_map(|entry| entry.ok())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("froyo-fmt"))
+        .collect();
+    insta::assert_snapshot!(format!(
+        "{output}--- a.cue\n{rewritten}--- temporary files\n{leftovers:?}\n"
+    ));
+}
+
+#[test]
+fn fmt_keeps_file_permissions() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let directory = workspace(&[("a.cue", b"a:   1\n")]);
+    let path = directory.path().join("a.cue");
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+    run_in(directory.path(), &["fmt"], "");
+    assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
+}
+
+#[test]
+fn fmt_leaves_files_with_syntax_errors_alone() {
+    let directory = workspace(&[("site.cue", BROKEN)]);
+    let output = run_in(directory.path(), &["fmt"], "");
+    assert_eq!(fs::read(directory.path().join("site.cue")).unwrap(), BROKEN);
+    insta::assert_snapshot!(output);
+}
+
+#[test]
+fn fmt_stdin_to_stdout() {
+    let directory = tempfile::tempdir().unwrap();
+    insta::assert_snapshot!(run_in(directory.path(), &["fmt", "-"], "a:   1\n"));
+}
+
+#[test]
+fn fmt_stdin_cannot_be_combined_with_paths() {
+    insta::assert_snapshot!(run(&["fmt", "-", "a.cue"], &[]));
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    insta::assert_snapshot!(run(&["check", "--bogus"], &[]));
+}
+
+#[test]
+fn unknown_format_is_a_usage_error() {
+    insta::assert_snapshot!(run(&["check", "--format", "xml"], &[]));
+}
+
+#[test]
+fn completions_bash() {
+    let output = run(&["completions", "bash"], &[]);
+    assert!(output.starts_with("exit: 0\n--- stdout\n"), "{output}");
+    assert!(output.contains("froyo") && output.len() > 500, "{output}");
+}
+
+#[test]
+fn version() {
+    let output = run(&["--version"], &[]);
+    assert_eq!(
+        output,
+        format!("exit: 0\n--- stdout\nfroyo {}\n--- stderr\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn help_on_every_subcommand() {
+    for subcommand in ["check", "fmt", "completions"] {
+        let output = run(&[subcommand, "--help"], &[]);
+        assert!(
+            output.starts_with("exit: 0\n--- stdout\n") && output.contains("Usage: froyo"),
+            "{output}"
+        );
+    }
+}
