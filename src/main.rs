@@ -23,6 +23,11 @@ use clap::Parser as _;
 
 use crate::args::{Cli, Command};
 
+// Syntax trees allocate many small nodes; mimalloc parses and formats about
+// 40% faster than the system allocator (see docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// How a `froyo` run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ExitStatus {

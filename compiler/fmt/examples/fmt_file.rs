@@ -15,6 +15,13 @@ fn main() {
         eprintln!("{path}: {e}");
         std::process::exit(2);
     });
+    if args.iter().any(|a| a == "--parse-only") {
+        let start = Instant::now();
+        let parse = froyo_syntax::parse(&source);
+        let seconds = start.elapsed().as_secs_f64();
+        eprintln!("parse: {:.3} s ({} errors)", seconds, parse.errors().len());
+        return;
+    }
     let start = Instant::now();
     match froyo_fmt::format(&source) {
         Ok(out) => {

@@ -585,9 +585,7 @@ impl<'t> Lexer<'t> {
         if !valid {
             let end = self.pos.min(self.bytes.len());
             let shown = self.text.get(escape_start..end).unwrap_or("\\");
-            let message = match escaped {
-                _ => format!("unknown escape sequence '{shown}'"),
-            };
+            let message = format!("unknown escape sequence '{shown}'");
             self.errors.push(
                 SyntaxError::new(&registry::INVALID_ESCAPE, message, range(escape_start, end.max(escape_start + 1)))
                     .with_help("write '\\\\' for a backslash, or use a raw string such as #\"…\"#"),

@@ -166,7 +166,10 @@ fn expect_closer_with(p: &mut Parser<'_>, closer: SyntaxKind, open: rowan::TextR
         // Several brackets left open at the end of the file: one diagnostic
         // pointing at each of them.
         if let Some(last) = p.last_error_mut().filter(|e| e.code == &registry::UNCLOSED_DELIMITER && e.range == range) {
-            last.related.push((open, format!("unclosed {opener} opened here")));
+            // The innermost few are enough to find the place.
+            if last.related.len() < 3 {
+                last.related.push((open, format!("unclosed {opener} opened here")));
+            }
             return;
         }
     }
