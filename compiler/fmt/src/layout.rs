@@ -18,15 +18,16 @@ const LOWEST_PREC: u8 = 0;
 const UNARY_PREC: u8 = 8;
 const HIGHEST_PREC: u8 = 9;
 
-pub(crate) struct Layout {
+pub(crate) struct Layout<'a> {
     pub(crate) p: Printer,
+    source: &'a str,
     /// Source offset up to which comments and tokens have been handled.
     cursor: TextSize,
-    /// The next token after `cursor` in source order.
-    next: Option<SyntaxToken>,
     last_was_line_comment: bool,
     /// Inside a one-line struct with at most one declaration: separators are blanks.
     sep_blank: bool,
+    /// Memoized [`walk_binary`] results by node range, so long operator chains stay linear.
+    walk_cache: std::collections::HashMap<(u32, u32), (bool, bool, bool, u8)>,
 }
 
 fn significant(node: &SyntaxNode) -> impl Iterator<Item = SyntaxElement> {
@@ -37,26 +38,25 @@ fn first_token_kind(node: &SyntaxNode, kind: SyntaxKind) -> Option<SyntaxToken> 
     node.children_with_tokens().filter_map(|element| element.into_token()).find(|token| token.kind() == kind)
 }
 
-/// The spacing before `token` in the source.
-fn rel_of(token: &SyntaxToken) -> Rel {
-    match token.prev_token() {
-        None => Rel::NoSpace,
-        Some(previous) if previous.kind() == WHITESPACE => {
-            let newlines = previous.text().bytes().filter(|&b| b == b'\n').count();
-            match newlines {
-                0 => Rel::Blank,
-                1 => Rel::Newline,
-                _ => Rel::NewSection,
-            }
+/// The spacing before the token starting at `offset`, as the CUE scanner records it:
+/// a blank line, a line break, spaces, or nothing.
+fn rel_before(source: &[u8], offset: usize) -> Rel {
+    let (mut newlines, mut spaces) = (0, 0);
+    let mut index = offset.min(source.len());
+    while index > 0 {
+        match source[index - 1] {
+            b'\n' => newlines += 1,
+            b' ' | b'\t' => spaces += 1,
+            b'\r' => {}
+            _ => break,
         }
-        Some(_) => Rel::NoSpace,
+        index -= 1;
     }
-}
-
-fn node_rel(node: &SyntaxNode) -> Rel {
-    match node.first_token() {
-        Some(token) => rel_of(&token),
-        None => Rel::None,
+    match (newlines, spaces) {
+        (0, 0) => Rel::NoSpace,
+        (0, _) => Rel::Blank,
+        (1, _) => Rel::Newline,
+        _ => Rel::NewSection,
     }
 }
 
@@ -125,69 +125,80 @@ fn is_definition_label(field: &SyntaxNode) -> bool {
         .is_some_and(|ident| ident.text().starts_with('#') || ident.text().starts_with("_#"))
 }
 
-impl Layout {
-    pub(crate) fn new(root: &SyntaxNode, capacity: usize) -> Layout {
-        Layout { p: Printer::new(capacity), cursor: TextSize::from(0), next: root.first_token(), last_was_line_comment: false, sep_blank: false }
+impl<'a> Layout<'a> {
+    pub(crate) fn new(source: &'a str) -> Layout<'a> {
+        Layout { p: Printer::new(source.len() + source.len() / 4), source, cursor: TextSize::from(0), last_was_line_comment: false, sep_blank: false, walk_cache: std::collections::HashMap::new() }
+    }
+
+    /// The spacing before `token` in the source.
+    fn rel(&self, token: &SyntaxToken) -> Rel {
+        rel_before(self.source.as_bytes(), usize::from(token.text_range().start()))
+    }
+
+    fn node_rel(&self, node: &SyntaxNode) -> Rel {
+        rel_before(self.source.as_bytes(), usize::from(node.text_range().start()))
     }
 
     // ----- comments -----------------------------------------------------
 
-    /// Whether a comment starts before the next significant token after `node`,
-    /// on the node's last line, or directly precedes it.
+    /// Whether a declaration has comments: a comment group on the line(s)
+    /// directly above it, or a comment after it on its last line.
     fn has_comments(&self, node: &SyntaxNode) -> bool {
-        // A comment group ending on the line before the declaration.
-        let mut token = node.first_token().and_then(|t| t.prev_token());
-        if let Some(ws) = &token
-            && ws.kind() == WHITESPACE
-        {
-            if ws.text().bytes().filter(|&b| b == b'\n').count() == 1 {
-                token = ws.prev_token();
-                if token.as_ref().is_some_and(|t| t.kind() == COMMENT && (rel_of(t) >= Rel::Newline || t.prev_token().is_none())) {
-                    return true;
-                }
+        let bytes = self.source.as_bytes();
+        let range = node.text_range();
+        let mut index = usize::from(range.start());
+        let mut newlines = 0;
+        while index > 0 && matches!(bytes[index - 1], b' ' | b'\t' | b'\r' | b'\n') {
+            if bytes[index - 1] == b'\n' {
+                newlines += 1;
+            }
+            index -= 1;
+        }
+        if newlines == 1 {
+            let line_start = bytes[..index].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+            if self.source[line_start..index].trim_start().starts_with("//") {
+                return true;
             }
         }
-        // A comment on the same line after the declaration.
-        let mut token = node.last_token().and_then(|t| t.next_token());
-        while let Some(current) = token {
-            match current.kind() {
-                COMMENT => return true,
-                WHITESPACE if current.text().contains('\n') => return false,
-                WHITESPACE | COMMA => token = current.next_token(),
-                _ => return false,
-            }
+        let mut index = usize::from(range.end());
+        while index < bytes.len() && matches!(bytes[index], b' ' | b'\t' | b'\r' | b',') {
+            index += 1;
         }
-        false
+        bytes[index..].starts_with(b"//")
     }
 
-    /// Prints the comments between the cursor and `until` (exclusive), and
-    /// moves the cursor to `until`.
+    /// Prints the comments between the cursor and `until` (a token start), and
+    /// moves the cursor there. Only whitespace, commas and comments lie between.
     fn flush_comments(&mut self, until: TextSize, closer_follows: bool) {
-        while let Some(token) = self.next.clone() {
-            if token.text_range().start() >= until {
-                break;
+        let bytes = self.source.as_bytes();
+        let mut index = usize::from(self.cursor);
+        let until_index = usize::from(until).min(bytes.len());
+        while index < until_index {
+            if bytes[index] == b'/' && bytes.get(index + 1) == Some(&b'/') {
+                let end = bytes[index..until_index].iter().position(|&b| b == b'\n').map_or(until_index, |p| index + p);
+                self.comment(index, end, closer_follows);
+                index = end;
+            } else {
+                index += 1;
             }
-            if token.kind() == COMMENT {
-                self.comment(&token, closer_follows);
-            }
-            self.next = token.next_token();
         }
         if self.cursor < until {
             self.cursor = until;
         }
     }
 
-    fn comment(&mut self, token: &SyntaxToken, closer_follows: bool) {
-        let rel = rel_of(token);
-        let is_block = token.text().starts_with("/*");
+    fn comment(&mut self, start: usize, end: usize, closer_follows: bool) {
+        let source = self.source;
+        let text = source[start..end].trim_end_matches('\r');
+        let rel = rel_before(source.as_bytes(), start);
         if rel <= Rel::Blank && !self.p.out.is_empty() {
             // A trailing comment on the line of the previous token.
             let keep = self.p.allowed & (NEWLINE | FORMFEED | NEWSECTION);
             self.p.allowed |= BLANK;
             self.p.allowed &= !(NEWLINE | NEWSECTION | FORMFEED | DECLCOMMA);
-            self.p.ws(if is_block { BLANK } else { VTAB });
+            self.p.ws(VTAB);
             self.p.rel(Rel::Blank);
-            self.p.text(token.text(), false, Last::Comment);
+            self.p.text(text, false, Last::Comment);
             self.p.ws(NEWLINE | keep);
             self.last_was_line_comment = true;
         } else {
@@ -198,7 +209,7 @@ impl Layout {
                 self.p.ws(NEWLINE);
             }
             self.p.rel(rel);
-            self.p.text(token.text(), false, Last::Comment);
+            self.p.text(text, false, Last::Comment);
             self.p.ws(NEWLINE);
             self.last_was_line_comment = false;
         }
@@ -206,25 +217,21 @@ impl Layout {
 
     /// Prints comments on the same line after the element just printed.
     fn trailing_comments(&mut self) {
-        let mut token = self.next.clone();
-        while let Some(current) = token {
-            match current.kind() {
-                COMMENT => {
-                    let end = current.text_range().end();
-                    self.flush_comments(end, false);
-                    token = self.next.clone();
-                }
-                WHITESPACE if current.text().contains('\n') => return,
-                WHITESPACE | COMMA => token = current.next_token(),
-                _ => return,
-            }
+        let bytes = self.source.as_bytes();
+        let mut index = usize::from(self.cursor);
+        while index < bytes.len() && matches!(bytes[index], b' ' | b'\t' | b'\r' | b',') {
+            index += 1;
+        }
+        if bytes[index..].starts_with(b"//") {
+            let end = bytes[index..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |p| index + p);
+            self.flush_comments(TextSize::from(end as u32), false);
         }
     }
 
     /// Prints a source token with its source spacing.
     fn tok(&mut self, token: &SyntaxToken) {
         self.before_token(token);
-        self.p.rel(rel_of(token));
+        self.p.rel(self.rel(token));
         let last = match token.kind() {
             R_CURLY => Last::RCurly,
             R_BRACK => Last::RBrack,
@@ -241,7 +248,6 @@ impl Layout {
         self.last_was_line_comment = false;
     }
 
-    /// Prints a source token with no source spacing applied.
 
     pub(crate) fn finish(&mut self, end: TextSize) {
         self.flush_comments(end + TextSize::from(1), true);
@@ -259,10 +265,14 @@ impl Layout {
         let formfeed = if sep_blank { BLANK } else { FORMFEED };
         let parent_sep = if sep_blank { BLANK } else { NEWLINE };
         let mut depth = 0;
+        let mut next_depth = 0;
         for (index, decl) in decls.iter().enumerate() {
+            if index == 0 {
+                next_depth = if decl.kind() == FIELD { nest_depth(decl) } else { 0 };
+            }
             if index > 0 {
                 self.p.ws(DECLCOMMA);
-                let next_depth = if decl.kind() == FIELD { nest_depth(decl) } else { 0 };
+                next_depth = if decl.kind() == FIELD { nest_depth(decl) } else { 0 };
                 if !sep_blank && (depth == 0 || next_depth != depth) {
                     self.p.ws(formfeed);
                 }
@@ -275,7 +285,7 @@ impl Layout {
             }
             self.decl(decl);
             self.trailing_comments();
-            depth = if decl.kind() == FIELD { nest_depth(decl) } else { 0 };
+            depth = next_depth;
             if let Some(next) = decls.get(index + 1)
                 && next.kind() == FIELD
                 && field_value(next).is_some_and(|v| matches!(v.kind(), STRUCT_LIT | LIST_LIT))
@@ -315,14 +325,14 @@ impl Layout {
                 }
             }
             LET_CLAUSE => {
-                if node_rel(decl) >= Rel::Newline {
+                if self.node_rel(decl) >= Rel::Newline {
                     self.p.ws(FORMFEED);
                 }
                 self.let_clause(decl, false);
                 self.p.ws(DECLCOMMA);
             }
             EMBEDDING => {
-                if node_rel(decl) >= Rel::Newline {
+                if self.node_rel(decl) >= Rel::Newline {
                     self.p.ws(FORMFEED);
                 }
                 for element in significant(decl) {
@@ -333,7 +343,7 @@ impl Layout {
                 self.p.ws(NEWLINE | NOBLANK);
             }
             COMPREHENSION => {
-                if node_rel(decl) >= Rel::Newline {
+                if self.node_rel(decl) >= Rel::Newline {
                     self.p.ws(FORMFEED);
                 }
                 self.comprehension(decl);
@@ -386,17 +396,14 @@ impl Layout {
     }
 
     fn import_spec(&mut self, spec: &SyntaxNode) {
-        let mut first = true;
         for element in significant(spec) {
             if let SyntaxElement::Token(token) = element {
                 if token.kind() == IDENT {
                     self.tok(&token);
                     self.p.ws(BLANK);
                 } else {
-                    let _ = first;
                     self.tok_literal(&token);
                 }
-                first = false;
             }
         }
         self.p.ws(NEWLINE);
@@ -419,7 +426,7 @@ impl Layout {
         }
         let Some(value) = value else { return };
         if value.kind() == FIELD && attributes.is_empty() {
-            if node_rel(&value) >= Rel::Newline {
+            if self.node_rel(&value) >= Rel::Newline {
                 self.p.ws(INDENT | FORMFEED);
                 self.field(&value);
                 self.p.mark_unindent_line();
@@ -499,7 +506,7 @@ impl Layout {
                 SyntaxElement::Token(token) => match token.kind() {
                     LET_KW => {
                         self.before_token(&token);
-                        self.p.rel(rel_of(&token));
+                        self.p.rel(self.rel(&token));
                         self.p.keyword("let");
                         self.p.ws(BLANK | NOOVERRIDE);
                         if in_comprehension {
@@ -551,7 +558,6 @@ impl Layout {
     /// Moves the cursor past `token` unless it is already beyond it.
     fn advance_past(&mut self, token: &SyntaxToken) {
         if token.text_range().end() > self.cursor {
-            self.next = token.next_token();
             self.cursor = token.text_range().end();
         }
     }
@@ -600,7 +606,7 @@ impl Layout {
         match node.kind() {
             BINARY_EXPR => {
                 let depth = depth.max(1);
-                let cut = cutoff(node, depth);
+                let cut = self.cutoff(node, depth);
                 self.binary(node, prec1, cut, depth);
             }
             UNARY_EXPR => {
@@ -608,7 +614,7 @@ impl Layout {
                     match element {
                         SyntaxElement::Token(token) => {
                             self.before_token(&token);
-                            self.p.rel(rel_of(&token));
+                            self.p.rel(self.rel(&token));
                             self.p.operator(token.text(), last_of(token.kind()));
                             self.p.ws(NOOVERRIDE);
                         }
@@ -726,7 +732,7 @@ impl Layout {
     /// Prints a literal token (strings and numbers are normalized as `cue fmt` does).
     fn tok_literal(&mut self, token: &SyntaxToken) {
         self.before_token(token);
-        self.p.rel(rel_of(token));
+        self.p.rel(self.rel(token));
         let text = token.text();
         match token.kind() {
             STRING | INTERP_START | INTERP_MID | INTERP_END => {
@@ -760,7 +766,7 @@ impl Layout {
                     self.p.text(".", false, Last::Other);
                 }
                 SyntaxElement::Token(token) => {
-                    if rel_of(&token) >= Rel::Newline {
+                    if self.rel(&token) >= Rel::Newline {
                         self.p.ws(INDENT | FORMFEED);
                         self.tok(&token);
                         self.p.ws(UNINDENT);
@@ -839,13 +845,13 @@ impl Layout {
             self.p.ws(BLANK);
         }
         self.before_token(&op);
-        self.p.rel(rel_of(&op));
+        self.p.rel(self.rel(&op));
         if matches!(op.kind(), DIV_KW | MOD_KW | QUO_KW | REM_KW) {
             self.p.keyword(op.text());
         } else {
             self.p.operator(op.text(), last_of(op.kind()));
         }
-        if node_rel(&right) >= Rel::Newline {
+        if self.node_rel(&right) >= Rel::Newline {
             self.p.ws(FORMFEED);
             print_blank = false;
         } else {
@@ -863,7 +869,8 @@ impl Layout {
 
     fn struct_lit(&mut self, node: &SyntaxNode, inherited_blank: bool) {
         let decls: Vec<SyntaxNode> = node.children().collect();
-        let one_line = !node.text().contains_char('\n');
+        let range = node.text_range();
+        let one_line = !self.source[usize::from(range.start())..usize::from(range.end())].contains('\n');
         let sep_blank = inherited_blank || self.sep_blank || (decls.len() <= 1 && one_line);
         let lbrace = first_token_kind(node, L_CURLY);
         let rbrace = node.last_token().filter(|t| t.kind() == R_CURLY);
@@ -933,80 +940,96 @@ impl Layout {
             _ => self.expr(node),
         }
     }
-}
 
-/// Whether spaces go around operators of precedence 6 and 7 (see `cutoff`).
-fn walk_binary(node: &SyntaxNode) -> (bool, bool, bool, u8) {
-    let (mut has6, mut has7, mut has8, mut max_problem) = (false, false, false, 0u8);
-    let Some((left, op, right)) = binary_parts(node) else { return (false, false, false, 0) };
-    let prec = precedence(op.kind());
-    match prec {
-        6 => has6 = true,
-        7 => has7 = true,
-        8 => has8 = true,
-        _ => {}
-    }
-    if left.kind() == BINARY_EXPR
-        && let Some((_, left_op, _)) = binary_parts(&left)
-        && precedence(left_op.kind()) >= prec
-    {
-        let (h6, h7, h8, problem) = walk_binary(&left);
-        has6 |= h6;
-        has7 |= h7;
-        has8 |= h8;
-        max_problem = max_problem.max(problem);
-    }
-    match right.kind() {
-        BINARY_EXPR => {
-            if let Some((_, right_op, _)) = binary_parts(&right)
-                && precedence(right_op.kind()) > prec
-            {
-                let (h6, h7, h8, problem) = walk_binary(&right);
-                has6 |= h6;
-                has7 |= h7;
-                has8 |= h8;
-                max_problem = max_problem.max(problem);
-            }
+    /// Whether spaces go around operators of precedence 6 and 7 (see `cutoff`).
+    fn walk_binary(&mut self, node: &SyntaxNode) -> (bool, bool, bool, u8) {
+        // Only chains (a binary operand that is itself binary) are worth remembering.
+        let chained = node.children().any(|child| child.kind() == BINARY_EXPR);
+        if !chained {
+            return self.walk_binary_uncached(node);
         }
-        UNARY_EXPR => {
-            let unary_op = right.children_with_tokens().filter_map(|e| e.into_token()).find(|t| !t.kind().is_trivia());
-            if let Some(unary_op) = unary_op {
-                match (op.kind(), unary_op.kind()) {
-                    (SLASH, STAR) => max_problem = 8,
-                    (PLUS, PLUS) | (MINUS, MINUS) => max_problem = max_problem.max(6),
-                    _ => {}
+        let range = node.text_range();
+        let key = (u32::from(range.start()), u32::from(range.end()));
+        if let Some(result) = self.walk_cache.get(&key) {
+            return *result;
+        }
+        let result = self.walk_binary_uncached(node);
+        self.walk_cache.insert(key, result);
+        result
+    }
+
+    fn walk_binary_uncached(&mut self, node: &SyntaxNode) -> (bool, bool, bool, u8) {
+        let (mut has6, mut has7, mut has8, mut max_problem) = (false, false, false, 0u8);
+        let Some((left, op, right)) = binary_parts(node) else { return (false, false, false, 0) };
+        let prec = precedence(op.kind());
+        match prec {
+            6 => has6 = true,
+            7 => has7 = true,
+            8 => has8 = true,
+            _ => {}
+        }
+        if left.kind() == BINARY_EXPR
+            && let Some((_, left_op, _)) = binary_parts(&left)
+            && precedence(left_op.kind()) >= prec
+        {
+            let (h6, h7, h8, problem) = self.walk_binary(&left);
+            has6 |= h6;
+            has7 |= h7;
+            has8 |= h8;
+            max_problem = max_problem.max(problem);
+        }
+        match right.kind() {
+            BINARY_EXPR => {
+                if let Some((_, right_op, _)) = binary_parts(&right)
+                    && precedence(right_op.kind()) > prec
+                {
+                    let (h6, h7, h8, problem) = self.walk_binary(&right);
+                    has6 |= h6;
+                    has7 |= h7;
+                    has8 |= h8;
+                    max_problem = max_problem.max(problem);
                 }
             }
+            UNARY_EXPR => {
+                let unary_op = right.children_with_tokens().filter_map(|e| e.into_token()).find(|t| !t.kind().is_trivia());
+                if let Some(unary_op) = unary_op {
+                    match (op.kind(), unary_op.kind()) {
+                        (SLASH, STAR) => max_problem = 8,
+                        (PLUS, PLUS) | (MINUS, MINUS) => max_problem = max_problem.max(6),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
         }
-        _ => {}
+        (has6, has7, has8, max_problem)
     }
-    (has6, has7, has8, max_problem)
-}
 
-fn cutoff(node: &SyntaxNode, depth: usize) -> u8 {
-    let (has6, has7, has8, max_problem) = walk_binary(node);
-    if max_problem > 0 {
-        return max_problem + 1;
-    }
-    if (has6 || has7) && has8 {
+    fn cutoff(&mut self, node: &SyntaxNode, depth: usize) -> u8 {
+        let (has6, has7, has8, max_problem) = self.walk_binary(node);
+        if max_problem > 0 {
+            return max_problem + 1;
+        }
+        if (has6 || has7) && has8 {
+            if depth == 1 {
+                return 8;
+            }
+            if has7 {
+                return 7;
+            }
+            return 6;
+        }
+        if has6 && has7 {
+            if depth == 1 {
+                return 7;
+            }
+            return 6;
+        }
         if depth == 1 {
             return 8;
         }
-        if has7 {
-            return 7;
-        }
-        return 6;
+        6
     }
-    if has6 && has7 {
-        if depth == 1 {
-            return 7;
-        }
-        return 6;
-    }
-    if depth == 1 {
-        return 8;
-    }
-    6
 }
 
 /// Re-indents a multi-line string literal to `level` tabs, as `cue fmt` does.

@@ -44,7 +44,7 @@ pub fn format(source: &str) -> Result<String, FormatError> {
         return Err(FormatError::SyntaxErrors(parse.errors().to_vec()));
     }
     let root = parse.syntax_node();
-    let mut layout = layout::Layout::new(&root, source.len() + source.len() / 4);
+    let mut layout = layout::Layout::new(source);
     layout.source_file(&root);
     layout.finish(root.text_range().end());
     Ok(tabwriter::align(&layout.p.out))
