@@ -64,7 +64,19 @@ fn main() {
     let parse_time = best_of(runs, || froyo_syntax::parse(&text));
     let format_time = best_of(runs, || froyo_fmt::format(&text).expect("format"));
     println!("input: {megabytes:.1} MiB generated CUE");
-    println!("lex:    {:>8.1} ms  {:>7.1} MB/s", lex_time.as_secs_f64() * 1e3, megabytes / lex_time.as_secs_f64());
-    println!("parse:  {:>8.1} ms  {:>7.1} MB/s", parse_time.as_secs_f64() * 1e3, megabytes / parse_time.as_secs_f64());
-    println!("format: {:>8.1} ms  {:>7.1} MB/s", format_time.as_secs_f64() * 1e3, megabytes / format_time.as_secs_f64());
+    println!(
+        "lex:    {:>8.1} ms  {:>7.1} MB/s",
+        lex_time.as_secs_f64() * 1e3,
+        megabytes / lex_time.as_secs_f64()
+    );
+    println!(
+        "parse:  {:>8.1} ms  {:>7.1} MB/s",
+        parse_time.as_secs_f64() * 1e3,
+        megabytes / parse_time.as_secs_f64()
+    );
+    println!(
+        "format: {:>8.1} ms  {:>7.1} MB/s",
+        format_time.as_secs_f64() * 1e3,
+        megabytes / format_time.as_secs_f64()
+    );
 }

@@ -35,7 +35,9 @@ fn significant(node: &SyntaxNode) -> impl Iterator<Item = SyntaxElement> {
 }
 
 fn first_token_kind(node: &SyntaxNode, kind: SyntaxKind) -> Option<SyntaxToken> {
-    node.children_with_tokens().filter_map(|element| element.into_token()).find(|token| token.kind() == kind)
+    node.children_with_tokens()
+        .filter_map(|element| element.into_token())
+        .find(|token| token.kind() == kind)
 }
 
 /// The spacing before the token starting at `offset`, as the CUE scanner records it:
@@ -87,7 +89,10 @@ fn binary_parts(node: &SyntaxNode) -> Option<(SyntaxNode, SyntaxToken, SyntaxNod
     let mut operands = node.children();
     let left = operands.next()?;
     let right = operands.next()?;
-    let op = node.children_with_tokens().filter_map(|e| e.into_token()).find(|t| !t.kind().is_trivia())?;
+    let op = node
+        .children_with_tokens()
+        .filter_map(|e| e.into_token())
+        .find(|t| !t.kind().is_trivia())?;
     Some((left, op, right))
 }
 
@@ -114,20 +119,34 @@ fn nest_depth(field: &SyntaxNode) -> usize {
 }
 
 fn is_multiline_string(node: &SyntaxNode) -> bool {
-    node.kind() == LITERAL && node.first_token().is_some_and(|t| t.kind() == STRING && t.text().contains('\n'))
+    node.kind() == LITERAL
+        && node.first_token().is_some_and(|t| t.kind() == STRING && t.text().contains('\n'))
 }
 
 fn is_definition_label(field: &SyntaxNode) -> bool {
     field
         .children()
         .find(|c| c.kind() == LABEL)
-        .and_then(|label| label.children_with_tokens().filter_map(|e| e.into_token()).filter(|t| t.kind() == IDENT).last())
+        .and_then(|label| {
+            label
+                .children_with_tokens()
+                .filter_map(|e| e.into_token())
+                .filter(|t| t.kind() == IDENT)
+                .last()
+        })
         .is_some_and(|ident| ident.text().starts_with('#') || ident.text().starts_with("_#"))
 }
 
 impl<'a> Layout<'a> {
     pub(crate) fn new(source: &'a str) -> Layout<'a> {
-        Layout { p: Printer::new(source.len() + source.len() / 4), source, cursor: TextSize::from(0), last_was_line_comment: false, sep_blank: false, walk_cache: std::collections::HashMap::new() }
+        Layout {
+            p: Printer::new(source.len() + source.len() / 4),
+            source,
+            cursor: TextSize::from(0),
+            last_was_line_comment: false,
+            sep_blank: false,
+            walk_cache: std::collections::HashMap::new(),
+        }
     }
 
     /// The spacing before `token` in the source.
@@ -175,7 +194,10 @@ impl<'a> Layout<'a> {
         let until_index = usize::from(until).min(bytes.len());
         while index < until_index {
             if bytes[index] == b'/' && bytes.get(index + 1) == Some(&b'/') {
-                let end = bytes[index..until_index].iter().position(|&b| b == b'\n').map_or(until_index, |p| index + p);
+                let end = bytes[index..until_index]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(until_index, |p| index + p);
                 self.comment(index, end, closer_follows);
                 index = end;
             } else {
@@ -223,7 +245,8 @@ impl<'a> Layout<'a> {
             index += 1;
         }
         if bytes[index..].starts_with(b"//") {
-            let end = bytes[index..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |p| index + p);
+            let end =
+                bytes[index..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |p| index + p);
             self.flush_comments(TextSize::from(end as u32), false);
         }
     }
@@ -247,7 +270,6 @@ impl<'a> Layout<'a> {
         self.advance_past(token);
         self.last_was_line_comment = false;
     }
-
 
     pub(crate) fn finish(&mut self, end: TextSize) {
         self.flush_comments(end + TextSize::from(1), true);
@@ -303,7 +325,9 @@ impl<'a> Layout<'a> {
             PACKAGE_CLAUSE => {
                 for element in significant(decl) {
                     match element {
-                        SyntaxElement::Token(token) if token.kind() == PACKAGE_KW => self.tok(&token),
+                        SyntaxElement::Token(token) if token.kind() == PACKAGE_KW => {
+                            self.tok(&token)
+                        }
                         SyntaxElement::Token(token) => {
                             self.p.ws(BLANK);
                             self.tok(&token);
@@ -436,7 +460,8 @@ impl<'a> Layout<'a> {
             }
             return;
         }
-        let next_formfeed = matches!(value.kind(), STRUCT_LIT | LIST_LIT) || is_multiline_string(&value);
+        let next_formfeed =
+            matches!(value.kind(), STRUCT_LIT | LIST_LIT) || is_multiline_string(&value);
         let tab = if next_formfeed { BLANK } else { VTAB };
         self.p.ws(tab);
         if matches!(value.kind(), STRUCT_LIT | LIST_LIT) {
@@ -632,7 +657,9 @@ impl<'a> Layout<'a> {
                 for element in significant(node) {
                     match element {
                         SyntaxElement::Token(token) => self.tok_literal(&token),
-                        SyntaxElement::Node(child) => self.expr_prec(&child, LOWEST_PREC, depth + 1),
+                        SyntaxElement::Node(child) => {
+                            self.expr_prec(&child, LOWEST_PREC, depth + 1)
+                        }
                     }
                 }
             }
@@ -646,7 +673,9 @@ impl<'a> Layout<'a> {
                     for element in significant(node) {
                         match element {
                             SyntaxElement::Token(token) => self.skip_token(&token),
-                            SyntaxElement::Node(child) => self.expr_prec(&child, LOWEST_PREC, depth),
+                            SyntaxElement::Node(child) => {
+                                self.expr_prec(&child, LOWEST_PREC, depth)
+                            }
                         }
                     }
                     return;
@@ -654,7 +683,9 @@ impl<'a> Layout<'a> {
                 for element in significant(node) {
                     match element {
                         SyntaxElement::Token(token) => self.tok(&token),
-                        SyntaxElement::Node(child) => self.expr_prec(&child, LOWEST_PREC, depth.saturating_sub(1).max(1)),
+                        SyntaxElement::Node(child) => {
+                            self.expr_prec(&child, LOWEST_PREC, depth.saturating_sub(1).max(1))
+                        }
                     }
                 }
             }
@@ -814,7 +845,8 @@ impl<'a> Layout<'a> {
                         let spaced = depth <= 1
                             && low.is_some()
                             && high.is_some()
-                            && (low.as_ref().is_some_and(|n| n.kind() == BINARY_EXPR) || high.as_ref().is_some_and(|n| n.kind() == BINARY_EXPR));
+                            && (low.as_ref().is_some_and(|n| n.kind() == BINARY_EXPR)
+                                || high.as_ref().is_some_and(|n| n.kind() == BINARY_EXPR));
                         self.before_token(&token);
                         if spaced {
                             self.p.ws(BLANK);
@@ -838,7 +870,11 @@ impl<'a> Layout<'a> {
         let prec = precedence(op.kind());
         let _ = prec1;
         let mut print_blank = prec < cut;
-        let left_depth = depth + usize::from(!(left.kind() == BINARY_EXPR && binary_parts(&left).is_some_and(|(_, o, _)| precedence(o.kind()) == prec)));
+        let left_depth = depth
+            + usize::from(
+                !(left.kind() == BINARY_EXPR
+                    && binary_parts(&left).is_some_and(|(_, o, _)| precedence(o.kind()) == prec)),
+            );
         self.expr_operand(&left, prec, left_depth, cut);
         self.p.ws(NOOVERRIDE);
         if print_blank {
@@ -870,7 +906,8 @@ impl<'a> Layout<'a> {
     fn struct_lit(&mut self, node: &SyntaxNode, inherited_blank: bool) {
         let decls: Vec<SyntaxNode> = node.children().collect();
         let range = node.text_range();
-        let one_line = !self.source[usize::from(range.start())..usize::from(range.end())].contains('\n');
+        let one_line =
+            !self.source[usize::from(range.start())..usize::from(range.end())].contains('\n');
         let sep_blank = inherited_blank || self.sep_blank || (decls.len() <= 1 && one_line);
         let lbrace = first_token_kind(node, L_CURLY);
         let rbrace = node.last_token().filter(|t| t.kind() == R_CURLY);
@@ -991,7 +1028,10 @@ impl<'a> Layout<'a> {
                 }
             }
             UNARY_EXPR => {
-                let unary_op = right.children_with_tokens().filter_map(|e| e.into_token()).find(|t| !t.kind().is_trivia());
+                let unary_op = right
+                    .children_with_tokens()
+                    .filter_map(|e| e.into_token())
+                    .find(|t| !t.kind().is_trivia());
                 if let Some(unary_op) = unary_op {
                     match (op.kind(), unary_op.kind()) {
                         (SLASH, STAR) => max_problem = 8,
@@ -1039,7 +1079,8 @@ fn indent_tabs(text: &str, level: usize) -> String {
     let whitespace_len = whitespace.len() - whitespace.trim_start_matches([' ', '\t']).len();
     let whitespace = &whitespace[..whitespace_len];
     let closing = &text[last_newline + 1 + whitespace_len..];
-    let is_multiline_close = closing.trim_start_matches('#').starts_with("\"\"\"") || closing.trim_start_matches('#').starts_with("'''");
+    let is_multiline_close = closing.trim_start_matches('#').starts_with("\"\"\"")
+        || closing.trim_start_matches('#').starts_with("'''");
     let opening = text.trim_start_matches('#');
     if !is_multiline_close || !(opening.starts_with("\"\"\"") || opening.starts_with("'''")) {
         return text.to_string();

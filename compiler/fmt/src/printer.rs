@@ -68,7 +68,15 @@ pub(crate) struct Printer {
 
 impl Printer {
     pub(crate) fn new(capacity: usize) -> Printer {
-        Printer { out: Vec::with_capacity(capacity), allowed: 0, indent_stack: Vec::new(), indent: 0, lineout: 0, space_before: false, last: Last::Other }
+        Printer {
+            out: Vec::with_capacity(capacity),
+            allowed: 0,
+            indent_stack: Vec::new(),
+            indent: 0,
+            lineout: 0,
+            space_before: false,
+            last: Last::Other,
+        }
     }
 
     pub(crate) fn ws(&mut self, flags: Ws) {
@@ -115,7 +123,10 @@ impl Printer {
     /// Prints an operator token, keeping `++`, `--` and `/*` apart.
     pub(crate) fn operator(&mut self, text: &str, last: Last) {
         let first = text.as_bytes().first().copied().unwrap_or(b' ');
-        let clash = matches!((self.last, first), (Last::Plus, b'+') | (Last::Minus, b'-') | (Last::Slash, b'*'));
+        let clash = matches!(
+            (self.last, first),
+            (Last::Plus, b'+') | (Last::Minus, b'-') | (Last::Slash, b'*')
+        );
         if clash && !self.space_before {
             self.allowed |= BLANK;
         }

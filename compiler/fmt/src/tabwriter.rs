@@ -28,7 +28,13 @@ struct Cell {
 
 /// Runs the elastic-tabstop pass over a whole layout stream.
 pub(crate) fn align(stream: &[u8]) -> String {
-    let mut writer = Writer { text: Vec::with_capacity(stream.len()), cells: Vec::new(), line_starts: vec![0], widths: Vec::new(), out: Vec::with_capacity(stream.len() + stream.len() / 8) };
+    let mut writer = Writer {
+        text: Vec::with_capacity(stream.len()),
+        cells: Vec::new(),
+        line_starts: vec![0],
+        widths: Vec::new(),
+        out: Vec::with_capacity(stream.len() + stream.len() / 8),
+    };
     let mut cell_start = 0usize;
     let mut cell_width = 0usize;
     let mut index = 0;
@@ -46,11 +52,17 @@ pub(crate) fn align(stream: &[u8]) -> String {
             }
             b'\t' | b'\x0b' | b'\n' | b'\x0c' => {
                 let end = writer.text.len();
-                writer.cells.push(Cell { start: cell_start, end, width: cell_width, htab: byte == b'\t' });
+                writer.cells.push(Cell {
+                    start: cell_start,
+                    end,
+                    width: cell_width,
+                    htab: byte == b'\t',
+                });
                 cell_start = end;
                 cell_width = 0;
                 if byte == b'\n' || byte == b'\x0c' {
-                    let cells_in_line = writer.cells.len() - writer.line_starts[writer.line_starts.len() - 1];
+                    let cells_in_line =
+                        writer.cells.len() - writer.line_starts[writer.line_starts.len() - 1];
                     writer.line_starts.push(writer.cells.len());
                     if byte == b'\x0c' || cells_in_line == 1 {
                         writer.flush(true);
@@ -74,7 +86,8 @@ pub(crate) fn align(stream: &[u8]) -> String {
         writer.cells.push(Cell { start: cell_start, end, width: cell_width, htab: false });
     }
     writer.flush(false);
-    String::from_utf8(writer.out).unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
+    String::from_utf8(writer.out)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
 }
 
 fn char_count(bytes: &[u8]) -> usize {

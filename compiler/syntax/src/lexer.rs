@@ -86,7 +86,13 @@ impl<'t> Lexer<'t> {
         self.tokens.push(Token { kind, len: (self.pos - start) as u32 });
     }
 
-    fn error(&mut self, code: &'static froyo_diagnostics::Code, message: String, start: usize, end: usize) {
+    fn error(
+        &mut self,
+        code: &'static froyo_diagnostics::Code,
+        message: String,
+        start: usize,
+        end: usize,
+    ) {
         self.errors.push(SyntaxError::new(code, message, range(start, end)));
     }
 
@@ -312,8 +318,12 @@ impl<'t> Lexer<'t> {
         let mut kind = INT_NUMBER;
         let radix_prefix = if self.peek(0) == b'0' {
             match self.peek(1) {
-                b'x' | b'X' => Some(("hexadecimal", (|b: u8| b.is_ascii_hexdigit()) as fn(u8) -> bool)),
-                b'o' | b'O' => Some(("octal", (|b: u8| (b'0'..=b'7').contains(&b)) as fn(u8) -> bool)),
+                b'x' | b'X' => {
+                    Some(("hexadecimal", (|b: u8| b.is_ascii_hexdigit()) as fn(u8) -> bool))
+                }
+                b'o' | b'O' => {
+                    Some(("octal", (|b: u8| (b'0'..=b'7').contains(&b)) as fn(u8) -> bool))
+                }
                 b'b' | b'B' => Some(("binary", (|b: u8| b == b'0' || b == b'1') as fn(u8) -> bool)),
                 _ => None,
             }
@@ -334,7 +344,10 @@ impl<'t> Lexer<'t> {
         } else {
             let integer_start = self.pos;
             let integer_digits = self.digits(|b| b.is_ascii_digit(), integer_start);
-            if integer_digits > 1 && self.bytes[integer_start] == b'0' && !matches!(self.peek(0), b'.' | b'e' | b'E') {
+            if integer_digits > 1
+                && self.bytes[integer_start] == b'0'
+                && !matches!(self.peek(0), b'.' | b'e' | b'E')
+            {
                 self.error(
                     &registry::INVALID_NUMBER,
                     "illegal integer number: a leading zero is only allowed in '0', write octal numbers as 0o…".to_string(),
@@ -389,7 +402,10 @@ impl<'t> Lexer<'t> {
         if self.pos > suffix_start {
             self.error(
                 &registry::INVALID_NUMBER,
-                format!("invalid number: unexpected '{}' after digits", &self.text[suffix_start..self.pos]),
+                format!(
+                    "invalid number: unexpected '{}' after digits",
+                    &self.text[suffix_start..self.pos]
+                ),
                 start,
                 self.pos,
             );
@@ -443,7 +459,10 @@ impl<'t> Lexer<'t> {
                 }
                 b'"' | b'\'' => {
                     self.pos += 1;
-                    while self.pos < self.bytes.len() && self.bytes[self.pos] != byte && self.bytes[self.pos] != b'\n' {
+                    while self.pos < self.bytes.len()
+                        && self.bytes[self.pos] != byte
+                        && self.bytes[self.pos] != b'\n'
+                    {
                         if self.bytes[self.pos] == b'\\' {
                             self.pos += 1;
                         }
@@ -483,7 +502,8 @@ impl<'t> Lexer<'t> {
             if !matches!(self.bytes.get(look), Some(b'\n')) {
                 self.error(
                     &registry::UNTERMINATED_STRING,
-                    "a multi-line string must start with a newline after its opening quotes".to_string(),
+                    "a multi-line string must start with a newline after its opening quotes"
+                        .to_string(),
                     start,
                     self.pos,
                 );
@@ -496,7 +516,13 @@ impl<'t> Lexer<'t> {
 
     /// Lexes string content up to the closing quote or an interpolation.
     /// Pushes `interp_kind` if an interpolation `\(` starts, else `end_kind`.
-    fn string_body(&mut self, start: usize, quote: Quote, interp_kind: SyntaxKind, end_kind: SyntaxKind) {
+    fn string_body(
+        &mut self,
+        start: usize,
+        quote: Quote,
+        interp_kind: SyntaxKind,
+        end_kind: SyntaxKind,
+    ) {
         loop {
             if self.pos >= self.bytes.len() {
                 self.error(
@@ -544,7 +570,8 @@ impl<'t> Lexer<'t> {
 
     fn closes(&self, quote: Quote) -> bool {
         let quotes = if quote.multiline { 3 } else { 1 };
-        (0..quotes).all(|i| self.peek(i) == quote.quote) && (0..quote.hashes).all(|i| self.peek(quotes + i) == b'#')
+        (0..quotes).all(|i| self.peek(i) == quote.quote)
+            && (0..quote.hashes).all(|i| self.peek(quotes + i) == b'#')
     }
 
     fn escape(&mut self, escape_start: usize, escaped: u8, quote: Quote) {
@@ -587,8 +614,12 @@ impl<'t> Lexer<'t> {
             let shown = self.text.get(escape_start..end).unwrap_or("\\");
             let message = format!("unknown escape sequence '{shown}'");
             self.errors.push(
-                SyntaxError::new(&registry::INVALID_ESCAPE, message, range(escape_start, end.max(escape_start + 1)))
-                    .with_help("write '\\\\' for a backslash, or use a raw string such as #\"…\"#"),
+                SyntaxError::new(
+                    &registry::INVALID_ESCAPE,
+                    message,
+                    range(escape_start, end.max(escape_start + 1)),
+                )
+                .with_help("write '\\\\' for a backslash, or use a raw string such as #\"…\"#"),
             );
         }
     }

@@ -13,11 +13,11 @@
 //! Invariant: no input makes it panic or recurse without bound (nesting is capped
 //! at [`MAX_NESTING`] levels, reported as `E0009`).
 
-mod syntax_kind;
-pub mod lexer;
-mod parser;
 pub mod ast;
 mod error;
+pub mod lexer;
+mod parser;
+mod syntax_kind;
 
 pub use error::SyntaxError;
 pub use parser::{MAX_NESTING, Parse, parse};

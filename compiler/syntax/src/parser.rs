@@ -73,7 +73,13 @@ impl Parse {
                             depth += 1;
                         }
                         rowan::NodeOrToken::Token(token) => {
-                            let _ = writeln!(out, "{:?}@{:?} {:?}", token.kind(), token.text_range(), token.text());
+                            let _ = writeln!(
+                                out,
+                                "{:?}@{:?} {:?}",
+                                token.kind(),
+                                token.text_range(),
+                                token.text()
+                            );
                         }
                     }
                 }
@@ -165,12 +171,14 @@ impl<'t> Parser<'t> {
             // Invalid characters were reported by the lexer; the grammar
             // skips them like trivia so one stray byte gives one diagnostic.
             if token.kind.is_trivia() || token.kind == ERROR_TOKEN {
-                if token.kind == WHITESPACE && text.as_bytes()[offset as usize..end as usize].contains(&b'\n') {
+                if token.kind == WHITESPACE
+                    && text.as_bytes()[offset as usize..end as usize].contains(&b'\n')
+                {
                     newline_seen = true;
                 }
             } else {
-                let implicit_comma_before =
-                    newline_seen && significant.last().is_some_and(|previous| allows_comma_after(previous.kind));
+                let implicit_comma_before = newline_seen
+                    && significant.last().is_some_and(|previous| allows_comma_after(previous.kind));
                 significant.push(Significant {
                     kind: token.kind,
                     raw: index as u32,
@@ -234,7 +242,10 @@ impl<'t> Parser<'t> {
     /// Whether the current token ends an element: `,`, an automatic comma,
     /// the end of input, or one of `closers`.
     pub(crate) fn at_separator(&self, closers: &[SyntaxKind]) -> bool {
-        self.at(COMMA) || self.at_eof() || self.at_implicit_comma() || closers.contains(&self.current())
+        self.at(COMMA)
+            || self.at_eof()
+            || self.at_implicit_comma()
+            || closers.contains(&self.current())
     }
 
     /// The kind of the `n`th significant token from absolute index `index`.
@@ -273,7 +284,8 @@ impl<'t> Parser<'t> {
 
     /// Adds the trivia before the current significant token to the tree.
     fn flush_trivia(&mut self) {
-        let until = self.significant.get(self.pos).map_or(self.tokens.len(), |token| token.raw as usize);
+        let until =
+            self.significant.get(self.pos).map_or(self.tokens.len(), |token| token.raw as usize);
         while self.raw < until {
             self.push_raw(None);
         }
@@ -374,7 +386,9 @@ impl<'t> Parser<'t> {
         let kind = self.current();
         match kind {
             IDENT => format!("identifier '{}'", self.nth_text(0)),
-            INT_NUMBER | FLOAT_NUMBER | STRING => format!("{} {}", kind.describe(), truncate(self.nth_text(0))),
+            INT_NUMBER | FLOAT_NUMBER | STRING => {
+                format!("{} {}", kind.describe(), truncate(self.nth_text(0)))
+            }
             EOF => "end of file".to_string(),
             _ => kind.describe().to_string(),
         }
@@ -418,11 +432,14 @@ impl<'t> Parser<'t> {
             if !self.reported_nesting {
                 self.reported_nesting = true;
                 let range = self.current_range();
-                self.push_error(SyntaxError::new(
-                    &registry::NESTING_TOO_DEEP,
-                    format!("nesting deeper than {MAX_NESTING} levels"),
-                    range,
-                ).with_help("name inner values as separate fields to flatten the structure"));
+                self.push_error(
+                    SyntaxError::new(
+                        &registry::NESTING_TOO_DEEP,
+                        format!("nesting deeper than {MAX_NESTING} levels"),
+                        range,
+                    )
+                    .with_help("name inner values as separate fields to flatten the structure"),
+                );
             }
             return false;
         }

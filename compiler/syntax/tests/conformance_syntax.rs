@@ -45,15 +45,24 @@ fn conformance_corpus_round_trips_and_parses() {
         let text = std::fs::read_to_string(path).unwrap();
         let parse = froyo_syntax::parse(&text);
         assert_eq!(parse.syntax_node().to_string(), text, "round trip of {}", path.display());
-        let expected_error = std::fs::read_to_string(path.parent().unwrap().join("expected.error")).unwrap_or_default();
+        let expected_error = std::fs::read_to_string(path.parent().unwrap().join("expected.error"))
+            .unwrap_or_default();
         let expects_syntax_error = SYNTAX_ERROR_MARKERS.iter().any(|m| expected_error.contains(m))
             && expected_error.contains(path.file_name().unwrap().to_str().unwrap());
         let has_errors = !parse.errors().is_empty();
         if has_errors && !expects_syntax_error {
-            report.push_str(&format!("unexpected syntax error in {}:\n{:?}\n", path.display(), parse.errors()));
+            report.push_str(&format!(
+                "unexpected syntax error in {}:\n{:?}\n",
+                path.display(),
+                parse.errors()
+            ));
         }
         if !has_errors && expects_syntax_error && expected_error.contains(":") {
-            report.push_str(&format!("no syntax error in {}, reference says:\n{}\n", path.display(), expected_error));
+            report.push_str(&format!(
+                "no syntax error in {}, reference says:\n{}\n",
+                path.display(),
+                expected_error
+            ));
         }
     }
     assert!(report.is_empty(), "{report}");

@@ -9,7 +9,9 @@ use proptest::prelude::*;
 fn conformance_files() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/cue/public");
     let mut out = Vec::new();
-    for case in std::fs::read_dir(&root).expect("conformance corpus beside the repository").flatten() {
+    for case in
+        std::fs::read_dir(&root).expect("conformance corpus beside the repository").flatten()
+    {
         for file in std::fs::read_dir(case.path()).into_iter().flatten().flatten() {
             if file.path().extension().is_some_and(|e| e == "cue") {
                 out.push(file.path());
@@ -51,10 +53,29 @@ fn deleting_one_token_gives_few_diagnostics() {
             // which re-pairs every quote after it on that line; the lexer
             // then reports each stray piece. Those get a looser bound.
             let count = parse.errors().len();
-            let allowed = if matches!(kind, SyntaxKind::INTERP_START | SyntaxKind::INTERP_MID | SyntaxKind::INTERP_END) { 8 } else { 4 };
-            assert!(count <= allowed, "{count} diagnostics for {} without {kind:?} at {start}:\n{mutated}\n{:?}", path.display(), parse.errors().iter().map(|e| (e.range, &e.message)).collect::<Vec<_>>());
+            let allowed = if matches!(
+                kind,
+                SyntaxKind::INTERP_START | SyntaxKind::INTERP_MID | SyntaxKind::INTERP_END
+            ) {
+                8
+            } else {
+                4
+            };
+            assert!(
+                count <= allowed,
+                "{count} diagnostics for {} without {kind:?} at {start}:\n{mutated}\n{:?}",
+                path.display(),
+                parse.errors().iter().map(|e| (e.range, &e.message)).collect::<Vec<_>>()
+            );
             if count > worst.0 {
-                worst = (count, format!("{} without {kind:?} at {start}:\n{mutated}\n{:#?}", path.display(), parse.errors()));
+                worst = (
+                    count,
+                    format!(
+                        "{} without {kind:?} at {start}:\n{mutated}\n{:#?}",
+                        path.display(),
+                        parse.errors()
+                    ),
+                );
             }
         }
     }
@@ -104,9 +125,10 @@ fn binary_and_invalid_utf8_like_input() {
 
 fn cue_like() -> impl Strategy<Value = String> {
     let pieces = prop::sample::select(vec![
-        "a", "#B", "_c", ": ", "?", "!", "{", "}", "[", "]", "(", ")", ",", "\n", "\t", " ", "1", "0x", "1_", "1.5e",
-        "\"s\"", "\"\\(", ")\"", "\"\"\"\n", "#\"", "\"#", "'b'", "&", "|", "*", "=~", "...", "for", "in", "if",
-        "let", "=", "package", "import", "@a(", "//c\n", "_|_", ".", "é", "\u{0}", "\\",
+        "a", "#B", "_c", ": ", "?", "!", "{", "}", "[", "]", "(", ")", ",", "\n", "\t", " ", "1",
+        "0x", "1_", "1.5e", "\"s\"", "\"\\(", ")\"", "\"\"\"\n", "#\"", "\"#", "'b'", "&", "|",
+        "*", "=~", "...", "for", "in", "if", "let", "=", "package", "import", "@a(", "//c\n",
+        "_|_", ".", "é", "\u{0}", "\\",
     ]);
     prop::collection::vec(pieces, 0..80).prop_map(|v| v.concat())
 }

@@ -16,14 +16,25 @@ pub(super) fn source_file(p: &mut Parser<'_>) {
     let mut seen_declaration = false;
     while !p.at_eof() {
         if p.at(COMMA) {
-            p.error_and_bump(&registry::UNEXPECTED_TOKEN, "unexpected ',' with no declaration before it".to_string());
+            p.error_and_bump(
+                &registry::UNEXPECTED_TOKEN,
+                "unexpected ',' with no declaration before it".to_string(),
+            );
             continue;
         }
         if p.at(PACKAGE_KW) && !at_field(p) {
             if seen_package || seen_import || seen_declaration {
-                let what = if seen_package { "a file has at most one package clause" } else { "the package clause must come before imports and declarations" };
+                let what = if seen_package {
+                    "a file has at most one package clause"
+                } else {
+                    "the package clause must come before imports and declarations"
+                };
                 let range = p.current_range();
-                p.push_error(SyntaxError::new(&registry::MISPLACED_CLAUSE, what.to_string(), range));
+                p.push_error(SyntaxError::new(
+                    &registry::MISPLACED_CLAUSE,
+                    what.to_string(),
+                    range,
+                ));
             }
             seen_package = true;
             package_clause(p);
@@ -133,11 +144,17 @@ fn expect_closer(p: &mut Parser<'_>, closer: SyntaxKind, open: rowan::TextRange)
 
 /// Like [`expect_closer`]; `skip_junk` skips tokens on the same line up to the
 /// closer (right for parentheses, wrong for lists whose closer went missing).
-fn expect_closer_with(p: &mut Parser<'_>, closer: SyntaxKind, open: rowan::TextRange, skip_junk: bool) {
+fn expect_closer_with(
+    p: &mut Parser<'_>,
+    closer: SyntaxKind,
+    open: rowan::TextRange,
+    skip_junk: bool,
+) {
     if p.eat(closer) {
         return;
     }
-    let other_closer = |kind: SyntaxKind| matches!(kind, R_CURLY | R_BRACK | R_PAREN) && kind != closer;
+    let other_closer =
+        |kind: SyntaxKind| matches!(kind, R_CURLY | R_BRACK | R_PAREN) && kind != closer;
     if skip_junk && !p.at_eof() && !p.at_implicit_comma() && !other_closer(p.current()) {
         // Junk before the closer on the same line: skip it, keep the closer.
         let found = p.found_description();
@@ -165,7 +182,10 @@ fn expect_closer_with(p: &mut Parser<'_>, closer: SyntaxKind, open: rowan::TextR
     if p.at_eof() {
         // Several brackets left open at the end of the file: one diagnostic
         // pointing at each of them.
-        if let Some(last) = p.last_error_mut().filter(|e| e.code == &registry::UNCLOSED_DELIMITER && e.range == range) {
+        if let Some(last) = p
+            .last_error_mut()
+            .filter(|e| e.code == &registry::UNCLOSED_DELIMITER && e.range == range)
+        {
             // The innermost few are enough to find the place.
             if last.related.len() < 3 {
                 last.related.push((open, format!("unclosed {opener} opened here")));
@@ -251,7 +271,11 @@ fn declaration(p: &mut Parser<'_>) {
         }
         _ => {
             let found = p.found_description();
-            skip_to_separator(p, R_CURLY, format!("expected a field or declaration, found {found}"));
+            skip_to_separator(
+                p,
+                R_CURLY,
+                format!("expected a field or declaration, found {found}"),
+            );
         }
     }
 }
@@ -588,7 +612,10 @@ fn argument_list(p: &mut Parser<'_>) {
     p.bump();
     while !p.at(R_PAREN) && !p.at_eof() {
         if p.at(COMMA) {
-            p.error_and_bump(&registry::UNEXPECTED_TOKEN, "expected an argument, found ','".to_string());
+            p.error_and_bump(
+                &registry::UNEXPECTED_TOKEN,
+                "expected an argument, found ','".to_string(),
+            );
             continue;
         }
         if !can_start_expression(p.current()) || (p.at_implicit_comma() && at_field(p)) {
@@ -634,7 +661,10 @@ fn primary_expression(p: &mut Parser<'_>) {
             // Consume the token unless it can end the enclosing construct.
             if !p.at_eof()
                 && !p.at_implicit_comma()
-                && !matches!(p.current(), R_CURLY | R_BRACK | R_PAREN | COMMA | COLON | INTERP_MID | INTERP_END)
+                && !matches!(
+                    p.current(),
+                    R_CURLY | R_BRACK | R_PAREN | COMMA | COLON | INTERP_MID | INTERP_END
+                )
             {
                 p.start(ERROR);
                 p.bump_balanced();
@@ -688,7 +718,10 @@ fn struct_lit(p: &mut Parser<'_>) {
     p.bump();
     while !p.at(R_CURLY) && !p.at_eof() {
         if p.at(COMMA) {
-            p.error_and_bump(&registry::UNEXPECTED_TOKEN, "unexpected ',' with no declaration before it".to_string());
+            p.error_and_bump(
+                &registry::UNEXPECTED_TOKEN,
+                "unexpected ',' with no declaration before it".to_string(),
+            );
             continue;
         }
         declaration(p);
@@ -716,7 +749,10 @@ fn list_lit(p: &mut Parser<'_>) {
         }
         match p.current() {
             COMMA => {
-                p.error_and_bump(&registry::UNEXPECTED_TOKEN, "unexpected ',' with no element before it".to_string());
+                p.error_and_bump(
+                    &registry::UNEXPECTED_TOKEN,
+                    "unexpected ',' with no element before it".to_string(),
+                );
                 continue;
             }
             ELLIPSIS => ellipsis(p, &[R_BRACK]),

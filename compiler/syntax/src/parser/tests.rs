@@ -25,4 +25,3 @@ fn comment_only_and_empty_files() {
     check_ok("// only a comment");
     check_ok("\n\n// c\n");
 }
-
