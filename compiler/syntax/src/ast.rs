@@ -400,6 +400,25 @@ pub enum Expr {
 }
 
 impl Expr {
+    /// Whether nodes of `kind` are expressions.
+    pub fn can_cast(kind: SyntaxKind) -> bool {
+        matches!(
+            kind,
+            STRUCT_LIT
+                | LIST_LIT
+                | LITERAL
+                | INTERPOLATION
+                | NAME_REF
+                | PAREN_EXPR
+                | SELECTOR_EXPR
+                | INDEX_EXPR
+                | SLICE_EXPR
+                | CALL_EXPR
+                | UNARY_EXPR
+                | BINARY_EXPR
+        )
+    }
+
     pub fn cast(node: SyntaxNode) -> Option<Expr> {
         Some(match node.kind() {
             STRUCT_LIT => Expr::Struct(StructLit { syntax: node }),

@@ -1,0 +1,341 @@
+//! Loading a package, and exporting its value as concrete data.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use froyo_diagnostics::{Diagnostic, FileId, registry};
+use froyo_syntax::{SyntaxKind::*, SyntaxNode, ast, ast::AstNode};
+
+use super::labels::{self, Decoded};
+use super::vertex::{Conjunct, ConjunctKind, LabelKind, State};
+use super::{EvalOptions, Evaluator, Frame, FrameKind, SourceFile, StaticScope};
+use crate::data::Data;
+use crate::value::{EvalError, Span, Value, VertexId};
+
+impl Evaluator {
+    /// Parses the files and builds the root vertex of their package.
+    pub(super) fn load(files: &[SourceFile], options: &EvalOptions) -> (Evaluator, VertexId, Vec<Diagnostic>) {
+        let mut evaluator = Evaluator {
+            vertices: Vec::new(),
+            files: Vec::new(),
+            limits: options.limits,
+            steps: 0,
+            scopes: HashMap::new(),
+            static_errors: Vec::new(),
+            next_close_id: 0,
+            exhausted: false,
+            expression: None,
+            cycle_marks: 0,
+            child_close_ids: HashMap::new(),
+        };
+        let mut diagnostics = Vec::new();
+        let mut packages: Vec<(Option<String>, usize)> = Vec::new();
+        for (index, file) in files.iter().enumerate() {
+            let parse = froyo_syntax::parse(&file.text);
+            for error in parse.errors() {
+                diagnostics.push(error.to_diagnostic(FileId(index as u32)));
+            }
+            let root = parse.syntax_node();
+            let package = parse.tree().package().and_then(|p| p.name()).map(|t| t.text().to_string());
+            packages.push((package, index));
+            evaluator.files.push((root, file.name.clone()));
+        }
+        let root = evaluator.new_vertex(None, "".into());
+        evaluator.vertices[root as usize].optional = false;
+        if !diagnostics.is_empty() {
+            return (evaluator, root, diagnostics);
+        }
+        // All files must belong to one package (or have no package clause).
+        let named: Vec<&(Option<String>, usize)> = packages.iter().filter(|(name, _)| name.is_some()).collect();
+        if let Some((Some(first), _)) = named.first()
+            && let Some((Some(other), index)) = named.iter().find(|(name, _)| name.as_deref() != Some(first.as_str()))
+        {
+            let span = froyo_diagnostics::Span::new(FileId(*index as u32), 0, 0);
+            diagnostics.push(Diagnostic::new(
+                &registry::INVALID_DECLARATION,
+                format!("found packages {first} and {other} in the same directory"),
+                span,
+            ));
+            return (evaluator, root, diagnostics);
+        }
+        let shared_package = named.len() == packages.len() && !named.is_empty();
+        // Files of one package share their top-level names.
+        let mut shared = StaticScope::default();
+        if shared_package {
+            for (file_root, _) in &evaluator.files {
+                shared.add_declarations(file_root);
+            }
+        }
+        for index in 0..evaluator.files.len() {
+            let file_root = evaluator.files[index].0.clone();
+            let mut scope = StaticScope::of(&file_root);
+            if shared_package {
+                for (name, label) in &shared.fields {
+                    scope.fields.entry(name.clone()).or_insert_with(|| label.clone());
+                }
+            }
+            evaluator.scopes.insert(file_root.clone(), Rc::new(scope));
+            let mut imports = HashMap::new();
+            for import in file_root.children().filter_map(ast::ImportDecl::cast) {
+                for spec in import.specs() {
+                    let Some(path_token) = spec.path() else { continue };
+                    let Ok(Decoded::String(path)) = labels::decode_string_literal(path_token.text()) else { continue };
+                    let path = path.split(':').next().unwrap_or("").to_string();
+                    let name = match spec.alias() {
+                        Some(alias) => alias.text().to_string(),
+                        None => path.rsplit('/').next().unwrap_or(&path).to_string(),
+                    };
+                    imports.insert(name, path);
+                }
+            }
+            let env = Rc::new(Frame { parent: None, kind: FrameKind::File { file: index as u32, imports } });
+            evaluator.vertices[root as usize]
+                .conjuncts
+                .push(Conjunct { kind: ConjunctKind::Expr(file_root, env), close: None });
+        }
+        evaluator.check_declarations(&mut diagnostics);
+        if let Some(expression) = &options.expression {
+            let wrapped = format!("__froyo_expression__: ({expression})");
+            let parse = froyo_syntax::parse(&wrapped);
+            if !parse.errors().is_empty() {
+                diagnostics.push(Diagnostic::new(
+                    &registry::UNEXPECTED_TOKEN,
+                    format!("invalid expression {expression:?}"),
+                    froyo_diagnostics::Span::new(FileId(0), 0, 0),
+                ));
+            }
+            evaluator.expression = parse
+                .syntax_node()
+                .descendants()
+                .find(|n| n.kind() == PAREN_EXPR)
+                .and_then(|n| n.children().find(|c| ast::Expr::can_cast(c.kind())));
+        }
+        (evaluator, root, diagnostics)
+    }
+
+    /// Static rules: a `let` must be used and must not share its name with
+    /// a field of its scope.
+    fn check_declarations(&mut self, diagnostics: &mut Vec<Diagnostic>) {
+        for index in 0..self.files.len() {
+            let root = self.files[index].0.clone();
+            for node in root.descendants().filter(|n| matches!(n.kind(), STRUCT_LIT | SOURCE_FILE)) {
+                let scope = StaticScope::of(&node);
+                for (name, _) in scope.lets.iter() {
+                    let let_node = node
+                        .children()
+                        .filter_map(ast::LetClause::cast)
+                        .find(|l| l.name().is_some_and(|t| t.text() == name));
+                    let Some(let_node) = let_node else { continue };
+                    let span = froyo_diagnostics::Span::new(
+                        FileId(index as u32),
+                        let_node.syntax().text_range().start().into(),
+                        let_node.syntax().text_range().end().into(),
+                    );
+                    let clashes = node.ancestors().any(|ancestor| {
+                        matches!(ancestor.kind(), STRUCT_LIT | SOURCE_FILE) && StaticScope::of(&ancestor).fields.contains_key(name)
+                    });
+                    if clashes {
+                        diagnostics.push(Diagnostic::new(
+                            &registry::INVALID_DECLARATION,
+                            format!("cannot have both alias and field with name \"{name}\" in same scope"),
+                            span,
+                        ));
+                        continue;
+                    }
+                    let used = node
+                        .descendants()
+                        .filter(|n| n.kind() == NAME_REF)
+                        .any(|n| n.first_token().is_some_and(|t| t.text() == name));
+                    if !used {
+                        diagnostics.push(Diagnostic::new(
+                            &registry::INVALID_DECLARATION,
+                            format!("unreferenced alias or let clause {name}"),
+                            span,
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Exports the root vertex (or the `-e` expression) as concrete data.
+    pub(super) fn export_root(&mut self, root: VertexId) -> Result<Data, Vec<EvalError>> {
+        self.evaluate(root);
+        let mut errors = Vec::new();
+        // Errors anywhere, definitions and hidden fields included, fail the export.
+        self.collect_errors(root, "", &mut errors, 0);
+        if let Some(expression) = self.expression.clone() {
+            let env = self.root_env(root);
+            let value = self.eval_expr(&expression, &env);
+            if !errors.is_empty() {
+                return Err(errors);
+            }
+            let holder = self.vertex_with(None, "".into(), vec![Conjunct { kind: ConjunctKind::Value(value, None), close: None }]);
+            let data = self.export_vertex(holder, "", &mut errors, 0);
+            return if errors.is_empty() { data.ok_or_default() } else { Err(errors) };
+        }
+        let data = self.export_vertex(root, "", &mut errors, 0);
+        if errors.is_empty() { data.ok_or_default() } else { Err(errors) }
+    }
+
+    /// An environment in which expressions see the package's top-level names.
+    pub(super) fn root_env(&mut self, root: VertexId) -> Rc<Frame> {
+        let mut scope = StaticScope::default();
+        let mut imports = HashMap::new();
+        for (file_root, _) in self.files.clone() {
+            scope.add_declarations(&file_root);
+            if let Some(Some(file_scope)) = Some(self.scopes.get(&file_root)) {
+                for (name, label) in &file_scope.fields {
+                    scope.fields.entry(name.clone()).or_insert_with(|| label.clone());
+                }
+            }
+            for import in file_root.children().filter_map(ast::ImportDecl::cast) {
+                for spec in import.specs() {
+                    let Some(path_token) = spec.path() else { continue };
+                    let Ok(Decoded::String(path)) = labels::decode_string_literal(path_token.text()) else { continue };
+                    let name = spec.alias().map(|a| a.text().to_string()).unwrap_or_else(|| path.rsplit('/').next().unwrap_or("").to_string());
+                    imports.insert(name, path);
+                }
+            }
+        }
+        let file = Rc::new(Frame { parent: None, kind: FrameKind::File { file: 0, imports } });
+        Rc::new(Frame {
+            parent: Some(file),
+            kind: FrameKind::Struct { scope: Rc::new(scope), vertex: root, let_values: Default::default() },
+        })
+    }
+
+    fn collect_errors(&mut self, id: VertexId, path: &str, errors: &mut Vec<EvalError>, depth: u32) {
+        if depth > self.limits.max_depth || errors.len() > 50 {
+            return;
+        }
+        let id = self.resolve(id);
+        self.evaluate(id);
+        let id = self.resolve(id);
+        match self.vertices[id as usize].value.clone() {
+            Value::Bottom(error) => {
+                if !error.incomplete {
+                    let mut error = (*error).clone();
+                    error.path = path.to_string();
+                    errors.push(error);
+                }
+            }
+            Value::Struct(..) | Value::List(..) => {
+                let arcs = self.vertices[id as usize].arcs.clone();
+                for arc in arcs {
+                    if self.vertices[arc as usize].optional {
+                        continue;
+                    }
+                    let label = self.vertices[arc as usize].label.clone();
+                    let child_path = join_path(path, &label);
+                    self.collect_errors(arc, &child_path, errors, depth + 1);
+                }
+            }
+            Value::Disjunction(alternatives) => {
+                for alternative in alternatives.iter() {
+                    if let Value::Struct(alt, _) | Value::List(alt, _) = alternative.value {
+                        self.collect_errors(alt, path, errors, depth + 1);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn export_vertex(&mut self, id: VertexId, path: &str, errors: &mut Vec<EvalError>, depth: u32) -> Option<Data> {
+        if depth > self.limits.max_depth {
+            errors.push(EvalError::new(&registry::CYCLE, "structural cycle", Vec::new()));
+            return None;
+        }
+        let value = self.value_of(id);
+        let value = self.default_of(value);
+        match value {
+            Value::Scalar(scalar) => Some(scalar.to_data()),
+            Value::Struct(vertex, _) | Value::List(vertex, _) => {
+                let vertex = self.resolve(vertex);
+                let is_list = self.vertices[vertex as usize].is_list;
+                let arcs = self.vertices[vertex as usize].arcs.clone();
+                let mut fields = Vec::new();
+                for arc in arcs {
+                    let (label, kind, optional) = {
+                        let v = &self.vertices[arc as usize];
+                        (v.label.clone(), v.label_kind, v.optional)
+                    };
+                    if kind != LabelKind::Regular || optional {
+                        continue;
+                    }
+                    let child_path = join_path(path, &label);
+                    if let Some(data) = self.export_vertex(arc, &child_path, errors, depth + 1) {
+                        fields.push((label.to_string(), data));
+                    }
+                }
+                Some(if is_list { Data::List(fields.into_iter().map(|(_, d)| d).collect()) } else { Data::Struct(fields) })
+            }
+            Value::Bottom(error) => {
+                let mut error = (*error).clone();
+                if error.path.is_empty() {
+                    error.path = path.to_string();
+                }
+                if error.incomplete && error.code != &registry::CYCLE {
+                    error.code = &registry::INCOMPLETE_VALUE;
+                }
+                if !errors.iter().any(|e| e.message == error.message && e.path == error.path) {
+                    errors.push(error);
+                }
+                None
+            }
+            other => {
+                let spans = self.vertex_spans(id);
+                let description = self.describe(&other);
+                errors.push(EvalError {
+                    code: &registry::INCOMPLETE_VALUE,
+                    message: format!("incomplete value {description}"),
+                    spans,
+                    incomplete: true,
+                    path: path.to_string(),
+                });
+                None
+            }
+        }
+    }
+
+    fn vertex_spans(&self, id: VertexId) -> Vec<Span> {
+        self.vertices[id as usize].conjuncts.iter().filter_map(|c| self.conjunct_span(c)).take(3).collect()
+    }
+
+    /// Concrete data of a fully evaluated vertex, if it has no errors and
+    /// nothing incomplete (used to compare disjuncts).
+    pub(super) fn try_data(&mut self, id: VertexId) -> Option<Data> {
+        let mut errors = Vec::new();
+        let data = self.export_vertex(id, "", &mut errors, 0);
+        if errors.is_empty() { data } else { None }
+    }
+}
+
+trait OkOrDefault {
+    fn ok_or_default(self) -> Result<Data, Vec<EvalError>>;
+}
+
+impl OkOrDefault for Option<Data> {
+    fn ok_or_default(self) -> Result<Data, Vec<EvalError>> {
+        Ok(self.unwrap_or(Data::Struct(Vec::new())))
+    }
+}
+
+fn join_path(path: &str, label: &str) -> String {
+    let label = if super::labels::is_identifier(label) { label.to_string() } else { crate::value::quote(label) };
+    if path.is_empty() { label } else { format!("{path}.{label}") }
+}
+
+impl Evaluator {
+    /// Runs a comprehension found in struct `id`'s declarations.
+    pub(super) fn comprehension_bodies(&mut self, node: &SyntaxNode, env: &super::Env) -> Result<Vec<(SyntaxNode, super::Env)>, Value> {
+        let Some(body) = node.children().find(|c| c.kind() == STRUCT_LIT) else { return Ok(Vec::new()) };
+        let envs = self.comprehension_envs(node, env)?;
+        Ok(envs.into_iter().map(|env| (body.clone(), env)).collect())
+    }
+
+    pub(super) fn state_of(&self, id: VertexId) -> State {
+        self.vertices[self.resolve(id) as usize].state
+    }
+}

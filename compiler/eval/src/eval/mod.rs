@@ -1,0 +1,184 @@
+//! The evaluator: vertices, conjuncts, and unification of structs.
+//!
+//! Every field is a *vertex* in an arena. A vertex holds *conjuncts*: the
+//! expressions (with their lexical environment) that declare it, from every
+//! place in every file, plus values added by pattern constraints and by
+//! references to other structs. Evaluating a vertex unifies its conjuncts:
+//! struct literals add arcs (child vertices) and their conjuncts, scalars and
+//! constraints meet in a [`Constraint`], lists merge element-wise, and
+//! disjunctions are resolved by evaluating each combination of alternatives
+//! in a fresh vertex and keeping those without errors.
+//!
+//! Arcs are evaluated lazily: a vertex's evaluation only decides its own
+//! value and the set of its arcs; export (or a reference) evaluates the arcs
+//! it needs. References to a vertex being evaluated see its partial value
+//! when that is concrete, which resolves cycles such as `a: b + 1, b: a - 1,
+//! a: 5`, and otherwise yield an incomplete "cycle" value.
+
+mod expr;
+mod export;
+pub(crate) mod labels;
+pub(crate) mod print;
+mod scope;
+mod vertex;
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use froyo_diagnostics::{Diagnostic, FileId};
+use froyo_syntax::SyntaxNode;
+
+use crate::data::Data;
+use crate::value::{EvalError, Span, Value, VertexId};
+pub(crate) use scope::{Env, Frame, FrameKind, StaticScope};
+pub(crate) use vertex::{Conjunct, ConjunctKind, LabelKind, Vertex};
+
+/// One source file of the package to evaluate.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The name shown in diagnostics.
+    pub name: String,
+    pub text: String,
+}
+
+/// Bounds that keep any input from hanging or exhausting the evaluator.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Combinations tried when disjunctions are unified together.
+    pub max_disjunction_combinations: usize,
+    /// Nesting depth of values.
+    pub max_depth: u32,
+    /// Vertex evaluations and expression steps in one run.
+    pub max_steps: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { max_disjunction_combinations: 10_000, max_depth: 1_000, max_steps: 10_000_000 }
+    }
+}
+
+/// Options of [`export`] and [`eval_text`].
+#[derive(Debug, Clone, Default)]
+pub struct EvalOptions {
+    /// An expression evaluated in the package's scope (`-e`), instead of the whole package.
+    pub expression: Option<String>,
+    pub limits: Limits,
+}
+
+/// Evaluates a package and returns its concrete value, as `cue export` does.
+/// Diagnostics use `FileId(i)` for `files[i]`.
+pub fn export(files: &[SourceFile], options: &EvalOptions) -> Result<Data, Vec<Diagnostic>> {
+    run_on_large_stack(files, options, |evaluator, root| evaluator.export_root(root))
+}
+
+/// Evaluates a package and prints its value in CUE syntax, as `cue eval` does
+/// (values need not be concrete).
+pub fn eval_text(files: &[SourceFile], options: &EvalOptions) -> Result<String, Vec<Diagnostic>> {
+    run_on_large_stack(files, options, |evaluator, root| evaluator.print_root(root))
+}
+
+/// Evaluation recurses with the depth of the configuration; run it on a
+/// thread whose stack fits [`Limits::max_depth`].
+fn run_on_large_stack<T: Send + 'static>(
+    files: &[SourceFile],
+    options: &EvalOptions,
+    job: fn(&mut Evaluator, VertexId) -> Result<T, Vec<EvalError>>,
+) -> Result<T, Vec<Diagnostic>> {
+    let files = files.to_vec();
+    let options = options.clone();
+    let handle = std::thread::Builder::new()
+        .name("froyo-eval".into())
+        .stack_size(512 << 20)
+        .spawn(move || {
+            let (mut evaluator, root, mut diagnostics) = Evaluator::load(&files, &options);
+            if !diagnostics.is_empty() {
+                return Err(diagnostics);
+            }
+            match job(&mut evaluator, root) {
+                Ok(value) => Ok(value),
+                Err(errors) => {
+                    diagnostics.extend(errors.iter().map(|error| evaluator.diagnostic(error)));
+                    Err(diagnostics)
+                }
+            }
+        });
+    match handle.map(|handle| handle.join()) {
+        Ok(Ok(result)) => result,
+        _ => Err(vec![Diagnostic::new(
+            &froyo_diagnostics::registry::EVALUATION_LIMIT,
+            "internal error: the evaluator stopped unexpectedly; please report this with the input",
+            froyo_diagnostics::Span::new(FileId(0), 0, 0),
+        )]),
+    }
+}
+
+/// The state of one evaluation.
+pub(crate) struct Evaluator {
+    pub vertices: Vec<Vertex>,
+    /// Parsed files: root node and name.
+    pub files: Vec<(SyntaxNode, String)>,
+    pub limits: Limits,
+    pub steps: u64,
+    /// Static scopes of struct literals, by node.
+    pub scopes: HashMap<SyntaxNode, Rc<StaticScope>>,
+    /// Errors found outside any vertex value (static checks).
+    pub static_errors: Vec<EvalError>,
+    pub next_close_id: u32,
+    /// Set when the step limit was hit, to stop quickly.
+    pub exhausted: bool,
+    /// The expression of `-e`, parsed.
+    pub expression: Option<SyntaxNode>,
+    /// How many cycle markers were handed out (for diagnostics of cycles).
+    pub cycle_marks: u64,
+    /// Closedness groups of nested structs, by parent group and label.
+    pub child_close_ids: HashMap<(u32, String), u32>,
+}
+
+impl Evaluator {
+    pub fn span(&self, node: &SyntaxNode) -> Span {
+        let root = node.ancestors().last().unwrap_or_else(|| node.clone());
+        let file = self.files.iter().position(|(file_root, _)| *file_root == root).unwrap_or(0);
+        Span { file: file as u32, range: node.text_range() }
+    }
+
+    pub fn diagnostic(&self, error: &EvalError) -> Diagnostic {
+        let to_span = |span: &Span| {
+            froyo_diagnostics::Span::new(FileId(span.file), span.range.start().into(), span.range.end().into())
+        };
+        let primary = error.spans.first().map(to_span).unwrap_or_else(|| froyo_diagnostics::Span::new(FileId(0), 0, 0));
+        let message = if error.path.is_empty() { error.message.clone() } else { format!("{}: {}", error.path, error.message) };
+        let mut diagnostic = Diagnostic::new(error.code, message, primary);
+        for span in error.spans.iter().skip(1) {
+            diagnostic = diagnostic.with_secondary(to_span(span), "");
+        }
+        diagnostic
+    }
+
+    pub fn new_close_id(&mut self) -> u32 {
+        self.next_close_id += 1;
+        self.next_close_id
+    }
+
+    /// Counts one step; false once the step limit is exhausted.
+    pub fn step(&mut self) -> bool {
+        self.steps += 1;
+        if self.steps > self.limits.max_steps {
+            self.exhausted = true;
+        }
+        !self.exhausted
+    }
+
+    pub fn scope_of(&mut self, node: &SyntaxNode) -> Rc<StaticScope> {
+        if let Some(scope) = self.scopes.get(node) {
+            return scope.clone();
+        }
+        let scope = Rc::new(StaticScope::of(node));
+        self.scopes.insert(node.clone(), scope.clone());
+        scope
+    }
+
+    pub fn value_error(&self, error: EvalError) -> Value {
+        Value::Bottom(Rc::new(error))
+    }
+}

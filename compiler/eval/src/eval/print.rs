@@ -1,0 +1,104 @@
+//! Printing values in CUE syntax (`froyo eval`), concrete or not.
+
+use std::fmt::Write;
+
+use super::Evaluator;
+use super::vertex::LabelKind;
+use crate::data::Data;
+use crate::value::{EvalError, Value, VertexId, quote};
+
+/// Concrete data on one line, in CUE syntax.
+pub(crate) fn data_inline(data: &Data) -> String {
+    match data {
+        Data::Null => "null".into(),
+        Data::Bool(b) => b.to_string(),
+        Data::Number(n) => n.to_string(),
+        Data::String(s) => quote(s),
+        Data::Bytes(b) => format!("'{}'", String::from_utf8_lossy(b)),
+        Data::List(items) => format!("[{}]", items.iter().map(data_inline).collect::<Vec<_>>().join(", ")),
+        Data::Struct(fields) => format!(
+            "{{{}}}",
+            fields.iter().map(|(k, v)| format!("{}: {}", label(k), data_inline(v))).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+fn label(text: &str) -> String {
+    if super::labels::is_identifier(text) { text.to_string() } else { quote(text) }
+}
+
+impl Evaluator {
+    /// The package's value in CUE syntax, as `cue eval` prints it.
+    pub(super) fn print_root(&mut self, root: VertexId) -> Result<String, Vec<EvalError>> {
+        self.evaluate(root);
+        let mut out = String::new();
+        if let Some(expression) = self.expression.clone() {
+            let env = self.root_env(root);
+            let value = self.eval_expr(&expression, &env);
+            self.print_value(value, 0, &mut out);
+            out.push('\n');
+            return Ok(out);
+        }
+        let root = self.resolve(root);
+        self.print_fields(root, 0, &mut out);
+        Ok(out)
+    }
+
+    fn print_fields(&mut self, id: VertexId, indent: usize, out: &mut String) {
+        let arcs = self.vertices[id as usize].arcs.clone();
+        for arc in arcs {
+            let (name, kind, optional) = {
+                let v = &self.vertices[arc as usize];
+                (v.label.clone(), v.label_kind, v.optional)
+            };
+            if kind == LabelKind::Hidden {
+                continue;
+            }
+            let _ = write!(out, "{}{}{}: ", "\t".repeat(indent), label(&name), if optional { "?" } else { "" });
+            let value = self.value_of(arc);
+            self.print_value(value, indent, out);
+            out.push('\n');
+        }
+    }
+
+    fn print_value(&mut self, value: Value, indent: usize, out: &mut String) {
+        if indent > 100 {
+            out.push_str("...");
+            return;
+        }
+        match value {
+            Value::Struct(id, _) => {
+                let id = self.resolve(id);
+                if self.vertices[id as usize].arcs.is_empty() {
+                    out.push_str("{}");
+                    return;
+                }
+                out.push_str("{\n");
+                self.print_fields(id, indent + 1, out);
+                let _ = write!(out, "{}}}", "\t".repeat(indent));
+            }
+            Value::List(id, _) => {
+                let items = self.list_values(id);
+                if items.is_empty() {
+                    out.push_str("[]");
+                    return;
+                }
+                out.push_str("[");
+                for (index, item) in items.into_iter().enumerate() {
+                    if index > 0 {
+                        out.push_str(", ");
+                    }
+                    self.print_value(item, indent + 1, out);
+                }
+                out.push(']');
+            }
+            Value::Bottom(error) => {
+                let _ = write!(out, "_|_ // {}", error.message);
+            }
+            other => {
+                let text = self.describe(&other);
+                out.push_str(&text);
+            }
+        }
+    }
+}

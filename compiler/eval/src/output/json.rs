@@ -1,0 +1,133 @@
+//! JSON as Go's `encoding/json` encoder prints it for `cue export`: four-space
+//! indent, HTML escaping on, `{}`/`[]` for empty collections, bytes as base64.
+
+use std::fmt::Write as _;
+
+use crate::data::Data;
+
+/// The JSON text of `data`, with a trailing newline.
+pub fn to_json(data: &Data) -> String {
+    let mut out = String::new();
+    write_json_value(&mut out, data, 0);
+    out.push('\n');
+    out
+}
+
+const JSON_INDENT: &str = "    ";
+
+fn write_json_value(out: &mut String, data: &Data, depth: usize) {
+    match data {
+        Data::Null => out.push_str("null"),
+        Data::Bool(value) => out.push_str(if *value { "true" } else { "false" }),
+        Data::Number(number) => {
+            let _ = write!(out, "{number}");
+        }
+        Data::String(text) => write_json_string(out, text),
+        Data::Bytes(bytes) => {
+            out.push('"');
+            out.push_str(&base64(bytes));
+            out.push('"');
+        }
+        Data::List(items) => {
+            if items.is_empty() {
+                out.push_str("[]");
+                return;
+            }
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                json_newline(out, depth + 1);
+                write_json_value(out, item, depth + 1);
+            }
+            json_newline(out, depth);
+            out.push(']');
+        }
+        Data::Struct(fields) => {
+            if fields.is_empty() {
+                out.push_str("{}");
+                return;
+            }
+            out.push('{');
+            for (index, (name, value)) in fields.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                json_newline(out, depth + 1);
+                write_json_string(out, name);
+                out.push_str(": ");
+                write_json_value(out, value, depth + 1);
+            }
+            json_newline(out, depth);
+            out.push('}');
+        }
+    }
+}
+
+fn json_newline(out: &mut String, depth: usize) {
+    out.push('\n');
+    for _ in 0..depth {
+        out.push_str(JSON_INDENT);
+    }
+}
+
+/// A JSON string literal as Go's `encoding/json` writes it with HTML escaping.
+fn write_json_string(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    let mut start = 0;
+    for (index, character) in text.char_indices() {
+        let escape: Option<&str> = match character {
+            '"' => Some("\\\""),
+            '\\' => Some("\\\\"),
+            '\n' => Some("\\n"),
+            '\r' => Some("\\r"),
+            '\t' => Some("\\t"),
+            _ => None,
+        };
+        let needs_hex =
+            matches!(character, '\u{0}'..='\u{1f}' | '<' | '>' | '&' | '\u{2028}' | '\u{2029}');
+        if escape.is_none() && !needs_hex {
+            continue;
+        }
+        out.push_str(&text[start..index]);
+        start = index + character.len_utf8();
+        if let Some(escape) = escape {
+            out.push_str(escape);
+            continue;
+        }
+        let code = u32::from(character);
+        out.push_str("\\u");
+        for shift in [12, 8, 4, 0] {
+            out.push(char::from(HEX[((code >> shift) & 0xf) as usize]));
+        }
+    }
+    out.push_str(&text[start..]);
+    out.push('"');
+}
+
+/// Standard base64 with padding (RFC 4648), as Go's `base64.StdEncoding`.
+pub(super) fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let first = chunk[0];
+        let second = chunk.get(1).copied().unwrap_or(0);
+        let third = chunk.get(2).copied().unwrap_or(0);
+        let group = (u32::from(first) << 16) | (u32::from(second) << 8) | u32::from(third);
+        out.push(char::from(ALPHABET[(group >> 18) as usize & 63]));
+        out.push(char::from(ALPHABET[(group >> 12) as usize & 63]));
+        if chunk.len() > 1 {
+            out.push(char::from(ALPHABET[(group >> 6) as usize & 63]));
+        } else {
+            out.push('=');
+        }
+        if chunk.len() > 2 {
+            out.push(char::from(ALPHABET[group as usize & 63]));
+        } else {
+            out.push('=');
+        }
+    }
+    out
+}
