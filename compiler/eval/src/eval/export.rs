@@ -27,6 +27,8 @@ impl Evaluator {
             expression: None,
             cycle_marks: 0,
             child_close_ids: HashMap::new(),
+            shallow_groups: Default::default(),
+            evaluating: 0,
         };
         let mut diagnostics = Vec::new();
         let mut packages: Vec<(Option<String>, usize)> = Vec::new();

@@ -450,20 +450,9 @@ impl Evaluator {
                 Some(arc) => self.reference_arc(arc),
                 None => Value::error(&registry::UNDEFINED_REFERENCE, format!("undefined field: {key}"), vec![span]),
             },
-            (Value::Scalar(Scalar::String(text)), Value::Scalar(Scalar::Number(number))) => {
-                let bytes = text.as_bytes();
-                match number.to_i64() {
-                    Some(i) if i >= 0 && (i as usize) < bytes.len() => Value::number(Number::from_i64(bytes[i as usize] as i64)),
-                    _ => Value::error(&registry::INDEX_OUT_OF_RANGE, format!("index {number} out of range"), vec![span]),
-                }
-            }
-            (Value::Scalar(Scalar::Bytes(bytes)), Value::Scalar(Scalar::Number(number))) => match number.to_i64() {
-                Some(i) if i >= 0 && (i as usize) < bytes.len() => Value::number(Number::from_i64(bytes[i as usize] as i64)),
-                _ => Value::error(&registry::INDEX_OUT_OF_RANGE, format!("index {number} out of range"), vec![span]),
-            },
-            (Value::Scalar(base), index) => Value::error(
+            (Value::Scalar(base), _) => Value::error(
                 &registry::INVALID_OPERATION,
-                format!("invalid operation: cannot index {base} with {}", self.describe(&index)),
+                format!("invalid operand {base} (found {}, want list or struct)", base.kind().name()),
                 vec![span],
             ),
             (base @ (Value::List(..) | Value::Struct(..)), Value::Scalar(index)) => Value::error(
@@ -649,7 +638,15 @@ impl Evaluator {
             "close" => {
                 let [arg] = args else { return arity_error(1) };
                 match self.eval_expr(arg.syntax(), env) {
-                    Value::Struct(id, _) => Value::Struct(id, true),
+                    Value::Struct(id, closed) => {
+                        let wrapper = self.vertex_with(
+                            None,
+                            "".into(),
+                            vec![Conjunct { kind: ConjunctKind::Value(Value::Struct(id, closed), Some(span)), close: None }],
+                        );
+                        self.vertices[wrapper as usize].shallow_close = true;
+                        Value::Struct(wrapper, false)
+                    }
                     Value::Bottom(error) => Value::Bottom(error),
                     other => Value::error(
                         &registry::INVALID_OPERATION,

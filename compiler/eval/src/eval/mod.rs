@@ -133,6 +133,10 @@ pub(crate) struct Evaluator {
     pub cycle_marks: u64,
     /// Closedness groups of nested structs, by parent group and label.
     pub child_close_ids: HashMap<(u32, String), u32>,
+    /// Groups from `close()`, which do not close nested structs.
+    pub shallow_groups: std::collections::HashSet<u32>,
+    /// Vertices currently being evaluated.
+    pub evaluating: u32,
 }
 
 impl Evaluator {

@@ -97,6 +97,8 @@ pub(crate) struct Vertex {
     /// Embedded expressions whose disjunction this vertex resolves itself.
     pub skip: HashSet<SyntaxNode>,
     pub closed: bool,
+    /// Built by `close()`: closed at the top level only.
+    pub shallow_close: bool,
 }
 
 impl Vertex {
@@ -118,6 +120,7 @@ impl Vertex {
             list_tail: Vec::new(),
             skip: HashSet::new(),
             closed: false,
+            shallow_close: false,
         }
     }
 }
@@ -139,6 +142,8 @@ struct Acc {
     groups: HashMap<u32, CloseGroup>,
     patterns: Vec<Pattern>,
     comprehensions: VecDeque<(SyntaxNode, Env, Option<u32>)>,
+    /// The group of definitions embedded in one struct literal instance.
+    embed_groups: HashMap<(SyntaxNode, VertexId), u32>,
     /// Closedness from `close()` or a definition value with no group of its own.
     deferred_cycles: Vec<Conjunct>,
 }
@@ -268,6 +273,7 @@ impl Evaluator {
             return;
         }
         self.vertices[id as usize].state = State::Evaluating;
+        self.evaluating += 1;
         let cycles_before = self.cycle_marks;
         let mut acc = Acc {
             constraint: Constraint::top(),
@@ -283,6 +289,7 @@ impl Evaluator {
             groups: HashMap::new(),
             patterns: Vec::new(),
             comprehensions: VecDeque::new(),
+            embed_groups: HashMap::new(),
             deferred_cycles: Vec::new(),
         };
         let conjuncts = self.vertices[id as usize].conjuncts.clone();
@@ -312,10 +319,21 @@ impl Evaluator {
         } else {
             self.finish(id, acc);
         }
+        self.evaluating -= 1;
         let vertex = &mut self.vertices[id as usize];
         vertex.partial = None;
         vertex.state = State::Done;
         let _ = cycles_before;
+        // A value that only failed because another vertex was still being
+        // evaluated is not final: evaluate it again when asked next time.
+        if let Value::Bottom(error) = &vertex.value
+            && error.is_cycle()
+            && vertex.arcs.is_empty()
+            && vertex.forward.is_none()
+            && self.evaluating > 0
+        {
+            vertex.state = State::Unevaluated;
+        }
     }
 
     fn run_queue(&mut self, id: VertexId, acc: &mut Acc, queue: &mut VecDeque<Item>) {
@@ -451,7 +469,7 @@ impl Evaluator {
                     acc.errors.push(error);
                 }
             }
-            Value::Scalar(scalar) => self.meet_scalar(acc, scalar, span),
+            Value::Scalar(scalar) => self.meet_scalar(id, acc, scalar, span),
             Value::Constraint(constraint) => self.meet_constraint(acc, &constraint, span),
             Value::Disjunction(alternatives) => acc.disjunctions.push(alternatives),
             Value::Struct(other, closed) | Value::List(other, closed) => {
@@ -483,8 +501,15 @@ impl Evaluator {
                         return;
                     }
                 }
-                let group = if closed {
+                let shallow = self.vertices[other as usize].shallow_close;
+                let group = if closed && embedded_in.is_some() && close.is_some() {
+                    // A definition embedded in a closed struct extends that struct's group.
+                    close
+                } else if closed || shallow {
                     let group_id = self.new_close_id();
+                    if shallow {
+                        self.shallow_groups.insert(group_id);
+                    }
                     let mut group = CloseGroup::default();
                     if let Some(literal) = &embedded_in {
                         let scope = self.scope_of(literal);
@@ -494,19 +519,27 @@ impl Evaluator {
                             group.open = true;
                         }
                     }
-                    acc.groups.insert(group_id, group);
-                    Some(group_id)
+                    if let Some(literal) = &embedded_in {
+                        // Several definitions embedded in one struct form one group.
+                        let key = (literal.clone(), id);
+                        if let Some(existing) = acc.embed_groups.get(&key) {
+                            let existing = *existing;
+                            if let Some(entry) = acc.groups.get_mut(&existing) {
+                                entry.labels.extend(group.labels);
+                            }
+                            Some(existing)
+                        } else {
+                            acc.embed_groups.insert(key, group_id);
+                            acc.groups.insert(group_id, group);
+                            Some(group_id)
+                        }
+                    } else {
+                        acc.groups.insert(group_id, group);
+                        Some(group_id)
+                    }
                 } else {
                     close
                 };
-                if self.vertices[other as usize].closed && group.is_none() {
-                    let group_id = self.new_close_id();
-                    acc.groups.insert(group_id, CloseGroup::default());
-                    for conjunct in self.vertices[other as usize].conjuncts.clone() {
-                        queue.push_back(Item { conjunct: Conjunct { close: Some(group_id), ..conjunct }, derived, embedded_in: None });
-                    }
-                    return;
-                }
                 if self.vertices[other as usize].conjuncts.is_empty() {
                     // Built from data (a built-in's result): copy its arcs.
                     let arcs = self.vertices[other as usize].arcs.clone();
@@ -540,6 +573,15 @@ impl Evaluator {
                     queue.push_back(Item { conjunct: Conjunct { close, ..conjunct }, derived: true, embedded_in: None });
                 }
             }
+            Value::Builtin(builtin) if builtin.validator && builtin.params == 1 => {
+                let constraint = Constraint {
+                    kinds: Kinds::TOP,
+                    bounds: Vec::new(),
+                    validators: vec![(builtin, Rc::from(Vec::new()))],
+                    spans: span.into_iter().collect(),
+                };
+                self.meet_constraint(acc, &constraint, span);
+            }
             Value::Builtin(_) | Value::Package(_) => {
                 acc.errors.push(Rc::new(EvalError::new(
                     &registry::INVALID_OPERATION,
@@ -550,7 +592,10 @@ impl Evaluator {
         }
     }
 
-    fn meet_scalar(&mut self, acc: &mut Acc, scalar: Scalar, span: Option<Span>) {
+    fn meet_scalar(&mut self, id: VertexId, acc: &mut Acc, scalar: Scalar, span: Option<Span>) {
+        if acc.scalar.is_none() {
+            self.vertices[id as usize].partial = Some(Value::Scalar(scalar.clone()));
+        }
         if let Some((existing, existing_span)) = &acc.scalar {
             if !existing.same(&scalar) {
                 let mut spans: Vec<Span> = existing_span.iter().copied().collect();
@@ -657,7 +702,7 @@ impl Evaluator {
                     });
                 }
                 COMPREHENSION => {
-                    has_embeddings = true;
+                    has_fields = true;
                     acc.comprehensions.push_back((declaration.clone(), frame.clone(), close));
                 }
                 ELLIPSIS_DECL => {
@@ -742,7 +787,7 @@ impl Evaluator {
                         if let Some(group) = close {
                             acc.groups.entry(group).or_default().labels.insert(text.clone());
                         }
-                        let child_close = close.map(|group| self.child_close(group, &text));
+                        let child_close = close.and_then(|group| self.child_close(group, &text));
                         self.add_arc_conjunct(
                             id,
                             &text,
@@ -766,7 +811,14 @@ impl Evaluator {
 
     /// The closedness group for arc `label` of a value in `group`: the same
     /// definition reference closes its nested structs too.
-    pub fn child_close(&mut self, group: u32, label: &str) -> u32 {
+    pub fn child_close(&mut self, group: u32, label: &str) -> Option<u32> {
+        if self.shallow_groups.contains(&group) {
+            return None;
+        }
+        Some(self.child_close_deep(group, label))
+    }
+
+    fn child_close_deep(&mut self, group: u32, label: &str) -> u32 {
         let key = (group, label.to_string());
         if let Some(id) = self.child_close_ids.get(&key) {
             return *id;
@@ -849,7 +901,7 @@ impl Evaluator {
                         }),
                         None => pattern.env.clone(),
                     };
-                    let close = pattern.close.map(|group| self.child_close(group, &label));
+                    let close = pattern.close.and_then(|group| self.child_close(group, &label));
                     self.vertices[arc as usize]
                         .conjuncts
                         .push(Conjunct { kind: ConjunctKind::Expr(pattern.value.clone(), env), close });
@@ -912,7 +964,8 @@ impl Evaluator {
                 Value::Bottom(error)
             } else {
                 self.vertices[id as usize].is_list = is_list;
-                if is_struct { Value::Struct(id, false) } else { Value::List(id, false) }
+                let value = if is_struct { Value::Struct(id, false) } else { Value::List(id, false) };
+                self.check_validators(&constraint, value)
             }
         } else if let Some((scalar, span)) = scalar {
             match self.check_scalar(&constraint, &scalar, span) {
@@ -979,6 +1032,34 @@ impl Evaluator {
             }
         }
         Ok(())
+    }
+
+    /// Applies validators (`list.MinItems(2)`, `struct.MaxFields(3)`) to a struct or list.
+    fn check_validators(&mut self, constraint: &Constraint, value: Value) -> Value {
+        if constraint.validators.is_empty() {
+            return value;
+        }
+        let span = constraint.spans.first().copied().unwrap_or(Span { file: 0, range: Default::default() });
+        let data = match self.to_data(value.clone(), span) {
+            Ok(data) => data,
+            Err(_) => return value,
+        };
+        for (builtin, args) in &constraint.validators {
+            let mut call_args = vec![data.clone()];
+            call_args.extend(args.iter().cloned());
+            match (builtin.call)(&call_args) {
+                Ok(crate::Data::Bool(true)) => {}
+                Ok(_) => {
+                    return Value::error(
+                        &registry::INVALID_VALUE,
+                        format!("invalid value {} (does not satisfy {})", crate::eval::print::data_inline(&data), builtin.name),
+                        constraint.spans.clone(),
+                    );
+                }
+                Err(message) => return Value::error(&registry::INVALID_VALUE, message, constraint.spans.clone()),
+            }
+        }
+        value
     }
 
     /// Bounds that pin a single number (`>=0 & <=0`) become that number.
