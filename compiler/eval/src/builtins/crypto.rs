@@ -28,7 +28,9 @@ mod tests {
 
     #[test]
     fn sha256() {
-        let Ok(Data::Bytes(sum)) = call("crypto/sha256", "Sum256", vec![s("abc")]) else { panic!() };
+        let Ok(Data::Bytes(sum)) = call("crypto/sha256", "Sum256", vec![s("abc")]) else {
+            panic!()
+        };
         let hex: String = sum.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }

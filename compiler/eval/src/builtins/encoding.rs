@@ -6,14 +6,18 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use super::{Builtin, arg, bytes_arg, function, int, int_arg, list_arg, str_arg, string, validator};
+use super::{
+    Builtin, arg, bytes_arg, function, int, int_arg, list_arg, str_arg, string, validator,
+};
 use crate::data::Data;
 use crate::num::Number;
 
 const MAX_DEPTH: usize = 1000;
 
 pub(super) const JSON: &[Builtin] = &[
-    validator("encoding/json", "Valid", 1, |a| Ok(Data::Bool(parse_json(&bytes_arg(a, 0)?).is_ok()))),
+    validator("encoding/json", "Valid", 1, |a| {
+        Ok(Data::Bool(parse_json(&bytes_arg(a, 0)?).is_ok()))
+    }),
     function("encoding/json", "Compact", 1, |a| {
         let src = bytes_arg(a, 0)?;
         parse_json(&src)?;
@@ -29,7 +33,9 @@ pub(super) const JSON: &[Builtin] = &[
         let mut out = String::new();
         for c in src.chars() {
             match c {
-                '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+                '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                    out.push_str(&format!("\\u{:04x}", c as u32))
+                }
                 _ => out.push(c),
             }
         }
@@ -65,7 +71,8 @@ pub(super) const BASE64: &[Builtin] = &[
         check_encoding(a)?;
         let text = str_arg(a, 1)?;
         STANDARD.decode(text).map(Data::Bytes).map_err(|error| match error {
-            base64::DecodeError::InvalidByte(offset, _) | base64::DecodeError::InvalidLastSymbol(offset, _) => {
+            base64::DecodeError::InvalidByte(offset, _)
+            | base64::DecodeError::InvalidLastSymbol(offset, _) => {
                 format!("illegal base64 data at input byte {offset}")
             }
             _ => format!("illegal base64 data at input byte {}", text.len()),
@@ -83,12 +90,20 @@ fn check_encoding(args: &[Data]) -> Result<(), String> {
 pub(super) const HEX: &[Builtin] = &[
     function("encoding/hex", "EncodedLen", 1, |a| Ok(int(int_arg(a, 0)?.saturating_mul(2)))),
     function("encoding/hex", "DecodedLen", 1, |a| Ok(int(int_arg(a, 0)? / 2))),
-    function("encoding/hex", "Encode", 1, |a| Ok(string(bytes_arg(a, 0)?.iter().map(|b| format!("{b:02x}")).collect::<String>()))),
+    function("encoding/hex", "Encode", 1, |a| {
+        Ok(string(bytes_arg(a, 0)?.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+    }),
     function("encoding/hex", "Decode", 1, |a| {
         let text = str_arg(a, 0)?.as_bytes();
         let digit = |index: usize| -> Result<u8, String> {
             let c = text[index];
-            char::from(c).to_digit(16).map(|d| d as u8).ok_or_else(|| format!("encoding/hex: invalid byte: U+{:04X} {}", c, super::strconv::go_quote_rune(char::from(c))))
+            char::from(c).to_digit(16).map(|d| d as u8).ok_or_else(|| {
+                format!(
+                    "encoding/hex: invalid byte: U+{:04X} {}",
+                    c,
+                    super::strconv::go_quote_rune(char::from(c))
+                )
+            })
         };
         let mut out = Vec::new();
         let mut index = 0;
@@ -177,7 +192,9 @@ fn write_json_string(out: &mut String, value: &str) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
@@ -347,12 +364,16 @@ impl JsonParser<'_> {
                         b't' => '\t',
                         b'u' => {
                             let first = self.hex4()?;
-                            if (0xD800..0xDC00).contains(&first) && self.src[self.pos..].starts_with(b"\\u") {
+                            if (0xD800..0xDC00).contains(&first)
+                                && self.src[self.pos..].starts_with(b"\\u")
+                            {
                                 let save = self.pos;
                                 self.pos += 2;
                                 let second = self.hex4()?;
                                 if (0xDC00..0xE000).contains(&second) {
-                                    char::from_u32(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))?
+                                    char::from_u32(
+                                        0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00),
+                                    )?
                                 } else {
                                     self.pos = save;
                                     '\u{FFFD}'
@@ -460,7 +481,10 @@ mod tests {
             ("ports".into(), list(vec![n("80"), n("443")])),
             ("on".into(), Data::Bool(true)),
         ]);
-        assert_eq!(text(call("encoding/json", "Marshal", vec![value])), r#""{\"name\":\"x\",\"ports\":[80,443],\"on\":true}""#);
+        assert_eq!(
+            text(call("encoding/json", "Marshal", vec![value])),
+            r#""{\"name\":\"x\",\"ports\":[80,443],\"on\":true}""#
+        );
         let value = Data::Struct(vec![
             ("a".into(), s("<&>\u{2028}é\t")),
             ("b".into(), n("1e3")),
@@ -470,31 +494,59 @@ mod tests {
             ("f".into(), Data::Null),
             ("g".into(), Data::Bytes(b"by".to_vec())),
         ]);
-        let Ok(Data::String(json)) = call("encoding/json", "Marshal", vec![value]) else { panic!() };
-        assert_eq!(json, r#"{"a":"\u003c\u0026\u003e\u2028é\t","b":1E+3,"c":1.50,"d":[],"e":{},"f":null,"g":"Ynk="}"#);
+        let Ok(Data::String(json)) = call("encoding/json", "Marshal", vec![value]) else {
+            panic!()
+        };
+        assert_eq!(
+            json,
+            r#"{"a":"\u003c\u0026\u003e\u2028é\t","b":1E+3,"c":1.50,"d":[],"e":{},"f":null,"g":"Ynk="}"#
+        );
         assert_eq!(
             text(call("encoding/json", "Unmarshal", vec![s(r#"{"x": 1, "y": [true, null]}"#)])),
             "{x:1,y:[true,null]}"
         );
         assert_eq!(
-            text(call("encoding/json", "Unmarshal", vec![s(r#"[1, 1.0, 1e3, -0.5, 12345678901234567890, "\u00e9"]"#)])),
+            text(call(
+                "encoding/json",
+                "Unmarshal",
+                vec![s(r#"[1, 1.0, 1e3, -0.5, 12345678901234567890, "\u00e9"]"#)]
+            )),
             r#"[1,1.0,1E+3,-0.5,12345678901234567890,"é"]"#
         );
-        assert_eq!(text(call("encoding/json", "Unmarshal", vec![s("{not json")])), "error: error in call to encoding/json.Unmarshal: json: invalid JSON");
+        assert_eq!(
+            text(call("encoding/json", "Unmarshal", vec![s("{not json")])),
+            "error: error in call to encoding/json.Unmarshal: json: invalid JSON"
+        );
         assert_eq!(text(call("encoding/json", "Valid", vec![s("{}")])), "true");
         assert_eq!(text(call("encoding/json", "Valid", vec![s("{")])), "false");
         assert_eq!(text(call("encoding/json", "Valid", vec![s("01")])), "false");
-        let Ok(Data::String(indented)) = call("encoding/json", "Indent", vec![s(r#"{"a":[1,2],"b":{}}"#), s(""), s("  ")]) else { panic!() };
+        let Ok(Data::String(indented)) =
+            call("encoding/json", "Indent", vec![s(r#"{"a":[1,2],"b":{}}"#), s(""), s("  ")])
+        else {
+            panic!()
+        };
         assert_eq!(indented, "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": {}\n}");
-        assert_eq!(text(call("encoding/json", "Compact", vec![s("{ \"a\" : 1 }")])), r#""{\"a\":1}""#);
+        assert_eq!(
+            text(call("encoding/json", "Compact", vec![s("{ \"a\" : 1 }")])),
+            r#""{\"a\":1}""#
+        );
         let stream = list(vec![n("1"), Data::Struct(vec![("a".into(), n("2"))])]);
-        assert_eq!(text(call("encoding/json", "MarshalStream", vec![stream])), r#""1\n{\"a\":2}\n""#);
+        assert_eq!(
+            text(call("encoding/json", "MarshalStream", vec![stream])),
+            r#""1\n{\"a\":2}\n""#
+        );
     }
 
     #[test]
     fn base64_and_hex() {
-        assert_eq!(text(call("encoding/base64", "Encode", vec![Data::Null, s("hello")])), r#""aGVsbG8=""#);
-        assert_eq!(text(call("encoding/base64", "Decode", vec![Data::Null, s("aGVsbG8=")])), "'hello'");
+        assert_eq!(
+            text(call("encoding/base64", "Encode", vec![Data::Null, s("hello")])),
+            r#""aGVsbG8=""#
+        );
+        assert_eq!(
+            text(call("encoding/base64", "Decode", vec![Data::Null, s("aGVsbG8=")])),
+            "'hello'"
+        );
         assert_eq!(text(call("encoding/base64", "EncodedLen", vec![Data::Null, n("5")])), "8");
         assert_eq!(text(call("encoding/base64", "DecodedLen", vec![Data::Null, n("8")])), "6");
         assert_eq!(text(call("encoding/hex", "Encode", vec![s("hi")])), r#""6869""#);

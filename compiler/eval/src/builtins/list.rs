@@ -5,8 +5,8 @@
 //! `Avg` divides like `/`.
 
 use super::{
-    Builtin, MAX_STRING, data_equal, decimal, function, int_arg, list_arg, number_arg, number_list_arg,
-    string_list_arg, strings_list, validator,
+    Builtin, MAX_STRING, data_equal, decimal, function, int_arg, list_arg, number_arg,
+    number_list_arg, string_list_arg, strings_list, validator,
 };
 use crate::data::Data;
 use crate::num::Number;
@@ -42,7 +42,13 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
         for (index, item) in list_arg(a, 0)?.iter().enumerate() {
             match item {
                 Data::List(items) => out.extend(items.iter().cloned()),
-                other => return Err(format!("cannot use value {} (type {}) as list (element {index})", super::cue_text(other), other.kind_name())),
+                other => {
+                    return Err(format!(
+                        "cannot use value {} (type {}) as list (element {index})",
+                        super::cue_text(other),
+                        other.kind_name()
+                    ));
+                }
             }
         }
         Ok(Data::List(out))
@@ -106,7 +112,8 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
         }
         let mut out = Vec::new();
         let mut current = start.clone();
-        while (!negative && current.cmp(limit).is_lt()) || (negative && current.cmp(limit).is_gt()) {
+        while (!negative && current.cmp(limit).is_lt()) || (negative && current.cmp(limit).is_gt())
+        {
             if out.len() >= MAX_STRING {
                 return Err("list too long".to_string());
             }
@@ -194,8 +201,14 @@ mod tests {
         assert_eq!(t("Take", vec![nums(&["1", "2", "3"]), n("2")]), "[1,2]");
         assert_eq!(t("Drop", vec![nums(&["1", "2", "3"]), n("2")]), "[3]");
         assert_eq!(t("Slice", vec![nums(&["1", "2", "3", "4"]), n("1"), n("3")]), "[2,3]");
-        assert_eq!(t("Concat", vec![list(vec![nums(&["1"]), nums(&["2", "3"]), nums(&[])])]), "[1,2,3]");
+        assert_eq!(
+            t("Concat", vec![list(vec![nums(&["1"]), nums(&["2", "3"]), nums(&[])])]),
+            "[1,2,3]"
+        );
         assert_eq!(t("Repeat", vec![list(vec![s("x")]), n("3")]), r#"["x","x","x"]"#);
-        assert_eq!(t("SortStrings", vec![list(vec![s("web2"), s("db1"), s("web1")])]), r#"["db1","web1","web2"]"#);
+        assert_eq!(
+            t("SortStrings", vec![list(vec![s("web2"), s("db1"), s("web1")])]),
+            r#"["db1","web1","web2"]"#
+        );
     }
 }

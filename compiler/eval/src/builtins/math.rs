@@ -109,14 +109,22 @@ pub(super) const BITS: &[Builtin] = &[
         }
         Ok(Data::Number(Number::from_bigint(bigint_arg(a, 0)? >> shift.min(1 << 30) as usize)))
     }),
-    function("math/bits", "And", 2, |a| Ok(Data::Number(Number::from_bigint(bigint_arg(a, 0)? & bigint_arg(a, 1)?)))),
-    function("math/bits", "Or", 2, |a| Ok(Data::Number(Number::from_bigint(bigint_arg(a, 0)? | bigint_arg(a, 1)?)))),
-    function("math/bits", "Xor", 2, |a| Ok(Data::Number(Number::from_bigint(bigint_arg(a, 0)? ^ bigint_arg(a, 1)?)))),
+    function("math/bits", "And", 2, |a| {
+        Ok(Data::Number(Number::from_bigint(bigint_arg(a, 0)? & bigint_arg(a, 1)?)))
+    }),
+    function("math/bits", "Or", 2, |a| {
+        Ok(Data::Number(Number::from_bigint(bigint_arg(a, 0)? | bigint_arg(a, 1)?)))
+    }),
+    function("math/bits", "Xor", 2, |a| {
+        Ok(Data::Number(Number::from_bigint(bigint_arg(a, 0)? ^ bigint_arg(a, 1)?)))
+    }),
     function("math/bits", "OnesCount", 1, |a| {
         let x = bigint_arg(a, 0)?;
         Ok(Data::Number(Number::from_i64(x.magnitude().count_ones() as i64)))
     }),
-    function("math/bits", "Len", 1, |a| Ok(Data::Number(Number::from_i64(bigint_arg(a, 0)?.bits() as i64)))),
+    function("math/bits", "Len", 1, |a| {
+        Ok(Data::Number(Number::from_i64(bigint_arg(a, 0)?.bits() as i64)))
+    }),
 ];
 
 /// `x ** y`: exact for an integral `y` (repeated multiplication, a
@@ -145,7 +153,9 @@ fn pow(x: &Number, y: &Number) -> Result<Data, String> {
 
 fn jacobi(a: BigInt, n: BigInt) -> Result<Data, String> {
     if n.is_negative() || (&n % 2u32).is_zero() {
-        return Err(format!("big: invalid 2nd argument to Int.Jacobi: need odd integer but got {n}"));
+        return Err(format!(
+            "big: invalid 2nd argument to Int.Jacobi: need odd integer but got {n}"
+        ));
     }
     let (mut a, mut n) = (a.mod_floor(&n), n);
     let mut result = 1i64;
@@ -233,7 +243,10 @@ mod tests {
         assert_eq!(t("MultipleOf", vec![n("10"), n("2.5")]), "true");
         assert_eq!(t("Dim", vec![n("5"), n("3.0")]), "2.0");
         assert_eq!(t("Copysign", vec![n("3"), n("-1")]), "-3");
-        assert_eq!(cue_text_of(super::constant("Pi")), "3.14159265358979323846264338327950288419716939937510582097494459");
+        assert_eq!(
+            cue_text_of(super::constant("Pi")),
+            "3.14159265358979323846264338327950288419716939937510582097494459"
+        );
         assert_eq!(cue_text_of(super::constant("MaxBase")), "62");
         assert_eq!(text(call("math/bits", "Lsh", vec![n("1"), n("70")])), "1180591620717411303424");
         assert_eq!(text(call("math/bits", "OnesCount", vec![n("255")])), "8");

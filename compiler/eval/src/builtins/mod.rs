@@ -79,11 +79,21 @@ impl Builtin {
     }
 }
 
-const fn function(package: &'static str, name: &'static str, params: usize, call: fn(&[Data]) -> Result<Data, String>) -> Builtin {
+const fn function(
+    package: &'static str,
+    name: &'static str,
+    params: usize,
+    call: fn(&[Data]) -> Result<Data, String>,
+) -> Builtin {
     Builtin { package, name, params, variadic: false, optional: 0, call, validator: false }
 }
 
-const fn validator(package: &'static str, name: &'static str, params: usize, call: fn(&[Data]) -> Result<Data, String>) -> Builtin {
+const fn validator(
+    package: &'static str,
+    name: &'static str,
+    params: usize,
+    call: fn(&[Data]) -> Result<Data, String>,
+) -> Builtin {
     Builtin { package, name, params, variadic: false, optional: 0, call, validator: true }
 }
 
@@ -94,7 +104,10 @@ const UNIVERSE: &[Builtin] = &[
     function("", "rem", 2, |args| int_op(args, Number::rem)),
 ];
 
-fn int_op(args: &[Data], op: fn(&Number, &Number) -> Result<Number, String>) -> Result<Data, String> {
+fn int_op(
+    args: &[Data],
+    op: fn(&Number, &Number) -> Result<Number, String>,
+) -> Result<Data, String> {
     let a = int_number(args, 0)?;
     let b = int_number(args, 1)?;
     op(a, b).map(Data::Number)
@@ -151,7 +164,10 @@ pub fn is_package(path: &str) -> bool {
 /// The built-in function `package.name` (`package` is `""` for `div`,
 /// `mod`, `quo` and `rem`).
 pub fn lookup(package: &str, name: &str) -> Option<&'static Builtin> {
-    tables().into_iter().flatten().find(|builtin| builtin.package == package && builtin.name == name)
+    tables()
+        .into_iter()
+        .flatten()
+        .find(|builtin| builtin.package == package && builtin.name == name)
 }
 
 /// The built-in constant `package.name` (`math.Pi`, `time.Hour`, …).
@@ -196,10 +212,14 @@ fn decimal(value: Number) -> Data {
 fn data_equal(a: &Data, b: &Data) -> bool {
     match (a, b) {
         (Data::Number(x), Data::Number(y)) => x.cmp(y).is_eq(),
-        (Data::List(x), Data::List(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| data_equal(x, y)),
+        (Data::List(x), Data::List(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| data_equal(x, y))
+        }
         (Data::Struct(x), Data::Struct(y)) => {
             x.len() == y.len()
-                && x.iter().all(|(name, value)| y.iter().any(|(other, w)| other == name && data_equal(value, w)))
+                && x.iter().all(|(name, value)| {
+                    y.iter().any(|(other, w)| other == name && data_equal(value, w))
+                })
         }
         _ => a == b,
     }
@@ -274,7 +294,9 @@ fn bigint_arg(args: &[Data], index: usize) -> Result<BigInt, String> {
 /// An int argument that fits Go's `int` (64 bits).
 fn int_arg(args: &[Data], index: usize) -> Result<i64, String> {
     let value = bigint_arg(args, index)?;
-    value.to_i64().ok_or_else(|| format!("int {value} overflows int64 in argument {index} in call to function"))
+    value.to_i64().ok_or_else(|| {
+        format!("int {value} overflows int64 in argument {index} in call to function")
+    })
 }
 
 fn float_arg(args: &[Data], index: usize) -> Result<f64, String> {
@@ -392,7 +414,8 @@ mod test_util {
 
     /// Calls `package.name` on arguments written as JSON-ish CUE data.
     pub fn call(package: &str, name: &str, args: Vec<Data>) -> Result<Data, String> {
-        let builtin = lookup(package, name).unwrap_or_else(|| panic!("no builtin {package}.{name}"));
+        let builtin =
+            lookup(package, name).unwrap_or_else(|| panic!("no builtin {package}.{name}"));
         (builtin.call)(&args).map_err(|message| builtin.error_message(&message))
     }
 
@@ -433,7 +456,10 @@ mod tests {
         assert_eq!(text(call("", "mod", vec![n("-5"), n("3")])), "1");
         assert_eq!(text(call("", "quo", vec![n("-5"), n("3")])), "-1");
         assert_eq!(text(call("", "rem", vec![n("-5"), n("3")])), "-2");
-        assert_eq!(text(call("", "mod", vec![n("5"), n("0")])), "error: error in call to mod: division by zero");
+        assert_eq!(
+            text(call("", "mod", vec![n("5"), n("0")])),
+            "error: error in call to mod: division by zero"
+        );
         assert!(is_package("encoding/json"));
         assert!(!is_package("no/such/pkg"));
         assert!(lookup("strings", "ToUpper").is_some());
@@ -453,7 +479,11 @@ mod tests {
         // Every builtin is reachable through lookup and names a known package.
         for table in tables() {
             for builtin in table {
-                assert!(builtin.package.is_empty() || is_package(builtin.package), "{}", builtin.package);
+                assert!(
+                    builtin.package.is_empty() || is_package(builtin.package),
+                    "{}",
+                    builtin.package
+                );
                 assert!(std::ptr::eq(lookup(builtin.package, builtin.name).unwrap(), builtin));
             }
         }

@@ -73,7 +73,9 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
         let text = str_arg(a, 0)?;
         let missing = || format!("address {text}: missing port in address");
         let (host, port) = if let Some(rest) = text.strip_prefix('[') {
-            let (host, after) = rest.split_once(']').ok_or_else(|| format!("address {text}: missing ']' in address"))?;
+            let (host, after) = rest
+                .split_once(']')
+                .ok_or_else(|| format!("address {text}: missing ']' in address"))?;
             (host, after.strip_prefix(':').ok_or_else(missing)?)
         } else {
             let (host, port) = text.rsplit_once(':').ok_or_else(missing)?;
@@ -89,11 +91,17 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             match arg(a, index)? {
                 Data::String(text) => Ok(text.clone()),
                 Data::Number(n) => Ok(n.to_string()),
-                other => ip(other).map(ip_string).ok_or_else(|| super::arg_error(a, index, "string")),
+                other => {
+                    ip(other).map(ip_string).ok_or_else(|| super::arg_error(a, index, "string"))
+                }
             }
         };
         let (host, port) = (part(0)?, part(1)?);
-        Ok(string(if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }))
+        Ok(string(if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        }))
     }),
     validator(P, "FQDN", 1, |a| Ok(Data::Bool(is_fqdn(str_arg(a, 0)?)))),
     function(P, "ParseIP", 1, |a| {
@@ -103,8 +111,12 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
     }),
     validator(P, "IPv4", 1, |a| check(a, |ip| to4(ip).is_some())),
     validator(P, "IP", 1, |a| check(a, |_| true)),
-    validator(P, "LoopbackIP", 1, |a| check(a, |ip| to4(ip).map_or(ip.is_loopback(), |v4| v4.is_loopback()))),
-    validator(P, "MulticastIP", 1, |a| check(a, |ip| to4(ip).map_or(ip.is_multicast(), |v4| v4.is_multicast()))),
+    validator(P, "LoopbackIP", 1, |a| {
+        check(a, |ip| to4(ip).map_or(ip.is_loopback(), |v4| v4.is_loopback()))
+    }),
+    validator(P, "MulticastIP", 1, |a| {
+        check(a, |ip| to4(ip).map_or(ip.is_multicast(), |v4| v4.is_multicast()))
+    }),
     validator(P, "InterfaceLocalMulticastIP", 1, |a| {
         check(a, |ip| to4(ip).is_none() && to16(ip)[0] == 0xff && to16(ip)[1] & 0x0f == 0x01)
     }),
@@ -122,17 +134,30 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
     }),
     validator(P, "GlobalUnicastIP", 1, |a| {
         check(a, |ip| match to4(ip) {
-            Some(v4) => !(v4.is_broadcast() || v4.is_unspecified() || v4.is_loopback() || v4.is_multicast() || v4.is_link_local()),
+            Some(v4) => {
+                !(v4.is_broadcast()
+                    || v4.is_unspecified()
+                    || v4.is_loopback()
+                    || v4.is_multicast()
+                    || v4.is_link_local())
+            }
             None => {
                 let b = to16(ip);
-                !(ip.is_unspecified() || ip.is_loopback() || b[0] == 0xff || (b[0] == 0xfe && b[1] & 0xc0 == 0x80))
+                !(ip.is_unspecified()
+                    || ip.is_loopback()
+                    || b[0] == 0xff
+                    || (b[0] == 0xfe && b[1] & 0xc0 == 0x80))
             }
         })
     }),
-    validator(P, "UnspecifiedIP", 1, |a| check(a, |ip| to4(ip).map_or(ip.is_unspecified(), |v4| v4.is_unspecified()))),
+    validator(P, "UnspecifiedIP", 1, |a| {
+        check(a, |ip| to4(ip).map_or(ip.is_unspecified(), |v4| v4.is_unspecified()))
+    }),
     function(P, "ToIP4", 1, |a| {
         let address = ip(arg(a, 0)?).ok_or_else(|| "invalid IP".to_string())?;
-        to4(address).map(|v4| bytes_list(&v4.octets())).ok_or_else(|| "cannot convert to IPv4".to_string())
+        to4(address)
+            .map(|v4| bytes_list(&v4.octets()))
+            .ok_or_else(|| "cannot convert to IPv4".to_string())
     }),
     function(P, "ToIP16", 1, |a| {
         let address = ip(arg(a, 0)?).ok_or_else(|| "invalid IP".to_string())?;
@@ -177,7 +202,10 @@ mod tests {
         assert_eq!(t("FQDN", vec![s("foo.example.com")]), "true");
         assert_eq!(t("FQDN", vec![s("-foo.com")]), "false");
         assert_eq!(t("LoopbackIP", vec![s("127.0.0.1")]), "true");
-        assert_eq!(t("IPString", vec![list(vec![n("10"), n("0"), n("0"), n("7")])]), r#""10.0.0.7""#);
+        assert_eq!(
+            t("IPString", vec![list(vec![n("10"), n("0"), n("0"), n("7")])]),
+            r#""10.0.0.7""#
+        );
         assert_eq!(t("ParseIP", vec![s("10.1.2.3")]), "[0,0,0,0,0,0,0,0,0,0,255,255,10,1,2,3]");
         assert_eq!(t("SplitHostPort", vec![s("[::1]:80")]), r#"["::1","80"]"#);
         assert_eq!(t("JoinHostPort", vec![s("::1"), n("80")]), r#""[::1]:80""#);

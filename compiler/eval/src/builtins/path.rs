@@ -6,7 +6,11 @@ use super::{Builtin, Data, str_arg, string, string_list_arg, strings_list};
 
 const P: &str = "path";
 
-const fn with_os(name: &'static str, params: usize, call: fn(&[Data]) -> Result<Data, String>) -> Builtin {
+const fn with_os(
+    name: &'static str,
+    params: usize,
+    call: fn(&[Data]) -> Result<Data, String>,
+) -> Builtin {
     Builtin { package: P, name, params, variadic: false, optional: 1, call, validator: false }
 }
 
@@ -15,8 +19,9 @@ fn separators(args: &[Data], index: usize) -> Result<fn(char) -> bool, String> {
     let os = if args.len() > index { str_arg(args, index)? } else { "unix" };
     match os {
         "windows" => Ok(|c| c == '/' || c == '\\'),
-        "unix" | "plan9" | "aix" | "android" | "darwin" | "dragonfly" | "freebsd" | "hurd" | "illumos" | "ios" | "js"
-        | "linux" | "nacl" | "netbsd" | "openbsd" | "solaris" | "zos" => Ok(|c| c == '/'),
+        "unix" | "plan9" | "aix" | "android" | "darwin" | "dragonfly" | "freebsd" | "hurd"
+        | "illumos" | "ios" | "js" | "linux" | "nacl" | "netbsd" | "openbsd" | "solaris"
+        | "zos" => Ok(|c| c == '/'),
         other => Err(format!("unsupported OS {other:?}")),
     }
 }
@@ -38,12 +43,16 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
     with_os("Ext", 2, |a| {
         let is_sep = separators(a, 1)?;
         let p = str_arg(a, 0)?;
-        let ext = p.rfind(|c| c == '.' || is_sep(c)).filter(|&i| p[i..].starts_with('.')).map_or("", |i| &p[i..]);
+        let ext = p
+            .rfind(|c| c == '.' || is_sep(c))
+            .filter(|&i| p[i..].starts_with('.'))
+            .map_or("", |i| &p[i..]);
         Ok(string(ext))
     }),
     with_os("Join", 2, |a| {
         let is_sep = separators(a, 1)?;
-        let parts: Vec<&str> = string_list_arg(a, 0)?.into_iter().filter(|p| !p.is_empty()).collect();
+        let parts: Vec<&str> =
+            string_list_arg(a, 0)?.into_iter().filter(|p| !p.is_empty()).collect();
         if parts.is_empty() {
             return Ok(string(""));
         }
@@ -61,7 +70,9 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
     }),
     with_os("ToSlash", 2, |a| {
         let is_sep = separators(a, 1)?;
-        Ok(string(str_arg(a, 0)?.chars().map(|c| if is_sep(c) { '/' } else { c }).collect::<String>()))
+        Ok(string(
+            str_arg(a, 0)?.chars().map(|c| if is_sep(c) { '/' } else { c }).collect::<String>(),
+        ))
     }),
     with_os("FromSlash", 2, |a| {
         separators(a, 1)?;
@@ -71,10 +82,13 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
         separators(a, 1)?;
         Ok(string(""))
     }),
-    Builtin { validator: true, ..with_os("IsAbs", 2, |a| {
-        let is_sep = separators(a, 1)?;
-        Ok(Data::Bool(str_arg(a, 0)?.starts_with(is_sep)))
-    }) },
+    Builtin {
+        validator: true,
+        ..with_os("IsAbs", 2, |a| {
+            let is_sep = separators(a, 1)?;
+            Ok(Data::Bool(str_arg(a, 0)?.starts_with(is_sep)))
+        })
+    },
     with_os("Resolve", 3, |a| {
         let is_sep = separators(a, 2)?;
         let (dir, sub) = (str_arg(a, 0)?, str_arg(a, 1)?);
@@ -83,10 +97,13 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
         }
         Ok(string(clean(&format!("{dir}/{sub}"), is_sep)))
     }),
-    Builtin { validator: true, ..with_os("Match", 3, |a| {
-        separators(a, 2)?;
-        Ok(Data::Bool(glob(str_arg(a, 0)?.as_bytes(), str_arg(a, 1)?.as_bytes())))
-    }) },
+    Builtin {
+        validator: true,
+        ..with_os("Match", 3, |a| {
+            separators(a, 2)?;
+            Ok(Data::Bool(glob(str_arg(a, 0)?.as_bytes(), str_arg(a, 1)?.as_bytes())))
+        })
+    },
 ];
 
 fn base(p: &str, is_sep: fn(char) -> bool) -> String {
@@ -134,10 +151,14 @@ pub(super) fn clean(p: &str, is_sep: fn(char) -> bool) -> String {
 fn glob(pattern: &[u8], name: &[u8]) -> bool {
     match pattern.first() {
         None => name.is_empty(),
-        Some(b'*') => (0..=name.len()).take_while(|&i| i == 0 || name[i - 1] != b'/').any(|i| glob(&pattern[1..], &name[i..])),
+        Some(b'*') => (0..=name.len())
+            .take_while(|&i| i == 0 || name[i - 1] != b'/')
+            .any(|i| glob(&pattern[1..], &name[i..])),
         Some(b'?') => name.first().is_some_and(|&c| c != b'/') && glob(&pattern[1..], &name[1..]),
         Some(b'[') => {
-            let Some(close) = pattern.iter().skip(1).position(|&c| c == b']').map(|p| p + 1) else { return false };
+            let Some(close) = pattern.iter().skip(1).position(|&c| c == b']').map(|p| p + 1) else {
+                return false;
+            };
             let Some(&c) = name.first() else { return false };
             let class = &pattern[1..close];
             let (negated, class) = match class.first() {
@@ -157,7 +178,9 @@ fn glob(pattern: &[u8], name: &[u8]) -> bool {
             }
             matched != negated && glob(&pattern[close + 1..], &name[1..])
         }
-        Some(b'\\') if pattern.len() > 1 => name.first() == Some(&pattern[1]) && glob(&pattern[2..], &name[1..]),
+        Some(b'\\') if pattern.len() > 1 => {
+            name.first() == Some(&pattern[1]) && glob(&pattern[2..], &name[1..])
+        }
         Some(&c) => name.first() == Some(&c) && glob(&pattern[1..], &name[1..]),
     }
 }

@@ -47,7 +47,11 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
     }),
     function(P, "FindAll", 3, |a| {
         let regex = compile(str_arg(a, 0)?)?;
-        let found: Vec<&str> = regex.find_iter(str_arg(a, 1)?).take(limit(int_arg(a, 2)?)).map(|m| m.as_str()).collect();
+        let found: Vec<&str> = regex
+            .find_iter(str_arg(a, 1)?)
+            .take(limit(int_arg(a, 2)?))
+            .map(|m| m.as_str())
+            .collect();
         if found.is_empty() {
             return Err(no_match());
         }
@@ -59,7 +63,11 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
     }),
     function(P, "FindAllSubmatch", 3, |a| {
         let regex = compile(str_arg(a, 0)?)?;
-        let found: Vec<Data> = regex.captures_iter(str_arg(a, 1)?).take(limit(int_arg(a, 2)?)).map(|c| group_list(&c)).collect();
+        let found: Vec<Data> = regex
+            .captures_iter(str_arg(a, 1)?)
+            .take(limit(int_arg(a, 2)?))
+            .map(|c| group_list(&c))
+            .collect();
         if found.is_empty() {
             return Err(no_match());
         }
@@ -71,7 +79,11 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
     }),
     function(P, "FindAllNamedSubmatch", 3, |a| {
         let regex = compile(str_arg(a, 0)?)?;
-        let found: Vec<Data> = regex.captures_iter(str_arg(a, 1)?).take(limit(int_arg(a, 2)?)).map(|c| named(&regex, &c)).collect();
+        let found: Vec<Data> = regex
+            .captures_iter(str_arg(a, 1)?)
+            .take(limit(int_arg(a, 2)?))
+            .map(|c| named(&regex, &c))
+            .collect();
         if found.is_empty() {
             return Err(no_match());
         }
@@ -104,12 +116,22 @@ mod tests {
         assert_eq!(t("FindAll", vec![s("[a-z]"), s("a1b2c3"), n("-1")]), r#"["a","b","c"]"#);
         assert_eq!(t("Match", vec![s("^a"), s("abc")]), "true");
         assert_eq!(t("QuoteMeta", vec![s("a.b*c")]), r#""a\\.b\\*c""#);
-        assert_eq!(t("FindSubmatch", vec![s(r"(\w+)@(\w+)"), s("me@host")]), r#"["me@host","me","host"]"#);
+        assert_eq!(
+            t("FindSubmatch", vec![s(r"(\w+)@(\w+)"), s("me@host")]),
+            r#"["me@host","me","host"]"#
+        );
         assert_eq!(
             t("FindNamedSubmatch", vec![s(r"(?P<user>\w+)@(?P<host>[\w.]+)"), s("admin@db.local")]),
             r#"{host:"db.local",user:"admin"}"#
         );
-        assert_eq!(t("Find", vec![s("[0-9]+"), s("abc")]), "error: error in call to regexp.Find: no match");
-        assert_eq!(t("Valid", vec![s("a(")]).starts_with("error: error in call to regexp.Valid: error parsing regexp"), true);
+        assert_eq!(
+            t("Find", vec![s("[0-9]+"), s("abc")]),
+            "error: error in call to regexp.Find: no match"
+        );
+        assert_eq!(
+            t("Valid", vec![s("a(")])
+                .starts_with("error: error in call to regexp.Valid: error parsing regexp"),
+            true
+        );
     }
 }

@@ -3,7 +3,9 @@
 use num_bigint::BigInt;
 use num_traits::{Num, Signed, Zero};
 
-use super::{Builtin, bigint_arg, bool_arg, float_arg, function, int_arg, str_arg, string, validator};
+use super::{
+    Builtin, bigint_arg, bool_arg, float_arg, function, int_arg, str_arg, string, validator,
+};
 use crate::data::Data;
 use crate::num::Number;
 
@@ -24,19 +26,30 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
         let s = str_arg(a, 0)?;
         let cleaned = s.replace('_', "");
         let value: f64 = match cleaned.to_ascii_lowercase().trim_start_matches(['+', '-']) {
-            "inf" | "infinity" | "nan" => return Err(format!("strconv.ParseFloat: parsing {}: value out of range", go_quote(s, false))),
+            "inf" | "infinity" | "nan" => {
+                return Err(format!(
+                    "strconv.ParseFloat: parsing {}: value out of range",
+                    go_quote(s, false)
+                ));
+            }
             _ => cleaned.parse().map_err(|_| syntax_error("ParseFloat", s))?,
         };
         if value.is_infinite() {
-            return Err(format!("strconv.ParseFloat: parsing {}: value out of range", go_quote(s, false)));
+            return Err(format!(
+                "strconv.ParseFloat: parsing {}: value out of range",
+                go_quote(s, false)
+            ));
         }
         Number::from_f64(value).map(Data::Number).ok_or_else(|| syntax_error("ParseFloat", s))
     }),
-    function(P, "ParseUint", 3, |a| parse_int(str_arg(a, 0)?, int_arg(a, 1)?, int_arg(a, 2)?, false)),
+    function(P, "ParseUint", 3, |a| {
+        parse_int(str_arg(a, 0)?, int_arg(a, 1)?, int_arg(a, 2)?, false)
+    }),
     function(P, "ParseInt", 3, |a| parse_int(str_arg(a, 0)?, int_arg(a, 1)?, int_arg(a, 2)?, true)),
     function(P, "Atoi", 1, |a| {
         let s = str_arg(a, 0)?;
-        parse_int(s, 10, 64, true).map_err(|message| message.replacen("strconv.ParseInt", "strconv.Atoi", 1))
+        parse_int(s, 10, 64, true)
+            .map_err(|message| message.replacen("strconv.ParseInt", "strconv.Atoi", 1))
     }),
     function(P, "FormatFloat", 4, |a| {
         let format = int_arg(a, 1)?;
@@ -69,7 +82,9 @@ fn is_print(c: char) -> bool {
     if c == ' ' {
         return true;
     }
-    !(c.is_control() || c.is_whitespace() || matches!(c, '\u{AD}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{E000}'..='\u{F8FF}' | '\u{FFFE}' | '\u{FFFF}'))
+    !(c.is_control()
+        || c.is_whitespace()
+        || matches!(c, '\u{AD}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{E000}'..='\u{F8FF}' | '\u{FFFE}' | '\u{FFFF}'))
 }
 
 /// Go's `strconv.Quote` (and `QuoteToASCII` when `ascii`).
@@ -186,13 +201,20 @@ fn unquote(s: &str) -> Result<String, String> {
 /// Go's `strconv.ParseInt`/`ParseUint`.
 fn parse_int(s: &str, base: i64, bits: i64, signed: bool) -> Result<Data, String> {
     let function = if signed { "ParseInt" } else { "ParseUint" };
-    let range_error = || format!("strconv.{function}: parsing {}: value out of range", go_quote(s, false));
+    let range_error =
+        || format!("strconv.{function}: parsing {}: value out of range", go_quote(s, false));
     if !(base == 0 || (2..=36).contains(&base)) {
-        return Err(format!("strconv.{function}: parsing {}: invalid base {base}", go_quote(s, false)));
+        return Err(format!(
+            "strconv.{function}: parsing {}: invalid base {base}",
+            go_quote(s, false)
+        ));
     }
     let bits = if bits == 0 { 64 } else { bits };
     if !(1..=64).contains(&bits) {
-        return Err(format!("strconv.{function}: parsing {}: invalid bit size {bits}", go_quote(s, false)));
+        return Err(format!(
+            "strconv.{function}: parsing {}: invalid bit size {bits}",
+            go_quote(s, false)
+        ));
     }
     let (negative, body) = match s.as_bytes().first() {
         Some(b'-') if signed => (true, &s[1..]),
@@ -219,7 +241,8 @@ fn parse_int(s: &str, base: i64, bits: i64, signed: bool) -> Result<Data, String
     if digits.is_empty() || digits.starts_with(['+', '-']) {
         return Err(syntax_error(function, s));
     }
-    let magnitude = BigInt::from_str_radix(&digits, radix).map_err(|_| syntax_error(function, s))?;
+    let magnitude =
+        BigInt::from_str_radix(&digits, radix).map_err(|_| syntax_error(function, s))?;
     let value = if negative { -magnitude } else { magnitude };
     let (min, max) = if signed {
         (-(BigInt::from(1) << (bits - 1) as usize), (BigInt::from(1) << (bits - 1) as usize) - 1)
@@ -268,7 +291,11 @@ pub(super) fn format_float(value: f64, format: char, precision: i64) -> String {
             }
         }
         'e' | 'E' => {
-            let text = if precision < 0 { format!("{value:e}") } else { format!("{value:.*e}", precision as usize) };
+            let text = if precision < 0 {
+                format!("{value:e}")
+            } else {
+                format!("{value:.*e}", precision as usize)
+            };
             let (mantissa, exp) = split(text);
             exponent_form(mantissa, exp, format == 'E')
         }
@@ -291,7 +318,11 @@ pub(super) fn format_float(value: f64, format: char, precision: i64) -> String {
             let eprec = if shortest { 6 } else { precision.max(1) };
             let sign = if negative { "-" } else { "" };
             if exp < -4 || exp >= eprec {
-                let mantissa = if digits.len() > 1 { format!("{}.{}", &digits[..1], &digits[1..]) } else { digits };
+                let mantissa = if digits.len() > 1 {
+                    format!("{}.{}", &digits[..1], &digits[1..])
+                } else {
+                    digits
+                };
                 return format!("{sign}{}", exponent_form(mantissa, exp, format == 'G'));
             }
             let decimals = (digits.len() as i64 - 1 - exp).max(0) as usize;
@@ -320,7 +351,10 @@ mod tests {
         assert_eq!(t("ParseInt", vec![s("-101"), n("2"), n("64")]), "-5");
         assert_eq!(t("FormatFloat", vec![n("1.5"), n("102"), n("-1"), n("64")]), r#""1.5""#);
         assert_eq!(t("FormatFloat", vec![n("1.5"), n("101"), n("3"), n("64")]), r#""1.500e+00""#);
-        assert_eq!(t("FormatFloat", vec![n("1234567.0"), n("103"), n("-1"), n("64")]), r#""1.234567e+06""#);
+        assert_eq!(
+            t("FormatFloat", vec![n("1234567.0"), n("103"), n("-1"), n("64")]),
+            r#""1.234567e+06""#
+        );
         assert_eq!(t("ParseUint", vec![s("ff"), n("16"), n("64")]), "255");
         assert_eq!(t("Unquote", vec![s("\"q\"")]), r#""q""#);
         assert_eq!(t("ParseFloat", vec![s("1e3"), n("64")]), "1000");
@@ -329,8 +363,14 @@ mod tests {
         assert_eq!(t("QuoteRune", vec![n("65")]), r#""'A'""#);
         assert_eq!(t("Quote", vec![s("é\n\u{1}")]), r#""\"é\\n\\x01\"""#);
         assert_eq!(t("QuoteToASCII", vec![s("é")]), r#""\"\\u00e9\"""#);
-        assert_eq!(t("Atoi", vec![s("x")]), r#"error: error in call to strconv.Atoi: strconv.Atoi: parsing "x": invalid syntax"#);
-        assert_eq!(t("ParseInt", vec![s("300"), n("10"), n("8")]), r#"error: error in call to strconv.ParseInt: strconv.ParseInt: parsing "300": value out of range"#);
+        assert_eq!(
+            t("Atoi", vec![s("x")]),
+            r#"error: error in call to strconv.Atoi: strconv.Atoi: parsing "x": invalid syntax"#
+        );
+        assert_eq!(
+            t("ParseInt", vec![s("300"), n("10"), n("8")]),
+            r#"error: error in call to strconv.ParseInt: strconv.ParseInt: parsing "300": value out of range"#
+        );
         assert_eq!(t("ParseInt", vec![s("0x1_f"), n("0"), n("64")]), "31");
     }
 }

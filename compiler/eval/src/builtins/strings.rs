@@ -3,7 +3,8 @@
 //! Indices are byte offsets, as in Go.
 
 use super::{
-    Builtin, bytes_arg, function, int, int_arg, str_arg, string, string_list_arg, strings_list, validator,
+    Builtin, bytes_arg, function, int, int_arg, str_arg, string, string_list_arg, strings_list,
+    validator,
 };
 use crate::data::Data;
 
@@ -27,9 +28,15 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
         }
         Ok(Data::Bytes(bytes[start as usize..end as usize].to_vec()))
     }),
-    function(P, "Runes", 1, |a| Ok(Data::List(str_arg(a, 0)?.chars().map(|c| int(i64::from(u32::from(c)))).collect()))),
-    validator(P, "MinRunes", 2, |a| Ok(Data::Bool(str_arg(a, 0)?.chars().count() as i64 >= int_arg(a, 1)?))),
-    validator(P, "MaxRunes", 2, |a| Ok(Data::Bool(str_arg(a, 0)?.chars().count() as i64 <= int_arg(a, 1)?))),
+    function(P, "Runes", 1, |a| {
+        Ok(Data::List(str_arg(a, 0)?.chars().map(|c| int(i64::from(u32::from(c)))).collect()))
+    }),
+    validator(P, "MinRunes", 2, |a| {
+        Ok(Data::Bool(str_arg(a, 0)?.chars().count() as i64 >= int_arg(a, 1)?))
+    }),
+    validator(P, "MaxRunes", 2, |a| {
+        Ok(Data::Bool(str_arg(a, 0)?.chars().count() as i64 <= int_arg(a, 1)?))
+    }),
     function(P, "ToTitle", 1, |a| Ok(string(map_word_starts(str_arg(a, 0)?, simple_upper)))),
     function(P, "ToCamel", 1, |a| Ok(string(map_word_starts(str_arg(a, 0)?, simple_lower)))),
     function(P, "SliceRunes", 3, |a| {
@@ -61,11 +68,19 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
         let chars = str_arg(a, 1)?;
         Ok(index(str_arg(a, 0)?.rfind(|c| chars.contains(c))))
     }),
-    function(P, "SplitN", 3, |a| Ok(strings_list(split(str_arg(a, 0)?, str_arg(a, 1)?, false, int_arg(a, 2)?)))),
-    function(P, "SplitAfterN", 3, |a| Ok(strings_list(split(str_arg(a, 0)?, str_arg(a, 1)?, true, int_arg(a, 2)?)))),
+    function(P, "SplitN", 3, |a| {
+        Ok(strings_list(split(str_arg(a, 0)?, str_arg(a, 1)?, false, int_arg(a, 2)?)))
+    }),
+    function(P, "SplitAfterN", 3, |a| {
+        Ok(strings_list(split(str_arg(a, 0)?, str_arg(a, 1)?, true, int_arg(a, 2)?)))
+    }),
     function(P, "Split", 2, |a| Ok(strings_list(split(str_arg(a, 0)?, str_arg(a, 1)?, false, -1)))),
-    function(P, "SplitAfter", 2, |a| Ok(strings_list(split(str_arg(a, 0)?, str_arg(a, 1)?, true, -1)))),
-    function(P, "Fields", 1, |a| Ok(strings_list(str_arg(a, 0)?.split(is_go_space).filter(|s| !s.is_empty())))),
+    function(P, "SplitAfter", 2, |a| {
+        Ok(strings_list(split(str_arg(a, 0)?, str_arg(a, 1)?, true, -1)))
+    }),
+    function(P, "Fields", 1, |a| {
+        Ok(strings_list(str_arg(a, 0)?.split(is_go_space).filter(|s| !s.is_empty())))
+    }),
     function(P, "Join", 2, |a| Ok(string(string_list_arg(a, 0)?.join(str_arg(a, 1)?)))),
     validator(P, "HasPrefix", 2, |a| Ok(Data::Bool(str_arg(a, 0)?.starts_with(str_arg(a, 1)?)))),
     validator(P, "HasSuffix", 2, |a| Ok(Data::Bool(str_arg(a, 0)?.ends_with(str_arg(a, 1)?)))),
@@ -80,8 +95,12 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
         }
         Ok(string(s.repeat(count as usize)))
     }),
-    function(P, "ToUpper", 1, |a| Ok(string(str_arg(a, 0)?.chars().map(simple_upper).collect::<String>()))),
-    function(P, "ToLower", 1, |a| Ok(string(str_arg(a, 0)?.chars().map(simple_lower).collect::<String>()))),
+    function(P, "ToUpper", 1, |a| {
+        Ok(string(str_arg(a, 0)?.chars().map(simple_upper).collect::<String>()))
+    }),
+    function(P, "ToLower", 1, |a| {
+        Ok(string(str_arg(a, 0)?.chars().map(simple_lower).collect::<String>()))
+    }),
     function(P, "Trim", 2, |a| {
         let cutset = str_arg(a, 1)?;
         Ok(string(str_arg(a, 0)?.trim_matches(|c| cutset.contains(c))))
@@ -103,7 +122,9 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
         let s = str_arg(a, 0)?;
         Ok(string(s.strip_suffix(str_arg(a, 1)?).unwrap_or(s)))
     }),
-    function(P, "Replace", 4, |a| Ok(string(replace(str_arg(a, 0)?, str_arg(a, 1)?, str_arg(a, 2)?, int_arg(a, 3)?)))),
+    function(P, "Replace", 4, |a| {
+        Ok(string(replace(str_arg(a, 0)?, str_arg(a, 1)?, str_arg(a, 2)?, int_arg(a, 3)?)))
+    }),
 ];
 
 pub(super) const HTML: &[Builtin] = &[
@@ -130,7 +151,8 @@ fn index(position: Option<usize>) -> Data {
 
 /// Go's `unicode.IsSpace`.
 pub(super) fn is_go_space(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r' | ' ' | '\u{85}' | '\u{A0}') || (c as u32 > 0xff && c.is_whitespace())
+    matches!(c, '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r' | ' ' | '\u{85}' | '\u{A0}')
+        || (c as u32 > 0xff && c.is_whitespace())
 }
 
 fn simple_upper(c: char) -> char {
@@ -169,7 +191,8 @@ fn split(s: &str, sep: &str, after: bool, n: i64) -> Vec<String> {
         // Split into characters, the last one taking the rest.
         let chars: Vec<&str> = s.char_indices().map(|(i, c)| &s[i..i + c.len_utf8()]).collect();
         let limit = if n < 0 || n as usize > chars.len() { chars.len() } else { n as usize };
-        let mut out: Vec<String> = chars[..limit.saturating_sub(1)].iter().map(|c| c.to_string()).collect();
+        let mut out: Vec<String> =
+            chars[..limit.saturating_sub(1)].iter().map(|c| c.to_string()).collect();
         if limit > 0 {
             let consumed: usize = out.iter().map(String::len).sum();
             out.push(s[consumed..].to_string());
@@ -229,7 +252,9 @@ fn html_unescape(s: &str) -> String {
                 "apos" => Some('\''),
                 "nbsp" => Some('\u{A0}'),
                 _ => {
-                    let code = if let Some(hex) = name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
+                    let code = if let Some(hex) =
+                        name.strip_prefix("#x").or_else(|| name.strip_prefix("#X"))
+                    {
                         u32::from_str_radix(hex, 16).ok()
                     } else {
                         name.strip_prefix('#').and_then(|dec| dec.parse().ok())
@@ -295,8 +320,17 @@ mod tests {
         assert_eq!(t("Contains", vec![s("seafood"), s("foo")]), "true");
         assert_eq!(t("HasPrefix", vec![s("seafood"), s("sea")]), "true");
         assert_eq!(t("SliceRunes", vec![s("héllo"), n("1"), n("3")]), r#""él""#);
-        assert_eq!(t("SliceRunes", vec![s("h"), n("1"), n("3")]), "error: error in call to strings.SliceRunes: index out of range");
-        assert_eq!(text(call("html", "Escape", vec![s("<a href=\"x\">&'")])), r#""&lt;a href=&#34;x&#34;&gt;&amp;&#39;""#);
-        assert_eq!(text(call("html", "Unescape", vec![s("&lt;b&gt; &amp;amp; &#65;&#x42;")])), r#""<b> &amp; AB""#);
+        assert_eq!(
+            t("SliceRunes", vec![s("h"), n("1"), n("3")]),
+            "error: error in call to strings.SliceRunes: index out of range"
+        );
+        assert_eq!(
+            text(call("html", "Escape", vec![s("<a href=\"x\">&'")])),
+            r#""&lt;a href=&#34;x&#34;&gt;&amp;&#39;""#
+        );
+        assert_eq!(
+            text(call("html", "Unescape", vec![s("&lt;b&gt; &amp;amp; &#65;&#x42;")])),
+            r#""<b> &amp; AB""#
+        );
     }
 }

@@ -4,8 +4,12 @@ use super::{Builtin, int_arg, struct_arg, validator};
 use crate::data::Data;
 
 pub(super) const FUNCTIONS: &[Builtin] = &[
-    validator("struct", "MinFields", 2, |a| Ok(Data::Bool(struct_arg(a, 0)?.len() as i64 >= int_arg(a, 1)?))),
-    validator("struct", "MaxFields", 2, |a| Ok(Data::Bool(struct_arg(a, 0)?.len() as i64 <= int_arg(a, 1)?))),
+    validator("struct", "MinFields", 2, |a| {
+        Ok(Data::Bool(struct_arg(a, 0)?.len() as i64 >= int_arg(a, 1)?))
+    }),
+    validator("struct", "MaxFields", 2, |a| {
+        Ok(Data::Bool(struct_arg(a, 0)?.len() as i64 <= int_arg(a, 1)?))
+    }),
 ];
 
 #[cfg(test)]

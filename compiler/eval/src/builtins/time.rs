@@ -67,9 +67,22 @@ pub(super) fn constant(name: &str) -> Option<Data> {
         "Kitchen" => text("3:04PM"),
         "Kitchen24" => text("15:04"),
         _ => {
-            const MONTHS: [&str; 12] =
-                ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-            const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+            const MONTHS: [&str; 12] = [
+                "January",
+                "February",
+                "March",
+                "April",
+                "May",
+                "June",
+                "July",
+                "August",
+                "September",
+                "October",
+                "November",
+                "December",
+            ];
+            const DAYS: [&str; 7] =
+                ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
             if let Some(i) = MONTHS.iter().position(|m| *m == name) {
                 return number(i as i64 + 1);
             }
@@ -114,7 +127,12 @@ fn parse_duration(text: &str) -> Result<i64, String> {
             "s" => 1_000_000_000,
             "m" => 60_000_000_000,
             "h" => 3_600_000_000_000,
-            "" => return Err(format!("time: missing unit in duration {}", super::strconv::go_quote(text, false))),
+            "" => {
+                return Err(format!(
+                    "time: missing unit in duration {}",
+                    super::strconv::go_quote(text, false)
+                ));
+            }
             other => {
                 return Err(format!(
                     "time: unknown unit {} in duration {}",
@@ -124,7 +142,8 @@ fn parse_duration(text: &str) -> Result<i64, String> {
             }
         };
         rest = &rest[unit_end..];
-        let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| invalid())? };
+        let whole: u128 =
+            if whole.is_empty() { 0 } else { whole.parse().map_err(|_| invalid())? };
         let mut value = whole.checked_mul(unit).ok_or_else(invalid)?;
         let mut scale = unit;
         for digit in fraction.bytes() {
@@ -147,7 +166,13 @@ fn parse_duration(text: &str) -> Result<i64, String> {
 /// An RFC 3339 time (`Time` accepts fractional seconds too), as Unix
 /// seconds and nanoseconds.
 fn parse_rfc3339(text: &str) -> Result<(i64, u32), String> {
-    let invalid = || format!("parsing time {} as {}: cannot parse", super::strconv::go_quote(text, false), super::strconv::go_quote(RFC3339, false));
+    let invalid = || {
+        format!(
+            "parsing time {} as {}: cannot parse",
+            super::strconv::go_quote(text, false),
+            super::strconv::go_quote(RFC3339, false)
+        )
+    };
     let b = text.as_bytes();
     let digits = |range: std::ops::Range<usize>| -> Result<i64, String> {
         let part = b.get(range).ok_or_else(invalid)?;
@@ -156,7 +181,13 @@ fn parse_rfc3339(text: &str) -> Result<(i64, u32), String> {
         }
         std::str::from_utf8(part).ok().and_then(|p| p.parse().ok()).ok_or_else(invalid)
     };
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return Err(invalid());
     }
     let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
@@ -165,7 +196,8 @@ fn parse_rfc3339(text: &str) -> Result<(i64, u32), String> {
     let mut nanos: u32 = 0;
     if b[pos] == b'.' {
         let start = pos + 1;
-        let end = b[start..].iter().position(|c| !c.is_ascii_digit()).map_or(b.len(), |p| start + p);
+        let end =
+            b[start..].iter().position(|c| !c.is_ascii_digit()).map_or(b.len(), |p| start + p);
         if end == start || end - start > 9 {
             return Err(invalid());
         }
@@ -181,11 +213,29 @@ fn parse_rfc3339(text: &str) -> Result<(i64, u32), String> {
         }
         _ => return Err(invalid()),
     };
-    let days_in_month = [31, if is_leap(year) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month[(month - 1) as usize] || hour > 23 || minute > 59 || second > 59 {
-        return Err(format!("parsing time {}: {} out of range", super::strconv::go_quote(text, false), if month > 12 || month < 1 { "month" } else if day < 1 || day > 31 { "day" } else { "day" }));
+    let days_in_month =
+        [31, if is_leap(year) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month[(month - 1) as usize]
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return Err(format!(
+            "parsing time {}: {} out of range",
+            super::strconv::go_quote(text, false),
+            if month > 12 || month < 1 {
+                "month"
+            } else if day < 1 || day > 31 {
+                "day"
+            } else {
+                "day"
+            }
+        ));
     }
-    let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset * 60;
+    let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
+        - offset * 60;
     Ok((seconds, nanos))
 }
 
@@ -219,7 +269,12 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 fn format_utc(seconds: i64, nanos: u32) -> String {
     let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
     let rest = seconds.rem_euclid(86_400);
-    let mut out = format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}", rest / 3600, rest / 60 % 60, rest % 60);
+    let mut out = format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    );
     if nanos > 0 {
         let fraction = format!("{nanos:09}");
         out.push('.');
@@ -243,12 +298,21 @@ mod tests {
         assert_eq!(t("ParseDuration", vec![s("90s")]), "90000000000");
         assert_eq!(t("ParseDuration", vec![s("1.5h")]), "5400000000000");
         assert_eq!(t("ParseDuration", vec![s("-1m30.5s")]), "-90500000000");
-        assert_eq!(t("ParseDuration", vec![s("1x")]), r#"error: error in call to time.ParseDuration: time: unknown unit "x" in duration "1x""#);
+        assert_eq!(
+            t("ParseDuration", vec![s("1x")]),
+            r#"error: error in call to time.ParseDuration: time: unknown unit "x" in duration "1x""#
+        );
         assert_eq!(t("Time", vec![s("2021-01-02T15:04:05Z")]), "true");
         assert_eq!(t("Unix", vec![n("86400"), n("0")]), r#""1970-01-02T00:00:00Z""#);
         assert_eq!(t("Unix", vec![n("1600000000"), n("500")]), r#""2020-09-13T12:26:40.0000005Z""#);
-        assert_eq!(t("Parse", vec![s(super::RFC3339), s("2021-01-02T15:04:05+01:00")]), r#""2021-01-02T14:04:05Z""#);
+        assert_eq!(
+            t("Parse", vec![s(super::RFC3339), s("2021-01-02T15:04:05+01:00")]),
+            r#""2021-01-02T14:04:05Z""#
+        );
         assert_eq!(text(super::constant("Hour").ok_or_else(String::new)), "3600000000000");
-        assert_eq!(text(super::constant("RFC3339").ok_or_else(String::new)), r#""2006-01-02T15:04:05Z07:00""#);
+        assert_eq!(
+            text(super::constant("RFC3339").ok_or_else(String::new)),
+            r#""2006-01-02T15:04:05Z07:00""#
+        );
     }
 }

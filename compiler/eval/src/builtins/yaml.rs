@@ -20,7 +20,9 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
         let documents: Vec<String> = list_arg(a, 0)?.iter().map(marshal).collect();
         Ok(string(documents.join("---\n")))
     }),
-    function("encoding/yaml", "Unmarshal", 1, |a| unmarshal(&String::from_utf8_lossy(&bytes_arg(a, 0)?))),
+    function("encoding/yaml", "Unmarshal", 1, |a| {
+        unmarshal(&String::from_utf8_lossy(&bytes_arg(a, 0)?))
+    }),
 ];
 
 /// One YAML document for `value`, ending in a newline.
@@ -134,10 +136,12 @@ fn analyze(value: &str) -> Analysis {
     let mut special = false;
     let mut preceded_by_whitespace = true;
     for (index, &c) in chars.iter().enumerate() {
-        let followed_by_whitespace = chars.get(index + 1).is_none_or(|next| matches!(next, ' ' | '\t' | '\n' | '\r'));
+        let followed_by_whitespace =
+            chars.get(index + 1).is_none_or(|next| matches!(next, ' ' | '\t' | '\n' | '\r'));
         if index == 0 {
             match c {
-                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`' => {
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
+                | '%' | '@' | '`' => {
                     block_indicators = true;
                 }
                 '?' | ':' | '-' if followed_by_whitespace => block_indicators = true,
@@ -157,7 +161,11 @@ fn analyze(value: &str) -> Analysis {
     }
     let leading_space = chars.first() == Some(&' ');
     let trailing_space = chars.last() == Some(&' ');
-    Analysis { plain_allowed: !(block_indicators || leading_space || trailing_space), special, space_break: false }
+    Analysis {
+        plain_allowed: !(block_indicators || leading_space || trailing_space),
+        special,
+        space_break: false,
+    }
 }
 
 fn is_printable(c: char) -> bool {
@@ -280,7 +288,8 @@ fn resolve_plain(value: &str) -> Option<Data> {
         "" | "~" | "null" | "Null" | "NULL" => return Some(Data::Null),
         "true" | "True" | "TRUE" => return Some(Data::Bool(true)),
         "false" | "False" | "FALSE" => return Some(Data::Bool(false)),
-        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF" => {
+        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF"
+        | "-.inf" | "-.Inf" | "-.INF" => {
             return Some(Data::String(value.to_string()));
         }
         _ => {}
@@ -298,13 +307,15 @@ fn resolve_plain(value: &str) -> Option<Data> {
     let lower = plain.to_ascii_lowercase();
     for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
         if let Some(digits) = lower.strip_prefix(prefix) {
-            return num_bigint::BigInt::parse_bytes(digits.as_bytes(), radix).map(|n| sign(Number::from_bigint(n)));
+            return num_bigint::BigInt::parse_bytes(digits.as_bytes(), radix)
+                .map(|n| sign(Number::from_bigint(n)));
         }
     }
     if !plain.is_empty() && plain.bytes().all(|b| b.is_ascii_digit()) {
         if plain.len() > 1 && plain.starts_with('0') {
             // Go's ParseInt with base 0 reads a leading 0 as octal.
-            return num_bigint::BigInt::parse_bytes(plain[1..].as_bytes(), 8).map(|n| sign(Number::from_bigint(n)));
+            return num_bigint::BigInt::parse_bytes(plain[1..].as_bytes(), 8)
+                .map(|n| sign(Number::from_bigint(n)));
         }
         return Number::parse_literal(&plain).ok().map(sign);
     }
@@ -353,7 +364,10 @@ impl Builder {
                     Data::Number(n) => *key = Some(n.to_string()),
                     Data::Bool(b) => *key = Some(b.to_string()),
                     Data::Null => *key = Some("null".to_string()),
-                    _ => self.error = Some("invalid map key: only scalar keys are supported".to_string()),
+                    _ => {
+                        self.error =
+                            Some("invalid map key: only scalar keys are supported".to_string())
+                    }
                 },
                 Some(name) => match fields.iter_mut().find(|(existing, _)| *existing == name) {
                     Some(_) => self.error = Some(format!("mapping key {name:?} already defined")),
@@ -391,7 +405,12 @@ impl MarkedEventReceiver for Builder {
                 }
             }
             Event::Alias(id) => {
-                let value = self.anchors.iter().rev().find(|(anchor, _)| *anchor == id).map(|(_, v)| v.clone());
+                let value = self
+                    .anchors
+                    .iter()
+                    .rev()
+                    .find(|(anchor, _)| *anchor == id)
+                    .map(|(_, v)| v.clone());
                 match value {
                     Some(value) => self.push_value(value, 0),
                     None => self.error = Some("unknown anchor".to_string()),
@@ -403,7 +422,13 @@ impl MarkedEventReceiver for Builder {
 }
 
 fn unmarshal(text: &str) -> Result<Data, String> {
-    let mut builder = Builder { stack: Vec::new(), anchors: Vec::new(), documents: Vec::new(), pending_anchor: Vec::new(), error: None };
+    let mut builder = Builder {
+        stack: Vec::new(),
+        anchors: Vec::new(),
+        documents: Vec::new(),
+        pending_anchor: Vec::new(),
+        error: None,
+    };
     let mut parser = Parser::new_from_str(text);
     parser.load(&mut builder, true).map_err(|error| format!("yaml: {error}"))?;
     if let Some(error) = builder.error {
@@ -440,7 +465,13 @@ mod tests {
                 "scrape_configs",
                 list(vec![fields(vec![
                     ("job_name", s("node")),
-                    ("static_configs", list(vec![fields(vec![("targets", list(vec![s("web1:9100"), s("db1:9100")]))])])),
+                    (
+                        "static_configs",
+                        list(vec![fields(vec![(
+                            "targets",
+                            list(vec![s("web1:9100"), s("db1:9100")]),
+                        )])]),
+                    ),
                 ])]),
             ),
         ]);
@@ -449,7 +480,10 @@ mod tests {
             "global:\n  scrape_interval: 15s\nscrape_configs:\n- job_name: node\n  static_configs:\n  - targets:\n    - web1:9100\n    - db1:9100\n"
         );
         let stream = list(vec![fields(vec![("a", n("1"))]), fields(vec![("b", s("two"))])]);
-        assert_eq!(text(call("encoding/yaml", "MarshalStream", vec![stream])), r#""a: 1\n---\nb: two\n""#);
+        assert_eq!(
+            text(call("encoding/yaml", "MarshalStream", vec![stream])),
+            r#""a: 1\n---\nb: two\n""#
+        );
         let strings = [
             ("s1", "true", "\"true\""),
             ("s2", "1", "\"1\""),
@@ -490,13 +524,34 @@ mod tests {
             ),
         ];
         for (key, value, expected) in strings {
-            assert_eq!(yaml(fields(vec![(key, s(value))])), format!("{key}: {expected}\n"), "{value:?}");
+            assert_eq!(
+                yaml(fields(vec![(key, s(value))])),
+                format!("{key}: {expected}\n"),
+                "{value:?}"
+            );
         }
         assert_eq!(yaml(fields(vec![("a:", s("-"))])), "'a:': '-'\n");
-        assert_eq!(yaml(fields(vec![("n1", n("1.50")), ("n2", n("1e3")), ("l", list(vec![])), ("m", fields(vec![])), ("z", Data::Null), ("b", Data::Bool(true)), ("neg", n("-1"))])),
-            "n1: 1.50\nn2: 1E+3\nl: []\nm: {}\nz: null\nb: true\nneg: -1\n");
-        let nested = list(vec![list(vec![n("1"), n("2")]), fields(vec![("a", n("1")), ("b", list(vec![n("1")]))]), s("x")]);
-        assert_eq!(yaml(fields(vec![("nested", nested)])), "nested:\n- - 1\n  - 2\n- a: 1\n  b:\n  - 1\n- x\n");
+        assert_eq!(
+            yaml(fields(vec![
+                ("n1", n("1.50")),
+                ("n2", n("1e3")),
+                ("l", list(vec![])),
+                ("m", fields(vec![])),
+                ("z", Data::Null),
+                ("b", Data::Bool(true)),
+                ("neg", n("-1"))
+            ])),
+            "n1: 1.50\nn2: 1E+3\nl: []\nm: {}\nz: null\nb: true\nneg: -1\n"
+        );
+        let nested = list(vec![
+            list(vec![n("1"), n("2")]),
+            fields(vec![("a", n("1")), ("b", list(vec![n("1")]))]),
+            s("x"),
+        ]);
+        assert_eq!(
+            yaml(fields(vec![("nested", nested)])),
+            "nested:\n- - 1\n  - 2\n- a: 1\n  b:\n  - 1\n- x\n"
+        );
         assert_eq!(yaml(list(vec![n("1"), s("a")])), "- 1\n- a\n");
         assert_eq!(yaml(s("str")), "str\n");
         assert_eq!(text(call("encoding/yaml", "MarshalStream", vec![list(vec![])])), r#""""#);
@@ -505,9 +560,16 @@ mod tests {
     #[test]
     fn unmarshal_like_the_reference() {
         assert_eq!(
-            text(call("encoding/yaml", "Unmarshal", vec![s("a: 1\nb: [x, 2.50, true, null, yes]\nc: |\n  hi\n")])),
+            text(call(
+                "encoding/yaml",
+                "Unmarshal",
+                vec![s("a: 1\nb: [x, 2.50, true, null, yes]\nc: |\n  hi\n")]
+            )),
             r#"{a:1,b:["x",2.50,true,null,"yes"],c:"hi\n"}"#
         );
-        assert_eq!(text(call("encoding/yaml", "Unmarshal", vec![s("- 0x1F\n- '1'\n- 1e3\n- -2\n")])), r#"[31,"1",1E+3,-2]"#);
+        assert_eq!(
+            text(call("encoding/yaml", "Unmarshal", vec![s("- 0x1F\n- '1'\n- 1e3\n- -2\n")])),
+            r#"[31,"1",1E+3,-2]"#
+        );
     }
 }

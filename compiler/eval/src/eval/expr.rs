@@ -729,7 +729,16 @@ impl Evaluator {
     pub fn to_data(&mut self, value: Value, span: Span) -> Result<Data, Value> {
         match self.default_of(value) {
             Value::Scalar(scalar) => Ok(scalar.to_data()),
-            Value::Struct(id, _) | Value::List(id, _) => {
+            Value::Struct(id, _) | Value::List(id, _) => self.arcs_to_data(id, span),
+            Value::Bottom(error) => Err(Value::Bottom(error)),
+            other => Err(Value::incomplete(format!("non-concrete value {}", self.describe(&other)), vec![span])),
+        }
+    }
+
+    /// The concrete data of a struct or list vertex's regular fields.
+    pub fn arcs_to_data(&mut self, id: VertexId, span: Span) -> Result<Data, Value> {
+        {
+            {
                 let id = self.resolve(id);
                 let is_list = self.vertices[id as usize].is_list;
                 let arcs = self.vertices[id as usize].arcs.clone();
@@ -745,8 +754,6 @@ impl Evaluator {
                 }
                 Ok(if is_list { Data::List(fields.into_iter().map(|(_, v)| v).collect()) } else { Data::Struct(fields) })
             }
-            Value::Bottom(error) => Err(Value::Bottom(error)),
-            other => Err(Value::incomplete(format!("non-concrete value {}", self.describe(&other)), vec![span])),
         }
     }
 

@@ -1040,7 +1040,8 @@ impl Evaluator {
             return value;
         }
         let span = constraint.spans.first().copied().unwrap_or(Span { file: 0, range: Default::default() });
-        let data = match self.to_data(value.clone(), span) {
+        let (Value::Struct(id, _) | Value::List(id, _)) = value else { return value };
+        let data = match self.arcs_to_data(id, span) {
             Ok(data) => data,
             Err(_) => return value,
         };
