@@ -332,6 +332,11 @@ pub(super) fn format_float(value: f64, format: char, precision: i64) -> String {
     }
 }
 
+/// Go's `strconv.QuoteRune`.
+pub(super) fn go_quote_rune(c: char) -> String {
+    quote_rune(i64::from(u32::from(c)), false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::test_util::*;
@@ -373,9 +378,4 @@ mod tests {
         );
         assert_eq!(t("ParseInt", vec![s("0x1_f"), n("0"), n("64")]), "31");
     }
-}
-
-/// Go's `strconv.QuoteRune`.
-pub(super) fn go_quote_rune(c: char) -> String {
-    quote_rune(i64::from(u32::from(c)), false)
 }

@@ -225,13 +225,7 @@ fn parse_rfc3339(text: &str) -> Result<(i64, u32), String> {
         return Err(format!(
             "parsing time {}: {} out of range",
             super::strconv::go_quote(text, false),
-            if month > 12 || month < 1 {
-                "month"
-            } else if day < 1 || day > 31 {
-                "day"
-            } else {
-                "day"
-            }
+            if (1..=12).contains(&month) { "day" } else { "month" }
         ));
     }
     let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second

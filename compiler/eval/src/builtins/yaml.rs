@@ -105,10 +105,8 @@ fn write_scalar(out: &mut String, value: &Data, indent: usize, key: bool) {
 
 /// go-yaml's choice of scalar style for a string.
 fn write_string(out: &mut String, value: &str, indent: usize, key: bool) {
-    if value.contains('\n') && !key {
-        if let Some(()) = write_literal(out, value, indent) {
-            return;
-        }
+    if value.contains('\n') && !key && write_literal(out, value, indent).is_some() {
+        return;
     }
     if value.contains('\n') || resolves_to_non_string(value) {
         return write_double_quoted(out, value);
@@ -314,7 +312,7 @@ fn resolve_plain(value: &str) -> Option<Data> {
     if !plain.is_empty() && plain.bytes().all(|b| b.is_ascii_digit()) {
         if plain.len() > 1 && plain.starts_with('0') {
             // Go's ParseInt with base 0 reads a leading 0 as octal.
-            return num_bigint::BigInt::parse_bytes(plain[1..].as_bytes(), 8)
+            return num_bigint::BigInt::parse_bytes(&plain.as_bytes()[1..], 8)
                 .map(|n| sign(Number::from_bigint(n)));
         }
         return Number::parse_literal(&plain).ok().map(sign);

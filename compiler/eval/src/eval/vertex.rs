@@ -502,8 +502,9 @@ impl Evaluator {
                     }
                 }
                 let shallow = self.vertices[other as usize].shallow_close;
-                let group = if closed && embedded_in.is_some() && close.is_some() {
-                    // A definition embedded in a closed struct extends that struct's group.
+                let group = if closed && close.is_some() {
+                    // A definition referenced inside a definition extends that
+                    // definition's group: `#D: #Base & {…}` is open if `#Base` is.
                     close
                 } else if closed || shallow {
                     let group_id = self.new_close_id();
@@ -570,7 +571,11 @@ impl Evaluator {
                     if !derived {
                         acc.kept.push(Conjunct { close, kind: conjunct.kind.clone() });
                     }
-                    queue.push_back(Item { conjunct: Conjunct { close, ..conjunct }, derived: true, embedded_in: None });
+                    queue.push_back(Item {
+                        conjunct: Conjunct { close, ..conjunct },
+                        derived: true,
+                        embedded_in: embedded_in.clone(),
+                    });
                 }
             }
             Value::Builtin(builtin) if builtin.validator && builtin.params == 1 => {
