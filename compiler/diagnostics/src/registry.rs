@@ -1,7 +1,7 @@
 //! The registry of diagnostic codes.
 //!
 //! Codes are stable and never reused. `E00xx` are syntax (the CUE lexer and
-//! parser), `E01xx` input files and the workspace. Each code has a kebab-case
+//! parser), `E01xx` input files and the workspace, `E02xx` CUE evaluation. Each code has a kebab-case
 //! name saying what is wrong, and a documentation page in `docs/diagnostics.md`
 //! generated from [`ALL`] (a test keeps the two in step).
 
@@ -75,6 +75,45 @@ codes! {
     IO_ERROR = "E0102", "io-error", Error,
         "A file or directory could not be read or written.",
         "The message gives the operating system's reason (missing file, permission denied, …).\n\nCheck the path and its permissions.";
+    CONFLICTING_VALUES = "E0200", "conflicting-values", Error,
+        "Two values that cannot both hold were unified.",
+        "CUE unifies every declaration of a field. When two of them disagree (two different concrete values, or values of different types), the field has no value. The diagnostic points at every declaration involved.\n\n```cue\nport: 80\nport: 8080\n```\n\nKeep one value, or make one of them a default (`*80 | int`).";
+    INCOMPLETE_VALUE = "E0201", "incomplete-value", Error,
+        "A value that must be concrete (for export, or an operation) is not.",
+        "Export needs every regular field to have one concrete value. A type (`int`), a bound (`>0`) or a disjunction without a default (`\"a\" | \"b\"`) is not concrete.\n\n```cue\nport: int\n```\n\nGive the field a value, or a default with `*`.";
+    UNDEFINED_REFERENCE = "E0202", "undefined-reference", Error,
+        "A name does not refer to any field, let, alias or import in scope.",
+        "References are resolved lexically: a name refers to a field of an enclosing struct, a `let`, an alias, a comprehension variable or an import of the file.\n\n```cue\na: b\n```\n\nCheck the spelling, or declare the field.";
+    FIELD_NOT_ALLOWED = "E0203", "field-not-allowed", Error,
+        "A closed struct (from a definition or `close`) received a field it does not declare.",
+        "Definitions (`#Name`) are closed: a value built from one may only have the fields the definition declares, unless it ends in `...`.\n\n```cue\n#Host: {address: string}\nweb: #Host & {adress: \"10.0.0.1\"}\n```\n\nFix the field name, or add the field (or `...`) to the definition.";
+    CYCLE = "E0204", "cycle", Error,
+        "A value depends on itself with no way to resolve it.",
+        "A reference cycle (`a: b + 1, b: a - 1`) resolves only when some declaration gives a concrete value; a structural cycle (`a: b: a`) never does.\n\n```cue\na: a + 1\n```\n\nBreak the cycle by giving one of the values directly.";
+    INVALID_OPERATION = "E0205", "invalid-operation", Error,
+        "An operator, index or call was applied to values of the wrong kind.",
+        "Arithmetic needs numbers (or strings, bytes and lists where CUE allows them), conditions need booleans, indexes need lists or structs, calls need functions.\n\n```cue\na: true + 1\n```\n\nConvert the operands, or fix the reference.";
+    DIVISION_BY_ZERO = "E0206", "division-by-zero", Error,
+        "A division or remainder by zero.",
+        "`/`, `div`, `mod`, `quo` and `rem` are undefined for a zero divisor.\n\n```cue\na: 1 / 0\n```\n\nGuard the division, or fix the divisor.";
+    INVALID_VALUE = "E0207", "invalid-value", Error,
+        "A value violates a bound, a pattern or a validator.",
+        "Bounds (`>=0`, `=~\"^[a-z]+$\"`) and validators from built-in packages constrain values; a concrete value outside them is an error.\n\n```cue\nport: int & <65536\nport: 70000\n```\n\nChange the value, or the constraint.";
+    BUILTIN_ERROR = "E0208", "builtin-error", Error,
+        "A call to a built-in function failed.",
+        "The message includes the function's own error (invalid JSON, a bad regular expression, a value out of range).\n\n```cue\nimport \"encoding/json\"\n\na: json.Unmarshal(\"{not json\")\n```\n\nFix the argument.";
+    UNKNOWN_IMPORT = "E0209", "unknown-import", Error,
+        "An import names a package that is neither built in nor in the module.",
+        "Built-in packages (`strings`, `list`, `math`, …) and packages of the current module (`cue.mod/module.cue`) can be imported.\n\n```cue\nimport \"no/such/pkg\"\n```\n\nFix the import path.";
+    INVALID_DECLARATION = "E0210", "invalid-declaration", Error,
+        "A `let`, alias or label is used in a way CUE does not allow.",
+        "An unused `let` or alias, a `let` whose name is also a field of the same scope, a label that is not a string, or files of different packages evaluated together.\n\n```cue\nv: 1\ns: {\n\tlet v = 10\n\tw: v\n}\n```\n\nRename the `let`, or remove it.";
+    EVALUATION_LIMIT = "E0211", "evaluation-limit", Error,
+        "Evaluation exceeded a limit (disjunction size, depth or steps).",
+        "froyo bounds evaluation so that no input can hang it: at most 10,000 combinations when disjunctions multiply, 1,000 levels of nesting and 10,000,000 evaluation steps.\n\nSimplify the configuration: fewer disjunctions unified together, or less deep structure.";
+    INDEX_OUT_OF_RANGE = "E0212", "index-out-of-range", Error,
+        "A list index or field selection names an element that does not exist.",
+        "Indexes run from 0 to the length of the list minus one; a selected field must exist in the struct.\n\n```cue\na: [1, 2][5]\n```\n\nCheck the index, or the list's length.";
 }
 
 /// Looks a code up by its code (`E0006`) or its name (`unexpected-token`).

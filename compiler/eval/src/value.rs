@@ -76,7 +76,6 @@ impl Kinds {
     pub const LIST: Kinds = Kinds(64);
     pub const STRUCT: Kinds = Kinds(128);
     pub const NUMBER: Kinds = Kinds(4 | 8);
-    pub const SCALAR: Kinds = Kinds(1 | 2 | 4 | 8 | 16 | 32);
     pub const TOP: Kinds = Kinds(255);
 
     pub fn contains(self, other: Kinds) -> bool {
@@ -246,9 +245,6 @@ impl Constraint {
         Constraint { kinds, bounds: Vec::new(), validators: Vec::new(), spans: span.into_iter().collect() }
     }
 
-    pub fn is_top(&self) -> bool {
-        self.kinds == Kinds::TOP && self.bounds.is_empty() && self.validators.is_empty()
-    }
 }
 
 impl fmt::Display for Constraint {
@@ -313,15 +309,6 @@ impl Value {
 
     pub fn bool(value: bool) -> Value {
         Value::Scalar(Scalar::Bool(value))
-    }
-
-    pub fn is_bottom(&self) -> bool {
-        matches!(self, Value::Bottom(_))
-    }
-
-    /// A definite error (not merely incomplete).
-    pub fn is_error(&self) -> bool {
-        matches!(self, Value::Bottom(error) if !error.incomplete)
     }
 
     pub fn kind_name(&self) -> String {

@@ -7,7 +7,7 @@ use froyo_diagnostics::{Diagnostic, FileId, registry};
 use froyo_syntax::{SyntaxKind::*, SyntaxNode, ast, ast::AstNode};
 
 use super::labels::{self, Decoded};
-use super::vertex::{Conjunct, ConjunctKind, LabelKind, State};
+use super::vertex::{Conjunct, ConjunctKind, LabelKind};
 use super::{EvalOptions, Evaluator, Frame, FrameKind, SourceFile, StaticScope};
 use crate::data::Data;
 use crate::value::{EvalError, Span, Value, VertexId};
@@ -21,7 +21,6 @@ impl Evaluator {
             limits: options.limits,
             steps: 0,
             scopes: HashMap::new(),
-            static_errors: Vec::new(),
             next_close_id: 0,
             exhausted: false,
             expression: None,
@@ -90,7 +89,7 @@ impl Evaluator {
                     imports.insert(name, path);
                 }
             }
-            let env = Rc::new(Frame { parent: None, kind: FrameKind::File { file: index as u32, imports } });
+            let env = Rc::new(Frame { parent: None, kind: FrameKind::File { imports } });
             evaluator.vertices[root as usize]
                 .conjuncts
                 .push(Conjunct { kind: ConjunctKind::Expr(file_root, env), close: None });
@@ -200,7 +199,7 @@ impl Evaluator {
                 }
             }
         }
-        let file = Rc::new(Frame { parent: None, kind: FrameKind::File { file: 0, imports } });
+        let file = Rc::new(Frame { parent: None, kind: FrameKind::File { imports } });
         Rc::new(Frame {
             parent: Some(file),
             kind: FrameKind::Struct { scope: Rc::new(scope), vertex: root, let_values: Default::default() },
@@ -335,9 +334,5 @@ impl Evaluator {
         let Some(body) = node.children().find(|c| c.kind() == STRUCT_LIT) else { return Ok(Vec::new()) };
         let envs = self.comprehension_envs(node, env)?;
         Ok(envs.into_iter().map(|env| (body.clone(), env)).collect())
-    }
-
-    pub(super) fn state_of(&self, id: VertexId) -> State {
-        self.vertices[self.resolve(id) as usize].state
     }
 }

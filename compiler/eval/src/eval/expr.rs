@@ -501,7 +501,7 @@ impl Evaluator {
             };
         };
         let values = self.list_values(id);
-        let mut bound = |expr: Option<ast::Expr>, default: usize, this: &mut Evaluator| -> Result<usize, Value> {
+        let bound = |expr: Option<ast::Expr>, default: usize, this: &mut Evaluator| -> Result<usize, Value> {
             let Some(expr) = expr else { return Ok(default) };
             let value = this.eval_expr(expr.syntax(), env);
             match this.default_of(value) {

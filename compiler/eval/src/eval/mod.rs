@@ -29,9 +29,9 @@ use froyo_diagnostics::{Diagnostic, FileId};
 use froyo_syntax::SyntaxNode;
 
 use crate::data::Data;
-use crate::value::{EvalError, Span, Value, VertexId};
+use crate::value::{EvalError, Span, VertexId};
 pub(crate) use scope::{Env, Frame, FrameKind, StaticScope};
-pub(crate) use vertex::{Conjunct, ConjunctKind, LabelKind, Vertex};
+pub(crate) use vertex::Vertex;
 
 /// One source file of the package to evaluate.
 #[derive(Debug, Clone)]
@@ -122,8 +122,6 @@ pub(crate) struct Evaluator {
     pub steps: u64,
     /// Static scopes of struct literals, by node.
     pub scopes: HashMap<SyntaxNode, Rc<StaticScope>>,
-    /// Errors found outside any vertex value (static checks).
-    pub static_errors: Vec<EvalError>,
     pub next_close_id: u32,
     /// Set when the step limit was hit, to stop quickly.
     pub exhausted: bool,
@@ -180,9 +178,5 @@ impl Evaluator {
         let scope = Rc::new(StaticScope::of(node));
         self.scopes.insert(node.clone(), scope.clone());
         scope
-    }
-
-    pub fn value_error(&self, error: EvalError) -> Value {
-        Value::Bottom(Rc::new(error))
     }
 }

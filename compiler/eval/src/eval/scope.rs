@@ -25,8 +25,8 @@ pub(crate) struct Frame {
 }
 
 pub(crate) enum FrameKind {
-    /// A file: its index and its imports (name → package path).
-    File { file: u32, imports: HashMap<String, String> },
+    /// A file: its imports (name → package path).
+    File { imports: HashMap<String, String> },
     /// A struct literal instantiated in `vertex`.
     Struct { scope: Rc<StaticScope>, vertex: VertexId, let_values: RefCell<HashMap<String, Value>> },
     /// Names bound to values: comprehension variables, `let` clauses of

@@ -1,0 +1,122 @@
+//! The incremental database shared by the CLI and (later) the language server.
+//!
+//! Source files are salsa *inputs*; everything else is a *tracked* query
+//! derived from them: the syntax diagnostics of a file, and the evaluation of
+//! a package. Changing one file's text re-runs only the queries that read it:
+//! another package's evaluation is reused as it was.
+//!
+//! Start at [`Database`], then [`SourceFile`], [`Package`], [`syntax_diagnostics`]
+//! and [`export_package`].
+//!
+//! Invariant: queries do no IO; hosts (the CLI, tests, the language server)
+//! read files and set inputs.
+
+use froyo_diagnostics::{Diagnostic, FileId};
+use froyo_eval::{Data, EvalOptions};
+
+/// One source file: its path as shown to users, and its text.
+#[salsa::input(debug)]
+pub struct SourceFile {
+    #[returns(ref)]
+    pub path: String,
+    #[returns(ref)]
+    pub text: String,
+}
+
+/// The files of one CUE package (evaluated together), in a stable order.
+#[salsa::input(debug)]
+pub struct Package {
+    #[returns(ref)]
+    pub files: Vec<SourceFile>,
+    /// `-e` expression to export instead of the whole package.
+    #[returns(ref)]
+    pub expression: Option<String>,
+}
+
+/// The syntax errors of one file, as diagnostics in `FileId(0)`.
+#[salsa::tracked(returns(ref))]
+pub fn syntax_diagnostics(db: &dyn salsa::Database, file: SourceFile) -> Vec<Diagnostic> {
+    let parse = froyo_syntax::parse(file.text(db));
+    parse.errors().iter().map(|error| error.to_diagnostic(FileId(0))).collect()
+}
+
+/// The evaluated, concrete value of a package, as `froyo export` prints it.
+/// Diagnostics use `FileId(i)` for the package's `i`th file.
+#[salsa::tracked(returns(ref))]
+pub fn export_package(db: &dyn salsa::Database, package: Package) -> Result<Data, Vec<Diagnostic>> {
+    let files: Vec<froyo_eval::SourceFile> = package
+        .files(db)
+        .iter()
+        .map(|file| froyo_eval::SourceFile { name: file.path(db).clone(), text: file.text(db).clone() })
+        .collect();
+    let options = EvalOptions { expression: package.expression(db).clone(), ..EvalOptions::default() };
+    froyo_eval::export(&files, &options)
+}
+
+/// The database: salsa's storage, and nothing else.
+#[salsa::db]
+#[derive(Clone, Default)]
+pub struct Database {
+    storage: salsa::Storage<Self>,
+}
+
+#[salsa::db]
+impl salsa::Database for Database {}
+
+impl Database {
+    /// A database that reports every query execution to `on_execute` (for tests
+    /// and tracing).
+    pub fn with_execution_log(on_execute: impl Fn(String) + Send + Sync + 'static) -> Database {
+        let callback = move |event: salsa::Event| {
+            if let salsa::EventKind::WillExecute { database_key } = event.kind {
+                on_execute(format!("{database_key:?}"));
+            }
+        };
+        Database { storage: salsa::Storage::new(Some(Box::new(callback))) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use salsa::Setter;
+
+    use super::*;
+
+    #[test]
+    fn editing_one_package_does_not_re_evaluate_another() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = log.clone();
+        let mut db = Database::with_execution_log(move |event| sink.lock().unwrap().push(event));
+        let a = SourceFile::new(&db, "a/a.cue".into(), "package a\nx: 1\n".into());
+        let b = SourceFile::new(&db, "b/b.cue".into(), "package b\ny: 2\n".into());
+        let package_a = Package::new(&db, vec![a], None);
+        let package_b = Package::new(&db, vec![b], None);
+
+        assert!(export_package(&db, package_a).is_ok());
+        assert!(export_package(&db, package_b).is_ok());
+        log.lock().unwrap().clear();
+
+        b.set_text(&mut db).to("package b\ny: 3\n".into());
+        let a_value = export_package(&db, package_a).clone();
+        let b_value = export_package(&db, package_b).clone();
+        let executed = log.lock().unwrap().join("\n");
+        assert!(!executed.contains("export_package(Id(0))") || executed.matches("export_package").count() == 1, "{executed}");
+        assert_eq!(executed.matches("export_package").count(), 1, "only package b re-evaluates:\n{executed}");
+        assert!(matches!(a_value, Ok(Data::Struct(ref fields)) if fields.len() == 1));
+        match b_value {
+            Ok(Data::Struct(fields)) => assert_eq!(fields[0].1, Data::Number(froyo_eval::num::Number::from_i64(3))),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn syntax_diagnostics_follow_the_text() {
+        let mut db = Database::default();
+        let file = SourceFile::new(&db, "a.cue".into(), "a: {".into());
+        assert_eq!(syntax_diagnostics(&db, file).len(), 1);
+        file.set_text(&mut db).to("a: {}".into());
+        assert!(syntax_diagnostics(&db, file).is_empty());
+    }
+}
