@@ -14,6 +14,11 @@ use crate::data::Data;
 use crate::num::Number;
 use crate::value::{Alternative, BoundOp, Constraint, Kinds, Scalar, Span, Value, VertexId};
 
+/// Bounds on values built by operators (see [`super::Limits`] for the rest).
+const MAX_NUMBER_BITS: u64 = 1_000_000;
+const MAX_STRING_BYTES: usize = 64 << 20;
+const MAX_LIST_ELEMENTS: usize = 1 << 20;
+
 fn first_expr(node: &SyntaxNode) -> Option<SyntaxNode> {
     node.children().find(|c| ast::Expr::can_cast(c.kind()))
 }
@@ -948,6 +953,25 @@ impl Evaluator {
     }
 
     fn arithmetic(&mut self, op: SyntaxKind, text: &str, left: Value, right: Value, span: Span) -> Value {
+        let result = self.arithmetic_unchecked(op, text, left, right, span);
+        // Bound what repeated doubling can build from a small source.
+        let too_large = match &result {
+            Value::Scalar(Scalar::Number(n)) => n.parts().0.bits() > MAX_NUMBER_BITS,
+            Value::Scalar(Scalar::String(s)) => s.len() > MAX_STRING_BYTES,
+            Value::Scalar(Scalar::Bytes(b)) => b.len() > MAX_STRING_BYTES,
+            _ => false,
+        };
+        if too_large {
+            return Value::error(
+                &registry::EVALUATION_LIMIT,
+                "value too large: numbers are limited to 1,000,000 bits and strings to 64 MiB",
+                vec![span],
+            );
+        }
+        result
+    }
+
+    fn arithmetic_unchecked(&mut self, op: SyntaxKind, text: &str, left: Value, right: Value, span: Span) -> Value {
         use Scalar::*;
         let number = |n: crate::num::Number| Value::number(n);
         match (&left, &right) {
@@ -1009,6 +1033,9 @@ impl Evaluator {
                 let other = self.list_values(*y);
                 if op == PLUS {
                     items.extend(other);
+                    if items.len() > MAX_LIST_ELEMENTS {
+                        return Value::error(&registry::EVALUATION_LIMIT, "list too large", vec![span]);
+                    }
                     return self.list_of(items);
                 }
                 let left_data = self.to_data(Value::List(*x, false), span);
@@ -1023,7 +1050,7 @@ impl Evaluator {
             {
                 let items = self.list_values(*x);
                 match n.to_i64() {
-                    Some(count) if n.is_int() && count >= 0 && (count as usize).saturating_mul(items.len()) <= 1 << 20 => {
+                    Some(count) if n.is_int() && count >= 0 && (count as usize).saturating_mul(items.len()) <= MAX_LIST_ELEMENTS => {
                         let mut out = Vec::new();
                         for _ in 0..count {
                             out.extend(items.iter().cloned());

@@ -76,8 +76,7 @@ impl StaticScope {
     }
 
     fn add_field(&mut self, field: &SyntaxNode) {
-        let Some(label) = field.children().find(|c| c.kind() == LABEL) else { return };
-        let label = froyo_syntax::ast::Label::cast(label).expect("a LABEL node");
+        let Some(label) = field.children().find_map(froyo_syntax::ast::Label::cast) else { return };
         if let Some(name) = labels::static_label(&label) {
             if labels::is_identifier(&name) {
                 self.fields.insert(name.clone(), name.clone());

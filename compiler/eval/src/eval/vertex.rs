@@ -1164,6 +1164,9 @@ impl Evaluator {
                     next.push((chosen, *default && (alternative.default || !has_marked)));
                 }
             }
+            if acc.disjunctions.len() > 1 {
+                next = self.prune_combinations(id, &acc, next);
+            }
             if next.len() > self.limits.max_disjunction_combinations {
                 self.vertices[id as usize].value = Value::error(
                     &registry::EVALUATION_LIMIT,
@@ -1246,6 +1249,41 @@ impl Evaluator {
                 self.vertices[id as usize].value = Value::Disjunction(alternatives.into());
             }
         }
+    }
+
+    /// Drops partial combinations that already fail, and merges those that
+    /// evaluate to the same scalar, so chains like `(1|2) & (1|2) & …` stay
+    /// linear instead of multiplying.
+    fn prune_combinations(&mut self, id: VertexId, acc: &Acc, combinations: Vec<(Vec<Value>, bool)>) -> Vec<(Vec<Value>, bool)> {
+        let parent = self.vertices[id as usize].parent;
+        let label = self.vertices[id as usize].label.clone();
+        let mut kept: Vec<(Vec<Value>, bool)> = Vec::new();
+        for (chosen, default) in combinations {
+            if self.exhausted {
+                break;
+            }
+            let mut conjuncts = acc.kept.clone();
+            conjuncts.extend(chosen.iter().cloned().map(|value| Conjunct { kind: ConjunctKind::Value(value, None), close: None }));
+            let candidate = self.vertex_with(parent, label.clone(), conjuncts);
+            self.vertices[candidate as usize].depth = self.vertices[id as usize].depth;
+            self.vertices[candidate as usize].skip = acc.skip.clone();
+            self.evaluate(candidate);
+            let candidate = self.resolve(candidate);
+            match self.vertices[candidate as usize].value.clone() {
+                Value::Bottom(error) if !error.incomplete => continue,
+                Value::Scalar(scalar) => {
+                    if let Some(existing) =
+                        kept.iter_mut().find(|(c, _)| matches!(c.as_slice(), [Value::Scalar(s)] if s.same(&scalar)))
+                    {
+                        existing.1 |= default;
+                    } else {
+                        kept.push((vec![Value::Scalar(scalar)], default));
+                    }
+                }
+                _ => kept.push((chosen, default)),
+            }
+        }
+        kept
     }
 
     /// The first definite error in a vertex or its regular arcs, evaluating them.
