@@ -24,6 +24,10 @@ pub enum Command {
     Check(CheckArgs),
     /// Format CUE sources in the canonical `cue fmt` style.
     Fmt(FmtArgs),
+    /// Evaluate a CUE package and print it as JSON or YAML, like `cue export`.
+    Export(ExportArgs),
+    /// Evaluate a CUE package and print the result as CUE, like `cue eval`.
+    Eval(EvalArgs),
     /// Print a shell completion script to stdout.
     Completions(CompletionsArgs),
 }
@@ -69,6 +73,51 @@ pub struct FmtArgs {
     /// Write nothing; print a unified diff of each change and exit 1 if there are any.
     #[arg(long)]
     pub diff: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Files to evaluate together, or directories whose package to evaluate
+    /// (default: the package at the root of the workspace).
+    pub paths: Vec<PathBuf>,
+
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+    pub out: ExportFormat,
+
+    /// Export the value of this expression, evaluated in the package's scope,
+    /// instead of the whole package.
+    #[arg(short = 'e', long = "expression", value_name = "EXPR")]
+    pub expression: Option<String>,
+
+    /// How to print diagnostics (always to standard error).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+}
+
+/// The data format of `froyo export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// JSON, indented by four spaces, as `cue export --out json` prints it.
+    Json,
+    /// YAML, as `cue export --out yaml` prints it.
+    Yaml,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Files to evaluate together, or directories whose package to evaluate
+    /// (default: the package at the root of the workspace).
+    pub paths: Vec<PathBuf>,
+
+    /// Print the value of this expression, evaluated in the package's scope,
+    /// instead of the whole package.
+    #[arg(short = 'e', long = "expression", value_name = "EXPR")]
+    pub expression: Option<String>,
+
+    /// How to print diagnostics (always to standard error).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]

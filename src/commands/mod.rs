@@ -5,4 +5,6 @@
 
 pub mod check;
 pub mod completions;
+pub mod eval;
+pub mod export;
 pub mod fmt;

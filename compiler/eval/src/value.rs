@@ -345,7 +345,7 @@ pub(crate) fn check_bound(op: BoundOp, bound: &Scalar, value: &Scalar) -> Result
             let (Scalar::String(pattern), Scalar::String(text)) = (bound, value) else {
                 return Err(format!("cannot use {value} (type {}) as type string", value.kind().name()));
             };
-            let regex = regex::Regex::new(pattern).map_err(|e| format!("invalid regular expression {pattern:?}: {e}"))?;
+            let regex = compiled_regex(pattern)?;
             regex.is_match(text) == (op == BoundOp::Match)
         }
     })
@@ -363,4 +363,26 @@ pub(crate) fn bound_kinds(op: BoundOp, bound: &Scalar) -> Kinds {
             _ => Kinds::TOP,
         },
     }
+}
+
+thread_local! {
+    /// Compiled regular expressions, by pattern: schemas apply the same
+    /// `=~` bound to thousands of values.
+    static REGEXES: std::cell::RefCell<std::collections::HashMap<String, regex::Regex>> = Default::default();
+}
+
+/// A compiled regular expression, cached per thread.
+pub(crate) fn compiled_regex(pattern: &str) -> Result<regex::Regex, String> {
+    REGEXES.with(|cache| {
+        if let Some(regex) = cache.borrow().get(pattern) {
+            return Ok(regex.clone());
+        }
+        let regex = regex::Regex::new(pattern).map_err(|e| format!("invalid regular expression {pattern:?}: {e}"))?;
+        let mut cache = cache.borrow_mut();
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert(pattern.to_string(), regex.clone());
+        Ok(regex)
+    })
 }

@@ -1021,9 +1021,9 @@ impl Evaluator {
                     })
                 }
                 (MATCH | NOT_MATCH, String(text_value), String(pattern)) => {
-                    match regex::Regex::new(pattern) {
+                    match crate::value::compiled_regex(pattern) {
                         Ok(regex) => Value::bool(regex.is_match(text_value) == (op == MATCH)),
-                        Err(error) => Value::error(&registry::INVALID_VALUE, format!("invalid regular expression: {error}"), vec![span]),
+                        Err(error) => Value::error(&registry::INVALID_VALUE, error, vec![span]),
                     }
                 }
                 _ => self.operand_error(text, left.clone(), Some(right.clone()), span),

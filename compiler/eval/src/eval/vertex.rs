@@ -1153,6 +1153,103 @@ impl Evaluator {
 
     /// Resolves a vertex whose conjuncts include disjunctions.
     fn resolve_disjunctions(&mut self, id: VertexId, acc: Acc) {
+        let scalar_only = !acc.struct_required
+            && acc.lists.is_empty()
+            && self.vertices[id as usize].arcs.is_empty()
+            && acc.errors.is_empty()
+            && acc.disjunctions.iter().all(|d| d.iter().all(|a| matches!(a.value, Value::Scalar(_) | Value::Constraint(_))));
+        if scalar_only {
+            self.resolve_scalar_disjunctions(id, acc);
+            return;
+        }
+        self.resolve_disjunctions_in_vertices(id, acc);
+    }
+
+    /// Disjunctions of scalars and constraints unified with a scalar base:
+    /// resolved by meeting values, without building a vertex per combination.
+    fn resolve_scalar_disjunctions(&mut self, id: VertexId, acc: Acc) {
+        // Each candidate: (concrete value, constraint, default).
+        let mut candidates: Vec<(Option<Scalar>, Constraint, bool)> =
+            vec![(acc.scalar.clone().map(|(s, _)| s), acc.constraint.clone(), true)];
+        let mut first_error: Option<Value> = acc.incomplete.first().cloned().map(Value::Bottom);
+        for alternatives in &acc.disjunctions {
+            let has_marked = alternatives.iter().any(|a| a.default);
+            let mut next: Vec<(Option<Scalar>, Constraint, bool)> = Vec::new();
+            for (scalar, constraint, default) in &candidates {
+                for alternative in alternatives.iter() {
+                    let default = *default && (alternative.default || !has_marked);
+                    let (mut scalar, mut constraint) = (scalar.clone(), constraint.clone());
+                    match &alternative.value {
+                        Value::Scalar(value) => match &scalar {
+                            Some(existing) if !existing.same(value) => {
+                                if first_error.is_none() {
+                                    first_error = Some(Value::error(
+                                        &registry::CONFLICTING_VALUES,
+                                        format!("conflicting values {existing} and {value}"),
+                                        acc.constraint.spans.clone(),
+                                    ));
+                                }
+                                continue;
+                            }
+                            _ => scalar = Some(value.clone()),
+                        },
+                        Value::Constraint(other) => {
+                            let kinds = constraint.kinds.intersect(other.kinds);
+                            if kinds.is_empty() {
+                                continue;
+                            }
+                            constraint.kinds = kinds;
+                            constraint.bounds.extend(other.bounds.iter().cloned());
+                            constraint.validators.extend(other.validators.iter().cloned());
+                        }
+                        _ => continue,
+                    }
+                    if let Some(value) = &scalar {
+                        match self.check_scalar(&constraint, value, None) {
+                            Ok(()) => {}
+                            Err(error) => {
+                                if first_error.is_none() {
+                                    first_error = Some(error);
+                                }
+                                continue;
+                            }
+                        }
+                        if let Some(existing) = next.iter_mut().find(|(s, _, _)| s.as_ref().is_some_and(|s| s.same(value))) {
+                            existing.2 |= default;
+                            continue;
+                        }
+                    }
+                    next.push((scalar, constraint, default));
+                }
+            }
+            if next.len() > self.limits.max_disjunction_combinations {
+                self.vertices[id as usize].value = Value::error(
+                    &registry::EVALUATION_LIMIT,
+                    format!("disjunction has more than {} combinations", self.limits.max_disjunction_combinations),
+                    acc.constraint.spans.clone(),
+                );
+                return;
+            }
+            candidates = next;
+        }
+        let mut alternatives: Vec<Alternative> = candidates
+            .into_iter()
+            .map(|(scalar, constraint, default)| Alternative {
+                value: match scalar {
+                    Some(scalar) => Value::Scalar(scalar),
+                    None => self.simplify_constraint(constraint),
+                },
+                default,
+            })
+            .collect();
+        self.vertices[id as usize].value = match alternatives.len() {
+            0 => first_error.unwrap_or_else(|| Value::error(&registry::CONFLICTING_VALUES, "empty disjunction", Vec::new())),
+            1 => alternatives.remove(0).value,
+            _ => Value::Disjunction(alternatives.into()),
+        };
+    }
+
+    fn resolve_disjunctions_in_vertices(&mut self, id: VertexId, acc: Acc) {
         let mut combinations: Vec<(Vec<Value>, bool)> = vec![(Vec::new(), true)];
         for alternatives in &acc.disjunctions {
             let has_marked = alternatives.iter().any(|a| a.default);

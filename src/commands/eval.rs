@@ -1,0 +1,98 @@
+//! `froyo eval`: evaluate a CUE package and print the result as CUE, as
+//! `cue eval` does; the value may be incomplete (types, bounds, defaults).
+//!
+//! Also the helpers `froyo export` shares: loading the package
+//! ([`load_package`]) and reporting what went wrong ([`report`]). The value
+//! goes to stdout; diagnostics (human or JSON lines) go to stderr.
+
+use std::io::{self, Write as _};
+
+use froyo_diagnostics::Diagnostic;
+use froyo_eval::EvalOptions;
+
+use crate::ExitStatus;
+use crate::args::{ColorWhen, EvalArgs, OutputFormat};
+use crate::commands::check::sort_diagnostics;
+use crate::output::{self, Tally, count};
+use crate::package::{self, LoadError, Package};
+
+pub fn run(args: &EvalArgs, color: ColorWhen) -> io::Result<ExitStatus> {
+    let package = match load_package(&args.paths, args.expression.as_deref(), args.format, color) {
+        Ok(package) => package,
+        Err(status) => return status,
+    };
+    let options = EvalOptions { expression: args.expression.clone(), ..EvalOptions::default() };
+    match froyo_eval::eval_text(&package.inputs, &options) {
+        Ok(mut text) => {
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            let mut stdout = io::stdout().lock();
+            stdout.write_all(text.as_bytes())?;
+            stdout.flush()?;
+            Ok(ExitStatus::Success)
+        }
+        Err(diagnostics) => report(&package, diagnostics, args.format, color),
+    }
+}
+
+/// The package `paths` name, or the exit status after reporting why there is none.
+pub fn load_package(
+    paths: &[std::path::PathBuf],
+    expression: Option<&str>,
+    format: OutputFormat,
+    color: ColorWhen,
+) -> Result<Package, io::Result<ExitStatus>> {
+    let current_dir = match std::env::current_dir() {
+        Ok(directory) => directory,
+        Err(error) => {
+            output::print_error(&format!("cannot read the current directory: {error}"));
+            return Err(Ok(ExitStatus::Error));
+        }
+    };
+    match package::load(&current_dir, paths, expression) {
+        Ok(package) => Ok(package),
+        Err(LoadError::NoFiles { searched }) => {
+            output::print_error(&format!("no .cue files found in {searched}"));
+            Err(Ok(ExitStatus::Failure))
+        }
+        Err(LoadError::Diagnostics { files, diagnostics }) => {
+            let package = Package { files, inputs: Vec::new() };
+            Err(report(&package, diagnostics, format, color))
+        }
+    }
+}
+
+/// Writes `diagnostics` to stderr (with a summary line for people) and returns exit 1.
+pub fn report(
+    package: &Package,
+    mut diagnostics: Vec<Diagnostic>,
+    format: OutputFormat,
+    color: ColorWhen,
+) -> io::Result<ExitStatus> {
+    sort_diagnostics(&mut diagnostics);
+    let mut stderr = io::stderr().lock();
+    output::write_diagnostics(
+        &mut stderr,
+        &package.files,
+        &diagnostics,
+        format,
+        output::stderr_color(color),
+    )?;
+    stderr.flush()?;
+    drop(stderr);
+    let tally = Tally::of(&diagnostics);
+    if format == OutputFormat::Human {
+        if tally.errors > 0 {
+            output::print_status(&format!(
+                "error: {} in {}",
+                count(tally.errors, "error"),
+                count(tally.files_with_errors.max(1), "file")
+            ));
+        } else {
+            // The evaluator failed without saying why; still a failure.
+            output::print_status("error: evaluation failed");
+        }
+    }
+    Ok(ExitStatus::Failure)
+}

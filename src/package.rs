@@ -1,0 +1,199 @@
+//! The files of one CUE package, for the commands that evaluate (`froyo
+//! export`, `froyo eval`).
+//!
+//! Files named on the command line are taken as given, whatever their
+//! package clause: the evaluator reports files of different packages. A
+//! directory contributes its own `*.cue` files, not those of subdirectories,
+//! as `cue export` does; when they declare more than one package that is an
+//! error, and files without a package clause are left out when the others
+//! declare one. Without paths, the directory at the root of the workspace is
+//! used.
+//!
+//! Files are read with the limits of [`crate::source`] and parsed once here,
+//! so that syntax errors are reported as such before anything is evaluated.
+//! The result is the evaluator's input plus a [`Files`] table whose ids are
+//! the evaluator's file indexes, for rendering its diagnostics.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use froyo_diagnostics::{Diagnostic, Files, Span, registry};
+
+use crate::source::{self, Sources};
+use crate::workspace::{self, Discovery, display_path};
+
+/// The evaluator's input and the table its diagnostics point into.
+pub struct Package {
+    /// `FileId(i)` is `inputs[i]`; an expression given with `-e` follows the
+    /// files as one more entry, named `<expression>`.
+    pub files: Files,
+    pub inputs: Vec<froyo_eval::SourceFile>,
+}
+
+/// Why there is nothing to evaluate.
+#[derive(Debug)]
+pub enum LoadError {
+    /// Files that could not be read, syntax errors or mixed packages: render
+    /// `diagnostics` against `files`.
+    Diagnostics { files: Files, diagnostics: Vec<Diagnostic> },
+    /// No `.cue` file was found where the paths point.
+    NoFiles { searched: String },
+}
+
+/// Finds, reads and parses the files `paths` name (or the workspace root's).
+pub fn load(
+    current_dir: &Path,
+    paths: &[PathBuf],
+    expression: Option<&str>,
+) -> Result<Package, LoadError> {
+    let roots: Vec<PathBuf> = if paths.is_empty() {
+        vec![workspace::workspace_root(current_dir)]
+    } else {
+        paths.iter().map(|path| workspace::absolute(current_dir, path)).collect()
+    };
+    let mut explicit = BTreeSet::new();
+    let mut from_directories: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
+    let mut discovery = Discovery::default();
+    for root in &roots {
+        match fs::metadata(root) {
+            Ok(metadata) if metadata.is_dir() => match directory_cue_files(root) {
+                Ok(files) => {
+                    for file in files {
+                        from_directories.insert(file, root.clone());
+                    }
+                }
+                Err(error) => discovery.errors.push((root.clone(), error)),
+            },
+            Ok(_) => {
+                explicit.insert(root.clone());
+            }
+            Err(error) => discovery.errors.push((root.clone(), error)),
+        }
+    }
+    let all: BTreeSet<PathBuf> = explicit.iter().chain(from_directories.keys()).cloned().collect();
+    discovery.files = all.into_iter().collect();
+    if discovery.files.is_empty() && discovery.errors.is_empty() {
+        let searched =
+            roots.iter().map(|root| display_path(current_dir, root)).collect::<Vec<_>>().join(", ");
+        return Err(LoadError::NoFiles { searched });
+    }
+
+    let sources = source::load(current_dir, discovery);
+    if !sources.diagnostics.is_empty() {
+        return Err(LoadError::Diagnostics {
+            files: sources.files,
+            diagnostics: sources.diagnostics,
+        });
+    }
+
+    // Parse every file: syntax errors stop here, and directories need package names.
+    let mut diagnostics = Vec::new();
+    let mut package_names = Vec::with_capacity(sources.loaded.len());
+    for file in &sources.loaded {
+        let parse = froyo_syntax::parse(sources.text(file));
+        diagnostics.extend(parse.errors().iter().map(|error| error.to_diagnostic(file.id)));
+        let name = parse.tree().package().and_then(|clause| clause.name()).map(|token| {
+            let range = token.text_range();
+            (token.text().to_string(), u32::from(range.start()), u32::from(range.end()))
+        });
+        package_names.push(name);
+    }
+    if !diagnostics.is_empty() {
+        return Err(LoadError::Diagnostics { files: sources.files, diagnostics });
+    }
+
+    let keep = select_packages(&sources, &package_names, &from_directories, current_dir);
+    let keep = match keep {
+        Ok(keep) => keep,
+        Err(diagnostics) => {
+            return Err(LoadError::Diagnostics { files: sources.files, diagnostics });
+        }
+    };
+
+    let mut files = Files::new();
+    let mut inputs = Vec::new();
+    for (file, kept) in sources.loaded.iter().zip(keep) {
+        if kept {
+            let name = sources.name(file).to_string();
+            let text = sources.text(file).to_string();
+            files.add(name.clone(), text.clone());
+            inputs.push(froyo_eval::SourceFile { name, text });
+        }
+    }
+    if let Some(expression) = expression {
+        files.add("<expression>", expression);
+    }
+    Ok(Package { files, inputs })
+}
+
+/// Which loaded files belong to the evaluated package: every explicit file,
+/// and from each directory the files of its one package.
+fn select_packages(
+    sources: &Sources,
+    package_names: &[Option<(String, u32, u32)>],
+    from_directories: &BTreeMap<PathBuf, PathBuf>,
+    current_dir: &Path,
+) -> Result<Vec<bool>, Vec<Diagnostic>> {
+    // Directory → the package names its files declare, in file order.
+    let mut names_by_directory: BTreeMap<&PathBuf, Vec<&str>> = BTreeMap::new();
+    let mut diagnostics = Vec::new();
+    for (file, name) in sources.loaded.iter().zip(package_names) {
+        let (Some(directory), Some((name, start, end))) = (from_directories.get(&file.path), name)
+        else {
+            continue;
+        };
+        let names = names_by_directory.entry(directory).or_default();
+        if let Some(first) = names.first()
+            && first != name
+            && !names.contains(&name.as_str())
+        {
+            diagnostics.push(
+                Diagnostic::new(
+                    &registry::INVALID_DECLARATION,
+                    format!(
+                        "`{}` holds files of two packages, `{first}` and `{name}`",
+                        display_path(current_dir, directory)
+                    ),
+                    Span::new(file.id, *start, *end),
+                )
+                .with_primary_label(format!("package `{name}`"))
+                .with_help("name the files to evaluate, or move one package to its own directory"),
+            );
+        }
+        names.push(name.as_str());
+    }
+    if !diagnostics.is_empty() {
+        return Err(diagnostics);
+    }
+    Ok(sources
+        .loaded
+        .iter()
+        .zip(package_names)
+        .map(|(file, name)| match from_directories.get(&file.path) {
+            None => true,
+            // A file without a package clause joins only a directory without packages.
+            Some(directory) => {
+                name.is_some() || names_by_directory.get(directory).is_none_or(Vec::is_empty)
+            }
+        })
+        .collect())
+}
+
+/// The `*.cue` files directly in `directory` (symbolic links to files count), sorted.
+fn directory_cue_files(directory: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(directory)? {
+        let entry = entry?;
+        let path = entry.path();
+        if path.extension().is_none_or(|extension| extension != "cue") {
+            continue;
+        }
+        if fs::metadata(&path).is_ok_and(|metadata| metadata.is_file()) {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}

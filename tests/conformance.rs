@@ -1,0 +1,149 @@
+//! The CUE conformance corpus as a test: runs
+//! `../shared/conformance/cue/run-conformance --cmd "<froyo> export" public`
+//! against the `froyo` binary of this build and checks the score.
+//!
+//! The test fails when the number of passing cases drops below the baseline
+//! in `tests/conformance-baseline.txt` (one integer), or when any case
+//! crashed (a panic, a signal, exit 101). Raise the baseline to the printed
+//! score when the evaluator gets better: it is a floor, never a target.
+//!
+//! Needs `python3` and the corpus next to the repository
+//! (`../shared/conformance/cue/`, or `$FROYO_CONFORMANCE_DIR`). Without them
+//! the test passes with a skip note, unless `FROYO_REQUIRE_REFERENCE=1`
+//! (set by `scripts/test`).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repository_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The folder holding `run-conformance` and `public/`.
+fn conformance_dir() -> PathBuf {
+    match std::env::var_os("FROYO_CONFORMANCE_DIR") {
+        Some(directory) => PathBuf::from(directory),
+        None => repository_root().join("../shared/conformance/cue"),
+    }
+}
+
+fn required() -> bool {
+    std::env::var("FROYO_REQUIRE_REFERENCE").is_ok_and(|value| value == "1")
+}
+
+fn skip(reason: &str) {
+    assert!(!required(), "FROYO_REQUIRE_REFERENCE=1 but {reason}");
+    eprintln!("skipped: {reason}");
+}
+
+/// One case of the runner's `--report` file.
+#[derive(Debug)]
+struct CaseResult {
+    case: String,
+    ok: bool,
+    reason: String,
+}
+
+fn read_report(path: &Path) -> Vec<CaseResult> {
+    let text = fs::read_to_string(path).expect("the runner wrote its report");
+    let value: serde_json::Value = serde_json::from_str(&text).expect("the report is JSON");
+    value
+        .as_array()
+        .expect("the report is a list of cases")
+        .iter()
+        .map(|case| CaseResult {
+            case: case["case"].as_str().unwrap_or("?").to_string(),
+            ok: case["ok"].as_bool().unwrap_or(false),
+            reason: case["reason"].as_str().unwrap_or("").to_string(),
+        })
+        .collect()
+}
+
+/// `N passed, N failed`, the runner's last line.
+fn parse_summary(stdout: &str) -> Option<(usize, usize)> {
+    let line = stdout.lines().rev().find(|line| line.contains(" passed, "))?;
+    let (passed, rest) = line.split_once(" passed, ")?;
+    let failed = rest.strip_suffix(" failed")?;
+    Some((passed.trim().parse().ok()?, failed.trim().parse().ok()?))
+}
+
+/// Quotes a path for the runner's `shlex.split`.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+#[test]
+fn conformance_public_corpus() {
+    let directory = conformance_dir();
+    let runner = directory.join("run-conformance");
+    let corpus = directory.join("public");
+    if !runner.is_file() || !corpus.is_dir() {
+        skip(&format!("the conformance corpus is missing at {}", directory.display()));
+        return;
+    }
+    if Command::new("python3").arg("--version").output().is_err() {
+        skip("python3 cannot be run");
+        return;
+    }
+    let baseline: usize =
+        fs::read_to_string(repository_root().join("tests/conformance-baseline.txt"))
+            .expect("tests/conformance-baseline.txt exists")
+            .trim()
+            .parse()
+            .expect("tests/conformance-baseline.txt holds one integer");
+
+    let report_dir = tempfile::tempdir().unwrap();
+    let report = report_dir.path().join("report.json");
+    let froyo = env!("CARGO_BIN_EXE_froyo");
+    let output = Command::new("python3")
+        .arg(&runner)
+        .arg("--cmd")
+        .arg(format!("{} export", shell_quote(froyo)))
+        .args(["-j", "2", "--report"])
+        .arg(&report)
+        .arg(&corpus)
+        .output()
+        .expect("python3 runs the conformance runner");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let Some((passed, failed)) = parse_summary(&stdout) else {
+        panic!(
+            "the runner printed no `N passed, N failed` line\n--- stdout\n{stdout}--- stderr\n{stderr}"
+        );
+    };
+
+    let results = read_report(&report);
+    assert_eq!(results.len(), passed + failed, "the report and the summary disagree");
+    let failures: Vec<&CaseResult> = results.iter().filter(|result| !result.ok).collect();
+    let crashes: Vec<&&CaseResult> =
+        failures.iter().filter(|result| result.reason.starts_with("crashed")).collect();
+    for failure in &failures {
+        println!("FAIL {}: {}", failure.case, failure.reason);
+    }
+    // The per-group table and the summary, as the runner printed them.
+    if let Some(start) = stdout.find("per feature group:") {
+        println!("\n{}", &stdout[start..]);
+    }
+    println!("conformance: {passed} passed, {failed} failed (baseline {baseline})");
+    if passed > baseline {
+        println!("the score is above the baseline: set tests/conformance-baseline.txt to {passed}");
+    }
+
+    assert!(
+        crashes.is_empty(),
+        "{} case(s) crashed: {}",
+        crashes.len(),
+        crashes.iter().map(|result| result.case.as_str()).collect::<Vec<_>>().join(", ")
+    );
+    assert!(
+        passed >= baseline,
+        "conformance dropped below the baseline: {passed} passed, baseline {baseline}"
+    );
+}
+
+#[test]
+fn summary_line_parses() {
+    assert_eq!(parse_summary("x\n12 passed, 289 failed\n"), Some((12, 289)));
+    assert_eq!(parse_summary("nothing"), None);
+}
