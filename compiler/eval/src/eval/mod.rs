@@ -95,7 +95,20 @@ fn run_on_large_stack<T: Send + 'static>(
             if !diagnostics.is_empty() {
                 return Err(diagnostics);
             }
-            match job(&mut evaluator, root) {
+            let result = job(&mut evaluator, root);
+            if std::env::var_os("FROYO_EVAL_STATS").is_some() {
+                let conjuncts: usize = evaluator.vertices.iter().map(|v| v.conjuncts.len()).sum();
+                let arcs: usize = evaluator.vertices.iter().map(|v| v.arcs.len()).sum();
+                eprintln!(
+                    "vertices {} conjuncts {} arcs {} steps {} vertex size {} bytes",
+                    evaluator.vertices.len(),
+                    conjuncts,
+                    arcs,
+                    evaluator.steps,
+                    std::mem::size_of::<Vertex>()
+                );
+            }
+            match result {
                 Ok(value) => Ok(value),
                 Err(errors) => {
                     diagnostics.extend(errors.iter().map(|error| evaluator.diagnostic(error)));
