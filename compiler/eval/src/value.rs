@@ -368,16 +368,16 @@ pub(crate) fn bound_kinds(op: BoundOp, bound: &Scalar) -> Kinds {
 thread_local! {
     /// Compiled regular expressions, by pattern: schemas apply the same
     /// `=~` bound to thousands of values.
-    static REGEXES: std::cell::RefCell<std::collections::HashMap<String, regex::Regex>> = Default::default();
+    static REGEXES: std::cell::RefCell<std::collections::HashMap<String, Rc<regex::Regex>>> = Default::default();
 }
 
 /// A compiled regular expression, cached per thread.
-pub(crate) fn compiled_regex(pattern: &str) -> Result<regex::Regex, String> {
+pub(crate) fn compiled_regex(pattern: &str) -> Result<Rc<regex::Regex>, String> {
     REGEXES.with(|cache| {
         if let Some(regex) = cache.borrow().get(pattern) {
             return Ok(regex.clone());
         }
-        let regex = regex::Regex::new(pattern).map_err(|e| format!("invalid regular expression {pattern:?}: {e}"))?;
+        let regex = Rc::new(regex::Regex::new(pattern).map_err(|e| format!("invalid regular expression {pattern:?}: {e}"))?);
         let mut cache = cache.borrow_mut();
         if cache.len() > 10_000 {
             cache.clear();

@@ -16,7 +16,7 @@ impl Evaluator {
     /// Parses the files and builds the root vertex of their package.
     pub(super) fn load(files: &[SourceFile], options: &EvalOptions) -> (Evaluator, VertexId, Vec<Diagnostic>) {
         let mut evaluator = Evaluator {
-            vertices: Vec::new(),
+            vertices: Default::default(),
             files: Vec::new(),
             limits: options.limits,
             steps: 0,
@@ -28,6 +28,10 @@ impl Evaluator {
             child_close_ids: HashMap::new(),
             shallow_groups: Default::default(),
             evaluating: 0,
+            constant_values: HashMap::new(),
+            constant_nodes: HashMap::new(),
+            struct_infos: HashMap::new(),
+            declared_names: Default::default(),
         };
         let mut diagnostics = Vec::new();
         let mut packages: Vec<(Option<String>, usize)> = Vec::new();
@@ -95,6 +99,13 @@ impl Evaluator {
                 .push(Conjunct { kind: ConjunctKind::Expr(file_root, env), close: None });
         }
         evaluator.check_declarations(&mut diagnostics);
+        for (file_root, _) in &evaluator.files {
+            for token in file_root.descendants_with_tokens().filter_map(|e| e.into_token()) {
+                if token.kind() == IDENT && token.parent().is_some_and(|p| p.kind() != NAME_REF) {
+                    evaluator.declared_names.insert(token.text().to_string());
+                }
+            }
+        }
         if let Some(expression) = &options.expression {
             let wrapped = format!("__froyo_expression__: ({expression})");
             let parse = froyo_syntax::parse(&wrapped);
@@ -164,7 +175,7 @@ impl Evaluator {
         self.evaluate(root);
         let mut errors = Vec::new();
         // Errors anywhere, definitions and hidden fields included, fail the export.
-        self.collect_errors(root, "", &mut errors, 0);
+        self.collect_errors(root, &mut errors, 0);
         if let Some(expression) = self.expression.clone() {
             let env = self.root_env(root);
             let value = self.eval_expr(&expression, &env);
@@ -172,10 +183,10 @@ impl Evaluator {
                 return Err(errors);
             }
             let holder = self.vertex_with(None, "".into(), vec![Conjunct { kind: ConjunctKind::Value(value, None), close: None }]);
-            let data = self.export_vertex(holder, "", &mut errors, 0);
+            let data = self.export_vertex(holder, &mut errors, 0);
             return if errors.is_empty() { data.ok_or_default() } else { Err(errors) };
         }
-        let data = self.export_vertex(root, "", &mut errors, 0);
+        let data = self.export_vertex(root, &mut errors, 0);
         if errors.is_empty() { data.ok_or_default() } else { Err(errors) }
     }
 
@@ -206,7 +217,7 @@ impl Evaluator {
         })
     }
 
-    fn collect_errors(&mut self, id: VertexId, path: &str, errors: &mut Vec<EvalError>, depth: u32) {
+    fn collect_errors(&mut self, id: VertexId, errors: &mut Vec<EvalError>, depth: u32) {
         if depth > self.limits.max_depth || errors.len() > 50 {
             return;
         }
@@ -217,7 +228,7 @@ impl Evaluator {
             Value::Bottom(error) => {
                 if !error.incomplete {
                     let mut error = (*error).clone();
-                    error.path = path.to_string();
+                    error.path = self.path_of(id);
                     errors.push(error);
                 }
             }
@@ -227,15 +238,13 @@ impl Evaluator {
                     if self.vertices[arc as usize].optional {
                         continue;
                     }
-                    let label = self.vertices[arc as usize].label.clone();
-                    let child_path = join_path(path, &label);
-                    self.collect_errors(arc, &child_path, errors, depth + 1);
+                    self.collect_errors(arc, errors, depth + 1);
                 }
             }
             Value::Disjunction(alternatives) => {
                 for alternative in alternatives.iter() {
                     if let Value::Struct(alt, _) | Value::List(alt, _) = alternative.value {
-                        self.collect_errors(alt, path, errors, depth + 1);
+                        self.collect_errors(alt, errors, depth + 1);
                     }
                 }
             }
@@ -243,7 +252,7 @@ impl Evaluator {
         }
     }
 
-    fn export_vertex(&mut self, id: VertexId, path: &str, errors: &mut Vec<EvalError>, depth: u32) -> Option<Data> {
+    fn export_vertex(&mut self, id: VertexId, errors: &mut Vec<EvalError>, depth: u32) -> Option<Data> {
         if depth > self.limits.max_depth {
             errors.push(EvalError::new(&registry::CYCLE, "structural cycle", Vec::new()));
             return None;
@@ -265,8 +274,7 @@ impl Evaluator {
                     if kind != LabelKind::Regular || optional {
                         continue;
                     }
-                    let child_path = join_path(path, &label);
-                    if let Some(data) = self.export_vertex(arc, &child_path, errors, depth + 1) {
+                    if let Some(data) = self.export_vertex(arc, errors, depth + 1) {
                         fields.push((label.to_string(), data));
                     }
                 }
@@ -275,7 +283,7 @@ impl Evaluator {
             Value::Bottom(error) => {
                 let mut error = (*error).clone();
                 if error.path.is_empty() {
-                    error.path = path.to_string();
+                    error.path = self.path_of(id);
                 }
                 if error.incomplete && error.code != &registry::CYCLE {
                     error.code = &registry::INCOMPLETE_VALUE;
@@ -293,7 +301,7 @@ impl Evaluator {
                     message: format!("incomplete value {description}"),
                     spans,
                     incomplete: true,
-                    path: path.to_string(),
+                    path: self.path_of(id),
                 });
                 None
             }
@@ -308,7 +316,7 @@ impl Evaluator {
     /// nothing incomplete (used to compare disjuncts).
     pub(super) fn try_data(&mut self, id: VertexId) -> Option<Data> {
         let mut errors = Vec::new();
-        let data = self.export_vertex(id, "", &mut errors, 0);
+        let data = self.export_vertex(id, &mut errors, 0);
         if errors.is_empty() { data } else { None }
     }
 }
@@ -320,6 +328,23 @@ trait OkOrDefault {
 impl OkOrDefault for Option<Data> {
     fn ok_or_default(self) -> Result<Data, Vec<EvalError>> {
         Ok(self.unwrap_or(Data::Struct(Vec::new())))
+    }
+}
+
+impl Evaluator {
+    /// The path of a vertex from the root, for messages: `a.b."c-d".0`.
+    pub(super) fn path_of(&self, id: VertexId) -> String {
+        let mut labels = Vec::new();
+        let mut current = Some(id);
+        while let Some(vertex) = current {
+            let v = &self.vertices[vertex as usize];
+            if v.parent.is_none() {
+                break;
+            }
+            labels.push(v.label.clone());
+            current = v.parent;
+        }
+        labels.iter().rev().fold(String::new(), |path, label| join_path(&path, label))
     }
 }
 

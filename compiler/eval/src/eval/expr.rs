@@ -14,6 +14,12 @@ use crate::data::Data;
 use crate::num::Number;
 use crate::value::{Alternative, BoundOp, Constraint, Kinds, Scalar, Span, Value, VertexId};
 
+/// Predeclared identifiers whose meaning never depends on the environment.
+const PREDECLARED: &[&str] = &[
+    "_", "int", "float", "number", "string", "bytes", "bool", "uint", "rune", "int8", "int16", "int32", "int64",
+    "int128", "uint8", "byte", "uint16", "uint32", "uint64", "uint128", "float32", "float64",
+];
+
 /// Bounds on values built by operators (see [`super::Limits`] for the rest).
 const MAX_NUMBER_BITS: u64 = 1_000_000;
 const MAX_STRING_BYTES: usize = 64 << 20;
@@ -32,6 +38,36 @@ impl Evaluator {
         if !self.step() {
             return Value::error(&registry::EVALUATION_LIMIT, "evaluation step limit reached", vec![self.span(node)]);
         }
+        if !matches!(node.kind(), LITERAL | NAME_REF) && self.is_constant(node) {
+            if let Some(value) = self.constant_values.get(node) {
+                return value.clone();
+            }
+            let value = self.eval_expr_uncached(node, env);
+            self.constant_values.insert(node.clone(), value.clone());
+            return value;
+        }
+        self.eval_expr_uncached(node, env)
+    }
+
+    /// Whether `node` evaluates the same in every environment: it refers to
+    /// no name but unshadowed predeclared ones.
+    fn is_constant(&mut self, node: &SyntaxNode) -> bool {
+        if let Some(constant) = self.constant_nodes.get(node) {
+            return *constant;
+        }
+        let constant = node.descendants().all(|descendant| match descendant.kind() {
+            NAME_REF => descendant.first_token().is_some_and(|token| {
+                let name = token.text();
+                PREDECLARED.contains(&name) && !self.declared_names.contains(name)
+            }),
+            COMPREHENSION | FIELD => false,
+            _ => true,
+        });
+        self.constant_nodes.insert(node.clone(), constant);
+        constant
+    }
+
+    fn eval_expr_uncached(&mut self, node: &SyntaxNode, env: &Env) -> Value {
         match node.kind() {
             LITERAL => self.literal(node),
             INTERPOLATION => self.interpolation(node, env),

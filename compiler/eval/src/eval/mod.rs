@@ -15,7 +15,9 @@
 //! when that is concrete, which resolves cycles such as `a: b + 1, b: a - 1,
 //! a: 5`, and otherwise yield an incomplete "cycle" value.
 
+mod arena;
 mod expr;
+mod literal;
 mod export;
 pub(crate) mod labels;
 pub(crate) mod print;
@@ -30,6 +32,7 @@ use froyo_syntax::SyntaxNode;
 
 use crate::data::Data;
 use crate::value::{EvalError, Span, VertexId};
+use crate::value;
 pub(crate) use scope::{Env, Frame, FrameKind, StaticScope};
 pub(crate) use vertex::Vertex;
 
@@ -91,12 +94,26 @@ fn run_on_large_stack<T: Send + 'static>(
         .name("froyo-eval".into())
         .stack_size(512 << 20)
         .spawn(move || {
+            let stats = std::env::var_os("FROYO_EVAL_STATS").is_some();
+            let rss = || {
+                std::fs::read_to_string("/proc/self/statm")
+                    .ok()
+                    .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+                    .map_or(0, |pages| pages * 4096 / (1 << 20))
+            };
+            if stats {
+                eprintln!("rss before load: {} MiB", rss());
+            }
             let (mut evaluator, root, mut diagnostics) = Evaluator::load(&files, &options);
+            if stats {
+                eprintln!("rss after load: {} MiB", rss());
+            }
             if !diagnostics.is_empty() {
                 return Err(diagnostics);
             }
             let result = job(&mut evaluator, root);
-            if std::env::var_os("FROYO_EVAL_STATS").is_some() {
+            if stats {
+                eprintln!("rss after evaluation: {} MiB", rss());
                 let conjuncts: usize = evaluator.vertices.iter().map(|v| v.conjuncts.len()).sum();
                 let arcs: usize = evaluator.vertices.iter().map(|v| v.arcs.len()).sum();
                 eprintln!(
@@ -128,7 +145,7 @@ fn run_on_large_stack<T: Send + 'static>(
 
 /// The state of one evaluation.
 pub(crate) struct Evaluator {
-    pub vertices: Vec<Vertex>,
+    pub vertices: arena::Arena,
     /// Parsed files: root node and name.
     pub files: Vec<(SyntaxNode, String)>,
     pub limits: Limits,
@@ -148,6 +165,15 @@ pub(crate) struct Evaluator {
     pub shallow_groups: std::collections::HashSet<u32>,
     /// Vertices currently being evaluated.
     pub evaluating: u32,
+    /// Values of expressions that reference nothing (`*"x" | "y"`, `=~"^/"`,
+    /// `[...string]`): evaluated once, shared by every use.
+    pub constant_values: HashMap<SyntaxNode, value::Value>,
+    pub constant_nodes: HashMap<SyntaxNode, bool>,
+    /// Compiled struct literals, by node.
+    pub struct_infos: HashMap<SyntaxNode, Rc<literal::StructInfo>>,
+    /// Every name the package declares (fields, lets, aliases, bindings):
+    /// a predeclared identifier among them may be shadowed.
+    pub declared_names: std::collections::HashSet<String>,
 }
 
 impl Evaluator {

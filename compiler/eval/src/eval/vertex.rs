@@ -6,8 +6,12 @@ use std::rc::Rc;
 use froyo_diagnostics::registry;
 use froyo_syntax::{SyntaxKind, SyntaxKind::*, SyntaxNode, ast, ast::AstNode};
 
-use super::{Env, Evaluator, Frame, FrameKind, labels};
+use super::literal::{DeclInfo, LabelInfo, StructInfo};
+use super::{Env, Evaluator, Frame, FrameKind};
 use crate::value::{Alternative, Constraint, EvalError, Kinds, Scalar, Span, Value, VertexId};
+
+/// Vertices with at least this many arcs get a hash index of them.
+const ARC_INDEX_THRESHOLD: usize = 12;
 
 /// How a field's label makes it behave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +86,8 @@ pub(crate) struct Vertex {
     pub conjuncts: Vec<Conjunct>,
     pub state: State,
     pub arcs: Vec<VertexId>,
-    pub arc_index: HashMap<Rc<str>, VertexId>,
+    /// Arcs by label, built once a vertex has many arcs (small structs scan `arcs`).
+    pub arc_index: Option<Box<HashMap<Rc<str>, VertexId>>>,
     /// The value once evaluated: `Struct`/`List` of this vertex, a scalar,
     /// a constraint, a disjunction or an error.
     pub value: Value,
@@ -95,7 +100,7 @@ pub(crate) struct Vertex {
     /// For open lists: the element type of elements past the end.
     pub list_tail: Vec<Conjunct>,
     /// Embedded expressions whose disjunction this vertex resolves itself.
-    pub skip: HashSet<SyntaxNode>,
+    pub skip: Option<Box<HashSet<SyntaxNode>>>,
     pub closed: bool,
     /// Built by `close()`: closed at the top level only.
     pub shallow_close: bool,
@@ -111,14 +116,14 @@ impl Vertex {
             conjuncts: Vec::new(),
             state: State::Unevaluated,
             arcs: Vec::new(),
-            arc_index: HashMap::new(),
+            arc_index: None,
             value: Value::top(),
             forward: None,
             partial: None,
             depth,
             is_list: false,
             list_tail: Vec::new(),
-            skip: HashSet::new(),
+            skip: None,
             closed: false,
             shallow_close: false,
         }
@@ -188,25 +193,41 @@ impl Evaluator {
 
     pub fn arc(&self, parent: VertexId, label: &str) -> Option<VertexId> {
         let parent = self.resolve(parent);
-        self.vertices[parent as usize].arc_index.get(label).copied()
+        let vertex = &self.vertices[parent as usize];
+        match &vertex.arc_index {
+            Some(index) => index.get(label).copied(),
+            None => vertex.arcs.iter().copied().find(|&arc| self.vertices[arc as usize].label.as_ref() == label),
+        }
     }
 
     pub fn get_or_add_arc(&mut self, parent: VertexId, label: &str) -> VertexId {
         let parent = self.resolve(parent);
-        if let Some(id) = self.vertices[parent as usize].arc_index.get(label) {
-            return *id;
+        if let Some(id) = self.arc(parent, label) {
+            return id;
         }
         let label: Rc<str> = label.into();
         let id = self.new_vertex(Some(parent), label.clone());
+        let arcs = &self.vertices[parent as usize].arcs;
+        let index_needed = arcs.len() >= ARC_INDEX_THRESHOLD && self.vertices[parent as usize].arc_index.is_none();
+        if index_needed {
+            let index: HashMap<Rc<str>, VertexId> =
+                arcs.iter().map(|&arc| (self.vertices[arc as usize].label.clone(), arc)).collect();
+            self.vertices[parent as usize].arc_index = Some(Box::new(index));
+        }
         let vertex = &mut self.vertices[parent as usize];
         vertex.arcs.push(id);
-        vertex.arc_index.insert(label, id);
+        if let Some(index) = &mut vertex.arc_index {
+            index.insert(label, id);
+        }
         id
     }
 
     pub fn add_arc_conjunct(&mut self, parent: VertexId, label: &str, conjunct: Conjunct, optional: bool) -> VertexId {
         let id = self.get_or_add_arc(parent, label);
         let vertex = &mut self.vertices[id as usize];
+        if vertex.conjuncts.capacity() == 0 {
+            vertex.conjuncts.reserve_exact(2);
+        }
         vertex.conjuncts.push(conjunct);
         if !optional {
             vertex.optional = false;
@@ -662,12 +683,11 @@ impl Evaluator {
         close: Option<u32>,
     ) {
         let scope = self.scope_of(node);
+        let info = self.struct_info(node);
         let frame: Env = Rc::new(Frame {
             parent: Some(env),
             kind: FrameKind::Struct { scope: scope.clone(), vertex: id, let_values: Default::default() },
         });
-        let mut has_fields = node.kind() == FIELD;
-        let mut has_embeddings = false;
         if let Some(group) = close {
             let entry = acc.groups.entry(group).or_default();
             entry.labels.extend(scope.fields.values().cloned());
@@ -675,142 +695,115 @@ impl Evaluator {
         if acc.struct_span.is_none() {
             acc.struct_span = Some(self.span(node));
         }
-        let declarations: Vec<SyntaxNode> =
-            if node.kind() == FIELD { vec![node.clone()] } else { node.children().collect() };
-        for declaration in declarations {
-            match declaration.kind() {
-                FIELD => {
-                    has_fields = true;
-                    self.add_field(id, acc, &declaration, &frame, close);
+        for declaration in &info.decls {
+            match declaration {
+                DeclInfo::Field { label, label_node, value, optional } => {
+                    self.add_field(id, acc, label, label_node, value, *optional, &frame, close);
                 }
-                EMBEDDING => {
-                    let Some(expr) = declaration.children().find(|c| ast::Expr::can_cast(c.kind()) || c.kind() == ALIAS_EXPR) else {
-                        continue;
-                    };
-                    let expr = if expr.kind() == ALIAS_EXPR {
-                        match expr.children().find(|c| ast::Expr::can_cast(c.kind())) {
-                            Some(inner) => inner,
-                            None => continue,
-                        }
-                    } else {
-                        expr
-                    };
-                    if self.vertices[id as usize].skip.contains(&expr) {
-                        has_embeddings = true;
+                DeclInfo::Embedding(expr) => {
+                    if self.vertices[id as usize].skip.as_ref().is_some_and(|skip| skip.contains(expr)) {
                         continue;
                     }
-                    has_embeddings = true;
                     queue.push_back(Item {
-                        conjunct: Conjunct { kind: ConjunctKind::Expr(expr, frame.clone()), close },
+                        conjunct: Conjunct { kind: ConjunctKind::Expr(expr.clone(), frame.clone()), close },
                         derived: true,
                         embedded_in: Some(node.clone()),
                     });
                 }
-                COMPREHENSION => {
-                    has_fields = true;
-                    acc.comprehensions.push_back((declaration.clone(), frame.clone(), close));
+                DeclInfo::Comprehension(comprehension) => {
+                    acc.comprehensions.push_back((comprehension.clone(), frame.clone(), close));
                 }
-                ELLIPSIS_DECL => {
-                    has_fields = true;
+                DeclInfo::Ellipsis(expr) => {
                     if let Some(group) = close {
                         acc.groups.entry(group).or_default().open = true;
                     }
-                    if let Some(expr) = declaration.children().find(|c| ast::Expr::can_cast(c.kind())) {
+                    if let Some(expr) = expr {
                         acc.patterns.push(Pattern {
                             pattern: Value::top(),
-                            value: expr,
+                            value: expr.clone(),
                             env: frame.clone(),
                             alias: None,
                             close: None,
                         });
                     }
                 }
-                LET_CLAUSE => has_fields = true,
-                _ => {}
             }
         }
-        if has_fields || !has_embeddings {
+        if info.has_fields || !info.has_embeddings {
             acc.struct_required = true;
         }
     }
 
-    fn add_field(&mut self, id: VertexId, acc: &mut Acc, field: &SyntaxNode, frame: &Env, close: Option<u32>) {
-        let Some(label) = field.children().find_map(ast::Label::cast) else { return };
-        let value = field
-            .children()
-            .find(|c| c.kind() == FIELD || ast::Expr::can_cast(c.kind()) || c.kind() == ALIAS_EXPR);
-        let Some(mut value) = value else { return };
-        if value.kind() == ALIAS_EXPR {
-            match value.children().find(|c| ast::Expr::can_cast(c.kind())) {
-                Some(inner) => value = inner,
-                None => return,
-            }
+    pub fn struct_info(&mut self, node: &SyntaxNode) -> Rc<StructInfo> {
+        if let Some(info) = self.struct_infos.get(node) {
+            return info.clone();
         }
-        let optional = label.constraint() == ast::Constraint::Optional;
-        match label.name() {
-            Some(ast::LabelName::Pattern(pattern)) => {
-                let (alias, pattern_expr) = match pattern.alias() {
-                    Some(alias_expr) => (alias_expr.name().map(|t| Rc::<str>::from(t.text())), alias_expr.expr()),
-                    None => (None, pattern.expr()),
-                };
-                let pattern_value = match pattern_expr {
-                    Some(expr) => self.eval_expr(expr.syntax(), frame),
+        let info = Rc::new(StructInfo::compile(node));
+        self.struct_infos.insert(node.clone(), info.clone());
+        info
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_field(
+        &mut self,
+        id: VertexId,
+        acc: &mut Acc,
+        label: &LabelInfo,
+        label_node: &SyntaxNode,
+        value: &SyntaxNode,
+        optional: bool,
+        frame: &Env,
+        close: Option<u32>,
+    ) {
+        let label_text: Result<Rc<str>, Value> = match label {
+            LabelInfo::Static(text) => Ok(text.clone()),
+            LabelInfo::Invalid => {
+                Err(Value::error(&registry::INVALID_DECLARATION, "invalid label", vec![self.span(label_node)]))
+            }
+            LabelInfo::Dynamic { expr, parenthesised } => {
+                let value = self.eval_expr(expr, frame);
+                let value = if *parenthesised { self.default_of(value) } else { value };
+                self.label_value(value, label_node).map(Rc::from)
+            }
+            LabelInfo::Pattern { alias, expr } => {
+                let pattern_value = match expr {
+                    Some(expr) => self.eval_expr(expr, frame),
                     None => Value::top(),
                 };
                 if let Some(group) = close {
                     acc.groups.entry(group).or_default().patterns.push(pattern_value.clone());
                 }
-                acc.patterns.push(Pattern { pattern: pattern_value, value, env: frame.clone(), alias, close });
+                acc.patterns.push(Pattern {
+                    pattern: pattern_value,
+                    value: value.clone(),
+                    env: frame.clone(),
+                    alias: alias.clone(),
+                    close,
+                });
+                return;
             }
-            Some(name) => {
-                let label_text = match name {
-                    ast::LabelName::Ident(token) => Ok(token.text().to_string()),
-                    ast::LabelName::String(token) => match labels::decode_string_literal(token.text()) {
-                        Ok(labels::Decoded::String(text)) => Ok(text),
-                        _ => Err(Value::error(
-                            &registry::INVALID_DECLARATION,
-                            "invalid label",
-                            vec![self.span(label.syntax())],
-                        )),
-                    },
-                    ast::LabelName::Interpolation(interpolation) => {
-                        let value = self.eval_expr(interpolation.syntax(), frame);
-                        self.label_value(value, label.syntax())
-                    }
-                    ast::LabelName::Paren(paren) => match paren.expr() {
-                        Some(expr) => {
-                            let value = self.eval_expr(expr.syntax(), frame);
-                            let value = self.default_of(value);
-                            self.label_value(value, label.syntax())
-                        }
-                        None => return,
-                    },
-                    ast::LabelName::Pattern(_) => return,
-                };
-                match label_text {
-                    Ok(text) => {
-                        if let Some(group) = close {
-                            acc.groups.entry(group).or_default().labels.insert(text.clone());
-                        }
-                        let child_close = close.and_then(|group| self.child_close(group, &text));
-                        self.add_arc_conjunct(
-                            id,
-                            &text,
-                            Conjunct { kind: ConjunctKind::Expr(value, frame.clone()), close: child_close },
-                            optional,
-                        );
-                    }
-                    Err(Value::Bottom(error)) => {
-                        if error.incomplete {
-                            acc.incomplete.push(error);
-                        } else {
-                            acc.errors.push(error);
-                        }
-                    }
-                    Err(_) => {}
+        };
+        match label_text {
+            Ok(text) => {
+                if let Some(group) = close {
+                    acc.groups.entry(group).or_default().labels.insert(text.to_string());
+                }
+                let child_close = close.and_then(|group| self.child_close(group, &text));
+                self.add_arc_conjunct(
+                    id,
+                    &text,
+                    Conjunct { kind: ConjunctKind::Expr(value.clone(), frame.clone()), close: child_close },
+                    optional,
+                );
+            }
+            Err(Value::Bottom(error)) => {
+                if error.incomplete {
+                    acc.incomplete.push(error);
+                } else {
+                    acc.errors.push(error);
                 }
             }
-            None => {}
+            Err(_) => {}
         }
     }
 
@@ -1286,7 +1279,7 @@ impl Evaluator {
             conjuncts.extend(chosen.into_iter().map(|value| Conjunct { kind: ConjunctKind::Value(value, None), close: None }));
             let candidate = self.vertex_with(parent, label.clone(), conjuncts);
             self.vertices[candidate as usize].depth = self.vertices[id as usize].depth;
-            self.vertices[candidate as usize].skip = acc.skip.clone();
+            self.vertices[candidate as usize].skip = (!acc.skip.is_empty()).then(|| Box::new(acc.skip.clone()));
             self.evaluate(candidate);
             let candidate = self.resolve(candidate);
             if let Some(error) = self.first_error(candidate, 0) {
@@ -1303,7 +1296,10 @@ impl Evaluator {
                 existing.1 |= default;
                 continue;
             }
+            // Equal struct or list alternatives collapse too (compared only
+            // when there is something to compare with).
             if matches!(value, Value::Struct(..) | Value::List(..))
+                && survivors.iter().any(|(_, _, vertex)| vertex.is_some())
                 && let Some(data) = self.try_data(candidate)
             {
                 let mut duplicate = None;
@@ -1363,7 +1359,7 @@ impl Evaluator {
             conjuncts.extend(chosen.iter().cloned().map(|value| Conjunct { kind: ConjunctKind::Value(value, None), close: None }));
             let candidate = self.vertex_with(parent, label.clone(), conjuncts);
             self.vertices[candidate as usize].depth = self.vertices[id as usize].depth;
-            self.vertices[candidate as usize].skip = acc.skip.clone();
+            self.vertices[candidate as usize].skip = (!acc.skip.is_empty()).then(|| Box::new(acc.skip.clone()));
             self.evaluate(candidate);
             let candidate = self.resolve(candidate);
             match self.vertices[candidate as usize].value.clone() {
@@ -1426,6 +1422,6 @@ fn dynamic_free_labels(literal: &SyntaxNode) -> Vec<String> {
         .children()
         .filter_map(ast::Field::cast)
         .filter_map(|field| field.label())
-        .filter_map(|label| labels::static_label(&label))
+        .filter_map(|label| super::labels::static_label(&label))
         .collect()
 }

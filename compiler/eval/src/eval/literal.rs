@@ -1,0 +1,104 @@
+//! Struct literals compiled once: what each declaration is, with labels
+//! decoded, so instantiating a literal (once per value built from a
+//! definition) does not walk the syntax tree again.
+
+use std::rc::Rc;
+
+use froyo_syntax::{SyntaxKind::*, SyntaxNode, ast, ast::AstNode};
+
+use super::labels::{self, Decoded};
+
+/// The declarations of a `STRUCT_LIT`, `SOURCE_FILE` or shorthand `FIELD`.
+pub(crate) struct StructInfo {
+    pub decls: Vec<DeclInfo>,
+    /// Fields, lets, `...` or comprehensions make it a struct even with
+    /// embeddings; a literal of embeddings only takes its embeddings' value.
+    pub has_fields: bool,
+    pub has_embeddings: bool,
+}
+
+pub(crate) enum DeclInfo {
+    Field { label: LabelInfo, label_node: SyntaxNode, value: SyntaxNode, optional: bool },
+    Embedding(SyntaxNode),
+    Comprehension(SyntaxNode),
+    Ellipsis(Option<SyntaxNode>),
+}
+
+pub(crate) enum LabelInfo {
+    Static(Rc<str>),
+    /// An interpolated label (`"\(k)"`) or a parenthesised one (`(k)`).
+    Dynamic { expr: SyntaxNode, parenthesised: bool },
+    Pattern { alias: Option<Rc<str>>, expr: Option<SyntaxNode> },
+    /// A quoted label that does not decode.
+    Invalid,
+}
+
+fn expr_child(node: &SyntaxNode) -> Option<SyntaxNode> {
+    node.children().find(|c| ast::Expr::can_cast(c.kind()))
+}
+
+impl StructInfo {
+    pub fn compile(node: &SyntaxNode) -> StructInfo {
+        let mut info = StructInfo { decls: Vec::new(), has_fields: node.kind() == FIELD, has_embeddings: false };
+        let declarations: Vec<SyntaxNode> =
+            if node.kind() == FIELD { vec![node.clone()] } else { node.children().collect() };
+        for declaration in declarations {
+            match declaration.kind() {
+                FIELD => {
+                    info.has_fields = true;
+                    if let Some(decl) = compile_field(&declaration) {
+                        info.decls.push(decl);
+                    }
+                }
+                EMBEDDING => {
+                    info.has_embeddings = true;
+                    let Some(expr) = declaration.children().find(|c| ast::Expr::can_cast(c.kind()) || c.kind() == ALIAS_EXPR)
+                    else {
+                        continue;
+                    };
+                    let expr = if expr.kind() == ALIAS_EXPR { expr_child(&expr) } else { Some(expr) };
+                    if let Some(expr) = expr {
+                        info.decls.push(DeclInfo::Embedding(expr));
+                    }
+                }
+                COMPREHENSION => {
+                    info.has_fields = true;
+                    info.decls.push(DeclInfo::Comprehension(declaration));
+                }
+                ELLIPSIS_DECL => {
+                    info.has_fields = true;
+                    info.decls.push(DeclInfo::Ellipsis(expr_child(&declaration)));
+                }
+                LET_CLAUSE => info.has_fields = true,
+                _ => {}
+            }
+        }
+        info
+    }
+}
+
+fn compile_field(field: &SyntaxNode) -> Option<DeclInfo> {
+    let label = field.children().find_map(ast::Label::cast)?;
+    let value = field.children().find(|c| c.kind() == FIELD || ast::Expr::can_cast(c.kind()) || c.kind() == ALIAS_EXPR)?;
+    let value = if value.kind() == ALIAS_EXPR { expr_child(&value)? } else { value };
+    let optional = label.constraint() == ast::Constraint::Optional;
+    let info = match label.name()? {
+        ast::LabelName::Ident(token) => LabelInfo::Static(token.text().into()),
+        ast::LabelName::String(token) => match labels::decode_string_literal(token.text()) {
+            Ok(Decoded::String(text)) => LabelInfo::Static(text.into()),
+            _ => LabelInfo::Invalid,
+        },
+        ast::LabelName::Interpolation(interpolation) => {
+            LabelInfo::Dynamic { expr: interpolation.syntax().clone(), parenthesised: false }
+        }
+        ast::LabelName::Paren(paren) => LabelInfo::Dynamic { expr: paren.expr()?.syntax().clone(), parenthesised: true },
+        ast::LabelName::Pattern(pattern) => match pattern.alias() {
+            Some(alias) => LabelInfo::Pattern {
+                alias: alias.name().map(|t| Rc::<str>::from(t.text())),
+                expr: alias.expr().map(|e| e.syntax().clone()),
+            },
+            None => LabelInfo::Pattern { alias: None, expr: pattern.expr().map(|e| e.syntax().clone()) },
+        },
+    };
+    Some(DeclInfo::Field { label: info, label_node: label.syntax().clone(), value, optional })
+}
