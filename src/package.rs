@@ -11,8 +11,9 @@
 //!
 //! Files are read with the limits of [`crate::source`] and parsed once here,
 //! so that syntax errors are reported as such before anything is evaluated.
-//! The result is the evaluator's input plus a [`Files`] table whose ids are
-//! the evaluator's file indexes, for rendering its diagnostics.
+//! The result is a [`froyo_db::Package`] input of the caller's database, to
+//! evaluate with its queries, plus a [`Files`] table whose ids are the
+//! package's file indexes, for rendering their diagnostics.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -24,12 +25,12 @@ use froyo_diagnostics::{Diagnostic, Files, Span, registry};
 use crate::source::{self, Sources};
 use crate::workspace::{self, Discovery, display_path};
 
-/// The evaluator's input and the table its diagnostics point into.
+/// The package as a database input, and the table its diagnostics point into.
 pub struct Package {
-    /// `FileId(i)` is `inputs[i]`; an expression given with `-e` follows the
-    /// files as one more entry, named `<expression>`.
+    /// `FileId(i)` is the input's `i`th file; an expression given with `-e`
+    /// follows the files as one more entry, named `<expression>`.
     pub files: Files,
-    pub inputs: Vec<froyo_eval::SourceFile>,
+    pub input: froyo_db::Package,
 }
 
 /// Why there is nothing to evaluate.
@@ -42,8 +43,10 @@ pub enum LoadError {
     NoFiles { searched: String },
 }
 
-/// Finds, reads and parses the files `paths` name (or the workspace root's).
+/// Finds, reads and parses the files `paths` name (or the workspace root's),
+/// and sets them as inputs of `database`.
 pub fn load(
+    database: &froyo_db::Database,
     current_dir: &Path,
     paths: &[PathBuf],
     expression: Option<&str>,
@@ -119,13 +122,14 @@ pub fn load(
             let name = sources.name(file).to_string();
             let text = sources.text(file).to_string();
             files.add(name.clone(), text.clone());
-            inputs.push(froyo_eval::SourceFile { name, text });
+            inputs.push(froyo_db::SourceFile::new(database, name, text));
         }
     }
     if let Some(expression) = expression {
         files.add("<expression>", expression);
     }
-    Ok(Package { files, inputs })
+    let input = froyo_db::Package::new(database, inputs, expression.map(str::to_string));
+    Ok(Package { files, input })
 }
 
 /// Which loaded files belong to the evaluated package: every explicit file,

@@ -312,3 +312,29 @@ fn export_conflict_fails_with_exit_1() {
     assert!(output.starts_with("exit: 1\n--- stdout\n--- stderr\nerror"), "{output}");
     assert!(!output.contains("panicked at"), "{output}");
 }
+
+#[test]
+fn export_diagnostics_name_the_files_they_point_at() {
+    let files: &[(&str, &[u8])] = &[
+        ("a.cue", b"package p\n\nx: int\n"),
+        ("b.cue", b"package p\n\nx: 1\n"),
+        ("c.cue", b"package p\n\nx: 2\n"),
+    ];
+    let output = run(&["export", "--format", "json"], files);
+    assert!(output.starts_with("exit: 1\n--- stdout\n--- stderr\n{\"code\":\"E0200\""), "{output}");
+    assert!(output.contains("\"file\":\"b.cue\",\"line\":3,\"column\":4"), "{output}");
+    assert!(output.contains("\"labels\":[{\"file\":\"c.cue\",\"line\":3,\"column\":4"), "{output}");
+}
+
+#[test]
+fn eval_prints_cue() {
+    let files: &[(&str, &[u8])] = &[
+        ("a.cue", b"package p\n\nx: int\ny: *\"a\" | string\n"),
+        ("b.cue", b"package p\n\nx: 1\nz: x + 1\n"),
+    ];
+    assert_eq!(
+        run(&["eval"], files),
+        "exit: 0\n--- stdout\nx: 1\ny: *\"a\" | string\nz: 2\n--- stderr\n"
+    );
+    assert_eq!(run(&["eval", "-e", "z"], files), "exit: 0\n--- stdout\n2\n--- stderr\n");
+}

@@ -1,7 +1,8 @@
 //! `froyo check`: parse every CUE file of the workspace and report what is wrong.
 //!
-//! Today this is syntax only (`froyo_syntax::parse`); evaluation and checks join
-//! as their crates land. Diagnostics go to stdout (human or JSON lines), the
+//! Today this is syntax only: each file read becomes a [`froyo_db::SourceFile`]
+//! input and its errors are the [`froyo_db::syntax_diagnostics`] query;
+//! evaluation and checks join as their crates land. Diagnostics go to stdout (human or JSON lines), the
 //! one-line summary to stderr. Exit 1 when any error was reported.
 
 use std::io::{self, Write as _};
@@ -24,10 +25,15 @@ pub fn run(args: &CheckArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let discovery = workspace::discover(&current_dir, &args.paths);
     let sources = source::load(&current_dir, discovery);
 
+    let database = froyo_db::Database::default();
     let mut diagnostics = sources.diagnostics.clone();
     for file in &sources.loaded {
-        let parse = froyo_syntax::parse(sources.text(file));
-        diagnostics.extend(parse.errors().iter().map(|error| error.to_diagnostic(file.id)));
+        let input = froyo_db::SourceFile::new(
+            &database,
+            sources.name(file).to_string(),
+            sources.text(file).to_string(),
+        );
+        diagnostics.extend(froyo_db::syntax_diagnostics_in(&database, input, file.id));
     }
     sort_diagnostics(&mut diagnostics);
 

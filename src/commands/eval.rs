@@ -1,14 +1,15 @@
 //! `froyo eval`: evaluate a CUE package and print the result as CUE, as
 //! `cue eval` does; the value may be incomplete (types, bounds, defaults).
 //!
-//! Also the helpers `froyo export` shares: loading the package
-//! ([`load_package`]) and reporting what went wrong ([`report`]). The value
-//! goes to stdout; diagnostics (human or JSON lines) go to stderr.
+//! The text is the [`froyo_db::eval_package_text`] query of the package's
+//! database inputs. Also the helpers `froyo export` shares: loading the
+//! package into a database ([`load_package`]) and reporting what went wrong
+//! ([`report`]). The value goes to stdout; diagnostics (human or JSON lines)
+//! go to stderr.
 
 use std::io::{self, Write as _};
 
-use froyo_diagnostics::Diagnostic;
-use froyo_eval::EvalOptions;
+use froyo_diagnostics::{Diagnostic, Files};
 
 use crate::ExitStatus;
 use crate::args::{ColorWhen, EvalArgs, OutputFormat};
@@ -17,27 +18,35 @@ use crate::output::{self, Tally, count};
 use crate::package::{self, LoadError, Package};
 
 pub fn run(args: &EvalArgs, color: ColorWhen) -> io::Result<ExitStatus> {
-    let package = match load_package(&args.paths, args.expression.as_deref(), args.format, color) {
+    let database = froyo_db::Database::default();
+    let package = match load_package(
+        &database,
+        &args.paths,
+        args.expression.as_deref(),
+        args.format,
+        color,
+    ) {
         Ok(package) => package,
         Err(status) => return status,
     };
-    let options = EvalOptions { expression: args.expression.clone(), ..EvalOptions::default() };
-    match froyo_eval::eval_text(&package.inputs, &options) {
-        Ok(mut text) => {
-            if !text.ends_with('\n') {
-                text.push('\n');
-            }
+    match froyo_db::eval_package_text(&database, package.input) {
+        Ok(text) => {
             let mut stdout = io::stdout().lock();
             stdout.write_all(text.as_bytes())?;
+            if !text.ends_with('\n') {
+                stdout.write_all(b"\n")?;
+            }
             stdout.flush()?;
             Ok(ExitStatus::Success)
         }
-        Err(diagnostics) => report(&package, diagnostics, args.format, color),
+        Err(diagnostics) => report(&package.files, diagnostics.clone(), args.format, color),
     }
 }
 
-/// The package `paths` name, or the exit status after reporting why there is none.
+/// The package `paths` name, as inputs of `database`, or the exit status
+/// after reporting why there is none.
 pub fn load_package(
+    database: &froyo_db::Database,
     paths: &[std::path::PathBuf],
     expression: Option<&str>,
     format: OutputFormat,
@@ -50,22 +59,22 @@ pub fn load_package(
             return Err(Ok(ExitStatus::Error));
         }
     };
-    match package::load(&current_dir, paths, expression) {
+    match package::load(database, &current_dir, paths, expression) {
         Ok(package) => Ok(package),
         Err(LoadError::NoFiles { searched }) => {
             output::print_error(&format!("no .cue files found in {searched}"));
             Err(Ok(ExitStatus::Failure))
         }
         Err(LoadError::Diagnostics { files, diagnostics }) => {
-            let package = Package { files, inputs: Vec::new() };
-            Err(report(&package, diagnostics, format, color))
+            Err(report(&files, diagnostics, format, color))
         }
     }
 }
 
-/// Writes `diagnostics` to stderr (with a summary line for people) and returns exit 1.
+/// Writes `diagnostics` (pointing into `files`) to stderr, with a summary
+/// line for people, and returns exit 1.
 pub fn report(
-    package: &Package,
+    files: &Files,
     mut diagnostics: Vec<Diagnostic>,
     format: OutputFormat,
     color: ColorWhen,
@@ -74,7 +83,7 @@ pub fn report(
     let mut stderr = io::stderr().lock();
     output::write_diagnostics(
         &mut stderr,
-        &package.files,
+        files,
         &diagnostics,
         format,
         output::stderr_color(color),

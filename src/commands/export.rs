@@ -1,36 +1,42 @@
 //! `froyo export`: evaluate a CUE package and print it as JSON or YAML, as
 //! `cue export --out json|yaml` does.
 //!
-//! The files come from [`crate::package`]. The data goes to stdout, exactly
-//! as the reference prints it (`froyo_eval::output`); diagnostics (human or
-//! JSON lines) go to stderr. Exit 0 when the package exported, 1 when files
-//! could not be read, did not parse or did not evaluate to concrete data.
+//! The files come from [`crate::package`] as inputs of a [`froyo_db::Database`];
+//! the value is its [`froyo_db::export_package`] query. The data goes to
+//! stdout, exactly as the reference prints it (`froyo_eval::output`);
+//! diagnostics (human or JSON lines) go to stderr. Exit 0 when the package
+//! exported, 1 when files could not be read, did not parse or did not
+//! evaluate to concrete data.
 
 use std::io::{self, Write as _};
-
-use froyo_eval::EvalOptions;
 
 use crate::ExitStatus;
 use crate::args::{ColorWhen, ExportArgs, ExportFormat};
 use crate::commands::eval::{load_package, report};
 
 pub fn run(args: &ExportArgs, color: ColorWhen) -> io::Result<ExitStatus> {
-    let package = match load_package(&args.paths, args.expression.as_deref(), args.format, color) {
+    let database = froyo_db::Database::default();
+    let package = match load_package(
+        &database,
+        &args.paths,
+        args.expression.as_deref(),
+        args.format,
+        color,
+    ) {
         Ok(package) => package,
         Err(status) => return status,
     };
-    let options = EvalOptions { expression: args.expression.clone(), ..EvalOptions::default() };
-    match froyo_eval::export(&package.inputs, &options) {
+    match froyo_db::export_package(&database, package.input) {
         Ok(data) => {
             let text = match args.out {
-                ExportFormat::Json => froyo_eval::output::to_json(&data),
-                ExportFormat::Yaml => froyo_eval::output::to_yaml(&data),
+                ExportFormat::Json => froyo_eval::output::to_json(data),
+                ExportFormat::Yaml => froyo_eval::output::to_yaml(data),
             };
             let mut stdout = io::stdout().lock();
             stdout.write_all(text.as_bytes())?;
             stdout.flush()?;
             Ok(ExitStatus::Success)
         }
-        Err(diagnostics) => report(&package, diagnostics, args.format, color),
+        Err(diagnostics) => report(&package.files, diagnostics.clone(), args.format, color),
     }
 }

@@ -2,11 +2,12 @@
 //!
 //! Source files are salsa *inputs*; everything else is a *tracked* query
 //! derived from them: the syntax diagnostics of a file, and the evaluation of
-//! a package. Changing one file's text re-runs only the queries that read it:
+//! a package (as concrete data for `froyo export`, as CUE text for `froyo
+//! eval`). Changing one file's text re-runs only the queries that read it:
 //! another package's evaluation is reused as it was.
 //!
-//! Start at [`Database`], then [`SourceFile`], [`Package`], [`syntax_diagnostics`]
-//! and [`export_package`].
+//! Start at [`Database`], then [`SourceFile`], [`Package`], [`syntax_diagnostics`],
+//! [`export_package`] and [`eval_package_text`].
 //!
 //! Invariant: queries do no IO; hosts (the CLI, tests, the language server)
 //! read files and set inputs.
@@ -33,24 +34,76 @@ pub struct Package {
     pub expression: Option<String>,
 }
 
-/// The syntax errors of one file, as diagnostics in `FileId(0)`.
+/// The syntax errors of one file, as diagnostics in `FileId(0)`; see
+/// [`syntax_diagnostics_in`] for a file table's own id.
 #[salsa::tracked(returns(ref))]
 pub fn syntax_diagnostics(db: &dyn salsa::Database, file: SourceFile) -> Vec<Diagnostic> {
     let parse = froyo_syntax::parse(file.text(db));
     parse.errors().iter().map(|error| error.to_diagnostic(FileId(0))).collect()
 }
 
+/// The syntax errors of one file, pointing at `file_id`: the id a host's file
+/// table gives the file. Not a query: it copies [`syntax_diagnostics`].
+pub fn syntax_diagnostics_in(
+    db: &dyn salsa::Database,
+    file: SourceFile,
+    file_id: FileId,
+) -> Vec<Diagnostic> {
+    syntax_diagnostics(db, file)
+        .iter()
+        .map(|diagnostic| in_file(diagnostic.clone(), file_id))
+        .collect()
+}
+
+/// `diagnostic` with every span moved to `file_id` (all its spans are in one file).
+fn in_file(mut diagnostic: Diagnostic, file_id: FileId) -> Diagnostic {
+    diagnostic.primary.span.file = file_id;
+    for label in &mut diagnostic.secondary {
+        label.span.file = file_id;
+    }
+    if let Some(fix) = &mut diagnostic.fix {
+        for edit in &mut fix.edits {
+            edit.span.file = file_id;
+        }
+    }
+    diagnostic
+}
+
 /// The evaluated, concrete value of a package, as `froyo export` prints it.
 /// Diagnostics use `FileId(i)` for the package's `i`th file.
 #[salsa::tracked(returns(ref))]
 pub fn export_package(db: &dyn salsa::Database, package: Package) -> Result<Data, Vec<Diagnostic>> {
-    let files: Vec<froyo_eval::SourceFile> = package
+    let (files, options) = evaluator_input(db, package);
+    froyo_eval::export(&files, &options)
+}
+
+/// The value of a package printed as CUE, as `froyo eval` prints it (it need
+/// not be concrete). Diagnostics use `FileId(i)` for the package's `i`th file.
+#[salsa::tracked(returns(ref))]
+pub fn eval_package_text(
+    db: &dyn salsa::Database,
+    package: Package,
+) -> Result<String, Vec<Diagnostic>> {
+    let (files, options) = evaluator_input(db, package);
+    froyo_eval::eval_text(&files, &options)
+}
+
+/// The evaluator's files and options for `package`, read from the inputs.
+fn evaluator_input(
+    db: &dyn salsa::Database,
+    package: Package,
+) -> (Vec<froyo_eval::SourceFile>, EvalOptions) {
+    let files = package
         .files(db)
         .iter()
-        .map(|file| froyo_eval::SourceFile { name: file.path(db).clone(), text: file.text(db).clone() })
+        .map(|file| froyo_eval::SourceFile {
+            name: file.path(db).clone(),
+            text: file.text(db).clone(),
+        })
         .collect();
-    let options = EvalOptions { expression: package.expression(db).clone(), ..EvalOptions::default() };
-    froyo_eval::export(&files, &options)
+    let options =
+        EvalOptions { expression: package.expression(db).clone(), ..EvalOptions::default() };
+    (files, options)
 }
 
 /// The database: salsa's storage, and nothing else.
@@ -102,11 +155,21 @@ mod tests {
         let a_value = export_package(&db, package_a).clone();
         let b_value = export_package(&db, package_b).clone();
         let executed = log.lock().unwrap().join("\n");
-        assert!(!executed.contains("export_package(Id(0))") || executed.matches("export_package").count() == 1, "{executed}");
-        assert_eq!(executed.matches("export_package").count(), 1, "only package b re-evaluates:\n{executed}");
+        assert!(
+            !executed.contains("export_package(Id(0))")
+                || executed.matches("export_package").count() == 1,
+            "{executed}"
+        );
+        assert_eq!(
+            executed.matches("export_package").count(),
+            1,
+            "only package b re-evaluates:\n{executed}"
+        );
         assert!(matches!(a_value, Ok(Data::Struct(ref fields)) if fields.len() == 1));
         match b_value {
-            Ok(Data::Struct(fields)) => assert_eq!(fields[0].1, Data::Number(froyo_eval::num::Number::from_i64(3))),
+            Ok(Data::Struct(fields)) => {
+                assert_eq!(fields[0].1, Data::Number(froyo_eval::num::Number::from_i64(3)))
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -118,5 +181,52 @@ mod tests {
         assert_eq!(syntax_diagnostics(&db, file).len(), 1);
         file.set_text(&mut db).to("a: {}".into());
         assert!(syntax_diagnostics(&db, file).is_empty());
+    }
+
+    #[test]
+    fn eval_text_prints_incomplete_values_and_follows_edits() {
+        let mut db = Database::default();
+        let file = SourceFile::new(&db, "a.cue".into(), "package a\nx: int\n".into());
+        let package = Package::new(&db, vec![file], None);
+        let text = eval_package_text(&db, package).clone().unwrap();
+        assert!(text.contains("x: int"), "{text}");
+        assert!(export_package(&db, package).is_err(), "an incomplete value does not export");
+
+        file.set_text(&mut db).to("package a\nx: int\nx: 5\n".into());
+        let text = eval_package_text(&db, package).clone().unwrap();
+        assert!(text.contains("x: 5"), "{text}");
+    }
+
+    #[test]
+    fn evaluation_diagnostics_point_at_the_package_files() {
+        let db = Database::default();
+        let a = SourceFile::new(&db, "a.cue".into(), "package p\nx: 1\n".into());
+        let b = SourceFile::new(&db, "b.cue".into(), "package p\nx: 2\n".into());
+        let package = Package::new(&db, vec![a, b], None);
+        // `eval` prints a conflict as bottom, as `cue eval` does; `export` fails.
+        let text = eval_package_text(&db, package).clone().unwrap();
+        assert!(text.contains("_|_"), "{text}");
+        let diagnostics = export_package(&db, package).clone().unwrap_err();
+        let files: Vec<FileId> = diagnostics
+            .iter()
+            .flat_map(|diagnostic| {
+                std::iter::once(&diagnostic.primary).chain(&diagnostic.secondary)
+            })
+            .map(|label| label.span.file)
+            .collect();
+        assert!(files.iter().all(|file| *file == FileId(0) || *file == FileId(1)), "{files:?}");
+        assert!(files.contains(&FileId(1)), "{files:?}");
+    }
+
+    #[test]
+    fn syntax_diagnostics_in_uses_the_given_file_id() {
+        let db = Database::default();
+        let file = SourceFile::new(&db, "a.cue".into(), "a: [1,\nb: 2 +\n".into());
+        let diagnostics = syntax_diagnostics_in(&db, file, FileId(7));
+        assert!(!diagnostics.is_empty());
+        for diagnostic in &diagnostics {
+            assert_eq!(diagnostic.primary.span.file, FileId(7));
+            assert!(diagnostic.secondary.iter().all(|label| label.span.file == FileId(7)));
+        }
     }
 }

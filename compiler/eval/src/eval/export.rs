@@ -1,6 +1,6 @@
 //! Loading a package, and exporting its value as concrete data.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
 use froyo_diagnostics::{Diagnostic, FileId, registry};
@@ -20,17 +20,16 @@ impl Evaluator {
             files: Vec::new(),
             limits: options.limits,
             steps: 0,
-            scopes: HashMap::new(),
+            scopes: HashMap::default(),
             next_close_id: 0,
             exhausted: false,
             expression: None,
             cycle_marks: 0,
-            child_close_ids: HashMap::new(),
             shallow_groups: Default::default(),
             evaluating: 0,
-            constant_values: HashMap::new(),
-            constant_nodes: HashMap::new(),
-            struct_infos: HashMap::new(),
+            constant_values: HashMap::default(),
+            constant_nodes: HashMap::default(),
+            struct_infos: HashMap::default(),
             declared_names: Default::default(),
         };
         let mut diagnostics = Vec::new();
@@ -65,22 +64,21 @@ impl Evaluator {
         }
         let shared_package = named.len() == packages.len() && !named.is_empty();
         // Files of one package share their top-level names.
-        let mut shared = StaticScope::default();
-        if shared_package {
+        let shared = if shared_package && evaluator.files.len() > 1 {
+            let mut shared = StaticScope::default();
             for (file_root, _) in &evaluator.files {
                 shared.add_declarations(file_root);
             }
-        }
+            Some(Rc::new(shared))
+        } else {
+            None
+        };
         for index in 0..evaluator.files.len() {
             let file_root = evaluator.files[index].0.clone();
             let mut scope = StaticScope::of(&file_root);
-            if shared_package {
-                for (name, label) in &shared.fields {
-                    scope.fields.entry(name.clone()).or_insert_with(|| label.clone());
-                }
-            }
+            scope.shared = shared.clone();
             evaluator.scopes.insert(file_root.clone(), Rc::new(scope));
-            let mut imports = HashMap::new();
+            let mut imports = HashMap::default();
             for import in file_root.children().filter_map(ast::ImportDecl::cast) {
                 for spec in import.specs() {
                     let Some(path_token) = spec.path() else { continue };
@@ -93,19 +91,14 @@ impl Evaluator {
                     imports.insert(name, path);
                 }
             }
-            let env = Rc::new(Frame { parent: None, kind: FrameKind::File { imports } });
+            let env = Rc::new(Frame { parent: None, kind: FrameKind::File { file: index as u32, imports } });
             evaluator.vertices[root as usize]
                 .conjuncts
                 .push(Conjunct { kind: ConjunctKind::Expr(file_root, env), close: None });
         }
         evaluator.check_declarations(&mut diagnostics);
-        for (file_root, _) in &evaluator.files {
-            for token in file_root.descendants_with_tokens().filter_map(|e| e.into_token()) {
-                if token.kind() == IDENT && token.parent().is_some_and(|p| p.kind() != NAME_REF) {
-                    evaluator.declared_names.insert(token.text().to_string());
-                }
-            }
-        }
+        let texts: Vec<&str> = files.iter().map(|file| file.text.as_str()).collect();
+        evaluator.shadowed_predeclared(&texts);
         if let Some(expression) = &options.expression {
             let wrapped = format!("__froyo_expression__: ({expression})");
             let parse = froyo_syntax::parse(&wrapped);
@@ -130,41 +123,71 @@ impl Evaluator {
     fn check_declarations(&mut self, diagnostics: &mut Vec<Diagnostic>) {
         for index in 0..self.files.len() {
             let root = self.files[index].0.clone();
-            for node in root.descendants().filter(|n| matches!(n.kind(), STRUCT_LIT | SOURCE_FILE)) {
-                let scope = StaticScope::of(&node);
-                for (name, _) in scope.lets.iter() {
-                    let let_node = node
-                        .children()
-                        .filter_map(ast::LetClause::cast)
-                        .find(|l| l.name().is_some_and(|t| t.text() == name));
-                    let Some(let_node) = let_node else { continue };
-                    let span = froyo_diagnostics::Span::new(
-                        FileId(index as u32),
-                        let_node.syntax().text_range().start().into(),
-                        let_node.syntax().text_range().end().into(),
-                    );
-                    let clashes = node.ancestors().any(|ancestor| {
-                        matches!(ancestor.kind(), STRUCT_LIT | SOURCE_FILE) && StaticScope::of(&ancestor).fields.contains_key(name)
-                    });
-                    if clashes {
-                        diagnostics.push(Diagnostic::new(
-                            &registry::INVALID_DECLARATION,
-                            format!("cannot have both alias and field with name \"{name}\" in same scope"),
-                            span,
-                        ));
-                        continue;
-                    }
-                    let used = node
-                        .descendants()
-                        .filter(|n| n.kind() == NAME_REF)
-                        .any(|n| n.first_token().is_some_and(|t| t.text() == name));
-                    if !used {
-                        diagnostics.push(Diagnostic::new(
-                            &registry::INVALID_DECLARATION,
-                            format!("unreferenced alias or let clause {name}"),
-                            span,
-                        ));
-                    }
+            let let_clauses: Vec<SyntaxNode> = root.descendants().filter(|n| n.kind() == LET_CLAUSE).collect();
+            for let_node in let_clauses {
+                let Some(node) = let_node.parent().filter(|p| matches!(p.kind(), STRUCT_LIT | SOURCE_FILE)) else {
+                    continue;
+                };
+                let Some(name) = ast::LetClause::cast(let_node.clone()).and_then(|l| l.name()) else { continue };
+                let name = name.text().to_string();
+                let span = froyo_diagnostics::Span::new(
+                    FileId(index as u32),
+                    let_node.text_range().start().into(),
+                    let_node.text_range().end().into(),
+                );
+                let clashes = node.ancestors().any(|ancestor| {
+                    matches!(ancestor.kind(), STRUCT_LIT | SOURCE_FILE) && self.scope_of(&ancestor).has_field(&name)
+                });
+                if clashes {
+                    diagnostics.push(Diagnostic::new(
+                        &registry::INVALID_DECLARATION,
+                        format!("cannot have both alias and field with name \"{name}\" in same scope"),
+                        span,
+                    ));
+                    continue;
+                }
+                let used = node
+                    .descendants()
+                    .filter(|n| n.kind() == NAME_REF)
+                    .any(|n| n.first_token().is_some_and(|t| t.text() == name));
+                if !used {
+                    diagnostics.push(Diagnostic::new(
+                        &registry::INVALID_DECLARATION,
+                        format!("unreferenced alias or let clause {name}"),
+                        span,
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Predeclared identifiers (`string`, `int`, …) that the package
+    /// declares itself as a field, `let`, alias or binding (found with the
+    /// lexer: a name followed by `:`, `?`, `!` or `=`, or bound by `for`/`let`).
+    fn shadowed_predeclared(&mut self, texts: &[&str]) {
+        use froyo_syntax::SyntaxKind;
+        for text in texts {
+            let (tokens, _) = froyo_syntax::lexer::tokenize(text);
+            let mut significant: Vec<(SyntaxKind, &str)> = Vec::new();
+            let mut offset = 0usize;
+            for token in &tokens {
+                let end = offset + token.len as usize;
+                if !token.kind.is_trivia() {
+                    significant.push((token.kind, &text[offset..end]));
+                }
+                offset = end;
+            }
+            for (index, (kind, token_text)) in significant.iter().enumerate() {
+                if *kind != IDENT || !super::expr::PREDECLARED.contains(token_text) {
+                    continue;
+                }
+                let next = significant.get(index + 1).map(|t| t.0);
+                let previous = index.checked_sub(1).and_then(|i| significant.get(i)).map(|t| t.0);
+                let declares = matches!(next, Some(COLON | QUESTION | BANG | EQ))
+                    || matches!(previous, Some(FOR_KW | LET_KW))
+                    || (previous == Some(SyntaxKind::COMMA) && next == Some(IN_KW));
+                if declares {
+                    self.declared_names.insert(token_text.to_string());
                 }
             }
         }
@@ -193,7 +216,7 @@ impl Evaluator {
     /// An environment in which expressions see the package's top-level names.
     pub(super) fn root_env(&mut self, root: VertexId) -> Rc<Frame> {
         let mut scope = StaticScope::default();
-        let mut imports = HashMap::new();
+        let mut imports = HashMap::default();
         for (file_root, _) in self.files.clone() {
             scope.add_declarations(&file_root);
             if let Some(Some(file_scope)) = Some(self.scopes.get(&file_root)) {
@@ -210,7 +233,7 @@ impl Evaluator {
                 }
             }
         }
-        let file = Rc::new(Frame { parent: None, kind: FrameKind::File { imports } });
+        let file = Rc::new(Frame { parent: None, kind: FrameKind::File { file: 0, imports } });
         Rc::new(Frame {
             parent: Some(file),
             kind: FrameKind::Struct { scope: Rc::new(scope), vertex: root, let_values: Default::default() },

@@ -15,7 +15,7 @@ use crate::num::Number;
 use crate::value::{Alternative, BoundOp, Constraint, Kinds, Scalar, Span, Value, VertexId};
 
 /// Predeclared identifiers whose meaning never depends on the environment.
-const PREDECLARED: &[&str] = &[
+pub(super) const PREDECLARED: &[&str] = &[
     "_", "int", "float", "number", "string", "bytes", "bool", "uint", "rune", "int8", "int16", "int32", "int64",
     "int128", "uint8", "byte", "uint16", "uint32", "uint64", "uint128", "float32", "float64",
 ];
@@ -232,7 +232,7 @@ impl Evaluator {
                         let_values.borrow_mut().insert(name.to_string(), value.clone());
                         return value;
                     }
-                    let label = scope.aliases.get(name).or_else(|| scope.fields.get(name)).cloned();
+                    let label = scope.aliases.get(name).or_else(|| scope.field(name)).cloned();
                     if let Some(label) = label {
                         let arc = self.get_or_add_arc(*vertex, &label);
                         return self.reference_arc(arc);
@@ -1217,6 +1217,14 @@ impl Evaluator {
     /// The elements a list comprehension produces.
     pub(super) fn list_comprehension(&mut self, node: &SyntaxNode, env: &Env) -> Vec<Value> {
         let Some(body) = node.children().find(|c| c.kind() == STRUCT_LIT) else { return Vec::new() };
+        // `[for x in l {x}]`: a body that only embeds one expression is that
+        // expression's value; no struct needs building.
+        let info = self.struct_info(&body);
+        let single = match info.decls.as_slice() {
+            [super::literal::DeclInfo::Embedding(expr)] if !info.has_fields => Some(expr.clone()),
+            _ => None,
+        };
+        let body = single.unwrap_or(body);
         match self.comprehension_envs(node, env) {
             Ok(envs) => envs.iter().map(|env| self.eval_expr(&body, env)).collect(),
             Err(error) => vec![error],

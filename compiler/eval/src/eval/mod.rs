@@ -24,7 +24,7 @@ pub(crate) mod print;
 mod scope;
 mod vertex;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
 use froyo_diagnostics::{Diagnostic, FileId};
@@ -152,17 +152,15 @@ pub(crate) struct Evaluator {
     pub steps: u64,
     /// Static scopes of struct literals, by node.
     pub scopes: HashMap<SyntaxNode, Rc<StaticScope>>,
-    pub next_close_id: u32,
+    pub next_close_id: vertex::CloseId,
     /// Set when the step limit was hit, to stop quickly.
     pub exhausted: bool,
     /// The expression of `-e`, parsed.
     pub expression: Option<SyntaxNode>,
     /// How many cycle markers were handed out (for diagnostics of cycles).
     pub cycle_marks: u64,
-    /// Closedness groups of nested structs, by parent group and label.
-    pub child_close_ids: HashMap<(u32, String), u32>,
     /// Groups from `close()`, which do not close nested structs.
-    pub shallow_groups: std::collections::HashSet<u32>,
+    pub shallow_groups: rustc_hash::FxHashSet<vertex::CloseId>,
     /// Vertices currently being evaluated.
     pub evaluating: u32,
     /// Values of expressions that reference nothing (`*"x" | "y"`, `=~"^/"`,
@@ -173,10 +171,25 @@ pub(crate) struct Evaluator {
     pub struct_infos: HashMap<SyntaxNode, Rc<literal::StructInfo>>,
     /// Every name the package declares (fields, lets, aliases, bindings):
     /// a predeclared identifier among them may be shadowed.
-    pub declared_names: std::collections::HashSet<String>,
+    pub declared_names: rustc_hash::FxHashSet<String>,
 }
 
 impl Evaluator {
+    /// The span of `node`, whose file is known from its environment (cheaper
+    /// than walking the tree up to its root).
+    pub fn span_in(&self, node: &SyntaxNode, env: &Env) -> Span {
+        let mut frame: &Frame = env;
+        loop {
+            if let FrameKind::File { file, .. } = &frame.kind {
+                return Span { file: *file, range: node.text_range() };
+            }
+            match &frame.parent {
+                Some(parent) => frame = parent,
+                None => return self.span(node),
+            }
+        }
+    }
+
     pub fn span(&self, node: &SyntaxNode) -> Span {
         let root = node.ancestors().last().unwrap_or_else(|| node.clone());
         let file = self.files.iter().position(|(file_root, _)| *file_root == root).unwrap_or(0);
@@ -196,7 +209,7 @@ impl Evaluator {
         diagnostic
     }
 
-    pub fn new_close_id(&mut self) -> u32 {
+    pub fn new_close_id(&mut self) -> vertex::CloseId {
         self.next_close_id += 1;
         self.next_close_id
     }

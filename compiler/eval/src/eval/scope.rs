@@ -9,7 +9,7 @@
 //! from it. That is what makes schemas with self-references work.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
 use froyo_syntax::{SyntaxKind::*, SyntaxNode, ast::AstNode};
@@ -25,8 +25,8 @@ pub(crate) struct Frame {
 }
 
 pub(crate) enum FrameKind {
-    /// A file: its imports (name → package path).
-    File { imports: HashMap<String, String> },
+    /// A file: its index and imports (name → package path).
+    File { file: u32, imports: HashMap<String, String> },
     /// A struct literal instantiated in `vertex`.
     Struct { scope: Rc<StaticScope>, vertex: VertexId, let_values: RefCell<HashMap<String, Value>> },
     /// Names bound to values: comprehension variables, `let` clauses of
@@ -43,9 +43,22 @@ pub(crate) struct StaticScope {
     pub lets: HashMap<String, SyntaxNode>,
     /// Label aliases `X=label: …`: alias → label.
     pub aliases: HashMap<String, String>,
+    /// Every static label, referable or not (for closedness).
+    pub labels: rustc_hash::FxHashSet<String>,
+    /// For the files of one package: the names all files declare.
+    pub shared: Option<Rc<StaticScope>>,
 }
 
 impl StaticScope {
+    /// The label a referable field `name` stands for, in this scope.
+    pub fn field(&self, name: &str) -> Option<&String> {
+        self.fields.get(name).or_else(|| self.shared.as_ref().and_then(|shared| shared.fields.get(name)))
+    }
+
+    pub fn has_field(&self, name: &str) -> bool {
+        self.field(name).is_some()
+    }
+
     /// The names declared by the declarations of `node` (a `STRUCT_LIT`,
     /// `SOURCE_FILE`, or a shorthand `FIELD`).
     pub fn of(node: &SyntaxNode) -> StaticScope {
@@ -78,6 +91,7 @@ impl StaticScope {
     fn add_field(&mut self, field: &SyntaxNode) {
         let Some(label) = field.children().find_map(froyo_syntax::ast::Label::cast) else { return };
         if let Some(name) = labels::static_label(&label) {
+            self.labels.insert(name.clone());
             if labels::is_identifier(&name) {
                 self.fields.insert(name.clone(), name.clone());
             }

@@ -1,10 +1,12 @@
 //! Vertices and their evaluation: unifying conjuncts into one value.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::rc::Rc;
 
 use froyo_diagnostics::registry;
-use froyo_syntax::{SyntaxKind, SyntaxKind::*, SyntaxNode, ast, ast::AstNode};
+use froyo_syntax::{SyntaxKind, SyntaxKind::*, SyntaxNode, ast};
 
 use super::literal::{DeclInfo, LabelInfo, StructInfo};
 use super::{Env, Evaluator, Frame, FrameKind};
@@ -35,12 +37,15 @@ impl LabelKind {
     }
 }
 
+/// Identifies a closedness group.
+pub(crate) type CloseId = u64;
+
 /// One contribution to a vertex's value.
 #[derive(Clone)]
 pub(crate) struct Conjunct {
     pub kind: ConjunctKind,
     /// The closedness group this conjunct belongs to (from a definition).
-    pub close: Option<u32>,
+    pub close: Option<CloseId>,
 }
 
 #[derive(Clone)]
@@ -61,7 +66,10 @@ pub(crate) enum State {
 /// A closedness group: the labels allowed by one definition reference.
 #[derive(Default, Clone)]
 pub(crate) struct CloseGroup {
-    pub labels: HashSet<String>,
+    /// Struct literals whose static labels the group allows.
+    pub scopes: Vec<Rc<super::StaticScope>>,
+    /// Labels computed at evaluation time (`(k): v`, `"\(k)": v`).
+    pub labels: HashSet<Rc<str>>,
     pub patterns: Vec<Value>,
     pub open: bool,
 }
@@ -73,7 +81,7 @@ pub(crate) struct Pattern {
     pub value: SyntaxNode,
     pub env: Env,
     pub alias: Option<Rc<str>>,
-    pub close: Option<u32>,
+    pub close: Option<CloseId>,
 }
 
 /// A node of the value tree.
@@ -144,11 +152,11 @@ struct Acc {
     struct_required: bool,
     struct_span: Option<Span>,
     lists: Vec<ListPart>,
-    groups: HashMap<u32, CloseGroup>,
+    groups: HashMap<CloseId, CloseGroup>,
     patterns: Vec<Pattern>,
-    comprehensions: VecDeque<(SyntaxNode, Env, Option<u32>)>,
+    comprehensions: VecDeque<(SyntaxNode, Env, Option<CloseId>)>,
     /// The group of definitions embedded in one struct literal instance.
-    embed_groups: HashMap<(SyntaxNode, VertexId), u32>,
+    embed_groups: HashMap<(SyntaxNode, VertexId), CloseId>,
     /// Closedness from `close()` or a definition value with no group of its own.
     deferred_cycles: Vec<Conjunct>,
 }
@@ -302,15 +310,15 @@ impl Evaluator {
             errors: Vec::new(),
             incomplete: Vec::new(),
             disjunctions: Vec::new(),
-            skip: HashSet::new(),
+            skip: HashSet::default(),
             kept: Vec::new(),
             struct_required: false,
             struct_span: None,
             lists: Vec::new(),
-            groups: HashMap::new(),
+            groups: HashMap::default(),
             patterns: Vec::new(),
             comprehensions: VecDeque::new(),
-            embed_groups: HashMap::new(),
+            embed_groups: HashMap::default(),
             deferred_cycles: Vec::new(),
         };
         let conjuncts = self.vertices[id as usize].conjuncts.clone();
@@ -379,7 +387,7 @@ impl Evaluator {
         queue: &mut VecDeque<Item>,
         node: &SyntaxNode,
         env: Env,
-        close: Option<u32>,
+        close: Option<CloseId>,
     ) {
         match self.comprehension_bodies(node, &env) {
             Ok(bodies) => {
@@ -441,7 +449,7 @@ impl Evaluator {
                         }
                     }
                     _ => {
-                        let span = self.span(node);
+                        let span = self.span_in(node, env);
                         let value = self.eval_expr(node, env);
                         if let Value::Bottom(error) = &value
                             && error.is_cycle()
@@ -478,7 +486,7 @@ impl Evaluator {
         queue: &mut VecDeque<Item>,
         value: Value,
         span: Option<Span>,
-        close: Option<u32>,
+        close: Option<CloseId>,
         derived: bool,
         embedded_in: Option<SyntaxNode>,
     ) {
@@ -535,8 +543,7 @@ impl Evaluator {
                     let mut group = CloseGroup::default();
                     if let Some(literal) = &embedded_in {
                         let scope = self.scope_of(literal);
-                        group.labels.extend(scope.fields.values().cloned());
-                        group.labels.extend(dynamic_free_labels(literal));
+                        group.scopes.push(scope);
                         if literal.children().any(|c| c.kind() == ELLIPSIS_DECL) {
                             group.open = true;
                         }
@@ -548,6 +555,7 @@ impl Evaluator {
                             let existing = *existing;
                             if let Some(entry) = acc.groups.get_mut(&existing) {
                                 entry.labels.extend(group.labels);
+                                entry.scopes.extend(group.scopes);
                             }
                             Some(existing)
                         } else {
@@ -680,7 +688,7 @@ impl Evaluator {
         queue: &mut VecDeque<Item>,
         node: &SyntaxNode,
         env: Env,
-        close: Option<u32>,
+        close: Option<CloseId>,
     ) {
         let scope = self.scope_of(node);
         let info = self.struct_info(node);
@@ -690,7 +698,7 @@ impl Evaluator {
         });
         if let Some(group) = close {
             let entry = acc.groups.entry(group).or_default();
-            entry.labels.extend(scope.fields.values().cloned());
+            entry.scopes.push(scope.clone());
         }
         if acc.struct_span.is_none() {
             acc.struct_span = Some(self.span(node));
@@ -753,7 +761,7 @@ impl Evaluator {
         value: &SyntaxNode,
         optional: bool,
         frame: &Env,
-        close: Option<u32>,
+        close: Option<CloseId>,
     ) {
         let label_text: Result<Rc<str>, Value> = match label {
             LabelInfo::Static(text) => Ok(text.clone()),
@@ -785,8 +793,10 @@ impl Evaluator {
         };
         match label_text {
             Ok(text) => {
-                if let Some(group) = close {
-                    acc.groups.entry(group).or_default().labels.insert(text.to_string());
+                if let Some(group) = close
+                    && !matches!(label, LabelInfo::Static(_))
+                {
+                    acc.groups.entry(group).or_default().labels.insert(text.clone());
                 }
                 let child_close = close.and_then(|group| self.child_close(group, &text));
                 self.add_arc_conjunct(
@@ -809,21 +819,22 @@ impl Evaluator {
 
     /// The closedness group for arc `label` of a value in `group`: the same
     /// definition reference closes its nested structs too.
-    pub fn child_close(&mut self, group: u32, label: &str) -> Option<u32> {
+    pub fn child_close(&mut self, group: CloseId, label: &str) -> Option<CloseId> {
         if self.shallow_groups.contains(&group) {
             return None;
         }
         Some(self.child_close_deep(group, label))
     }
 
-    fn child_close_deep(&mut self, group: u32, label: &str) -> u32 {
-        let key = (group, label.to_string());
-        if let Some(id) = self.child_close_ids.get(&key) {
-            return *id;
-        }
-        let id = self.new_close_id();
-        self.child_close_ids.insert(key, id);
-        id
+    /// The group of nested struct `label` under `group`: derived by hashing,
+    /// so every instance of one definition agrees without a table.
+    fn child_close_deep(&mut self, group: CloseId, label: &str) -> CloseId {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = rustc_hash::FxHasher::default();
+        group.hash(&mut hasher);
+        label.hash(&mut hasher);
+        // Derived ids have the top bit set; counted ids never do.
+        hasher.finish() | (1 << 63)
     }
 
     fn label_value(&self, value: Value, label: &SyntaxNode) -> Result<String, Value> {
@@ -839,7 +850,7 @@ impl Evaluator {
         }
     }
 
-    fn add_list_literal(&mut self, acc: &mut Acc, node: &SyntaxNode, env: Env, close: Option<u32>) {
+    fn add_list_literal(&mut self, acc: &mut Acc, node: &SyntaxNode, env: Env, close: Option<CloseId>) {
         let mut part = ListPart { elements: Vec::new(), tail: None, open: false, span: Some(self.span(node)) };
         for element in node.children() {
             match element.kind() {
@@ -915,7 +926,10 @@ impl Evaluator {
                     continue;
                 }
                 for group in groups.values() {
-                    if group.open || group.labels.contains(label.as_ref()) {
+                    if group.open
+                        || group.labels.contains(label.as_ref())
+                        || group.scopes.iter().any(|scope| scope.labels.contains(label.as_ref()))
+                    {
                         continue;
                     }
                     if group.patterns.iter().any(|p| self.label_matches(p, &label)) {
@@ -1153,6 +1167,20 @@ impl Evaluator {
             && acc.disjunctions.iter().all(|d| d.iter().all(|a| matches!(a.value, Value::Scalar(_) | Value::Constraint(_))));
         if scalar_only {
             self.resolve_scalar_disjunctions(id, acc);
+            return;
+        }
+        // A lone disjunction with nothing to unify it with is its own value
+        // (`require: *[] | [...string]` left unset): no combination to try.
+        let alone = acc.kept.is_empty()
+            && acc.disjunctions.len() == 1
+            && acc.errors.is_empty()
+            && acc.lists.is_empty()
+            && !acc.struct_required
+            && acc.groups.is_empty()
+            && acc.patterns.is_empty()
+            && self.vertices[id as usize].arcs.is_empty();
+        if alone && let Some(alternatives) = acc.disjunctions.first() {
+            self.vertices[id as usize].value = Value::Disjunction(alternatives.clone());
             return;
         }
         self.resolve_disjunctions_in_vertices(id, acc);
@@ -1413,15 +1441,4 @@ fn binary_op(node: &SyntaxNode) -> Option<SyntaxKind> {
         .filter_map(|e| e.into_token())
         .find(|t| !t.kind().is_trivia())
         .map(|t| t.kind())
-}
-
-/// Labels of fields a literal declares with dynamic or quoted labels that
-/// are nevertheless plain strings (they count for closedness).
-fn dynamic_free_labels(literal: &SyntaxNode) -> Vec<String> {
-    literal
-        .children()
-        .filter_map(ast::Field::cast)
-        .filter_map(|field| field.label())
-        .filter_map(|label| super::labels::static_label(&label))
-        .collect()
 }
