@@ -30,6 +30,7 @@ impl Evaluator {
             constant_values: HashMap::default(),
             constant_nodes: HashMap::default(),
             struct_infos: HashMap::default(),
+            expr_infos: HashMap::default(),
             declared_names: Default::default(),
         };
         let mut diagnostics = Vec::new();

@@ -7,6 +7,7 @@ use froyo_diagnostics::registry;
 use froyo_syntax::{SyntaxKind, SyntaxKind::*, SyntaxNode, SyntaxToken, ast, ast::AstNode};
 
 use super::labels::{self, Decoded};
+use super::literal::ExprInfo;
 use super::vertex::{Conjunct, ConjunctKind, LabelKind};
 use super::{Env, Evaluator, Frame, FrameKind};
 use crate::builtins;
@@ -71,13 +72,13 @@ impl Evaluator {
         match node.kind() {
             LITERAL => self.literal(node),
             INTERPOLATION => self.interpolation(node, env),
-            NAME_REF => {
-                let Some(token) = node.first_token() else { return Value::top() };
-                self.lookup(token.text(), env, node)
-            }
-            PAREN_EXPR => match first_expr(node) {
-                Some(inner) => self.eval_expr(&inner, env),
-                None => Value::top(),
+            NAME_REF => match &*self.expr_info(node) {
+                ExprInfo::Name(name) => self.lookup(name, env, node),
+                _ => Value::top(),
+            },
+            PAREN_EXPR => match &*self.expr_info(node) {
+                ExprInfo::Paren(Some(inner)) => self.eval_expr(inner, env),
+                _ => Value::top(),
             },
             STRUCT_LIT | LIST_LIT => {
                 let vertex =
@@ -364,19 +365,22 @@ impl Evaluator {
         }
     }
 
+    pub fn expr_info(&mut self, node: &SyntaxNode) -> Rc<ExprInfo> {
+        if let Some(info) = self.expr_infos.get(node) {
+            return info.clone();
+        }
+        let info = Rc::new(ExprInfo::compile(node));
+        self.expr_infos.insert(node.clone(), info.clone());
+        info
+    }
+
     fn selector(&mut self, node: &SyntaxNode, env: &Env) -> Value {
-        let Some(expr) = ast::SelectorExpr::cast(node.clone()) else { return Value::top() };
-        let (Some(base), Some(name)) = (expr.base(), expr.name()) else { return Value::top() };
-        let name_text = match name.kind() {
-            STRING => match labels::decode_string_literal(name.text()) {
-                Ok(Decoded::String(text)) => text,
-                _ => name.text().to_string(),
-            },
-            _ => name.text().to_string(),
-        };
-        let base_value = self.eval_expr(base.syntax(), env);
+        let info = self.expr_info(node);
+        let ExprInfo::Selector { base, name } = &*info else { return Value::top() };
+        let name_text: &str = name;
+        let base_value = self.eval_expr(base, env);
         let base_value = self.default_of(base_value);
-        let span = self.span(node);
+        let span = self.span_in(node, env);
         match base_value {
             Value::Package(path) => self.package_member(&path, &name_text, span),
             Value::Struct(id, _) => match self.arc(id, &name_text) {
@@ -799,11 +803,12 @@ impl Evaluator {
     }
 
     fn unary(&mut self, node: &SyntaxNode, env: &Env) -> Value {
-        let Some(op) = operator(node) else { return Value::top() };
-        let Some(operand) = first_expr(node) else { return Value::top() };
-        let span = self.span(node);
-        let value = self.eval_expr(&operand, env);
-        let bound_op = match op.kind() {
+        let info = self.expr_info(node);
+        let ExprInfo::Unary { op, op_text, operand } = &*info else { return Value::top() };
+        let (op, op_text) = (*op, op_text.clone());
+        let span = self.span_in(node, env);
+        let value = self.eval_expr(operand, env);
+        let bound_op = match op {
             LT => Some(BoundOp::Lt),
             LTEQ => Some(BoundOp::Le),
             GT => Some(BoundOp::Gt),
@@ -830,14 +835,14 @@ impl Evaluator {
                 other => Value::incomplete(format!("non-concrete bound {}", self.describe(&other)), vec![span]),
             };
         }
-        match op.kind() {
+        match op {
             STAR => value,
             MINUS | PLUS => match self.default_of(value) {
-                Value::Scalar(Scalar::Number(n)) => Value::number(if op.kind() == MINUS { n.neg() } else { (*n).clone() }),
+                Value::Scalar(Scalar::Number(n)) => Value::number(if op == MINUS { n.neg() } else { (*n).clone() }),
                 Value::Bottom(error) => Value::Bottom(error),
                 Value::Scalar(other) => Value::error(
                     &registry::INVALID_OPERATION,
-                    format!("invalid operation {}{other} (type {})", op.text(), other.kind().name()),
+                    format!("invalid operation {}{other} (type {})", op_text, other.kind().name()),
                     vec![span],
                 ),
                 other => Value::incomplete(format!("non-concrete operand {}", self.describe(&other)), vec![span]),
@@ -922,11 +927,11 @@ impl Evaluator {
     }
 
     fn binary(&mut self, node: &SyntaxNode, env: &Env) -> Value {
-        let Some(op) = operator(node) else { return Value::top() };
-        let operands: Vec<SyntaxNode> = node.children().filter(|c| ast::Expr::can_cast(c.kind())).collect();
-        let [left, right] = operands.as_slice() else { return Value::top() };
-        let span = self.span(node);
-        match op.kind() {
+        let info = self.expr_info(node);
+        let ExprInfo::Binary { op, op_text, left, right } = &*info else { return Value::top() };
+        let (op, op_text) = (*op, op_text.clone());
+        let span = self.span_in(node, env);
+        match op {
             PIPE => {
                 let mut alternatives = Vec::new();
                 self.disjunction_operands(node, env, &mut alternatives);
@@ -940,21 +945,21 @@ impl Evaluator {
                 let left_value = self.eval_expr(left, env);
                 let left_value = self.default_of(left_value);
                 let Value::Scalar(Scalar::Bool(left_bool)) = left_value else {
-                    return self.operand_error(op.text(), left_value, None, span);
+                    return self.operand_error(&op_text, left_value, None, span);
                 };
                 let right_value = self.eval_expr(right, env);
                 let right_value = self.default_of(right_value);
                 let Value::Scalar(Scalar::Bool(right_bool)) = right_value else {
-                    return self.operand_error(op.text(), Value::bool(left_bool), Some(right_value), span);
+                    return self.operand_error(&op_text, Value::bool(left_bool), Some(right_value), span);
                 };
-                Value::bool(if op.kind() == AMP2 { left_bool && right_bool } else { left_bool || right_bool })
+                Value::bool(if op == AMP2 { left_bool && right_bool } else { left_bool || right_bool })
             }
             _ => {
                 let left_value = self.eval_expr(left, env);
                 let left_value = self.default_of(left_value);
                 let right_value = self.eval_expr(right, env);
                 let right_value = self.default_of(right_value);
-                self.arithmetic(op.kind(), op.text(), left_value, right_value, span)
+                self.arithmetic(op, &op_text, left_value, right_value, span)
             }
         }
     }

@@ -102,3 +102,56 @@ fn compile_field(field: &SyntaxNode) -> Option<DeclInfo> {
     };
     Some(DeclInfo::Field { label: info, label_node: label.syntax().clone(), value, optional })
 }
+
+/// The parts of an expression node, extracted once (walking rowan children
+/// allocates, and hot expressions are evaluated thousands of times).
+pub(crate) enum ExprInfo {
+    Name(Rc<str>),
+    Paren(Option<SyntaxNode>),
+    Selector { base: SyntaxNode, name: Rc<str> },
+    Binary { op: froyo_syntax::SyntaxKind, op_text: Rc<str>, left: SyntaxNode, right: SyntaxNode },
+    Unary { op: froyo_syntax::SyntaxKind, op_text: Rc<str>, operand: SyntaxNode },
+    /// Anything else, or a node missing parts (after a syntax error).
+    Other,
+}
+
+impl ExprInfo {
+    pub fn compile(node: &SyntaxNode) -> ExprInfo {
+        let operator = || {
+            node.children_with_tokens().filter_map(|e| e.into_token()).find(|t| !t.kind().is_trivia())
+        };
+        match node.kind() {
+            NAME_REF => node.first_token().map_or(ExprInfo::Other, |t| ExprInfo::Name(t.text().into())),
+            PAREN_EXPR => ExprInfo::Paren(expr_child(node)),
+            SELECTOR_EXPR => {
+                let Some(expr) = ast::SelectorExpr::cast(node.clone()) else { return ExprInfo::Other };
+                let (Some(base), Some(name)) = (expr.base(), expr.name()) else { return ExprInfo::Other };
+                let name: Rc<str> = match name.kind() {
+                    STRING => match labels::decode_string_literal(name.text()) {
+                        Ok(Decoded::String(text)) => text.into(),
+                        _ => name.text().into(),
+                    },
+                    _ => name.text().into(),
+                };
+                ExprInfo::Selector { base: base.syntax().clone(), name }
+            }
+            BINARY_EXPR => {
+                let operands: Vec<SyntaxNode> = node.children().filter(|c| ast::Expr::can_cast(c.kind())).collect();
+                match (operator(), operands.as_slice()) {
+                    (Some(op), [left, right]) => ExprInfo::Binary {
+                        op: op.kind(),
+                        op_text: op.text().into(),
+                        left: left.clone(),
+                        right: right.clone(),
+                    },
+                    _ => ExprInfo::Other,
+                }
+            }
+            UNARY_EXPR => match (operator(), expr_child(node)) {
+                (Some(op), Some(operand)) => ExprInfo::Unary { op: op.kind(), op_text: op.text().into(), operand },
+                _ => ExprInfo::Other,
+            },
+            _ => ExprInfo::Other,
+        }
+    }
+}

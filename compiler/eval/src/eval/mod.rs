@@ -167,6 +167,8 @@ pub(crate) struct Evaluator {
     /// `[...string]`): evaluated once, shared by every use.
     pub constant_values: HashMap<SyntaxNode, value::Value>,
     pub constant_nodes: HashMap<SyntaxNode, bool>,
+    /// Compiled expressions, by node.
+    pub expr_infos: HashMap<SyntaxNode, Rc<literal::ExprInfo>>,
     /// Compiled struct literals, by node.
     pub struct_infos: HashMap<SyntaxNode, Rc<literal::StructInfo>>,
     /// Every name the package declares (fields, lets, aliases, bindings):

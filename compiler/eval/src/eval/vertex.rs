@@ -6,9 +6,9 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::rc::Rc;
 
 use froyo_diagnostics::registry;
-use froyo_syntax::{SyntaxKind, SyntaxKind::*, SyntaxNode, ast};
+use froyo_syntax::{SyntaxKind::*, SyntaxNode, ast};
 
-use super::literal::{DeclInfo, LabelInfo, StructInfo};
+use super::literal::{DeclInfo, ExprInfo, LabelInfo, StructInfo};
 use super::{Env, Evaluator, Frame, FrameKind};
 use crate::value::{Alternative, Constraint, EvalError, Kinds, Scalar, Span, Value, VertexId};
 
@@ -428,18 +428,18 @@ impl Evaluator {
                         }
                         self.add_list_literal(acc, node, env.clone(), close);
                     }
-                    PAREN_EXPR => {
-                        if let Some(inner) = node.children().find(|c| ast::Expr::can_cast(c.kind())) {
-                            queue.push_front(Item {
-                                conjunct: Conjunct { kind: ConjunctKind::Expr(inner, env.clone()), close },
-                                derived,
-                                embedded_in,
-                            });
-                        }
-                    }
-                    BINARY_EXPR if binary_op(node) == Some(AMP) => {
-                        let operands: Vec<SyntaxNode> =
-                            node.children().filter(|c| ast::Expr::can_cast(c.kind())).collect();
+                    PAREN_EXPR | BINARY_EXPR
+                        if matches!(
+                            &*self.expr_info(node),
+                            ExprInfo::Paren(Some(_)) | ExprInfo::Binary { op: AMP, .. }
+                        ) =>
+                    {
+                        // `(a)` and `a & b` as a field's value are conjuncts of the field.
+                        let operands: Vec<SyntaxNode> = match &*self.expr_info(node) {
+                            ExprInfo::Paren(Some(inner)) => vec![inner.clone()],
+                            ExprInfo::Binary { left, right, .. } => vec![left.clone(), right.clone()],
+                            _ => Vec::new(),
+                        };
                         for operand in operands.into_iter().rev() {
                             queue.push_front(Item {
                                 conjunct: Conjunct { kind: ConjunctKind::Expr(operand, env.clone()), close },
@@ -1434,11 +1434,4 @@ impl Evaluator {
         }
         None
     }
-}
-
-fn binary_op(node: &SyntaxNode) -> Option<SyntaxKind> {
-    node.children_with_tokens()
-        .filter_map(|e| e.into_token())
-        .find(|t| !t.kind().is_trivia())
-        .map(|t| t.kind())
 }
