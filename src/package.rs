@@ -9,8 +9,9 @@
 //! declare one. Without paths, the directory at the root of the workspace is
 //! used.
 //!
-//! Files are read with the limits of [`crate::source`] and parsed once here,
-//! so that syntax errors are reported as such before anything is evaluated.
+//! Files are read with the limits of [`crate::source`]; their package
+//! clauses are read with the lexer (evaluation parses each file once and
+//! reports syntax errors before evaluating anything).
 //! The result is a [`froyo_db::Package`] input of the caller's database, to
 //! evaluate with its queries, plus a [`Files`] table whose ids are the
 //! package's file indexes, for rendering their diagnostics.
@@ -91,21 +92,10 @@ pub fn load(
         });
     }
 
-    // Parse every file: syntax errors stop here, and directories need package names.
-    let mut diagnostics = Vec::new();
-    let mut package_names = Vec::with_capacity(sources.loaded.len());
-    for file in &sources.loaded {
-        let parse = froyo_syntax::parse(sources.text(file));
-        diagnostics.extend(parse.errors().iter().map(|error| error.to_diagnostic(file.id)));
-        let name = parse.tree().package().and_then(|clause| clause.name()).map(|token| {
-            let range = token.text_range();
-            (token.text().to_string(), u32::from(range.start()), u32::from(range.end()))
-        });
-        package_names.push(name);
-    }
-    if !diagnostics.is_empty() {
-        return Err(LoadError::Diagnostics { files: sources.files, diagnostics });
-    }
+    // Directories need package names; the lexer finds the clause without a
+    // full parse (syntax errors come from evaluation, which parses once).
+    let package_names: Vec<Option<(String, u32, u32)>> =
+        sources.loaded.iter().map(|file| package_clause(sources.text(file))).collect();
 
     let keep = select_packages(&sources, &package_names, &from_directories, current_dir);
     let keep = match keep {
@@ -130,6 +120,35 @@ pub fn load(
     }
     let input = froyo_db::Package::new(database, inputs, expression.map(str::to_string));
     Ok(Package { files, input })
+}
+
+/// The name of a file's package clause and its byte range, read from tokens:
+/// the first significant token `package` followed by a name (not a field
+/// named `package`).
+fn package_clause(text: &str) -> Option<(String, u32, u32)> {
+    use froyo_syntax::SyntaxKind;
+    let (tokens, _) = froyo_syntax::lexer::tokenize(text);
+    let mut offset = 0u32;
+    let mut significant = Vec::new();
+    for token in &tokens {
+        let start = offset;
+        offset += token.len;
+        if token.kind.is_trivia() || token.kind == SyntaxKind::ATTRIBUTE {
+            continue;
+        }
+        significant.push((token.kind, start, offset));
+        if significant.len() == 3 {
+            break;
+        }
+    }
+    match significant.as_slice() {
+        [(SyntaxKind::PACKAGE_KW, ..), (SyntaxKind::IDENT, start, end), rest @ ..]
+            if !matches!(rest.first(), Some((SyntaxKind::COLON, ..))) =>
+        {
+            Some((text[*start as usize..*end as usize].to_string(), *start, *end))
+        }
+        _ => None,
+    }
 }
 
 /// Which loaded files belong to the evaluated package: every explicit file,
