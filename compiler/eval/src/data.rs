@@ -36,7 +36,9 @@ impl Data {
 
     pub fn field(&self, name: &str) -> Option<&Data> {
         match self {
-            Data::Struct(fields) => fields.iter().find(|(key, _)| key == name).map(|(_, value)| value),
+            Data::Struct(fields) => {
+                fields.iter().find(|(key, _)| key == name).map(|(_, value)| value)
+            }
             _ => None,
         }
     }

@@ -105,7 +105,8 @@ impl Kinds {
             (Kinds::LIST, "list"),
             (Kinds::STRUCT, "struct"),
         ];
-        let parts: Vec<&str> = names.iter().filter(|(k, _)| self.contains(*k)).map(|(_, n)| *n).collect();
+        let parts: Vec<&str> =
+            names.iter().filter(|(k, _)| self.contains(*k)).map(|(_, n)| *n).collect();
         if parts.is_empty() { "_|_".to_string() } else { parts.join("|") }
     }
 }
@@ -238,13 +239,22 @@ pub(crate) struct Constraint {
 
 impl Constraint {
     pub fn top() -> Constraint {
-        Constraint { kinds: Kinds::TOP, bounds: Vec::new(), validators: Vec::new(), spans: Vec::new() }
+        Constraint {
+            kinds: Kinds::TOP,
+            bounds: Vec::new(),
+            validators: Vec::new(),
+            spans: Vec::new(),
+        }
     }
 
     pub fn of_kinds(kinds: Kinds, span: Option<Span>) -> Constraint {
-        Constraint { kinds, bounds: Vec::new(), validators: Vec::new(), spans: span.into_iter().collect() }
+        Constraint {
+            kinds,
+            bounds: Vec::new(),
+            validators: Vec::new(),
+            spans: span.into_iter().collect(),
+        }
     }
-
 }
 
 impl fmt::Display for Constraint {
@@ -340,10 +350,16 @@ pub(crate) fn check_bound(op: BoundOp, bound: &Scalar, value: &Scalar) -> Result
         BoundOp::Le => matches!(ordering, Some(Ordering::Less | Ordering::Equal)),
         BoundOp::Gt => ordering == Some(Ordering::Greater),
         BoundOp::Ge => matches!(ordering, Some(Ordering::Greater | Ordering::Equal)),
-        BoundOp::Ne => !bound.same(value) && !(matches!((bound, value), (Scalar::Number(a), Scalar::Number(b)) if a.cmp(b).is_eq())),
+        BoundOp::Ne => {
+            !bound.same(value)
+                && !(matches!((bound, value), (Scalar::Number(a), Scalar::Number(b)) if a.cmp(b).is_eq()))
+        }
         BoundOp::Match | BoundOp::NotMatch => {
             let (Scalar::String(pattern), Scalar::String(text)) = (bound, value) else {
-                return Err(format!("cannot use {value} (type {}) as type string", value.kind().name()));
+                return Err(format!(
+                    "cannot use {value} (type {}) as type string",
+                    value.kind().name()
+                ));
             };
             let regex = compiled_regex(pattern)?;
             regex.is_match(text) == (op == BoundOp::Match)
@@ -377,7 +393,10 @@ pub(crate) fn compiled_regex(pattern: &str) -> Result<Rc<regex::Regex>, String> 
         if let Some(regex) = cache.borrow().get(pattern) {
             return Ok(regex.clone());
         }
-        let regex = Rc::new(regex::Regex::new(pattern).map_err(|e| format!("invalid regular expression {pattern:?}: {e}"))?);
+        let regex = Rc::new(
+            regex::Regex::new(pattern)
+                .map_err(|e| format!("invalid regular expression {pattern:?}: {e}"))?,
+        );
         let mut cache = cache.borrow_mut();
         if cache.len() > 10_000 {
             cache.clear();

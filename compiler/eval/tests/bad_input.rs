@@ -11,7 +11,10 @@ fn run(source: &str) -> (Result<String, Vec<String>>, Duration) {
     let result = export(&files, &EvalOptions::default())
         .map(|data| froyo_eval::output::to_json(&data))
         .map_err(|diagnostics| {
-            diagnostics.iter().map(|d| format!("{} {} @{}", d.code.code, d.message, d.primary.span.start)).collect()
+            diagnostics
+                .iter()
+                .map(|d| format!("{} {} @{}", d.code.code, d.message, d.primary.span.start))
+                .collect()
         });
     (result, start.elapsed())
 }

@@ -10,7 +10,10 @@ use froyo_syntax::{SyntaxKind, lexer};
 fn cases() -> Vec<Vec<(String, String)>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/cue/public");
     let mut cases = Vec::new();
-    let mut dirs: Vec<_> = std::fs::read_dir(&root).expect("conformance corpus beside the repository").flatten().collect();
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .expect("conformance corpus beside the repository")
+        .flatten()
+        .collect();
     dirs.sort_by_key(|d| d.path());
     for dir in dirs {
         let mut files: Vec<(String, String)> = std::fs::read_dir(dir.path())
@@ -18,7 +21,12 @@ fn cases() -> Vec<Vec<(String, String)>> {
             .flatten()
             .flatten()
             .filter(|f| f.path().extension().is_some_and(|e| e == "cue"))
-            .map(|f| (f.file_name().to_string_lossy().into_owned(), std::fs::read_to_string(f.path()).unwrap()))
+            .map(|f| {
+                (
+                    f.file_name().to_string_lossy().into_owned(),
+                    std::fs::read_to_string(f.path()).unwrap(),
+                )
+            })
             .collect();
         files.sort();
         cases.push(files);
@@ -27,11 +35,14 @@ fn cases() -> Vec<Vec<(String, String)>> {
 }
 
 fn evaluate(files: &[(String, String)]) -> Result<(), String> {
-    let sources: Vec<SourceFile> =
-        files.iter().map(|(name, text)| SourceFile { name: name.clone(), text: text.clone() }).collect();
+    let sources: Vec<SourceFile> = files
+        .iter()
+        .map(|(name, text)| SourceFile { name: name.clone(), text: text.clone() })
+        .collect();
     match export(&sources, &EvalOptions::default()) {
         Ok(_) => Ok(()),
-        Err(diagnostics) => match diagnostics.iter().find(|d| d.message.contains("internal error")) {
+        Err(diagnostics) => match diagnostics.iter().find(|d| d.message.contains("internal error"))
+        {
             Some(d) => Err(d.message.clone()),
             None => Ok(()),
         },
@@ -49,14 +60,21 @@ fn conformance_cases_and_mutations_never_crash() {
         let mut swappable = Vec::new();
         for token in &tokens {
             let end = offset + token.len as usize;
-            if matches!(token.kind, SyntaxKind::IDENT | SyntaxKind::INT_NUMBER | SyntaxKind::STRING | SyntaxKind::FLOAT_NUMBER) {
+            if matches!(
+                token.kind,
+                SyntaxKind::IDENT
+                    | SyntaxKind::INT_NUMBER
+                    | SyntaxKind::STRING
+                    | SyntaxKind::FLOAT_NUMBER
+            ) {
                 swappable.push((offset, end));
             }
             offset = end;
         }
         for (i, &(start, end)) in swappable.iter().enumerate().step_by(3) {
             let (other_start, other_end) = swappable[(i * 7 + 3) % swappable.len()];
-            let mutated = format!("{}{}{}", &text[..start], &text[other_start..other_end], &text[end..]);
+            let mutated =
+                format!("{}{}{}", &text[..start], &text[other_start..other_end], &text[end..]);
             let mut mutated_files = files.clone();
             mutated_files[0] = (name.clone(), mutated.clone());
             evaluate(&mutated_files).unwrap_or_else(|e| panic!("{mutated}\n: {e}"));

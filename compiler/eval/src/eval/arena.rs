@@ -15,7 +15,7 @@ pub(crate) struct Arena {
 
 impl Arena {
     pub fn push(&mut self, vertex: Vertex) {
-        if self.len % CHUNK == 0 {
+        if self.len.is_multiple_of(CHUNK) {
             self.chunks.push(Vec::with_capacity(CHUNK));
         }
         if let Some(chunk) = self.chunks.last_mut() {

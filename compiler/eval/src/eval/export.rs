@@ -14,7 +14,10 @@ use crate::value::{EvalError, Span, Value, VertexId};
 
 impl Evaluator {
     /// Parses the files and builds the root vertex of their package.
-    pub(super) fn load(files: &[SourceFile], options: &EvalOptions) -> (Evaluator, VertexId, Vec<Diagnostic>) {
+    pub(super) fn load(
+        files: &[SourceFile],
+        options: &EvalOptions,
+    ) -> (Evaluator, VertexId, Vec<Diagnostic>) {
         let mut evaluator = Evaluator {
             vertices: Default::default(),
             files: Vec::new(),
@@ -41,7 +44,8 @@ impl Evaluator {
                 diagnostics.push(error.to_diagnostic(FileId(index as u32)));
             }
             let root = parse.syntax_node();
-            let package = parse.tree().package().and_then(|p| p.name()).map(|t| t.text().to_string());
+            let package =
+                parse.tree().package().and_then(|p| p.name()).map(|t| t.text().to_string());
             packages.push((package, index));
             evaluator.files.push((root, file.name.clone()));
         }
@@ -51,9 +55,11 @@ impl Evaluator {
             return (evaluator, root, diagnostics);
         }
         // All files must belong to one package (or have no package clause).
-        let named: Vec<&(Option<String>, usize)> = packages.iter().filter(|(name, _)| name.is_some()).collect();
+        let named: Vec<&(Option<String>, usize)> =
+            packages.iter().filter(|(name, _)| name.is_some()).collect();
         if let Some((Some(first), _)) = named.first()
-            && let Some((Some(other), index)) = named.iter().find(|(name, _)| name.as_deref() != Some(first.as_str()))
+            && let Some((Some(other), index)) =
+                named.iter().find(|(name, _)| name.as_deref() != Some(first.as_str()))
         {
             let span = froyo_diagnostics::Span::new(FileId(*index as u32), 0, 0);
             diagnostics.push(Diagnostic::new(
@@ -83,7 +89,11 @@ impl Evaluator {
             for import in file_root.children().filter_map(ast::ImportDecl::cast) {
                 for spec in import.specs() {
                     let Some(path_token) = spec.path() else { continue };
-                    let Ok(Decoded::String(path)) = labels::decode_string_literal(path_token.text()) else { continue };
+                    let Ok(Decoded::String(path)) =
+                        labels::decode_string_literal(path_token.text())
+                    else {
+                        continue;
+                    };
                     let path = path.split(':').next().unwrap_or("").to_string();
                     let name = match spec.alias() {
                         Some(alias) => alias.text().to_string(),
@@ -92,7 +102,10 @@ impl Evaluator {
                     imports.insert(name, path);
                 }
             }
-            let env = Rc::new(Frame { parent: None, kind: FrameKind::File { file: index as u32, imports } });
+            let env = Rc::new(Frame {
+                parent: None,
+                kind: FrameKind::File { file: index as u32, imports },
+            });
             evaluator.vertices[root as usize]
                 .conjuncts
                 .push(Conjunct { kind: ConjunctKind::Expr(file_root, env), close: None });
@@ -124,12 +137,18 @@ impl Evaluator {
     fn check_declarations(&mut self, diagnostics: &mut Vec<Diagnostic>) {
         for index in 0..self.files.len() {
             let root = self.files[index].0.clone();
-            let let_clauses: Vec<SyntaxNode> = root.descendants().filter(|n| n.kind() == LET_CLAUSE).collect();
+            let let_clauses: Vec<SyntaxNode> =
+                root.descendants().filter(|n| n.kind() == LET_CLAUSE).collect();
             for let_node in let_clauses {
-                let Some(node) = let_node.parent().filter(|p| matches!(p.kind(), STRUCT_LIT | SOURCE_FILE)) else {
+                let Some(node) =
+                    let_node.parent().filter(|p| matches!(p.kind(), STRUCT_LIT | SOURCE_FILE))
+                else {
                     continue;
                 };
-                let Some(name) = ast::LetClause::cast(let_node.clone()).and_then(|l| l.name()) else { continue };
+                let Some(name) = ast::LetClause::cast(let_node.clone()).and_then(|l| l.name())
+                else {
+                    continue;
+                };
                 let name = name.text().to_string();
                 let span = froyo_diagnostics::Span::new(
                     FileId(index as u32),
@@ -137,12 +156,15 @@ impl Evaluator {
                     let_node.text_range().end().into(),
                 );
                 let clashes = node.ancestors().any(|ancestor| {
-                    matches!(ancestor.kind(), STRUCT_LIT | SOURCE_FILE) && self.scope_of(&ancestor).has_field(&name)
+                    matches!(ancestor.kind(), STRUCT_LIT | SOURCE_FILE)
+                        && self.scope_of(&ancestor).has_field(&name)
                 });
                 if clashes {
                     diagnostics.push(Diagnostic::new(
                         &registry::INVALID_DECLARATION,
-                        format!("cannot have both alias and field with name \"{name}\" in same scope"),
+                        format!(
+                            "cannot have both alias and field with name \"{name}\" in same scope"
+                        ),
                         span,
                     ));
                     continue;
@@ -206,7 +228,11 @@ impl Evaluator {
             if !errors.is_empty() {
                 return Err(errors);
             }
-            let holder = self.vertex_with(None, "".into(), vec![Conjunct { kind: ConjunctKind::Value(value, None), close: None }]);
+            let holder = self.vertex_with(
+                None,
+                "".into(),
+                vec![Conjunct { kind: ConjunctKind::Value(value, None), close: None }],
+            );
             let data = self.export_vertex(holder, &mut errors, 0);
             return if errors.is_empty() { data.ok_or_default() } else { Err(errors) };
         }
@@ -228,8 +254,15 @@ impl Evaluator {
             for import in file_root.children().filter_map(ast::ImportDecl::cast) {
                 for spec in import.specs() {
                     let Some(path_token) = spec.path() else { continue };
-                    let Ok(Decoded::String(path)) = labels::decode_string_literal(path_token.text()) else { continue };
-                    let name = spec.alias().map(|a| a.text().to_string()).unwrap_or_else(|| path.rsplit('/').next().unwrap_or("").to_string());
+                    let Ok(Decoded::String(path)) =
+                        labels::decode_string_literal(path_token.text())
+                    else {
+                        continue;
+                    };
+                    let name = spec
+                        .alias()
+                        .map(|a| a.text().to_string())
+                        .unwrap_or_else(|| path.rsplit('/').next().unwrap_or("").to_string());
                     imports.insert(name, path);
                 }
             }
@@ -237,7 +270,11 @@ impl Evaluator {
         let file = Rc::new(Frame { parent: None, kind: FrameKind::File { file: 0, imports } });
         Rc::new(Frame {
             parent: Some(file),
-            kind: FrameKind::Struct { scope: Rc::new(scope), vertex: root, let_values: Default::default() },
+            kind: FrameKind::Struct {
+                scope: Rc::new(scope),
+                vertex: root,
+                let_values: Default::default(),
+            },
         })
     }
 
@@ -249,12 +286,10 @@ impl Evaluator {
         self.evaluate(id);
         let id = self.resolve(id);
         match self.vertices[id as usize].value.clone() {
-            Value::Bottom(error) => {
-                if !error.incomplete {
-                    let mut error = (*error).clone();
-                    error.path = self.path_of(id);
-                    errors.push(error);
-                }
+            Value::Bottom(error) if !error.incomplete => {
+                let mut error = (*error).clone();
+                error.path = self.path_of(id);
+                errors.push(error);
             }
             Value::Struct(..) | Value::List(..) => {
                 let arcs = self.vertices[id as usize].arcs.clone();
@@ -276,7 +311,12 @@ impl Evaluator {
         }
     }
 
-    fn export_vertex(&mut self, id: VertexId, errors: &mut Vec<EvalError>, depth: u32) -> Option<Data> {
+    fn export_vertex(
+        &mut self,
+        id: VertexId,
+        errors: &mut Vec<EvalError>,
+        depth: u32,
+    ) -> Option<Data> {
         if depth > self.limits.max_depth {
             errors.push(EvalError::new(&registry::CYCLE, "structural cycle", Vec::new()));
             return None;
@@ -302,7 +342,11 @@ impl Evaluator {
                         fields.push((label.to_string(), data));
                     }
                 }
-                Some(if is_list { Data::List(fields.into_iter().map(|(_, d)| d).collect()) } else { Data::Struct(fields) })
+                Some(if is_list {
+                    Data::List(fields.into_iter().map(|(_, d)| d).collect())
+                } else {
+                    Data::Struct(fields)
+                })
             }
             Value::Bottom(error) => {
                 let mut error = (*error).clone();
@@ -333,7 +377,12 @@ impl Evaluator {
     }
 
     fn vertex_spans(&self, id: VertexId) -> Vec<Span> {
-        self.vertices[id as usize].conjuncts.iter().filter_map(|c| self.conjunct_span(c)).take(3).collect()
+        self.vertices[id as usize]
+            .conjuncts
+            .iter()
+            .filter_map(|c| self.conjunct_span(c))
+            .take(3)
+            .collect()
     }
 
     /// Concrete data of a fully evaluated vertex, if it has no errors and
@@ -373,14 +422,24 @@ impl Evaluator {
 }
 
 fn join_path(path: &str, label: &str) -> String {
-    let label = if super::labels::is_identifier(label) { label.to_string() } else { crate::value::quote(label) };
+    let label = if super::labels::is_identifier(label) {
+        label.to_string()
+    } else {
+        crate::value::quote(label)
+    };
     if path.is_empty() { label } else { format!("{path}.{label}") }
 }
 
 impl Evaluator {
     /// Runs a comprehension found in struct `id`'s declarations.
-    pub(super) fn comprehension_bodies(&mut self, node: &SyntaxNode, env: &super::Env) -> Result<Vec<(SyntaxNode, super::Env)>, Value> {
-        let Some(body) = node.children().find(|c| c.kind() == STRUCT_LIT) else { return Ok(Vec::new()) };
+    pub(super) fn comprehension_bodies(
+        &mut self,
+        node: &SyntaxNode,
+        env: &super::Env,
+    ) -> Result<Vec<(SyntaxNode, super::Env)>, Value> {
+        let Some(body) = node.children().find(|c| c.kind() == STRUCT_LIT) else {
+            return Ok(Vec::new());
+        };
         let envs = self.comprehension_envs(node, env)?;
         Ok(envs.into_iter().map(|env| (body.clone(), env)).collect())
     }

@@ -17,8 +17,9 @@ use crate::value::{Alternative, BoundOp, Constraint, Kinds, Scalar, Span, Value,
 
 /// Predeclared identifiers whose meaning never depends on the environment.
 pub(super) const PREDECLARED: &[&str] = &[
-    "_", "int", "float", "number", "string", "bytes", "bool", "uint", "rune", "int8", "int16", "int32", "int64",
-    "int128", "uint8", "byte", "uint16", "uint32", "uint64", "uint128", "float32", "float64",
+    "_", "int", "float", "number", "string", "bytes", "bool", "uint", "rune", "int8", "int16",
+    "int32", "int64", "int128", "uint8", "byte", "uint16", "uint32", "uint64", "uint128",
+    "float32", "float64",
 ];
 
 /// Bounds on values built by operators (see [`super::Limits`] for the rest).
@@ -37,7 +38,11 @@ fn operator(node: &SyntaxNode) -> Option<SyntaxToken> {
 impl Evaluator {
     pub fn eval_expr(&mut self, node: &SyntaxNode, env: &Env) -> Value {
         if !self.step() {
-            return Value::error(&registry::EVALUATION_LIMIT, "evaluation step limit reached", vec![self.span(node)]);
+            return Value::error(
+                &registry::EVALUATION_LIMIT,
+                "evaluation step limit reached",
+                vec![self.span(node)],
+            );
         }
         if !matches!(node.kind(), LITERAL | NAME_REF) && self.is_constant(node) {
             if let Some(value) = self.constant_values.get(node) {
@@ -81,9 +86,19 @@ impl Evaluator {
                 _ => Value::top(),
             },
             STRUCT_LIT | LIST_LIT => {
-                let vertex =
-                    self.vertex_with(None, "".into(), vec![Conjunct { kind: ConjunctKind::Expr(node.clone(), env.clone()), close: None }]);
-                if node.kind() == STRUCT_LIT { Value::Struct(vertex, false) } else { Value::List(vertex, false) }
+                let vertex = self.vertex_with(
+                    None,
+                    "".into(),
+                    vec![Conjunct {
+                        kind: ConjunctKind::Expr(node.clone(), env.clone()),
+                        close: None,
+                    }],
+                );
+                if node.kind() == STRUCT_LIT {
+                    Value::Struct(vertex, false)
+                } else {
+                    Value::List(vertex, false)
+                }
             }
             SELECTOR_EXPR => self.selector(node, env),
             INDEX_EXPR => self.index(node, env),
@@ -91,7 +106,11 @@ impl Evaluator {
             CALL_EXPR => self.call(node, env),
             UNARY_EXPR => self.unary(node, env),
             BINARY_EXPR => self.binary(node, env),
-            _ => Value::error(&registry::INVALID_OPERATION, "unsupported expression", vec![self.span(node)]),
+            _ => Value::error(
+                &registry::INVALID_OPERATION,
+                "unsupported expression",
+                vec![self.span(node)],
+            ),
         }
     }
 
@@ -109,7 +128,11 @@ impl Evaluator {
             NULL_KW => Value::Scalar(Scalar::Null),
             TRUE_KW => Value::bool(true),
             FALSE_KW => Value::bool(false),
-            BOTTOM => Value::error(&registry::CONFLICTING_VALUES, "explicit error (_|_ literal) in source", vec![span]),
+            BOTTOM => Value::error(
+                &registry::CONFLICTING_VALUES,
+                "explicit error (_|_ literal) in source",
+                vec![span],
+            ),
             INT_NUMBER | FLOAT_NUMBER => match Number::parse_literal(token.text()) {
                 Ok(number) => Value::number(number),
                 Err(message) => Value::error(&registry::INVALID_VALUE, message, vec![span]),
@@ -117,7 +140,11 @@ impl Evaluator {
             STRING => match labels::decode_string_literal(token.text()) {
                 Ok(Decoded::String(text)) => Value::string(text),
                 Ok(Decoded::Bytes(bytes)) => Value::Scalar(Scalar::Bytes(bytes.into())),
-                Err(message) => Value::error(&registry::INVALID_VALUE, format!("invalid string: {message}"), vec![span]),
+                Err(message) => Value::error(
+                    &registry::INVALID_VALUE,
+                    format!("invalid string: {message}"),
+                    vec![span],
+                ),
             },
             _ => Value::top(),
         }
@@ -157,14 +184,19 @@ impl Evaluator {
                 *part = text;
             }
         }
-        let exprs: Vec<SyntaxNode> = node.children().filter(|c| ast::Expr::can_cast(c.kind())).collect();
+        let exprs: Vec<SyntaxNode> =
+            node.children().filter(|c| ast::Expr::can_cast(c.kind())).collect();
         let mut out: Vec<u8> = Vec::new();
         for (index, part) in raw_parts.iter().enumerate() {
             match labels::decode_body(part, quoting) {
                 Ok(Decoded::String(text)) => out.extend_from_slice(text.as_bytes()),
                 Ok(Decoded::Bytes(bytes)) => out.extend_from_slice(&bytes),
                 Err(message) => {
-                    return Value::error(&registry::INVALID_VALUE, format!("invalid string: {message}"), vec![span]);
+                    return Value::error(
+                        &registry::INVALID_VALUE,
+                        format!("invalid string: {message}"),
+                        vec![span],
+                    );
                 }
             }
             if let Some(expr) = exprs.get(index) {
@@ -173,8 +205,12 @@ impl Evaluator {
                 match value {
                     Value::Scalar(Scalar::String(text)) => out.extend_from_slice(text.as_bytes()),
                     Value::Scalar(Scalar::Bytes(bytes)) => out.extend_from_slice(&bytes),
-                    Value::Scalar(Scalar::Number(number)) => out.extend_from_slice(number.to_string().as_bytes()),
-                    Value::Scalar(Scalar::Bool(b)) => out.extend_from_slice(b.to_string().as_bytes()),
+                    Value::Scalar(Scalar::Number(number)) => {
+                        out.extend_from_slice(number.to_string().as_bytes())
+                    }
+                    Value::Scalar(Scalar::Bool(b)) => {
+                        out.extend_from_slice(b.to_string().as_bytes())
+                    }
                     Value::Scalar(Scalar::Null) => {
                         return Value::error(
                             &registry::INVALID_OPERATION,
@@ -186,13 +222,19 @@ impl Evaluator {
                     Value::Struct(..) | Value::List(..) => {
                         return Value::error(
                             &registry::INVALID_OPERATION,
-                            format!("invalid interpolation: cannot use {} as a string", value.kind_name()),
+                            format!(
+                                "invalid interpolation: cannot use {} as a string",
+                                value.kind_name()
+                            ),
                             vec![self.span(expr)],
                         );
                     }
                     other => {
                         return Value::incomplete(
-                            format!("invalid interpolation: non-concrete value {}", self.describe(&other)),
+                            format!(
+                                "invalid interpolation: non-concrete value {}",
+                                self.describe(&other)
+                            ),
                             vec![self.span(expr)],
                         );
                     }
@@ -204,7 +246,11 @@ impl Evaluator {
         } else {
             match String::from_utf8(out) {
                 Ok(text) => Value::string(text),
-                Err(_) => Value::error(&registry::INVALID_VALUE, "invalid UTF-8 in interpolation", vec![span]),
+                Err(_) => Value::error(
+                    &registry::INVALID_VALUE,
+                    "invalid UTF-8 in interpolation",
+                    vec![span],
+                ),
             }
         }
     }
@@ -215,7 +261,9 @@ impl Evaluator {
         while let Some(frame) = current {
             match &frame.kind {
                 FrameKind::Values(bindings) => {
-                    if let Some((_, value)) = bindings.iter().rev().find(|(n, _)| n.as_ref() == name) {
+                    if let Some((_, value)) =
+                        bindings.iter().rev().find(|(n, _)| n.as_ref() == name)
+                    {
                         return value.clone();
                     }
                 }
@@ -227,7 +275,10 @@ impl Evaluator {
                         let expr = expr.clone();
                         let_values.borrow_mut().insert(
                             name.to_string(),
-                            Value::incomplete(format!("cycle in let {name}"), vec![self.span(node)]),
+                            Value::incomplete(
+                                format!("cycle in let {name}"),
+                                vec![self.span(node)],
+                            ),
                         );
                         let value = self.eval_expr(&expr, &frame);
                         let_values.borrow_mut().insert(name.to_string(), value.clone());
@@ -248,7 +299,11 @@ impl Evaluator {
             current = frame.parent.clone();
         }
         self.predeclared(name).unwrap_or_else(|| {
-            Value::error(&registry::UNDEFINED_REFERENCE, format!("reference \"{name}\" not found"), vec![self.span(node)])
+            Value::error(
+                &registry::UNDEFINED_REFERENCE,
+                format!("reference \"{name}\" not found"),
+                vec![self.span(node)],
+            )
         })
     }
 
@@ -271,7 +326,12 @@ impl Evaluator {
             if let Some(high) = high {
                 bounds.push((BoundOp::Le, Scalar::Number(Rc::new(high))));
             }
-            Some(Value::Constraint(Rc::new(Constraint { kinds: Kinds::INT, bounds, validators: Vec::new(), spans: Vec::new() })))
+            Some(Value::Constraint(Rc::new(Constraint {
+                kinds: Kinds::INT,
+                bounds,
+                validators: Vec::new(),
+                spans: Vec::new(),
+            })))
         };
         let signed = |bits: u32| {
             let high = num_bigint::BigInt::from(1) << (bits - 1);
@@ -313,7 +373,8 @@ impl Evaluator {
     pub fn default_of(&mut self, value: Value) -> Value {
         match value {
             Value::Disjunction(alternatives) => {
-                let defaults: Vec<&Alternative> = alternatives.iter().filter(|a| a.default).collect();
+                let defaults: Vec<&Alternative> =
+                    alternatives.iter().filter(|a| a.default).collect();
                 match (defaults.len(), alternatives.len()) {
                     (1, _) => self.default_of(defaults[0].value.clone()),
                     (_, 1) => self.default_of(alternatives[0].value.clone()),
@@ -326,7 +387,11 @@ impl Evaluator {
                 let resolved = self.resolve(resolved);
                 match self.vertices[resolved as usize].value.clone() {
                     Value::Struct(..) | Value::List(..) => {
-                        if self.vertices[resolved as usize].is_list { Value::List(resolved, closed) } else { Value::Struct(resolved, closed) }
+                        if self.vertices[resolved as usize].is_list {
+                            Value::List(resolved, closed)
+                        } else {
+                            Value::Struct(resolved, closed)
+                        }
                     }
                     other => self.default_of(other),
                 }
@@ -382,18 +447,27 @@ impl Evaluator {
         let base_value = self.default_of(base_value);
         let span = self.span_in(node, env);
         match base_value {
-            Value::Package(path) => self.package_member(&path, &name_text, span),
-            Value::Struct(id, _) => match self.arc(id, &name_text) {
+            Value::Package(path) => self.package_member(&path, name_text, span),
+            Value::Struct(id, _) => match self.arc(id, name_text) {
                 Some(arc) => {
                     let arc_id = self.resolve(arc);
                     self.evaluate(arc_id);
                     self.reference_arc(arc)
                 }
                 None => {
-                    if self.vertices[self.resolve(id) as usize].state == super::vertex::State::Evaluating {
-                        return Value::incomplete(format!("undefined field: {name_text}"), vec![span]);
+                    if self.vertices[self.resolve(id) as usize].state
+                        == super::vertex::State::Evaluating
+                    {
+                        return Value::incomplete(
+                            format!("undefined field: {name_text}"),
+                            vec![span],
+                        );
                     }
-                    Value::error(&registry::UNDEFINED_REFERENCE, format!("undefined field: {name_text}"), vec![span])
+                    Value::error(
+                        &registry::UNDEFINED_REFERENCE,
+                        format!("undefined field: {name_text}"),
+                        vec![span],
+                    )
                 }
             },
             Value::Bottom(error) => Value::Bottom(error),
@@ -407,13 +481,20 @@ impl Evaluator {
                 format!("invalid selector {name_text}: a list has no fields"),
                 vec![span],
             ),
-            other => Value::incomplete(format!("{} is not a concrete struct", self.describe(&other)), vec![span]),
+            other => Value::incomplete(
+                format!("{} is not a concrete struct", self.describe(&other)),
+                vec![span],
+            ),
         }
     }
 
     fn package_member(&mut self, path: &str, name: &str, span: Span) -> Value {
         if !builtins::is_package(path) {
-            return Value::error(&registry::UNKNOWN_IMPORT, format!("package \"{path}\" not found"), vec![span]);
+            return Value::error(
+                &registry::UNKNOWN_IMPORT,
+                format!("package \"{path}\" not found"),
+                vec![span],
+            );
         }
         if let Some(builtin) = builtins::lookup(path, name) {
             return Value::Builtin(builtin);
@@ -421,7 +502,11 @@ impl Evaluator {
         if let Some(data) = builtins::constant(path, name) {
             return self.data_value(&data);
         }
-        Value::error(&registry::UNDEFINED_REFERENCE, format!("{path}: undefined package member {name}"), vec![span])
+        Value::error(
+            &registry::UNDEFINED_REFERENCE,
+            format!("{path}: undefined package member {name}"),
+            vec![span],
+        )
     }
 
     /// A value holding concrete data.
@@ -440,7 +525,11 @@ impl Evaluator {
                     let value = self.data_value(item);
                     elements.push(value);
                 }
-                self.fill_data_vertex(vertex, elements.into_iter().enumerate().map(|(i, v)| (i.to_string(), v)).collect(), true);
+                self.fill_data_vertex(
+                    vertex,
+                    elements.into_iter().enumerate().map(|(i, v)| (i.to_string(), v)).collect(),
+                    true,
+                );
                 Value::List(vertex, false)
             }
             Data::Struct(fields) => {
@@ -457,7 +546,12 @@ impl Evaluator {
 
     fn fill_data_vertex(&mut self, vertex: VertexId, values: Vec<(String, Value)>, is_list: bool) {
         for (label, value) in values {
-            self.add_arc_conjunct(vertex, &label, Conjunct { kind: ConjunctKind::Value(value, None), close: None }, false);
+            self.add_arc_conjunct(
+                vertex,
+                &label,
+                Conjunct { kind: ConjunctKind::Value(value, None), close: None },
+                false,
+            );
         }
         let v = &mut self.vertices[vertex as usize];
         v.state = super::vertex::State::Done;
@@ -491,13 +585,22 @@ impl Evaluator {
                     ),
                 }
             }
-            (Value::Struct(id, _), Value::Scalar(Scalar::String(key))) => match self.arc(id, &key) {
-                Some(arc) => self.reference_arc(arc),
-                None => Value::error(&registry::UNDEFINED_REFERENCE, format!("undefined field: {key}"), vec![span]),
-            },
+            (Value::Struct(id, _), Value::Scalar(Scalar::String(key))) => {
+                match self.arc(id, &key) {
+                    Some(arc) => self.reference_arc(arc),
+                    None => Value::error(
+                        &registry::UNDEFINED_REFERENCE,
+                        format!("undefined field: {key}"),
+                        vec![span],
+                    ),
+                }
+            }
             (Value::Scalar(base), _) => Value::error(
                 &registry::INVALID_OPERATION,
-                format!("invalid operand {base} (found {}, want list or struct)", base.kind().name()),
+                format!(
+                    "invalid operand {base} (found {}, want list or struct)",
+                    base.kind().name()
+                ),
                 vec![span],
             ),
             (base @ (Value::List(..) | Value::Struct(..)), Value::Scalar(index)) => Value::error(
@@ -546,17 +649,27 @@ impl Evaluator {
             };
         };
         let values = self.list_values(id);
-        let bound = |expr: Option<ast::Expr>, default: usize, this: &mut Evaluator| -> Result<usize, Value> {
+        let bound = |expr: Option<ast::Expr>,
+                     default: usize,
+                     this: &mut Evaluator|
+         -> Result<usize, Value> {
             let Some(expr) = expr else { return Ok(default) };
             let value = this.eval_expr(expr.syntax(), env);
             match this.default_of(value) {
-                Value::Scalar(Scalar::Number(n)) => n
-                    .to_i64()
-                    .filter(|i| *i >= 0)
-                    .map(|i| i as usize)
-                    .ok_or_else(|| Value::error(&registry::INDEX_OUT_OF_RANGE, format!("invalid slice index {n}"), vec![span])),
+                Value::Scalar(Scalar::Number(n)) => {
+                    n.to_i64().filter(|i| *i >= 0).map(|i| i as usize).ok_or_else(|| {
+                        Value::error(
+                            &registry::INDEX_OUT_OF_RANGE,
+                            format!("invalid slice index {n}"),
+                            vec![span],
+                        )
+                    })
+                }
                 Value::Bottom(error) => Err(Value::Bottom(error)),
-                other => Err(Value::incomplete(format!("non-concrete slice index {}", this.describe(&other)), vec![span])),
+                other => Err(Value::incomplete(
+                    format!("non-concrete slice index {}", this.describe(&other)),
+                    vec![span],
+                )),
             }
         };
         let low = match bound(low, 0, self) {
@@ -581,7 +694,11 @@ impl Evaluator {
     pub fn list_of(&mut self, values: Vec<Value>) -> Value {
         let vertex = self.new_vertex(None, "".into());
         self.vertices[vertex as usize].optional = false;
-        self.fill_data_vertex(vertex, values.into_iter().enumerate().map(|(i, v)| (i.to_string(), v)).collect(), true);
+        self.fill_data_vertex(
+            vertex,
+            values.into_iter().enumerate().map(|(i, v)| (i.to_string(), v)).collect(),
+            true,
+        );
         Value::List(vertex, false)
     }
 
@@ -592,12 +709,14 @@ impl Evaluator {
         let callee_value = self.eval_expr(callee.syntax(), env);
         let args: Vec<ast::Expr> = expr.args().collect();
         match callee_value {
-            Value::Package(name) if name.starts_with('@') => self.call_universe(&name[1..], &args, env, span),
+            Value::Package(name) if name.starts_with('@') => {
+                self.call_universe(&name[1..], &args, env, span)
+            }
             Value::Builtin(builtin) => {
                 let mut data_args = Vec::with_capacity(args.len());
                 for arg in &args {
                     let value = self.eval_expr(arg.syntax(), env);
-                    match self.to_data(value, span) {
+                    match self.data_of(value, span) {
                         Ok(data) => data_args.push(data),
                         Err(error) => return error,
                     }
@@ -615,10 +734,16 @@ impl Evaluator {
                         spans: vec![span],
                     }));
                 }
-                if data_args.len() != builtin.params && !(builtin.variadic && data_args.len() + 1 >= builtin.params) {
+                if data_args.len() != builtin.params
+                    && !(builtin.variadic && data_args.len() + 1 >= builtin.params)
+                {
                     return Value::error(
                         &registry::INVALID_OPERATION,
-                        format!("{qualified}: expected {} arguments, got {}", builtin.params, data_args.len()),
+                        format!(
+                            "{qualified}: expected {} arguments, got {}",
+                            builtin.params,
+                            data_args.len()
+                        ),
                         vec![span],
                     );
                 }
@@ -653,8 +778,12 @@ impl Evaluator {
                 let [arg] = args else { return arity_error(1) };
                 let value = self.eval_expr(arg.syntax(), env);
                 match self.default_of(value) {
-                    Value::Scalar(Scalar::String(text)) => Value::number(Number::from_i64(text.len() as i64)),
-                    Value::Scalar(Scalar::Bytes(bytes)) => Value::number(Number::from_i64(bytes.len() as i64)),
+                    Value::Scalar(Scalar::String(text)) => {
+                        Value::number(Number::from_i64(text.len() as i64))
+                    }
+                    Value::Scalar(Scalar::Bytes(bytes)) => {
+                        Value::number(Number::from_i64(bytes.len() as i64))
+                    }
                     Value::List(id, _) => {
                         let length = self.list_len(id);
                         Value::number(Number::from_i64(length as i64))
@@ -677,7 +806,10 @@ impl Evaluator {
                         format!("invalid argument {other} (type {}) for len", other.kind().name()),
                         vec![span],
                     ),
-                    other => Value::incomplete(format!("len of non-concrete value {}", self.describe(&other)), vec![span]),
+                    other => Value::incomplete(
+                        format!("len of non-concrete value {}", self.describe(&other)),
+                        vec![span],
+                    ),
                 }
             }
             "close" => {
@@ -687,7 +819,10 @@ impl Evaluator {
                         let wrapper = self.vertex_with(
                             None,
                             "".into(),
-                            vec![Conjunct { kind: ConjunctKind::Value(Value::Struct(id, closed), Some(span)), close: None }],
+                            vec![Conjunct {
+                                kind: ConjunctKind::Value(Value::Struct(id, closed), Some(span)),
+                                close: None,
+                            }],
                         );
                         self.vertices[wrapper as usize].shallow_close = true;
                         Value::Struct(wrapper, false)
@@ -717,14 +852,26 @@ impl Evaluator {
                 if name == "and" {
                     let conjuncts = items
                         .into_iter()
-                        .map(|value| Conjunct { kind: ConjunctKind::Value(value, Some(span)), close: None })
+                        .map(|value| Conjunct {
+                            kind: ConjunctKind::Value(value, Some(span)),
+                            close: None,
+                        })
                         .collect();
                     self.unify_values(conjuncts)
                 } else {
                     if items.is_empty() {
-                        return Value::error(&registry::INVALID_OPERATION, "empty list in call to or", vec![span]);
+                        return Value::error(
+                            &registry::INVALID_OPERATION,
+                            "empty list in call to or",
+                            vec![span],
+                        );
                     }
-                    self.make_disjunction(items.into_iter().map(|value| Alternative { value, default: false }).collect())
+                    self.make_disjunction(
+                        items
+                            .into_iter()
+                            .map(|value| Alternative { value, default: false })
+                            .collect(),
+                    )
                 }
             }
             _ => {
@@ -771,12 +918,15 @@ impl Evaluator {
     }
 
     /// Converts a value to concrete data (for built-in calls).
-    pub fn to_data(&mut self, value: Value, span: Span) -> Result<Data, Value> {
+    pub fn data_of(&mut self, value: Value, span: Span) -> Result<Data, Value> {
         match self.default_of(value) {
             Value::Scalar(scalar) => Ok(scalar.to_data()),
             Value::Struct(id, _) | Value::List(id, _) => self.arcs_to_data(id, span),
             Value::Bottom(error) => Err(Value::Bottom(error)),
-            other => Err(Value::incomplete(format!("non-concrete value {}", self.describe(&other)), vec![span])),
+            other => Err(Value::incomplete(
+                format!("non-concrete value {}", self.describe(&other)),
+                vec![span],
+            )),
         }
     }
 
@@ -795,9 +945,13 @@ impl Evaluator {
                     }
                     let label = vertex.label.to_string();
                     let value = self.value_of(arc);
-                    fields.push((label, self.to_data(value, span)?));
+                    fields.push((label, self.data_of(value, span)?));
                 }
-                Ok(if is_list { Data::List(fields.into_iter().map(|(_, v)| v).collect()) } else { Data::Struct(fields) })
+                Ok(if is_list {
+                    Data::List(fields.into_iter().map(|(_, v)| v).collect())
+                } else {
+                    Data::Struct(fields)
+                })
             }
         }
     }
@@ -822,30 +976,48 @@ impl Evaluator {
             return match self.default_of(value) {
                 Value::Scalar(scalar) => {
                     let kinds = crate::value::bound_kinds(bound_op, &scalar);
-                    if matches!(bound_op, BoundOp::Match | BoundOp::NotMatch) && !matches!(scalar, Scalar::String(_)) {
+                    if matches!(bound_op, BoundOp::Match | BoundOp::NotMatch)
+                        && !matches!(scalar, Scalar::String(_))
+                    {
                         return Value::error(
                             &registry::INVALID_OPERATION,
-                            format!("invalid bound {}{scalar}: regular expressions must be strings", bound_op.symbol()),
+                            format!(
+                                "invalid bound {}{scalar}: regular expressions must be strings",
+                                bound_op.symbol()
+                            ),
                             vec![span],
                         );
                     }
-                    Value::Constraint(Rc::new(Constraint { kinds, bounds: vec![(bound_op, scalar)], validators: Vec::new(), spans: vec![span] }))
+                    Value::Constraint(Rc::new(Constraint {
+                        kinds,
+                        bounds: vec![(bound_op, scalar)],
+                        validators: Vec::new(),
+                        spans: vec![span],
+                    }))
                 }
                 Value::Bottom(error) => Value::Bottom(error),
-                other => Value::incomplete(format!("non-concrete bound {}", self.describe(&other)), vec![span]),
+                other => Value::incomplete(
+                    format!("non-concrete bound {}", self.describe(&other)),
+                    vec![span],
+                ),
             };
         }
         match op {
             STAR => value,
             MINUS | PLUS => match self.default_of(value) {
-                Value::Scalar(Scalar::Number(n)) => Value::number(if op == MINUS { n.neg() } else { (*n).clone() }),
+                Value::Scalar(Scalar::Number(n)) => {
+                    Value::number(if op == MINUS { n.neg() } else { (*n).clone() })
+                }
                 Value::Bottom(error) => Value::Bottom(error),
                 Value::Scalar(other) => Value::error(
                     &registry::INVALID_OPERATION,
                     format!("invalid operation {}{other} (type {})", op_text, other.kind().name()),
                     vec![span],
                 ),
-                other => Value::incomplete(format!("non-concrete operand {}", self.describe(&other)), vec![span]),
+                other => Value::incomplete(
+                    format!("non-concrete operand {}", self.describe(&other)),
+                    vec![span],
+                ),
             },
             BANG => match self.default_of(value) {
                 Value::Scalar(Scalar::Bool(b)) => Value::bool(!b),
@@ -855,7 +1027,10 @@ impl Evaluator {
                     format!("invalid operation !{other} (type {})", other.kind().name()),
                     vec![span],
                 ),
-                other => Value::incomplete(format!("non-concrete operand {}", self.describe(&other)), vec![span]),
+                other => Value::incomplete(
+                    format!("non-concrete operand {}", self.describe(&other)),
+                    vec![span],
+                ),
             },
             _ => Value::top(),
         }
@@ -871,8 +1046,13 @@ impl Evaluator {
                     for a in inner.iter() {
                         flat.push(Alternative {
                             value: a.value.clone(),
-                            default: alternative.default && (a.default || !inner_has_default)
-                                || (!alternative.default && a.default && false),
+                            // `*x | y` keeps x's defaults (all of x if it marks
+                            // none); an unmarked `x | y` keeps x's marked ones.
+                            default: if alternative.default {
+                                a.default || !inner_has_default
+                            } else {
+                                a.default
+                            },
                         });
                     }
                 }
@@ -887,14 +1067,18 @@ impl Evaluator {
         if flat.is_empty() {
             return match first_error {
                 Some(error) => Value::Bottom(error),
-                None => Value::error(&registry::CONFLICTING_VALUES, "empty disjunction", Vec::new()),
+                None => {
+                    Value::error(&registry::CONFLICTING_VALUES, "empty disjunction", Vec::new())
+                }
             };
         }
         // Duplicate scalars collapse.
         let mut unique: Vec<Alternative> = Vec::new();
         for alternative in flat {
             if let Value::Scalar(scalar) = &alternative.value
-                && let Some(existing) = unique.iter_mut().find(|a| matches!(&a.value, Value::Scalar(s) if s.same(scalar)))
+                && let Some(existing) = unique
+                    .iter_mut()
+                    .find(|a| matches!(&a.value, Value::Scalar(s) if s.same(scalar)))
             {
                 existing.default |= alternative.default;
                 continue;
@@ -950,9 +1134,18 @@ impl Evaluator {
                 let right_value = self.eval_expr(right, env);
                 let right_value = self.default_of(right_value);
                 let Value::Scalar(Scalar::Bool(right_bool)) = right_value else {
-                    return self.operand_error(&op_text, Value::bool(left_bool), Some(right_value), span);
+                    return self.operand_error(
+                        &op_text,
+                        Value::bool(left_bool),
+                        Some(right_value),
+                        span,
+                    );
                 };
-                Value::bool(if op == AMP2 { left_bool && right_bool } else { left_bool || right_bool })
+                Value::bool(if op == AMP2 {
+                    left_bool && right_bool
+                } else {
+                    left_bool || right_bool
+                })
             }
             _ => {
                 let left_value = self.eval_expr(left, env);
@@ -970,7 +1163,8 @@ impl Evaluator {
                 return Value::Bottom(error.clone());
             }
         }
-        let concrete = |v: &Value| matches!(v, Value::Scalar(_) | Value::Struct(..) | Value::List(..));
+        let concrete =
+            |v: &Value| matches!(v, Value::Scalar(_) | Value::Struct(..) | Value::List(..));
         if !concrete(&left) || right.as_ref().is_some_and(|r| !concrete(r)) {
             return Value::incomplete(format!("non-concrete operand to '{op}'"), vec![span]);
         }
@@ -981,7 +1175,10 @@ impl Evaluator {
                 let right_text = self.describe(&right);
                 Value::error(
                     &registry::INVALID_OPERATION,
-                    format!("invalid operands {left_text} and {right_text} to '{op}' (type {left_kind} and {})", right.kind_name()),
+                    format!(
+                        "invalid operands {left_text} and {right_text} to '{op}' (type {left_kind} and {})",
+                        right.kind_name()
+                    ),
                     vec![span],
                 )
             }
@@ -993,7 +1190,14 @@ impl Evaluator {
         }
     }
 
-    fn arithmetic(&mut self, op: SyntaxKind, text: &str, left: Value, right: Value, span: Span) -> Value {
+    fn arithmetic(
+        &mut self,
+        op: SyntaxKind,
+        text: &str,
+        left: Value,
+        right: Value,
+        span: Span,
+    ) -> Value {
         let result = self.arithmetic_unchecked(op, text, left, right, span);
         // Bound what repeated doubling can build from a small source.
         let too_large = match &result {
@@ -1012,7 +1216,14 @@ impl Evaluator {
         result
     }
 
-    fn arithmetic_unchecked(&mut self, op: SyntaxKind, text: &str, left: Value, right: Value, span: Span) -> Value {
+    fn arithmetic_unchecked(
+        &mut self,
+        op: SyntaxKind,
+        text: &str,
+        left: Value,
+        right: Value,
+        span: Span,
+    ) -> Value {
         use Scalar::*;
         let number = |n: crate::num::Number| Value::number(n);
         match (&left, &right) {
@@ -1022,26 +1233,51 @@ impl Evaluator {
                 (STAR, Number(x), Number(y)) => number(x.mul(y)),
                 (SLASH, Number(x), Number(y)) => match x.div(y) {
                     Ok(n) => number(n),
-                    Err(message) => Value::error(&registry::DIVISION_BY_ZERO, format!("failed arithmetic: {message}"), vec![span]),
+                    Err(message) => Value::error(
+                        &registry::DIVISION_BY_ZERO,
+                        format!("failed arithmetic: {message}"),
+                        vec![span],
+                    ),
                 },
                 (DIV_KW | MOD_KW | QUO_KW | REM_KW, Number(_), Number(_)) => {
                     self.integer_op(text, left.clone(), right.clone(), span)
                 }
                 (PLUS, String(x), String(y)) => Value::string(format!("{x}{y}")),
-                (PLUS, Bytes(x), Bytes(y)) => Value::Scalar(Bytes([x.as_ref(), y.as_ref()].concat().into())),
+                (PLUS, Bytes(x), Bytes(y)) => {
+                    Value::Scalar(Bytes([x.as_ref(), y.as_ref()].concat().into()))
+                }
                 (STAR, String(s), Number(n)) | (STAR, Number(n), String(s)) => match n.to_i64() {
-                    Some(count) if n.is_int() && count >= 0 && count <= 1 << 24 => Value::string(s.repeat(count as usize)),
-                    _ => Value::error(&registry::INVALID_OPERATION, format!("invalid repeat count {n}"), vec![span]),
+                    Some(count) if n.is_int() && (0..=1 << 24).contains(&count) => {
+                        Value::string(s.repeat(count as usize))
+                    }
+                    _ => Value::error(
+                        &registry::INVALID_OPERATION,
+                        format!("invalid repeat count {n}"),
+                        vec![span],
+                    ),
                 },
                 (STAR, Bytes(s), Number(n)) | (STAR, Number(n), Bytes(s)) => match n.to_i64() {
-                    Some(count) if n.is_int() && count >= 0 && count <= 1 << 24 => Value::Scalar(Bytes(s.repeat(count as usize).into())),
-                    _ => Value::error(&registry::INVALID_OPERATION, format!("invalid repeat count {n}"), vec![span]),
+                    Some(count) if n.is_int() && (0..=1 << 24).contains(&count) => {
+                        Value::Scalar(Bytes(s.repeat(count as usize).into()))
+                    }
+                    _ => Value::error(
+                        &registry::INVALID_OPERATION,
+                        format!("invalid repeat count {n}"),
+                        vec![span],
+                    ),
                 },
                 (EQ2 | NEQ, _, _) => {
                     let equal = match (a, b) {
                         (Number(x), Number(y)) => x.cmp(y).is_eq(),
-                        _ if a.kind() != b.kind() && !(a.kind() == Kinds::NULL || b.kind() == Kinds::NULL) => {
-                            return self.operand_error(text, left.clone(), Some(right.clone()), span);
+                        _ if a.kind() != b.kind()
+                            && !(a.kind() == Kinds::NULL || b.kind() == Kinds::NULL) =>
+                        {
+                            return self.operand_error(
+                                text,
+                                left.clone(),
+                                Some(right.clone()),
+                                span,
+                            );
                         }
                         _ => a == b,
                     };
@@ -1052,7 +1288,14 @@ impl Evaluator {
                         (Number(x), Number(y)) => x.cmp(y),
                         (String(x), String(y)) => x.cmp(y),
                         (Bytes(x), Bytes(y)) => x.cmp(y),
-                        _ => return self.operand_error(text, left.clone(), Some(right.clone()), span),
+                        _ => {
+                            return self.operand_error(
+                                text,
+                                left.clone(),
+                                Some(right.clone()),
+                                span,
+                            );
+                        }
                     };
                     Value::bool(match op {
                         LT => ordering.is_lt(),
@@ -1075,42 +1318,57 @@ impl Evaluator {
                 if op == PLUS {
                     items.extend(other);
                     if items.len() > MAX_LIST_ELEMENTS {
-                        return Value::error(&registry::EVALUATION_LIMIT, "list too large", vec![span]);
+                        return Value::error(
+                            &registry::EVALUATION_LIMIT,
+                            "list too large",
+                            vec![span],
+                        );
                     }
                     return self.list_of(items);
                 }
-                let left_data = self.to_data(Value::List(*x, false), span);
-                let right_data = self.to_data(Value::List(*y, false), span);
+                let left_data = self.data_of(Value::List(*x, false), span);
+                let right_data = self.data_of(Value::List(*y, false), span);
                 match (left_data, right_data) {
                     (Ok(a), Ok(b)) => Value::bool((a == b) == (op == EQ2)),
                     (Err(e), _) | (_, Err(e)) => e,
                 }
             }
-            (Value::List(x, _), Value::Scalar(Scalar::Number(n))) | (Value::Scalar(Scalar::Number(n)), Value::List(x, _))
+            (Value::List(x, _), Value::Scalar(Scalar::Number(n)))
+            | (Value::Scalar(Scalar::Number(n)), Value::List(x, _))
                 if op == STAR =>
             {
                 let items = self.list_values(*x);
                 match n.to_i64() {
-                    Some(count) if n.is_int() && count >= 0 && (count as usize).saturating_mul(items.len()) <= MAX_LIST_ELEMENTS => {
+                    Some(count)
+                        if n.is_int()
+                            && count >= 0
+                            && (count as usize).saturating_mul(items.len())
+                                <= MAX_LIST_ELEMENTS =>
+                    {
                         let mut out = Vec::new();
                         for _ in 0..count {
                             out.extend(items.iter().cloned());
                         }
                         self.list_of(out)
                     }
-                    _ => Value::error(&registry::INVALID_OPERATION, format!("invalid repeat count {n}"), vec![span]),
+                    _ => Value::error(
+                        &registry::INVALID_OPERATION,
+                        format!("invalid repeat count {n}"),
+                        vec![span],
+                    ),
                 }
             }
             (Value::Struct(x, _), Value::Struct(y, _)) if matches!(op, EQ2 | NEQ) => {
-                let left_data = self.to_data(Value::Struct(*x, false), span);
-                let right_data = self.to_data(Value::Struct(*y, false), span);
+                let left_data = self.data_of(Value::Struct(*x, false), span);
+                let right_data = self.data_of(Value::Struct(*y, false), span);
                 match (left_data, right_data) {
                     (Ok(a), Ok(b)) => Value::bool((a == b) == (op == EQ2)),
                     (Err(e), _) | (_, Err(e)) => e,
                 }
             }
             (Value::Scalar(Scalar::Null), other) | (other, Value::Scalar(Scalar::Null))
-                if matches!(op, EQ2 | NEQ) && matches!(other, Value::Struct(..) | Value::List(..)) =>
+                if matches!(op, EQ2 | NEQ)
+                    && matches!(other, Value::Struct(..) | Value::List(..)) =>
             {
                 Value::bool(op == NEQ)
             }
@@ -1119,16 +1377,24 @@ impl Evaluator {
     }
 
     /// Runs a comprehension in a struct: each result adds its body to `id`.
-    pub(super) fn comprehension_envs(&mut self, node: &SyntaxNode, env: &Env) -> Result<Vec<Env>, Value> {
-        let clauses: Vec<SyntaxNode> =
-            node.children().filter(|c| matches!(c.kind(), FOR_CLAUSE | IF_CLAUSE | LET_CLAUSE)).collect();
+    pub(super) fn comprehension_envs(
+        &mut self,
+        node: &SyntaxNode,
+        env: &Env,
+    ) -> Result<Vec<Env>, Value> {
+        let clauses: Vec<SyntaxNode> = node
+            .children()
+            .filter(|c| matches!(c.kind(), FOR_CLAUSE | IF_CLAUSE | LET_CLAUSE))
+            .collect();
         let mut envs = vec![env.clone()];
         for clause in clauses {
             let mut next = Vec::new();
             for env in envs {
                 match clause.kind() {
                     FOR_CLAUSE => {
-                        let Some(for_clause) = ast::ForClause::cast(clause.clone()) else { continue };
+                        let Some(for_clause) = ast::ForClause::cast(clause.clone()) else {
+                            continue;
+                        };
                         let (key_name, value_name) = for_clause.names();
                         let Some(source) = for_clause.source() else { continue };
                         let span = self.span(source.syntax());
@@ -1158,13 +1424,19 @@ impl Evaluator {
                             Value::Scalar(other) => {
                                 return Err(Value::error(
                                     &registry::INVALID_OPERATION,
-                                    format!("cannot range over {other} (found {}, want list or struct)", other.kind().name()),
+                                    format!(
+                                        "cannot range over {other} (found {}, want list or struct)",
+                                        other.kind().name()
+                                    ),
                                     vec![span],
                                 ));
                             }
                             other => {
                                 return Err(Value::incomplete(
-                                    format!("cannot range over non-concrete value {}", self.describe(&other)),
+                                    format!(
+                                        "cannot range over non-concrete value {}",
+                                        self.describe(&other)
+                                    ),
                                     vec![span],
                                 ));
                             }
@@ -1177,7 +1449,10 @@ impl Evaluator {
                             if let Some(value_name) = &value_name {
                                 bindings.push((Rc::<str>::from(value_name.text()), value));
                             }
-                            next.push(Rc::new(Frame { parent: Some(env.clone()), kind: FrameKind::Values(bindings) }));
+                            next.push(Rc::new(Frame {
+                                parent: Some(env.clone()),
+                                kind: FrameKind::Values(bindings),
+                            }));
                         }
                     }
                     IF_CLAUSE => {
@@ -1191,7 +1466,10 @@ impl Evaluator {
                             Value::Scalar(other) => {
                                 return Err(Value::error(
                                     &registry::INVALID_OPERATION,
-                                    format!("cannot use {other} (type {}) as type bool", other.kind().name()),
+                                    format!(
+                                        "cannot use {other} (type {}) as type bool",
+                                        other.kind().name()
+                                    ),
                                     vec![span],
                                 ));
                             }
@@ -1204,8 +1482,13 @@ impl Evaluator {
                         }
                     }
                     _ => {
-                        let Some(let_clause) = ast::LetClause::cast(clause.clone()) else { continue };
-                        let (Some(name), Some(value)) = (let_clause.name(), let_clause.value()) else { continue };
+                        let Some(let_clause) = ast::LetClause::cast(clause.clone()) else {
+                            continue;
+                        };
+                        let (Some(name), Some(value)) = (let_clause.name(), let_clause.value())
+                        else {
+                            continue;
+                        };
                         let value = self.eval_expr(value.syntax(), &env);
                         next.push(Rc::new(Frame {
                             parent: Some(env.clone()),
@@ -1221,7 +1504,9 @@ impl Evaluator {
 
     /// The elements a list comprehension produces.
     pub(super) fn list_comprehension(&mut self, node: &SyntaxNode, env: &Env) -> Vec<Value> {
-        let Some(body) = node.children().find(|c| c.kind() == STRUCT_LIT) else { return Vec::new() };
+        let Some(body) = node.children().find(|c| c.kind() == STRUCT_LIT) else {
+            return Vec::new();
+        };
         // `[for x in l {x}]`: a body that only embeds one expression is that
         // expression's value; no struct needs building.
         let info = self.struct_info(&body);

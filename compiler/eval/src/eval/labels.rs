@@ -124,7 +124,8 @@ pub(crate) fn decode_body(body: &str, quoting: Quoting) -> Result<Decoded, Strin
                 b'u' | b'U' => {
                     let digits = if code == b'u' { 4 } else { 8 };
                     let hex = body.get(index..index + digits).ok_or("invalid syntax")?;
-                    let value = u32::from_str_radix(hex, 16).map_err(|_| "invalid syntax".to_string())?;
+                    let value =
+                        u32::from_str_radix(hex, 16).map_err(|_| "invalid syntax".to_string())?;
                     let character = char::from_u32(value).ok_or("invalid syntax")?;
                     let mut buffer = [0u8; 4];
                     bytes.extend_from_slice(character.encode_utf8(&mut buffer).as_bytes());
@@ -132,12 +133,15 @@ pub(crate) fn decode_body(body: &str, quoting: Quoting) -> Result<Decoded, Strin
                 }
                 b'x' if quoting.bytes => {
                     let hex = body.get(index..index + 2).ok_or("invalid syntax")?;
-                    bytes.push(u8::from_str_radix(hex, 16).map_err(|_| "invalid syntax".to_string())?);
+                    bytes.push(
+                        u8::from_str_radix(hex, 16).map_err(|_| "invalid syntax".to_string())?,
+                    );
                     index += 2;
                 }
                 b'0'..=b'7' if quoting.bytes => {
                     let octal = body.get(index - 1..index + 2).ok_or("invalid syntax")?;
-                    let value = u32::from_str_radix(octal, 8).map_err(|_| "invalid syntax".to_string())?;
+                    let value =
+                        u32::from_str_radix(octal, 8).map_err(|_| "invalid syntax".to_string())?;
                     bytes.push(u8::try_from(value).map_err(|_| "invalid syntax".to_string())?);
                     index += 2;
                 }
@@ -151,7 +155,9 @@ pub(crate) fn decode_body(body: &str, quoting: Quoting) -> Result<Decoded, Strin
     if quoting.bytes {
         Ok(Decoded::Bytes(bytes))
     } else {
-        String::from_utf8(bytes).map(Decoded::String).map_err(|_| "invalid UTF-8 in string".to_string())
+        String::from_utf8(bytes)
+            .map(Decoded::String)
+            .map_err(|_| "invalid UTF-8 in string".to_string())
     }
 }
 

@@ -27,8 +27,14 @@ pub(crate) enum DeclInfo {
 pub(crate) enum LabelInfo {
     Static(Rc<str>),
     /// An interpolated label (`"\(k)"`) or a parenthesised one (`(k)`).
-    Dynamic { expr: SyntaxNode, parenthesised: bool },
-    Pattern { alias: Option<Rc<str>>, expr: Option<SyntaxNode> },
+    Dynamic {
+        expr: SyntaxNode,
+        parenthesised: bool,
+    },
+    Pattern {
+        alias: Option<Rc<str>>,
+        expr: Option<SyntaxNode>,
+    },
     /// A quoted label that does not decode.
     Invalid,
 }
@@ -39,7 +45,11 @@ fn expr_child(node: &SyntaxNode) -> Option<SyntaxNode> {
 
 impl StructInfo {
     pub fn compile(node: &SyntaxNode) -> StructInfo {
-        let mut info = StructInfo { decls: Vec::new(), has_fields: node.kind() == FIELD, has_embeddings: false };
+        let mut info = StructInfo {
+            decls: Vec::new(),
+            has_fields: node.kind() == FIELD,
+            has_embeddings: false,
+        };
         let declarations: Vec<SyntaxNode> =
             if node.kind() == FIELD { vec![node.clone()] } else { node.children().collect() };
         for declaration in declarations {
@@ -52,11 +62,14 @@ impl StructInfo {
                 }
                 EMBEDDING => {
                     info.has_embeddings = true;
-                    let Some(expr) = declaration.children().find(|c| ast::Expr::can_cast(c.kind()) || c.kind() == ALIAS_EXPR)
+                    let Some(expr) = declaration
+                        .children()
+                        .find(|c| ast::Expr::can_cast(c.kind()) || c.kind() == ALIAS_EXPR)
                     else {
                         continue;
                     };
-                    let expr = if expr.kind() == ALIAS_EXPR { expr_child(&expr) } else { Some(expr) };
+                    let expr =
+                        if expr.kind() == ALIAS_EXPR { expr_child(&expr) } else { Some(expr) };
                     if let Some(expr) = expr {
                         info.decls.push(DeclInfo::Embedding(expr));
                     }
@@ -79,7 +92,9 @@ impl StructInfo {
 
 fn compile_field(field: &SyntaxNode) -> Option<DeclInfo> {
     let label = field.children().find_map(ast::Label::cast)?;
-    let value = field.children().find(|c| c.kind() == FIELD || ast::Expr::can_cast(c.kind()) || c.kind() == ALIAS_EXPR)?;
+    let value = field
+        .children()
+        .find(|c| c.kind() == FIELD || ast::Expr::can_cast(c.kind()) || c.kind() == ALIAS_EXPR)?;
     let value = if value.kind() == ALIAS_EXPR { expr_child(&value)? } else { value };
     let optional = label.constraint() == ast::Constraint::Optional;
     let info = match label.name()? {
@@ -91,13 +106,17 @@ fn compile_field(field: &SyntaxNode) -> Option<DeclInfo> {
         ast::LabelName::Interpolation(interpolation) => {
             LabelInfo::Dynamic { expr: interpolation.syntax().clone(), parenthesised: false }
         }
-        ast::LabelName::Paren(paren) => LabelInfo::Dynamic { expr: paren.expr()?.syntax().clone(), parenthesised: true },
+        ast::LabelName::Paren(paren) => {
+            LabelInfo::Dynamic { expr: paren.expr()?.syntax().clone(), parenthesised: true }
+        }
         ast::LabelName::Pattern(pattern) => match pattern.alias() {
             Some(alias) => LabelInfo::Pattern {
                 alias: alias.name().map(|t| Rc::<str>::from(t.text())),
                 expr: alias.expr().map(|e| e.syntax().clone()),
             },
-            None => LabelInfo::Pattern { alias: None, expr: pattern.expr().map(|e| e.syntax().clone()) },
+            None => {
+                LabelInfo::Pattern { alias: None, expr: pattern.expr().map(|e| e.syntax().clone()) }
+            }
         },
     };
     Some(DeclInfo::Field { label: info, label_node: label.syntax().clone(), value, optional })
@@ -108,9 +127,21 @@ fn compile_field(field: &SyntaxNode) -> Option<DeclInfo> {
 pub(crate) enum ExprInfo {
     Name(Rc<str>),
     Paren(Option<SyntaxNode>),
-    Selector { base: SyntaxNode, name: Rc<str> },
-    Binary { op: froyo_syntax::SyntaxKind, op_text: Rc<str>, left: SyntaxNode, right: SyntaxNode },
-    Unary { op: froyo_syntax::SyntaxKind, op_text: Rc<str>, operand: SyntaxNode },
+    Selector {
+        base: SyntaxNode,
+        name: Rc<str>,
+    },
+    Binary {
+        op: froyo_syntax::SyntaxKind,
+        op_text: Rc<str>,
+        left: SyntaxNode,
+        right: SyntaxNode,
+    },
+    Unary {
+        op: froyo_syntax::SyntaxKind,
+        op_text: Rc<str>,
+        operand: SyntaxNode,
+    },
     /// Anything else, or a node missing parts (after a syntax error).
     Other,
 }
@@ -118,14 +149,22 @@ pub(crate) enum ExprInfo {
 impl ExprInfo {
     pub fn compile(node: &SyntaxNode) -> ExprInfo {
         let operator = || {
-            node.children_with_tokens().filter_map(|e| e.into_token()).find(|t| !t.kind().is_trivia())
+            node.children_with_tokens()
+                .filter_map(|e| e.into_token())
+                .find(|t| !t.kind().is_trivia())
         };
         match node.kind() {
-            NAME_REF => node.first_token().map_or(ExprInfo::Other, |t| ExprInfo::Name(t.text().into())),
+            NAME_REF => {
+                node.first_token().map_or(ExprInfo::Other, |t| ExprInfo::Name(t.text().into()))
+            }
             PAREN_EXPR => ExprInfo::Paren(expr_child(node)),
             SELECTOR_EXPR => {
-                let Some(expr) = ast::SelectorExpr::cast(node.clone()) else { return ExprInfo::Other };
-                let (Some(base), Some(name)) = (expr.base(), expr.name()) else { return ExprInfo::Other };
+                let Some(expr) = ast::SelectorExpr::cast(node.clone()) else {
+                    return ExprInfo::Other;
+                };
+                let (Some(base), Some(name)) = (expr.base(), expr.name()) else {
+                    return ExprInfo::Other;
+                };
                 let name: Rc<str> = match name.kind() {
                     STRING => match labels::decode_string_literal(name.text()) {
                         Ok(Decoded::String(text)) => text.into(),
@@ -136,7 +175,8 @@ impl ExprInfo {
                 ExprInfo::Selector { base: base.syntax().clone(), name }
             }
             BINARY_EXPR => {
-                let operands: Vec<SyntaxNode> = node.children().filter(|c| ast::Expr::can_cast(c.kind())).collect();
+                let operands: Vec<SyntaxNode> =
+                    node.children().filter(|c| ast::Expr::can_cast(c.kind())).collect();
                 match (operator(), operands.as_slice()) {
                     (Some(op), [left, right]) => ExprInfo::Binary {
                         op: op.kind(),
@@ -148,7 +188,9 @@ impl ExprInfo {
                 }
             }
             UNARY_EXPR => match (operator(), expr_child(node)) {
-                (Some(op), Some(operand)) => ExprInfo::Unary { op: op.kind(), op_text: op.text().into(), operand },
+                (Some(op), Some(operand)) => {
+                    ExprInfo::Unary { op: op.kind(), op_text: op.text().into(), operand }
+                }
                 _ => ExprInfo::Other,
             },
             _ => ExprInfo::Other,

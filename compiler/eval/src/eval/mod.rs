@@ -16,10 +16,10 @@
 //! a: 5`, and otherwise yield an incomplete "cycle" value.
 
 mod arena;
-mod expr;
-mod literal;
 mod export;
+mod expr;
 pub(crate) mod labels;
+mod literal;
 pub(crate) mod print;
 mod scope;
 mod vertex;
@@ -31,8 +31,8 @@ use froyo_diagnostics::{Diagnostic, FileId};
 use froyo_syntax::SyntaxNode;
 
 use crate::data::Data;
-use crate::value::{EvalError, Span, VertexId};
 use crate::value;
+use crate::value::{EvalError, Span, VertexId};
 pub(crate) use scope::{Env, Frame, FrameKind, StaticScope};
 pub(crate) use vertex::Vertex;
 
@@ -90,10 +90,8 @@ fn run_on_large_stack<T: Send + 'static>(
 ) -> Result<T, Vec<Diagnostic>> {
     let files = files.to_vec();
     let options = options.clone();
-    let handle = std::thread::Builder::new()
-        .name("froyo-eval".into())
-        .stack_size(512 << 20)
-        .spawn(move || {
+    let handle = std::thread::Builder::new().name("froyo-eval".into()).stack_size(512 << 20).spawn(
+        move || {
             let stats = std::env::var_os("FROYO_EVAL_STATS").is_some();
             let rss = || {
                 std::fs::read_to_string("/proc/self/statm")
@@ -132,7 +130,8 @@ fn run_on_large_stack<T: Send + 'static>(
                     Err(diagnostics)
                 }
             }
-        });
+        },
+    );
     match handle.map(|handle| handle.join()) {
         Ok(Ok(result)) => result,
         _ => Err(vec![Diagnostic::new(
@@ -200,10 +199,22 @@ impl Evaluator {
 
     pub fn diagnostic(&self, error: &EvalError) -> Diagnostic {
         let to_span = |span: &Span| {
-            froyo_diagnostics::Span::new(FileId(span.file), span.range.start().into(), span.range.end().into())
+            froyo_diagnostics::Span::new(
+                FileId(span.file),
+                span.range.start().into(),
+                span.range.end().into(),
+            )
         };
-        let primary = error.spans.first().map(to_span).unwrap_or_else(|| froyo_diagnostics::Span::new(FileId(0), 0, 0));
-        let message = if error.path.is_empty() { error.message.clone() } else { format!("{}: {}", error.path, error.message) };
+        let primary = error
+            .spans
+            .first()
+            .map(to_span)
+            .unwrap_or_else(|| froyo_diagnostics::Span::new(FileId(0), 0, 0));
+        let message = if error.path.is_empty() {
+            error.message.clone()
+        } else {
+            format!("{}: {}", error.path, error.message)
+        };
         let mut diagnostic = Diagnostic::new(error.code, message, primary);
         for span in error.spans.iter().skip(1) {
             diagnostic = diagnostic.with_secondary(to_span(span), "");

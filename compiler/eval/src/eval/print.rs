@@ -15,10 +15,16 @@ pub(crate) fn data_inline(data: &Data) -> String {
         Data::Number(n) => n.to_string(),
         Data::String(s) => quote(s),
         Data::Bytes(b) => format!("'{}'", String::from_utf8_lossy(b)),
-        Data::List(items) => format!("[{}]", items.iter().map(data_inline).collect::<Vec<_>>().join(", ")),
+        Data::List(items) => {
+            format!("[{}]", items.iter().map(data_inline).collect::<Vec<_>>().join(", "))
+        }
         Data::Struct(fields) => format!(
             "{{{}}}",
-            fields.iter().map(|(k, v)| format!("{}: {}", label(k), data_inline(v))).collect::<Vec<_>>().join(", ")
+            fields
+                .iter()
+                .map(|(k, v)| format!("{}: {}", label(k), data_inline(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
@@ -54,7 +60,13 @@ impl Evaluator {
             if kind == LabelKind::Hidden {
                 continue;
             }
-            let _ = write!(out, "{}{}{}: ", "\t".repeat(indent), label(&name), if optional { "?" } else { "" });
+            let _ = write!(
+                out,
+                "{}{}{}: ",
+                "\t".repeat(indent),
+                label(&name),
+                if optional { "?" } else { "" }
+            );
             let value = self.value_of(arc);
             self.print_value(value, indent, out);
             out.push('\n');
@@ -83,7 +95,7 @@ impl Evaluator {
                     out.push_str("[]");
                     return;
                 }
-                out.push_str("[");
+                out.push('[');
                 for (index, item) in items.into_iter().enumerate() {
                     if index > 0 {
                         out.push_str(", ");

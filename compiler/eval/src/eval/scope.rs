@@ -8,8 +8,8 @@
 //! same `#Def` literal refers to different vertices in each value built
 //! from it. That is what makes schemas with self-references work.
 
-use std::cell::RefCell;
 use rustc_hash::FxHashMap as HashMap;
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use froyo_syntax::{SyntaxKind::*, SyntaxNode, ast::AstNode};
@@ -52,7 +52,9 @@ pub(crate) struct StaticScope {
 impl StaticScope {
     /// The label a referable field `name` stands for, in this scope.
     pub fn field(&self, name: &str) -> Option<&String> {
-        self.fields.get(name).or_else(|| self.shared.as_ref().and_then(|shared| shared.fields.get(name)))
+        self.fields
+            .get(name)
+            .or_else(|| self.shared.as_ref().and_then(|shared| shared.fields.get(name)))
     }
 
     pub fn has_field(&self, name: &str) -> bool {

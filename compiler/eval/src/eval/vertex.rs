@@ -184,7 +184,12 @@ impl Evaluator {
     }
 
     /// A fresh vertex holding `conjuncts`, not yet evaluated.
-    pub fn vertex_with(&mut self, parent: Option<VertexId>, label: Rc<str>, conjuncts: Vec<Conjunct>) -> VertexId {
+    pub fn vertex_with(
+        &mut self,
+        parent: Option<VertexId>,
+        label: Rc<str>,
+        conjuncts: Vec<Conjunct>,
+    ) -> VertexId {
         let id = self.new_vertex(parent, label);
         self.vertices[id as usize].conjuncts = conjuncts;
         self.vertices[id as usize].optional = false;
@@ -204,7 +209,11 @@ impl Evaluator {
         let vertex = &self.vertices[parent as usize];
         match &vertex.arc_index {
             Some(index) => index.get(label).copied(),
-            None => vertex.arcs.iter().copied().find(|&arc| self.vertices[arc as usize].label.as_ref() == label),
+            None => vertex
+                .arcs
+                .iter()
+                .copied()
+                .find(|&arc| self.vertices[arc as usize].label.as_ref() == label),
         }
     }
 
@@ -216,7 +225,8 @@ impl Evaluator {
         let label: Rc<str> = label.into();
         let id = self.new_vertex(Some(parent), label.clone());
         let arcs = &self.vertices[parent as usize].arcs;
-        let index_needed = arcs.len() >= ARC_INDEX_THRESHOLD && self.vertices[parent as usize].arc_index.is_none();
+        let index_needed =
+            arcs.len() >= ARC_INDEX_THRESHOLD && self.vertices[parent as usize].arc_index.is_none();
         if index_needed {
             let index: HashMap<Rc<str>, VertexId> =
                 arcs.iter().map(|&arc| (self.vertices[arc as usize].label.clone(), arc)).collect();
@@ -230,7 +240,13 @@ impl Evaluator {
         id
     }
 
-    pub fn add_arc_conjunct(&mut self, parent: VertexId, label: &str, conjunct: Conjunct, optional: bool) -> VertexId {
+    pub fn add_arc_conjunct(
+        &mut self,
+        parent: VertexId,
+        label: &str,
+        conjunct: Conjunct,
+        optional: bool,
+    ) -> VertexId {
         let id = self.get_or_add_arc(parent, label);
         let vertex = &mut self.vertices[id as usize];
         if vertex.conjuncts.capacity() == 0 {
@@ -297,7 +313,12 @@ impl Evaluator {
             self.vertices[id as usize].value = Value::error(
                 &registry::CYCLE,
                 format!("structural cycle or nesting deeper than {} levels", self.limits.max_depth),
-                self.vertices[id as usize].conjuncts.iter().filter_map(|c| self.conjunct_span(c)).take(2).collect(),
+                self.vertices[id as usize]
+                    .conjuncts
+                    .iter()
+                    .filter_map(|c| self.conjunct_span(c))
+                    .take(2)
+                    .collect(),
             );
             return;
         }
@@ -322,17 +343,25 @@ impl Evaluator {
             deferred_cycles: Vec::new(),
         };
         let conjuncts = self.vertices[id as usize].conjuncts.clone();
-        let mut queue: VecDeque<Item> =
-            conjuncts.into_iter().map(|conjunct| Item { conjunct, derived: false, embedded_in: None }).collect();
+        let mut queue: VecDeque<Item> = conjuncts
+            .into_iter()
+            .map(|conjunct| Item { conjunct, derived: false, embedded_in: None })
+            .collect();
         self.run_queue(id, &mut acc, &mut queue);
         // Retry conjuncts that hit a cycle, now that a partial value may be known.
         if !acc.deferred_cycles.is_empty() {
             let deferred = std::mem::take(&mut acc.deferred_cycles);
-            let mut queue: VecDeque<Item> =
-                deferred.into_iter().map(|conjunct| Item { conjunct, derived: true, embedded_in: None }).collect();
+            let mut queue: VecDeque<Item> = deferred
+                .into_iter()
+                .map(|conjunct| Item { conjunct, derived: true, embedded_in: None })
+                .collect();
             self.run_queue(id, &mut acc, &mut queue);
             let unresolved = std::mem::take(&mut acc.deferred_cycles);
-            if !unresolved.is_empty() && acc.scalar.is_none() && !acc.struct_required && acc.lists.is_empty() {
+            if !unresolved.is_empty()
+                && acc.scalar.is_none()
+                && !acc.struct_required
+                && acc.lists.is_empty()
+            {
                 let spans = unresolved.iter().filter_map(|c| self.conjunct_span(c)).collect();
                 acc.incomplete.push(Rc::new(EvalError {
                     code: &registry::CYCLE,
@@ -374,7 +403,9 @@ impl Evaluator {
                 self.add_item(id, acc, queue, item);
             }
             match acc.comprehensions.pop_front() {
-                Some((node, env, close)) => self.run_comprehension(id, acc, queue, &node, env, close),
+                Some((node, env, close)) => {
+                    self.run_comprehension(id, acc, queue, &node, env, close)
+                }
                 None => break,
             }
         }
@@ -437,12 +468,17 @@ impl Evaluator {
                         // `(a)` and `a & b` as a field's value are conjuncts of the field.
                         let operands: Vec<SyntaxNode> = match &*self.expr_info(node) {
                             ExprInfo::Paren(Some(inner)) => vec![inner.clone()],
-                            ExprInfo::Binary { left, right, .. } => vec![left.clone(), right.clone()],
+                            ExprInfo::Binary { left, right, .. } => {
+                                vec![left.clone(), right.clone()]
+                            }
                             _ => Vec::new(),
                         };
                         for operand in operands.into_iter().rev() {
                             queue.push_front(Item {
-                                conjunct: Conjunct { kind: ConjunctKind::Expr(operand, env.clone()), close },
+                                conjunct: Conjunct {
+                                    kind: ConjunctKind::Expr(operand, env.clone()),
+                                    close,
+                                },
                                 derived,
                                 embedded_in: embedded_in.clone(),
                             });
@@ -461,16 +497,28 @@ impl Evaluator {
                             if derived {
                                 acc.skip.insert(node.clone());
                             }
-                        } else if !derived && !matches!(value, Value::Struct(..) | Value::List(..)) {
+                        } else if !derived && !matches!(value, Value::Struct(..) | Value::List(..))
+                        {
                             acc.kept.push(conjunct.clone());
                         }
-                        self.add_value(id, acc, queue, value, Some(span), close, derived, embedded_in);
+                        self.add_value(
+                            id,
+                            acc,
+                            queue,
+                            value,
+                            Some(span),
+                            close,
+                            derived,
+                            embedded_in,
+                        );
                     }
                 }
             }
             ConjunctKind::Value(value, span) => {
                 let value = value.clone();
-                if !derived && !matches!(value, Value::Struct(..) | Value::List(..) | Value::Disjunction(_)) {
+                if !derived
+                    && !matches!(value, Value::Struct(..) | Value::List(..) | Value::Disjunction(_))
+                {
                     acc.kept.push(conjunct.clone());
                 }
                 self.add_value(id, acc, queue, value, *span, close, derived, embedded_in);
@@ -526,7 +574,16 @@ impl Evaluator {
                     }
                     other_value => {
                         // A struct literal whose value is a scalar or a disjunction.
-                        self.add_value(id, acc, queue, other_value, span, close, derived, embedded_in);
+                        self.add_value(
+                            id,
+                            acc,
+                            queue,
+                            other_value,
+                            span,
+                            close,
+                            derived,
+                            embedded_in,
+                        );
                         return;
                     }
                 }
@@ -578,7 +635,8 @@ impl Evaluator {
                     for arc in arcs {
                         let label = self.vertices[arc as usize].label.clone();
                         let value = self.reference_arc(arc);
-                        let conjunct = Conjunct { kind: ConjunctKind::Value(value, span), close: None };
+                        let conjunct =
+                            Conjunct { kind: ConjunctKind::Value(value, span), close: None };
                         if is_list {
                             elements.push(conjunct);
                         } else {
@@ -591,7 +649,10 @@ impl Evaluator {
                         acc.struct_required = true;
                     }
                     if !derived {
-                        acc.kept.push(Conjunct { kind: ConjunctKind::Value(Value::Struct(other, false), span), close });
+                        acc.kept.push(Conjunct {
+                            kind: ConjunctKind::Value(Value::Struct(other, false), span),
+                            close,
+                        });
                     }
                     return;
                 }
@@ -643,7 +704,11 @@ impl Evaluator {
                 } else {
                     format!("conflicting values {existing} and {scalar}")
                 };
-                acc.errors.push(Rc::new(EvalError::new(&registry::CONFLICTING_VALUES, message, spans)));
+                acc.errors.push(Rc::new(EvalError::new(
+                    &registry::CONFLICTING_VALUES,
+                    message,
+                    spans,
+                )));
             }
             return;
         }
@@ -694,7 +759,11 @@ impl Evaluator {
         let info = self.struct_info(node);
         let frame: Env = Rc::new(Frame {
             parent: Some(env),
-            kind: FrameKind::Struct { scope: scope.clone(), vertex: id, let_values: Default::default() },
+            kind: FrameKind::Struct {
+                scope: scope.clone(),
+                vertex: id,
+                let_values: Default::default(),
+            },
         });
         if let Some(group) = close {
             let entry = acc.groups.entry(group).or_default();
@@ -709,11 +778,18 @@ impl Evaluator {
                     self.add_field(id, acc, label, label_node, value, *optional, &frame, close);
                 }
                 DeclInfo::Embedding(expr) => {
-                    if self.vertices[id as usize].skip.as_ref().is_some_and(|skip| skip.contains(expr)) {
+                    if self.vertices[id as usize]
+                        .skip
+                        .as_ref()
+                        .is_some_and(|skip| skip.contains(expr))
+                    {
                         continue;
                     }
                     queue.push_back(Item {
-                        conjunct: Conjunct { kind: ConjunctKind::Expr(expr.clone(), frame.clone()), close },
+                        conjunct: Conjunct {
+                            kind: ConjunctKind::Expr(expr.clone(), frame.clone()),
+                            close,
+                        },
                         derived: true,
                         embedded_in: Some(node.clone()),
                     });
@@ -765,9 +841,11 @@ impl Evaluator {
     ) {
         let label_text: Result<Rc<str>, Value> = match label {
             LabelInfo::Static(text) => Ok(text.clone()),
-            LabelInfo::Invalid => {
-                Err(Value::error(&registry::INVALID_DECLARATION, "invalid label", vec![self.span(label_node)]))
-            }
+            LabelInfo::Invalid => Err(Value::error(
+                &registry::INVALID_DECLARATION,
+                "invalid label",
+                vec![self.span(label_node)],
+            )),
             LabelInfo::Dynamic { expr, parenthesised } => {
                 let value = self.eval_expr(expr, frame);
                 let value = if *parenthesised { self.default_of(value) } else { value };
@@ -802,7 +880,10 @@ impl Evaluator {
                 self.add_arc_conjunct(
                     id,
                     &text,
-                    Conjunct { kind: ConjunctKind::Expr(value.clone(), frame.clone()), close: child_close },
+                    Conjunct {
+                        kind: ConjunctKind::Expr(value.clone(), frame.clone()),
+                        close: child_close,
+                    },
                     optional,
                 );
             }
@@ -846,33 +927,48 @@ impl Evaluator {
                 format!("invalid label: {other} is not a string"),
                 vec![self.span(label)],
             )),
-            _ => Err(Value::incomplete("label is not yet a concrete string", vec![self.span(label)])),
+            _ => {
+                Err(Value::incomplete("label is not yet a concrete string", vec![self.span(label)]))
+            }
         }
     }
 
-    fn add_list_literal(&mut self, acc: &mut Acc, node: &SyntaxNode, env: Env, close: Option<CloseId>) {
-        let mut part = ListPart { elements: Vec::new(), tail: None, open: false, span: Some(self.span(node)) };
+    fn add_list_literal(
+        &mut self,
+        acc: &mut Acc,
+        node: &SyntaxNode,
+        env: Env,
+        close: Option<CloseId>,
+    ) {
+        let mut part =
+            ListPart { elements: Vec::new(), tail: None, open: false, span: Some(self.span(node)) };
         for element in node.children() {
             match element.kind() {
                 ELLIPSIS_DECL => {
                     part.open = true;
                     if let Some(expr) = element.children().find(|c| ast::Expr::can_cast(c.kind())) {
-                        part.tail = Some(Conjunct { kind: ConjunctKind::Expr(expr, env.clone()), close });
+                        part.tail =
+                            Some(Conjunct { kind: ConjunctKind::Expr(expr, env.clone()), close });
                     }
                 }
                 COMPREHENSION => {
                     for value in self.list_comprehension(&element, &env) {
                         let span = Some(self.span(&element));
-                        part.elements.push(Conjunct { kind: ConjunctKind::Value(value, span), close });
+                        part.elements
+                            .push(Conjunct { kind: ConjunctKind::Value(value, span), close });
                     }
                 }
                 ALIAS_EXPR => {
                     if let Some(expr) = element.children().find(|c| ast::Expr::can_cast(c.kind())) {
-                        part.elements.push(Conjunct { kind: ConjunctKind::Expr(expr, env.clone()), close });
+                        part.elements
+                            .push(Conjunct { kind: ConjunctKind::Expr(expr, env.clone()), close });
                     }
                 }
                 kind if ast::Expr::can_cast(kind) => {
-                    part.elements.push(Conjunct { kind: ConjunctKind::Expr(element.clone(), env.clone()), close });
+                    part.elements.push(Conjunct {
+                        kind: ConjunctKind::Expr(element.clone(), env.clone()),
+                        close,
+                    });
                 }
                 _ => {}
             }
@@ -883,8 +979,18 @@ impl Evaluator {
     /// Finishes a vertex without disjunctions: decides its value, applies
     /// patterns and closedness to its arcs.
     fn finish(&mut self, id: VertexId, acc: Acc) {
-        let Acc { constraint, scalar, mut errors, incomplete, struct_required, struct_span, lists, groups, patterns, .. } =
-            acc;
+        let Acc {
+            constraint,
+            scalar,
+            mut errors,
+            incomplete,
+            struct_required,
+            struct_span,
+            lists,
+            groups,
+            patterns,
+            ..
+        } = acc;
         let has_arcs = !self.vertices[id as usize].arcs.is_empty();
         let is_struct = struct_required || has_arcs;
         let is_list = !lists.is_empty();
@@ -906,14 +1012,18 @@ impl Evaluator {
                     let env = match &pattern.alias {
                         Some(alias) => Rc::new(Frame {
                             parent: Some(pattern.env.clone()),
-                            kind: FrameKind::Values(vec![(alias.clone(), Value::string(label.clone()))]),
+                            kind: FrameKind::Values(vec![(
+                                alias.clone(),
+                                Value::string(label.clone()),
+                            )]),
                         }),
                         None => pattern.env.clone(),
                     };
                     let close = pattern.close.and_then(|group| self.child_close(group, &label));
-                    self.vertices[arc as usize]
-                        .conjuncts
-                        .push(Conjunct { kind: ConjunctKind::Expr(pattern.value.clone(), env), close });
+                    self.vertices[arc as usize].conjuncts.push(Conjunct {
+                        kind: ConjunctKind::Expr(pattern.value.clone(), env),
+                        close,
+                    });
                 }
             }
         }
@@ -935,11 +1045,22 @@ impl Evaluator {
                     if group.patterns.iter().any(|p| self.label_matches(p, &label)) {
                         continue;
                     }
-                    let spans: Vec<Span> =
-                        self.vertices[arc as usize].conjuncts.iter().filter_map(|c| self.conjunct_span(c)).take(1).collect();
-                    let error = EvalError::new(&registry::FIELD_NOT_ALLOWED, format!("field not allowed: {label}"), spans);
+                    let spans: Vec<Span> = self.vertices[arc as usize]
+                        .conjuncts
+                        .iter()
+                        .filter_map(|c| self.conjunct_span(c))
+                        .take(1)
+                        .collect();
+                    let error = EvalError::new(
+                        &registry::FIELD_NOT_ALLOWED,
+                        format!("field not allowed: {label}"),
+                        spans,
+                    );
                     let vertex = &mut self.vertices[arc as usize];
-                    vertex.conjuncts.push(Conjunct { kind: ConjunctKind::Value(Value::Bottom(Rc::new(error)), None), close: None });
+                    vertex.conjuncts.push(Conjunct {
+                        kind: ConjunctKind::Value(Value::Bottom(Rc::new(error)), None),
+                        close: None,
+                    });
                     break;
                 }
             }
@@ -948,7 +1069,11 @@ impl Evaluator {
         let value = if let Some(error) = errors.into_iter().next() {
             Value::Bottom(error)
         } else if is_struct && is_list {
-            Value::error(&registry::CONFLICTING_VALUES, "conflicting values struct and list", struct_span.into_iter().collect())
+            Value::error(
+                &registry::CONFLICTING_VALUES,
+                "conflicting values struct and list",
+                struct_span.into_iter().collect(),
+            )
         } else if is_struct || is_list {
             let kind = if is_struct { Kinds::STRUCT } else { Kinds::LIST };
             if let Some((scalar, span)) = scalar {
@@ -969,14 +1094,20 @@ impl Evaluator {
                 spans.extend(constraint.spans.iter().copied());
                 Value::error(
                     &registry::CONFLICTING_VALUES,
-                    format!("conflicting values {constraint} and {} (mismatched types {} and {})", if is_struct { "{...}" } else { "[...]" }, constraint.kinds.name(), kind.name()),
+                    format!(
+                        "conflicting values {constraint} and {} (mismatched types {} and {})",
+                        if is_struct { "{...}" } else { "[...]" },
+                        constraint.kinds.name(),
+                        kind.name()
+                    ),
                     spans,
                 )
             } else if let Some(error) = incomplete.into_iter().find(|e| !e.is_cycle()) {
                 Value::Bottom(error)
             } else {
                 self.vertices[id as usize].is_list = is_list;
-                let value = if is_struct { Value::Struct(id, false) } else { Value::List(id, false) };
+                let value =
+                    if is_struct { Value::Struct(id, false) } else { Value::List(id, false) };
                 self.check_validators(&constraint, value)
             }
         } else if let Some((scalar, span)) = scalar {
@@ -996,7 +1127,12 @@ impl Evaluator {
     }
 
     /// Checks a concrete scalar against kinds, bounds and validators.
-    pub fn check_scalar(&mut self, constraint: &Constraint, scalar: &Scalar, span: Option<Span>) -> Result<(), Value> {
+    pub fn check_scalar(
+        &mut self,
+        constraint: &Constraint,
+        scalar: &Scalar,
+        span: Option<Span>,
+    ) -> Result<(), Value> {
         let mut spans: Vec<Span> = constraint.spans.clone();
         spans.extend(span);
         if !constraint.kinds.contains(scalar.kind()) {
@@ -1031,12 +1167,15 @@ impl Evaluator {
                 Ok(_) => {
                     return Err(Value::error(
                         &registry::INVALID_VALUE,
-                        format!("invalid value {scalar} (does not satisfy {})", crate::value::Constraint {
-                            kinds: Kinds::TOP,
-                            bounds: Vec::new(),
-                            validators: vec![(builtin, args.clone())],
-                            spans: Vec::new(),
-                        }),
+                        format!(
+                            "invalid value {scalar} (does not satisfy {})",
+                            crate::value::Constraint {
+                                kinds: Kinds::TOP,
+                                bounds: Vec::new(),
+                                validators: vec![(builtin, args.clone())],
+                                spans: Vec::new(),
+                            }
+                        ),
                         spans,
                     ));
                 }
@@ -1051,7 +1190,11 @@ impl Evaluator {
         if constraint.validators.is_empty() {
             return value;
         }
-        let span = constraint.spans.first().copied().unwrap_or(Span { file: 0, range: Default::default() });
+        let span = constraint
+            .spans
+            .first()
+            .copied()
+            .unwrap_or(Span { file: 0, range: Default::default() });
         let (Value::Struct(id, _) | Value::List(id, _)) = value else { return value };
         let data = match self.arcs_to_data(id, span) {
             Ok(data) => data,
@@ -1065,11 +1208,21 @@ impl Evaluator {
                 Ok(_) => {
                     return Value::error(
                         &registry::INVALID_VALUE,
-                        format!("invalid value {} (does not satisfy {})", crate::eval::print::data_inline(&data), builtin.name),
+                        format!(
+                            "invalid value {} (does not satisfy {})",
+                            crate::eval::print::data_inline(&data),
+                            builtin.name
+                        ),
                         constraint.spans.clone(),
                     );
                 }
-                Err(message) => return Value::error(&registry::INVALID_VALUE, message, constraint.spans.clone()),
+                Err(message) => {
+                    return Value::error(
+                        &registry::INVALID_VALUE,
+                        message,
+                        constraint.spans.clone(),
+                    );
+                }
             }
         }
         value
@@ -1154,7 +1307,8 @@ impl Evaluator {
             }
         }
         if lists.iter().all(|p| p.open) {
-            self.vertices[id as usize].list_tail = lists.iter().filter_map(|p| p.tail.clone()).collect();
+            self.vertices[id as usize].list_tail =
+                lists.iter().filter_map(|p| p.tail.clone()).collect();
         }
     }
 
@@ -1164,7 +1318,9 @@ impl Evaluator {
             && acc.lists.is_empty()
             && self.vertices[id as usize].arcs.is_empty()
             && acc.errors.is_empty()
-            && acc.disjunctions.iter().all(|d| d.iter().all(|a| matches!(a.value, Value::Scalar(_) | Value::Constraint(_))));
+            && acc.disjunctions.iter().all(|d| {
+                d.iter().all(|a| matches!(a.value, Value::Scalar(_) | Value::Constraint(_)))
+            });
         if scalar_only {
             self.resolve_scalar_disjunctions(id, acc);
             return;
@@ -1235,7 +1391,10 @@ impl Evaluator {
                                 continue;
                             }
                         }
-                        if let Some(existing) = next.iter_mut().find(|(s, _, _)| s.as_ref().is_some_and(|s| s.same(value))) {
+                        if let Some(existing) = next
+                            .iter_mut()
+                            .find(|(s, _, _)| s.as_ref().is_some_and(|s| s.same(value)))
+                        {
                             existing.2 |= default;
                             continue;
                         }
@@ -1246,7 +1405,10 @@ impl Evaluator {
             if next.len() > self.limits.max_disjunction_combinations {
                 self.vertices[id as usize].value = Value::error(
                     &registry::EVALUATION_LIMIT,
-                    format!("disjunction has more than {} combinations", self.limits.max_disjunction_combinations),
+                    format!(
+                        "disjunction has more than {} combinations",
+                        self.limits.max_disjunction_combinations
+                    ),
                     acc.constraint.spans.clone(),
                 );
                 return;
@@ -1264,7 +1426,9 @@ impl Evaluator {
             })
             .collect();
         self.vertices[id as usize].value = match alternatives.len() {
-            0 => first_error.unwrap_or_else(|| Value::error(&registry::CONFLICTING_VALUES, "empty disjunction", Vec::new())),
+            0 => first_error.unwrap_or_else(|| {
+                Value::error(&registry::CONFLICTING_VALUES, "empty disjunction", Vec::new())
+            }),
             1 => alternatives.remove(0).value,
             _ => Value::Disjunction(alternatives.into()),
         };
@@ -1304,10 +1468,15 @@ impl Evaluator {
         let mut first_error: Option<Rc<EvalError>> = None;
         for (chosen, default) in combinations {
             let mut conjuncts = acc.kept.clone();
-            conjuncts.extend(chosen.into_iter().map(|value| Conjunct { kind: ConjunctKind::Value(value, None), close: None }));
+            conjuncts.extend(
+                chosen
+                    .into_iter()
+                    .map(|value| Conjunct { kind: ConjunctKind::Value(value, None), close: None }),
+            );
             let candidate = self.vertex_with(parent, label.clone(), conjuncts);
             self.vertices[candidate as usize].depth = self.vertices[id as usize].depth;
-            self.vertices[candidate as usize].skip = (!acc.skip.is_empty()).then(|| Box::new(acc.skip.clone()));
+            self.vertices[candidate as usize].skip =
+                (!acc.skip.is_empty()).then(|| Box::new(acc.skip.clone()));
             self.evaluate(candidate);
             let candidate = self.resolve(candidate);
             if let Some(error) = self.first_error(candidate, 0) {
@@ -1319,7 +1488,9 @@ impl Evaluator {
             let value = self.vertices[candidate as usize].value.clone();
             // Equal concrete alternatives collapse into one.
             if let Value::Scalar(scalar) = &value
-                && let Some(existing) = survivors.iter_mut().find(|(v, _, _)| matches!(v, Value::Scalar(s) if s.same(scalar)))
+                && let Some(existing) = survivors
+                    .iter_mut()
+                    .find(|(v, _, _)| matches!(v, Value::Scalar(s) if s.same(scalar)))
             {
                 existing.1 |= default;
                 continue;
@@ -1350,7 +1521,11 @@ impl Evaluator {
         match survivors.len() {
             0 => {
                 let error = first_error.unwrap_or_else(|| {
-                    Rc::new(EvalError::new(&registry::CONFLICTING_VALUES, "empty disjunction", Vec::new()))
+                    Rc::new(EvalError::new(
+                        &registry::CONFLICTING_VALUES,
+                        "empty disjunction",
+                        Vec::new(),
+                    ))
                 });
                 self.vertices[id as usize].value = Value::Bottom(error);
             }
@@ -1365,8 +1540,10 @@ impl Evaluator {
                 }
             }
             _ => {
-                let alternatives: Vec<Alternative> =
-                    survivors.into_iter().map(|(value, default, _)| Alternative { value, default }).collect();
+                let alternatives: Vec<Alternative> = survivors
+                    .into_iter()
+                    .map(|(value, default, _)| Alternative { value, default })
+                    .collect();
                 self.vertices[id as usize].value = Value::Disjunction(alternatives.into());
             }
         }
@@ -1375,7 +1552,12 @@ impl Evaluator {
     /// Drops partial combinations that already fail, and merges those that
     /// evaluate to the same scalar, so chains like `(1|2) & (1|2) & …` stay
     /// linear instead of multiplying.
-    fn prune_combinations(&mut self, id: VertexId, acc: &Acc, combinations: Vec<(Vec<Value>, bool)>) -> Vec<(Vec<Value>, bool)> {
+    fn prune_combinations(
+        &mut self,
+        id: VertexId,
+        acc: &Acc,
+        combinations: Vec<(Vec<Value>, bool)>,
+    ) -> Vec<(Vec<Value>, bool)> {
         let parent = self.vertices[id as usize].parent;
         let label = self.vertices[id as usize].label.clone();
         let mut kept: Vec<(Vec<Value>, bool)> = Vec::new();
@@ -1384,18 +1566,24 @@ impl Evaluator {
                 break;
             }
             let mut conjuncts = acc.kept.clone();
-            conjuncts.extend(chosen.iter().cloned().map(|value| Conjunct { kind: ConjunctKind::Value(value, None), close: None }));
+            conjuncts.extend(
+                chosen
+                    .iter()
+                    .cloned()
+                    .map(|value| Conjunct { kind: ConjunctKind::Value(value, None), close: None }),
+            );
             let candidate = self.vertex_with(parent, label.clone(), conjuncts);
             self.vertices[candidate as usize].depth = self.vertices[id as usize].depth;
-            self.vertices[candidate as usize].skip = (!acc.skip.is_empty()).then(|| Box::new(acc.skip.clone()));
+            self.vertices[candidate as usize].skip =
+                (!acc.skip.is_empty()).then(|| Box::new(acc.skip.clone()));
             self.evaluate(candidate);
             let candidate = self.resolve(candidate);
             match self.vertices[candidate as usize].value.clone() {
                 Value::Bottom(error) if !error.incomplete => continue,
                 Value::Scalar(scalar) => {
-                    if let Some(existing) =
-                        kept.iter_mut().find(|(c, _)| matches!(c.as_slice(), [Value::Scalar(s)] if s.same(&scalar)))
-                    {
+                    if let Some(existing) = kept.iter_mut().find(
+                        |(c, _)| matches!(c.as_slice(), [Value::Scalar(s)] if s.same(&scalar)),
+                    ) {
                         existing.1 |= default;
                     } else {
                         kept.push((vec![Value::Scalar(scalar)], default));
