@@ -12,6 +12,7 @@
 
 mod args;
 mod commands;
+mod module;
 mod output;
 mod package;
 mod source;

@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use froyo_diagnostics::{Diagnostic, Files, Span, registry};
 
+use crate::module;
 use crate::source::{self, Sources};
 use crate::workspace::{self, Discovery, display_path};
 
@@ -107,18 +108,43 @@ pub fn load(
 
     let mut files = Files::new();
     let mut inputs = Vec::new();
+    let mut main_dir: Option<PathBuf> = None;
     for (file, kept) in sources.loaded.iter().zip(keep) {
         if kept {
+            if main_dir.is_none() {
+                main_dir = file.path.parent().map(Path::to_path_buf);
+            }
             let name = sources.name(file).to_string();
             let text = sources.text(file).to_string();
             files.add(name.clone(), text.clone());
             inputs.push(froyo_db::SourceFile::new(database, name, text));
         }
     }
+    // Packages of the module that these files import, transitively.
+    let main_texts: Vec<String> =
+        (0..inputs.len()).map(|i| inputs[i].text(database).clone()).collect();
+    let module_dir = main_dir.as_deref().and_then(module::find_root);
+    let mut imports = Vec::new();
+    if let Some(root) = &module_dir {
+        match module::resolve_imports(root, &main_texts) {
+            Ok(packages) => {
+                for package in packages {
+                    let mut package_inputs = Vec::new();
+                    for (path, text) in package.files {
+                        let name = display_path(current_dir, &path);
+                        files.add(name.clone(), text.clone());
+                        package_inputs.push(froyo_db::SourceFile::new(database, name, text));
+                    }
+                    imports.push((package.import_path, package_inputs));
+                }
+            }
+            Err(diagnostics) => return Err(LoadError::Diagnostics { files, diagnostics }),
+        }
+    }
     if let Some(expression) = expression {
         files.add("<expression>", expression);
     }
-    let input = froyo_db::Package::new(database, inputs, expression.map(str::to_string));
+    let input = froyo_db::Package::new(database, inputs, expression.map(str::to_string), imports);
     Ok(Package { files, input })
 }
 

@@ -338,3 +338,36 @@ fn eval_prints_cue() {
     );
     assert_eq!(run(&["eval", "-e", "z"], files), "exit: 0\n--- stdout\n2\n--- stderr\n");
 }
+
+#[test]
+fn export_imports_module_packages() {
+    let files: &[(&str, &[u8])] = &[
+        ("cue.mod/module.cue", b"module: \"example.com/m\"\n"),
+        ("lib/lib.cue", b"package lib\n\ndefaultPort: 22\n"),
+        (
+            "schemas/host.cue",
+            b"package schemas\n\nimport \"example.com/m/lib\"\n\n#Host: {address: string, port: *lib.defaultPort | int}\n",
+        ),
+        ("schemas/other.cue", b"package notschemas\n\nx: 1\n"),
+        ("site/site.cue", b"package site\n\nimport \"example.com/m/schemas\"\n\nweb: schemas.#Host & {address: \"10.0.0.1\"}\n"),
+    ];
+    assert_eq!(
+        run(&["export", "site"], files),
+        "exit: 0\n--- stdout\n{\n    \"web\": {\n        \"address\": \"10.0.0.1\",\n        \"port\": 22\n    }\n}\n--- stderr\n"
+    );
+}
+
+#[test]
+fn export_errors_in_imported_packages_name_their_file() {
+    let files: &[(&str, &[u8])] = &[
+        ("cue.mod/module.cue", b"module: \"example.com/m\"\n"),
+        ("schemas/host.cue", b"package schemas\n\n#Host: {port: 1 & 2}\n"),
+        (
+            "site/site.cue",
+            b"package site\n\nimport \"example.com/m/schemas\"\n\nweb: schemas.#Host\n",
+        ),
+    ];
+    let output = run(&["export", "site", "--format", "json"], files);
+    assert!(output.starts_with("exit: 1\n"), "{output}");
+    assert!(output.contains("\"file\":\"schemas/host.cue\""), "{output}");
+}

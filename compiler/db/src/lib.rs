@@ -32,6 +32,10 @@ pub struct Package {
     /// `-e` expression to export instead of the whole package.
     #[returns(ref)]
     pub expression: Option<String>,
+    /// Packages of the module that the files import: import path and files.
+    /// Their diagnostics use file ids after the package's own files.
+    #[returns(ref)]
+    pub imports: Vec<(String, Vec<SourceFile>)>,
 }
 
 /// The syntax errors of one file, as diagnostics in `FileId(0)`; see
@@ -93,16 +97,24 @@ fn evaluator_input(
     db: &dyn salsa::Database,
     package: Package,
 ) -> (Vec<froyo_eval::SourceFile>, EvalOptions) {
-    let files = package
-        .files(db)
+    let source = |file: &SourceFile| froyo_eval::SourceFile {
+        name: file.path(db).clone(),
+        text: file.text(db).clone(),
+    };
+    let files = package.files(db).iter().map(source).collect();
+    let imports = package
+        .imports(db)
         .iter()
-        .map(|file| froyo_eval::SourceFile {
-            name: file.path(db).clone(),
-            text: file.text(db).clone(),
+        .map(|(path, files)| froyo_eval::ImportedPackage {
+            path: path.clone(),
+            files: files.iter().map(source).collect(),
         })
         .collect();
-    let options =
-        EvalOptions { expression: package.expression(db).clone(), ..EvalOptions::default() };
+    let options = EvalOptions {
+        expression: package.expression(db).clone(),
+        imports,
+        ..EvalOptions::default()
+    };
     (files, options)
 }
 
@@ -144,8 +156,8 @@ mod tests {
         let mut db = Database::with_execution_log(move |event| sink.lock().unwrap().push(event));
         let a = SourceFile::new(&db, "a/a.cue".into(), "package a\nx: 1\n".into());
         let b = SourceFile::new(&db, "b/b.cue".into(), "package b\ny: 2\n".into());
-        let package_a = Package::new(&db, vec![a], None);
-        let package_b = Package::new(&db, vec![b], None);
+        let package_a = Package::new(&db, vec![a], None, Vec::new());
+        let package_b = Package::new(&db, vec![b], None, Vec::new());
 
         assert!(export_package(&db, package_a).is_ok());
         assert!(export_package(&db, package_b).is_ok());
@@ -187,7 +199,7 @@ mod tests {
     fn eval_text_prints_incomplete_values_and_follows_edits() {
         let mut db = Database::default();
         let file = SourceFile::new(&db, "a.cue".into(), "package a\nx: int\n".into());
-        let package = Package::new(&db, vec![file], None);
+        let package = Package::new(&db, vec![file], None, Vec::new());
         let text = eval_package_text(&db, package).clone().unwrap();
         assert!(text.contains("x: int"), "{text}");
         assert!(export_package(&db, package).is_err(), "an incomplete value does not export");
@@ -202,7 +214,7 @@ mod tests {
         let db = Database::default();
         let a = SourceFile::new(&db, "a.cue".into(), "package p\nx: 1\n".into());
         let b = SourceFile::new(&db, "b.cue".into(), "package p\nx: 2\n".into());
-        let package = Package::new(&db, vec![a, b], None);
+        let package = Package::new(&db, vec![a, b], None, Vec::new());
         // `eval` prints a conflict as bottom, as `cue eval` does; `export` fails.
         let text = eval_package_text(&db, package).clone().unwrap();
         assert!(text.contains("_|_"), "{text}");

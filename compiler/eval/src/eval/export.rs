@@ -35,18 +35,29 @@ impl Evaluator {
             struct_infos: HashMap::default(),
             expr_infos: HashMap::default(),
             declared_names: Default::default(),
+            module_packages: HashMap::default(),
         };
         let mut diagnostics = Vec::new();
-        let mut packages: Vec<(Option<String>, usize)> = Vec::new();
-        for (index, file) in files.iter().enumerate() {
+        // The package's files, then each imported module package's files:
+        // file ids count across all of them.
+        let mut groups: Vec<(Option<String>, std::ops::Range<usize>)> =
+            vec![(None, 0..files.len())];
+        let mut start = files.len();
+        for import in &options.imports {
+            groups.push((Some(import.path.clone()), start..start + import.files.len()));
+            start += import.files.len();
+        }
+        let all_files =
+            files.iter().chain(options.imports.iter().flat_map(|import| import.files.iter()));
+        let mut package_names: Vec<Option<String>> = Vec::new();
+        for (index, file) in all_files.enumerate() {
             let parse = froyo_syntax::parse(&file.text);
             for error in parse.errors() {
                 diagnostics.push(error.to_diagnostic(FileId(index as u32)));
             }
             let root = parse.syntax_node();
-            let package =
-                parse.tree().package().and_then(|p| p.name()).map(|t| t.text().to_string());
-            packages.push((package, index));
+            package_names
+                .push(parse.tree().package().and_then(|p| p.name()).map(|t| t.text().to_string()));
             evaluator.files.push((root, file.name.clone()));
         }
         let root = evaluator.new_vertex(None, "".into());
@@ -54,64 +65,28 @@ impl Evaluator {
         if !diagnostics.is_empty() {
             return (evaluator, root, diagnostics);
         }
-        // All files must belong to one package (or have no package clause).
-        let named: Vec<&(Option<String>, usize)> =
-            packages.iter().filter(|(name, _)| name.is_some()).collect();
-        if let Some((Some(first), _)) = named.first()
-            && let Some((Some(other), index)) =
-                named.iter().find(|(name, _)| name.as_deref() != Some(first.as_str()))
-        {
-            let span = froyo_diagnostics::Span::new(FileId(*index as u32), 0, 0);
-            diagnostics.push(Diagnostic::new(
-                &registry::INVALID_DECLARATION,
-                format!("found packages {first} and {other} in the same directory"),
-                span,
-            ));
-            return (evaluator, root, diagnostics);
-        }
-        let shared_package = named.len() == packages.len() && !named.is_empty();
-        // Files of one package share their top-level names.
-        let shared = if shared_package && evaluator.files.len() > 1 {
-            let mut shared = StaticScope::default();
-            for (file_root, _) in &evaluator.files {
-                shared.add_declarations(file_root);
+        for (import_path, range) in groups {
+            let package_root = if import_path.is_none() {
+                root
+            } else {
+                let vertex = evaluator.new_vertex(None, "".into());
+                evaluator.vertices[vertex as usize].optional = false;
+                vertex
+            };
+            if let Err(diagnostic) = evaluator.build_package(package_root, range, &package_names) {
+                diagnostics.push(diagnostic);
+                return (evaluator, root, diagnostics);
             }
-            Some(Rc::new(shared))
-        } else {
-            None
-        };
-        for index in 0..evaluator.files.len() {
-            let file_root = evaluator.files[index].0.clone();
-            let mut scope = StaticScope::of(&file_root);
-            scope.shared = shared.clone();
-            evaluator.scopes.insert(file_root.clone(), Rc::new(scope));
-            let mut imports = HashMap::default();
-            for import in file_root.children().filter_map(ast::ImportDecl::cast) {
-                for spec in import.specs() {
-                    let Some(path_token) = spec.path() else { continue };
-                    let Ok(Decoded::String(path)) =
-                        labels::decode_string_literal(path_token.text())
-                    else {
-                        continue;
-                    };
-                    let path = path.split(':').next().unwrap_or("").to_string();
-                    let name = match spec.alias() {
-                        Some(alias) => alias.text().to_string(),
-                        None => path.rsplit('/').next().unwrap_or(&path).to_string(),
-                    };
-                    imports.insert(name, path);
-                }
+            if let Some(path) = import_path {
+                evaluator.module_packages.insert(path, package_root);
             }
-            let env = Rc::new(Frame {
-                parent: None,
-                kind: FrameKind::File { file: index as u32, imports },
-            });
-            evaluator.vertices[root as usize]
-                .conjuncts
-                .push(Conjunct { kind: ConjunctKind::Expr(file_root, env), close: None });
         }
         evaluator.check_declarations(&mut diagnostics);
-        let texts: Vec<&str> = files.iter().map(|file| file.text.as_str()).collect();
+        let texts: Vec<&str> = files
+            .iter()
+            .chain(options.imports.iter().flat_map(|import| import.files.iter()))
+            .map(|file| file.text.as_str())
+            .collect();
         evaluator.shadowed_predeclared(&texts);
         if let Some(expression) = &options.expression {
             let wrapped = format!("__froyo_expression__: ({expression})");
@@ -130,6 +105,74 @@ impl Evaluator {
                 .and_then(|n| n.children().find(|c| ast::Expr::can_cast(c.kind())));
         }
         (evaluator, root, diagnostics)
+    }
+
+    /// Adds the files `range` of one package as conjuncts of `root`.
+    fn build_package(
+        &mut self,
+        root: VertexId,
+        range: std::ops::Range<usize>,
+        package_names: &[Option<String>],
+    ) -> Result<(), Diagnostic> {
+        // All files must belong to one package (or have no package clause).
+        let names: Vec<(usize, &String)> =
+            range.clone().filter_map(|i| package_names[i].as_ref().map(|name| (i, name))).collect();
+        if let Some((_, first)) = names.first()
+            && let Some((index, other)) = names.iter().find(|(_, name)| name != first)
+        {
+            return Err(Diagnostic::new(
+                &registry::INVALID_DECLARATION,
+                format!("found packages {first} and {other} in the same directory"),
+                froyo_diagnostics::Span::new(FileId(*index as u32), 0, 0),
+            ));
+        }
+        let shared_package = names.len() == range.len() && !names.is_empty();
+        // Files of one package share their top-level names.
+        let shared = if shared_package && range.len() > 1 {
+            let mut shared = StaticScope::default();
+            for index in range.clone() {
+                shared.add_declarations(&self.files[index].0);
+            }
+            Some(Rc::new(shared))
+        } else {
+            None
+        };
+        for index in range {
+            let file_root = self.files[index].0.clone();
+            let mut scope = StaticScope::of(&file_root);
+            scope.shared = shared.clone();
+            self.scopes.insert(file_root.clone(), Rc::new(scope));
+            let mut imports = HashMap::default();
+            for import in file_root.children().filter_map(ast::ImportDecl::cast) {
+                for spec in import.specs() {
+                    let Some(path_token) = spec.path() else { continue };
+                    let Ok(Decoded::String(path)) =
+                        labels::decode_string_literal(path_token.text())
+                    else {
+                        continue;
+                    };
+                    // `path:name` names the package explicitly.
+                    let (path, explicit) = match path.split_once(':') {
+                        Some((path, name)) => (path.to_string(), Some(name.to_string())),
+                        None => (path.clone(), None),
+                    };
+                    let name = match (spec.alias(), explicit) {
+                        (Some(alias), _) => alias.text().to_string(),
+                        (None, Some(name)) => name,
+                        (None, None) => path.rsplit('/').next().unwrap_or(&path).to_string(),
+                    };
+                    imports.insert(name, path);
+                }
+            }
+            let env = Rc::new(Frame {
+                parent: None,
+                kind: FrameKind::File { file: index as u32, imports },
+            });
+            self.vertices[root as usize]
+                .conjuncts
+                .push(Conjunct { kind: ConjunctKind::Expr(file_root, env), close: None });
+        }
+        Ok(())
     }
 
     /// Static rules: a `let` must be used and must not share its name with

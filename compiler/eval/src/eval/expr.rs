@@ -489,6 +489,17 @@ impl Evaluator {
     }
 
     fn package_member(&mut self, path: &str, name: &str, span: Span) -> Value {
+        if let Some(&root) = self.module_packages.get(path) {
+            self.evaluate(root);
+            return match self.arc(root, name) {
+                Some(arc) if !name.starts_with('_') => self.reference_arc(arc),
+                _ => Value::error(
+                    &registry::UNDEFINED_REFERENCE,
+                    format!("{path}: undefined package member {name}"),
+                    vec![span],
+                ),
+            };
+        }
         if !builtins::is_package(path) {
             return Value::error(
                 &registry::UNKNOWN_IMPORT,

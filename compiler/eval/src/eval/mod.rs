@@ -61,12 +61,24 @@ impl Default for Limits {
     }
 }
 
+/// A package of the current module (or the embedded standard library) that
+/// the evaluated files import, with its files.
+#[derive(Debug, Clone)]
+pub struct ImportedPackage {
+    /// The import path, such as `example.com/site/schemas`.
+    pub path: String,
+    pub files: Vec<SourceFile>,
+}
+
 /// Options of [`export`] and [`eval_text`].
 #[derive(Debug, Clone, Default)]
 pub struct EvalOptions {
     /// An expression evaluated in the package's scope (`-e`), instead of the whole package.
     pub expression: Option<String>,
     pub limits: Limits,
+    /// Imported module packages. Diagnostics in their files use file ids after
+    /// the evaluated package's own files, in this order.
+    pub imports: Vec<ImportedPackage>,
 }
 
 /// Evaluates a package and returns its concrete value, as `cue export` does.
@@ -173,6 +185,8 @@ pub(crate) struct Evaluator {
     /// Every name the package declares (fields, lets, aliases, bindings):
     /// a predeclared identifier among them may be shadowed.
     pub declared_names: rustc_hash::FxHashSet<String>,
+    /// Roots of the module's imported packages, by import path.
+    pub module_packages: HashMap<String, VertexId>,
 }
 
 impl Evaluator {

@@ -1,0 +1,78 @@
+//! Imports of packages of the same module.
+
+use froyo_eval::{Data, EvalOptions, ImportedPackage, SourceFile, export, output};
+
+fn file(name: &str, text: &str) -> SourceFile {
+    SourceFile { name: name.into(), text: text.into() }
+}
+
+fn run(main: &str, imports: Vec<ImportedPackage>) -> Result<String, Vec<(u32, String)>> {
+    let options = EvalOptions { imports, ..EvalOptions::default() };
+    export(&[file("main.cue", main)], &options)
+        .map(|data: Data| output::to_json(&data))
+        .map_err(|d| d.iter().map(|d| (d.primary.span.file.0, d.message.clone())).collect())
+}
+
+fn schemas() -> ImportedPackage {
+    ImportedPackage {
+        path: "example.com/site/schemas".into(),
+        files: vec![
+            file(
+                "schemas/host.cue",
+                "package schemas\n\n#Host: {address: string, port: *22 | int}\n",
+            ),
+            file(
+                "schemas/defaults.cue",
+                "package schemas\n\ndefaultUser: \"deploy\"\n_private: 1\n",
+            ),
+        ],
+    }
+}
+
+#[test]
+fn definitions_and_values_of_an_imported_package() {
+    let main = "package site\n\nimport \"example.com/site/schemas\"\n\nweb: schemas.#Host & {address: \"10.0.0.1\"}\nuser: schemas.defaultUser\n";
+    let json = run(main, vec![schemas()]).unwrap();
+    assert_eq!(
+        json,
+        "{\n    \"web\": {\n        \"address\": \"10.0.0.1\",\n        \"port\": 22\n    },\n    \"user\": \"deploy\"\n}\n"
+    );
+}
+
+#[test]
+fn imported_definitions_stay_closed() {
+    let main = "import \"example.com/site/schemas\"\n\nweb: schemas.#Host & {adress: \"x\"}\n";
+    let errors = run(main, vec![schemas()]).unwrap_err();
+    assert!(errors.iter().any(|(_, m)| m.contains("field not allowed")), "{errors:?}");
+}
+
+#[test]
+fn aliases_and_hidden_fields() {
+    let main = "import s \"example.com/site/schemas\"\n\na: s.defaultUser\nb: s._private\n";
+    let errors = run(main, vec![schemas()]).unwrap_err();
+    assert!(
+        errors.iter().any(|(_, m)| m.contains("undefined package member _private")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn errors_in_imported_files_point_at_those_files() {
+    let broken = ImportedPackage {
+        path: "example.com/site/broken".into(),
+        files: vec![file("broken/b.cue", "package broken\n\nx: 1 & 2\n")],
+    };
+    let errors =
+        run("import \"example.com/site/broken\"\n\ny: broken.x\n", vec![broken]).unwrap_err();
+    assert!(
+        errors.iter().any(|(file, m)| *file == 1 && m.contains("conflicting values")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn unknown_imports_fail_only_when_used() {
+    assert!(run("import \"example.com/nope\"\n\na: 1\n", Vec::new()).is_ok());
+    let errors = run("import \"example.com/nope\"\n\na: nope.x\n", Vec::new()).unwrap_err();
+    assert!(errors.iter().any(|(_, m)| m.contains("not found")), "{errors:?}");
+}
