@@ -74,7 +74,7 @@ impl Evaluator {
                 vertex
             };
             if let Err(diagnostic) = evaluator.build_package(package_root, range, &package_names) {
-                diagnostics.push(diagnostic);
+                diagnostics.push(*diagnostic);
                 return (evaluator, root, diagnostics);
             }
             if let Some(path) = import_path {
@@ -113,18 +113,18 @@ impl Evaluator {
         root: VertexId,
         range: std::ops::Range<usize>,
         package_names: &[Option<String>],
-    ) -> Result<(), Diagnostic> {
+    ) -> Result<(), Box<Diagnostic>> {
         // All files must belong to one package (or have no package clause).
         let names: Vec<(usize, &String)> =
             range.clone().filter_map(|i| package_names[i].as_ref().map(|name| (i, name))).collect();
         if let Some((_, first)) = names.first()
             && let Some((index, other)) = names.iter().find(|(_, name)| name != first)
         {
-            return Err(Diagnostic::new(
+            return Err(Box::new(Diagnostic::new(
                 &registry::INVALID_DECLARATION,
                 format!("found packages {first} and {other} in the same directory"),
                 froyo_diagnostics::Span::new(FileId(*index as u32), 0, 0),
-            ));
+            )));
         }
         let shared_package = names.len() == range.len() && !names.is_empty();
         // Files of one package share their top-level names.
