@@ -106,3 +106,12 @@ fn deeply_nested_structs_are_bounded() {
     assert!(result.is_err(), "expected an error");
     assert!(elapsed < Duration::from_secs(20));
 }
+
+#[test]
+fn disjunctions_pointing_back_at_their_struct_terminate() {
+    // `int` is a field here, so `*1 | int` refers to the enclosing struct.
+    let (result, elapsed) = run("int: {z: *1 | int, y: *2 | int}\nout: int\n");
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    let _ = result;
+    check_error("a: {z: *a | 1, y: *a | 2}\n", "E0204");
+}

@@ -77,6 +77,9 @@ fn conformance_cases_and_mutations_never_crash() {
                 format!("{}{}{}", &text[..start], &text[other_start..other_end], &text[end..]);
             let mut mutated_files = files.clone();
             mutated_files[0] = (name.clone(), mutated.clone());
+            if std::env::var_os("ROBUSTNESS_TRACE").is_some() {
+                eprintln!("=== {name}\n{mutated}");
+            }
             evaluate(&mutated_files).unwrap_or_else(|e| panic!("{mutated}\n: {e}"));
             checked += 1;
         }

@@ -36,6 +36,8 @@ impl Evaluator {
             expr_infos: HashMap::default(),
             declared_names: Default::default(),
             module_packages: HashMap::default(),
+            error_checked: Default::default(),
+            exporting: Default::default(),
         };
         let mut diagnostics = Vec::new();
         // The package's files, then each imported module package's files:
@@ -326,6 +328,10 @@ impl Evaluator {
             return;
         }
         let id = self.resolve(id);
+        // Disjuncts and references share vertices: visit each once.
+        if !self.error_checked.insert(id) {
+            return;
+        }
         self.evaluate(id);
         let id = self.resolve(id);
         match self.vertices[id as usize].value.clone() {
@@ -355,6 +361,26 @@ impl Evaluator {
     }
 
     fn export_vertex(
+        &mut self,
+        id: VertexId,
+        errors: &mut Vec<EvalError>,
+        depth: u32,
+    ) -> Option<Data> {
+        let key = self.resolve(id);
+        if !self.exporting.insert(key) {
+            errors.push(EvalError::new(
+                &registry::CYCLE,
+                "structural cycle: a value contains itself",
+                self.vertex_spans(id),
+            ));
+            return None;
+        }
+        let data = self.export_vertex_inner(id, errors, depth);
+        self.exporting.remove(&key);
+        data
+    }
+
+    fn export_vertex_inner(
         &mut self,
         id: VertexId,
         errors: &mut Vec<EvalError>,

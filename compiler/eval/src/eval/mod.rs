@@ -187,6 +187,10 @@ pub(crate) struct Evaluator {
     pub declared_names: rustc_hash::FxHashSet<String>,
     /// Roots of the module's imported packages, by import path.
     pub module_packages: HashMap<String, VertexId>,
+    /// Vertices whose errors were collected already.
+    pub error_checked: rustc_hash::FxHashSet<VertexId>,
+    /// Vertices being exported (a re-entry is a structural cycle).
+    pub exporting: rustc_hash::FxHashSet<VertexId>,
 }
 
 impl Evaluator {
