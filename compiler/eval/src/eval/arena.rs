@@ -27,10 +27,6 @@ impl Arena {
     pub fn len(&self) -> usize {
         self.len
     }
-
-    pub fn iter(&self) -> impl Iterator<Item = &Vertex> {
-        self.chunks.iter().flatten()
-    }
 }
 
 impl Index<usize> for Arena {

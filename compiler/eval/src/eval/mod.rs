@@ -104,37 +104,8 @@ fn run_on_large_stack<T: Send + 'static>(
     let options = options.clone();
     let handle = std::thread::Builder::new().name("froyo-eval".into()).stack_size(512 << 20).spawn(
         move || {
-            let stats = std::env::var_os("FROYO_EVAL_STATS").is_some();
-            let rss = || {
-                std::fs::read_to_string("/proc/self/statm")
-                    .ok()
-                    .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
-                    .map_or(0, |pages| pages * 4096 / (1 << 20))
-            };
-            if stats {
-                eprintln!("rss before load: {} MiB", rss());
-            }
             let (mut evaluator, root, mut diagnostics) = Evaluator::load(&files, &options);
-            if stats {
-                eprintln!("rss after load: {} MiB", rss());
-            }
-            if !diagnostics.is_empty() {
-                return Err(diagnostics);
-            }
             let result = job(&mut evaluator, root);
-            if stats {
-                eprintln!("rss after evaluation: {} MiB", rss());
-                let conjuncts: usize = evaluator.vertices.iter().map(|v| v.conjuncts.len()).sum();
-                let arcs: usize = evaluator.vertices.iter().map(|v| v.arcs.len()).sum();
-                eprintln!(
-                    "vertices {} conjuncts {} arcs {} steps {} vertex size {} bytes",
-                    evaluator.vertices.len(),
-                    conjuncts,
-                    arcs,
-                    evaluator.steps,
-                    std::mem::size_of::<Vertex>()
-                );
-            }
             match result {
                 Ok(value) => Ok(value),
                 Err(errors) => {
