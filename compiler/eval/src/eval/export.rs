@@ -38,6 +38,7 @@ impl Evaluator {
             module_packages: HashMap::default(),
             error_checked: Default::default(),
             exporting: Default::default(),
+            main_files: files.len(),
         };
         let mut diagnostics = Vec::new();
         // The package's files, then each imported module package's files:
@@ -144,28 +145,7 @@ impl Evaluator {
             let mut scope = StaticScope::of(&file_root);
             scope.shared = shared.clone();
             self.scopes.insert(file_root.clone(), Rc::new(scope));
-            let mut imports = HashMap::default();
-            for import in file_root.children().filter_map(ast::ImportDecl::cast) {
-                for spec in import.specs() {
-                    let Some(path_token) = spec.path() else { continue };
-                    let Ok(Decoded::String(path)) =
-                        labels::decode_string_literal(path_token.text())
-                    else {
-                        continue;
-                    };
-                    // `path:name` names the package explicitly.
-                    let (path, explicit) = match path.split_once(':') {
-                        Some((path, name)) => (path.to_string(), Some(name.to_string())),
-                        None => (path.clone(), None),
-                    };
-                    let name = match (spec.alias(), explicit) {
-                        (Some(alias), _) => alias.text().to_string(),
-                        (None, Some(name)) => name,
-                        (None, None) => path.rsplit('/').next().unwrap_or(&path).to_string(),
-                    };
-                    imports.insert(name, path);
-                }
-            }
+            let imports = imports_of(&file_root);
             let env = Rc::new(Frame {
                 parent: None,
                 kind: FrameKind::File { file: index as u32, imports },
@@ -289,28 +269,14 @@ impl Evaluator {
     pub(super) fn root_env(&mut self, root: VertexId) -> Rc<Frame> {
         let mut scope = StaticScope::default();
         let mut imports = HashMap::default();
-        for (file_root, _) in self.files.clone() {
-            scope.add_declarations(&file_root);
-            if let Some(Some(file_scope)) = Some(self.scopes.get(&file_root)) {
+        for (file_root, _) in &self.files[..self.main_files] {
+            scope.add_declarations(file_root);
+            if let Some(file_scope) = self.scopes.get(file_root) {
                 for (name, label) in &file_scope.fields {
                     scope.fields.entry(name.clone()).or_insert_with(|| label.clone());
                 }
             }
-            for import in file_root.children().filter_map(ast::ImportDecl::cast) {
-                for spec in import.specs() {
-                    let Some(path_token) = spec.path() else { continue };
-                    let Ok(Decoded::String(path)) =
-                        labels::decode_string_literal(path_token.text())
-                    else {
-                        continue;
-                    };
-                    let name = spec
-                        .alias()
-                        .map(|a| a.text().to_string())
-                        .unwrap_or_else(|| path.rsplit('/').next().unwrap_or("").to_string());
-                    imports.insert(name, path);
-                }
-            }
+            imports.extend(imports_of(file_root));
         }
         let file = Rc::new(Frame { parent: None, kind: FrameKind::File { file: 0, imports } });
         Rc::new(Frame {
@@ -488,6 +454,31 @@ impl Evaluator {
         }
         labels.iter().rev().fold(String::new(), |path, label| join_path(&path, label))
     }
+}
+
+/// A file's imports: the name each is referred to by → its package path.
+fn imports_of(file_root: &SyntaxNode) -> HashMap<String, String> {
+    let mut imports = HashMap::default();
+    for import in file_root.children().filter_map(ast::ImportDecl::cast) {
+        for spec in import.specs() {
+            let Some(path_token) = spec.path() else { continue };
+            let Ok(Decoded::String(path)) = labels::decode_string_literal(path_token.text()) else {
+                continue;
+            };
+            // `path:name` names the package explicitly.
+            let (path, explicit) = match path.split_once(':') {
+                Some((path, name)) => (path.to_string(), Some(name.to_string())),
+                None => (path.clone(), None),
+            };
+            let name = match (spec.alias(), explicit) {
+                (Some(alias), _) => alias.text().to_string(),
+                (None, Some(name)) => name,
+                (None, None) => path.rsplit('/').next().unwrap_or(&path).to_string(),
+            };
+            imports.insert(name, path);
+        }
+    }
+    imports
 }
 
 fn join_path(path: &str, label: &str) -> String {

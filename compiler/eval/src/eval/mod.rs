@@ -105,6 +105,10 @@ fn run_on_large_stack<T: Send + 'static>(
     let handle = std::thread::Builder::new().name("froyo-eval".into()).stack_size(512 << 20).spawn(
         move || {
             let (mut evaluator, root, mut diagnostics) = Evaluator::load(&files, &options);
+            // Syntax errors and static rule violations stop before evaluation.
+            if !diagnostics.is_empty() {
+                return Err(diagnostics);
+            }
             let result = job(&mut evaluator, root);
             match result {
                 Ok(value) => Ok(value),
@@ -162,6 +166,8 @@ pub(crate) struct Evaluator {
     pub error_checked: rustc_hash::FxHashSet<VertexId>,
     /// Vertices being exported (a re-entry is a structural cycle).
     pub exporting: rustc_hash::FxHashSet<VertexId>,
+    /// How many of `files` belong to the evaluated package (the rest are imported).
+    pub main_files: usize,
 }
 
 impl Evaluator {

@@ -1462,23 +1462,10 @@ impl Evaluator {
             }
             combinations = next;
         }
-        let parent = self.vertices[id as usize].parent;
-        let label = self.vertices[id as usize].label.clone();
         let mut survivors: Vec<(Value, bool, Option<VertexId>)> = Vec::new();
         let mut first_error: Option<Rc<EvalError>> = None;
         for (chosen, default) in combinations {
-            let mut conjuncts = acc.kept.clone();
-            conjuncts.extend(
-                chosen
-                    .into_iter()
-                    .map(|value| Conjunct { kind: ConjunctKind::Value(value, None), close: None }),
-            );
-            let candidate = self.vertex_with(parent, label.clone(), conjuncts);
-            self.vertices[candidate as usize].depth = self.vertices[id as usize].depth;
-            self.vertices[candidate as usize].skip =
-                (!acc.skip.is_empty()).then(|| Box::new(acc.skip.clone()));
-            self.evaluate(candidate);
-            let candidate = self.resolve(candidate);
+            let candidate = self.evaluate_candidate(id, &acc, &chosen);
             if let Some(error) = self.first_error(candidate, 0) {
                 if first_error.is_none() {
                     first_error = Some(error);
@@ -1558,26 +1545,12 @@ impl Evaluator {
         acc: &Acc,
         combinations: Vec<(Vec<Value>, bool)>,
     ) -> Vec<(Vec<Value>, bool)> {
-        let parent = self.vertices[id as usize].parent;
-        let label = self.vertices[id as usize].label.clone();
         let mut kept: Vec<(Vec<Value>, bool)> = Vec::new();
         for (chosen, default) in combinations {
             if self.exhausted {
                 break;
             }
-            let mut conjuncts = acc.kept.clone();
-            conjuncts.extend(
-                chosen
-                    .iter()
-                    .cloned()
-                    .map(|value| Conjunct { kind: ConjunctKind::Value(value, None), close: None }),
-            );
-            let candidate = self.vertex_with(parent, label.clone(), conjuncts);
-            self.vertices[candidate as usize].depth = self.vertices[id as usize].depth;
-            self.vertices[candidate as usize].skip =
-                (!acc.skip.is_empty()).then(|| Box::new(acc.skip.clone()));
-            self.evaluate(candidate);
-            let candidate = self.resolve(candidate);
+            let candidate = self.evaluate_candidate(id, acc, &chosen);
             match self.vertices[candidate as usize].value.clone() {
                 Value::Bottom(error) if !error.incomplete => continue,
                 Value::Scalar(scalar) => {
@@ -1593,6 +1566,26 @@ impl Evaluator {
             }
         }
         kept
+    }
+
+    /// Evaluates one combination of disjuncts: the vertex's other conjuncts
+    /// plus the `chosen` alternatives, in a fresh vertex at the same place.
+    fn evaluate_candidate(&mut self, id: VertexId, acc: &Acc, chosen: &[Value]) -> VertexId {
+        let parent = self.vertices[id as usize].parent;
+        let label = self.vertices[id as usize].label.clone();
+        let mut conjuncts = acc.kept.clone();
+        conjuncts.extend(
+            chosen
+                .iter()
+                .cloned()
+                .map(|value| Conjunct { kind: ConjunctKind::Value(value, None), close: None }),
+        );
+        let candidate = self.vertex_with(parent, label, conjuncts);
+        self.vertices[candidate as usize].depth = self.vertices[id as usize].depth;
+        self.vertices[candidate as usize].skip =
+            (!acc.skip.is_empty()).then(|| Box::new(acc.skip.clone()));
+        self.evaluate(candidate);
+        self.resolve(candidate)
     }
 
     /// The first definite error in a vertex or its regular arcs, evaluating them.
