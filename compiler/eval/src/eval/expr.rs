@@ -44,7 +44,7 @@ impl Evaluator {
                 vec![self.span(node)],
             );
         }
-        if !matches!(node.kind(), LITERAL | NAME_REF) && self.is_constant(node) {
+        if node.kind() != NAME_REF && self.is_constant(node) {
             if let Some(value) = self.constant_values.get(node) {
                 return value.clone();
             }

@@ -222,7 +222,19 @@ impl Evaluator {
         if let Some(id) = self.arc(parent, label) {
             return id;
         }
-        let label: Rc<str> = label.into();
+        self.insert_arc(parent, label.into())
+    }
+
+    /// Like [`Self::get_or_add_arc`], reusing the caller's label.
+    pub fn get_or_add_arc_rc(&mut self, parent: VertexId, label: &Rc<str>) -> VertexId {
+        let parent = self.resolve(parent);
+        if let Some(id) = self.arc(parent, label) {
+            return id;
+        }
+        self.insert_arc(parent, label.clone())
+    }
+
+    fn insert_arc(&mut self, parent: VertexId, label: Rc<str>) -> VertexId {
         let id = self.new_vertex(Some(parent), label.clone());
         let arcs = &self.vertices[parent as usize].arcs;
         let index_needed =
@@ -248,6 +260,22 @@ impl Evaluator {
         optional: bool,
     ) -> VertexId {
         let id = self.get_or_add_arc(parent, label);
+        self.push_arc_conjunct(id, conjunct, optional)
+    }
+
+    /// Like [`Self::add_arc_conjunct`], reusing the caller's label.
+    fn add_arc_conjunct_rc(
+        &mut self,
+        parent: VertexId,
+        label: &Rc<str>,
+        conjunct: Conjunct,
+        optional: bool,
+    ) -> VertexId {
+        let id = self.get_or_add_arc_rc(parent, label);
+        self.push_arc_conjunct(id, conjunct, optional)
+    }
+
+    fn push_arc_conjunct(&mut self, id: VertexId, conjunct: Conjunct, optional: bool) -> VertexId {
         let vertex = &mut self.vertices[id as usize];
         if vertex.conjuncts.capacity() == 0 {
             vertex.conjuncts.reserve_exact(2);
@@ -877,7 +905,7 @@ impl Evaluator {
                     acc.groups.entry(group).or_default().labels.insert(text.clone());
                 }
                 let child_close = close.and_then(|group| self.child_close(group, &text));
-                self.add_arc_conjunct(
+                self.add_arc_conjunct_rc(
                     id,
                     &text,
                     Conjunct {
