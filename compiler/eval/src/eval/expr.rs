@@ -413,18 +413,22 @@ impl Evaluator {
         match value {
             Value::Scalar(scalar) => scalar.to_string(),
             Value::Constraint(constraint) => constraint.to_string(),
-            Value::Disjunction(alternatives) => alternatives
-                .iter()
-                .map(|a| {
-                    let text = match &a.value {
-                        Value::Scalar(s) => s.to_string(),
-                        Value::Constraint(c) => c.to_string(),
-                        other => other.kind_name(),
-                    };
-                    if a.default { format!("*{text}") } else { text }
-                })
-                .collect::<Vec<_>>()
-                .join(" | "),
+            Value::Disjunction(alternatives) => {
+                // Marks only mean something when some alternatives lack them.
+                let all_default = alternatives.iter().all(|a| a.default);
+                alternatives
+                    .iter()
+                    .map(|a| {
+                        let text = match &a.value {
+                            Value::Scalar(s) => s.to_string(),
+                            Value::Constraint(c) => c.to_string(),
+                            other => other.kind_name(),
+                        };
+                        if a.default && !all_default { format!("*{text}") } else { text }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            }
             Value::Bottom(_) => "_|_".into(),
             other => other.kind_name(),
         }

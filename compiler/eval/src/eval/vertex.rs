@@ -764,7 +764,13 @@ impl Evaluator {
         acc.constraint.kinds = kinds;
         acc.constraint.bounds.extend(constraint.bounds.iter().cloned());
         acc.constraint.validators.extend(constraint.validators.iter().cloned());
-        acc.constraint.spans.extend(span);
+        // Point at the bound or type itself (in the schema) when it has a
+        // place of its own, else at the conjunct that brought it.
+        if constraint.spans.is_empty() {
+            acc.constraint.spans.extend(span);
+        } else {
+            acc.constraint.spans.extend(constraint.spans.iter().copied());
+        }
     }
 
     pub fn conjunct_span(&self, conjunct: &Conjunct) -> Option<Span> {
