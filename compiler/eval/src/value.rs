@@ -267,7 +267,7 @@ impl fmt::Display for Constraint {
             parts.push(format!("{}{}", op.symbol(), value));
         }
         for (builtin, args) in &self.validators {
-            let args: Vec<String> = args.iter().map(crate::eval::print::data_inline).collect();
+            let args: Vec<String> = args.iter().map(crate::builtins::cue_text).collect();
             let package = builtin.package.rsplit('/').next().unwrap_or("");
             if package.is_empty() {
                 parts.push(format!("{}({})", builtin.name, args.join(", ")));

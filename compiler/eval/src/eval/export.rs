@@ -27,7 +27,6 @@ impl Evaluator {
             next_close_id: 0,
             exhausted: false,
             expression: None,
-            cycle_marks: 0,
             shallow_groups: Default::default(),
             evaluating: 0,
             constant_values: HashMap::default(),

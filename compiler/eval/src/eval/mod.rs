@@ -143,8 +143,6 @@ pub(crate) struct Evaluator {
     pub exhausted: bool,
     /// The expression of `-e`, parsed.
     pub expression: Option<SyntaxNode>,
-    /// How many cycle markers were handed out (for diagnostics of cycles).
-    pub cycle_marks: u64,
     /// Groups from `close()`, which do not close nested structs.
     pub shallow_groups: rustc_hash::FxHashSet<vertex::CloseId>,
     /// Vertices currently being evaluated.

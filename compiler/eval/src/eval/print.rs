@@ -4,30 +4,7 @@ use std::fmt::Write;
 
 use super::Evaluator;
 use super::vertex::LabelKind;
-use crate::data::Data;
 use crate::value::{EvalError, Value, VertexId, quote};
-
-/// Concrete data on one line, in CUE syntax.
-pub(crate) fn data_inline(data: &Data) -> String {
-    match data {
-        Data::Null => "null".into(),
-        Data::Bool(b) => b.to_string(),
-        Data::Number(n) => n.to_string(),
-        Data::String(s) => quote(s),
-        Data::Bytes(b) => format!("'{}'", String::from_utf8_lossy(b)),
-        Data::List(items) => {
-            format!("[{}]", items.iter().map(data_inline).collect::<Vec<_>>().join(", "))
-        }
-        Data::Struct(fields) => format!(
-            "{{{}}}",
-            fields
-                .iter()
-                .map(|(k, v)| format!("{}: {}", label(k), data_inline(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
 
 fn label(text: &str) -> String {
     if super::labels::is_identifier(text) { text.to_string() } else { quote(text) }

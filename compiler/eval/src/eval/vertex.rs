@@ -105,11 +105,8 @@ pub(crate) struct Vertex {
     pub partial: Option<Value>,
     pub depth: u32,
     pub is_list: bool,
-    /// For open lists: the element type of elements past the end.
-    pub list_tail: Vec<Conjunct>,
     /// Embedded expressions whose disjunction this vertex resolves itself.
     pub skip: Option<Box<HashSet<SyntaxNode>>>,
-    pub closed: bool,
     /// Built by `close()`: closed at the top level only.
     pub shallow_close: bool,
 }
@@ -130,9 +127,7 @@ impl Vertex {
             partial: None,
             depth,
             is_list: false,
-            list_tail: Vec::new(),
             skip: None,
-            closed: false,
             shallow_close: false,
         }
     }
@@ -159,6 +154,17 @@ struct Acc {
     embed_groups: HashMap<(SyntaxNode, VertexId), CloseId>,
     /// Closedness from `close()` or a definition value with no group of its own.
     deferred_cycles: Vec<Conjunct>,
+}
+
+impl Acc {
+    /// Records an error: incomplete ones only matter if nothing else decides the value.
+    fn push_error(&mut self, error: Rc<EvalError>) {
+        if error.incomplete {
+            self.incomplete.push(error);
+        } else {
+            self.errors.push(error);
+        }
+    }
 }
 
 struct ListPart {
@@ -352,7 +358,6 @@ impl Evaluator {
         }
         self.vertices[id as usize].state = State::Evaluating;
         self.evaluating += 1;
-        let cycles_before = self.cycle_marks;
         let mut acc = Acc {
             constraint: Constraint::top(),
             scalar: None,
@@ -409,7 +414,6 @@ impl Evaluator {
         let vertex = &mut self.vertices[id as usize];
         vertex.partial = None;
         vertex.state = State::Done;
-        let _ = cycles_before;
         // A value that only failed because another vertex was still being
         // evaluated is not final: evaluate it again when asked next time.
         if let Value::Bottom(error) = &vertex.value
@@ -458,13 +462,7 @@ impl Evaluator {
                     });
                 }
             }
-            Err(Value::Bottom(error)) => {
-                if error.incomplete {
-                    acc.incomplete.push(error);
-                } else {
-                    acc.errors.push(error);
-                }
-            }
+            Err(Value::Bottom(error)) => acc.push_error(error),
             Err(_) => {}
         }
     }
@@ -567,13 +565,7 @@ impl Evaluator {
         embedded_in: Option<SyntaxNode>,
     ) {
         match value {
-            Value::Bottom(error) => {
-                if error.incomplete {
-                    acc.incomplete.push(error);
-                } else {
-                    acc.errors.push(error);
-                }
-            }
+            Value::Bottom(error) => acc.push_error(error),
             Value::Scalar(scalar) => self.meet_scalar(id, acc, scalar, span),
             Value::Constraint(constraint) => self.meet_constraint(acc, &constraint, span),
             Value::Disjunction(alternatives) => acc.disjunctions.push(alternatives),
@@ -921,13 +913,7 @@ impl Evaluator {
                     optional,
                 );
             }
-            Err(Value::Bottom(error)) => {
-                if error.incomplete {
-                    acc.incomplete.push(error);
-                } else {
-                    acc.errors.push(error);
-                }
-            }
+            Err(Value::Bottom(error)) => acc.push_error(error),
             Err(_) => {}
         }
     }
@@ -1098,7 +1084,6 @@ impl Evaluator {
                     break;
                 }
             }
-            self.vertices[id as usize].closed = true;
         }
         let value = if let Some(error) = errors.into_iter().next() {
             Value::Bottom(error)
@@ -1244,7 +1229,7 @@ impl Evaluator {
                         &registry::INVALID_VALUE,
                         format!(
                             "invalid value {} (does not satisfy {})",
-                            crate::eval::print::data_inline(&data),
+                            crate::builtins::cue_text(&data),
                             builtin.name
                         ),
                         constraint.spans.clone(),
@@ -1335,14 +1320,8 @@ impl Evaluator {
                 }
             }
             // A list element exists even when only an open tail typed it.
-            self.get_or_add_arc(id, &label);
-            if let Some(arc) = self.arc(id, &label) {
-                self.vertices[arc as usize].optional = false;
-            }
-        }
-        if lists.iter().all(|p| p.open) {
-            self.vertices[id as usize].list_tail =
-                lists.iter().filter_map(|p| p.tail.clone()).collect();
+            let arc = self.get_or_add_arc(id, &label);
+            self.vertices[arc as usize].optional = false;
         }
     }
 
