@@ -15,12 +15,8 @@ use crate::output::{self, Tally, count};
 use crate::{source, workspace};
 
 pub fn run(args: &CheckArgs, color: ColorWhen) -> io::Result<ExitStatus> {
-    let current_dir = match std::env::current_dir() {
-        Ok(directory) => directory,
-        Err(error) => {
-            output::print_error(&format!("cannot read the current directory: {error}"));
-            return Ok(ExitStatus::Error);
-        }
+    let Some(current_dir) = super::current_dir() else {
+        return Ok(ExitStatus::Error);
     };
     let discovery = workspace::discover(&current_dir, &args.paths);
     let sources = source::load(&current_dir, discovery);

@@ -52,12 +52,8 @@ pub fn load_package(
     format: OutputFormat,
     color: ColorWhen,
 ) -> Result<Package, io::Result<ExitStatus>> {
-    let current_dir = match std::env::current_dir() {
-        Ok(directory) => directory,
-        Err(error) => {
-            output::print_error(&format!("cannot read the current directory: {error}"));
-            return Err(Ok(ExitStatus::Error));
-        }
+    let Some(current_dir) = super::current_dir() else {
+        return Err(Ok(ExitStatus::Error));
     };
     match package::load(database, &current_dir, paths, expression) {
         Ok(package) => Ok(package),

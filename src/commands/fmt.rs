@@ -45,12 +45,8 @@ pub fn run(args: &FmtArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         }
         return format_stdin(mode, color);
     }
-    let current_dir = match std::env::current_dir() {
-        Ok(directory) => directory,
-        Err(error) => {
-            output::print_error(&format!("cannot read the current directory: {error}"));
-            return Ok(ExitStatus::Error);
-        }
+    let Some(current_dir) = super::current_dir() else {
+        return Ok(ExitStatus::Error);
     };
     let discovery = workspace::discover(&current_dir, &args.paths);
     let sources = source::load(&current_dir, discovery);

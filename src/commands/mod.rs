@@ -8,3 +8,15 @@ pub mod completions;
 pub mod eval;
 pub mod export;
 pub mod fmt;
+
+/// The current directory, or `None` after reporting why it cannot be read
+/// (the command then exits with [`crate::ExitStatus::Error`]).
+fn current_dir() -> Option<std::path::PathBuf> {
+    match std::env::current_dir() {
+        Ok(directory) => Some(directory),
+        Err(error) => {
+            crate::output::print_error(&format!("cannot read the current directory: {error}"));
+            None
+        }
+    }
+}
