@@ -1,7 +1,8 @@
 //! The registry of diagnostic codes.
 //!
 //! Codes are stable and never reused. `E00xx` are syntax (the CUE lexer and
-//! parser), `E01xx` input files and the workspace, `E02xx` CUE evaluation. Each code has a kebab-case
+//! parser), `E01xx` input files and the workspace, `E02xx` CUE evaluation, `E03xx`
+//! resources, hosts and the IR, `E04xx` Starlark. Each code has a kebab-case
 //! name saying what is wrong, and a documentation page in `docs/diagnostics.md`
 //! generated from [`ALL`] (a test keeps the two in step).
 
@@ -114,6 +115,45 @@ codes! {
     INDEX_OUT_OF_RANGE = "E0212", "index-out-of-range", Error,
         "A list index or field selection names an element that does not exist.",
         "Indexes run from 0 to the length of the list minus one; a selected field must exist in the struct.\n\n```cue\na: [1, 2][5]\n```\n\nCheck the index, or the list's length.";
+    RESOURCE_WITHOUT_TYPE = "E0300", "resource-without-type", Error,
+        "A resource has no `type`: it was not unified with a resource schema.",
+        "Every resource under `resources` is checked against the schema of its type, and the type comes from the schema: `linux.#File & {…}` sets `type: \"linux.file\"`. A plain struct has none.\n\n```cue\nimport \"froyo.dev/linux\"\n\nresources: motd: {path: \"/etc/motd\", content: \"hi\"}\n```\n\nUnify the resource with its schema: `resources: motd: linux.#File & {…}`.";
+    UNKNOWN_RESOURCE_TYPE = "E0301", "unknown-resource-type", Error,
+        "A resource's `type` names no resource type froyo knows.",
+        "The resource types are those of the standard library: `linux.file`, `linux.directory`, `linux.package`, `linux.service`, `linux.user`, `linux.group`, `linux.exec` and `probe.http`. The message suggests the closest one.\n\n```cue\nresources: motd: {type: \"linux.fiel\", path: \"/etc/motd\"}\n```\n\nUse a schema from the standard library (`linux.#File & {…}`), which sets the type for you.";
+    INVALID_RESOURCE = "E0302", "invalid-resource", Error,
+        "A resource or host is not a struct of the expected shape.",
+        "Under `resources` every field is one resource (a struct), under `hosts` every field is one host; `on` holds string labels and `require`/`notify` hold resource ids.\n\n```cue\nresources: motd: \"/etc/motd\"\n```\n\nMake the value a struct unified with its schema.";
+    UNKNOWN_DEPENDENCY = "E0303", "unknown-dependency", Error,
+        "`require` or `notify` names a resource id that does not exist.",
+        "Dependencies name other resources by id: the field name under `resources` in CUE, the first argument of the constructor in Starlark. The message suggests the closest existing id.\n\n```cue\nresources: site: linux.#File & {path: \"/etc/site\", require: [\"apache2\"]}\n```\n\nUse the id of an existing resource, or declare the missing one.";
+    DUPLICATE_RESOURCE_ID = "E0304", "duplicate-resource-id", Error,
+        "Two resources have the same id.",
+        "Ids identify resources in dependencies, plans and state, so they must be unique across the workspace, CUE and Starlark together. (Two CUE declarations of one id are one resource: CUE unifies them.)\n\n```python\nlinux.file(\"motd\", path = \"/etc/motd\")  # and `resources: motd:` in CUE\n```\n\nRename one of them.";
+    SELECTOR_MATCHES_NO_HOST = "E0305", "selector-matches-no-host", Warning,
+        "A resource's host selector (`on`) matches no host.",
+        "`on: role: \"web\"` selects the hosts labelled `role: \"web\"`. When none is, the resource is applied nowhere, which is usually a typo in a label.\n\n```cue\nresources: site: linux.#File & {on: role: \"wbe\", path: \"/etc/site\"}\n```\n\nFix the label, or label a host with it.";
+    DEPENDENCY_CYCLE = "E0306", "dependency-cycle", Error,
+        "Resources depend on each other in a cycle, so none of them can go first.",
+        "`require` and `notify` order resources: a required resource is applied first, a notified one after. A cycle has no order. Every resource of the cycle is shown.\n\n```cue\nresources: {\n\ta: linux.#Directory & {path: \"/a\", require: [\"b\"]}\n\tb: linux.#Directory & {path: \"/b\", require: [\"a\"]}\n}\n```\n\nRemove one of the edges.";
+    INVALID_HOST = "E0307", "invalid-host", Error,
+        "A host cannot be reached as declared.",
+        "A host with `transport: \"ssh\"` (the default) needs an `address`; a `jump_host` that names no host is reported too.\n\n```cue\nhosts: web1: {user: \"deploy\"}\n```\n\nAdd the address, or use `transport: \"local\"` for the machine froyo runs on.";
+    STARLARK_SYNTAX = "E0400", "starlark-syntax", Error,
+        "A Starlark file does not parse.",
+        "froyo runs `.star` files with the Starlark dialect of starlark-rust (with `def`, `lambda`, `load`, f-strings and type annotations).\n\n```python\nlinux.file(\"motd\", path = \"/etc/motd\"\n```\n\nFix the syntax at the span shown.";
+    STARLARK_ERROR = "E0401", "starlark-error", Error,
+        "Running a Starlark file failed.",
+        "An undefined name, a wrong argument, a type error, `fail()`, or a property value that is not data (a function, say). The call stack is shown in a note.\n\n```python\nlinux.file(\"motd\", path = config.missing)\n```\n\nFix the error at the span shown.";
+    STARLARK_LIMIT = "E0402", "starlark-limit", Error,
+        "A Starlark file exceeded a limit: statements executed, call depth or heap size.",
+        "froyo bounds Starlark so that no script can hang a check or the editor: 10,000,000 statements per file (including what it loads), 200 nested calls and 512 MiB of heap.\n\n```python\ndef forever():\n    for i in range(1 << 60):\n        pass\n\nforever()\n```\n\nMake the loop finite and small, or generate less.";
+    STARLARK_LOAD = "E0403", "starlark-load", Error,
+        "A `load` names no Starlark file of the workspace.",
+        "`load` reads workspace files only: `//lib/x.star` from the workspace root, `x.star` or `../lib/x.star` from the loading file. Paths outside the workspace, absolute paths and other extensions are refused.\n\n```python\nload(\"../../etc/secrets.star\", \"token\")\n```\n\nLoad a `.star` file inside the workspace.";
+    STARLARK_LOAD_CYCLE = "E0404", "starlark-load-cycle", Error,
+        "Starlark files load each other in a cycle.",
+        "A file cannot be evaluated before the files it loads, so a chain of loads that comes back to its start has no order. Every load of the chain is shown.\n\n```python\n# a.star\nload(\"b.star\", \"x\")\n# b.star\nload(\"a.star\", \"y\")\n```\n\nMove what both files need into a third file that loads neither.";
 }
 
 /// Looks a code up by its code (`E0006`) or its name (`unexpected-token`).
