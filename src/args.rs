@@ -20,8 +20,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check CUE sources for errors; exit 1 when there are any.
+    /// Check a workspace: syntax, evaluation, schemas, dependencies and hosts; exit 1 on errors.
     Check(CheckArgs),
+    /// Compile a workspace into the resource IR (`site.ir`).
+    Build(BuildArgs),
     /// Format CUE sources in the canonical `cue fmt` style.
     Fmt(FmtArgs),
     /// Evaluate a CUE package and print it as JSON or YAML, like `cue export`.
@@ -58,6 +60,22 @@ pub enum OutputFormat {
     Human,
     /// One JSON object per line (see docs/json-diagnostics.md).
     Json,
+    /// One SARIF 2.1.0 log, for code-scanning tools.
+    Sarif,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The workspace to build (default: the workspace containing the current directory).
+    pub paths: Vec<PathBuf>,
+
+    /// Where to write the IR; `-` writes it to standard output.
+    #[arg(short = 'o', long = "output", default_value = "site.ir")]
+    pub output: PathBuf,
+
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,7 @@
 
 mod args;
 mod commands;
+mod compile;
 mod module;
 mod output;
 mod package;
@@ -91,6 +92,7 @@ fn run(cli: Cli) -> io::Result<ExitStatus> {
     let color = cli.color;
     match cli.command {
         Command::Check(check_args) => commands::check::run(&check_args, color),
+        Command::Build(build_args) => commands::build::run(&build_args, color),
         Command::Fmt(fmt_args) => commands::fmt::run(&fmt_args, color),
         Command::Export(export_args) => commands::export::run(&export_args, color),
         Command::Eval(eval_args) => commands::eval::run(&eval_args, color),

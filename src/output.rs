@@ -41,12 +41,16 @@ pub fn write_diagnostics(
     format: OutputFormat,
     color: bool,
 ) -> io::Result<()> {
+    if format == OutputFormat::Sarif {
+        froyo_diagnostics::render::write_sarif(out, files, diagnostics, env!("CARGO_PKG_VERSION"))?;
+        return out.flush();
+    }
     for diagnostic in diagnostics {
         match format {
             OutputFormat::Human => {
                 write_terminal(out, files, diagnostic, TerminalConfig { color })?
             }
-            OutputFormat::Json => write_json_line(out, files, diagnostic)?,
+            OutputFormat::Json | OutputFormat::Sarif => write_json_line(out, files, diagnostic)?,
         }
     }
     out.flush()

@@ -141,6 +141,10 @@ pub fn load(
             Err(diagnostics) => return Err(LoadError::Diagnostics { files, diagnostics }),
         }
     }
+    // The standard library follows the imports, as the database numbers it.
+    for (name, text) in froyo_db::stdlib_files() {
+        files.add(name, text);
+    }
     if let Some(expression) = expression {
         files.add("<expression>", expression);
     }

@@ -37,7 +37,7 @@ pub fn discover(current_dir: &Path, paths: &[PathBuf]) -> Discovery {
     let mut errors = Vec::new();
     for root in roots {
         match fs::metadata(&root) {
-            Ok(metadata) if metadata.is_dir() => walk(&root, &mut files, &mut errors),
+            Ok(metadata) if metadata.is_dir() => walk(&root, "cue", &mut files, &mut errors),
             Ok(_) => {
                 files.insert(root);
             }
@@ -87,7 +87,12 @@ const SKIPPED_DIRECTORIES: &[&str] = &["node_modules", "target"];
 /// Directories inside `cue.mod/` that hold other modules' code, not this one's.
 const SKIPPED_IN_CUE_MOD: &[&str] = &["pkg", "gen", "usr"];
 
-fn walk(directory: &Path, files: &mut BTreeSet<PathBuf>, errors: &mut Vec<(PathBuf, io::Error)>) {
+fn walk(
+    directory: &Path,
+    extension: &str,
+    files: &mut BTreeSet<PathBuf>,
+    errors: &mut Vec<(PathBuf, io::Error)>,
+) {
     // An explicit stack rather than recursion: directory depth is user-shaped.
     let mut pending = vec![directory.to_path_buf()];
     while let Some(directory) = pending.pop() {
@@ -112,7 +117,7 @@ fn walk(directory: &Path, files: &mut BTreeSet<PathBuf>, errors: &mut Vec<(PathB
                 if !is_skipped_directory(&directory, &entry.file_name().to_string_lossy()) {
                     pending.push(path);
                 }
-            } else if is_cue_file(&path) {
+            } else if path.extension().is_some_and(|found| found == extension) {
                 // A symbolic link counts when it points at a file.
                 if file_type.is_file()
                     || fs::metadata(&path).is_ok_and(|metadata| metadata.is_file())
@@ -131,6 +136,10 @@ fn is_skipped_directory(parent: &Path, name: &str) -> bool {
             && SKIPPED_IN_CUE_MOD.contains(&name))
 }
 
-fn is_cue_file(path: &Path) -> bool {
-    path.extension().is_some_and(|extension| extension == "cue")
+/// The Starlark files (`*.star`) under `root`, searched as CUE files are.
+pub fn discover_starlark(root: &Path) -> Discovery {
+    let mut files = BTreeSet::new();
+    let mut errors = Vec::new();
+    walk(root, "star", &mut files, &mut errors);
+    Discovery { files: files.into_iter().collect(), errors }
 }

@@ -1,9 +1,12 @@
-//! `froyo check`: parse every CUE file of the workspace and report what is wrong.
+//! `froyo check`: everything that can be wrong before anything touches a host.
 //!
-//! Today this is syntax only: each file read becomes a [`froyo_db::SourceFile`]
-//! input and its errors are the [`froyo_db::syntax_diagnostics`] query;
-//! evaluation and checks join as their crates land. Diagnostics go to stdout (human or JSON lines), the
-//! one-line summary to stderr. Exit 1 when any error was reported.
+//! Every CUE file found is parsed ([`froyo_db::syntax_diagnostics`]); then
+//! each workspace the files belong to (a directory with `cue.mod/`) is
+//! compiled ([`froyo_db::compile_workspace`]): CUE evaluation, Starlark,
+//! schemas, ids, dependencies, host selectors and cycles. Syntax errors are
+//! reported once, by the first step. Diagnostics go to stdout (human, JSON
+//! lines or SARIF), the one-line summary to stderr. Exit 1 when any error was
+//! reported.
 
 use std::io::{self, Write as _};
 
@@ -31,12 +34,36 @@ pub fn run(args: &CheckArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         );
         diagnostics.extend(froyo_db::syntax_diagnostics_in(&database, input, file.id));
     }
+    let mut files = sources.files;
+    let discovered: Vec<_> = sources.loaded.iter().map(|file| file.path.clone()).collect();
+    for root in crate::compile::roots(&current_dir, &args.paths, &discovered) {
+        let (workspace_files, found) = match crate::compile::load(&database, &current_dir, &root) {
+            Ok(loaded) => {
+                let mut found = loaded.diagnostics.clone();
+                found.extend(
+                    froyo_db::compile_workspace(&database, loaded.input)
+                        .diagnostics
+                        .iter()
+                        .cloned(),
+                );
+                (loaded.files, found)
+            }
+            Err((files, found)) => (files, found),
+        };
+        // Syntax errors of CUE files were reported above.
+        let found = found.into_iter().filter(|diagnostic| !diagnostic.code.code.starts_with("E00"));
+        diagnostics.extend(crate::compile::move_diagnostics(
+            &workspace_files,
+            &mut files,
+            found.collect(),
+        ));
+    }
     sort_diagnostics(&mut diagnostics);
 
     let mut stdout = io::stdout().lock();
     output::write_diagnostics(
         &mut stdout,
-        &sources.files,
+        &files,
         &diagnostics,
         args.format,
         output::stdout_color(color),

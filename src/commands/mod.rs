@@ -3,6 +3,7 @@
 //! An `io::Error` returned from `run` means output could not be written; every
 //! problem with the user's files is a diagnostic instead.
 
+pub mod build;
 pub mod check;
 pub mod completions;
 pub mod eval;

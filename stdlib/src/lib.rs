@@ -31,7 +31,7 @@ pub struct Package {
 
 /// A resource type: its name (the value of a resource's `type` field), and
 /// the definition of the schema that describes it.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct ResourceType {
     /// Such as `linux.file`; also the Starlark constructor's name.
     pub name: &'static str,

@@ -12,8 +12,12 @@
 //! Invariant: queries do no IO; hosts (the CLI, tests, the language server)
 //! read files and set inputs.
 
+mod workspace;
+
 use froyo_diagnostics::{Diagnostic, FileId};
 use froyo_eval::{Data, EvalOptions};
+
+pub use workspace::{Compiled, Workspace, compile_workspace, starlark_file};
 
 /// One source file: its path as shown to users, and its text.
 #[salsa::input(debug)]
@@ -33,7 +37,8 @@ pub struct Package {
     #[returns(ref)]
     pub expression: Option<String>,
     /// Packages of the module that the files import: import path and files.
-    /// Their diagnostics use file ids after the package's own files.
+    /// Their diagnostics use file ids after the package's own files, and the
+    /// standard library's files follow them ([`stdlib_files`]).
     #[returns(ref)]
     pub imports: Vec<(String, Vec<SourceFile>)>,
 }
@@ -102,6 +107,7 @@ fn evaluator_input(
         text: file.text(db).clone(),
     };
     let files = package.files(db).iter().map(source).collect();
+    // The module's packages, then the standard library (see [`stdlib_files`]).
     let imports = package
         .imports(db)
         .iter()
@@ -109,6 +115,7 @@ fn evaluator_input(
             path: path.clone(),
             files: files.iter().map(source).collect(),
         })
+        .chain(froyo_check::schema::stdlib_imports())
         .collect();
     let options = EvalOptions {
         expression: package.expression(db).clone(),
@@ -116,6 +123,14 @@ fn evaluator_input(
         ..EvalOptions::default()
     };
     (files, options)
+}
+
+/// The standard library's files (name and text), in the order their file ids
+/// follow a package's imports in evaluation diagnostics.
+pub fn stdlib_files() -> impl Iterator<Item = (&'static str, &'static str)> {
+    froyo_stdlib::PACKAGES
+        .iter()
+        .flat_map(|package| package.files.iter().map(|file| (file.name, file.text)))
 }
 
 /// The database: salsa's storage, and nothing else.

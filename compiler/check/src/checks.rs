@@ -1,0 +1,59 @@
+//! The checks that run on the whole IR, one per module, each with the
+//! diagnostic it reports.
+
+pub mod dependency_cycle;
+pub mod duplicate_id;
+pub mod host_selector;
+pub mod hosts;
+pub mod resource_type;
+pub mod unknown_dependency;
+
+use std::collections::HashMap;
+
+use froyo_diagnostics::{FileId, Span};
+use froyo_ir::Ir;
+
+/// What a check reads: the IR, each declaration's span (keyed by
+/// host-or-not and name), and file texts to point inside a declaration.
+pub struct Context<'a> {
+    pub ir: &'a Ir,
+    pub spans: &'a HashMap<(bool, String), Span>,
+    pub text_of: &'a dyn Fn(FileId) -> Option<String>,
+}
+
+impl Context<'_> {
+    pub fn resource_span(&self, id: &str) -> Span {
+        self.spans.get(&(false, id.to_string())).copied().unwrap_or(Span::new(FileId(0), 0, 0))
+    }
+
+    pub fn host_span(&self, name: &str) -> Span {
+        self.spans.get(&(true, name.to_string())).copied().unwrap_or(Span::new(FileId(0), 0, 0))
+    }
+
+    /// The span of the quoted string `"text"` inside `within`, if written there.
+    pub fn quoted_in(&self, within: Span, text: &str) -> Option<Span> {
+        let source = (self.text_of)(within.file)?;
+        let inside = source.get(within.start as usize..within.end as usize)?;
+        for quote in ['"', '\''] {
+            let needle = format!("{quote}{text}{quote}");
+            if let Some(at) = inside.find(&needle) {
+                let start = within.start + at as u32;
+                return Some(Span::new(within.file, start, start + needle.len() as u32));
+            }
+        }
+        None
+    }
+}
+
+/// The candidate closest to `name`, when one is close enough to be a typo.
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|candidate| (strsim::jaro_winkler(name, candidate), candidate))
+        .filter(|(score, candidate)| *score >= 0.8 && *candidate != name)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate)
+}

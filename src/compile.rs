@@ -1,0 +1,144 @@
+//! Loading a workspace into the database for the commands that compile it
+//! (`froyo check`, `froyo build`).
+//!
+//! A workspace is a CUE module: the package in the directory holding
+//! `cue.mod/` (with the module packages it imports and the embedded standard
+//! library) and every `*.star` file under that directory. The file table
+//! follows the database's order: package files, imports, standard library,
+//! Starlark files. Starlark files are named relative to the workspace root in
+//! the database (that is what `load` resolves against) and relative to the
+//! current directory in the file table (that is what users read).
+
+use std::path::{Path, PathBuf};
+
+use froyo_diagnostics::{Diagnostic, FileId, Files, Span};
+
+use crate::package::{self, LoadError};
+use crate::source;
+use crate::workspace::{self, display_path};
+
+/// A workspace set up as database inputs, and the file table its
+/// diagnostics point into.
+pub struct LoadedWorkspace {
+    pub files: Files,
+    pub input: froyo_db::Workspace,
+    /// Problems found while loading (unreadable Starlark files).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Loads the workspace whose root is `root`.
+pub fn load(
+    database: &froyo_db::Database,
+    current_dir: &Path,
+    root: &Path,
+) -> Result<LoadedWorkspace, (Files, Vec<Diagnostic>)> {
+    let (mut files, package) =
+        match package::load(database, current_dir, &[root.to_path_buf()], None) {
+            Ok(package) => (package.files, package.input),
+            Err(LoadError::Diagnostics { files, diagnostics }) => return Err((files, diagnostics)),
+            // Only Starlark, or nothing yet: an empty package.
+            Err(LoadError::NoFiles { .. }) => {
+                let mut files = Files::new();
+                for (name, text) in froyo_db::stdlib_files() {
+                    files.add(name, text);
+                }
+                (files, froyo_db::Package::new(database, Vec::new(), None, Vec::new()))
+            }
+        };
+    let mut diagnostics = Vec::new();
+    let mut starlark = Vec::new();
+    let discovery = workspace::discover_starlark(root);
+    for (path, error) in &discovery.errors {
+        let name = display_path(current_dir, path);
+        let id = files.add(name.clone(), "");
+        diagnostics.push(source::read_error_diagnostic(
+            id,
+            &name,
+            &source::ReadError::Io(std::io::Error::new(error.kind(), error.to_string())),
+        ));
+    }
+    for path in &discovery.files {
+        let name = display_path(current_dir, path);
+        match source::read_file(path) {
+            Ok(text) => {
+                let relative = path
+                    .strip_prefix(root)
+                    .map(|relative| relative.to_string_lossy().replace('\\', "/"))
+                    .unwrap_or_else(|_| name.clone());
+                files.add(name, text.clone());
+                starlark.push(froyo_db::SourceFile::new(database, relative, text));
+            }
+            Err(error) => {
+                let id = files.add(name.clone(), "");
+                diagnostics.push(source::read_error_diagnostic(id, &name, &error));
+            }
+        }
+    }
+    let input = froyo_db::Workspace::new(database, package, starlark);
+    Ok(LoadedWorkspace { files, input, diagnostics })
+}
+
+/// The workspace roots (directories holding `cue.mod/module.cue`) that
+/// `paths` name or lie in; without paths, the one around `current_dir`.
+pub fn roots(current_dir: &Path, paths: &[PathBuf], discovered: &[PathBuf]) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = Vec::new();
+    let mut add = |root: Option<PathBuf>| {
+        if let Some(root) = root
+            && !roots.contains(&root)
+        {
+            roots.push(root);
+        }
+    };
+    if paths.is_empty() {
+        add(crate::module::find_root(current_dir));
+    }
+    for path in paths {
+        let path = workspace::absolute(current_dir, path);
+        let directory = if path.is_dir() {
+            path.clone()
+        } else {
+            path.parent().map(Path::to_path_buf).unwrap_or_default()
+        };
+        add(crate::module::find_root(&directory));
+    }
+    for file in discovered {
+        add(file.parent().and_then(crate::module::find_root));
+    }
+    roots.sort();
+    roots
+}
+
+/// Moves diagnostics from one file table to another, matching files by name
+/// and adding those the target does not have.
+pub fn move_diagnostics(
+    from: &Files,
+    to: &mut Files,
+    diagnostics: Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
+    let mut map = |file: FileId| -> FileId {
+        let Some(source) = from.get(file) else { return file };
+        for index in 0..to.len() {
+            let id = FileId(index as u32);
+            if to.get(id).is_some_and(|existing| existing.name() == source.name()) {
+                return id;
+            }
+        }
+        to.add(source.name().to_string(), source.text().to_string())
+    };
+    diagnostics
+        .into_iter()
+        .map(|mut diagnostic| {
+            let mut move_span = |span: &mut Span| span.file = map(span.file);
+            move_span(&mut diagnostic.primary.span);
+            for label in &mut diagnostic.secondary {
+                move_span(&mut label.span);
+            }
+            if let Some(fix) = &mut diagnostic.fix {
+                for edit in &mut fix.edits {
+                    move_span(&mut edit.span);
+                }
+            }
+            diagnostic
+        })
+        .collect()
+}
