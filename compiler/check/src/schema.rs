@@ -109,6 +109,46 @@ impl Batch {
         self.entries.is_empty()
     }
 
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// One batch per entry: when a batch fails, its entries are validated
+    /// one by one, so that the valid ones go on to the later checks.
+    pub fn split(&self) -> Vec<Batch> {
+        self.entries.iter().map(|(entry, ..)| Batch::new(vec![entry.clone()])).collect()
+    }
+
+    /// The entry a message's path names (`resources."apache-svc".state: …`),
+    /// and the field after it.
+    fn entry_named_in(&self, message: &str) -> Option<(&Entry, Option<String>)> {
+        let (kind, rest) = if let Some(rest) = message.strip_prefix("resources.") {
+            (false, rest)
+        } else if let Some(rest) = message.strip_prefix("hosts.") {
+            (true, rest)
+        } else {
+            return None;
+        };
+        let (name, after) = if rest.starts_with('"') {
+            let end = rest[1..].find('"')? + 1;
+            (serde_json::from_str::<String>(&rest[..=end]).ok()?, &rest[end + 1..])
+        } else {
+            let end = rest.find(['.', ':', ' ']).unwrap_or(rest.len());
+            (rest[..end].to_string(), &rest[end..])
+        };
+        let field = after
+            .strip_prefix('.')
+            .and_then(|rest| rest.split(['.', ':', ' ']).next())
+            .filter(|field| !field.is_empty() && !field.starts_with('"'))
+            .map(str::to_string);
+        let entry = self
+            .entries
+            .iter()
+            .map(|(entry, ..)| entry)
+            .find(|entry| (entry.kind == Kind::Host) == kind && entry.name == name)?;
+        Some((entry, field))
+    }
+
     /// The validated values by kind and name, or the diagnostics with their
     /// spans moved to the declarations. `stdlib_files` maps the standard
     /// library's files (in [`froyo_stdlib::PACKAGES`] order) to the ids the
@@ -145,10 +185,11 @@ impl Batch {
         stdlib_files: &[FileId],
         text_of: &dyn Fn(FileId) -> Option<String>,
     ) -> Diagnostic {
-        let primary = self.move_span(diagnostic.primary.span, stdlib_files, text_of);
+        let named = self.entry_named_in(&diagnostic.message);
+        let primary = self.move_span(diagnostic.primary.span, named.clone(), stdlib_files, text_of);
         diagnostic.primary.span = primary;
         for label in &mut diagnostic.secondary {
-            label.span = self.move_span(label.span, stdlib_files, text_of);
+            label.span = self.move_span(label.span, named.clone(), stdlib_files, text_of);
         }
         // A label that now repeats the primary span says nothing new.
         diagnostic.secondary.retain(|label| label.span != primary);
@@ -159,6 +200,7 @@ impl Batch {
     fn move_span(
         &self,
         span: Span,
+        named: Option<(&Entry, Option<String>)>,
         stdlib_files: &[FileId],
         text_of: &dyn Fn(FileId) -> Option<String>,
     ) -> Span {
@@ -173,8 +215,15 @@ impl Batch {
             .iter()
             .find(|(_, (start, end), _)| *start <= span.start && span.start <= *end)
         else {
-            // The generated preamble: nothing of the user's to point at.
-            return self.entries.first().map_or(span, |(entry, ..)| entry.origin);
+            // Not inside an entry (the evaluator gave no position): the entry
+            // the message names, else the first.
+            return match named {
+                Some((entry, Some(field))) => {
+                    narrow(entry.origin, &field, text_of).unwrap_or(entry.origin)
+                }
+                Some((entry, None)) => entry.origin,
+                None => self.entries.first().map_or(span, |(entry, ..)| entry.origin),
+            };
         };
         let field =
             fields.iter().find(|(_, start, end)| *start <= span.start && span.start <= *end);

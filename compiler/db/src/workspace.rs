@@ -57,10 +57,21 @@ fn first_starlark_id(db: &dyn salsa::Database, workspace: Workspace) -> u32 {
     (package.files(db).len() + imported + crate::stdlib_files().count()) as u32
 }
 
+/// The evaluated package, or its diagnostics. A workspace without CUE files
+/// (Starlark only) has empty data.
+fn cue_data(db: &dyn salsa::Database, workspace: Workspace) -> Result<&Data, &Vec<Diagnostic>> {
+    static EMPTY: Data = Data::Struct(Vec::new());
+    let package = *workspace.package(db);
+    if package.files(db).is_empty() {
+        return Ok(&EMPTY);
+    }
+    export_package(db, package).as_ref()
+}
+
 /// The evaluated package as `config`, or empty data when it did not export.
 #[salsa::tracked(returns(ref))]
 fn config(db: &dyn salsa::Database, workspace: Workspace) -> Arc<Data> {
-    match export_package(db, *workspace.package(db)) {
+    match cue_data(db, workspace) {
         Ok(data) => Arc::new(data.clone()),
         Err(_) => Arc::new(Data::Struct(Vec::new())),
     }
@@ -130,7 +141,7 @@ fn validate_batch<'db>(
 #[salsa::tracked(returns(ref))]
 pub fn compile_workspace(db: &dyn salsa::Database, workspace: Workspace) -> Compiled {
     let package = *workspace.package(db);
-    let cue = match export_package(db, package) {
+    let cue = match cue_data(db, workspace) {
         Ok(data) => data,
         Err(diagnostics) => {
             return Compiled { ir: None, diagnostics: diagnostics.clone() };
@@ -142,7 +153,12 @@ pub fn compile_workspace(db: &dyn salsa::Database, workspace: Workspace) -> Comp
     for file in workspace.starlark(db) {
         let (resources, file_diagnostics) = starlark_file(db, workspace, *file);
         declared.extend(resources.iter().cloned());
-        diagnostics.extend(file_diagnostics.iter().cloned());
+        for diagnostic in file_diagnostics {
+            // A load cycle is found from every file on it; report it once.
+            if !diagnostics.iter().any(|known: &Diagnostic| same_cycle(known, diagnostic)) {
+                diagnostics.push(diagnostic.clone());
+            }
+        }
     }
 
     let cue_texts: Vec<(FileId, &str)> = package
@@ -164,7 +180,17 @@ pub fn compile_workspace(db: &dyn salsa::Database, workspace: Workspace) -> Comp
         let result = validate_batch(db, BatchText::new(db, batch.text.clone()));
         match batch.resolve(result, &stdlib_ids, &text_of) {
             Ok(values) => validated.extend(values),
-            Err(batch_diagnostics) => diagnostics.extend(batch_diagnostics),
+            Err(batch_diagnostics) if batch.len() == 1 => diagnostics.extend(batch_diagnostics),
+            // Find which entries fail, so that the others go on to the checks.
+            Err(_) => {
+                for single in batch.split() {
+                    let result = validate_batch(db, BatchText::new(db, single.text.clone()));
+                    match single.resolve(result, &stdlib_ids, &text_of) {
+                        Ok(values) => validated.extend(values),
+                        Err(entry_diagnostics) => diagnostics.extend(entry_diagnostics),
+                    }
+                }
+            }
         }
     }
     let path_of = |file: FileId| table.path(file);
@@ -172,6 +198,20 @@ pub fn compile_workspace(db: &dyn salsa::Database, workspace: Workspace) -> Comp
     diagnostics.extend(check_diagnostics);
     let ir = (!diagnostics.iter().any(Diagnostic::is_error)).then_some(ir);
     Compiled { ir, diagnostics }
+}
+
+/// Whether two diagnostics report the same load cycle (the same loads, seen
+/// from different files).
+fn same_cycle(a: &Diagnostic, b: &Diagnostic) -> bool {
+    let spans = |diagnostic: &Diagnostic| {
+        let mut spans: Vec<_> = std::iter::once(diagnostic.primary.span)
+            .chain(diagnostic.secondary.iter().map(|label| label.span))
+            .map(|span| (span.file, span.start, span.end))
+            .collect();
+        spans.sort();
+        spans
+    };
+    a.code == b.code && a.code.code == "E0404" && spans(a) == spans(b)
 }
 
 /// Paths and texts by file id, in the workspace's order.

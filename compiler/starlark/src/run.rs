@@ -399,8 +399,11 @@ impl Session<'_> {
     }
 }
 
+/// Whether the error is one of the bounds froyo sets (other than steps,
+/// which the step counter records itself).
 fn is_range_limit(error: &starlark::Error) -> bool {
-    error.without_diagnostic().to_string().contains("longer than froyo allows")
+    let message = error.without_diagnostic().to_string();
+    message.contains("longer than froyo allows") || message.contains("Heap memory limit")
 }
 
 /// The workspace path a `load` names, or why it names none.

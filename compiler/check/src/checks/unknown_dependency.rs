@@ -11,8 +11,8 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
         let edges = resource
             .require
             .iter()
-            .map(|target| ("require", target))
-            .chain(resource.notify.iter().map(|target| ("notify", target)));
+            .map(|target| ("requires", target))
+            .chain(resource.notify.iter().map(|target| ("notifies", target)));
         for (kind, target) in edges {
             if context.ir.resource(target).is_some() {
                 continue;
@@ -21,7 +21,7 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
             let span = context.quoted_in(declaration, target).unwrap_or(declaration);
             let mut diagnostic = Diagnostic::new(
                 &registry::UNKNOWN_DEPENDENCY,
-                format!("resource `{}` {kind}s `{target}`, which does not exist", resource.id),
+                format!("resource `{}` {kind} `{target}`, which does not exist", resource.id),
                 span,
             )
             .with_primary_label("no resource has this id");
