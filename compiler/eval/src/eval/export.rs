@@ -49,11 +49,17 @@ impl Evaluator {
             groups.push((Some(import.path.clone()), start..start + import.files.len()));
             start += import.files.len();
         }
-        let all_files =
-            files.iter().chain(options.imports.iter().flat_map(|import| import.files.iter()));
+        let all_files: Vec<&SourceFile> = files
+            .iter()
+            .chain(options.imports.iter().flat_map(|import| import.files.iter()))
+            .collect();
+        let parsed = parse_files(&all_files);
         let mut package_names: Vec<Option<String>> = Vec::new();
-        for (index, file) in all_files.enumerate() {
-            let parse = froyo_syntax::parse(&file.text);
+        // Only files that spell `let` can have let clauses to check.
+        let mut with_lets = Vec::new();
+        for (index, (file, (parse, declared))) in all_files.iter().zip(parsed).enumerate() {
+            evaluator.declared_names.extend(declared);
+            with_lets.push(file.text.contains("let"));
             for error in parse.errors() {
                 diagnostics.push(error.to_diagnostic(FileId(index as u32)));
             }
@@ -83,13 +89,7 @@ impl Evaluator {
                 evaluator.module_packages.insert(path, package_root);
             }
         }
-        evaluator.check_declarations(&mut diagnostics);
-        let texts: Vec<&str> = files
-            .iter()
-            .chain(options.imports.iter().flat_map(|import| import.files.iter()))
-            .map(|file| file.text.as_str())
-            .collect();
-        evaluator.shadowed_predeclared(&texts);
+        evaluator.check_declarations(&with_lets, &mut diagnostics);
         if let Some(expression) = &options.expression {
             let wrapped = format!("__froyo_expression__: ({expression})");
             let parse = froyo_syntax::parse(&wrapped);
@@ -158,8 +158,11 @@ impl Evaluator {
 
     /// Static rules: a `let` must be used and must not share its name with
     /// a field of its scope.
-    fn check_declarations(&mut self, diagnostics: &mut Vec<Diagnostic>) {
+    fn check_declarations(&mut self, with_lets: &[bool], diagnostics: &mut Vec<Diagnostic>) {
         for index in 0..self.files.len() {
+            if !with_lets.get(index).copied().unwrap_or(true) {
+                continue;
+            }
             let root = self.files[index].0.clone();
             let let_clauses: Vec<SyntaxNode> =
                 root.descendants().filter(|n| n.kind() == LET_CLAUSE).collect();
@@ -207,39 +210,92 @@ impl Evaluator {
             }
         }
     }
+}
 
-    /// Predeclared identifiers (`string`, `int`, …) that the package
-    /// declares itself as a field, `let`, alias or binding (found with the
-    /// lexer: a name followed by `:`, `?`, `!` or `=`, or bound by `for`/`let`).
-    fn shadowed_predeclared(&mut self, texts: &[&str]) {
-        use froyo_syntax::SyntaxKind;
-        for text in texts {
-            let (tokens, _) = froyo_syntax::lexer::tokenize(text);
-            let mut significant: Vec<(SyntaxKind, &str)> = Vec::new();
-            let mut offset = 0usize;
-            for token in &tokens {
-                let end = offset + token.len as usize;
-                if !token.kind.is_trivia() {
-                    significant.push((token.kind, &text[offset..end]));
-                }
-                offset = end;
-            }
-            for (index, (kind, token_text)) in significant.iter().enumerate() {
-                if *kind != IDENT || !super::expr::PREDECLARED.contains(token_text) {
-                    continue;
-                }
-                let next = significant.get(index + 1).map(|t| t.0);
-                let previous = index.checked_sub(1).and_then(|i| significant.get(i)).map(|t| t.0);
-                let declares = matches!(next, Some(COLON | QUESTION | BANG | EQ))
-                    || matches!(previous, Some(FOR_KW | LET_KW))
-                    || (previous == Some(SyntaxKind::COMMA) && next == Some(IN_KW));
-                if declares {
-                    self.declared_names.insert(token_text.to_string());
-                }
+/// A parsed file, and the predeclared names it declares itself.
+type ParsedFile = (froyo_syntax::Parse, Vec<String>);
+
+/// Parses `files`, on two threads when there are several (the machine's
+/// second core would otherwise idle), and finds the predeclared names each
+/// file shadows. The results are in the order of `files`.
+fn parse_files(files: &[&SourceFile]) -> Vec<ParsedFile> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let work = |file: &SourceFile| {
+        let parse = froyo_syntax::parse(&file.text);
+        let declared = shadowed_predeclared(&file.text);
+        (parse, declared)
+    };
+    let total: usize = files.iter().map(|file| file.text.len()).sum();
+    if files.len() < 2 || total < 64 << 10 {
+        return files.iter().map(|file| work(file)).collect();
+    }
+    // Both threads take the next file until none is left.
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<ParsedFile>>> = Mutex::new(files.iter().map(|_| None).collect());
+    let run = || {
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(file) = files.get(index) else { break };
+            let result = work(file);
+            if let Ok(mut results) = results.lock() {
+                results[index] = Some(result);
             }
         }
-    }
+    };
+    std::thread::scope(|scope| {
+        // A helper that cannot start leaves all the work to this thread.
+        let helper = std::thread::Builder::new().stack_size(64 << 20).spawn_scoped(scope, run);
+        run();
+        if let Ok(helper) = helper {
+            let _ = helper.join();
+        }
+    });
+    let results = results.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    results
+        .into_iter()
+        .zip(files)
+        .map(|(result, file)| result.unwrap_or_else(|| work(file)))
+        .collect()
+}
 
+/// Predeclared identifiers (`string`, `int`, …) that a file declares itself
+/// as a field, `let`, alias or binding (found with the lexer: a name followed
+/// by `:`, `?`, `!` or `=`, or bound by `for`/`let`).
+fn shadowed_predeclared(text: &str) -> Vec<String> {
+    use froyo_syntax::SyntaxKind;
+    let mut declared = Vec::new();
+    // Only a file that spells one of the names can declare it.
+    if !super::expr::PREDECLARED.iter().any(|name| text.contains(name)) {
+        return declared;
+    }
+    let (tokens, _) = froyo_syntax::lexer::tokenize(text);
+    let mut significant: Vec<(SyntaxKind, &str)> = Vec::new();
+    let mut offset = 0usize;
+    for token in &tokens {
+        let end = offset + token.len as usize;
+        if !token.kind.is_trivia() {
+            significant.push((token.kind, &text[offset..end]));
+        }
+        offset = end;
+    }
+    for (index, (kind, token_text)) in significant.iter().enumerate() {
+        if *kind != IDENT || !super::expr::PREDECLARED.contains(token_text) {
+            continue;
+        }
+        let next = significant.get(index + 1).map(|t| t.0);
+        let previous = index.checked_sub(1).and_then(|i| significant.get(i)).map(|t| t.0);
+        let declares = matches!(next, Some(COLON | QUESTION | BANG | EQ))
+            || matches!(previous, Some(FOR_KW | LET_KW))
+            || (previous == Some(SyntaxKind::COMMA) && next == Some(IN_KW));
+        if declares {
+            declared.push(token_text.to_string());
+        }
+    }
+    declared
+}
+
+impl Evaluator {
     /// Exports the root vertex (or the `-e` expression) as concrete data.
     pub(super) fn export_root(&mut self, root: VertexId) -> Result<Data, Vec<EvalError>> {
         self.evaluate(root);

@@ -95,6 +95,10 @@ pub fn eval_text(files: &[SourceFile], options: &EvalOptions) -> Result<String, 
 
 /// Evaluation recurses with the depth of the configuration; run it on a
 /// thread whose stack fits [`Limits::max_depth`].
+///
+/// The result comes back over a channel as soon as it is known; the thread
+/// then frees the evaluator's memory on its own, while the caller goes on
+/// (printing the result, say) on the other core.
 fn run_on_large_stack<T: Send + 'static>(
     files: &[SourceFile],
     options: &EvalOptions,
@@ -102,26 +106,32 @@ fn run_on_large_stack<T: Send + 'static>(
 ) -> Result<T, Vec<Diagnostic>> {
     let files = files.to_vec();
     let options = options.clone();
-    let handle = std::thread::Builder::new().name("froyo-eval".into()).stack_size(512 << 20).spawn(
-        move || {
+    let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new()
+        .name("froyo-eval".into())
+        .stack_size(512 << 20)
+        .spawn(move || {
             let (mut evaluator, root, mut diagnostics) = Evaluator::load(&files, &options);
             // Syntax errors and static rule violations stop before evaluation.
-            if !diagnostics.is_empty() {
-                return Err(diagnostics);
-            }
-            let result = job(&mut evaluator, root);
-            match result {
-                Ok(value) => Ok(value),
-                Err(errors) => {
-                    diagnostics.extend(errors.iter().map(|error| evaluator.diagnostic(error)));
-                    Err(diagnostics)
+            let result = if !diagnostics.is_empty() {
+                Err(diagnostics)
+            } else {
+                match job(&mut evaluator, root) {
+                    Ok(value) => Ok(value),
+                    Err(errors) => {
+                        diagnostics.extend(errors.iter().map(|error| evaluator.diagnostic(error)));
+                        Err(diagnostics)
+                    }
                 }
-            }
-        },
-    );
-    match handle.map(|handle| handle.join()) {
-        Ok(Ok(result)) => result,
-        _ => Err(vec![Diagnostic::new(
+            };
+            // The caller may have stopped waiting; the result is then dropped here.
+            let _ = sender.send(result);
+            drop(evaluator);
+        });
+    // A panic on the thread drops the sender without a result.
+    match spawned.ok().and_then(|_| receiver.recv().ok()) {
+        Some(result) => result,
+        None => Err(vec![Diagnostic::new(
             &froyo_diagnostics::registry::EVALUATION_LIMIT,
             "internal error: the evaluator stopped unexpectedly; please report this with the input",
             froyo_diagnostics::Span::new(FileId(0), 0, 0),
