@@ -35,9 +35,8 @@ impl Evaluator {
             expr_infos: HashMap::default(),
             declared_names: Default::default(),
             module_packages: HashMap::default(),
-            error_checked: Default::default(),
-            exporting: Default::default(),
             main_files: files.len(),
+            predeclared_values: Vec::new(),
         };
         let mut diagnostics = Vec::new();
         // The package's files, then each imported module package's files:
@@ -326,11 +325,6 @@ impl Evaluator {
         let mut imports = HashMap::default();
         for (file_root, _) in &self.files[..self.main_files] {
             scope.add_declarations(file_root);
-            if let Some(file_scope) = self.scopes.get(file_root) {
-                for (name, label) in &file_scope.fields {
-                    scope.fields.entry(name.clone()).or_insert_with(|| label.clone());
-                }
-            }
             imports.extend(imports_of(file_root));
         }
         let file = Rc::new(Frame { parent: None, kind: FrameKind::File { file: 0, imports } });
@@ -350,7 +344,7 @@ impl Evaluator {
         }
         let id = self.resolve(id);
         // Disjuncts and references share vertices: visit each once.
-        if !self.error_checked.insert(id) {
+        if std::mem::replace(&mut self.vertices[id as usize].error_checked, true) {
             return;
         }
         self.evaluate(id);
@@ -388,7 +382,7 @@ impl Evaluator {
         depth: u32,
     ) -> Option<Data> {
         let key = self.resolve(id);
-        if !self.exporting.insert(key) {
+        if std::mem::replace(&mut self.vertices[key as usize].exporting, true) {
             errors.push(EvalError::new(
                 &registry::CYCLE,
                 "structural cycle: a value contains itself",
@@ -397,7 +391,7 @@ impl Evaluator {
             return None;
         }
         let data = self.export_vertex_inner(id, errors, depth);
-        self.exporting.remove(&key);
+        self.vertices[key as usize].exporting = false;
         data
     }
 
@@ -419,24 +413,31 @@ impl Evaluator {
                 let vertex = self.resolve(vertex);
                 let is_list = self.vertices[vertex as usize].is_list;
                 let arcs = self.vertices[vertex as usize].arcs.clone();
-                let mut fields = Vec::new();
-                for arc in arcs {
-                    let (label, kind, optional) = {
+                if is_list {
+                    let mut elements = Vec::with_capacity(arcs.len());
+                    for arc in arcs {
                         let v = &self.vertices[arc as usize];
-                        (v.label.clone(), v.label_kind, v.optional)
-                    };
-                    if kind != LabelKind::Regular || optional {
+                        if v.label_kind != LabelKind::Regular || v.optional {
+                            continue;
+                        }
+                        if let Some(data) = self.export_vertex(arc, errors, depth + 1) {
+                            elements.push(data);
+                        }
+                    }
+                    return Some(Data::List(elements));
+                }
+                let mut fields = Vec::with_capacity(arcs.len());
+                for arc in arcs {
+                    let v = &self.vertices[arc as usize];
+                    if v.label_kind != LabelKind::Regular || v.optional {
                         continue;
                     }
                     if let Some(data) = self.export_vertex(arc, errors, depth + 1) {
-                        fields.push((label.to_string(), data));
+                        let label = String::from(&*self.vertices[arc as usize].label);
+                        fields.push((label, data));
                     }
                 }
-                Some(if is_list {
-                    Data::List(fields.into_iter().map(|(_, d)| d).collect())
-                } else {
-                    Data::Struct(fields)
-                })
+                Some(Data::Struct(fields))
             }
             Value::Bottom(error) => {
                 let mut error = (*error).clone();

@@ -268,7 +268,7 @@ impl Evaluator {
                     }
                 }
                 FrameKind::Struct { scope, vertex, let_values } => {
-                    if let Some(expr) = scope.lets.get(name) {
+                    if let Some(expr) = scope.let_expr(name) {
                         if let Some(value) = let_values.borrow().get(name) {
                             return value.clone();
                         }
@@ -284,9 +284,9 @@ impl Evaluator {
                         let_values.borrow_mut().insert(name.to_string(), value.clone());
                         return value;
                     }
-                    let label = scope.aliases.get(name).or_else(|| scope.field(name)).cloned();
+                    let label = scope.alias(name).or_else(|| scope.field(name)).cloned();
                     if let Some(label) = label {
-                        let arc = self.get_or_add_arc(*vertex, &label);
+                        let arc = self.get_or_add_arc_rc(*vertex, &label);
                         return self.reference_arc(arc);
                     }
                 }
@@ -298,7 +298,7 @@ impl Evaluator {
             }
             current = frame.parent.clone();
         }
-        self.predeclared(name).unwrap_or_else(|| {
+        self.predeclared_cached(name).unwrap_or_else(|| {
             Value::error(
                 &registry::UNDEFINED_REFERENCE,
                 format!("reference \"{name}\" not found"),
@@ -317,6 +317,23 @@ impl Evaluator {
             Value::List(id, closed) => Value::List(id, closed),
             other => other,
         }
+    }
+
+    /// A predeclared identifier's value, built once per evaluation for the
+    /// types and ranges of [`PREDECLARED`] (schemas name `string` thousands of times).
+    fn predeclared_cached(&mut self, name: &str) -> Option<Value> {
+        let Some(index) = PREDECLARED.iter().position(|known| *known == name) else {
+            return self.predeclared(name);
+        };
+        if self.predeclared_values.len() < PREDECLARED.len() {
+            self.predeclared_values.resize(PREDECLARED.len(), None);
+        }
+        if let Some(value) = &self.predeclared_values[index] {
+            return Some(value.clone());
+        }
+        let value = self.predeclared(name);
+        self.predeclared_values[index] = value.clone();
+        value
     }
 
     fn predeclared(&mut self, name: &str) -> Option<Value> {

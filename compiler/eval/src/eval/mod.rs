@@ -146,7 +146,7 @@ pub(crate) struct Evaluator {
     pub files: Vec<(SyntaxNode, String)>,
     pub limits: Limits,
     pub steps: u64,
-    /// Static scopes of struct literals, by node.
+    /// Static scopes of files, by node (struct literals keep theirs in `struct_infos`).
     pub scopes: HashMap<SyntaxNode, Rc<StaticScope>>,
     pub next_close_id: vertex::CloseId,
     /// Set when the step limit was hit, to stop quickly.
@@ -170,10 +170,8 @@ pub(crate) struct Evaluator {
     pub declared_names: rustc_hash::FxHashSet<String>,
     /// Roots of the module's imported packages, by import path.
     pub module_packages: HashMap<String, VertexId>,
-    /// Vertices whose errors were collected already.
-    pub error_checked: rustc_hash::FxHashSet<VertexId>,
-    /// Vertices being exported (a re-entry is a structural cycle).
-    pub exporting: rustc_hash::FxHashSet<VertexId>,
+    /// Values of predeclared identifiers, by position in `expr::PREDECLARED`.
+    pub predeclared_values: Vec<Option<value::Value>>,
     /// How many of `files` belong to the evaluated package (the rest are imported).
     pub main_files: usize,
 }
@@ -239,12 +237,17 @@ impl Evaluator {
         !self.exhausted
     }
 
+    /// The names `node` declares: a file's scope (with the names its
+    /// package shares), or a struct literal's from its compiled form.
     pub fn scope_of(&mut self, node: &SyntaxNode) -> Rc<StaticScope> {
         if let Some(scope) = self.scopes.get(node) {
             return scope.clone();
         }
-        let scope = Rc::new(StaticScope::of(node));
-        self.scopes.insert(node.clone(), scope.clone());
-        scope
+        if node.kind() == froyo_syntax::SyntaxKind::SOURCE_FILE {
+            let scope = Rc::new(StaticScope::of(node));
+            self.scopes.insert(node.clone(), scope.clone());
+            return scope;
+        }
+        self.struct_info(node).scope.clone()
     }
 }
