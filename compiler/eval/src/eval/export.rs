@@ -33,6 +33,7 @@ impl Evaluator {
             constant_nodes: HashMap::default(),
             struct_infos: HashMap::default(),
             expr_infos: HashMap::default(),
+            clause_infos: HashMap::default(),
             declared_names: Default::default(),
             module_packages: HashMap::default(),
             main_files: files.len(),

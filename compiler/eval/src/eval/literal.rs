@@ -240,3 +240,41 @@ impl ExprInfo {
         }
     }
 }
+
+/// One clause of a comprehension, with its parts extracted once.
+pub(crate) enum ClauseInfo {
+    /// `for key, value in source` (either name may be missing after a syntax error).
+    For { key: Option<Rc<str>>, value: Option<Rc<str>>, source: Option<SyntaxNode> },
+    /// `if condition`.
+    If(Option<SyntaxNode>),
+    /// `let name = value`.
+    Let { name: Option<Rc<str>>, value: Option<SyntaxNode> },
+}
+
+/// The clauses of a `COMPREHENSION` node, in order.
+pub(crate) fn compile_clauses(node: &SyntaxNode) -> Vec<ClauseInfo> {
+    let mut clauses = Vec::new();
+    for clause in node.children() {
+        match clause.kind() {
+            FOR_CLAUSE => {
+                let Some(for_clause) = ast::ForClause::cast(clause) else { continue };
+                let (key, value) = for_clause.names();
+                clauses.push(ClauseInfo::For {
+                    key: key.map(|t| Rc::from(t.text())),
+                    value: value.map(|t| Rc::from(t.text())),
+                    source: for_clause.source().map(|e| e.syntax().clone()),
+                });
+            }
+            IF_CLAUSE => clauses.push(ClauseInfo::If(expr_child(&clause))),
+            LET_CLAUSE => {
+                let Some(let_clause) = ast::LetClause::cast(clause) else { continue };
+                clauses.push(ClauseInfo::Let {
+                    name: let_clause.name().map(|t| Rc::from(t.text())),
+                    value: let_clause.value().map(|e| e.syntax().clone()),
+                });
+            }
+            _ => {}
+        }
+    }
+    clauses
+}

@@ -163,6 +163,8 @@ pub(crate) struct Evaluator {
     pub constant_nodes: HashMap<SyntaxNode, bool>,
     /// Compiled expressions, by node.
     pub expr_infos: HashMap<SyntaxNode, Rc<literal::ExprInfo>>,
+    /// Compiled comprehension clauses, by comprehension node.
+    pub clause_infos: HashMap<SyntaxNode, Rc<[literal::ClauseInfo]>>,
     /// Compiled struct literals, by node.
     pub struct_infos: HashMap<SyntaxNode, Rc<literal::StructInfo>>,
     /// Every name the package declares (fields, lets, aliases, bindings):

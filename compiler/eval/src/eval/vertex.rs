@@ -381,11 +381,15 @@ impl Evaluator {
             embed_groups: HashMap::default(),
             deferred_cycles: Vec::new(),
         };
-        let conjuncts = self.vertices[id as usize].conjuncts.clone();
-        let mut queue: VecDeque<Item> = conjuncts
-            .into_iter()
-            .map(|conjunct| Item { conjunct, derived: false, embedded_in: None })
-            .collect();
+        let conjuncts = &self.vertices[id as usize].conjuncts;
+        // Room for the conjuncts and what struct references usually add.
+        let mut queue: VecDeque<Item> = VecDeque::with_capacity(conjuncts.len() + 4);
+        queue.extend(conjuncts.iter().map(|conjunct| Item {
+            conjunct: conjunct.clone(),
+            derived: false,
+            embedded_in: None,
+        }));
+        acc.kept.reserve(conjuncts.len() + 2);
         self.run_queue(id, &mut acc, &mut queue);
         // Retry conjuncts that hit a cycle, now that a partial value may be known.
         if !acc.deferred_cycles.is_empty() {
