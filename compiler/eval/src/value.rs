@@ -164,7 +164,7 @@ impl Scalar {
             Scalar::Null => Data::Null,
             Scalar::Bool(b) => Data::Bool(*b),
             Scalar::Number(n) => Data::Number((**n).clone()),
-            Scalar::String(s) => Data::String(s.to_string()),
+            Scalar::String(s) => Data::String(String::from(&**s)),
             Scalar::Bytes(b) => Data::Bytes(b.to_vec()),
         }
     }

@@ -235,6 +235,19 @@ pub enum Constraint {
 impl Label {
     /// The alias before `=`, if any.
     pub fn alias(&self) -> Option<SyntaxToken> {
+        use rowan::Language;
+        // Most labels have no alias: decide that from the green tree, as
+        // walking the cursor tree allocates a node per child.
+        let green = self.syntax.green();
+        let mut kinds = green
+            .children()
+            .filter_map(|child| {
+                child.as_token().map(|t| crate::CueLanguage::kind_from_raw(t.kind()))
+            })
+            .filter(|kind| !kind.is_trivia());
+        if !matches!((kinds.next(), kinds.next()), (Some(IDENT), Some(EQ))) {
+            return None;
+        }
         let mut tokens = self
             .syntax
             .children_with_tokens()
@@ -278,7 +291,19 @@ impl Label {
     }
 
     pub fn constraint(&self) -> Constraint {
-        match self.syntax.last_token().map(|t| t.kind()) {
+        use rowan::Language;
+        // The last token, found in the green tree.
+        let mut green = self.syntax.green().into_owned();
+        let last = loop {
+            match green.children().last() {
+                Some(rowan::NodeOrToken::Token(token)) => {
+                    break Some(crate::CueLanguage::kind_from_raw(token.kind()));
+                }
+                Some(rowan::NodeOrToken::Node(node)) => green = node.to_owned(),
+                None => break None,
+            }
+        };
+        match last {
             Some(QUESTION) => Constraint::Optional,
             Some(BANG) => Constraint::Required,
             _ => Constraint::Regular,

@@ -33,11 +33,11 @@ impl Evaluator {
             constant_nodes: HashMap::default(),
             struct_infos: HashMap::default(),
             expr_infos: HashMap::default(),
+            clause_infos: HashMap::default(),
             declared_names: Default::default(),
             module_packages: HashMap::default(),
-            error_checked: Default::default(),
-            exporting: Default::default(),
             main_files: files.len(),
+            predeclared_values: Vec::new(),
         };
         let mut diagnostics = Vec::new();
         // The package's files, then each imported module package's files:
@@ -49,11 +49,17 @@ impl Evaluator {
             groups.push((Some(import.path.clone()), start..start + import.files.len()));
             start += import.files.len();
         }
-        let all_files =
-            files.iter().chain(options.imports.iter().flat_map(|import| import.files.iter()));
+        let all_files: Vec<&SourceFile> = files
+            .iter()
+            .chain(options.imports.iter().flat_map(|import| import.files.iter()))
+            .collect();
+        let parsed = parse_files(&all_files);
         let mut package_names: Vec<Option<String>> = Vec::new();
-        for (index, file) in all_files.enumerate() {
-            let parse = froyo_syntax::parse(&file.text);
+        // Only files that spell `let` can have let clauses to check.
+        let mut with_lets = Vec::new();
+        for (index, (file, (parse, declared))) in all_files.iter().zip(parsed).enumerate() {
+            evaluator.declared_names.extend(declared);
+            with_lets.push(file.text.contains("let"));
             for error in parse.errors() {
                 diagnostics.push(error.to_diagnostic(FileId(index as u32)));
             }
@@ -83,13 +89,7 @@ impl Evaluator {
                 evaluator.module_packages.insert(path, package_root);
             }
         }
-        evaluator.check_declarations(&mut diagnostics);
-        let texts: Vec<&str> = files
-            .iter()
-            .chain(options.imports.iter().flat_map(|import| import.files.iter()))
-            .map(|file| file.text.as_str())
-            .collect();
-        evaluator.shadowed_predeclared(&texts);
+        evaluator.check_declarations(&with_lets, &mut diagnostics);
         if let Some(expression) = &options.expression {
             let wrapped = format!("__froyo_expression__: ({expression})");
             let parse = froyo_syntax::parse(&wrapped);
@@ -158,8 +158,11 @@ impl Evaluator {
 
     /// Static rules: a `let` must be used and must not share its name with
     /// a field of its scope.
-    fn check_declarations(&mut self, diagnostics: &mut Vec<Diagnostic>) {
+    fn check_declarations(&mut self, with_lets: &[bool], diagnostics: &mut Vec<Diagnostic>) {
         for index in 0..self.files.len() {
+            if !with_lets.get(index).copied().unwrap_or(true) {
+                continue;
+            }
             let root = self.files[index].0.clone();
             let let_clauses: Vec<SyntaxNode> =
                 root.descendants().filter(|n| n.kind() == LET_CLAUSE).collect();
@@ -207,39 +210,92 @@ impl Evaluator {
             }
         }
     }
+}
 
-    /// Predeclared identifiers (`string`, `int`, …) that the package
-    /// declares itself as a field, `let`, alias or binding (found with the
-    /// lexer: a name followed by `:`, `?`, `!` or `=`, or bound by `for`/`let`).
-    fn shadowed_predeclared(&mut self, texts: &[&str]) {
-        use froyo_syntax::SyntaxKind;
-        for text in texts {
-            let (tokens, _) = froyo_syntax::lexer::tokenize(text);
-            let mut significant: Vec<(SyntaxKind, &str)> = Vec::new();
-            let mut offset = 0usize;
-            for token in &tokens {
-                let end = offset + token.len as usize;
-                if !token.kind.is_trivia() {
-                    significant.push((token.kind, &text[offset..end]));
-                }
-                offset = end;
-            }
-            for (index, (kind, token_text)) in significant.iter().enumerate() {
-                if *kind != IDENT || !super::expr::PREDECLARED.contains(token_text) {
-                    continue;
-                }
-                let next = significant.get(index + 1).map(|t| t.0);
-                let previous = index.checked_sub(1).and_then(|i| significant.get(i)).map(|t| t.0);
-                let declares = matches!(next, Some(COLON | QUESTION | BANG | EQ))
-                    || matches!(previous, Some(FOR_KW | LET_KW))
-                    || (previous == Some(SyntaxKind::COMMA) && next == Some(IN_KW));
-                if declares {
-                    self.declared_names.insert(token_text.to_string());
-                }
+/// A parsed file, and the predeclared names it declares itself.
+type ParsedFile = (froyo_syntax::Parse, Vec<String>);
+
+/// Parses `files`, on two threads when there are several (the machine's
+/// second core would otherwise idle), and finds the predeclared names each
+/// file shadows. The results are in the order of `files`.
+fn parse_files(files: &[&SourceFile]) -> Vec<ParsedFile> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let work = |file: &SourceFile| {
+        let parse = froyo_syntax::parse(&file.text);
+        let declared = shadowed_predeclared(&file.text);
+        (parse, declared)
+    };
+    let total: usize = files.iter().map(|file| file.text.len()).sum();
+    if files.len() < 2 || total < 64 << 10 {
+        return files.iter().map(|file| work(file)).collect();
+    }
+    // Both threads take the next file until none is left.
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<ParsedFile>>> = Mutex::new(files.iter().map(|_| None).collect());
+    let run = || {
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(file) = files.get(index) else { break };
+            let result = work(file);
+            if let Ok(mut results) = results.lock() {
+                results[index] = Some(result);
             }
         }
-    }
+    };
+    std::thread::scope(|scope| {
+        // A helper that cannot start leaves all the work to this thread.
+        let helper = std::thread::Builder::new().stack_size(64 << 20).spawn_scoped(scope, run);
+        run();
+        if let Ok(helper) = helper {
+            let _ = helper.join();
+        }
+    });
+    let results = results.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    results
+        .into_iter()
+        .zip(files)
+        .map(|(result, file)| result.unwrap_or_else(|| work(file)))
+        .collect()
+}
 
+/// Predeclared identifiers (`string`, `int`, …) that a file declares itself
+/// as a field, `let`, alias or binding (found with the lexer: a name followed
+/// by `:`, `?`, `!` or `=`, or bound by `for`/`let`).
+fn shadowed_predeclared(text: &str) -> Vec<String> {
+    use froyo_syntax::SyntaxKind;
+    let mut declared = Vec::new();
+    // Only a file that spells one of the names can declare it.
+    if !super::expr::PREDECLARED.iter().any(|name| text.contains(name)) {
+        return declared;
+    }
+    let (tokens, _) = froyo_syntax::lexer::tokenize(text);
+    let mut significant: Vec<(SyntaxKind, &str)> = Vec::new();
+    let mut offset = 0usize;
+    for token in &tokens {
+        let end = offset + token.len as usize;
+        if !token.kind.is_trivia() {
+            significant.push((token.kind, &text[offset..end]));
+        }
+        offset = end;
+    }
+    for (index, (kind, token_text)) in significant.iter().enumerate() {
+        if *kind != IDENT || !super::expr::PREDECLARED.contains(token_text) {
+            continue;
+        }
+        let next = significant.get(index + 1).map(|t| t.0);
+        let previous = index.checked_sub(1).and_then(|i| significant.get(i)).map(|t| t.0);
+        let declares = matches!(next, Some(COLON | QUESTION | BANG | EQ))
+            || matches!(previous, Some(FOR_KW | LET_KW))
+            || (previous == Some(SyntaxKind::COMMA) && next == Some(IN_KW));
+        if declares {
+            declared.push(token_text.to_string());
+        }
+    }
+    declared
+}
+
+impl Evaluator {
     /// Exports the root vertex (or the `-e` expression) as concrete data.
     pub(super) fn export_root(&mut self, root: VertexId) -> Result<Data, Vec<EvalError>> {
         self.evaluate(root);
@@ -270,11 +326,6 @@ impl Evaluator {
         let mut imports = HashMap::default();
         for (file_root, _) in &self.files[..self.main_files] {
             scope.add_declarations(file_root);
-            if let Some(file_scope) = self.scopes.get(file_root) {
-                for (name, label) in &file_scope.fields {
-                    scope.fields.entry(name.clone()).or_insert_with(|| label.clone());
-                }
-            }
             imports.extend(imports_of(file_root));
         }
         let file = Rc::new(Frame { parent: None, kind: FrameKind::File { file: 0, imports } });
@@ -294,7 +345,7 @@ impl Evaluator {
         }
         let id = self.resolve(id);
         // Disjuncts and references share vertices: visit each once.
-        if !self.error_checked.insert(id) {
+        if std::mem::replace(&mut self.vertices[id as usize].error_checked, true) {
             return;
         }
         self.evaluate(id);
@@ -332,7 +383,7 @@ impl Evaluator {
         depth: u32,
     ) -> Option<Data> {
         let key = self.resolve(id);
-        if !self.exporting.insert(key) {
+        if std::mem::replace(&mut self.vertices[key as usize].exporting, true) {
             errors.push(EvalError::new(
                 &registry::CYCLE,
                 "structural cycle: a value contains itself",
@@ -341,7 +392,7 @@ impl Evaluator {
             return None;
         }
         let data = self.export_vertex_inner(id, errors, depth);
-        self.exporting.remove(&key);
+        self.vertices[key as usize].exporting = false;
         data
     }
 
@@ -363,24 +414,31 @@ impl Evaluator {
                 let vertex = self.resolve(vertex);
                 let is_list = self.vertices[vertex as usize].is_list;
                 let arcs = self.vertices[vertex as usize].arcs.clone();
-                let mut fields = Vec::new();
-                for arc in arcs {
-                    let (label, kind, optional) = {
+                if is_list {
+                    let mut elements = Vec::with_capacity(arcs.len());
+                    for arc in arcs {
                         let v = &self.vertices[arc as usize];
-                        (v.label.clone(), v.label_kind, v.optional)
-                    };
-                    if kind != LabelKind::Regular || optional {
+                        if v.label_kind != LabelKind::Regular || v.optional {
+                            continue;
+                        }
+                        if let Some(data) = self.export_vertex(arc, errors, depth + 1) {
+                            elements.push(data);
+                        }
+                    }
+                    return Some(Data::List(elements));
+                }
+                let mut fields = Vec::with_capacity(arcs.len());
+                for arc in arcs {
+                    let v = &self.vertices[arc as usize];
+                    if v.label_kind != LabelKind::Regular || v.optional {
                         continue;
                     }
                     if let Some(data) = self.export_vertex(arc, errors, depth + 1) {
-                        fields.push((label.to_string(), data));
+                        let label = String::from(&*self.vertices[arc as usize].label);
+                        fields.push((label, data));
                     }
                 }
-                Some(if is_list {
-                    Data::List(fields.into_iter().map(|(_, d)| d).collect())
-                } else {
-                    Data::Struct(fields)
-                })
+                Some(Data::Struct(fields))
             }
             Value::Bottom(error) => {
                 let mut error = (*error).clone();

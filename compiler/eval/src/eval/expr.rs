@@ -7,7 +7,7 @@ use froyo_diagnostics::registry;
 use froyo_syntax::{SyntaxKind, SyntaxKind::*, SyntaxNode, SyntaxToken, ast, ast::AstNode};
 
 use super::labels::{self, Decoded};
-use super::literal::ExprInfo;
+use super::literal::{ClauseInfo, ExprInfo};
 use super::vertex::{Conjunct, ConjunctKind, LabelKind};
 use super::{Env, Evaluator, Frame, FrameKind};
 use crate::builtins;
@@ -268,7 +268,7 @@ impl Evaluator {
                     }
                 }
                 FrameKind::Struct { scope, vertex, let_values } => {
-                    if let Some(expr) = scope.lets.get(name) {
+                    if let Some(expr) = scope.let_expr(name) {
                         if let Some(value) = let_values.borrow().get(name) {
                             return value.clone();
                         }
@@ -284,9 +284,9 @@ impl Evaluator {
                         let_values.borrow_mut().insert(name.to_string(), value.clone());
                         return value;
                     }
-                    let label = scope.aliases.get(name).or_else(|| scope.field(name)).cloned();
+                    let label = scope.alias(name).or_else(|| scope.field(name)).cloned();
                     if let Some(label) = label {
-                        let arc = self.get_or_add_arc(*vertex, &label);
+                        let arc = self.get_or_add_arc_rc(*vertex, &label);
                         return self.reference_arc(arc);
                     }
                 }
@@ -298,7 +298,7 @@ impl Evaluator {
             }
             current = frame.parent.clone();
         }
-        self.predeclared(name).unwrap_or_else(|| {
+        self.predeclared_cached(name).unwrap_or_else(|| {
             Value::error(
                 &registry::UNDEFINED_REFERENCE,
                 format!("reference \"{name}\" not found"),
@@ -317,6 +317,23 @@ impl Evaluator {
             Value::List(id, closed) => Value::List(id, closed),
             other => other,
         }
+    }
+
+    /// A predeclared identifier's value, built once per evaluation for the
+    /// types and ranges of [`PREDECLARED`] (schemas name `string` thousands of times).
+    fn predeclared_cached(&mut self, name: &str) -> Option<Value> {
+        let Some(index) = PREDECLARED.iter().position(|known| *known == name) else {
+            return self.predeclared(name);
+        };
+        if self.predeclared_values.len() < PREDECLARED.len() {
+            self.predeclared_values.resize(PREDECLARED.len(), None);
+        }
+        if let Some(value) = &self.predeclared_values[index] {
+            return Some(value.clone());
+        }
+        let value = self.predeclared(name);
+        self.predeclared_values[index] = value.clone();
+        value
     }
 
     fn predeclared(&mut self, name: &str) -> Option<Value> {
@@ -1397,28 +1414,20 @@ impl Evaluator {
         node: &SyntaxNode,
         env: &Env,
     ) -> Result<Vec<Env>, Value> {
-        let clauses: Vec<SyntaxNode> = node
-            .children()
-            .filter(|c| matches!(c.kind(), FOR_CLAUSE | IF_CLAUSE | LET_CLAUSE))
-            .collect();
+        let clauses = self.clauses_of(node);
         let mut envs = vec![env.clone()];
-        for clause in clauses {
+        for clause in clauses.iter() {
             let mut next = Vec::new();
             for env in envs {
-                match clause.kind() {
-                    FOR_CLAUSE => {
-                        let Some(for_clause) = ast::ForClause::cast(clause.clone()) else {
-                            continue;
-                        };
-                        let (key_name, value_name) = for_clause.names();
-                        let Some(source) = for_clause.source() else { continue };
-                        let span = self.span(source.syntax());
-                        let source_value = self.eval_expr(source.syntax(), &env);
+                match clause {
+                    ClauseInfo::For { key: key_name, value: value_name, source } => {
+                        let Some(source) = source else { continue };
+                        let source_value = self.eval_expr(source, &env);
                         let pairs: Vec<(Value, Value)> = match self.default_of(source_value) {
                             Value::Struct(id, _) => {
                                 let id = self.resolve(id);
                                 let arcs = self.vertices[id as usize].arcs.clone();
-                                let mut pairs = Vec::new();
+                                let mut pairs = Vec::with_capacity(arcs.len());
                                 for arc in arcs {
                                     let vertex = &self.vertices[arc as usize];
                                     if vertex.label_kind != LabelKind::Regular || vertex.optional {
@@ -1443,7 +1452,7 @@ impl Evaluator {
                                         "cannot range over {other} (found {}, want list or struct)",
                                         other.kind().name()
                                     ),
-                                    vec![span],
+                                    vec![self.span(source)],
                                 ));
                             }
                             other => {
@@ -1452,17 +1461,18 @@ impl Evaluator {
                                         "cannot range over non-concrete value {}",
                                         self.describe(&other)
                                     ),
-                                    vec![span],
+                                    vec![self.span(source)],
                                 ));
                             }
                         };
+                        next.reserve(pairs.len());
                         for (key, value) in pairs {
-                            let mut bindings = Vec::new();
-                            if let Some(key_name) = &key_name {
-                                bindings.push((Rc::<str>::from(key_name.text()), key));
+                            let mut bindings = Vec::with_capacity(2);
+                            if let Some(key_name) = key_name {
+                                bindings.push((key_name.clone(), key));
                             }
-                            if let Some(value_name) = &value_name {
-                                bindings.push((Rc::<str>::from(value_name.text()), value));
+                            if let Some(value_name) = value_name {
+                                bindings.push((value_name.clone(), value));
                             }
                             next.push(Rc::new(Frame {
                                 parent: Some(env.clone()),
@@ -1470,10 +1480,9 @@ impl Evaluator {
                             }));
                         }
                     }
-                    IF_CLAUSE => {
-                        let Some(condition) = first_expr(&clause) else { continue };
-                        let span = self.span(&condition);
-                        let value = self.eval_expr(&condition, &env);
+                    ClauseInfo::If(condition) => {
+                        let Some(condition) = condition else { continue };
+                        let value = self.eval_expr(condition, &env);
                         match self.default_of(value) {
                             Value::Scalar(Scalar::Bool(true)) => next.push(env),
                             Value::Scalar(Scalar::Bool(false)) => {}
@@ -1485,29 +1494,23 @@ impl Evaluator {
                                         "cannot use {other} (type {}) as type bool",
                                         other.kind().name()
                                     ),
-                                    vec![span],
+                                    vec![self.span(condition)],
                                 ));
                             }
                             other => {
                                 return Err(Value::incomplete(
                                     format!("non-concrete condition {}", self.describe(&other)),
-                                    vec![span],
+                                    vec![self.span(condition)],
                                 ));
                             }
                         }
                     }
-                    _ => {
-                        let Some(let_clause) = ast::LetClause::cast(clause.clone()) else {
-                            continue;
-                        };
-                        let (Some(name), Some(value)) = (let_clause.name(), let_clause.value())
-                        else {
-                            continue;
-                        };
-                        let value = self.eval_expr(value.syntax(), &env);
+                    ClauseInfo::Let { name, value } => {
+                        let (Some(name), Some(value)) = (name, value) else { continue };
+                        let value = self.eval_expr(value, &env);
                         next.push(Rc::new(Frame {
                             parent: Some(env.clone()),
-                            kind: FrameKind::Values(vec![(Rc::from(name.text()), value)]),
+                            kind: FrameKind::Values(vec![(name.clone(), value)]),
                         }));
                     }
                 }
@@ -1515,6 +1518,16 @@ impl Evaluator {
             envs = next;
         }
         Ok(envs)
+    }
+
+    /// The compiled clauses of a comprehension.
+    fn clauses_of(&mut self, node: &SyntaxNode) -> Rc<[ClauseInfo]> {
+        if let Some(clauses) = self.clause_infos.get(node) {
+            return clauses.clone();
+        }
+        let clauses: Rc<[ClauseInfo]> = super::literal::compile_clauses(node).into();
+        self.clause_infos.insert(node.clone(), clauses.clone());
+        clauses
     }
 
     /// The elements a list comprehension produces.

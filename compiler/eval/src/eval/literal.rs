@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use froyo_syntax::{SyntaxKind::*, SyntaxNode, ast, ast::AstNode};
 
+use super::StaticScope;
 use super::labels::{self, Decoded};
 
 /// The declarations of a `STRUCT_LIT`, `SOURCE_FILE` or shorthand `FIELD`.
@@ -15,6 +16,8 @@ pub(crate) struct StructInfo {
     /// embeddings; a literal of embeddings only takes its embeddings' value.
     pub has_fields: bool,
     pub has_embeddings: bool,
+    /// The names the literal declares (for lookups and closedness).
+    pub scope: Rc<StaticScope>,
 }
 
 pub(crate) enum DeclInfo {
@@ -49,14 +52,16 @@ impl StructInfo {
             decls: Vec::new(),
             has_fields: node.kind() == FIELD,
             has_embeddings: false,
+            scope: Rc::default(),
         };
+        let mut scope = StaticScope::default();
         let declarations: Vec<SyntaxNode> =
             if node.kind() == FIELD { vec![node.clone()] } else { node.children().collect() };
         for declaration in declarations {
             match declaration.kind() {
                 FIELD => {
                     info.has_fields = true;
-                    if let Some(decl) = compile_field(&declaration) {
+                    if let Some(decl) = compile_field(&declaration, &mut scope) {
                         info.decls.push(decl);
                     }
                 }
@@ -82,26 +87,64 @@ impl StructInfo {
                     info.has_fields = true;
                     info.decls.push(DeclInfo::Ellipsis(expr_child(&declaration)));
                 }
-                LET_CLAUSE => info.has_fields = true,
+                LET_CLAUSE => {
+                    info.has_fields = true;
+                    let clause = ast::LetClause::cast(declaration.clone());
+                    if let Some(clause) = clause
+                        && let (Some(name), Some(value)) = (clause.name(), clause.value())
+                    {
+                        scope.add_let(name.text().into(), value.syntax().clone());
+                    }
+                }
                 _ => {}
             }
         }
+        info.scope = Rc::new(scope);
         info
     }
 }
 
-fn compile_field(field: &SyntaxNode) -> Option<DeclInfo> {
-    let label = field.children().find_map(ast::Label::cast)?;
-    let value = field
-        .children()
-        .find(|c| c.kind() == FIELD || ast::Expr::can_cast(c.kind()) || c.kind() == ALIAS_EXPR)?;
+/// Compiles a field, adding its static label (and alias) to `scope`.
+fn compile_field(field: &SyntaxNode, scope: &mut StaticScope) -> Option<DeclInfo> {
+    // The first label and the first value, in one walk of the children.
+    let mut label = None;
+    let mut value = None;
+    for child in field.children() {
+        let kind = child.kind();
+        if label.is_none() && ast::Label::can_cast(kind) {
+            label = ast::Label::cast(child);
+        } else if value.is_none()
+            && (kind == FIELD || ast::Expr::can_cast(kind) || kind == ALIAS_EXPR)
+        {
+            value = Some(child);
+        }
+        if label.is_some() && value.is_some() {
+            break;
+        }
+    }
+    let label = label?;
+    let name = label.name();
+    let static_name: Option<Rc<str>> = match &name {
+        Some(ast::LabelName::Ident(token)) => Some(token.text().into()),
+        Some(ast::LabelName::String(token)) => match labels::decode_string_literal(token.text()) {
+            Ok(Decoded::String(text)) => Some(text.into()),
+            _ => None,
+        },
+        _ => None,
+    };
+    if let Some(static_name) = &static_name {
+        scope.add_label(static_name.clone());
+        if let Some(alias) = label.alias() {
+            scope.add_alias(alias.text().into(), static_name.clone());
+        }
+    }
+    let value = value?;
     let value = if value.kind() == ALIAS_EXPR { expr_child(&value)? } else { value };
     let optional = label.constraint() == ast::Constraint::Optional;
-    let info = match label.name()? {
-        ast::LabelName::Ident(token) => LabelInfo::Static(token.text().into()),
-        ast::LabelName::String(token) => match labels::decode_string_literal(token.text()) {
-            Ok(Decoded::String(text)) => LabelInfo::Static(text.into()),
-            _ => LabelInfo::Invalid,
+    let info = match name? {
+        ast::LabelName::Ident(_) | ast::LabelName::String(_) => match static_name {
+            Some(text) => LabelInfo::Static(text),
+            None => LabelInfo::Invalid,
         },
         ast::LabelName::Interpolation(interpolation) => {
             LabelInfo::Dynamic { expr: interpolation.syntax().clone(), parenthesised: false }
@@ -196,4 +239,42 @@ impl ExprInfo {
             _ => ExprInfo::Other,
         }
     }
+}
+
+/// One clause of a comprehension, with its parts extracted once.
+pub(crate) enum ClauseInfo {
+    /// `for key, value in source` (either name may be missing after a syntax error).
+    For { key: Option<Rc<str>>, value: Option<Rc<str>>, source: Option<SyntaxNode> },
+    /// `if condition`.
+    If(Option<SyntaxNode>),
+    /// `let name = value`.
+    Let { name: Option<Rc<str>>, value: Option<SyntaxNode> },
+}
+
+/// The clauses of a `COMPREHENSION` node, in order.
+pub(crate) fn compile_clauses(node: &SyntaxNode) -> Vec<ClauseInfo> {
+    let mut clauses = Vec::new();
+    for clause in node.children() {
+        match clause.kind() {
+            FOR_CLAUSE => {
+                let Some(for_clause) = ast::ForClause::cast(clause) else { continue };
+                let (key, value) = for_clause.names();
+                clauses.push(ClauseInfo::For {
+                    key: key.map(|t| Rc::from(t.text())),
+                    value: value.map(|t| Rc::from(t.text())),
+                    source: for_clause.source().map(|e| e.syntax().clone()),
+                });
+            }
+            IF_CLAUSE => clauses.push(ClauseInfo::If(expr_child(&clause))),
+            LET_CLAUSE => {
+                let Some(let_clause) = ast::LetClause::cast(clause) else { continue };
+                clauses.push(ClauseInfo::Let {
+                    name: let_clause.name().map(|t| Rc::from(t.text())),
+                    value: let_clause.value().map(|e| e.syntax().clone()),
+                });
+            }
+            _ => {}
+        }
+    }
+    clauses
 }

@@ -95,6 +95,10 @@ pub fn eval_text(files: &[SourceFile], options: &EvalOptions) -> Result<String, 
 
 /// Evaluation recurses with the depth of the configuration; run it on a
 /// thread whose stack fits [`Limits::max_depth`].
+///
+/// The result comes back over a channel as soon as it is known; the thread
+/// then frees the evaluator's memory on its own, while the caller goes on
+/// (printing the result, say) on the other core.
 fn run_on_large_stack<T: Send + 'static>(
     files: &[SourceFile],
     options: &EvalOptions,
@@ -102,26 +106,32 @@ fn run_on_large_stack<T: Send + 'static>(
 ) -> Result<T, Vec<Diagnostic>> {
     let files = files.to_vec();
     let options = options.clone();
-    let handle = std::thread::Builder::new().name("froyo-eval".into()).stack_size(512 << 20).spawn(
-        move || {
+    let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new()
+        .name("froyo-eval".into())
+        .stack_size(512 << 20)
+        .spawn(move || {
             let (mut evaluator, root, mut diagnostics) = Evaluator::load(&files, &options);
             // Syntax errors and static rule violations stop before evaluation.
-            if !diagnostics.is_empty() {
-                return Err(diagnostics);
-            }
-            let result = job(&mut evaluator, root);
-            match result {
-                Ok(value) => Ok(value),
-                Err(errors) => {
-                    diagnostics.extend(errors.iter().map(|error| evaluator.diagnostic(error)));
-                    Err(diagnostics)
+            let result = if !diagnostics.is_empty() {
+                Err(diagnostics)
+            } else {
+                match job(&mut evaluator, root) {
+                    Ok(value) => Ok(value),
+                    Err(errors) => {
+                        diagnostics.extend(errors.iter().map(|error| evaluator.diagnostic(error)));
+                        Err(diagnostics)
+                    }
                 }
-            }
-        },
-    );
-    match handle.map(|handle| handle.join()) {
-        Ok(Ok(result)) => result,
-        _ => Err(vec![Diagnostic::new(
+            };
+            // The caller may have stopped waiting; the result is then dropped here.
+            let _ = sender.send(result);
+            drop(evaluator);
+        });
+    // A panic on the thread drops the sender without a result.
+    match spawned.ok().and_then(|_| receiver.recv().ok()) {
+        Some(result) => result,
+        None => Err(vec![Diagnostic::new(
             &froyo_diagnostics::registry::EVALUATION_LIMIT,
             "internal error: the evaluator stopped unexpectedly; please report this with the input",
             froyo_diagnostics::Span::new(FileId(0), 0, 0),
@@ -136,7 +146,7 @@ pub(crate) struct Evaluator {
     pub files: Vec<(SyntaxNode, String)>,
     pub limits: Limits,
     pub steps: u64,
-    /// Static scopes of struct literals, by node.
+    /// Static scopes of files, by node (struct literals keep theirs in `struct_infos`).
     pub scopes: HashMap<SyntaxNode, Rc<StaticScope>>,
     pub next_close_id: vertex::CloseId,
     /// Set when the step limit was hit, to stop quickly.
@@ -153,6 +163,8 @@ pub(crate) struct Evaluator {
     pub constant_nodes: HashMap<SyntaxNode, bool>,
     /// Compiled expressions, by node.
     pub expr_infos: HashMap<SyntaxNode, Rc<literal::ExprInfo>>,
+    /// Compiled comprehension clauses, by comprehension node.
+    pub clause_infos: HashMap<SyntaxNode, Rc<[literal::ClauseInfo]>>,
     /// Compiled struct literals, by node.
     pub struct_infos: HashMap<SyntaxNode, Rc<literal::StructInfo>>,
     /// Every name the package declares (fields, lets, aliases, bindings):
@@ -160,10 +172,8 @@ pub(crate) struct Evaluator {
     pub declared_names: rustc_hash::FxHashSet<String>,
     /// Roots of the module's imported packages, by import path.
     pub module_packages: HashMap<String, VertexId>,
-    /// Vertices whose errors were collected already.
-    pub error_checked: rustc_hash::FxHashSet<VertexId>,
-    /// Vertices being exported (a re-entry is a structural cycle).
-    pub exporting: rustc_hash::FxHashSet<VertexId>,
+    /// Values of predeclared identifiers, by position in `expr::PREDECLARED`.
+    pub predeclared_values: Vec<Option<value::Value>>,
     /// How many of `files` belong to the evaluated package (the rest are imported).
     pub main_files: usize,
 }
@@ -229,12 +239,17 @@ impl Evaluator {
         !self.exhausted
     }
 
+    /// The names `node` declares: a file's scope (with the names its
+    /// package shares), or a struct literal's from its compiled form.
     pub fn scope_of(&mut self, node: &SyntaxNode) -> Rc<StaticScope> {
         if let Some(scope) = self.scopes.get(node) {
             return scope.clone();
         }
-        let scope = Rc::new(StaticScope::of(node));
-        self.scopes.insert(node.clone(), scope.clone());
-        scope
+        if node.kind() == froyo_syntax::SyntaxKind::SOURCE_FILE {
+            let scope = Rc::new(StaticScope::of(node));
+            self.scopes.insert(node.clone(), scope.clone());
+            return scope;
+        }
+        self.struct_info(node).scope.clone()
     }
 }

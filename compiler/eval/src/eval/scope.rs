@@ -35,30 +35,98 @@ pub(crate) enum FrameKind {
 }
 
 /// What a struct literal declares, by name, as written.
+///
+/// Most literals declare a handful of names, so lookups scan vectors; a
+/// literal with many fields gets a hash index of its labels.
 #[derive(Default)]
 pub(crate) struct StaticScope {
-    /// Referable names of fields with static labels → their label.
-    pub fields: HashMap<String, String>,
+    /// Every static label, referable or not (for closedness), with whether
+    /// it is referable as an identifier.
+    labels: Vec<(Rc<str>, bool)>,
+    /// Position in `labels` by label, for literals with many fields.
+    index: Option<HashMap<Rc<str>, usize>>,
     /// `let` clauses: name → the value expression.
-    pub lets: HashMap<String, SyntaxNode>,
+    lets: Vec<(Rc<str>, SyntaxNode)>,
     /// Label aliases `X=label: …`: alias → label.
-    pub aliases: HashMap<String, String>,
-    /// Every static label, referable or not (for closedness).
-    pub labels: rustc_hash::FxHashSet<String>,
+    aliases: Vec<(Rc<str>, Rc<str>)>,
     /// For the files of one package: the names all files declare.
     pub shared: Option<Rc<StaticScope>>,
 }
 
+/// Scopes with more labels than this index them.
+const INDEX_THRESHOLD: usize = 8;
+
 impl StaticScope {
+    /// The position of `label` in `labels`.
+    fn position(&self, label: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(label).copied(),
+            None => self.labels.iter().position(|(known, _)| known.as_ref() == label),
+        }
+    }
+
     /// The label a referable field `name` stands for, in this scope.
-    pub fn field(&self, name: &str) -> Option<&String> {
-        self.fields
-            .get(name)
-            .or_else(|| self.shared.as_ref().and_then(|shared| shared.fields.get(name)))
+    pub fn field(&self, name: &str) -> Option<&Rc<str>> {
+        let own =
+            self.position(name).map(|at| &self.labels[at]).filter(|(_, referable)| *referable);
+        match own {
+            Some((label, _)) => Some(label),
+            None => self.shared.as_ref().and_then(|shared| shared.field(name)),
+        }
     }
 
     pub fn has_field(&self, name: &str) -> bool {
         self.field(name).is_some()
+    }
+
+    /// Whether the literal declares the static label `label` (shared names not included).
+    pub fn has_label(&self, label: &str) -> bool {
+        self.position(label).is_some()
+    }
+
+    /// The value expression of `let name = …`.
+    pub fn let_expr(&self, name: &str) -> Option<&SyntaxNode> {
+        self.lets.iter().find(|(known, _)| known.as_ref() == name).map(|(_, expr)| expr)
+    }
+
+    /// The label an alias `name=label: …` stands for.
+    pub fn alias(&self, name: &str) -> Option<&Rc<str>> {
+        // A later alias of the same name replaces an earlier one.
+        self.aliases.iter().rev().find(|(known, _)| known.as_ref() == name).map(|(_, label)| label)
+    }
+
+    /// Adds a static label (referable when it is an identifier).
+    pub fn add_label(&mut self, label: Rc<str>) {
+        if self.has_label(&label) {
+            return;
+        }
+        let referable = labels::is_identifier(&label);
+        if let Some(index) = &mut self.index {
+            index.insert(label.clone(), self.labels.len());
+        }
+        self.labels.push((label, referable));
+        if self.index.is_none() && self.labels.len() > INDEX_THRESHOLD {
+            self.index = Some(
+                self.labels
+                    .iter()
+                    .enumerate()
+                    .map(|(at, (label, _))| (label.clone(), at))
+                    .collect(),
+            );
+        }
+    }
+
+    pub fn add_alias(&mut self, alias: Rc<str>, label: Rc<str>) {
+        self.aliases.push((alias, label));
+    }
+
+    pub fn add_let(&mut self, name: Rc<str>, expr: SyntaxNode) {
+        // A later clause of the same name replaces an earlier one.
+        if let Some(existing) = self.lets.iter_mut().find(|(known, _)| *known == name) {
+            existing.1 = expr;
+        } else {
+            self.lets.push((name, expr));
+        }
     }
 
     /// The names declared by the declarations of `node` (a `STRUCT_LIT`,
@@ -82,7 +150,7 @@ impl StaticScope {
                     if let Some(clause) = clause
                         && let (Some(name), Some(value)) = (clause.name(), clause.value())
                     {
-                        self.lets.insert(name.text().to_string(), value.syntax().clone());
+                        self.add_let(name.text().into(), value.syntax().clone());
                     }
                 }
                 _ => {}
@@ -93,12 +161,10 @@ impl StaticScope {
     fn add_field(&mut self, field: &SyntaxNode) {
         let Some(label) = field.children().find_map(froyo_syntax::ast::Label::cast) else { return };
         if let Some(name) = labels::static_label(&label) {
-            self.labels.insert(name.clone());
-            if labels::is_identifier(&name) {
-                self.fields.insert(name.clone(), name.clone());
-            }
+            let name: Rc<str> = name.into();
+            self.add_label(name.clone());
             if let Some(alias) = label.alias() {
-                self.aliases.insert(alias.text().to_string(), name);
+                self.add_alias(alias.text().into(), name);
             }
         }
     }

@@ -109,6 +109,10 @@ pub(crate) struct Vertex {
     pub skip: Option<Box<HashSet<SyntaxNode>>>,
     /// Built by `close()`: closed at the top level only.
     pub shallow_close: bool,
+    /// Its errors were collected already (export visits each vertex once).
+    pub error_checked: bool,
+    /// Being exported (a re-entry is a structural cycle).
+    pub exporting: bool,
 }
 
 impl Vertex {
@@ -129,6 +133,8 @@ impl Vertex {
             is_list: false,
             skip: None,
             shallow_close: false,
+            error_checked: false,
+            exporting: false,
         }
     }
 }
@@ -375,11 +381,15 @@ impl Evaluator {
             embed_groups: HashMap::default(),
             deferred_cycles: Vec::new(),
         };
-        let conjuncts = self.vertices[id as usize].conjuncts.clone();
-        let mut queue: VecDeque<Item> = conjuncts
-            .into_iter()
-            .map(|conjunct| Item { conjunct, derived: false, embedded_in: None })
-            .collect();
+        let conjuncts = &self.vertices[id as usize].conjuncts;
+        // Room for the conjuncts and what struct references usually add.
+        let mut queue: VecDeque<Item> = VecDeque::with_capacity(conjuncts.len() + 4);
+        queue.extend(conjuncts.iter().map(|conjunct| Item {
+            conjunct: conjunct.clone(),
+            derived: false,
+            embedded_in: None,
+        }));
+        acc.kept.reserve(conjuncts.len() + 2);
         self.run_queue(id, &mut acc, &mut queue);
         // Retry conjuncts that hit a cycle, now that a partial value may be known.
         if !acc.deferred_cycles.is_empty() {
@@ -781,8 +791,9 @@ impl Evaluator {
         env: Env,
         close: Option<CloseId>,
     ) {
-        let scope = self.scope_of(node);
         let info = self.struct_info(node);
+        let scope =
+            if node.kind() == SOURCE_FILE { self.scope_of(node) } else { info.scope.clone() };
         let frame: Env = Rc::new(Frame {
             parent: Some(env),
             kind: FrameKind::Struct {
@@ -1058,7 +1069,7 @@ impl Evaluator {
                 for group in groups.values() {
                     if group.open
                         || group.labels.contains(label.as_ref())
-                        || group.scopes.iter().any(|scope| scope.labels.contains(label.as_ref()))
+                        || group.scopes.iter().any(|scope| scope.has_label(&label))
                     {
                         continue;
                     }
@@ -1152,8 +1163,11 @@ impl Evaluator {
         scalar: &Scalar,
         span: Option<Span>,
     ) -> Result<(), Value> {
-        let mut spans: Vec<Span> = constraint.spans.clone();
-        spans.extend(span);
+        let spans = || {
+            let mut spans: Vec<Span> = constraint.spans.clone();
+            spans.extend(span);
+            spans
+        };
         if !constraint.kinds.contains(scalar.kind()) {
             return Err(Value::error(
                 &registry::CONFLICTING_VALUES,
@@ -1162,7 +1176,7 @@ impl Evaluator {
                     constraint.kinds.name(),
                     scalar.kind().name()
                 ),
-                spans,
+                spans(),
             ));
         }
         for (op, bound) in &constraint.bounds {
@@ -1172,10 +1186,12 @@ impl Evaluator {
                     return Err(Value::error(
                         &registry::INVALID_VALUE,
                         format!("invalid value {scalar} (out of bound {}{bound})", op.symbol()),
-                        spans,
+                        spans(),
                     ));
                 }
-                Err(message) => return Err(Value::error(&registry::INVALID_VALUE, message, spans)),
+                Err(message) => {
+                    return Err(Value::error(&registry::INVALID_VALUE, message, spans()));
+                }
             }
         }
         for (builtin, args) in &constraint.validators {
@@ -1195,10 +1211,12 @@ impl Evaluator {
                                 spans: Vec::new(),
                             }
                         ),
-                        spans,
+                        spans(),
                     ));
                 }
-                Err(message) => return Err(Value::error(&registry::INVALID_VALUE, message, spans)),
+                Err(message) => {
+                    return Err(Value::error(&registry::INVALID_VALUE, message, spans()));
+                }
             }
         }
         Ok(())
@@ -1361,7 +1379,9 @@ impl Evaluator {
         // Each candidate: (concrete value, constraint, default).
         let mut candidates: Vec<(Option<Scalar>, Constraint, bool)> =
             vec![(acc.scalar.clone().map(|(s, _)| s), acc.constraint.clone(), true)];
-        let mut first_error: Option<Value> = acc.incomplete.first().cloned().map(Value::Bottom);
+        // The first failure, formatted only if no alternative survives.
+        let mut first_error: Option<Result<Value, (Scalar, Scalar)>> =
+            acc.incomplete.first().cloned().map(|error| Ok(Value::Bottom(error)));
         for alternatives in &acc.disjunctions {
             let has_marked = alternatives.iter().any(|a| a.default);
             let mut next: Vec<(Option<Scalar>, Constraint, bool)> = Vec::new();
@@ -1373,11 +1393,7 @@ impl Evaluator {
                         Value::Scalar(value) => match &scalar {
                             Some(existing) if !existing.same(value) => {
                                 if first_error.is_none() {
-                                    first_error = Some(Value::error(
-                                        &registry::CONFLICTING_VALUES,
-                                        format!("conflicting values {existing} and {value}"),
-                                        acc.constraint.spans.clone(),
-                                    ));
+                                    first_error = Some(Err((existing.clone(), value.clone())));
                                 }
                                 continue;
                             }
@@ -1399,7 +1415,7 @@ impl Evaluator {
                             Ok(()) => {}
                             Err(error) => {
                                 if first_error.is_none() {
-                                    first_error = Some(error);
+                                    first_error = Some(Ok(error));
                                 }
                                 continue;
                             }
@@ -1439,9 +1455,17 @@ impl Evaluator {
             })
             .collect();
         self.vertices[id as usize].value = match alternatives.len() {
-            0 => first_error.unwrap_or_else(|| {
-                Value::error(&registry::CONFLICTING_VALUES, "empty disjunction", Vec::new())
-            }),
+            0 => match first_error {
+                Some(Ok(error)) => error,
+                Some(Err((existing, value))) => Value::error(
+                    &registry::CONFLICTING_VALUES,
+                    format!("conflicting values {existing} and {value}"),
+                    acc.constraint.spans.clone(),
+                ),
+                None => {
+                    Value::error(&registry::CONFLICTING_VALUES, "empty disjunction", Vec::new())
+                }
+            },
             1 => alternatives.remove(0).value,
             _ => Value::Disjunction(alternatives.into()),
         };

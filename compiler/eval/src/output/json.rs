@@ -66,16 +66,40 @@ fn write_json_value(out: &mut String, data: &Data, depth: usize) {
 }
 
 fn json_newline(out: &mut String, depth: usize) {
+    /// Indentation for the usual depths, pushed in one piece.
+    const SPACES: &str = "                                                                ";
     out.push('\n');
-    for _ in 0..depth {
-        out.push_str(JSON_INDENT);
+    let width = depth * JSON_INDENT.len();
+    if width <= SPACES.len() {
+        out.push_str(&SPACES[..width]);
+    } else {
+        for _ in 0..depth {
+            out.push_str(JSON_INDENT);
+        }
     }
 }
 
-/// A JSON string literal as Go's `encoding/json` writes it with HTML escaping.
+/// Whether `byte` starts something `write_json_string` escapes: a control
+/// character, a quote, a backslash, HTML's `<`, `>` and `&`, or the first
+/// byte of U+2028 and U+2029 (checked further there).
+fn may_need_escape(byte: u8) -> bool {
+    matches!(byte, 0..=0x1f | b'"' | b'\\' | b'<' | b'>' | b'&' | 0xe2)
+}
+
 fn write_json_string(out: &mut String, text: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
+    // Most strings need no escape at all: copy them in one piece.
+    if !text.bytes().any(may_need_escape) {
+        out.push_str(text);
+        out.push('"');
+        return;
+    }
+    write_escaped(out, text);
+    out.push('"');
+}
+
+fn write_escaped(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut start = 0;
     for (index, character) in text.char_indices() {
         let escape: Option<&str> = match character {
@@ -104,10 +128,8 @@ fn write_json_string(out: &mut String, text: &str) {
         }
     }
     out.push_str(&text[start..]);
-    out.push('"');
 }
 
-/// Standard base64 with padding (RFC 4648), as Go's `base64.StdEncoding`.
 pub(super) fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
