@@ -371,3 +371,105 @@ fn export_errors_in_imported_packages_name_their_file() {
     assert!(output.starts_with("exit: 1\n"), "{output}");
     assert!(output.contains("\"file\":\"schemas/host.cue\""), "{output}");
 }
+
+/// Runs `froyo args…` in a directory of the repository.
+fn run_in_repository(directory: &str, args: &[&str]) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(directory);
+    run_in(&path, args, "")
+}
+
+#[test]
+fn examples_check_clean() {
+    for example in ["examples/quickstart", "examples/apache"] {
+        let output = run_in_repository(example, &["check"]);
+        assert!(
+            output.starts_with("exit: 0\n--- stdout\n--- stderr\nchecked "),
+            "{example}:\n{output}"
+        );
+    }
+}
+
+/// Every workspace under `examples/broken/` shows what `froyo check` says of it.
+#[test]
+fn examples_broken() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/broken");
+    let mut cases: Vec<_> =
+        fs::read_dir(&root).unwrap().map(|entry| entry.unwrap().path()).collect();
+    cases.sort();
+    assert!(cases.len() >= 8);
+    for case in cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let output = run_in(&case, &["check"], "");
+        assert!(output.starts_with("exit: 1\n") || name == "selector-no-host", "{name}:\n{output}");
+        insta::assert_snapshot!(format!("broken_{}", name.replace('-', "_")), output);
+    }
+}
+
+const SITE: &[u8] = b"package site\n\nimport \"froyo.dev/linux\"\n\nhosts: local: {transport: \"local\", labels: role: \"dev\"}\n\nresources: {\n\tdir: linux.#Directory & {path: \"/tmp/x\"}\n\tmotd: linux.#File & {path: \"/tmp/x/motd\", content: \"hi\\n\", require: [\"dir\"]}\n}\n";
+
+#[test]
+fn build_writes_the_ir() {
+    let directory = workspace(&[
+        ("site.cue", SITE),
+        ("users.star", b"linux.user(\"deploy\", name = \"deploy\", password = \"$6$x$y\")\n"),
+    ]);
+    let output = run_in(directory.path(), &["build"], "");
+    assert!(output.starts_with("exit: 0\n"), "{output}");
+    assert!(output.contains("built site.ir (1 host, 3 resources, sha256:"), "{output}");
+    let text = fs::read_to_string(directory.path().join("site.ir")).unwrap();
+    assert!(
+        text.starts_with("{\"format\":\"froyo-ir\",\"version\":1,\"hash\":\"sha256:"),
+        "{text}"
+    );
+    assert!(text.contains("\"sensitive\":[\"password\"]"), "{text}");
+    // The same workspace builds to the same bytes.
+    let again = run_in(directory.path(), &["build", "-o", "-"], "");
+    assert!(again.contains(text.trim_end()), "{again}");
+}
+
+#[test]
+fn build_refuses_a_workspace_with_errors() {
+    let directory =
+        workspace(&[("site.cue", SITE), ("bad.star", b"linux.file(\"x\", path = \"relative\")\n")]);
+    insta::assert_snapshot!(run_in(directory.path(), &["build"], ""));
+    assert!(!directory.path().join("site.ir").exists());
+}
+
+#[test]
+fn build_outside_a_workspace() {
+    let directory = tempfile::tempdir().unwrap();
+    insta::assert_snapshot!(run_in(directory.path(), &["build"], ""));
+}
+
+#[test]
+fn check_sarif() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/broken/unknown-dependency");
+    let output = run_in(&case, &["check", "--format", "sarif"], "");
+    let (_, rest) = output.split_once("--- stdout\n").unwrap();
+    let (json, _) = rest.split_once("--- stderr\n").unwrap();
+    let log: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "froyo");
+    assert_eq!(run["tool"]["driver"]["rules"][0]["id"], "E0303");
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["level"], "error");
+    let region = &results[0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        (region["startLine"].as_u64(), region["startColumn"].as_u64()),
+        (Some(13), Some(13))
+    );
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "site.cue"
+    );
+}
+
+#[test]
+fn check_json_lines_carry_fixes() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/broken/unknown-dependency");
+    let output = run_in(&case, &["check", "--format", "json"], "");
+    assert!(output.starts_with("exit: 1\n"), "{output}");
+    assert!(output.contains("\"fix\":{\"title\":\"use `apache`\""), "{output}");
+}

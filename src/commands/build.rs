@@ -21,7 +21,7 @@ pub fn run(args: &BuildArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         [root] => root.clone(),
         [] => {
             output::print_error(
-                "no workspace here: a workspace is a directory with cue.mod/module.cue (create one with `froyo init`, or name it)",
+                "no workspace here: a workspace is a directory with cue.mod/module.cue (create one, or name its directory)",
             );
             return Ok(ExitStatus::Error);
         }

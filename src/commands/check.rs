@@ -52,11 +52,18 @@ pub fn run(args: &CheckArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         };
         // Syntax errors of CUE files were reported above.
         let found = found.into_iter().filter(|diagnostic| !diagnostic.code.code.starts_with("E00"));
-        diagnostics.extend(crate::compile::move_diagnostics(
-            &workspace_files,
-            &mut files,
-            found.collect(),
-        ));
+        // Files that could not be read were reported by the first step too.
+        let moved = crate::compile::move_diagnostics(&workspace_files, &mut files, found.collect());
+        for diagnostic in moved {
+            let known = diagnostics.iter().any(|existing| {
+                existing.code == diagnostic.code
+                    && existing.message == diagnostic.message
+                    && existing.primary.span == diagnostic.primary.span
+            });
+            if !known {
+                diagnostics.push(diagnostic);
+            }
+        }
     }
     sort_diagnostics(&mut diagnostics);
 

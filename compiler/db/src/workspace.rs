@@ -144,7 +144,14 @@ pub fn compile_workspace(db: &dyn salsa::Database, workspace: Workspace) -> Comp
     let cue = match cue_data(db, workspace) {
         Ok(data) => data,
         Err(diagnostics) => {
-            return Compiled { ir: None, diagnostics: diagnostics.clone() };
+            let table = FileTable::new(db, workspace);
+            let stdlib =
+                table.stdlib_start..table.stdlib_start + crate::stdlib_files().count() as u32;
+            let diagnostics = diagnostics
+                .iter()
+                .map(|diagnostic| user_value_first(diagnostic.clone(), &stdlib))
+                .collect();
+            return Compiled { ir: None, diagnostics };
         }
     };
 
@@ -197,7 +204,31 @@ pub fn compile_workspace(db: &dyn salsa::Database, workspace: Workspace) -> Comp
     let (ir, check_diagnostics) = froyo_check::finish(&collected, &validated, &path_of, &text_of);
     diagnostics.extend(check_diagnostics);
     let ir = (!diagnostics.iter().any(Diagnostic::is_error)).then_some(ir);
+    let stdlib = table.stdlib_start..table.stdlib_start + stdlib_ids.len() as u32;
+    let diagnostics =
+        diagnostics.into_iter().map(|diagnostic| user_value_first(diagnostic, &stdlib)).collect();
     Compiled { ir, diagnostics }
+}
+
+/// A diagnostic whose primary span is a schema constraint of the standard
+/// library, with the user's value as a secondary span, is turned around: the
+/// user's value is what to fix, the constraint explains why.
+fn user_value_first(mut diagnostic: Diagnostic, stdlib: &std::ops::Range<u32>) -> Diagnostic {
+    if !stdlib.contains(&diagnostic.primary.span.file.0) {
+        return diagnostic;
+    }
+    let Some(position) =
+        diagnostic.secondary.iter().position(|label| !stdlib.contains(&label.span.file.0))
+    else {
+        return diagnostic;
+    };
+    let user = diagnostic.secondary.remove(position);
+    let mut schema = std::mem::replace(&mut diagnostic.primary, user);
+    if schema.message.is_empty() {
+        schema.message = "constraint from the schema".into();
+    }
+    diagnostic.secondary.insert(0, schema);
+    diagnostic
 }
 
 /// Whether two diagnostics report the same load cycle (the same loads, seen

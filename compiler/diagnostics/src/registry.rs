@@ -147,7 +147,7 @@ codes! {
         "An undefined name, a wrong argument, a type error, `fail()`, or a property value that is not data (a function, say). The call stack is shown in a note.\n\n```python\nlinux.file(\"motd\", path = config.missing)\n```\n\nFix the error at the span shown.";
     STARLARK_LIMIT = "E0402", "starlark-limit", Error,
         "A Starlark file exceeded a limit: statements executed, call depth or heap size.",
-        "froyo bounds Starlark so that no script can hang a check or the editor: 10,000,000 statements per file (including what it loads), 200 nested calls and 512 MiB of heap.\n\n```python\ndef forever():\n    for i in range(1 << 60):\n        pass\n\nforever()\n```\n\nMake the loop finite and small, or generate less.";
+        "froyo bounds Starlark so that no script can hang a check or the editor: 1,000,000 statements per file (including what it loads), ranges of at most 1,000,000 elements, 200 nested calls and 512 MiB of heap.\n\n```python\ndef forever():\n    for i in range(1 << 60):\n        pass\n\nforever()\n```\n\nMake the loop finite and small, or generate less.";
     STARLARK_LOAD = "E0403", "starlark-load", Error,
         "A `load` names no Starlark file of the workspace.",
         "`load` reads workspace files only: `//lib/x.star` from the workspace root, `x.star` or `../lib/x.star` from the loading file. Paths outside the workspace, absolute paths and other extensions are refused.\n\n```python\nload(\"../../etc/secrets.star\", \"token\")\n```\n\nLoad a `.star` file inside the workspace.";

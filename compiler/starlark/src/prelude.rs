@@ -32,12 +32,12 @@ pub fn register(builder: &mut GlobalsBuilder) {
 /// statements. A loop over a longer range could only end at the limit, and a
 /// loop whose body is empty executes no statement to count, so the bound is
 /// checked here.
-pub const MAX_RANGE: i64 = 10_000_000;
+pub const MAX_RANGE: i64 = 1_000_000;
 
 #[starlark_module]
 fn bounded(builder: &mut GlobalsBuilder) {
     /// `range(stop)`, `range(start, stop[, step])`: the integers from `start`
-    /// (default 0) below `stop`, `step` apart; at most 10,000,000 of them.
+    /// (default 0) below `stop`, `step` apart; at most 1,000,000 of them.
     fn range(
         #[starlark(require = pos)] a1: i32,
         #[starlark(require = pos)] a2: Option<i32>,

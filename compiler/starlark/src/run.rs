@@ -43,7 +43,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options { max_steps: 10_000_000, max_call_depth: 200, max_heap_bytes: 512 << 20 }
+        Options { max_steps: 1_000_000, max_call_depth: 200, max_heap_bytes: 512 << 20 }
     }
 }
 

@@ -243,7 +243,7 @@ for i in range(1, 2000000000, 3):
     pass
 "#,
         expect![[r#"
-            E0402 range() of 666666667 elements is longer than froyo allows (10000000); is there an endless loop? at loop.star: "range(1, 2000000000, 3)"
+            E0402 range() of 666666667 elements is longer than froyo allows (1000000); is there an endless loop? at loop.star: "range(1, 2000000000, 3)"
         "#]],
     );
 }
