@@ -1,3 +1,5 @@
+//! Serialisation, hashing, redaction and selectors of the IR, on a small sample.
+
 use std::collections::BTreeMap;
 
 use expect_test::expect;
