@@ -111,3 +111,23 @@ fn collect_rust_files(directory: &Path, files: &mut Vec<PathBuf>) {
         }
     }
 }
+
+/// The pre-commit hooks name subcommands that exist.
+#[test]
+fn pre_commit_hooks_run_real_subcommands() {
+    let hooks = read(".pre-commit-hooks.yaml");
+    for id in ["froyo-check", "froyo-fmt"] {
+        assert!(hooks.contains(&format!("- id: {id}\n")), "no hook {id}");
+    }
+    for line in hooks.lines().filter_map(|line| line.trim().strip_prefix("entry: ")) {
+        let mut words = line.split_whitespace();
+        assert_eq!(words.next(), Some("froyo"), "{line}");
+        let subcommand = words.next().unwrap();
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_froyo"))
+            .args([subcommand, "--help"])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "`froyo {subcommand} --help` failed");
+    }
+}
