@@ -60,7 +60,8 @@ pub fn run(args: &BuildArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         )?;
     }
     let tally = output::Tally::of(&diagnostics);
-    let Some(ir) = compiled.ir.as_ref().filter(|_| tally.errors == 0) else {
+    let ir = froyo_db::workspace_ir(&database, loaded.input);
+    let Some(ir) = ir.as_ref().filter(|_| tally.errors == 0) else {
         output::print_status(&format!(
             "error: {}; no IR written",
             output::count(tally.errors.max(1), "error")

@@ -10,15 +10,48 @@ pub mod unknown_dependency;
 
 use std::collections::HashMap;
 
-use froyo_diagnostics::{FileId, Span};
-use froyo_ir::Ir;
+use std::collections::BTreeMap;
 
-/// What a check reads: the IR, each declaration's span (keyed by
-/// host-or-not and name), and file texts to point inside a declaration.
+use froyo_diagnostics::{FileId, Span};
+use froyo_ir::{Host, Resource};
+
+/// What a check reads: the workspace's hosts and resources, each
+/// declaration's span (keyed by host-or-not and name), and file texts to
+/// point inside a declaration.
 pub struct Context<'a> {
-    pub ir: &'a Ir,
+    pub ir: View<'a>,
     pub spans: &'a HashMap<(bool, String), Span>,
     pub text_of: &'a dyn Fn(FileId) -> Option<String>,
+}
+
+/// The hosts and resources the checks read, borrowed (checks run without
+/// building the IR); resources in id order.
+pub struct View<'a> {
+    pub hosts: Vec<&'a Host>,
+    pub resources: Vec<&'a Resource>,
+}
+
+impl<'a> View<'a> {
+    pub fn new(hosts: Vec<&'a Host>, mut resources: Vec<&'a Resource>) -> View<'a> {
+        resources.sort_by(|a, b| a.id.cmp(&b.id));
+        View { hosts, resources }
+    }
+
+    /// The resource with this id.
+    pub fn resource(&self, id: &str) -> Option<&'a Resource> {
+        self.resources
+            .binary_search_by(|resource| resource.id.as_str().cmp(id))
+            .ok()
+            .map(|index| self.resources[index])
+    }
+
+    /// The hosts whose labels include every label of `selector`.
+    pub fn matching_hosts<'s>(
+        &'s self,
+        selector: &'s BTreeMap<String, String>,
+    ) -> impl Iterator<Item = &'a Host> + 's {
+        self.hosts.iter().copied().filter(move |host| host.matches(selector))
+    }
 }
 
 impl Context<'_> {

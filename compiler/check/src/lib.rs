@@ -4,16 +4,19 @@
 //! The pipeline, in three steps so that the database can cache the costly
 //! middle one per source file:
 //!
-//! 1. [`collect`] reads `hosts` and `resources` from the evaluated CUE
-//!    package and takes the resources Starlark declared: each gets its type
-//!    ([`registry::RESOURCE_WITHOUT_TYPE`], [`registry::UNKNOWN_RESOURCE_TYPE`]
-//!    with did-you-mean), its origin span, and ids are checked for
-//!    duplicates across both languages.
-//! 2. [`Collected::batches`] groups the values by source file into
-//!    [`schema::Batch`]es, which [`schema::validate`] checks against the
-//!    standard library's schemas with the CUE evaluator.
-//! 3. [`finish`] lowers the validated values into an [`froyo_ir::Ir`] and runs
-//!    the checks of [`checks`]: hosts, dependencies, host selectors, cycles.
+//! 1. [`collect_cue`] reads `hosts` and `resources` from the evaluated CUE
+//!    package, [`collect_starlark`] takes the resources one Starlark file
+//!    declared: each gets its type ([`registry::RESOURCE_WITHOUT_TYPE`],
+//!    [`registry::UNKNOWN_RESOURCE_TYPE`] with did-you-mean) and its origin
+//!    span.
+//! 2. Per source file, [`Collected::batch_of`] writes the values as a
+//!    [`schema::Batch`], which [`schema::validate`] checks against the
+//!    standard library's schemas with the CUE evaluator, and [`lower`] turns
+//!    the validated values into IR hosts and resources.
+//! 3. [`check`] runs the checks that need the whole workspace on the files'
+//!    values together ([`checks`]: duplicate ids across files and languages,
+//!    hosts, dependencies, host selectors, cycles), and [`assemble`] puts
+//!    them into an [`froyo_ir::Ir`].
 //!
 //! Invariant: no IO; the caller supplies texts and evaluated data.
 //! Invariant: knows nothing of salsa, Starlark's crate or the engine.
@@ -23,7 +26,7 @@ mod lower;
 pub mod origins;
 pub mod schema;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use froyo_diagnostics::{Diagnostic, FileId, Span, registry};
 use froyo_eval::Data;
@@ -41,15 +44,15 @@ pub struct Declared {
 }
 
 /// Hosts and resources with their types and origins, before validation.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Collected {
     pub entries: Vec<Entry>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Reads hosts and resources from the evaluated package `cue` (whose files
-/// are `cue_files`) and from Starlark's declarations.
-pub fn collect(cue: &Data, cue_files: &[(FileId, &str)], starlark: &[Declared]) -> Collected {
+/// Reads hosts and resources from the evaluated package `cue`, whose files
+/// are `cue_files`.
+pub fn collect_cue(cue: &Data, cue_files: &[(FileId, &str)]) -> Collected {
     let mut collected = Collected::default();
     let fallback =
         cue_files.first().map_or(Span::new(FileId(0), 0, 0), |(file, _)| Span::new(*file, 0, 0));
@@ -80,12 +83,10 @@ pub fn collect(cue: &Data, cue_files: &[(FileId, &str)], starlark: &[Declared]) 
     }
 
     let resource_origins = origins::collect(cue_files, "resources");
-    let mut seen: HashMap<String, Span> = HashMap::new();
     match cue.field("resources") {
         Some(Data::Struct(resources)) => {
             for (id, value) in resources {
                 let origin = resource_origins.of(id).unwrap_or(fallback);
-                seen.insert(id.clone(), origin);
                 if let Some(entry) = typed_entry(id, value, origin, &mut collected.diagnostics) {
                     collected.entries.push(entry);
                 }
@@ -98,17 +99,13 @@ pub fn collect(cue: &Data, cue_files: &[(FileId, &str)], starlark: &[Declared]) 
         )),
         None => {}
     }
+    collected
+}
 
-    for declared in starlark {
-        if let Some(first) = seen.get(&declared.id) {
-            collected.diagnostics.push(checks::duplicate_id::diagnostic(
-                &declared.id,
-                *first,
-                declared.span,
-            ));
-            continue;
-        }
-        seen.insert(declared.id.clone(), declared.span);
+/// Types the resources one Starlark file declared.
+pub fn collect_starlark(declared: &[Declared]) -> Collected {
+    let mut collected = Collected::default();
+    for declared in declared {
         if let Some(entry) =
             typed_entry(&declared.id, &declared.value, declared.span, &mut collected.diagnostics)
         {
@@ -119,14 +116,50 @@ pub fn collect(cue: &Data, cue_files: &[(FileId, &str)], starlark: &[Declared]) 
 }
 
 impl Collected {
-    /// The entries grouped by the file that declared them, one batch per file.
-    pub fn batches(&self) -> Vec<Batch> {
-        let mut by_file: BTreeMap<FileId, Vec<Entry>> = BTreeMap::new();
-        for entry in &self.entries {
-            by_file.entry(entry.origin.file).or_default().push(entry.clone());
-        }
-        by_file.into_values().map(Batch::new).collect()
+    /// The batch of the entries declared in `file`.
+    pub fn batch_of(&self, file: FileId) -> Batch {
+        Batch::new(self.entries.iter().filter(|entry| entry.origin.file == file).cloned().collect())
     }
+}
+
+/// The hosts and resources of one source file, validated and lowered, each
+/// with its declaration's span.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Lowered {
+    pub hosts: Vec<(froyo_ir::Host, Span)>,
+    pub resources: Vec<(froyo_ir::Resource, Span)>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Lowers the validated values of `batch`'s entries.
+pub fn lower(
+    batch: &Batch,
+    validated: &HashMap<(bool, String), Data>,
+    path_of: &dyn Fn(FileId) -> String,
+) -> Lowered {
+    let mut lowered = Lowered::default();
+    for entry in batch.entries() {
+        let is_host = entry.kind == Kind::Host;
+        let Some(data) = validated.get(&(is_host, entry.name.clone())) else { continue };
+        let origin = lower::origin(entry.origin, &path_of(entry.origin.file));
+        match entry.kind {
+            Kind::Host => match lower::host(&entry.name, data, origin, entry.origin) {
+                Ok(host) => lowered.hosts.push((host, entry.origin)),
+                Err(diagnostic) => lowered.diagnostics.push(diagnostic),
+            },
+            Kind::Resource(resource_type) => lowered.resources.push((
+                lower::resource(
+                    &entry.name,
+                    resource_type.name,
+                    data,
+                    schema::sensitive_fields(resource_type.definition),
+                    origin,
+                ),
+                entry.origin,
+            )),
+        }
+    }
+    lowered
 }
 
 /// The entry of a resource whose `type` names a known resource type.
@@ -178,46 +211,54 @@ fn not_a_struct(what: &str, name: &str, value: &Data, origin: Span) -> Diagnosti
     .with_primary_label(format!("this {what}"))
 }
 
-/// Lowers validated values into the IR and runs the checks that need the
-/// whole workspace. `validated` holds every entry's value with its defaults
-/// (keyed by host-or-not and name); `path_of` names files for origins and
-/// `text_of` gives their text, to point at the exact id in a `require`.
-pub fn finish(
-    collected: &Collected,
-    validated: &HashMap<(bool, String), Data>,
-    path_of: &dyn Fn(FileId) -> String,
-    text_of: &dyn Fn(FileId) -> Option<String>,
-) -> (Ir, Vec<Diagnostic>) {
+/// Checks the files' lowered hosts and resources together, in the order
+/// given (an id declared again in a later file is a duplicate): duplicate
+/// ids, hosts, dependencies, host selectors and cycles. `text_of` gives file
+/// texts, to point at the exact id in a `require`. The IR is not built here
+/// ([`assemble`] does), so that a re-check copies nothing.
+pub fn check(files: &[&Lowered], text_of: &dyn Fn(FileId) -> Option<String>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     let mut hosts = Vec::new();
     let mut resources = Vec::new();
     let mut spans: HashMap<(bool, String), Span> = HashMap::new();
-    for entry in &collected.entries {
-        let is_host = entry.kind == Kind::Host;
-        let Some(data) = validated.get(&(is_host, entry.name.clone())) else { continue };
-        spans.insert((is_host, entry.name.clone()), entry.origin);
-        let origin = lower::origin(entry.origin, &path_of(entry.origin.file));
-        match entry.kind {
-            Kind::Host => match lower::host(&entry.name, data, origin, entry.origin) {
-                Ok(host) => hosts.push(host),
-                Err(diagnostic) => diagnostics.push(diagnostic),
-            },
-            Kind::Resource(resource_type) => resources.push(lower::resource(
-                &entry.name,
-                resource_type.name,
-                data,
-                schema::sensitive_fields(resource_type.definition),
-                origin,
-            )),
+    for lowered in files {
+        for (host, span) in &lowered.hosts {
+            spans.insert((true, host.name.clone()), *span);
+            hosts.push(host);
+        }
+        for (resource, span) in &lowered.resources {
+            match spans.entry((false, resource.id.clone())) {
+                std::collections::hash_map::Entry::Occupied(first) => diagnostics
+                    .push(checks::duplicate_id::diagnostic(&resource.id, *first.get(), *span)),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(*span);
+                    resources.push(resource);
+                }
+            }
         }
     }
-    let ir = Ir::new(hosts, resources);
-    let context = checks::Context { ir: &ir, spans: &spans, text_of };
+    let context =
+        checks::Context { ir: checks::View::new(hosts, resources), spans: &spans, text_of };
     diagnostics.extend(checks::hosts::check(&context));
     diagnostics.extend(checks::unknown_dependency::check(&context));
     diagnostics.extend(checks::host_selector::check(&context));
     diagnostics.extend(checks::dependency_cycle::check(&context));
-    (ir, diagnostics)
+    diagnostics
+}
+
+/// The IR of the files' lowered hosts and resources (the first declaration
+/// of an id wins; [`check`] reports the others).
+pub fn assemble(files: &[&Lowered]) -> Ir {
+    let mut seen = std::collections::HashSet::new();
+    let hosts =
+        files.iter().flat_map(|lowered| &lowered.hosts).map(|(host, _)| host.clone()).collect();
+    let resources = files
+        .iter()
+        .flat_map(|lowered| &lowered.resources)
+        .filter(|(resource, _)| seen.insert(resource.id.as_str()))
+        .map(|(resource, _)| resource.clone())
+        .collect();
+    Ir::new(hosts, resources)
 }
 
 #[cfg(test)]

@@ -36,7 +36,7 @@ pub enum Kind {
 }
 
 /// One value to validate, and where it was declared.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     pub kind: Kind,
     /// Host name or resource id.
@@ -107,6 +107,11 @@ impl Batch {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// The entries, in order.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().map(|(entry, ..)| entry)
     }
 
     pub fn len(&self) -> usize {

@@ -17,7 +17,7 @@ mod workspace;
 use froyo_diagnostics::{Diagnostic, FileId};
 use froyo_eval::{Data, EvalOptions};
 
-pub use workspace::{Compiled, Workspace, compile_workspace, starlark_file};
+pub use workspace::{Compiled, Workspace, compile_workspace, starlark_file, workspace_ir};
 
 /// One source file: its path as shown to users, and its text.
 #[salsa::input(debug)]

@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use froyo_check::Declared;
+use froyo_check::{Collected, Declared, Lowered};
 use froyo_diagnostics::{Diagnostic, FileId};
 use froyo_eval::Data;
 use froyo_ir::Ir;
@@ -34,12 +34,12 @@ pub struct Workspace {
     pub starlark: Vec<SourceFile>,
 }
 
-/// What compiling a workspace gives: the IR when there is no error, and
-/// every diagnostic (warnings too).
+/// What compiling a workspace gives: every diagnostic (warnings too), and
+/// whether there is an error.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Compiled {
-    pub ir: Option<Ir>,
     pub diagnostics: Vec<Diagnostic>,
+    pub has_errors: bool,
 }
 
 /// A batch's generated CUE text, interned so that validation is cached by it.
@@ -84,20 +84,7 @@ pub fn starlark_file(
     workspace: Workspace,
     file: SourceFile,
 ) -> (Vec<Declared>, Vec<Diagnostic>) {
-    let first = first_starlark_id(db, workspace);
-    let files = StarlarkFiles {
-        files: workspace
-            .starlark(db)
-            .iter()
-            .enumerate()
-            .map(|(index, source)| {
-                (
-                    source.path(db).clone(),
-                    (FileId(first + index as u32), Arc::from(source.text(db).as_str())),
-                )
-            })
-            .collect(),
-    };
+    let files = StarlarkFiles { db, workspace, first: first_starlark_id(db, workspace) };
     let output = froyo_starlark::run(
         file.path(db),
         &files,
@@ -117,13 +104,19 @@ pub fn starlark_file(
     (declared, output.diagnostics)
 }
 
-struct StarlarkFiles {
-    files: HashMap<String, (FileId, Arc<str>)>,
+/// The workspace's Starlark files as the bridge reads them: a file's text is
+/// read (and so becomes a dependency of the query) only when it is loaded.
+struct StarlarkFiles<'db> {
+    db: &'db dyn salsa::Database,
+    workspace: Workspace,
+    first: u32,
 }
 
-impl froyo_starlark::Files for StarlarkFiles {
+impl froyo_starlark::Files for StarlarkFiles<'_> {
     fn read(&self, path: &str) -> Option<(FileId, Arc<str>)> {
-        self.files.get(path).cloned()
+        let files = self.workspace.starlark(self.db);
+        let index = files.iter().position(|file| file.path(self.db) == path)?;
+        Some((FileId(self.first + index as u32), Arc::from(files[index].text(self.db).as_str())))
     }
 }
 
@@ -137,77 +130,122 @@ fn validate_batch<'db>(
     froyo_check::schema::validate(batch.text(db))
 }
 
-/// The workspace's IR and diagnostics.
+/// The hosts and resources of the CUE package, typed, with their origins
+/// (empty when the package does not evaluate).
 #[salsa::tracked(returns(ref))]
-pub fn compile_workspace(db: &dyn salsa::Database, workspace: Workspace) -> Compiled {
+fn cue_collected(db: &dyn salsa::Database, workspace: Workspace) -> Collected {
+    let Ok(cue) = cue_data(db, workspace) else { return Collected::default() };
     let package = *workspace.package(db);
-    let cue = match cue_data(db, workspace) {
-        Ok(data) => data,
-        Err(diagnostics) => {
-            let table = FileTable::new(db, workspace);
-            let stdlib =
-                table.stdlib_start..table.stdlib_start + crate::stdlib_files().count() as u32;
-            let diagnostics = diagnostics
-                .iter()
-                .map(|diagnostic| user_value_first(diagnostic.clone(), &stdlib))
-                .collect();
-            return Compiled { ir: None, diagnostics };
-        }
-    };
-
-    let mut diagnostics = Vec::new();
-    let mut declared = Vec::new();
-    for file in workspace.starlark(db) {
-        let (resources, file_diagnostics) = starlark_file(db, workspace, *file);
-        declared.extend(resources.iter().cloned());
-        for diagnostic in file_diagnostics {
-            // A load cycle is found from every file on it; report it once.
-            if !diagnostics.iter().any(|known: &Diagnostic| same_cycle(known, diagnostic)) {
-                diagnostics.push(diagnostic.clone());
-            }
-        }
-    }
-
     let cue_texts: Vec<(FileId, &str)> = package
         .files(db)
         .iter()
         .enumerate()
         .map(|(index, file)| (FileId(index as u32), file.text(db).as_str()))
         .collect();
-    let collected = froyo_check::collect(cue, &cue_texts, &declared);
-    diagnostics.extend(collected.diagnostics.iter().cloned());
+    froyo_check::collect_cue(cue, &cue_texts)
+}
 
+/// The validated, lowered hosts and resources one source file declares: a
+/// file of the CUE package or a Starlark file.
+#[salsa::tracked(returns(ref))]
+fn lowered_file(db: &dyn salsa::Database, workspace: Workspace, file: SourceFile) -> Lowered {
     let table = FileTable::new(db, workspace);
+    let Some(file_id) = table.id_of(file) else { return Lowered::default() };
+    let mut lowered = Lowered::default();
+    let batch = if table.is_starlark(file_id) {
+        let collected = froyo_check::collect_starlark(&starlark_file(db, workspace, file).0);
+        lowered.diagnostics = collected.diagnostics.clone();
+        collected.batch_of(file_id)
+    } else {
+        // The CUE package's entries of this file; the package's collection
+        // reports their typing problems once.
+        cue_collected(db, workspace).batch_of(file_id)
+    };
+    if batch.is_empty() {
+        return lowered;
+    }
     let stdlib_ids: Vec<FileId> = (0..crate::stdlib_files().count())
         .map(|index| FileId(table.stdlib_start + index as u32))
         .collect();
     let text_of = |file: FileId| table.text(file);
+    let path_of = |file: FileId| table.path(file);
     let mut validated = HashMap::new();
-    for batch in collected.batches() {
-        let result = validate_batch(db, BatchText::new(db, batch.text.clone()));
-        match batch.resolve(result, &stdlib_ids, &text_of) {
-            Ok(values) => validated.extend(values),
-            Err(batch_diagnostics) if batch.len() == 1 => diagnostics.extend(batch_diagnostics),
-            // Find which entries fail, so that the others go on to the checks.
-            Err(_) => {
-                for single in batch.split() {
-                    let result = validate_batch(db, BatchText::new(db, single.text.clone()));
-                    match single.resolve(result, &stdlib_ids, &text_of) {
-                        Ok(values) => validated.extend(values),
-                        Err(entry_diagnostics) => diagnostics.extend(entry_diagnostics),
-                    }
+    let result = validate_batch(db, BatchText::new(db, batch.text.clone()));
+    match batch.resolve(result, &stdlib_ids, &text_of) {
+        Ok(values) => validated.extend(values),
+        Err(diagnostics) if batch.len() == 1 => lowered.diagnostics.extend(diagnostics),
+        // Find which entries fail, so that the others go on to the checks.
+        Err(_) => {
+            for single in batch.split() {
+                let result = validate_batch(db, BatchText::new(db, single.text.clone()));
+                match single.resolve(result, &stdlib_ids, &text_of) {
+                    Ok(values) => validated.extend(values),
+                    Err(diagnostics) => lowered.diagnostics.extend(diagnostics),
                 }
             }
         }
     }
-    let path_of = |file: FileId| table.path(file);
-    let (ir, check_diagnostics) = froyo_check::finish(&collected, &validated, &path_of, &text_of);
-    diagnostics.extend(check_diagnostics);
-    let ir = (!diagnostics.iter().any(Diagnostic::is_error)).then_some(ir);
-    let stdlib = table.stdlib_start..table.stdlib_start + stdlib_ids.len() as u32;
+    let values = froyo_check::lower(&batch, &validated, &path_of);
+    lowered.hosts = values.hosts;
+    lowered.resources = values.resources;
+    lowered.diagnostics.extend(values.diagnostics);
+    lowered
+}
+
+/// The workspace's IR and diagnostics.
+#[salsa::tracked(returns(ref))]
+pub fn compile_workspace(db: &dyn salsa::Database, workspace: Workspace) -> Compiled {
+    let table = FileTable::new(db, workspace);
+    let stdlib = table.stdlib_start..table.stdlib_start + crate::stdlib_files().count() as u32;
+    if let Err(diagnostics) = cue_data(db, workspace) {
+        let diagnostics = diagnostics
+            .iter()
+            .map(|diagnostic| user_value_first(diagnostic.clone(), &stdlib))
+            .collect();
+        return Compiled { diagnostics, has_errors: true };
+    }
+
+    let mut diagnostics = cue_collected(db, workspace).diagnostics.clone();
+    for file in workspace.starlark(db) {
+        for diagnostic in &starlark_file(db, workspace, *file).1 {
+            // A load cycle is found from every file on it; report it once.
+            if !diagnostics.iter().any(|known: &Diagnostic| same_cycle(known, diagnostic)) {
+                diagnostics.push(diagnostic.clone());
+            }
+        }
+    }
+    let files = lowered_files(db, workspace);
+    for lowered in &files {
+        diagnostics.extend(lowered.diagnostics.iter().cloned());
+    }
+    let text_of = |file: FileId| table.text(file);
+    diagnostics.extend(froyo_check::check(&files, &text_of));
+    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     let diagnostics =
         diagnostics.into_iter().map(|diagnostic| user_value_first(diagnostic, &stdlib)).collect();
-    Compiled { ir, diagnostics }
+    Compiled { diagnostics, has_errors }
+}
+
+/// Every file's lowered values: CUE files first, then Starlark files (a
+/// later declaration of an id is the duplicate).
+fn lowered_files(db: &dyn salsa::Database, workspace: Workspace) -> Vec<&Lowered> {
+    let package = *workspace.package(db);
+    package
+        .files(db)
+        .iter()
+        .chain(workspace.starlark(db))
+        .map(|file| lowered_file(db, workspace, *file))
+        .collect()
+}
+
+/// The workspace's IR, when it compiles without errors (see
+/// [`compile_workspace`] for the diagnostics).
+#[salsa::tracked(returns(ref))]
+pub fn workspace_ir(db: &dyn salsa::Database, workspace: Workspace) -> Option<Ir> {
+    if compile_workspace(db, workspace).has_errors {
+        return None;
+    }
+    Some(froyo_check::assemble(&lowered_files(db, workspace)))
 }
 
 /// A diagnostic whose primary span is a schema constraint of the standard
@@ -245,34 +283,68 @@ fn same_cycle(a: &Diagnostic, b: &Diagnostic) -> bool {
     a.code == b.code && a.code.code == "E0404" && spans(a) == spans(b)
 }
 
-/// Paths and texts by file id, in the workspace's order.
-struct FileTable {
-    entries: Vec<(String, String)>,
+/// Paths and texts by file id, in the workspace's order. Texts are read from
+/// the database only when asked for, so that a query depends on the texts it
+/// reads and no others.
+struct FileTable<'db> {
+    db: &'db dyn salsa::Database,
+    /// Package files, then imported files.
+    cue: Vec<SourceFile>,
+    starlark: &'db [SourceFile],
     stdlib_start: u32,
+    starlark_start: u32,
 }
 
-impl FileTable {
-    fn new(db: &dyn salsa::Database, workspace: Workspace) -> FileTable {
+impl<'db> FileTable<'db> {
+    fn new(db: &'db dyn salsa::Database, workspace: Workspace) -> FileTable<'db> {
         let package = *workspace.package(db);
-        let mut entries: Vec<(String, String)> = Vec::new();
-        let mut push =
-            |file: &SourceFile| entries.push((file.path(db).clone(), file.text(db).clone()));
-        package.files(db).iter().for_each(&mut push);
-        package.imports(db).iter().flat_map(|(_, files)| files).for_each(&mut push);
-        let stdlib_start = entries.len() as u32;
-        entries
-            .extend(crate::stdlib_files().map(|(name, text)| (name.to_string(), text.to_string())));
-        workspace.starlark(db).iter().for_each(|file| {
-            entries.push((file.path(db).clone(), file.text(db).clone()));
-        });
-        FileTable { entries, stdlib_start }
+        let cue: Vec<SourceFile> = package
+            .files(db)
+            .iter()
+            .chain(package.imports(db).iter().flat_map(|(_, files)| files))
+            .copied()
+            .collect();
+        let stdlib_start = cue.len() as u32;
+        let starlark_start = stdlib_start + crate::stdlib_files().count() as u32;
+        FileTable { db, cue, starlark: workspace.starlark(db), stdlib_start, starlark_start }
+    }
+
+    /// The id of a package or Starlark file of the workspace.
+    fn id_of(&self, file: SourceFile) -> Option<FileId> {
+        if let Some(index) = self.cue.iter().position(|candidate| *candidate == file) {
+            return Some(FileId(index as u32));
+        }
+        let index = self.starlark.iter().position(|candidate| *candidate == file)?;
+        Some(FileId(self.starlark_start + index as u32))
+    }
+
+    fn is_starlark(&self, file: FileId) -> bool {
+        file.0 >= self.starlark_start
+    }
+
+    fn source(&self, file: FileId) -> Option<Result<SourceFile, (&'static str, &'static str)>> {
+        let index = file.0;
+        if index < self.stdlib_start {
+            self.cue.get(index as usize).copied().map(Ok)
+        } else if index < self.starlark_start {
+            crate::stdlib_files().nth((index - self.stdlib_start) as usize).map(Err)
+        } else {
+            self.starlark.get((index - self.starlark_start) as usize).copied().map(Ok)
+        }
     }
 
     fn path(&self, file: FileId) -> String {
-        self.entries.get(file.0 as usize).map(|(path, _)| path.clone()).unwrap_or_default()
+        match self.source(file) {
+            Some(Ok(source)) => source.path(self.db).clone(),
+            Some(Err((name, _))) => name.to_string(),
+            None => String::new(),
+        }
     }
 
     fn text(&self, file: FileId) -> Option<String> {
-        self.entries.get(file.0 as usize).map(|(_, text)| text.clone())
+        match self.source(file)? {
+            Ok(source) => Some(source.text(self.db).clone()),
+            Err((_, text)) => Some(text.to_string()),
+        }
     }
 }

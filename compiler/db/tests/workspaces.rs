@@ -8,7 +8,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use froyo_db::{Database, Package, SourceFile, Workspace, compile_workspace, stdlib_files};
+use froyo_db::{
+    Database, Package, SourceFile, Workspace, compile_workspace, stdlib_files, workspace_ir,
+};
 use froyo_diagnostics::Files;
 use froyo_diagnostics::render::terminal_string;
 
@@ -57,7 +59,7 @@ fn render(fixture_text: &str) -> String {
     let (workspace, files) = load(&database, &fixture);
     let compiled = compile_workspace(&database, workspace);
     let mut out = String::new();
-    match &compiled.ir {
+    match workspace_ir(&database, workspace) {
         Some(ir) => {
             for host in &ir.hosts {
                 let _ = writeln!(

@@ -170,36 +170,85 @@ impl Ir {
     /// `sha256:` and the hex SHA-256 of the canonical serialisation of the
     /// hosts and resources without their origins.
     pub fn content_hash(&self) -> String {
+        /// Borrowed views with the fields of [`Host`] and [`Resource`] in
+        /// their order, minus the origin: serialised straight into the hasher.
+        #[derive(Serialize)]
+        struct HostContent<'a> {
+            name: &'a str,
+            transport: Transport,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            address: &'a Option<String>,
+            port: u16,
+            user: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            identity_file: &'a Option<String>,
+            #[serde(rename = "become")]
+            become_root: bool,
+            labels: &'a BTreeMap<String, String>,
+            vars: &'a BTreeMap<String, Value>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            jump_host: &'a Option<String>,
+        }
+        #[derive(Serialize)]
+        struct ResourceContent<'a> {
+            id: &'a str,
+            #[serde(rename = "type")]
+            type_name: &'a str,
+            on: &'a BTreeMap<String, String>,
+            properties: &'a BTreeMap<String, Value>,
+            require: &'a [String],
+            notify: &'a [String],
+            #[serde(skip_serializing_if = "<[String]>::is_empty")]
+            sensitive: &'a [String],
+        }
         #[derive(Serialize)]
         struct Content<'a> {
             format: &'a str,
             version: u32,
-            hosts: Vec<Host>,
-            resources: Vec<Resource>,
+            hosts: Vec<HostContent<'a>>,
+            resources: Vec<ResourceContent<'a>>,
         }
-        let blank = |origin: &Origin| Origin {
-            file: String::new(),
-            start: 0,
-            end: 0,
-            language: origin.language,
-        };
         let content = Content {
             format: &self.format,
             version: self.version,
             hosts: self
                 .hosts
                 .iter()
-                .map(|host| Host { origin: blank(&host.origin), ..host.clone() })
+                .map(|host| HostContent {
+                    name: &host.name,
+                    transport: host.transport,
+                    address: &host.address,
+                    port: host.port,
+                    user: &host.user,
+                    identity_file: &host.identity_file,
+                    become_root: host.become_root,
+                    labels: &host.labels,
+                    vars: &host.vars,
+                    jump_host: &host.jump_host,
+                })
                 .collect(),
             resources: self
                 .resources
                 .iter()
-                .map(|resource| Resource { origin: blank(&resource.origin), ..resource.clone() })
+                .map(|resource| ResourceContent {
+                    id: &resource.id,
+                    type_name: &resource.type_name,
+                    on: &resource.on,
+                    properties: &resource.properties,
+                    require: &resource.require,
+                    notify: &resource.notify,
+                    sensitive: &resource.sensitive,
+                })
                 .collect(),
         };
-        // Serialising plain data to a Vec cannot fail.
-        let bytes = serde_json::to_vec(&content).unwrap_or_default();
-        format!("sha256:{}", hex(&Sha256::digest(&bytes)))
+        let mut hasher = std::io::BufWriter::with_capacity(1 << 16, HashWriter(Sha256::new()));
+        // Serialising plain data into a hasher cannot fail.
+        let _ = serde_json::to_writer(&mut hasher, &content);
+        let digest = match hasher.into_inner() {
+            Ok(hasher) => hasher.0.finalize(),
+            Err(_) => Sha256::digest(b""),
+        };
+        format!("sha256:{}", hex(&digest))
     }
 
     /// The canonical serialisation: compact JSON, maps in key order, one
@@ -265,6 +314,20 @@ impl Resource {
             }
         }
         properties
+    }
+}
+
+/// Feeds serialised bytes to the hash without building them in memory.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -57,7 +57,7 @@ fn sample() -> Ir {
 fn serialisation_is_canonical_and_ordered() {
     let ir = sample();
     expect![[r#"
-        {"format":"froyo-ir","version":1,"hash":"sha256:7dd96e9c80105e000ffa0c4e6165129b192fa2f9fc53ac59f6a3d647cbcdcbbb","hosts":[{"name":"web1","transport":"ssh","address":"203.0.113.11","port":22,"user":"deploy","become":true,"labels":{"role":"web"},"vars":{},"origin":{"file":"hosts.cue","start":0,"end":4,"language":"cue"}}],"resources":[{"id":"apache","type":"linux.user","on":{},"properties":{"name":"www","password":"$6$secret"},"require":[],"notify":[],"sensitive":["password"],"origin":{"file":"site.cue","start":0,"end":4,"language":"cue"}},{"id":"site","type":"linux.file","on":{"role":"web"},"properties":{"mode":"0644","path":"/etc/site.conf"},"require":["apache"],"notify":[],"origin":{"file":"site.cue","start":0,"end":4,"language":"cue"}}]}
+        {"format":"froyo-ir","version":1,"hash":"sha256:6a352aca6cfc62f537d390ed02b07e845d1db9c4f6ae6d31cd0d96dd8be89fcb","hosts":[{"name":"web1","transport":"ssh","address":"203.0.113.11","port":22,"user":"deploy","become":true,"labels":{"role":"web"},"vars":{},"origin":{"file":"hosts.cue","start":0,"end":4,"language":"cue"}}],"resources":[{"id":"apache","type":"linux.user","on":{},"properties":{"name":"www","password":"$6$secret"},"require":[],"notify":[],"sensitive":["password"],"origin":{"file":"site.cue","start":0,"end":4,"language":"cue"}},{"id":"site","type":"linux.file","on":{"role":"web"},"properties":{"mode":"0644","path":"/etc/site.conf"},"require":["apache"],"notify":[],"origin":{"file":"site.cue","start":0,"end":4,"language":"cue"}}]}
     "#]]
     .assert_eq(&ir.to_json());
 }

@@ -1,0 +1,99 @@
+//! Re-checking a workspace through the database after a one-line edit, as
+//! the language server will: the cold compile, then edits to one CUE file and
+//! one Starlark file, each followed by `compile_workspace`.
+//!
+//! Usage: `cargo bench -p froyo-db --bench recheck -- DIRECTORY` on a
+//! workspace from `bench/gen-workspace.py` (bench/check-workspace does both).
+//! Prints the cold time and the median and 95th percentile of the re-checks.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use froyo_db::{Database, Package, SourceFile, Workspace, compile_workspace, workspace_ir};
+use salsa::Setter;
+
+// The allocator of the `froyo` binary (and so of the language server).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() {
+    let Some(directory) = std::env::args().skip(1).find(|argument| !argument.starts_with("--"))
+    else {
+        eprintln!("usage: recheck DIRECTORY (a workspace from bench/gen-workspace.py)");
+        std::process::exit(2);
+    };
+    let directory = Path::new(&directory);
+    let mut paths: Vec<_> = std::fs::read_dir(directory)
+        .expect("the workspace directory")
+        .map(|entry| entry.expect("a directory entry").path())
+        .collect();
+    paths.sort();
+    let mut database = Database::default();
+    let mut cue = Vec::new();
+    let mut starlark = Vec::new();
+    for path in &paths {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Ok(text) = std::fs::read_to_string(path) else { continue };
+        if name.ends_with(".cue") {
+            cue.push(SourceFile::new(&database, name, text));
+        } else if name.ends_with(".star") {
+            starlark.push(SourceFile::new(&database, name, text));
+        }
+    }
+    let package = Package::new(&database, cue.clone(), None, Vec::new());
+    let workspace = Workspace::new(&database, package, starlark.clone());
+
+    let start = Instant::now();
+    let compiled = compile_workspace(&database, workspace);
+    let cold = start.elapsed();
+    let resources = workspace_ir(&database, workspace).as_ref().map_or(0, |ir| ir.resources.len());
+    assert!(
+        compiled.diagnostics.is_empty(),
+        "the workspace has diagnostics: {:?}",
+        compiled.diagnostics.first()
+    );
+    println!(
+        "workspace:   {} CUE files, {} Starlark files, {resources} resources",
+        cue.len(),
+        starlark.len()
+    );
+    println!("cold compile through the database: {:.1} ms", cold.as_secs_f64() * 1000.0);
+
+    for (label, file) in [("CUE", cue[cue.len() / 2]), ("Starlark", starlark[starlark.len() / 2])] {
+        let original = file.text(&database).clone();
+        let mut times = Vec::new();
+        for round in 0..40 {
+            // A one-line edit that changes a value: a comment would be cheaper.
+            let edited = if label == "CUE" {
+                original.replacen(
+                    "mode: \"0755\"",
+                    if round % 2 == 0 { "mode: \"0750\"" } else { "mode: \"0755\"" },
+                    1,
+                )
+            } else {
+                original.replacen(
+                    "mode = \"0755\"",
+                    if round % 2 == 0 { "mode = \"0750\"" } else { "mode = \"0755\"" },
+                    1,
+                )
+            };
+            file.set_text(&mut database).to(edited);
+            let start = Instant::now();
+            let compiled = compile_workspace(&database, workspace);
+            times.push(start.elapsed());
+            assert!(!compiled.has_errors);
+        }
+        file.set_text(&mut database).to(original);
+        times.sort();
+        let percentile = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
+        println!(
+            "re-check after a one-line edit in a {label} file: p50 {:.1} ms, p95 {:.1} ms",
+            ms(percentile(0.5)),
+            ms(percentile(0.95))
+        );
+    }
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
