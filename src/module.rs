@@ -41,7 +41,7 @@ pub fn module_path(root: &Path) -> Option<String> {
 }
 
 fn significant_tokens(text: &str) -> Vec<(SyntaxKind, &str)> {
-    let (tokens, _) = lexer::tokenize(text);
+    let (tokens, _) = lexer::tokenize(head(text));
     let mut offset = 0usize;
     let mut out = Vec::new();
     for token in tokens {
@@ -52,6 +52,24 @@ fn significant_tokens(text: &str) -> Vec<(SyntaxKind, &str)> {
         offset = end;
     }
     out
+}
+
+/// The start of a file, where its package clause and imports are: lexing a
+/// large data file whole only to find them costs seconds and gigabytes.
+/// Cut at a line end, so that tokens before the cut are whole.
+pub fn head(text: &str) -> &str {
+    const HEAD_BYTES: usize = 256 << 10;
+    if text.len() <= HEAD_BYTES {
+        return text;
+    }
+    let mut cut = HEAD_BYTES;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    match text[..cut].rfind('\n') {
+        Some(line_end) => &text[..=line_end],
+        None => &text[..cut],
+    }
 }
 
 /// The import paths a file declares (read with the lexer).

@@ -157,7 +157,7 @@ pub fn load(
 /// named `package`).
 fn package_clause(text: &str) -> Option<(String, u32, u32)> {
     use froyo_syntax::SyntaxKind;
-    let (tokens, _) = froyo_syntax::lexer::tokenize(text);
+    let (tokens, _) = froyo_syntax::lexer::tokenize(module::head(text));
     let mut offset = 0u32;
     let mut significant = Vec::new();
     for token in &tokens {

@@ -473,3 +473,22 @@ fn check_json_lines_carry_fixes() {
     assert!(output.starts_with("exit: 1\n"), "{output}");
     assert!(output.contains("\"fix\":{\"title\":\"use `apache`\""), "{output}");
 }
+
+/// A data file too large to compile is a diagnostic, found without parsing
+/// or evaluating it (a 50 MB file took seconds and gigabytes before).
+#[test]
+fn check_refuses_files_too_large_to_compile() {
+    let mut data = b"package site\n\nrecords: [\n".to_vec();
+    while data.len() < (5 << 20) {
+        data.extend_from_slice(b"\t{id: 1, name: \"record\", tags: [\"a\", \"b\"]},\n");
+    }
+    data.extend_from_slice(b"]\n");
+    let directory = workspace(&[
+        ("data.cue", &data),
+        ("hosts.cue", b"package site\n\nhosts: local: {transport: \"local\"}\n"),
+    ]);
+    let output = run_in(directory.path(), &["check"], "");
+    assert!(output.starts_with("exit: 1\n"), "{output}");
+    assert!(output.contains("error[E0103]: `data.cue` is 5242"), "{output}");
+    assert_eq!(output.matches("error[").count(), 1, "{output}");
+}

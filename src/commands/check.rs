@@ -27,6 +27,12 @@ pub fn run(args: &CheckArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let database = froyo_db::Database::default();
     let mut diagnostics = sources.diagnostics.clone();
     for file in &sources.loaded {
+        // What a workspace compile refuses to evaluate is not parsed either.
+        let size = sources.text(file).len();
+        if size > froyo_db::MAX_COMPILED_FILE_BYTES {
+            diagnostics.push(froyo_db::too_large(sources.name(file), size, file.id));
+            continue;
+        }
         let input = froyo_db::SourceFile::new(
             &database,
             sources.name(file).to_string(),

@@ -17,7 +17,10 @@ mod workspace;
 use froyo_diagnostics::{Diagnostic, FileId};
 use froyo_eval::{Data, EvalOptions};
 
-pub use workspace::{Compiled, Workspace, compile_workspace, starlark_file, workspace_ir};
+pub use workspace::{
+    Compiled, MAX_COMPILED_FILE_BYTES, MAX_COMPILED_PACKAGE_BYTES, Workspace, compile_workspace,
+    starlark_file, too_large, workspace_ir,
+};
 
 /// One source file: its path as shown to users, and its text.
 #[salsa::input(debug)]

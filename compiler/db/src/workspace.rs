@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use froyo_check::{Collected, Declared, Lowered};
-use froyo_diagnostics::{Diagnostic, FileId};
+use froyo_diagnostics::{Diagnostic, FileId, registry};
 use froyo_eval::Data;
 use froyo_ir::Ir;
 
@@ -65,7 +65,59 @@ fn cue_data(db: &dyn salsa::Database, workspace: Workspace) -> Result<&Data, &Ve
     if package.files(db).is_empty() {
         return Ok(&EMPTY);
     }
+    let too_large = oversized_cue_files(db, workspace);
+    if !too_large.is_empty() {
+        return Err(too_large);
+    }
     export_package(db, package).as_ref()
+}
+
+/// The largest CUE or Starlark file a workspace compile evaluates.
+pub const MAX_COMPILED_FILE_BYTES: usize = 4 << 20;
+/// The largest CUE package (its files together) a workspace compile evaluates.
+pub const MAX_COMPILED_PACKAGE_BYTES: usize = 16 << 20;
+
+/// `E0103` for each package file over [`MAX_COMPILED_FILE_BYTES`], or for
+/// the package when together they exceed [`MAX_COMPILED_PACKAGE_BYTES`].
+#[salsa::tracked(returns(ref))]
+fn oversized_cue_files(db: &dyn salsa::Database, workspace: Workspace) -> Vec<Diagnostic> {
+    let package = *workspace.package(db);
+    let mut diagnostics = Vec::new();
+    let mut total = 0;
+    for (index, file) in package.files(db).iter().enumerate() {
+        let size = file.text(db).len();
+        total += size;
+        if size > MAX_COMPILED_FILE_BYTES {
+            diagnostics.push(too_large(file.path(db), size, FileId(index as u32)));
+        }
+    }
+    if diagnostics.is_empty() && total > MAX_COMPILED_PACKAGE_BYTES {
+        diagnostics.push(
+            Diagnostic::new(
+                &registry::FILE_TOO_LARGE_TO_COMPILE,
+                format!(
+                    "the CUE package is {total} bytes, more than the {} MiB froyo compiles",
+                    MAX_COMPILED_PACKAGE_BYTES >> 20
+                ),
+                froyo_diagnostics::Span::new(FileId(0), 0, 0),
+            )
+            .with_help("keep large data out of the workspace, or split the package"),
+        );
+    }
+    diagnostics
+}
+
+/// `E0103` for a file of `size` bytes.
+pub fn too_large(path: &str, size: usize, file: FileId) -> Diagnostic {
+    Diagnostic::new(
+        &registry::FILE_TOO_LARGE_TO_COMPILE,
+        format!(
+            "`{path}` is {size} bytes, more than the {} MiB froyo compiles",
+            MAX_COMPILED_FILE_BYTES >> 20
+        ),
+        froyo_diagnostics::Span::new(file, 0, 0),
+    )
+    .with_help("keep large data out of the workspace, or split it")
 }
 
 /// The evaluated package as `config`, or empty data when it did not export.
@@ -84,7 +136,14 @@ pub fn starlark_file(
     workspace: Workspace,
     file: SourceFile,
 ) -> (Vec<Declared>, Vec<Diagnostic>) {
-    let files = StarlarkFiles { db, workspace, first: first_starlark_id(db, workspace) };
+    let first = first_starlark_id(db, workspace);
+    let size = file.text(db).len();
+    if size > MAX_COMPILED_FILE_BYTES {
+        let index =
+            workspace.starlark(db).iter().position(|candidate| *candidate == file).unwrap_or(0);
+        return (Vec::new(), vec![too_large(file.path(db), size, FileId(first + index as u32))]);
+    }
+    let files = StarlarkFiles { db, workspace, first };
     let output = froyo_starlark::run(
         file.path(db),
         &files,

@@ -76,6 +76,9 @@ codes! {
     IO_ERROR = "E0102", "io-error", Error,
         "A file or directory could not be read or written.",
         "The message gives the operating system's reason (missing file, permission denied, …).\n\nCheck the path and its permissions.";
+    FILE_TOO_LARGE_TO_COMPILE = "E0103", "file-too-large-to-compile", Error,
+        "A workspace file is larger than froyo compiles.",
+        "`froyo check`, `froyo build` and the language server compile CUE and Starlark files of up to 4 MiB each (16 MiB for a whole CUE package), so that a stray data file cannot make a check take minutes and gigabytes. Configuration is far smaller; a file this large is almost always generated data.\n\nKeep large data out of the workspace, or split it; `froyo export` still evaluates large CUE files on their own.";
     CONFLICTING_VALUES = "E0200", "conflicting-values", Error,
         "Two values that cannot both hold were unified.",
         "CUE unifies every declaration of a field. When two of them disagree (two different concrete values, or values of different types), the field has no value. The diagnostic points at every declaration involved.\n\n```cue\nport: 80\nport: 8080\n```\n\nKeep one value, or make one of them a default (`*80 | int`).";
