@@ -145,7 +145,7 @@ pub fn lower(
         match entry.kind {
             Kind::Host => match lower::host(&entry.name, data, origin, entry.origin) {
                 Ok(host) => lowered.hosts.push((host, entry.origin)),
-                Err(diagnostic) => lowered.diagnostics.push(diagnostic),
+                Err(diagnostic) => lowered.diagnostics.push(*diagnostic),
             },
             Kind::Resource(resource_type) => lowered.resources.push((
                 lower::resource(

@@ -70,7 +70,7 @@ fn strings(data: Option<&Data>) -> Vec<String> {
 }
 
 /// A validated host.
-pub fn host(name: &str, data: &Data, origin: Origin, span: Span) -> Result<Host, Diagnostic> {
+pub fn host(name: &str, data: &Data, origin: Origin, span: Span) -> Result<Host, Box<Diagnostic>> {
     let transport = match string(data, "transport").as_deref() {
         Some("local") => Transport::Local,
         _ => Transport::Ssh,
@@ -81,11 +81,11 @@ pub fn host(name: &str, data: &Data, origin: Origin, span: Span) -> Result<Host,
         _ => None,
     };
     let Some(port) = port else {
-        return Err(Diagnostic::new(
+        return Err(Box::new(Diagnostic::new(
             &registry::INVALID_HOST,
             format!("host `{name}` has a port outside 1–65535"),
             span,
-        ));
+        )));
     };
     let vars = match value(data.field("vars").unwrap_or(&Data::Struct(Vec::new()))) {
         Value::Map(entries) => entries,

@@ -45,12 +45,16 @@ pub struct Entry {
     pub origin: Span,
 }
 
+/// An entry in a batch's text: its byte range, and each top-level field's
+/// name and byte range.
+type Placed = (Entry, (u32, u32), Vec<(String, u32, u32)>);
+
 /// A generated CUE file holding the entries, and where each entry and each
 /// of its top-level fields lies in it.
 #[derive(Debug, Clone)]
 pub struct Batch {
     pub text: String,
-    entries: Vec<(Entry, (u32, u32), Vec<(String, u32, u32)>)>,
+    entries: Vec<Placed>,
 }
 
 impl Batch {
@@ -134,8 +138,8 @@ impl Batch {
         } else {
             return None;
         };
-        let (name, after) = if rest.starts_with('"') {
-            let end = rest[1..].find('"')? + 1;
+        let (name, after) = if let Some(quoted) = rest.strip_prefix('"') {
+            let end = quoted.find('"')? + 1;
             (serde_json::from_str::<String>(&rest[..=end]).ok()?, &rest[end + 1..])
         } else {
             let end = rest.find(['.', ':', ' ']).unwrap_or(rest.len());

@@ -12,11 +12,15 @@
 //! Invariant: queries do no IO; hosts (the CLI, tests, the language server)
 //! read files and set inputs.
 
+mod partition;
+mod starlark_scan;
+mod units;
 mod workspace;
 
 use froyo_diagnostics::{Diagnostic, FileId};
 use froyo_eval::{Data, EvalOptions};
 
+pub use units::{partitioned_export, unit_count};
 pub use workspace::{
     Compiled, MAX_COMPILED_FILE_BYTES, MAX_COMPILED_PACKAGE_BYTES, Workspace, compile_workspace,
     starlark_file, too_large, workspace_ir,
@@ -105,12 +109,23 @@ fn evaluator_input(
     db: &dyn salsa::Database,
     package: Package,
 ) -> (Vec<froyo_eval::SourceFile>, EvalOptions) {
+    let (files, mut options) = evaluator_input_of(db, package.files(db), package);
+    options.expression = package.expression(db).clone();
+    (files, options)
+}
+
+/// The evaluator's input for `files` with the imports of `package` (its
+/// module packages, then the standard library, see [`stdlib_files`]).
+fn evaluator_input_of(
+    db: &dyn salsa::Database,
+    files: &[SourceFile],
+    package: Package,
+) -> (Vec<froyo_eval::SourceFile>, EvalOptions) {
     let source = |file: &SourceFile| froyo_eval::SourceFile {
         name: file.path(db).clone(),
         text: file.text(db).clone(),
     };
-    let files = package.files(db).iter().map(source).collect();
-    // The module's packages, then the standard library (see [`stdlib_files`]).
+    let files = files.iter().map(source).collect();
     let imports = package
         .imports(db)
         .iter()
@@ -120,12 +135,21 @@ fn evaluator_input(
         })
         .chain(froyo_check::schema::stdlib_imports())
         .collect();
-    let options = EvalOptions {
-        expression: package.expression(db).clone(),
-        imports,
-        ..EvalOptions::default()
-    };
-    (files, options)
+    (files, EvalOptions { imports, ..EvalOptions::default() })
+}
+
+/// `diagnostic` with every file id mapped by `map`.
+fn map_files(mut diagnostic: Diagnostic, map: impl Fn(FileId) -> FileId) -> Diagnostic {
+    diagnostic.primary.span.file = map(diagnostic.primary.span.file);
+    for label in &mut diagnostic.secondary {
+        label.span.file = map(label.span.file);
+    }
+    if let Some(fix) = &mut diagnostic.fix {
+        for edit in &mut fix.edits {
+            edit.span.file = map(edit.span.file);
+        }
+    }
+    diagnostic
 }
 
 /// The standard library's files (name and text), in the order their file ids

@@ -22,7 +22,9 @@ use froyo_diagnostics::{Diagnostic, FileId, registry};
 use froyo_eval::Data;
 use froyo_ir::Ir;
 
-use crate::{Package, SourceFile, export_package};
+use crate::partition::Summary;
+use crate::units::{Unit, file_summary, package_units, unit_export};
+use crate::{Package, SourceFile};
 
 /// The files of one workspace.
 #[salsa::input(debug)]
@@ -57,19 +59,31 @@ fn first_starlark_id(db: &dyn salsa::Database, workspace: Workspace) -> u32 {
     (package.files(db).len() + imported + crate::stdlib_files().count()) as u32
 }
 
-/// The evaluated package, or its diagnostics. A workspace without CUE files
-/// (Starlark only) has empty data.
-fn cue_data(db: &dyn salsa::Database, workspace: Workspace) -> Result<&Data, &Vec<Diagnostic>> {
-    static EMPTY: Data = Data::Struct(Vec::new());
+/// The CUE package's errors: files too large to compile, or what its units'
+/// evaluation reports. Empty when the package evaluates (or has no files).
+#[salsa::tracked(returns(ref))]
+fn cue_errors(db: &dyn salsa::Database, workspace: Workspace) -> Vec<Diagnostic> {
     let package = *workspace.package(db);
     if package.files(db).is_empty() {
-        return Ok(&EMPTY);
+        return Vec::new();
     }
     let too_large = oversized_cue_files(db, workspace);
     if !too_large.is_empty() {
-        return Err(too_large);
+        return too_large.clone();
     }
-    export_package(db, package).as_ref()
+    let mut diagnostics = Vec::new();
+    for files in package_units(db, package) {
+        if let Err(unit_diagnostics) = unit_export(db, Unit::new(db, package, files.clone())) {
+            diagnostics.extend(unit_diagnostics.iter().cloned());
+        }
+    }
+    diagnostics
+}
+
+/// The unit of the package holding its file `index`.
+fn unit_of(db: &dyn salsa::Database, package: Package, index: u32) -> Option<Unit<'_>> {
+    let files = package_units(db, package).iter().find(|files| files.contains(&index))?;
+    Some(Unit::new(db, package, files.clone()))
 }
 
 /// The largest CUE or Starlark file a workspace compile evaluates.
@@ -120,13 +134,104 @@ pub fn too_large(path: &str, size: usize, file: FileId) -> Diagnostic {
     .with_help("keep large data out of the workspace, or split it")
 }
 
-/// The evaluated package as `config`, or empty data when it did not export.
+/// Which top-level fields of the CUE data a Starlark run may read: `None`
+/// for all of them.
+#[salsa::interned(debug)]
+struct ConfigNames<'db> {
+    #[returns(ref)]
+    names: Option<Vec<String>>,
+}
+
+/// The CUE data a Starlark file sees as `config`: only the top-level fields
+/// it names (so that an edit elsewhere does not re-run it), or all of it.
+/// Empty when the package does not evaluate.
 #[salsa::tracked(returns(ref))]
-fn config(db: &dyn salsa::Database, workspace: Workspace) -> Arc<Data> {
-    match cue_data(db, workspace) {
-        Ok(data) => Arc::new(data.clone()),
-        Err(_) => Arc::new(Data::Struct(Vec::new())),
+fn config<'db>(
+    db: &'db dyn salsa::Database,
+    workspace: Workspace,
+    names: ConfigNames<'db>,
+) -> Arc<Data> {
+    let package = *workspace.package(db);
+    let empty = || Arc::new(Data::Struct(Vec::new()));
+    if package.files(db).is_empty() || !cue_errors(db, workspace).is_empty() {
+        return empty();
     }
+    let units = package_units(db, package);
+    let wanted = names.names(db).as_ref();
+    let mut values = Vec::new();
+    for files in units {
+        // Only the units that declare a wanted name contribute to it.
+        let declares = |name: &str| {
+            files.iter().any(|index| {
+                package.files(db).get(*index as usize).is_some_and(|file| {
+                    let summary = file_summary(db, *file);
+                    summary.declared.opaque || summary.declared.children.contains_key(name)
+                })
+            })
+        };
+        if let Some(wanted) = wanted
+            && !wanted.iter().any(|name| declares(name))
+        {
+            continue;
+        }
+        let Ok(Data::Struct(fields)) = unit_export(db, Unit::new(db, package, files.clone()))
+        else {
+            continue;
+        };
+        let fields = fields
+            .iter()
+            .filter(|(name, _)| wanted.is_none_or(|wanted| wanted.contains(name)))
+            .cloned()
+            .collect();
+        values.push(Data::Struct(fields));
+    }
+    let summaries: Vec<&Summary> =
+        package.files(db).iter().map(|file| file_summary(db, *file)).collect();
+    match crate::partition::merge(values, &summaries) {
+        Some(data) => Arc::new(data),
+        // The units disagree: the analysis missed an interaction; the package
+        // evaluated whole is right.
+        None => match crate::export_package(db, package) {
+            Ok(Data::Struct(fields)) => Arc::new(Data::Struct(
+                fields
+                    .iter()
+                    .filter(|(name, _)| wanted.is_none_or(|wanted| wanted.contains(name)))
+                    .cloned()
+                    .collect(),
+            )),
+            _ => empty(),
+        },
+    }
+}
+
+/// The top-level `config` fields a Starlark file (with what it loads) reads,
+/// when every use of `config` there is `config.name` or `config["name"]`.
+#[salsa::tracked(returns(ref))]
+fn starlark_config_names(
+    db: &dyn salsa::Database,
+    workspace: Workspace,
+    file: SourceFile,
+) -> Option<Vec<String>> {
+    let mut names = Vec::new();
+    let mut pending = vec![file.path(db).clone()];
+    let mut seen = Vec::new();
+    while let Some(path) = pending.pop() {
+        if seen.contains(&path) {
+            continue;
+        }
+        seen.push(path.clone());
+        let source = workspace.starlark(db).iter().find(|candidate| *candidate.path(db) == path)?;
+        let scan = crate::starlark_scan::scan(source.text(db))?;
+        names.extend(scan.config_names);
+        for load in scan.loads {
+            if let Ok(target) = froyo_starlark::resolve_load(&path, &load) {
+                pending.push(target);
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    Some(names)
 }
 
 /// The resources one Starlark file declares, or its diagnostics.
@@ -144,10 +249,11 @@ pub fn starlark_file(
         return (Vec::new(), vec![too_large(file.path(db), size, FileId(first + index as u32))]);
     }
     let files = StarlarkFiles { db, workspace, first };
+    let names = ConfigNames::new(db, starlark_config_names(db, workspace, file).clone());
     let output = froyo_starlark::run(
         file.path(db),
         &files,
-        config(db, workspace).clone(),
+        config(db, workspace, names).clone(),
         &froyo_starlark::Options::default(),
     );
     let declared = output
@@ -189,19 +295,21 @@ fn validate_batch<'db>(
     froyo_check::schema::validate(batch.text(db))
 }
 
-/// The hosts and resources of the CUE package, typed, with their origins
-/// (empty when the package does not evaluate).
+/// The hosts and resources of one unit of the CUE package, typed, with their
+/// origins (empty when the unit does not evaluate).
 #[salsa::tracked(returns(ref))]
-fn cue_collected(db: &dyn salsa::Database, workspace: Workspace) -> Collected {
-    let Ok(cue) = cue_data(db, workspace) else { return Collected::default() };
-    let package = *workspace.package(db);
-    let cue_texts: Vec<(FileId, &str)> = package
+fn unit_collected<'db>(db: &'db dyn salsa::Database, unit: Unit<'db>) -> Collected {
+    let Ok(data) = unit_export(db, unit) else { return Collected::default() };
+    let package = *unit.package(db);
+    let texts: Vec<(FileId, &str)> = unit
         .files(db)
         .iter()
-        .enumerate()
-        .map(|(index, file)| (FileId(index as u32), file.text(db).as_str()))
+        .filter_map(|index| {
+            let file = package.files(db).get(*index as usize)?;
+            Some((FileId(*index), file.text(db).as_str()))
+        })
         .collect();
-    froyo_check::collect_cue(cue, &cue_texts)
+    froyo_check::collect_cue(data, &texts)
 }
 
 /// The validated, lowered hosts and resources one source file declares: a
@@ -216,9 +324,13 @@ fn lowered_file(db: &dyn salsa::Database, workspace: Workspace, file: SourceFile
         lowered.diagnostics = collected.diagnostics.clone();
         collected.batch_of(file_id)
     } else {
-        // The CUE package's entries of this file; the package's collection
-        // reports their typing problems once.
-        cue_collected(db, workspace).batch_of(file_id)
+        // The entries of this file in its unit; the unit's collection reports
+        // their typing problems once.
+        let package = *workspace.package(db);
+        match unit_of(db, package, file_id.0) {
+            Some(unit) => unit_collected(db, unit).batch_of(file_id),
+            None => return lowered,
+        }
     };
     if batch.is_empty() {
         return lowered;
@@ -256,15 +368,20 @@ fn lowered_file(db: &dyn salsa::Database, workspace: Workspace, file: SourceFile
 pub fn compile_workspace(db: &dyn salsa::Database, workspace: Workspace) -> Compiled {
     let table = FileTable::new(db, workspace);
     let stdlib = table.stdlib_start..table.stdlib_start + crate::stdlib_files().count() as u32;
-    if let Err(diagnostics) = cue_data(db, workspace) {
-        let diagnostics = diagnostics
-            .iter()
-            .map(|diagnostic| user_value_first(diagnostic.clone(), &stdlib))
-            .collect();
+    let errors = cue_errors(db, workspace);
+    if !errors.is_empty() {
+        let diagnostics =
+            errors.iter().map(|diagnostic| user_value_first(diagnostic.clone(), &stdlib)).collect();
         return Compiled { diagnostics, has_errors: true };
     }
 
-    let mut diagnostics = cue_collected(db, workspace).diagnostics.clone();
+    let package = *workspace.package(db);
+    let mut diagnostics = Vec::new();
+    for files in package_units(db, package) {
+        diagnostics.extend(
+            unit_collected(db, Unit::new(db, package, files.clone())).diagnostics.iter().cloned(),
+        );
+    }
     for file in workspace.starlark(db) {
         for diagnostic in &starlark_file(db, workspace, *file).1 {
             // A load cycle is found from every file on it; report it once.

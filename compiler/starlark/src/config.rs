@@ -199,7 +199,7 @@ impl<'v> StarlarkValue<'v> for ConfigValue {
             (Data::Struct(_), Some(key)) => Ok(self.field_index(key).is_some()),
             (Data::List(items), _) => {
                 let wanted = crate::convert::to_data(other).ok();
-                Ok(wanted.is_some_and(|wanted| items.iter().any(|item| *item == wanted)))
+                Ok(wanted.is_some_and(|wanted| items.contains(&wanted)))
             }
             _ => Ok(false),
         }

@@ -1,0 +1,104 @@
+//! The queries that evaluate a workspace's CUE package in independent units
+//! (see [`crate::partition`] for how units are found and why that is sound).
+//!
+//! [`unit_export`] evaluates one unit with the package's imports and the
+//! standard library, with diagnostics moved to the package's file ids;
+//! [`partitioned_export`] merges the units' values into the package's value,
+//! falling back to [`crate::export_package`] (the whole package at once)
+//! when there is one unit or the merge meets a conflict. An edit to one file
+//! re-evaluates its unit only, as long as the edit leaves the file's
+//! declarations and references as they were (a changed value does).
+
+use froyo_diagnostics::{Diagnostic, FileId};
+use froyo_eval::Data;
+
+use crate::partition::{self, Summary};
+use crate::{Package, SourceFile, export_package};
+
+/// A file's declarations and references.
+#[salsa::tracked(returns(ref))]
+pub fn file_summary(db: &dyn salsa::Database, file: SourceFile) -> Summary {
+    partition::summarize(file.text(db))
+}
+
+/// The package's files in units, by index.
+#[salsa::tracked(returns(ref))]
+pub fn package_units(db: &dyn salsa::Database, package: Package) -> Vec<Vec<u32>> {
+    let summaries: Vec<&Summary> =
+        package.files(db).iter().map(|file| file_summary(db, *file)).collect();
+    partition::units(&summaries)
+        .into_iter()
+        .map(|unit| unit.into_iter().map(|index| index as u32).collect())
+        .collect()
+}
+
+/// How many units the package evaluates in.
+pub fn unit_count(db: &dyn salsa::Database, package: Package) -> usize {
+    package_units(db, package).len()
+}
+
+/// One unit of a package: the indexes of its files.
+#[salsa::interned(debug)]
+pub struct Unit<'db> {
+    pub package: Package,
+    #[returns(ref)]
+    pub files: Vec<u32>,
+}
+
+/// The value of one unit, diagnostics in the package's file ids.
+#[salsa::tracked(returns(ref))]
+pub fn unit_export<'db>(
+    db: &'db dyn salsa::Database,
+    unit: Unit<'db>,
+) -> Result<Data, Vec<Diagnostic>> {
+    let package = *unit.package(db);
+    let all = package.files(db);
+    let indexes = unit.files(db);
+    let files: Vec<SourceFile> =
+        indexes.iter().filter_map(|index| all.get(*index as usize).copied()).collect();
+    let (sources, options) = crate::evaluator_input_of(db, &files, package);
+    let offset = all.len() as u32 - files.len() as u32;
+    froyo_eval::export(&sources, &options).map_err(|diagnostics| {
+        diagnostics
+            .into_iter()
+            .map(|diagnostic| {
+                crate::map_files(diagnostic, |file| {
+                    if (file.0 as usize) < indexes.len() {
+                        FileId(indexes[file.0 as usize])
+                    } else {
+                        FileId(file.0 + offset)
+                    }
+                })
+            })
+            .collect()
+    })
+}
+
+/// The package's value, evaluated unit by unit when it splits.
+#[salsa::tracked(returns(ref))]
+pub fn partitioned_export(
+    db: &dyn salsa::Database,
+    package: Package,
+) -> Result<Data, Vec<Diagnostic>> {
+    let units = package_units(db, package);
+    if units.len() <= 1 {
+        return export_package(db, package).clone();
+    }
+    let mut values = Vec::with_capacity(units.len());
+    let mut diagnostics = Vec::new();
+    for files in units {
+        match unit_export(db, Unit::new(db, package, files.clone())) {
+            Ok(value) => values.push(value.clone()),
+            Err(unit_diagnostics) => diagnostics.extend(unit_diagnostics.iter().cloned()),
+        }
+    }
+    if !diagnostics.is_empty() {
+        return Err(diagnostics);
+    }
+    let summaries: Vec<&Summary> =
+        package.files(db).iter().map(|file| file_summary(db, *file)).collect();
+    match partition::merge(values, &summaries) {
+        Some(value) => Ok(value),
+        None => export_package(db, package).clone(),
+    }
+}
