@@ -161,6 +161,12 @@ pub(crate) struct Evaluator {
     /// `[...string]`): evaluated once, shared by every use.
     pub constant_values: HashMap<SyntaxNode, value::Value>,
     pub constant_nodes: HashMap<SyntaxNode, bool>,
+    /// Values of vertices whose conjuncts are all constant expressions, by
+    /// those expressions (shared by every instance of a definition).
+    pub constant_vertex_values: HashMap<Box<[SyntaxNode]>, value::Value>,
+    /// Spare evaluation queues and kept-conjunct lists, reused across vertices.
+    pub queue_pool: Vec<std::collections::VecDeque<vertex::Item>>,
+    pub kept_pool: Vec<Vec<vertex::Conjunct>>,
     /// Compiled expressions, by node.
     pub expr_infos: HashMap<SyntaxNode, Rc<literal::ExprInfo>>,
     /// Compiled comprehension clauses, by comprehension node.
