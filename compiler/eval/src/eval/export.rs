@@ -56,6 +56,13 @@ impl Evaluator {
             .iter()
             .chain(options.imports.iter().flat_map(|import| import.files.iter()))
             .collect();
+        // Tables of compiled nodes grow with the text: size them once (about
+        // one struct literal or expression per 40 bytes in generated packages).
+        let text_len: usize = all_files.iter().map(|file| file.text.len()).sum();
+        let nodes = text_len / 40;
+        evaluator.struct_infos.reserve(nodes);
+        evaluator.expr_infos.reserve(nodes);
+        evaluator.constant_values.reserve(nodes);
         let parsed = parse_files(&all_files);
         let mut package_names: Vec<Option<String>> = Vec::new();
         // Only files that spell `let` can have let clauses to check.

@@ -173,3 +173,10 @@ pub(crate) fn fragment_body(kind: SyntaxKind, text: &str, quoting: Quoting) -> S
     };
     text.get(start..text.len().saturating_sub(end)).unwrap_or("").to_string()
 }
+
+/// Whether two labels are equal, comparing lengths and first bytes before
+/// calling into a full comparison (labels are short and mostly differ early).
+#[inline]
+pub(crate) fn same_label(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+}

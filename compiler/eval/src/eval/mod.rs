@@ -148,7 +148,8 @@ pub(crate) struct Evaluator {
     pub steps: u64,
     /// Static scopes of files, by node (struct literals keep theirs in `struct_infos`).
     pub scopes: HashMap<SyntaxNode, Rc<StaticScope>>,
-    pub next_close_id: vertex::CloseId,
+    /// Closedness groups counted so far.
+    pub next_close_id: u64,
     /// Set when the step limit was hit, to stop quickly.
     pub exhausted: bool,
     /// The expression of `-e`, parsed.
@@ -232,8 +233,10 @@ impl Evaluator {
     }
 
     pub fn new_close_id(&mut self) -> vertex::CloseId {
+        // Counted ids start at 1.
+        let id = vertex::CloseId::MIN.saturating_add(self.next_close_id);
         self.next_close_id += 1;
-        self.next_close_id
+        id
     }
 
     /// Counts one step; false once the step limit is exhausted.

@@ -61,7 +61,7 @@ impl StaticScope {
     fn position(&self, label: &str) -> Option<usize> {
         match &self.index {
             Some(index) => index.get(label).copied(),
-            None => self.labels.iter().position(|(known, _)| known.as_ref() == label),
+            None => self.labels.iter().position(|(known, _)| labels::same_label(known, label)),
         }
     }
 

@@ -37,8 +37,9 @@ impl LabelKind {
     }
 }
 
-/// Identifies a closedness group.
-pub(crate) type CloseId = u64;
+/// Identifies a closedness group (never zero, so that an optional id
+/// takes no more room than an id).
+pub(crate) type CloseId = std::num::NonZeroU64;
 
 /// One contribution to a vertex's value.
 #[derive(Clone)]
@@ -233,11 +234,11 @@ impl Evaluator {
         let vertex = &self.vertices[parent as usize];
         match &vertex.arc_index {
             Some(index) => index.get(label).copied(),
-            None => vertex
-                .arcs
-                .iter()
-                .copied()
-                .find(|&arc| self.vertices[arc as usize].label.as_ref() == label),
+            None => {
+                vertex.arcs.iter().copied().find(|&arc| {
+                    super::labels::same_label(&self.vertices[arc as usize].label, label)
+                })
+            }
         }
     }
 
@@ -474,8 +475,9 @@ impl Evaluator {
         }
     }
 
-    /// The conjunct expressions of `id` when they all refer to nothing (so
-    /// that its value is the same wherever they meet), as a cache key.
+    /// The conjunct expressions of `id` when they all come from definitions
+    /// and refer to nothing (so that its value is the same wherever they
+    /// meet), as a cache key.
     fn constant_key(&mut self, id: VertexId) -> Option<Box<[SyntaxNode]>> {
         let vertex = &self.vertices[id as usize];
         let count = vertex.conjuncts.len();
@@ -483,8 +485,10 @@ impl Evaluator {
             return None;
         }
         for index in 0..count {
-            let node = match &self.vertices[id as usize].conjuncts[index].kind {
-                ConjunctKind::Expr(node, _)
+            // Only conjuncts of definitions (which have a closedness group)
+            // repeat in many vertices; a table entry for others is waste.
+            let node = match &self.vertices[id as usize].conjuncts[index] {
+                Conjunct { kind: ConjunctKind::Expr(node, _), close: Some(_) }
                     if !matches!(node.kind(), STRUCT_LIT | LIST_LIT | SOURCE_FILE | FIELD) =>
                 {
                     node.clone()
@@ -1019,7 +1023,7 @@ impl Evaluator {
         group.hash(&mut hasher);
         label.hash(&mut hasher);
         // Derived ids have the top bit set; counted ids never do.
-        hasher.finish() | (1 << 63)
+        CloseId::new(hasher.finish() | (1 << 63)).unwrap_or(CloseId::MAX)
     }
 
     fn label_value(&self, value: Value, label: &SyntaxNode) -> Result<String, Value> {
