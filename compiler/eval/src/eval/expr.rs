@@ -1432,9 +1432,12 @@ impl Evaluator {
                         let pairs: Vec<(Value, Value)> = match self.default_of(source_value) {
                             Value::Struct(id, _) => {
                                 let id = self.resolve(id);
-                                let arcs = self.vertices[id as usize].arcs.clone();
-                                let mut pairs = Vec::with_capacity(arcs.len());
-                                for arc in arcs {
+                                // Arcs are only ever appended: the first
+                                // `count` stay put.
+                                let count = self.vertices[id as usize].arcs.len();
+                                let mut pairs = Vec::with_capacity(count);
+                                for index in 0..count {
+                                    let arc = self.vertices[id as usize].arcs[index];
                                     let vertex = &self.vertices[arc as usize];
                                     if vertex.label_kind != LabelKind::Regular || vertex.optional {
                                         continue;
@@ -1480,10 +1483,10 @@ impl Evaluator {
                             if let Some(value_name) = value_name {
                                 bindings.push((value_name.clone(), value));
                             }
-                            next.push(Rc::new(Frame {
-                                parent: Some(env.clone()),
-                                kind: FrameKind::Values(bindings),
-                            }));
+                            next.push(Rc::new(Frame::new(
+                                Some(env.clone()),
+                                FrameKind::Values(bindings),
+                            )));
                         }
                     }
                     ClauseInfo::If(condition) => {
@@ -1514,10 +1517,10 @@ impl Evaluator {
                     ClauseInfo::Let { name, value } => {
                         let (Some(name), Some(value)) = (name, value) else { continue };
                         let value = self.eval_expr(value, &env);
-                        next.push(Rc::new(Frame {
-                            parent: Some(env.clone()),
-                            kind: FrameKind::Values(vec![(name.clone(), value)]),
-                        }));
+                        next.push(Rc::new(Frame::new(
+                            Some(env.clone()),
+                            FrameKind::Values(vec![(name.clone(), value)]),
+                        )));
                     }
                 }
             }

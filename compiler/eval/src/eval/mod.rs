@@ -189,15 +189,9 @@ impl Evaluator {
     /// The span of `node`, whose file is known from its environment (cheaper
     /// than walking the tree up to its root).
     pub fn span_in(&self, node: &SyntaxNode, env: &Env) -> Span {
-        let mut frame: &Frame = env;
-        loop {
-            if let FrameKind::File { file, .. } = &frame.kind {
-                return Span { file: *file, range: node.text_range() };
-            }
-            match &frame.parent {
-                Some(parent) => frame = parent,
-                None => return self.span(node),
-            }
+        match env.file {
+            Some(file) => Span { file, range: node.text_range() },
+            None => self.span(node),
         }
     }
 

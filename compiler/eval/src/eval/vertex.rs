@@ -869,14 +869,10 @@ impl Evaluator {
         let info = self.struct_info(node);
         let scope =
             if node.kind() == SOURCE_FILE { self.scope_of(node) } else { info.scope.clone() };
-        let frame: Env = Rc::new(Frame {
-            parent: Some(env),
-            kind: FrameKind::Struct {
-                scope: scope.clone(),
-                vertex: id,
-                let_values: Default::default(),
-            },
-        });
+        let frame: Env = Rc::new(Frame::new(
+            Some(env),
+            FrameKind::Struct { scope: scope.clone(), vertex: id, let_values: Default::default() },
+        ));
         if let Some(group) = close {
             let entry = acc.groups.entry(group).or_default();
             entry.scopes.push(scope.clone());
@@ -1111,8 +1107,10 @@ impl Evaluator {
         }
         // Pattern constraints apply to every regular field.
         if !patterns.is_empty() {
-            let arcs = self.vertices[id as usize].arcs.clone();
-            for arc in arcs {
+            // Arcs are only ever appended: the first `count` stay put.
+            let count = self.vertices[id as usize].arcs.len();
+            for index in 0..count {
+                let arc = self.vertices[id as usize].arcs[index];
                 let label = self.vertices[arc as usize].label.clone();
                 if self.vertices[arc as usize].label_kind != LabelKind::Regular {
                     continue;
@@ -1122,13 +1120,10 @@ impl Evaluator {
                         continue;
                     }
                     let env = match &pattern.alias {
-                        Some(alias) => Rc::new(Frame {
-                            parent: Some(pattern.env.clone()),
-                            kind: FrameKind::Values(vec![(
-                                alias.clone(),
-                                Value::string(label.clone()),
-                            )]),
-                        }),
+                        Some(alias) => Rc::new(Frame::new(
+                            Some(pattern.env.clone()),
+                            FrameKind::Values(vec![(alias.clone(), Value::string(label.clone()))]),
+                        )),
                         None => pattern.env.clone(),
                     };
                     let close = pattern.close.and_then(|group| self.child_close(group, &label));
@@ -1141,8 +1136,10 @@ impl Evaluator {
         }
         // Closedness.
         if !groups.is_empty() {
-            let arcs = self.vertices[id as usize].arcs.clone();
-            for arc in arcs {
+            // Arcs are only ever appended: the first `count` stay put.
+            let count = self.vertices[id as usize].arcs.len();
+            for index in 0..count {
+                let arc = self.vertices[id as usize].arcs[index];
                 let label = self.vertices[arc as usize].label.clone();
                 if self.vertices[arc as usize].label_kind != LabelKind::Regular {
                     continue;
@@ -1719,8 +1716,10 @@ impl Evaluator {
         if depth > 64 {
             return None;
         }
-        let arcs = self.vertices[id as usize].arcs.clone();
-        for arc in arcs {
+        // Arcs are only ever appended: the first `count` stay put.
+        let count = self.vertices[id as usize].arcs.len();
+        for index in 0..count {
+            let arc = self.vertices[id as usize].arcs[index];
             if self.vertices[arc as usize].optional {
                 continue;
             }
