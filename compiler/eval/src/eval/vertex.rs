@@ -89,6 +89,9 @@ pub(crate) struct Pattern {
 pub(crate) struct Vertex {
     pub parent: Option<VertexId>,
     pub label: Rc<str>,
+    /// [`super::labels::label_prefix`] of the label: arc lookups compare it
+    /// instead of reading each sibling's label text.
+    pub label_prefix: u64,
     pub label_kind: LabelKind,
     /// All conjuncts declare the field optional (`a?: …`).
     pub optional: bool,
@@ -121,6 +124,7 @@ impl Vertex {
         Vertex {
             parent,
             label_kind: LabelKind::of(&label),
+            label_prefix: super::labels::label_prefix(&label),
             label,
             optional: true,
             conjuncts: Vec::new(),
@@ -235,8 +239,14 @@ impl Evaluator {
         match &vertex.arc_index {
             Some(index) => index.get(label).copied(),
             None => {
+                // Length and prefix decide labels of up to eight bytes; only
+                // longer ones with the same start need their text compared.
+                let prefix = super::labels::label_prefix(label);
                 vertex.arcs.iter().copied().find(|&arc| {
-                    super::labels::same_label(&self.vertices[arc as usize].label, label)
+                    let arc = &self.vertices[arc as usize];
+                    arc.label_prefix == prefix
+                        && arc.label.len() == label.len()
+                        && (label.len() <= 8 || arc.label.as_ref() == label)
                 })
             }
         }
