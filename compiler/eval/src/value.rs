@@ -297,8 +297,13 @@ pub(crate) enum Value {
 }
 
 impl Value {
+    /// Top (`_`). Every unevaluated vertex holds it, so one shared
+    /// allocation per thread serves them all.
     pub fn top() -> Value {
-        Value::Constraint(Rc::new(Constraint::top()))
+        thread_local! {
+            static TOP: Rc<Constraint> = Rc::new(Constraint::top());
+        }
+        Value::Constraint(TOP.with(Rc::clone))
     }
 
     pub fn error(code: &'static Code, message: impl Into<String>, spans: Vec<Span>) -> Value {

@@ -31,6 +31,9 @@ impl Evaluator {
             evaluating: 0,
             constant_values: HashMap::default(),
             constant_nodes: HashMap::default(),
+            constant_vertex_values: HashMap::default(),
+            queue_pool: Vec::new(),
+            kept_pool: Vec::new(),
             struct_infos: HashMap::default(),
             expr_infos: HashMap::default(),
             clause_infos: HashMap::default(),
@@ -53,6 +56,13 @@ impl Evaluator {
             .iter()
             .chain(options.imports.iter().flat_map(|import| import.files.iter()))
             .collect();
+        // Tables of compiled nodes grow with the text: size them once (about
+        // one struct literal or expression per 40 bytes in generated packages).
+        let text_len: usize = all_files.iter().map(|file| file.text.len()).sum();
+        let nodes = text_len / 40;
+        evaluator.struct_infos.reserve(nodes);
+        evaluator.expr_infos.reserve(nodes);
+        evaluator.constant_values.reserve(nodes);
         let parsed = parse_files(&all_files);
         let mut package_names: Vec<Option<String>> = Vec::new();
         // Only files that spell `let` can have let clauses to check.
@@ -145,10 +155,7 @@ impl Evaluator {
             scope.shared = shared.clone();
             self.scopes.insert(file_root.clone(), Rc::new(scope));
             let imports = imports_of(&file_root);
-            let env = Rc::new(Frame {
-                parent: None,
-                kind: FrameKind::File { file: index as u32, imports },
-            });
+            let env = Rc::new(Frame::new(None, FrameKind::File { file: index as u32, imports }));
             self.vertices[root as usize]
                 .conjuncts
                 .push(Conjunct { kind: ConjunctKind::Expr(file_root, env), close: None });
@@ -328,15 +335,15 @@ impl Evaluator {
             scope.add_declarations(file_root);
             imports.extend(imports_of(file_root));
         }
-        let file = Rc::new(Frame { parent: None, kind: FrameKind::File { file: 0, imports } });
-        Rc::new(Frame {
-            parent: Some(file),
-            kind: FrameKind::Struct {
+        let file = Rc::new(Frame::new(None, FrameKind::File { file: 0, imports }));
+        Rc::new(Frame::new(
+            Some(file),
+            FrameKind::Struct {
                 scope: Rc::new(scope),
                 vertex: root,
                 let_values: Default::default(),
             },
-        })
+        ))
     }
 
     fn collect_errors(&mut self, id: VertexId, errors: &mut Vec<EvalError>, depth: u32) {
@@ -357,8 +364,11 @@ impl Evaluator {
                 errors.push(error);
             }
             Value::Struct(..) | Value::List(..) => {
-                let arcs = self.vertices[id as usize].arcs.clone();
-                for arc in arcs {
+                // Arcs are only ever appended: the first `count` stay put
+                // while the loop evaluates them.
+                let count = self.vertices[id as usize].arcs.len();
+                for index in 0..count {
+                    let arc = self.vertices[id as usize].arcs[index];
                     if self.vertices[arc as usize].optional {
                         continue;
                     }
@@ -413,10 +423,12 @@ impl Evaluator {
             Value::Struct(vertex, _) | Value::List(vertex, _) => {
                 let vertex = self.resolve(vertex);
                 let is_list = self.vertices[vertex as usize].is_list;
-                let arcs = self.vertices[vertex as usize].arcs.clone();
+                // Arcs are only ever appended: the first `count` stay put.
+                let count = self.vertices[vertex as usize].arcs.len();
                 if is_list {
-                    let mut elements = Vec::with_capacity(arcs.len());
-                    for arc in arcs {
+                    let mut elements = Vec::with_capacity(count);
+                    for index in 0..count {
+                        let arc = self.vertices[vertex as usize].arcs[index];
                         let v = &self.vertices[arc as usize];
                         if v.label_kind != LabelKind::Regular || v.optional {
                             continue;
@@ -427,8 +439,9 @@ impl Evaluator {
                     }
                     return Some(Data::List(elements));
                 }
-                let mut fields = Vec::with_capacity(arcs.len());
-                for arc in arcs {
+                let mut fields = Vec::with_capacity(count);
+                for index in 0..count {
+                    let arc = self.vertices[vertex as usize].arcs[index];
                     let v = &self.vertices[arc as usize];
                     if v.label_kind != LabelKind::Regular || v.optional {
                         continue;

@@ -57,7 +57,11 @@ impl Evaluator {
 
     /// Whether `node` evaluates the same in every environment: it refers to
     /// no name but unshadowed predeclared ones.
-    fn is_constant(&mut self, node: &SyntaxNode) -> bool {
+    pub(super) fn is_constant(&mut self, node: &SyntaxNode) -> bool {
+        // A literal refers to nothing, and most are met once: no table entry.
+        if node.kind() == LITERAL {
+            return true;
+        }
         if let Some(constant) = self.constant_nodes.get(node) {
             return *constant;
         }
@@ -123,7 +127,7 @@ impl Evaluator {
 
     fn literal(&mut self, node: &SyntaxNode) -> Value {
         let Some(token) = node.first_token() else { return Value::top() };
-        let span = self.span(node);
+        // The span only matters for errors: found when one is made.
         match token.kind() {
             NULL_KW => Value::Scalar(Scalar::Null),
             TRUE_KW => Value::bool(true),
@@ -131,11 +135,13 @@ impl Evaluator {
             BOTTOM => Value::error(
                 &registry::CONFLICTING_VALUES,
                 "explicit error (_|_ literal) in source",
-                vec![span],
+                vec![self.span(node)],
             ),
             INT_NUMBER | FLOAT_NUMBER => match Number::parse_literal(token.text()) {
                 Ok(number) => Value::number(number),
-                Err(message) => Value::error(&registry::INVALID_VALUE, message, vec![span]),
+                Err(message) => {
+                    Value::error(&registry::INVALID_VALUE, message, vec![self.span(node)])
+                }
             },
             STRING => match labels::decode_string_literal(token.text()) {
                 Ok(Decoded::String(text)) => Value::string(text),
@@ -143,7 +149,7 @@ impl Evaluator {
                 Err(message) => Value::error(
                     &registry::INVALID_VALUE,
                     format!("invalid string: {message}"),
-                    vec![span],
+                    vec![self.span(node)],
                 ),
             },
             _ => Value::top(),
@@ -151,7 +157,7 @@ impl Evaluator {
     }
 
     fn interpolation(&mut self, node: &SyntaxNode, env: &Env) -> Value {
-        let span = self.span(node);
+        let span = self.span_in(node, env);
         let tokens: Vec<SyntaxToken> = node
             .children_with_tokens()
             .filter_map(|e| e.into_token())
@@ -594,7 +600,7 @@ impl Evaluator {
     fn index(&mut self, node: &SyntaxNode, env: &Env) -> Value {
         let Some(expr) = ast::IndexExpr::cast(node.clone()) else { return Value::top() };
         let (Some(base), Some(index)) = (expr.base(), expr.index()) else { return Value::top() };
-        let span = self.span(node);
+        let span = self.span_in(node, env);
         let base_value = self.eval_expr(base.syntax(), env);
         let base_value = self.default_of(base_value);
         let index_value = self.eval_expr(index.syntax(), env);
@@ -666,7 +672,7 @@ impl Evaluator {
     fn slice(&mut self, node: &SyntaxNode, env: &Env) -> Value {
         let Some(expr) = ast::SliceExpr::cast(node.clone()) else { return Value::top() };
         let Some(base) = expr.base() else { return Value::top() };
-        let span = self.span(node);
+        let span = self.span_in(node, env);
         let base_value = self.eval_expr(base.syntax(), env);
         let base_value = self.default_of(base_value);
         let (low, high) = expr.bounds();
@@ -737,7 +743,7 @@ impl Evaluator {
     fn call(&mut self, node: &SyntaxNode, env: &Env) -> Value {
         let Some(expr) = ast::CallExpr::cast(node.clone()) else { return Value::top() };
         let Some(callee) = expr.callee() else { return Value::top() };
-        let span = self.span(node);
+        let span = self.span_in(node, env);
         let callee_value = self.eval_expr(callee.syntax(), env);
         let args: Vec<ast::Expr> = expr.args().collect();
         match callee_value {
@@ -1426,9 +1432,12 @@ impl Evaluator {
                         let pairs: Vec<(Value, Value)> = match self.default_of(source_value) {
                             Value::Struct(id, _) => {
                                 let id = self.resolve(id);
-                                let arcs = self.vertices[id as usize].arcs.clone();
-                                let mut pairs = Vec::with_capacity(arcs.len());
-                                for arc in arcs {
+                                // Arcs are only ever appended: the first
+                                // `count` stay put.
+                                let count = self.vertices[id as usize].arcs.len();
+                                let mut pairs = Vec::with_capacity(count);
+                                for index in 0..count {
+                                    let arc = self.vertices[id as usize].arcs[index];
                                     let vertex = &self.vertices[arc as usize];
                                     if vertex.label_kind != LabelKind::Regular || vertex.optional {
                                         continue;
@@ -1474,10 +1483,10 @@ impl Evaluator {
                             if let Some(value_name) = value_name {
                                 bindings.push((value_name.clone(), value));
                             }
-                            next.push(Rc::new(Frame {
-                                parent: Some(env.clone()),
-                                kind: FrameKind::Values(bindings),
-                            }));
+                            next.push(Rc::new(Frame::new(
+                                Some(env.clone()),
+                                FrameKind::Values(bindings),
+                            )));
                         }
                     }
                     ClauseInfo::If(condition) => {
@@ -1508,10 +1517,10 @@ impl Evaluator {
                     ClauseInfo::Let { name, value } => {
                         let (Some(name), Some(value)) = (name, value) else { continue };
                         let value = self.eval_expr(value, &env);
-                        next.push(Rc::new(Frame {
-                            parent: Some(env.clone()),
-                            kind: FrameKind::Values(vec![(name.clone(), value)]),
-                        }));
+                        next.push(Rc::new(Frame::new(
+                            Some(env.clone()),
+                            FrameKind::Values(vec![(name.clone(), value)]),
+                        )));
                     }
                 }
             }

@@ -173,3 +173,20 @@ pub(crate) fn fragment_body(kind: SyntaxKind, text: &str, quoting: Quoting) -> S
     };
     text.get(start..text.len().saturating_sub(end)).unwrap_or("").to_string()
 }
+
+/// Whether two labels are equal, comparing lengths and first bytes before
+/// calling into a full comparison (labels are short and mostly differ early).
+#[inline]
+pub(crate) fn same_label(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+}
+
+/// The first eight bytes of a label as a number (zero-padded): with the
+/// length, it tells labels of up to eight bytes apart without reading them.
+#[inline]
+pub(crate) fn label_prefix(label: &str) -> u64 {
+    let mut bytes = [0u8; 8];
+    let head = &label.as_bytes()[..label.len().min(8)];
+    bytes[..head.len()].copy_from_slice(head);
+    u64::from_le_bytes(bytes)
+}

@@ -148,7 +148,8 @@ pub(crate) struct Evaluator {
     pub steps: u64,
     /// Static scopes of files, by node (struct literals keep theirs in `struct_infos`).
     pub scopes: HashMap<SyntaxNode, Rc<StaticScope>>,
-    pub next_close_id: vertex::CloseId,
+    /// Closedness groups counted so far.
+    pub next_close_id: u64,
     /// Set when the step limit was hit, to stop quickly.
     pub exhausted: bool,
     /// The expression of `-e`, parsed.
@@ -161,6 +162,12 @@ pub(crate) struct Evaluator {
     /// `[...string]`): evaluated once, shared by every use.
     pub constant_values: HashMap<SyntaxNode, value::Value>,
     pub constant_nodes: HashMap<SyntaxNode, bool>,
+    /// Values of vertices whose conjuncts are all constant expressions, by
+    /// those expressions (shared by every instance of a definition).
+    pub constant_vertex_values: HashMap<Box<[SyntaxNode]>, value::Value>,
+    /// Spare evaluation queues and kept-conjunct lists, reused across vertices.
+    pub queue_pool: Vec<std::collections::VecDeque<vertex::Item>>,
+    pub kept_pool: Vec<Vec<vertex::Conjunct>>,
     /// Compiled expressions, by node.
     pub expr_infos: HashMap<SyntaxNode, Rc<literal::ExprInfo>>,
     /// Compiled comprehension clauses, by comprehension node.
@@ -182,15 +189,9 @@ impl Evaluator {
     /// The span of `node`, whose file is known from its environment (cheaper
     /// than walking the tree up to its root).
     pub fn span_in(&self, node: &SyntaxNode, env: &Env) -> Span {
-        let mut frame: &Frame = env;
-        loop {
-            if let FrameKind::File { file, .. } = &frame.kind {
-                return Span { file: *file, range: node.text_range() };
-            }
-            match &frame.parent {
-                Some(parent) => frame = parent,
-                None => return self.span(node),
-            }
+        match env.file {
+            Some(file) => Span { file, range: node.text_range() },
+            None => self.span(node),
         }
     }
 
@@ -226,8 +227,10 @@ impl Evaluator {
     }
 
     pub fn new_close_id(&mut self) -> vertex::CloseId {
+        // Counted ids start at 1.
+        let id = vertex::CloseId::MIN.saturating_add(self.next_close_id);
         self.next_close_id += 1;
-        self.next_close_id
+        id
     }
 
     /// Counts one step; false once the step limit is exhausted.

@@ -22,6 +22,19 @@ pub(crate) type Env = Rc<Frame>;
 pub(crate) struct Frame {
     pub parent: Option<Env>,
     pub kind: FrameKind,
+    /// The file of the nearest `File` frame, if any: spans of expressions
+    /// evaluated here need it, and walking the frames for it showed.
+    pub file: Option<u32>,
+}
+
+impl Frame {
+    pub fn new(parent: Option<Env>, kind: FrameKind) -> Frame {
+        let file = match &kind {
+            FrameKind::File { file, .. } => Some(*file),
+            _ => parent.as_ref().and_then(|parent| parent.file),
+        };
+        Frame { parent, kind, file }
+    }
 }
 
 pub(crate) enum FrameKind {
@@ -61,7 +74,7 @@ impl StaticScope {
     fn position(&self, label: &str) -> Option<usize> {
         match &self.index {
             Some(index) => index.get(label).copied(),
-            None => self.labels.iter().position(|(known, _)| known.as_ref() == label),
+            None => self.labels.iter().position(|(known, _)| labels::same_label(known, label)),
         }
     }
 

@@ -7,13 +7,40 @@ use crate::data::Data;
 
 /// The JSON text of `data`, with a trailing newline.
 pub fn to_json(data: &Data) -> String {
-    let mut out = String::new();
+    // Sized once: growing a text of megabytes by doubling copies it each time.
+    let mut out = String::with_capacity(estimated_len(data, 0) + 1);
     write_json_value(&mut out, data, 0);
     out.push('\n');
     out
 }
 
 const JSON_INDENT: &str = "    ";
+
+/// About the length of `data`'s JSON text at `depth` (exact but for
+/// escapes and numbers, which are guessed).
+fn estimated_len(data: &Data, depth: usize) -> usize {
+    match data {
+        Data::Null | Data::Bool(_) => 5,
+        Data::Number(_) => 8,
+        Data::String(text) => text.len() + 2,
+        Data::Bytes(bytes) => bytes.len().div_ceil(3) * 4 + 2,
+        Data::List(items) => {
+            let line = (depth + 1) * JSON_INDENT.len() + 2;
+            items.iter().map(|item| line + estimated_len(item, depth + 1)).sum::<usize>()
+                + depth * JSON_INDENT.len()
+                + 3
+        }
+        Data::Struct(fields) => {
+            let line = (depth + 1) * JSON_INDENT.len() + 6;
+            fields
+                .iter()
+                .map(|(name, value)| line + name.len() + estimated_len(value, depth + 1))
+                .sum::<usize>()
+                + depth * JSON_INDENT.len()
+                + 3
+        }
+    }
+}
 
 fn write_json_value(out: &mut String, data: &Data, depth: usize) {
     match data {
