@@ -114,7 +114,7 @@ codes! {
         "An unused `let` or alias, a `let` whose name is also a field of the same scope, a label that is not a string, or files of different packages evaluated together.\n\n```cue\nv: 1\ns: {\n\tlet v = 10\n\tw: v\n}\n```\n\nRename the `let`, or remove it.";
     EVALUATION_LIMIT = "E0211", "evaluation-limit", Error,
         "Evaluation exceeded a limit (disjunction size, depth or steps).",
-        "froyo bounds evaluation so that no input can hang it or exhaust memory: at most 10,000 combinations when disjunctions multiply, 1,000 levels of nesting, 10,000,000 evaluation steps, numbers of 1,000,000 bits, strings and bytes of 64 MiB and lists of 1,048,576 elements.\n\nSimplify the configuration: fewer disjunctions unified together, or less deep structure.";
+        "froyo bounds evaluation so that no input can hang it or exhaust memory: at most 10,000 combinations when disjunctions multiply, 1,000 levels of nesting, 10,000,000 evaluation steps, 2,000,000 values, numbers of 1,000,000 bits, strings and bytes of 64 MiB and lists of 1,048,576 elements.\n\nSimplify the configuration: fewer disjunctions unified together, or less deep structure.";
     INDEX_OUT_OF_RANGE = "E0212", "index-out-of-range", Error,
         "A list index or field selection names an element that does not exist.",
         "Indexes run from 0 to the length of the list minus one; a selected field must exist in the struct.\n\n```cue\na: [1, 2][5]\n```\n\nCheck the index, or the list's length.";

@@ -115,3 +115,44 @@ fn disjunctions_pointing_back_at_their_struct_terminate() {
     let _ = result;
     check_error("a: {z: *a | 1, y: *a | 2}\n", "E0204");
 }
+
+/// A definition whose comprehension ranges over values of itself grows
+/// without end; the value limit stops it with one diagnostic.
+#[test]
+fn self_feeding_comprehensions_hit_the_value_limit() {
+    let source = "a: {v: #D, w: w: #D}\nb: {for k, v in a {\"g\\(k)\": v}}\n#D: {for k, v in a {\"g\\(k)\": v}}\n";
+    let files = [SourceFile { name: "main.cue".into(), text: source.into() }];
+    let options = EvalOptions {
+        limits: froyo_eval::Limits { max_vertices: 50_000, ..froyo_eval::Limits::default() },
+        ..EvalOptions::default()
+    };
+    let start = Instant::now();
+    let diagnostics = export(&files, &options).expect_err("expected an error");
+    // The structure is cut by the value limit or, first, by the depth limit
+    // (a structural cycle); either way a bounded number of diagnostics.
+    assert!(!diagnostics.is_empty() && diagnostics.len() <= 200, "{}", diagnostics.len());
+    let codes: Vec<&str> = diagnostics.iter().map(|diagnostic| diagnostic.code.code).collect();
+    assert!(codes.iter().all(|code| *code == "E0211" || *code == "E0204"), "{codes:?}");
+    assert!(start.elapsed() < Duration::from_secs(20));
+    // With a lower value limit, one diagnostic says which limit stopped it.
+    let options = EvalOptions {
+        limits: froyo_eval::Limits { max_vertices: 300, ..froyo_eval::Limits::default() },
+        ..EvalOptions::default()
+    };
+    let diagnostics = export(&files, &options).expect_err("expected an error");
+    assert_eq!(diagnostics.len(), 1);
+    assert!(diagnostics[0].message.contains("after 300 values"), "{}", diagnostics[0].message);
+}
+
+/// Thousands of errors of one mistake are reported as at most 200, quickly.
+#[test]
+fn errors_are_capped() {
+    let mut source = String::from("#D: {for k, v in a {\"g\\(k)\": v}}\n");
+    source.push_str(
+        "a: {v: #D & {p: 1}, y: b.y}\na: w: w: #D & {p: 1}\nb: {for k, v in a {\"g\\(k)\": v}}\n",
+    );
+    let (result, elapsed) = run(&source);
+    let errors = result.expect_err("expected errors");
+    assert!(!errors.is_empty() && errors.len() <= 200, "{}", errors.len());
+    assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
+}

@@ -306,9 +306,15 @@ impl Evaluator {
     /// Exports the root vertex (or the `-e` expression) as concrete data.
     pub(super) fn export_root(&mut self, root: VertexId) -> Result<Data, Vec<EvalError>> {
         self.evaluate(root);
+        if self.exhausted {
+            return Err(vec![self.limit_error()]);
+        }
         let mut errors = Vec::new();
         // Errors anywhere, definitions and hidden fields included, fail the export.
         self.collect_errors(root, &mut errors, 0);
+        if self.exhausted {
+            return Err(vec![self.limit_error()]);
+        }
         if let Some(expression) = self.expression.clone() {
             let env = self.root_env(root);
             let value = self.eval_expr(&expression, &env);
@@ -321,10 +327,30 @@ impl Evaluator {
                 vec![Conjunct { kind: ConjunctKind::Value(value, None), close: None }],
             );
             let data = self.export_vertex(holder, &mut errors, 0);
+            if self.exhausted {
+                return Err(vec![self.limit_error()]);
+            }
             return if errors.is_empty() { data.ok_or_default() } else { Err(errors) };
         }
         let data = self.export_vertex(root, &mut errors, 0);
+        if self.exhausted {
+            return Err(vec![self.limit_error()]);
+        }
         if errors.is_empty() { data.ok_or_default() } else { Err(errors) }
+    }
+
+    /// The one error of a run that hit a limit: what it ran into, instead of
+    /// every value the stop left unfinished.
+    pub(super) fn limit_error(&self) -> EvalError {
+        let message = if self.vertices.len() >= self.limits.max_vertices {
+            format!(
+                "evaluation stopped after {} values; does a definition contain itself through a comprehension?",
+                self.limits.max_vertices
+            )
+        } else {
+            format!("evaluation stopped after {} steps", self.limits.max_steps)
+        };
+        EvalError::new(&registry::EVALUATION_LIMIT, message, Vec::new())
     }
 
     /// An environment in which expressions see the package's top-level names.
@@ -347,6 +373,9 @@ impl Evaluator {
     }
 
     fn collect_errors(&mut self, id: VertexId, errors: &mut Vec<EvalError>, depth: u32) {
+        if self.exhausted || errors.len() >= MAX_ERRORS {
+            return;
+        }
         if depth > self.limits.max_depth || errors.len() > 50 {
             return;
         }
@@ -412,6 +441,9 @@ impl Evaluator {
         errors: &mut Vec<EvalError>,
         depth: u32,
     ) -> Option<Data> {
+        if self.exhausted || errors.len() >= MAX_ERRORS {
+            return None;
+        }
         if depth > self.limits.max_depth {
             errors.push(EvalError::new(&registry::CYCLE, "structural cycle", Vec::new()));
             return None;
@@ -550,6 +582,10 @@ fn imports_of(file_root: &SyntaxNode) -> HashMap<String, String> {
     }
     imports
 }
+
+/// The most errors one export reports: past a few hundred, more of them
+/// only repeat one mistake (and finding them all can take long).
+const MAX_ERRORS: usize = 200;
 
 fn join_path(path: &str, label: &str) -> String {
     let label = if super::labels::is_identifier(label) {

@@ -53,11 +53,20 @@ pub struct Limits {
     pub max_depth: u32,
     /// Vertex evaluations and expression steps in one run.
     pub max_steps: u64,
+    /// Values (vertices) in one run: a structure that keeps growing (a
+    /// definition whose comprehension ranges over values of itself) stops
+    /// here, at a few hundred megabytes, long before the step limit.
+    pub max_vertices: usize,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_disjunction_combinations: 10_000, max_depth: 1_000, max_steps: 10_000_000 }
+        Limits {
+            max_disjunction_combinations: 10_000,
+            max_depth: 1_000,
+            max_steps: 10_000_000,
+            max_vertices: 2_000_000,
+        }
     }
 }
 

@@ -207,6 +207,11 @@ pub(crate) struct Item {
 
 impl Evaluator {
     pub fn new_vertex(&mut self, parent: Option<VertexId>, label: Rc<str>) -> VertexId {
+        if self.vertices.len() >= self.limits.max_vertices {
+            // Evaluation winds down; the vertex is still made, so that callers
+            // need no failure path.
+            self.exhausted = true;
+        }
         let depth = parent.map_or(0, |p| self.vertices[p as usize].depth + 1);
         self.vertices.push(Vertex::new(parent, label, depth));
         (self.vertices.len() - 1) as VertexId
@@ -364,11 +369,8 @@ impl Evaluator {
         }
         if !self.step() {
             self.vertices[id as usize].state = State::Done;
-            self.vertices[id as usize].value = Value::error(
-                &registry::EVALUATION_LIMIT,
-                format!("evaluation stopped after {} steps", self.limits.max_steps),
-                Vec::new(),
-            );
+            self.vertices[id as usize].value =
+                Value::error(&registry::EVALUATION_LIMIT, self.limit_error().message, Vec::new());
             return;
         }
         if self.vertices[id as usize].depth > self.limits.max_depth {
