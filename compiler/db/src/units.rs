@@ -56,19 +56,31 @@ pub fn unit_export<'db>(
     let indexes = unit.files(db);
     let files: Vec<SourceFile> =
         indexes.iter().filter_map(|index| all.get(*index as usize).copied()).collect();
-    let (sources, options) = crate::evaluator_input_of(db, &files, package);
-    let offset = all.len() as u32 - files.len() as u32;
+    let (sources, mut options) = crate::evaluator_input_of(db, &files, package);
+    // The package's file ids: its files, its module imports, then the
+    // standard library's packages, all of them.
+    let module_files: u32 = package.imports(db).iter().map(|(_, files)| files.len() as u32).sum();
+    let mut ids: Vec<FileId> = indexes.iter().map(|index| FileId(*index)).collect();
+    ids.extend((0..module_files).map(|index| FileId(all.len() as u32 + index)));
+    // Of the standard library, only the packages the unit's files name: each
+    // evaluation parses every package it is given.
+    let module_count = package.imports(db).len();
+    let mut stdlib_start = all.len() as u32 + module_files;
+    let mut kept = options.imports[..module_count].to_vec();
+    for (import, stdlib) in options.imports[module_count..].iter().zip(froyo_stdlib::PACKAGES) {
+        let quoted = format!("\"{}\"", stdlib.import_path);
+        if sources.iter().any(|source| source.text.contains(&quoted)) {
+            ids.extend((0..stdlib.files.len() as u32).map(|index| FileId(stdlib_start + index)));
+            kept.push(import.clone());
+        }
+        stdlib_start += stdlib.files.len() as u32;
+    }
+    options.imports = kept;
     froyo_eval::export(&sources, &options).map_err(|diagnostics| {
         diagnostics
             .into_iter()
             .map(|diagnostic| {
-                crate::map_files(diagnostic, |file| {
-                    if (file.0 as usize) < indexes.len() {
-                        FileId(indexes[file.0 as usize])
-                    } else {
-                        FileId(file.0 + offset)
-                    }
-                })
+                crate::map_files(diagnostic, |file| ids.get(file.0 as usize).copied().unwrap_or(file))
             })
             .collect()
     })
