@@ -24,6 +24,8 @@ pub struct LoadedWorkspace {
     pub input: froyo_db::Workspace,
     /// Problems found while loading (unreadable Starlark files).
     pub diagnostics: Vec<Diagnostic>,
+    /// How many Starlark files the workspace has.
+    pub starlark_files: usize,
 }
 
 /// Loads the workspace whose root is `root`.
@@ -75,7 +77,8 @@ pub fn load(
         }
     }
     let input = froyo_db::Workspace::new(database, package, starlark);
-    Ok(LoadedWorkspace { files, input, diagnostics })
+    let starlark_files = discovery.files.len();
+    Ok(LoadedWorkspace { files, input, diagnostics, starlark_files })
 }
 
 /// The workspace roots (directories holding `cue.mod/module.cue`) that

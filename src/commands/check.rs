@@ -42,9 +42,11 @@ pub fn run(args: &CheckArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     }
     let mut files = sources.files;
     let discovered: Vec<_> = sources.loaded.iter().map(|file| file.path.clone()).collect();
+    let mut file_count = sources.file_count;
     for root in crate::compile::roots(&current_dir, &args.paths, &discovered) {
         let (workspace_files, found) = match crate::compile::load(&database, &current_dir, &root) {
             Ok(loaded) => {
+                file_count += loaded.starlark_files;
                 let mut found = loaded.diagnostics.clone();
                 found.extend(
                     froyo_db::compile_workspace(&database, loaded.input)
@@ -84,7 +86,7 @@ pub fn run(args: &CheckArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     stdout.flush()?;
 
     let tally = Tally::of(&diagnostics);
-    if sources.file_count == 0 && diagnostics.is_empty() {
+    if file_count == 0 && diagnostics.is_empty() {
         output::print_status("warning: no .cue files found");
         return Ok(ExitStatus::Success);
     }
@@ -106,7 +108,7 @@ pub fn run(args: &CheckArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     } else {
         "no problems".to_string()
     };
-    output::print_status(&format!("checked {}: {problems}", count(sources.file_count, "file")));
+    output::print_status(&format!("checked {}: {problems}", count(file_count, "file")));
     Ok(ExitStatus::Success)
 }
 
