@@ -203,6 +203,20 @@ impl Batch {
         }
         // A label that now repeats the primary span says nothing new.
         diagnostic.secondary.retain(|label| label.span != primary);
+        // When the evaluator pointed only at the schema, point at the value too.
+        let in_schema = |span: Span| stdlib_files.contains(&span.file);
+        if in_schema(primary)
+            && diagnostic.secondary.iter().all(|label| in_schema(label.span))
+            && let Some((entry, field)) = &named
+        {
+            let origin = match field {
+                Some(field) => narrow(entry.origin, field, text_of).unwrap_or(entry.origin),
+                None => entry.origin,
+            };
+            diagnostic
+                .secondary
+                .push(froyo_diagnostics::Label { span: origin, message: String::new() });
+        }
         diagnostic.fix = None;
         diagnostic
     }
@@ -392,6 +406,49 @@ pub fn validate(text: &str) -> Result<Data, Vec<Diagnostic>> {
         &[SourceFile { name: "<validation>".into(), text: text.to_string() }],
         &options,
     )
+}
+
+/// `diagnostic` with the values in its message hidden when its path ends in
+/// a field some schema marks sensitive (`resources.deploy.password: invalid
+/// value "hunter2"` must not show the password). Quoted strings
+/// and numbers after the path become `(sensitive)`.
+pub fn redact(mut diagnostic: Diagnostic) -> Diagnostic {
+    let Some((path, rest)) = diagnostic.message.split_once(": ") else { return diagnostic };
+    let sensitive = path.split('.').any(|segment| {
+        let segment = segment.trim_matches('"');
+        froyo_stdlib::RESOURCE_TYPES.iter().any(|resource_type| {
+            sensitive_fields(resource_type.definition).iter().any(|name| name == segment)
+        })
+    });
+    if !sensitive {
+        return diagnostic;
+    }
+    let mut redacted = String::with_capacity(rest.len());
+    let mut chars = rest.chars().peekable();
+    while let Some(character) = chars.next() {
+        if character == '"' {
+            // Skip the string literal, escapes included.
+            let mut escaped = false;
+            for inner in chars.by_ref() {
+                match inner {
+                    _ if escaped => escaped = false,
+                    '\\' => escaped = true,
+                    '"' => break,
+                    _ => {}
+                }
+            }
+            redacted.push_str(froyo_ir::REDACTED);
+        } else if character.is_ascii_digit() && !redacted.ends_with(|c: char| c.is_alphanumeric()) {
+            while chars.peek().is_some_and(|next| next.is_ascii_alphanumeric() || *next == '.') {
+                chars.next();
+            }
+            redacted.push_str(froyo_ir::REDACTED);
+        } else {
+            redacted.push(character);
+        }
+    }
+    diagnostic.message = format!("{path}: {redacted}");
+    diagnostic
 }
 
 /// The fields each schema definition marks `@sensitive()`, by definition

@@ -80,7 +80,9 @@ pub fn unit_export<'db>(
         diagnostics
             .into_iter()
             .map(|diagnostic| {
-                crate::map_files(diagnostic, |file| ids.get(file.0 as usize).copied().unwrap_or(file))
+                crate::map_files(diagnostic, |file| {
+                    ids.get(file.0 as usize).copied().unwrap_or(file)
+                })
             })
             .collect()
     })

@@ -370,8 +370,12 @@ pub fn compile_workspace(db: &dyn salsa::Database, workspace: Workspace) -> Comp
     let stdlib = table.stdlib_start..table.stdlib_start + crate::stdlib_files().count() as u32;
     let errors = cue_errors(db, workspace);
     if !errors.is_empty() {
-        let diagnostics =
-            errors.iter().map(|diagnostic| user_value_first(diagnostic.clone(), &stdlib)).collect();
+        let diagnostics = errors
+            .iter()
+            .map(|diagnostic| {
+                froyo_check::schema::redact(user_value_first(diagnostic.clone(), &stdlib))
+            })
+            .collect();
         return Compiled { diagnostics, has_errors: true };
     }
 
@@ -397,8 +401,10 @@ pub fn compile_workspace(db: &dyn salsa::Database, workspace: Workspace) -> Comp
     let text_of = |file: FileId| table.text(file);
     diagnostics.extend(froyo_check::check(&files, &text_of));
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
-    let diagnostics =
-        diagnostics.into_iter().map(|diagnostic| user_value_first(diagnostic, &stdlib)).collect();
+    let diagnostics = diagnostics
+        .into_iter()
+        .map(|diagnostic| froyo_check::schema::redact(user_value_first(diagnostic, &stdlib)))
+        .collect();
     Compiled { diagnostics, has_errors }
 }
 
