@@ -5,9 +5,10 @@
 //! `cue.mod/` (with the module packages it imports and the embedded standard
 //! library) and every `*.star` file under that directory. The file table
 //! follows the database's order: package files, imports, standard library,
-//! Starlark files. Starlark files are named relative to the workspace root in
-//! the database (that is what `load` resolves against) and relative to the
-//! current directory in the file table (that is what users read).
+//! Starlark files. Files are named relative to the workspace root in the
+//! database (what `load` resolves against and what the IR records as
+//! origins) and relative to the current directory in the file table (what
+//! users read).
 
 use std::path::{Path, PathBuf};
 
@@ -35,7 +36,7 @@ pub fn load(
     root: &Path,
 ) -> Result<LoadedWorkspace, (Files, Vec<Diagnostic>)> {
     let (mut files, package) =
-        match package::load(database, current_dir, &[root.to_path_buf()], None) {
+        match package::load_named(database, current_dir, &[root.to_path_buf()], None, Some(root)) {
             Ok(package) => (package.files, package.input),
             Err(LoadError::Diagnostics { files, diagnostics }) => return Err((files, diagnostics)),
             // Only Starlark, or nothing yet: an empty package.

@@ -53,6 +53,25 @@ pub fn load(
     paths: &[PathBuf],
     expression: Option<&str>,
 ) -> Result<Package, LoadError> {
+    load_named(database, current_dir, paths, expression, None)
+}
+
+/// Like [`load`]; with `workspace_root`, the database's inputs are named
+/// relative to it (what the IR records as origins), while the file table
+/// keeps names relative to the current directory (what users read).
+pub fn load_named(
+    database: &froyo_db::Database,
+    current_dir: &Path,
+    paths: &[PathBuf],
+    expression: Option<&str>,
+    workspace_root: Option<&Path>,
+) -> Result<Package, LoadError> {
+    let input_name = |path: &Path, display: &str| -> String {
+        match workspace_root.and_then(|root| path.strip_prefix(root).ok()) {
+            Some(relative) => relative.to_string_lossy().replace('\\', "/"),
+            None => display.to_string(),
+        }
+    };
     let roots: Vec<PathBuf> = if paths.is_empty() {
         vec![workspace::workspace_root(current_dir)]
     } else {
@@ -117,7 +136,7 @@ pub fn load(
             let name = sources.name(file).to_string();
             let text = sources.text(file).to_string();
             files.add(name.clone(), text.clone());
-            inputs.push(froyo_db::SourceFile::new(database, name, text));
+            inputs.push(froyo_db::SourceFile::new(database, input_name(&file.path, &name), text));
         }
     }
     // Packages of the module that these files import, transitively.
@@ -133,7 +152,11 @@ pub fn load(
                     for (path, text) in package.files {
                         let name = display_path(current_dir, &path);
                         files.add(name.clone(), text.clone());
-                        package_inputs.push(froyo_db::SourceFile::new(database, name, text));
+                        package_inputs.push(froyo_db::SourceFile::new(
+                            database,
+                            input_name(&path, &name),
+                            text,
+                        ));
                     }
                     imports.push((package.import_path, package_inputs));
                 }

@@ -422,9 +422,18 @@ fn build_writes_the_ir() {
         "{text}"
     );
     assert!(text.contains("\"sensitive\":[\"password\"]"), "{text}");
-    // The same workspace builds to the same bytes.
+    // The same workspace builds to the same bytes, from anywhere: origins
+    // are named relative to the workspace root.
     let again = run_in(directory.path(), &["build", "-o", "-"], "");
     assert!(again.contains(text.trim_end()), "{again}");
+    let parent = directory.path().parent().unwrap();
+    let name = directory.path().file_name().unwrap().to_str().unwrap();
+    let elsewhere = run_in(parent, &["build", name, "-o", "-"], "");
+    let hash = &text[text.find("sha256:").unwrap()..][..71];
+    assert!(elsewhere.starts_with("exit: 0\n") && elsewhere.contains(hash), "{elsewhere}");
+    assert_eq!(elsewhere.matches("\"origin\":{\"file\":\"site.cue\"").count(), 3, "{elsewhere}");
+    assert!(text.contains("\"origin\":{\"file\":\"users.star\""), "{text}");
+    assert!(text.contains("\"origin\":{\"file\":\"site.cue\""), "{text}");
 }
 
 #[test]
