@@ -93,7 +93,7 @@ impl Batch {
                             text.push_str(", ");
                         }
                         let field_start = text.len() as u32;
-                        text.push_str(&quote_label(name));
+                        text.push_str(&quote(name));
                         text.push_str(": ");
                         write_value(&mut text, value);
                         fields.push((name.clone(), field_start, text.len() as u32));
@@ -175,7 +175,7 @@ impl Batch {
                 for (top, is_host) in [("hosts", true), ("resources", false)] {
                     if let Some(Data::Struct(members)) = data.field(top) {
                         for (name, value) in members {
-                            values.insert((is_host, name.clone()), unmark(value));
+                            values.insert((is_host, name.clone()), value.clone());
                         }
                     }
                 }
@@ -194,7 +194,6 @@ impl Batch {
         stdlib_files: &[FileId],
         text_of: &dyn Fn(FileId) -> Option<String>,
     ) -> Diagnostic {
-        diagnostic.message = diagnostic.message.replace(LABEL_MARK, "");
         let named = self.entry_named_in(&diagnostic.message);
         let primary = self.move_span(diagnostic.primary.span, named.clone(), stdlib_files, text_of);
         diagnostic.primary.span = primary;
@@ -318,36 +317,6 @@ fn is_word(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'#'
 }
 
-/// Marks a label that starts with `_` or `#` in a batch: froyo's evaluator
-/// reads such quoted labels as hidden fields and definitions (CUE reads
-/// them as regular fields), which would drop them. The mark is taken off the
-/// validated data and the messages.
-const LABEL_MARK: char = '\u{E000}';
-
-fn quote_label(label: &str) -> String {
-    if label.starts_with(['_', '#']) {
-        quote(&format!("{LABEL_MARK}{label}"))
-    } else {
-        quote(label)
-    }
-}
-
-/// `data` with the marks of [`quote_label`] taken off its labels.
-fn unmark(data: &Data) -> Data {
-    match data {
-        Data::Struct(fields) => Data::Struct(
-            fields
-                .iter()
-                .map(|(name, value)| {
-                    (name.trim_start_matches(LABEL_MARK).to_string(), unmark(value))
-                })
-                .collect(),
-        ),
-        Data::List(items) => Data::List(items.iter().map(unmark).collect()),
-        other => other.clone(),
-    }
-}
-
 /// A label or string as a CUE string literal (JSON's escapes are CUE's).
 fn quote(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into())
@@ -372,7 +341,7 @@ fn write_value(out: &mut String, value: &Data) {
                 if index > 0 {
                     out.push_str(", ");
                 }
-                out.push_str(&quote_label(name));
+                out.push_str(&quote(name));
                 out.push_str(": ");
                 write_value(out, item);
             }

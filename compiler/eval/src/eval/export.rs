@@ -479,7 +479,8 @@ impl Evaluator {
                         continue;
                     }
                     if let Some(data) = self.export_vertex(arc, errors, depth + 1) {
-                        let label = String::from(&*self.vertices[arc as usize].label);
+                        let label = super::labels::label_name(&self.vertices[arc as usize].label)
+                            .to_string();
                         fields.push((label, data));
                     }
                 }
@@ -588,10 +589,11 @@ fn imports_of(file_root: &SyntaxNode) -> HashMap<String, String> {
 const MAX_ERRORS: usize = 200;
 
 fn join_path(path: &str, label: &str) -> String {
-    let label = if super::labels::is_identifier(label) {
-        label.to_string()
+    let name = super::labels::label_name(label);
+    let label = if name.len() == label.len() && super::labels::is_identifier(name) {
+        name.to_string()
     } else {
-        crate::value::quote(label)
+        crate::value::quote(name)
     };
     if path.is_empty() { label } else { format!("{path}.{label}") }
 }

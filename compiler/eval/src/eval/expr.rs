@@ -574,7 +574,7 @@ impl Evaluator {
                 let vertex = self.new_vertex(None, "".into());
                 let mut values = Vec::new();
                 for (key, item) in fields {
-                    values.push((key.clone(), self.data_value(item)));
+                    values.push((super::labels::regular_label(key), self.data_value(item)));
                 }
                 self.fill_data_vertex(vertex, values, false);
                 Value::Struct(vertex, false)
@@ -624,7 +624,7 @@ impl Evaluator {
                 }
             }
             (Value::Struct(id, _), Value::Scalar(Scalar::String(key))) => {
-                match self.arc(id, &key) {
+                match self.arc(id, &super::labels::regular_label(&key)) {
                     Some(arc) => self.reference_arc(arc),
                     None => Value::error(
                         &registry::UNDEFINED_REFERENCE,
@@ -981,7 +981,7 @@ impl Evaluator {
                     if vertex.label_kind != LabelKind::Regular || vertex.optional {
                         continue;
                     }
-                    let label = vertex.label.to_string();
+                    let label = super::labels::label_name(&vertex.label).to_string();
                     let value = self.value_of(arc);
                     fields.push((label, self.data_of(value, span)?));
                 }
@@ -1442,7 +1442,8 @@ impl Evaluator {
                                     if vertex.label_kind != LabelKind::Regular || vertex.optional {
                                         continue;
                                     }
-                                    let label = vertex.label.clone();
+                                    let label: Rc<str> =
+                                        super::labels::label_name(&vertex.label).into();
                                     pairs.push((Value::string(label), self.reference_arc(arc)));
                                 }
                                 pairs

@@ -10,13 +10,34 @@ pub(crate) fn is_identifier(name: &str) -> bool {
     start_ok && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$' || c == '#')
 }
 
+/// Marks a regular field whose name starts with `_` or `#` (a quoted label
+/// such as `"_x"`, a dynamic label, a key of data): as written, `_x` is a
+/// hidden field and `#x` a definition, and a vertex's label says which
+/// kind it is. The mark is taken off wherever a label leaves the evaluator
+/// (output, paths, messages, comprehension keys).
+pub(crate) const REGULAR_MARK: char = '\u{FDD0}';
+
+/// The internal label of a regular field named `name`.
+pub(crate) fn regular_label(name: &str) -> String {
+    if name.starts_with(['_', '#', REGULAR_MARK]) {
+        format!("{REGULAR_MARK}{name}")
+    } else {
+        name.to_string()
+    }
+}
+
+/// The name a label stands for, without the mark of [`regular_label`].
+pub(crate) fn label_name(label: &str) -> &str {
+    label.strip_prefix(REGULAR_MARK).unwrap_or(label)
+}
+
 /// The label of a field when it is known without evaluation: an identifier
 /// or a plain string.
 pub(crate) fn static_label(label: &ast::Label) -> Option<String> {
     match label.name()? {
         ast::LabelName::Ident(token) => Some(token.text().to_string()),
         ast::LabelName::String(token) => match decode_string_literal(token.text()) {
-            Ok(Decoded::String(text)) => Some(text),
+            Ok(Decoded::String(text)) => Some(regular_label(&text)),
             _ => None,
         },
         _ => None,

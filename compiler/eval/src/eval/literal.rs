@@ -127,7 +127,7 @@ fn compile_field(field: &SyntaxNode, scope: &mut StaticScope) -> Option<DeclInfo
     let static_name: Option<Rc<str>> = match &name {
         Some(ast::LabelName::Ident(token)) => Some(token.text().into()),
         Some(ast::LabelName::String(token)) => match labels::decode_string_literal(token.text()) {
-            Ok(Decoded::String(text)) => Some(text.into()),
+            Ok(Decoded::String(text)) => Some(labels::regular_label(&text).into()),
             _ => None,
         },
         _ => None,
@@ -210,7 +210,7 @@ impl ExprInfo {
                 };
                 let name: Rc<str> = match name.kind() {
                     STRING => match labels::decode_string_literal(name.text()) {
-                        Ok(Decoded::String(text)) => text.into(),
+                        Ok(Decoded::String(text)) => labels::regular_label(&text).into(),
                         _ => name.text().into(),
                     },
                     _ => name.text().into(),

@@ -6,8 +6,15 @@ use super::Evaluator;
 use super::vertex::LabelKind;
 use crate::value::{EvalError, Value, VertexId, quote};
 
+/// A label as CUE source writes it: an identifier as is, anything else
+/// quoted (a regular field named `_x` is `"_x"`).
 fn label(text: &str) -> String {
-    if super::labels::is_identifier(text) { text.to_string() } else { quote(text) }
+    let name = super::labels::label_name(text);
+    if name.len() == text.len() && super::labels::is_identifier(name) {
+        name.to_string()
+    } else {
+        quote(name)
+    }
 }
 
 impl Evaluator {

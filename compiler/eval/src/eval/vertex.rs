@@ -1036,7 +1036,7 @@ impl Evaluator {
 
     fn label_value(&self, value: Value, label: &SyntaxNode) -> Result<String, Value> {
         match value {
-            Value::Scalar(Scalar::String(text)) => Ok(text.to_string()),
+            Value::Scalar(Scalar::String(text)) => Ok(super::labels::regular_label(&text)),
             Value::Bottom(error) => Err(Value::Bottom(error)),
             Value::Scalar(other) => Err(Value::error(
                 &registry::INVALID_DECLARATION,
@@ -1134,7 +1134,10 @@ impl Evaluator {
                     let env = match &pattern.alias {
                         Some(alias) => Rc::new(Frame::new(
                             Some(pattern.env.clone()),
-                            FrameKind::Values(vec![(alias.clone(), Value::string(label.clone()))]),
+                            FrameKind::Values(vec![(
+                                alias.clone(),
+                                Value::string(Rc::<str>::from(super::labels::label_name(&label))),
+                            )]),
                         )),
                         None => pattern.env.clone(),
                     };
@@ -1174,7 +1177,7 @@ impl Evaluator {
                         .collect();
                     let error = EvalError::new(
                         &registry::FIELD_NOT_ALLOWED,
-                        format!("field not allowed: {label}"),
+                        format!("field not allowed: {}", super::labels::label_name(&label)),
                         spans,
                     );
                     let vertex = &mut self.vertices[arc as usize];
@@ -1376,6 +1379,7 @@ impl Evaluator {
     }
 
     pub fn label_matches(&mut self, pattern: &Value, label: &str) -> bool {
+        let label = super::labels::label_name(label);
         match pattern {
             Value::Constraint(constraint) => {
                 self.check_scalar(constraint, &Scalar::String(label.into()), None).is_ok()
