@@ -67,22 +67,8 @@ pub fn syntax_diagnostics_in(
 ) -> Vec<Diagnostic> {
     syntax_diagnostics(db, file)
         .iter()
-        .map(|diagnostic| in_file(diagnostic.clone(), file_id))
+        .map(|diagnostic| map_files(diagnostic.clone(), |_| file_id))
         .collect()
-}
-
-/// `diagnostic` with every span moved to `file_id` (all its spans are in one file).
-fn in_file(mut diagnostic: Diagnostic, file_id: FileId) -> Diagnostic {
-    diagnostic.primary.span.file = file_id;
-    for label in &mut diagnostic.secondary {
-        label.span.file = file_id;
-    }
-    if let Some(fix) = &mut diagnostic.fix {
-        for edit in &mut fix.edits {
-            edit.span.file = file_id;
-        }
-    }
-    diagnostic
 }
 
 /// The evaluated, concrete value of a package, as `froyo export` prints it.
