@@ -306,15 +306,9 @@ impl Evaluator {
     /// Exports the root vertex (or the `-e` expression) as concrete data.
     pub(super) fn export_root(&mut self, root: VertexId) -> Result<Data, Vec<EvalError>> {
         self.evaluate(root);
-        if self.exhausted {
-            return Err(vec![self.limit_error()]);
-        }
         let mut errors = Vec::new();
         // Errors anywhere, definitions and hidden fields included, fail the export.
         self.collect_errors(root, &mut errors, 0);
-        if self.exhausted {
-            return Err(vec![self.limit_error()]);
-        }
         if let Some(expression) = self.expression.clone() {
             let env = self.root_env(root);
             let value = self.eval_expr(&expression, &env);
@@ -327,20 +321,14 @@ impl Evaluator {
                 vec![Conjunct { kind: ConjunctKind::Value(value, None), close: None }],
             );
             let data = self.export_vertex(holder, &mut errors, 0);
-            if self.exhausted {
-                return Err(vec![self.limit_error()]);
-            }
             return if errors.is_empty() { data.ok_or_default() } else { Err(errors) };
         }
         let data = self.export_vertex(root, &mut errors, 0);
-        if self.exhausted {
-            return Err(vec![self.limit_error()]);
-        }
         if errors.is_empty() { data.ok_or_default() } else { Err(errors) }
     }
 
-    /// The one error of a run that hit a limit: what it ran into, instead of
-    /// every value the stop left unfinished.
+    /// The one error of a run that hit a limit (see `run_on_large_stack`):
+    /// what it ran into, instead of every value the stop left unfinished.
     pub(super) fn limit_error(&self) -> EvalError {
         let message = if self.vertices.len() >= self.limits.max_vertices {
             format!(

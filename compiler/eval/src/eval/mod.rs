@@ -125,7 +125,12 @@ fn run_on_large_stack<T: Send + 'static>(
             let result = if !diagnostics.is_empty() {
                 Err(diagnostics)
             } else {
-                match job(&mut evaluator, root) {
+                let result = job(&mut evaluator, root);
+                // A run that hit a limit reports that one error, not every
+                // value the stop left unfinished.
+                let result =
+                    if evaluator.exhausted { Err(vec![evaluator.limit_error()]) } else { result };
+                match result {
                     Ok(value) => Ok(value),
                     Err(errors) => {
                         diagnostics.extend(errors.iter().map(|error| evaluator.diagnostic(error)));

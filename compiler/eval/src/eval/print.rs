@@ -21,9 +21,6 @@ impl Evaluator {
     /// The package's value in CUE syntax, as `cue eval` prints it.
     pub(super) fn print_root(&mut self, root: VertexId) -> Result<String, Vec<EvalError>> {
         self.evaluate(root);
-        if self.exhausted {
-            return Err(vec![self.limit_error()]);
-        }
         let mut out = String::new();
         if let Some(expression) = self.expression.clone() {
             let env = self.root_env(root);
