@@ -94,25 +94,58 @@ pub fn partitioned_export(
     db: &dyn salsa::Database,
     package: Package,
 ) -> Result<Data, Vec<Diagnostic>> {
-    let units = package_units(db, package);
-    if units.len() <= 1 {
+    if package_units(db, package).len() <= 1 {
         return export_package(db, package).clone();
     }
-    let mut values = Vec::with_capacity(units.len());
+    merged_units(db, package, None)
+}
+
+/// The package's value restricted to the top-level fields `wanted` (all of
+/// them for `None`): the merge of the units that declare one of them. Only
+/// those units are evaluated, so the result depends on no other. When the
+/// units disagree the analysis missed an interaction, and the package
+/// evaluated whole decides.
+pub fn merged_units(
+    db: &dyn salsa::Database,
+    package: Package,
+    wanted: Option<&[String]>,
+) -> Result<Data, Vec<Diagnostic>> {
+    let is_wanted = |name: &String| wanted.is_none_or(|wanted| wanted.contains(name));
+    let restrict = |fields: &[(String, Data)]| {
+        Data::Struct(fields.iter().filter(|(name, _)| is_wanted(name)).cloned().collect())
+    };
+    let files = package.files(db);
+    let mut values = Vec::new();
     let mut diagnostics = Vec::new();
-    for files in units {
-        match unit_export(db, Unit::new(db, package, files.clone())) {
-            Ok(value) => values.push(value.clone()),
+    for unit in package_units(db, package) {
+        let declares = |name: &String| {
+            unit.iter().any(|index| {
+                files.get(*index as usize).is_some_and(|file| {
+                    let summary = file_summary(db, *file);
+                    summary.declared.opaque || summary.declared.children.contains_key(name)
+                })
+            })
+        };
+        if let Some(wanted) = wanted
+            && !wanted.iter().any(declares)
+        {
+            continue;
+        }
+        match unit_export(db, Unit::new(db, package, unit.clone())) {
+            Ok(Data::Struct(fields)) => values.push(restrict(fields)),
+            Ok(other) => values.push(other.clone()),
             Err(unit_diagnostics) => diagnostics.extend(unit_diagnostics.iter().cloned()),
         }
     }
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    let summaries: Vec<&Summary> =
-        package.files(db).iter().map(|file| file_summary(db, *file)).collect();
+    let summaries: Vec<&Summary> = files.iter().map(|file| file_summary(db, *file)).collect();
     match partition::merge(values, &summaries) {
         Some(value) => Ok(value),
-        None => export_package(db, package).clone(),
+        None => match export_package(db, package) {
+            Ok(Data::Struct(fields)) => Ok(restrict(fields)),
+            other => other.clone(),
+        },
     }
 }

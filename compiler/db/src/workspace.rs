@@ -22,8 +22,7 @@ use froyo_diagnostics::{Diagnostic, FileId, registry};
 use froyo_eval::Data;
 use froyo_ir::Ir;
 
-use crate::partition::Summary;
-use crate::units::{Unit, file_summary, package_units, unit_export};
+use crate::units::{Unit, package_units, unit_export};
 use crate::{Package, SourceFile};
 
 /// The files of one workspace.
@@ -156,51 +155,9 @@ fn config<'db>(
     if package.files(db).is_empty() || !cue_errors(db, workspace).is_empty() {
         return empty();
     }
-    let units = package_units(db, package);
-    let wanted = names.names(db).as_ref();
-    let mut values = Vec::new();
-    for files in units {
-        // Only the units that declare a wanted name contribute to it.
-        let declares = |name: &str| {
-            files.iter().any(|index| {
-                package.files(db).get(*index as usize).is_some_and(|file| {
-                    let summary = file_summary(db, *file);
-                    summary.declared.opaque || summary.declared.children.contains_key(name)
-                })
-            })
-        };
-        if let Some(wanted) = wanted
-            && !wanted.iter().any(|name| declares(name))
-        {
-            continue;
-        }
-        let Ok(Data::Struct(fields)) = unit_export(db, Unit::new(db, package, files.clone()))
-        else {
-            continue;
-        };
-        let fields = fields
-            .iter()
-            .filter(|(name, _)| wanted.is_none_or(|wanted| wanted.contains(name)))
-            .cloned()
-            .collect();
-        values.push(Data::Struct(fields));
-    }
-    let summaries: Vec<&Summary> =
-        package.files(db).iter().map(|file| file_summary(db, *file)).collect();
-    match crate::partition::merge(values, &summaries) {
-        Some(data) => Arc::new(data),
-        // The units disagree: the analysis missed an interaction; the package
-        // evaluated whole is right.
-        None => match crate::export_package(db, package) {
-            Ok(Data::Struct(fields)) => Arc::new(Data::Struct(
-                fields
-                    .iter()
-                    .filter(|(name, _)| wanted.is_none_or(|wanted| wanted.contains(name)))
-                    .cloned()
-                    .collect(),
-            )),
-            _ => empty(),
-        },
+    match crate::units::merged_units(db, package, names.names(db).as_deref()) {
+        Ok(data) => Arc::new(data),
+        Err(_) => empty(),
     }
 }
 
