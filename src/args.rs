@@ -30,8 +30,169 @@ pub enum Command {
     Export(ExportArgs),
     /// Evaluate a CUE package and print the result as CUE, like `cue eval`.
     Eval(EvalArgs),
+    /// Show what `apply` would change on the hosts, without changing anything.
+    Plan(PlanArgs),
+    /// Apply the configuration (or a saved plan) to the hosts.
+    Apply(ApplyArgs),
+    /// Re-probe the hosts and report differences from the recorded state; exit 2 on drift.
+    Drift(DriftArgs),
+    /// Draw the dependency graph of the workspace's resource instances.
+    Graph(GraphArgs),
+    /// Inspect the recorded state and its lock.
+    State(StateArgs),
+    /// List past runs and show their events.
+    Runs(RunsArgs),
     /// Print a shell completion script to stdout.
     Completions(CompletionsArgs),
+}
+
+/// Options shared by the commands that reach hosts.
+#[derive(Debug, Args)]
+pub struct EngineArgs {
+    /// How many operations a host runs at once, and provider calls in flight.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallelism: u16,
+
+    /// The state database (default: `.froyo/state.db` in the workspace).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+}
+
+/// How plans and reports are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Text for people.
+    Human,
+    /// One JSON document on stdout (sensitive values redacted).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The workspace (default: the one containing the current directory).
+    pub paths: Vec<PathBuf>,
+
+    /// Save the plan to this file, for `froyo apply FILE` (written with mode 0600: it holds the values to apply).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Show the exact operations each change runs.
+    #[arg(long)]
+    pub show_ops: bool,
+
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan file saved by `froyo plan -o`, or the workspace (default: the one containing the current directory).
+    pub target: Option<PathBuf>,
+
+    /// Apply without asking.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+
+    /// Show the exact operations each change runs.
+    #[arg(long)]
+    pub show_ops: bool,
+
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// The workspace (default: the one containing the current directory).
+    pub paths: Vec<PathBuf>,
+
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// What `froyo graph` draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz's DOT language.
+    Dot,
+    /// An SVG picture, drawn by Graphviz's `dot` (which must be installed).
+    Svg,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// The workspace (default: the one containing the current directory).
+    pub paths: Vec<PathBuf>,
+
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+
+    /// Write to this file instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    #[command(subcommand)]
+    pub command: StateCommand,
+
+    /// The state database (default: `.froyo/state.db` in the workspace containing the current directory).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub state: Option<PathBuf>,
+
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human, global = true)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// List the recorded resource instances.
+    List,
+    /// Show one recorded instance (`RESOURCE` or `HOST/RESOURCE`).
+    Show { instance: String },
+    /// Show who holds the apply lock, and whether the holder is alive.
+    Lock,
+    /// Break the apply lock (recorded in the audit log).
+    Unlock,
+    /// Show the audit log.
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    #[command(subcommand)]
+    pub command: RunsCommand,
+
+    /// The state database (default: `.froyo/state.db` in the workspace containing the current directory).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub state: Option<PathBuf>,
+
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human, global = true)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// List recent runs, newest first.
+    List {
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Show one run and its events.
+    Show { run: i64 },
 }
 
 /// When to colour output.

@@ -146,3 +146,74 @@ pub fn move_diagnostics(
         })
         .collect()
 }
+
+/// Compiles the one workspace `paths` name (or the one containing
+/// `current_dir`) into the IR, printing its diagnostics to stderr. Returns the
+/// workspace root and the IR, or the exit status to end with when there is no
+/// single workspace or it has errors (then `refusal` ends the summary line,
+/// such as "no IR written").
+pub fn build_ir(
+    current_dir: &Path,
+    paths: &[PathBuf],
+    format: crate::args::OutputFormat,
+    color: crate::args::ColorWhen,
+    refusal: &str,
+) -> std::io::Result<Result<(PathBuf, froyo_ir::Ir), crate::ExitStatus>> {
+    use crate::ExitStatus;
+    use crate::output;
+    let roots = roots(current_dir, paths, &[]);
+    let root = match roots.as_slice() {
+        [root] => root.clone(),
+        [] => {
+            output::print_error(
+                "no workspace here: a workspace is a directory with cue.mod/module.cue (create one, or name its directory)",
+            );
+            return Ok(Err(ExitStatus::Error));
+        }
+        _ => {
+            output::print_error("name one workspace at a time");
+            return Ok(Err(ExitStatus::Error));
+        }
+    };
+    let database = froyo_db::Database::default();
+    let loaded = match load(&database, current_dir, &root) {
+        Ok(loaded) => loaded,
+        Err((files, diagnostics)) => {
+            let mut stderr = std::io::stderr().lock();
+            output::write_diagnostics(
+                &mut stderr,
+                &files,
+                &diagnostics,
+                format,
+                output::stderr_color(color),
+            )?;
+            return Ok(Err(ExitStatus::Failure));
+        }
+    };
+    let compiled = froyo_db::compile_workspace(&database, loaded.input);
+    let mut diagnostics = loaded.diagnostics.clone();
+    diagnostics.extend(compiled.diagnostics.iter().cloned());
+    crate::commands::check::sort_diagnostics(&mut diagnostics);
+    {
+        let mut stderr = std::io::stderr().lock();
+        output::write_diagnostics(
+            &mut stderr,
+            &loaded.files,
+            &diagnostics,
+            format,
+            output::stderr_color(color),
+        )?;
+    }
+    let tally = output::Tally::of(&diagnostics);
+    let ir = froyo_db::workspace_ir(&database, loaded.input);
+    match ir.filter(|_| tally.errors == 0) {
+        Some(ir) => Ok(Ok((root, ir))),
+        None => {
+            output::print_status(&format!(
+                "error: {}; {refusal}",
+                output::count(tally.errors.max(1), "error")
+            ));
+            Ok(Err(ExitStatus::Failure))
+        }
+    }
+}

@@ -13,9 +13,11 @@
 mod args;
 mod commands;
 mod compile;
+mod hosts;
 mod module;
 mod output;
 mod package;
+mod progress;
 mod source;
 mod workspace;
 
@@ -96,6 +98,12 @@ fn run(cli: Cli) -> io::Result<ExitStatus> {
         Command::Fmt(fmt_args) => commands::fmt::run(&fmt_args, color),
         Command::Export(export_args) => commands::export::run(&export_args, color),
         Command::Eval(eval_args) => commands::eval::run(&eval_args, color),
+        Command::Plan(plan_args) => commands::plan::run(&plan_args, color),
+        Command::Apply(apply_args) => commands::apply::run(&apply_args, color),
+        Command::Drift(drift_args) => commands::drift::run(&drift_args, color),
+        Command::Graph(graph_args) => commands::graph::run(&graph_args, color),
+        Command::State(state_args) => commands::state::run(&state_args),
+        Command::Runs(runs_args) => commands::runs::run(&runs_args),
         Command::Completions(completions_args) => commands::completions::run(&completions_args),
     }
 }

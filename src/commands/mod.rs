@@ -3,12 +3,18 @@
 //! An `io::Error` returned from `run` means output could not be written; every
 //! problem with the user's files is a diagnostic instead.
 
+pub mod apply;
 pub mod build;
 pub mod check;
 pub mod completions;
+pub mod drift;
 pub mod eval;
 pub mod export;
 pub mod fmt;
+pub mod graph;
+pub mod plan;
+pub mod runs;
+pub mod state;
 
 /// The current directory, or `None` after reporting why it cannot be read
 /// (the command then exits with [`crate::ExitStatus::Error`]).

@@ -1,0 +1,297 @@
+//! Plans: what an apply would do, per instance, and the file `froyo plan -o` writes.
+//!
+//! A plan lists every instance of the configuration (unchanged ones too: the
+//! dependency graph needs them) with its action, its property changes and the
+//! exact operations, plus the instances recorded in state that the
+//! configuration no longer has (*orphans*). Each change carries the hash of
+//! the probe results it was planned against (`observed_hash`); applying a
+//! saved plan re-probes and applies only the changes whose hash still
+//! matches, refusing the others as stale.
+//!
+//! A plan file holds desired values in clear (the operations need them), so
+//! it is written with mode 0600; what is printed, or kept in state, goes
+//! through [`Plan::redacted`].
+
+use std::collections::BTreeMap;
+
+use froyo_ir::REDACTED;
+use froyo_provider_api::{Action, Change, Check, Op, Probe};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+
+use crate::instance::Key;
+
+/// The `format` field of a plan file.
+pub const FORMAT: &str = "froyo-plan";
+/// The plan file version this build writes and reads.
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format: String,
+    pub version: u32,
+    /// A random id, also the key of the plan in state.
+    pub id: String,
+    pub created_at: String,
+    /// The IR the plan was made from.
+    pub ir_hash: String,
+    /// The state serial when it was made (informational: staleness is per instance).
+    pub state_serial: u64,
+    /// The hosts, as the IR declares them (how to reach them).
+    pub hosts: Vec<froyo_ir::Host>,
+    /// Every instance of the configuration, in host then resource order.
+    pub instances: Vec<PlannedInstance>,
+    /// Instances in state that the configuration no longer has.
+    pub orphans: Vec<Orphan>,
+}
+
+/// One instance's plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedInstance {
+    pub key: Key,
+    pub resource_type: String,
+    /// `linux.file.motd`.
+    pub address: String,
+    pub properties: Map<String, Json>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive: Vec<String>,
+    pub desired_hash: String,
+    /// Instances applied before this one (indexes into [`Plan::instances`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<usize>,
+    /// Instances with changes that notify this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notified_by: Vec<usize>,
+    pub wave: usize,
+    /// The probes this plan was made from, re-run to detect staleness.
+    pub probes: Vec<Probe>,
+    pub observed_hash: String,
+    pub observed: Option<Map<String, Json>>,
+    pub action: Action,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Change>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ops: Vec<Op>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Planning failed: why. The instance and what depends on it are not applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// An instance recorded in state whose resource is gone from the configuration
+/// (or no longer selects that host). Applying *forgets* it: its record leaves
+/// state, and nothing on the host is touched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Orphan {
+    pub key: Key,
+    pub resource_type: String,
+}
+
+/// Counts by action, for summaries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub delete: usize,
+    pub refresh: usize,
+    pub check: usize,
+    pub forget: usize,
+    pub unchanged: usize,
+    pub errors: usize,
+    pub operations: usize,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut summary = Summary {
+            forget: self.orphans.len(),
+            ..Summary::default()
+        };
+        for instance in &self.instances {
+            if instance.error.is_some() {
+                summary.errors += 1;
+                continue;
+            }
+            summary.operations += instance.ops.len();
+            match instance.action {
+                Action::None => summary.unchanged += 1,
+                Action::Create => summary.create += 1,
+                Action::Update => summary.update += 1,
+                Action::Delete => summary.delete += 1,
+                Action::Refresh => summary.refresh += 1,
+                Action::Check => summary.check += 1,
+            }
+        }
+        summary
+    }
+
+    /// Whether applying would change anything (operations, checks or forgetting).
+    pub fn has_changes(&self) -> bool {
+        !self.orphans.is_empty()
+            || self
+                .instances
+                .iter()
+                .any(|instance| instance.error.is_none() && instance.action != Action::None)
+    }
+
+    /// The plan as a file: pretty JSON.
+    pub fn to_file_text(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("plans always serialise");
+        text.push('\n');
+        text
+    }
+
+    /// Reads a plan file, checking its format and version.
+    pub fn from_file_text(text: &str) -> Result<Plan, String> {
+        let value: Json =
+            serde_json::from_str(text).map_err(|error| format!("not a froyo plan: {error}"))?;
+        let format = value.get("format").and_then(Json::as_str).unwrap_or("");
+        let version = value.get("version").and_then(Json::as_u64).unwrap_or(0);
+        if format != FORMAT || version != u64::from(VERSION) {
+            return Err(format!(
+                "unsupported plan: format `{format}` version {version} (this froyo reads `{FORMAT}` version {VERSION})"
+            ));
+        }
+        let plan: Plan =
+            serde_json::from_value(value).map_err(|error| format!("malformed plan: {error}"))?;
+        for instance in &plan.instances {
+            if instance
+                .after
+                .iter()
+                .chain(&instance.notified_by)
+                .any(|&index| index >= plan.instances.len())
+            {
+                return Err(format!(
+                    "malformed plan: {} refers to an instance that is not in the plan",
+                    instance.key
+                ));
+            }
+        }
+        Ok(plan)
+    }
+
+    /// The plan with every sensitive value hidden: property values, changes,
+    /// observed values, and the parts of operations that carry them
+    /// (`exec` environments when `env` is sensitive, every `stdin`).
+    pub fn redacted(&self) -> Plan {
+        let mut plan = self.clone();
+        for instance in &mut plan.instances {
+            instance.redact();
+        }
+        plan
+    }
+}
+
+impl PlannedInstance {
+    fn redact(&mut self) {
+        let sensitive = self.sensitive.clone();
+        let hide = |map: &mut Map<String, Json>| {
+            for name in &sensitive {
+                if let Some(value) = map.get_mut(name) {
+                    *value = redact_value(value);
+                }
+            }
+        };
+        hide(&mut self.properties);
+        if let Some(observed) = &mut self.observed {
+            hide(observed);
+        }
+        for change in &mut self.changes {
+            if self.sensitive.iter().any(|name| property_root(&change.property) == name) {
+                change.before = change.before.as_ref().map(redact_value);
+                change.after = change.after.as_ref().map(redact_value);
+            }
+        }
+        let env_sensitive = self.sensitive.iter().any(|name| name == "env");
+        for op in &mut self.ops {
+            if let Op::Exec {
+                command,
+                unless,
+                onlyif,
+                ..
+            } = op
+            {
+                for command in std::iter::once(command).chain(unless).chain(onlyif) {
+                    if env_sensitive {
+                        for value in command.env.values_mut() {
+                            *value = REDACTED.to_string();
+                        }
+                    }
+                    if let Some(stdin) = &mut command.stdin {
+                        *stdin = REDACTED.to_string();
+                    }
+                }
+            }
+        }
+        // Probes may carry sensitive headers (probe.http) or environments.
+        for probe in &mut self.probes {
+            redact_probe(probe, env_sensitive, self.sensitive.iter().any(|n| n == "headers"));
+        }
+        for check in &mut self.checks {
+            redact_probe(&mut check.probe, env_sensitive, self.sensitive.iter().any(|n| n == "headers"));
+        }
+    }
+}
+
+fn redact_probe(probe: &mut Probe, env: bool, headers: bool) {
+    match probe {
+        Probe::Command(command) => {
+            if env {
+                for value in command.env.values_mut() {
+                    *value = REDACTED.to_string();
+                }
+            }
+            if let Some(stdin) = &mut command.stdin {
+                *stdin = REDACTED.to_string();
+            }
+        }
+        Probe::Http { headers: map, .. } if headers => {
+            for value in map.values_mut() {
+                *value = REDACTED.to_string();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `env.TOKEN` → `env`.
+fn property_root(property: &str) -> &str {
+    property.split(['.', '[']).next().unwrap_or(property)
+}
+
+/// Every scalar replaced by the redaction marker; keys and shape kept.
+pub fn redact_value(value: &Json) -> Json {
+    match value {
+        Json::Object(map) => Json::Object(
+            map.iter()
+                .map(|(key, value)| (key.clone(), redact_value(value)))
+                .collect(),
+        ),
+        Json::Array(items) => Json::Array(items.iter().map(redact_value).collect()),
+        Json::Null => Json::Null,
+        _ => Json::String(REDACTED.to_string()),
+    }
+}
+
+/// Sensitive properties of `map` replaced by [`redact_value`].
+pub fn redact_properties(map: &Map<String, Json>, sensitive: &[String]) -> Map<String, Json> {
+    let mut out = map.clone();
+    for name in sensitive {
+        if let Some(value) = out.get_mut(name) {
+            *value = redact_value(value);
+        }
+    }
+    out
+}
+
+/// Index of instances by key.
+pub fn index_by_key(plan: &Plan) -> BTreeMap<Key, usize> {
+    plan.instances
+        .iter()
+        .enumerate()
+        .map(|(index, instance)| (instance.key.clone(), index))
+        .collect()
+}

@@ -1,0 +1,148 @@
+//! What the engine tells its caller while it works, and what it returns.
+//!
+//! [`Reporter`] receives progress events (the CLI draws a live display on a
+//! terminal and plain lines otherwise); [`ApplyReport`] and [`DriftReport`]
+//! are the results, printed by the CLI and kept in state.
+
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::instance::Key;
+
+/// A stage of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Connect,
+    Probe,
+    Plan,
+    Apply,
+    Verify,
+}
+
+impl Phase {
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Connect => "connecting",
+            Phase::Probe => "probing",
+            Phase::Plan => "planning",
+            Phase::Apply => "applying",
+            Phase::Verify => "verifying",
+        }
+    }
+}
+
+/// Progress events. Calls come from several threads.
+pub trait Reporter: Send + Sync {
+    /// A phase starts with `total` steps.
+    fn begin(&self, _phase: Phase, _total: usize) {}
+    /// One step of the phase is done: `message` says what happened to `address` on `key.host`.
+    fn step(&self, _phase: Phase, _key: &Key, _address: &str, _message: &str) {}
+    /// The phase is over.
+    fn end(&self, _phase: Phase) {}
+}
+
+/// A reporter that says nothing.
+pub struct Silent;
+
+impl Reporter for Silent {}
+
+/// What became of an instance in an apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Nothing to do.
+    Unchanged,
+    /// Its operations ran (`ran` of them; guards may skip some).
+    Applied { operations: usize, ran: usize },
+    /// Its apply-time checks passed.
+    Checked,
+    Failed { message: String },
+    /// Not attempted because something it waits for failed, was skipped or is stale.
+    Skipped { because: String },
+    /// The host changed since the plan was made; not applied.
+    Stale,
+    /// Removed from state (it left the configuration); the host was not touched.
+    Forgotten,
+}
+
+impl Outcome {
+    pub fn is_failure(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Failed { .. } | Outcome::Skipped { .. } | Outcome::Stale
+        )
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InstanceReport {
+    pub key: Key,
+    pub address: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplyReport {
+    pub run: i64,
+    pub instances: Vec<InstanceReport>,
+    /// Operations that ran on hosts (guards that skipped excluded).
+    pub operations: usize,
+    /// Batches sent to runners, handshakes included, over all hosts.
+    pub round_trips: u64,
+    pub duration_ms: u64,
+}
+
+impl ApplyReport {
+    pub fn failed(&self) -> bool {
+        self.instances.iter().any(|instance| instance.outcome.is_failure())
+    }
+
+    pub fn count(&self, predicate: impl Fn(&Outcome) -> bool) -> usize {
+        self.instances
+            .iter()
+            .filter(|instance| predicate(&instance.outcome))
+            .count()
+    }
+}
+
+/// One property that differs between state and host.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Difference {
+    pub property: String,
+    pub recorded: Option<Json>,
+    pub current: Option<Json>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DriftItem {
+    pub key: Key,
+    pub address: String,
+    /// The instance exists in state but not on the host any more, or the reverse.
+    pub differences: Vec<Difference>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DriftReport {
+    pub run: i64,
+    /// Instances compared with their record.
+    pub checked: usize,
+    /// Instances of the configuration with no record yet (never applied).
+    pub unrecorded: Vec<String>,
+    /// Instances that differ, or could not be probed.
+    pub drifted: Vec<DriftItem>,
+    pub round_trips: u64,
+}
+
+impl DriftReport {
+    pub fn has_drift(&self) -> bool {
+        self.drifted.iter().any(|item| !item.differences.is_empty())
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.drifted.iter().any(|item| item.error.is_some())
+    }
+}

@@ -1,0 +1,126 @@
+//! `froyo apply`: make the hosts match the configuration, or a saved plan.
+//!
+//! Without a plan file: takes the state lock, plans, shows the plan, asks
+//! for confirmation (or `--yes`), applies. With a plan file (`froyo plan -o`):
+//! re-probes each planned change and applies those whose host still matches
+//! what they were planned against; the others are refused as stale.
+//! Exit 0 when everything applied, 1 when something failed, was skipped or
+//! refused (or the workspace has errors), 2 when the command could not run.
+
+use std::io::{self, BufRead as _, IsTerminal as _, Write as _};
+use std::sync::Arc;
+
+use froyo_engine::Plan;
+
+use crate::ExitStatus;
+use crate::args::{ApplyArgs, ColorWhen, OutputFormat, ReportFormat};
+use crate::{hosts, output, workspace};
+
+pub fn run(args: &ApplyArgs, color: ColorWhen) -> io::Result<ExitStatus> {
+    let Some(current_dir) = super::current_dir() else {
+        return Ok(ExitStatus::Error);
+    };
+    // A plan file, or a workspace.
+    let saved = match &args.target {
+        Some(path) if path.is_file() => {
+            let text = match std::fs::read_to_string(path) {
+                Ok(text) => text,
+                Err(error) => {
+                    output::print_error(&format!("cannot read {}: {error}", path.display()));
+                    return Ok(ExitStatus::Error);
+                }
+            };
+            match Plan::from_file_text(&text) {
+                Ok(plan) => Some(plan),
+                Err(error) => {
+                    output::print_error(&format!("{}: {error}", path.display()));
+                    return Ok(ExitStatus::Error);
+                }
+            }
+        }
+        _ => None,
+    };
+    let (root, ir) = if saved.is_some() {
+        (workspace::workspace_root(&current_dir), None)
+    } else {
+        let paths: Vec<_> = args.target.iter().cloned().collect();
+        match crate::compile::build_ir(&current_dir, &paths, OutputFormat::Human, color, "nothing applied")? {
+            Ok((root, ir)) => (root, Some(ir)),
+            Err(status) => return Ok(status),
+        }
+    };
+    let state_path = hosts::state_path(&root, args.engine.state.as_deref());
+    let Some(state) = hosts::open_state(&state_path) else {
+        return Ok(ExitStatus::Error);
+    };
+    let Some(_lock) = hosts::lock(&state, "apply") else {
+        return Ok(ExitStatus::Error);
+    };
+    let progress = Arc::new(crate::progress::Progress::new());
+    let Some(mut engine) = hosts::engine(&root, &args.engine, progress) else {
+        return Ok(ExitStatus::Error);
+    };
+    let (plan, from_file) = match (saved, ir) {
+        (Some(plan), _) => (plan, true),
+        (None, Some(ir)) => match engine.plan(&ir, &state) {
+            Ok(plan) => (plan, false),
+            Err(error) => {
+                output::print_error(&error.to_string());
+                return Ok(ExitStatus::Error);
+            }
+        },
+        (None, None) => return Ok(ExitStatus::Error),
+    };
+    let redacted = plan.redacted();
+    if args.format == ReportFormat::Human {
+        let mut stdout = io::stdout().lock();
+        stdout.write_all(froyo_engine::render::plan_text(&redacted, args.show_ops).as_bytes())?;
+        stdout.flush()?;
+    }
+    if !from_file && plan.has_changes() && !args.yes && !confirm()? {
+        output::print_status("apply cancelled; nothing changed");
+        return Ok(ExitStatus::Failure);
+    }
+    let report = match engine.apply(&plan, &state, from_file) {
+        Ok(report) => report,
+        Err(error) => {
+            output::print_error(&error.to_string());
+            return Ok(ExitStatus::Error);
+        }
+    };
+    engine.close();
+    let mut stdout = io::stdout().lock();
+    match args.format {
+        ReportFormat::Human => {
+            stdout.write_all(froyo_engine::render::apply_text(&report).as_bytes())?
+        }
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(
+                &mut stdout,
+                &serde_json::json!({"plan": redacted, "report": report}),
+            )?;
+            writeln!(stdout)?;
+        }
+    }
+    stdout.flush()?;
+    Ok(if report.failed() {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// Asks on the terminal; refuses when there is no terminal to ask on.
+fn confirm() -> io::Result<bool> {
+    if !io::stdin().is_terminal() {
+        output::print_error(
+            "refusing to apply without confirmation: standard input is not a terminal; pass --yes",
+        );
+        return Ok(false);
+    }
+    eprint!("Apply these changes? Only `yes` is accepted: ");
+    io::stderr().flush()?;
+    let mut answer = String::new();
+    io::stdin().lock().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}

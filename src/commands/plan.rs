@@ -1,0 +1,80 @@
+//! `froyo plan`: what `apply` would change, without changing anything.
+//!
+//! Compiles the workspace, probes its hosts through the runner, asks each
+//! resource's provider what differs, and prints it (`--format json` prints
+//! the redacted plan document). `-o FILE` saves the plan for `froyo apply
+//! FILE`. Exit 0 when planned, 1 when the workspace has errors or some
+//! instance could not be planned, 2 when the command could not run.
+
+use std::io::{self, Write as _};
+use std::sync::Arc;
+
+use crate::ExitStatus;
+use crate::args::{ColorWhen, OutputFormat, PlanArgs, ReportFormat};
+use crate::{hosts, output};
+
+pub fn run(args: &PlanArgs, color: ColorWhen) -> io::Result<ExitStatus> {
+    let Some(current_dir) = super::current_dir() else {
+        return Ok(ExitStatus::Error);
+    };
+    let (root, ir) = match crate::compile::build_ir(
+        &current_dir,
+        &args.paths,
+        OutputFormat::Human,
+        color,
+        "nothing planned",
+    )? {
+        Ok(built) => built,
+        Err(status) => return Ok(status),
+    };
+    let state_path = hosts::state_path(&root, args.engine.state.as_deref());
+    let Some(state) = hosts::open_state(&state_path) else {
+        return Ok(ExitStatus::Error);
+    };
+    let progress = Arc::new(crate::progress::Progress::new());
+    let Some(mut engine) = hosts::engine(&root, &args.engine, progress) else {
+        return Ok(ExitStatus::Error);
+    };
+    let plan = match engine.plan(&ir, &state) {
+        Ok(plan) => plan,
+        Err(error) => {
+            output::print_error(&error.to_string());
+            return Ok(ExitStatus::Error);
+        }
+    };
+    engine.close();
+    let redacted = plan.redacted();
+    let mut stdout = io::stdout().lock();
+    match args.format {
+        ReportFormat::Human => {
+            stdout.write_all(froyo_engine::render::plan_text(&redacted, args.show_ops).as_bytes())?
+        }
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut stdout, &redacted)?;
+            writeln!(stdout)?;
+        }
+    }
+    stdout.flush()?;
+    if let Some(path) = &args.output {
+        if let Err(error) = hosts::write_private(path, &plan.to_file_text()) {
+            output::print_error(&format!("cannot write the plan to {}: {error}", path.display()));
+            return Ok(ExitStatus::Error);
+        }
+        let summary = serde_json::to_string(&redacted).unwrap_or_default();
+        if let Err(error) = state.save_plan(&plan.id, &plan.ir_hash, plan.state_serial, &summary) {
+            output::print_error(&format!("cannot record the plan in state: {error}"));
+            return Ok(ExitStatus::Error);
+        }
+        output::print_status(&format!(
+            "saved plan {} to {}; apply it with `froyo apply {}`",
+            plan.id,
+            path.display(),
+            path.display()
+        ));
+    }
+    Ok(if plan.summary().errors > 0 {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}

@@ -1,0 +1,97 @@
+//! What the commands that reach hosts share: the state file, the providers,
+//! the engine, and the lock message.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use froyo_state::State;
+
+use crate::args::EngineArgs;
+use crate::output;
+
+/// The state database of the workspace at `root`, or the one named with `--state`.
+pub fn state_path(root: &Path, explicit: Option<&Path>) -> PathBuf {
+    match explicit {
+        Some(path) => path.to_path_buf(),
+        None => root.join(".froyo").join("state.db"),
+    }
+}
+
+/// Opens the state database, printing why not.
+pub fn open_state(path: &Path) -> Option<State> {
+    match State::open(path) {
+        Ok(state) => Some(state),
+        Err(error) => {
+            output::print_error(&format!("cannot open the state {}: {error}", path.display()));
+            None
+        }
+    }
+}
+
+/// Takes the apply lock for `operation`, printing who holds it when taken.
+pub fn lock(state: &State, operation: &str) -> Option<froyo_state::LockGuard> {
+    match state.lock(operation) {
+        Ok(guard) => Some(guard),
+        Err(froyo_state::StateError::Held(info)) => {
+            output::print_error(&format!(
+                "the state is locked: `{}` by {} (pid {} on {}) since {}, last heartbeat {}.\n  If that run is gone for good, `froyo state unlock` breaks the lock.",
+                info.operation, info.owner, info.pid, info.host, info.acquired_at, info.heartbeat_at
+            ));
+            None
+        }
+        Err(error) => {
+            output::print_error(&format!("cannot take the state lock: {error}"));
+            None
+        }
+    }
+}
+
+/// The engine with the built-in providers, reporting to `reporter`.
+pub fn engine(
+    root: &Path,
+    args: &EngineArgs,
+    reporter: Arc<dyn froyo_engine::Reporter>,
+) -> Option<froyo_engine::Engine> {
+    let providers = match froyo_providers::Host::new(froyo_providers::HostOptions::default()) {
+        Ok(providers) => providers,
+        Err(error) => {
+            output::print_error(&format!("cannot load the providers: {error}"));
+            return None;
+        }
+    };
+    let options = froyo_engine::Options {
+        workspace_root: root.to_path_buf(),
+        parallelism: usize::from(args.parallelism),
+        reporter,
+    };
+    match froyo_engine::Engine::new(Arc::new(providers), options) {
+        Ok(engine) => Some(engine),
+        Err(error) => {
+            output::print_error(&error.to_string());
+            None
+        }
+    }
+}
+
+/// Writes a plan file with mode 0600 (it holds the values to apply), via a temporary file.
+pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let directory = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temporary = directory.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temporary)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}

@@ -1,0 +1,533 @@
+//! End-to-end tests of `froyo plan`, `apply`, `drift`, `graph`, `state` and
+//! `runs` on this machine: each test writes a workspace whose resources live
+//! in its own temporary directory, and applies it to localhost through the
+//! real runner and the real WebAssembly providers, with state in SQLite.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A workspace in a temporary directory; `@ROOT@` in sources is replaced by
+/// `<tmp>/host`, the directory its resources manage.
+struct Site {
+    dir: tempfile::TempDir,
+}
+
+impl Site {
+    fn new(site: &str) -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("cue.mod")).unwrap();
+        fs::create_dir_all(dir.path().join("host")).unwrap();
+        fs::write(dir.path().join("cue.mod/module.cue"), "module: \"example.com/test\"\n").unwrap();
+        fs::write(
+            dir.path().join("hosts.cue"),
+            "package site\n\nhosts: localhost: transport: \"local\"\n",
+        )
+        .unwrap();
+        let site = Site { dir };
+        site.write(site);
+        site
+    }
+
+    fn write(&self, site: &str) {
+        let text = site.replace("@ROOT@", &self.root().to_string_lossy());
+        fs::write(self.dir.path().join("site.cue"), text).unwrap();
+    }
+
+    /// The directory the resources manage.
+    fn root(&self) -> PathBuf {
+        self.dir.path().join("host")
+    }
+
+    fn path(&self, relative: &str) -> PathBuf {
+        self.root().join(relative)
+    }
+
+    fn froyo(&self, args: &[&str]) -> Output {
+        froyo_in(self.dir.path(), args)
+    }
+
+    /// `froyo apply --yes --format json`: the exit code and the report.
+    fn apply(&self) -> (i32, Value) {
+        let output = self.froyo(&["apply", "--yes", "--format", "json"]);
+        let code = output.status.code().unwrap_or(-1);
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+            panic!(
+                "apply printed no JSON ({error}); exit {code}\nstdout: {}\nstderr: {}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+        (code, report)
+    }
+
+    fn plan_text(&self, extra: &[&str]) -> String {
+        let mut args = vec!["plan"];
+        args.extend_from_slice(extra);
+        let output = self.froyo(&args);
+        assert!(
+            output.status.success(),
+            "plan failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).replace(&*self.root().to_string_lossy(), "[ROOT]")
+    }
+}
+
+fn froyo_in(directory: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_froyo"))
+        .args(args)
+        .current_dir(directory)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// The outcome status of `address` in an apply report.
+fn status_of(report: &Value, address: &str) -> String {
+    report["report"]["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|instance| instance["address"] == address)
+        .unwrap_or_else(|| panic!("{address} not in the report: {report:#}"))["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn operations(report: &Value) -> u64 {
+    report["report"]["operations"].as_u64().unwrap()
+}
+
+fn mode_of(path: &Path) -> u32 {
+    fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+const FILES: &str = r#"package site
+
+import "froyo.dev/linux"
+
+resources: {
+	dir: linux.#Directory & {
+		path: "@ROOT@/etc"
+		mode: "0750"
+	}
+	hello: linux.#File & {
+		path:    "@ROOT@/etc/hello.txt"
+		content: "hello, wörld\n"
+		mode:    "0640"
+		require: ["dir"]
+	}
+	motd: linux.#File & {
+		path:    "@ROOT@/etc/motd"
+		content: "line one\nline two\n"
+		require: ["dir"]
+	}
+}
+"#;
+
+#[test]
+fn files_and_directories_apply_and_a_second_apply_changes_nothing() {
+    let site = Site::new(FILES);
+    insta::assert_snapshot!("plan_files", site.plan_text(&["--show-ops"]));
+    let (code, report) = site.apply();
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(status_of(&report, "linux.file.hello"), "applied");
+    assert_eq!(fs::read_to_string(site.path("etc/hello.txt")).unwrap(), "hello, wörld\n");
+    assert_eq!(mode_of(&site.path("etc/hello.txt")), 0o640);
+    assert_eq!(mode_of(&site.path("etc/motd")), 0o644);
+    assert_eq!(mode_of(&site.path("etc")), 0o750);
+    assert_eq!(operations(&report), 3);
+
+    let (code, again) = site.apply();
+    assert_eq!(code, 0, "{again:#}");
+    assert_eq!(operations(&again), 0, "a second apply must do nothing: {again:#}");
+    assert_eq!(status_of(&again, "linux.file.hello"), "unchanged");
+    assert!(site.plan_text(&[]).starts_with("No changes."));
+
+    // An update shows a property diff and changes only what differs.
+    site.write(&FILES.replace("line two", "line 2").replace("\"0640\"", "\"0600\""));
+    insta::assert_snapshot!("plan_update", site.plan_text(&[]));
+    let (code, report) = site.apply();
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(operations(&report), 2);
+    assert_eq!(fs::read_to_string(site.path("etc/motd")).unwrap(), "line one\nline 2\n");
+    assert_eq!(mode_of(&site.path("etc/hello.txt")), 0o600);
+}
+
+#[test]
+fn guarded_commands_run_only_when_needed() {
+    let site = Site::new(
+        r#"package site
+
+import "froyo.dev/linux"
+
+resources: {
+	marker: linux.#Exec & {
+		command: "echo made >> @ROOT@/log && touch @ROOT@/marker"
+		creates: "@ROOT@/marker"
+	}
+	unless: linux.#Exec & {
+		command: "echo unless >> @ROOT@/log"
+		unless:  "grep -q unless @ROOT@/log"
+		require: ["marker"]
+	}
+	env: linux.#Exec & {
+		command: "printf '%s' \"$GREETING\" > @ROOT@/env"
+		creates: "@ROOT@/env"
+		env: GREETING: "hi there"
+	}
+}
+"#,
+    );
+    let (code, report) = site.apply();
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(fs::read_to_string(site.path("log")).unwrap(), "made\nunless\n");
+    assert_eq!(fs::read_to_string(site.path("env")).unwrap(), "hi there");
+    let (code, again) = site.apply();
+    assert_eq!(code, 0, "{again:#}");
+    assert_eq!(operations(&again), 0, "{again:#}");
+    assert_eq!(fs::read_to_string(site.path("log")).unwrap(), "made\nunless\n");
+    // The environment is sensitive: never printed.
+    let plan = site.dir.path().join("p.froyo");
+    fs::remove_file(site.path("env")).unwrap();
+    let text = site.plan_text(&["--show-ops"]);
+    assert!(!text.contains("hi there"), "{text}");
+    assert!(text.contains("GREETING=(sensitive)"), "{text}");
+    let _ = plan;
+    let state = fs::read(site.dir.path().join(".froyo/state.db")).unwrap();
+    assert!(!String::from_utf8_lossy(&state).contains("hi there"));
+}
+
+#[test]
+fn a_handler_runs_once_after_what_notified_it_changed() {
+    let handlers = r#"package site
+
+import "froyo.dev/linux"
+
+resources: {
+	a: linux.#File & {
+		path:    "@ROOT@/a.conf"
+		content: "A1\n"
+		notify: ["reload"]
+	}
+	b: linux.#File & {
+		path:    "@ROOT@/b.conf"
+		content: "B1\n"
+		notify: ["reload"]
+	}
+	reload: linux.#Exec & {
+		command:      "cat @ROOT@/a.conf @ROOT@/b.conf >> @ROOT@/reloads"
+		refresh_only: true
+	}
+}
+"#;
+    let site = Site::new(handlers);
+    let (code, report) = site.apply();
+    assert_eq!(code, 0, "{report:#}");
+    // Both files changed; the handler ran once, after both.
+    assert_eq!(fs::read_to_string(site.path("reloads")).unwrap(), "A1\nB1\n");
+    let (_, again) = site.apply();
+    assert_eq!(operations(&again), 0, "{again:#}");
+    assert_eq!(status_of(&again, "linux.exec.reload"), "unchanged");
+    site.write(&handlers.replace("A1", "A2"));
+    let text = site.plan_text(&[]);
+    assert!(text.contains("linux.exec.reload will be refreshed (notified by linux.file.a)"), "{text}");
+    let (code, report) = site.apply();
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(fs::read_to_string(site.path("reloads")).unwrap(), "A1\nB1\nA2\nB1\n");
+}
+
+#[test]
+fn a_failure_skips_its_dependents_and_independent_work_finishes() {
+    let site = Site::new(
+        r#"package site
+
+import "froyo.dev/linux"
+
+resources: {
+	broken: linux.#Exec & {
+		command: "echo failing on purpose >&2; exit 3"
+	}
+	after: linux.#File & {
+		path:    "@ROOT@/after"
+		content: "never\n"
+		require: ["broken"]
+	}
+	later: linux.#File & {
+		path:    "@ROOT@/later"
+		content: "never either\n"
+		require: ["after"]
+	}
+	independent: linux.#File & {
+		path:    "@ROOT@/independent"
+		content: "yes\n"
+	}
+}
+"#,
+    );
+    let (code, report) = site.apply();
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(status_of(&report, "linux.exec.broken"), "failed");
+    assert_eq!(status_of(&report, "linux.file.after"), "skipped");
+    assert_eq!(status_of(&report, "linux.file.later"), "skipped");
+    assert_eq!(status_of(&report, "linux.file.independent"), "applied");
+    assert!(!site.path("after").exists());
+    assert!(site.path("independent").exists());
+    let message = report.to_string();
+    assert!(message.contains("failing on purpose"), "{message}");
+}
+
+#[test]
+fn a_saved_plan_applies_what_still_matches_and_refuses_what_drifted() {
+    let site = Site::new(
+        r#"package site
+
+import "froyo.dev/linux"
+
+resources: {
+	one: linux.#File & {path: "@ROOT@/one", content: "1\n"}
+	two: linux.#File & {path: "@ROOT@/two", content: "2\n"}
+}
+"#,
+    );
+    let output = site.froyo(&["plan", "-o", "site.plan"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let plan_file = site.dir.path().join("site.plan");
+    assert_eq!(mode_of(&plan_file), 0o600);
+    // Someone writes `two` between plan and apply.
+    fs::write(site.path("two"), "changed behind our back\n").unwrap();
+    let output = site.froyo(&["apply", "site.plan", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(status_of(&report, "linux.file.one"), "applied");
+    assert_eq!(status_of(&report, "linux.file.two"), "stale");
+    assert_eq!(fs::read_to_string(site.path("one")).unwrap(), "1\n");
+    assert_eq!(fs::read_to_string(site.path("two")).unwrap(), "changed behind our back\n");
+    // A fresh apply converges.
+    let (code, report) = site.apply();
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(fs::read_to_string(site.path("two")).unwrap(), "2\n");
+    // Garbage is not a plan.
+    fs::write(&plan_file, "{\"format\": \"something-else\"}").unwrap();
+    let output = site.froyo(&["apply", "site.plan"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unsupported plan"));
+}
+
+const SLOW: &str = r#"package site
+
+import "froyo.dev/linux"
+
+resources: {
+	slow: linux.#Exec & {
+		command: "touch @ROOT@/started; sleep 30"
+		creates: "@ROOT@/done"
+	}
+	file: linux.#File & {path: "@ROOT@/file", content: "x\n"}
+}
+"#;
+
+fn wait_for(path: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !path.exists() {
+        assert!(Instant::now() < deadline, "{} never appeared", path.display());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_second_apply_is_refused_while_the_first_holds_the_lock() {
+    let site = Site::new(SLOW);
+    let mut first = Command::new(env!("CARGO_BIN_EXE_froyo"))
+        .args(["apply", "--yes"])
+        .current_dir(site.dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&site.path("started"));
+    let second = site.froyo(&["apply", "--yes"]);
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("the state is locked: `apply`"), "{stderr}");
+    let lock = site.froyo(&["state", "lock"]);
+    assert!(String::from_utf8_lossy(&lock.stdout).contains("locked for `apply`"));
+    first.kill().unwrap();
+    first.wait().unwrap();
+}
+
+#[test]
+fn after_kill_9_mid_apply_the_next_apply_takes_over_and_converges() {
+    let site = Site::new(SLOW);
+    let mut first = Command::new(env!("CARGO_BIN_EXE_froyo"))
+        .args(["apply", "--yes"])
+        .current_dir(site.dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&site.path("started"));
+    first.kill().unwrap(); // SIGKILL
+    first.wait().unwrap();
+    // The configuration no longer sleeps; the dead holder's lock is taken over.
+    site.write(&SLOW.replace("sleep 30", "touch @ROOT@/done"));
+    let (code, report) = site.apply();
+    assert_eq!(code, 0, "{report:#}");
+    assert!(site.path("done").exists());
+    assert_eq!(fs::read_to_string(site.path("file")).unwrap(), "x\n");
+    let (_, again) = site.apply();
+    assert_eq!(operations(&again), 0, "{again:#}");
+    let runs = site.froyo(&["runs", "list", "--format", "json"]);
+    let runs: Value = serde_json::from_slice(&runs.stdout).unwrap();
+    let statuses: Vec<String> = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|run| run["status"].as_str().unwrap_or("").to_lowercase())
+        .collect();
+    assert!(statuses.iter().any(|s| s == "interrupted"), "{runs:#}");
+}
+
+#[test]
+fn a_resource_removed_from_the_configuration_is_forgotten_not_deleted() {
+    let both = r#"package site
+
+import "froyo.dev/linux"
+
+resources: {
+	keep: linux.#File & {path: "@ROOT@/keep", content: "k\n"}
+	gone: linux.#File & {path: "@ROOT@/gone", content: "g\n"}
+}
+"#;
+    let site = Site::new(both);
+    assert_eq!(site.apply().0, 0);
+    site.write(&both.replace("\tgone: linux.#File & {path: \"@ROOT@/gone\", content: \"g\\n\"}\n", ""));
+    let text = site.plan_text(&[]);
+    assert!(text.contains("≢ linux.file.gone will be forgotten"), "{text}");
+    let (code, report) = site.apply();
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(status_of(&report, "linux.file.gone"), "forgotten");
+    assert!(site.path("gone").exists(), "forgetting must not delete");
+    let list = site.froyo(&["state", "list"]);
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert!(list.contains("keep") && !list.contains("gone"), "{list}");
+    assert!(site.plan_text(&[]).starts_with("No changes."));
+}
+
+#[test]
+fn drift_reports_changes_made_outside_froyo_with_exit_2() {
+    let site = Site::new(FILES);
+    assert_eq!(site.apply().0, 0);
+    let clean = site.froyo(&["drift"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", String::from_utf8_lossy(&clean.stdout));
+    fs::write(site.path("etc/motd"), "edited by hand\n").unwrap();
+    fs::set_permissions(site.path("etc/hello.txt"), fs::Permissions::from_mode(0o666)).unwrap();
+    let drift = site.froyo(&["drift"]);
+    let text = String::from_utf8_lossy(&drift.stdout);
+    assert_eq!(drift.status.code(), Some(2), "{text}");
+    assert!(text.contains("linux.file.motd on localhost drifted"), "{text}");
+    assert!(text.contains("mode: recorded \"0640\", now \"0666\""), "{text}");
+    assert!(text.contains("2 of 3 recorded instances drifted"), "{text}");
+}
+
+#[test]
+fn graph_prints_dot_and_explains_a_missing_graphviz() {
+    let site = Site::new(FILES);
+    let output = site.froyo(&["graph"]);
+    assert!(output.status.success());
+    insta::assert_snapshot!("graph_dot", String::from_utf8_lossy(&output.stdout));
+    let output = Command::new(env!("CARGO_BIN_EXE_froyo"))
+        .args(["graph", "--format", "svg"])
+        .current_dir(site.dir.path())
+        .env("FROYO_DOT", "/nonexistent/dot")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("needs Graphviz"), "{stderr}");
+}
+
+#[test]
+fn state_and_runs_show_what_happened() {
+    let site = Site::new(FILES);
+    assert_eq!(site.apply().0, 0);
+    let list = site.froyo(&["state", "list"]);
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert!(list.starts_with("HOST"), "{list}");
+    assert!(list.contains("localhost  hello"), "{list}");
+    let show = site.froyo(&["state", "show", "localhost/hello"]);
+    assert!(show.status.success());
+    let show: Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert_eq!(show[0]["observed"]["mode"], "0640");
+    let runs = site.froyo(&["runs", "list"]);
+    assert!(String::from_utf8_lossy(&runs.stdout).contains("apply"));
+    let run = site.froyo(&["runs", "show", "1"]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let run = String::from_utf8_lossy(&run.stdout);
+    assert!(run.contains("linux.file.hello"), "{run}");
+    let none = site.froyo(&["state", "show", "nothing"]);
+    assert_eq!(none.status.code(), Some(2));
+}
+
+#[test]
+fn apply_refuses_to_run_unconfirmed_without_a_terminal() {
+    let site = Site::new(FILES);
+    let output = site.froyo(&["apply"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("pass --yes"));
+    assert!(!site.path("etc").exists());
+}
+
+#[test]
+fn packages_install_and_remove_with_the_real_package_manager() {
+    let uid = Command::new("id").arg("-u").output().unwrap();
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        eprintln!("skipped: package tests need root (they use the machine's package manager)");
+        return;
+    }
+    if Command::new("dpkg-query").arg("--version").output().is_err() {
+        eprintln!("skipped: no dpkg on this machine (the package test uses apt)");
+        return;
+    }
+    let package = "sl";
+    let installed = |name: &str| {
+        Command::new("dpkg-query")
+            .args(["-W", "-f=${Status}", name])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+    };
+    if installed(package) {
+        eprintln!("skipped: `{package}` is already installed here; the test would remove it");
+        return;
+    }
+    let template = r#"package site
+
+import "froyo.dev/linux"
+
+resources: pkg: linux.#Package & {name: "@PKG@", state: "@STATE@"}
+"#
+    .replace("@PKG@", package);
+    let site = Site::new(&template.replace("@STATE@", "present"));
+    let (code, report) = site.apply();
+    if code != 0 && report.to_string().contains("Unable to locate package") {
+        eprintln!("skipped: the package index has no `{package}` (run apt-get update)");
+        return;
+    }
+    assert_eq!(code, 0, "{report:#}");
+    assert!(installed(package));
+    let (_, again) = site.apply();
+    assert_eq!(operations(&again), 0, "{again:#}");
+    site.write(&template.replace("@STATE@", "absent"));
+    let (code, report) = site.apply();
+    assert_eq!(code, 0, "{report:#}");
+    assert!(!installed(package));
+}
