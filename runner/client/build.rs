@@ -45,7 +45,8 @@ const SCRUBBED: &[&str] = &[
 const SCRUBBED_PREFIXES: &[&str] = &["CARGO_PKG_", "CARGO_CFG_", "CARGO_FEATURE_", "__CARGO_"];
 
 fn main() {
-    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest_dir =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let workspace_root = manifest_dir
         .ancestors()
@@ -73,11 +74,22 @@ fn main() {
     let mut nested = Command::new(&cargo);
     nested
         .current_dir(&workspace_root)
-        .args(["build", "--release", "--locked", "--target", TARGET_TRIPLE, "-p", PACKAGE, "--target-dir"])
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--target",
+            TARGET_TRIPLE,
+            "-p",
+            PACKAGE,
+            "--target-dir",
+        ])
         .arg(&target_dir);
     for (name, _) in env::vars_os() {
         let Some(name) = name.to_str() else { continue };
-        if SCRUBBED.contains(&name) || SCRUBBED_PREFIXES.iter().any(|prefix| name.starts_with(prefix)) {
+        if SCRUBBED.contains(&name)
+            || SCRUBBED_PREFIXES.iter().any(|prefix| name.starts_with(prefix))
+        {
             nested.env_remove(name);
         }
     }
@@ -98,13 +110,14 @@ fn main() {
     }
 
     let artifact = target_dir.join(TARGET_TRIPLE).join("release").join(PACKAGE);
-    let bytes = fs::read(&artifact).unwrap_or_else(|error| panic!("cannot read {}: {error}", artifact.display()));
+    let bytes = fs::read(&artifact)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", artifact.display()));
     let embedded = out_dir.join(PACKAGE);
     // Replace, don't rewrite in place: a test binary may be running the old copy.
     let temporary = out_dir.join(format!("{PACKAGE}.tmp"));
-    fs::write(&temporary, &bytes).and_then(|()| fs::rename(&temporary, &embedded)).unwrap_or_else(|error| {
-        panic!("cannot write {}: {error}", embedded.display())
-    });
+    fs::write(&temporary, &bytes)
+        .and_then(|()| fs::rename(&temporary, &embedded))
+        .unwrap_or_else(|error| panic!("cannot write {}: {error}", embedded.display()));
     let digest: String = Sha256::digest(&bytes).iter().map(|byte| format!("{byte:02x}")).collect();
     fs::write(out_dir.join("runner_sha256.txt"), digest)
         .unwrap_or_else(|error| panic!("cannot write the runner's hash: {error}"));

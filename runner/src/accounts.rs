@@ -78,7 +78,7 @@ pub fn resolve_gid(group: &str) -> Option<u32> {
 pub fn groups_of(user: &User) -> Vec<u32> {
     let mut gids = vec![user.gid];
     for group in groups().iter() {
-        if group.members.iter().any(|member| *member == user.name) && !gids.contains(&group.gid) {
+        if group.members.contains(&user.name) && !gids.contains(&group.gid) {
             gids.push(group.gid);
         }
     }
@@ -86,14 +86,17 @@ pub fn groups_of(user: &User) -> Vec<u32> {
 }
 
 fn users() -> Arc<Vec<User>> {
-    static CACHE: Mutex<Option<(FileStamp, Arc<Vec<User>>)>> = Mutex::new(None);
+    static CACHE: Cache<User> = Mutex::new(None);
     cached(&CACHE, PASSWD, parse_passwd_line)
 }
 
 fn groups() -> Arc<Vec<Group>> {
-    static CACHE: Mutex<Option<(FileStamp, Arc<Vec<Group>>)>> = Mutex::new(None);
+    static CACHE: Cache<Group> = Mutex::new(None);
     cached(&CACHE, GROUP, parse_group_line)
 }
+
+/// A parsed file and the stamp of the version it was parsed from.
+type Cache<T> = Mutex<Option<(FileStamp, Arc<Vec<T>>)>>;
 
 /// What tells two versions of a file apart without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,11 +107,7 @@ struct FileStamp {
     mtime_nsec: i64,
 }
 
-fn cached<T>(
-    cache: &Mutex<Option<(FileStamp, Arc<Vec<T>>)>>,
-    path: &str,
-    parse_line: fn(&str) -> Option<T>,
-) -> Arc<Vec<T>> {
+fn cached<T>(cache: &Cache<T>, path: &str, parse_line: fn(&str) -> Option<T>) -> Arc<Vec<T>> {
     let Ok(metadata) = fs::metadata(path) else { return Arc::new(Vec::new()) };
     let stamp = FileStamp {
         inode: metadata.ino(),

@@ -56,7 +56,7 @@ pub fn run<T: Send>(
             let spawned = std::thread::Builder::new()
                 .name(format!("worker-{index}"))
                 .stack_size(512 * 1024)
-                .spawn_scoped(scope, &drain);
+                .spawn_scoped(scope, drain);
             match spawned {
                 Ok(_) => started += 1,
                 Err(error) => {

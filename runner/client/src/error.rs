@@ -70,17 +70,26 @@ impl fmt::Display for ClientError {
             ClientError::Fatal { message, stderr } => {
                 write!(formatter, "the runner stopped the session: {message}")?;
                 // The message usually is the last stderr line; show more only when there is more.
-                let others: Vec<String> = stderr.iter().filter(|line| !line.contains(message.as_str())).cloned().collect();
+                let others: Vec<String> = stderr
+                    .iter()
+                    .filter(|line| !line.contains(message.as_str()))
+                    .cloned()
+                    .collect();
                 if others.is_empty() { Ok(()) } else { write_stderr(formatter, &others) }
             }
-            ClientError::Protocol { message } => write!(formatter, "runner protocol error: {message}"),
+            ClientError::Protocol { message } => {
+                write!(formatter, "runner protocol error: {message}")
+            }
             ClientError::VersionMismatch { ours, theirs, runner } => write!(
                 formatter,
                 "the runner (version {runner}) speaks protocol version {theirs}, this froyo speaks {ours}"
             ),
             ClientError::InvalidBatch { message } => write!(formatter, "invalid batch: {message}"),
             ClientError::Broken { first_error } => {
-                write!(formatter, "the runner session is unusable after an earlier error: {first_error}")
+                write!(
+                    formatter,
+                    "the runner session is unusable after an earlier error: {first_error}"
+                )
             }
         }
     }

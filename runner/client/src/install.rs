@@ -57,7 +57,9 @@ pub fn install_runner() -> Result<PathBuf, ClientError> {
                 format!("{RUNNER_OVERRIDE_VAR}={}", path.display()),
                 io::Error::new(io::ErrorKind::InvalidInput, "not a file"),
             )),
-            Err(error) => Err(ClientError::io(format!("{RUNNER_OVERRIDE_VAR}={}", path.display()), error)),
+            Err(error) => {
+                Err(ClientError::io(format!("{RUNNER_OVERRIDE_VAR}={}", path.display()), error))
+            }
         };
     }
     static INSTALLED: Mutex<Option<PathBuf>> = Mutex::new(None);
@@ -88,7 +90,8 @@ pub fn install_runner() -> Result<PathBuf, ClientError> {
 }
 
 fn candidate_directories() -> Vec<PathBuf> {
-    let absolute_var = |name: &str| env::var_os(name).map(PathBuf::from).filter(|path| path.is_absolute());
+    let absolute_var =
+        |name: &str| env::var_os(name).map(PathBuf::from).filter(|path| path.is_absolute());
     let mut directories = Vec::new();
     if let Some(runtime) = absolute_var("XDG_RUNTIME_DIR") {
         directories.push(runtime.join("froyo"));
@@ -178,7 +181,8 @@ mod tests {
 
     #[test]
     fn embedded_hash_matches_the_bytes() {
-        let digest: String = Sha256::digest(runner_binary()).iter().map(|byte| format!("{byte:02x}")).collect();
+        let digest: String =
+            Sha256::digest(runner_binary()).iter().map(|byte| format!("{byte:02x}")).collect();
         assert_eq!(digest, runner_sha256());
         assert_eq!(runner_file_name().len(), "runner-".len() + 16);
     }

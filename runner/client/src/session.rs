@@ -76,7 +76,8 @@ impl Session {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|error| ClientError::io(format!("start the runner `{program}`"), error))?;
-        let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        let (Some(stdin), Some(stdout), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
             let _ = child.kill();
             let _ = child.wait();
@@ -140,7 +141,9 @@ impl Session {
     pub fn close(mut self) -> Result<(), ClientError> {
         if let Some(mut stdin) = self.stdin.take() {
             // A runner that is already gone shows up in its exit status below.
-            let _ = stdin.write_all(format!("{}\n", Request::Bye.to_line()).as_bytes()).and_then(|()| stdin.flush());
+            let _ = stdin
+                .write_all(format!("{}\n", Request::Bye.to_line()).as_bytes())
+                .and_then(|()| stdin.flush());
         }
         let status = self.wait_for_exit(CLOSE_TIMEOUT);
         match status {
@@ -152,7 +155,10 @@ impl Session {
             None => {
                 self.kill();
                 Err(ClientError::RunnerExited {
-                    status: Some(format!("did not exit within {} s of bye; killed", CLOSE_TIMEOUT.as_secs())),
+                    status: Some(format!(
+                        "did not exit within {} s of bye; killed",
+                        CLOSE_TIMEOUT.as_secs()
+                    )),
                     stderr: self.stderr.lines(),
                 })
             }
@@ -164,7 +170,11 @@ impl Session {
         match self.receive()? {
             Response::Hello { protocol, runner, arch, facts } => {
                 if protocol != PROTOCOL_VERSION {
-                    return Err(ClientError::VersionMismatch { ours: PROTOCOL_VERSION, theirs: protocol, runner });
+                    return Err(ClientError::VersionMismatch {
+                        ours: PROTOCOL_VERSION,
+                        theirs: protocol,
+                        runner,
+                    });
                 }
                 self.hello = Hello { runner, arch, facts };
                 Ok(())
@@ -214,19 +224,25 @@ impl Session {
                         )));
                     }
                     if !ids.contains(&id) {
-                        return Err(ClientError::protocol(format!("batch {batch} answered unknown item {id}")));
+                        return Err(ClientError::protocol(format!(
+                            "batch {batch} answered unknown item {id}"
+                        )));
                     }
                     if results.contains_key(&id) {
-                        return Err(ClientError::protocol(format!("batch {batch} answered item {id} twice")));
+                        return Err(ClientError::protocol(format!(
+                            "batch {batch} answered item {id} twice"
+                        )));
                     }
                     on_item(id, &outcome);
                     results.insert(id, outcome);
                 }
                 Response::Done { batch: done } if done == batch => {
                     if results.len() != ids.len() {
-                        let mut missing: Vec<u64> = ids.iter().filter(|id| !results.contains_key(id)).copied().collect();
+                        let mut missing: Vec<u64> =
+                            ids.iter().filter(|id| !results.contains_key(id)).copied().collect();
                         missing.sort_unstable();
-                        let shown: Vec<String> = missing.iter().take(10).map(u64::to_string).collect();
+                        let shown: Vec<String> =
+                            missing.iter().take(10).map(u64::to_string).collect();
                         return Err(ClientError::protocol(format!(
                             "batch {batch} finished without answering {} item(s): {}{}",
                             missing.len(),
@@ -274,7 +290,9 @@ impl Session {
         }
         let response: Response = serde_json::from_str(&line).map_err(|error| {
             let shown: String = line.trim_end().chars().take(200).collect();
-            ClientError::protocol(format!("the runner sent a line that is not a response ({error}): {shown}"))
+            ClientError::protocol(format!(
+                "the runner sent a line that is not a response ({error}): {shown}"
+            ))
         })?;
         if let Response::Fatal { message } = response {
             self.wait_for_exit(EXIT_TIMEOUT);
@@ -289,7 +307,10 @@ impl Session {
         if status.is_none() {
             self.kill();
         }
-        ClientError::RunnerExited { status: status.map(|status| status.to_string()), stderr: self.stderr.lines() }
+        ClientError::RunnerExited {
+            status: status.map(|status| status.to_string()),
+            stderr: self.stderr.lines(),
+        }
     }
 
     /// Waits up to `timeout` for the child to exit; its status, when it did.
@@ -345,7 +366,9 @@ fn unique_ids(ids: impl Iterator<Item = u64>) -> Result<HashSet<u64>, ClientErro
     let mut seen = HashSet::new();
     for id in ids {
         if !seen.insert(id) {
-            return Err(ClientError::InvalidBatch { message: format!("item id {id} appears twice") });
+            return Err(ClientError::InvalidBatch {
+                message: format!("item id {id} appears twice"),
+            });
         }
     }
     Ok(seen)
@@ -380,9 +403,13 @@ impl StderrTail {
                     match reader.read_until(b'\n', &mut line) {
                         Ok(0) | Err(_) => break,
                         Ok(_) => {
-                            let text: String =
-                                String::from_utf8_lossy(&line).trim_end().chars().take(STDERR_LINE_CHARS).collect();
-                            let mut kept = kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                            let text: String = String::from_utf8_lossy(&line)
+                                .trim_end()
+                                .chars()
+                                .take(STDERR_LINE_CHARS)
+                                .collect();
+                            let mut kept =
+                                kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
                             if kept.len() == STDERR_LINES {
                                 kept.pop_front();
                             }

@@ -107,7 +107,8 @@ fn a_runner_that_sends_garbage_is_a_protocol_error_and_breaks_the_session() {
     command.args(["-c", script]);
     let mut session = Session::spawn(command).unwrap();
     assert_eq!(session.hello().runner, "fake");
-    let probe = || vec![ProbeItem { id: 1, probe: Probe::Stat { path: "/".into(), content_limit: None } }];
+    let probe =
+        || vec![ProbeItem { id: 1, probe: Probe::Stat { path: "/".into(), content_limit: None } }];
     let error = session.probe(probe()).unwrap_err();
     expect!["runner protocol error: the runner sent a line that is not a response (expected ident at line 1 column 2): not json"]
         .assert_eq(&error.to_string());
@@ -120,7 +121,8 @@ fn a_runner_that_sends_garbage_is_a_protocol_error_and_breaks_the_session() {
 
 #[test]
 fn a_missing_program_is_an_io_error() {
-    let error = Session::spawn(std::process::Command::new("/nonexistent/froyo-runner")).unwrap_err();
+    let error =
+        Session::spawn(std::process::Command::new("/nonexistent/froyo-runner")).unwrap_err();
     expect!["start the runner `/nonexistent/froyo-runner`: No such file or directory (os error 2)"]
         .assert_eq(&error.to_string());
 }
@@ -148,7 +150,8 @@ fn the_embedded_runner_is_a_static_x86_64_executable() {
     let count = usize::from(u16_at(0x38));
     assert!(count > 0);
     const PT_INTERP: u32 = 3;
-    let types: Vec<u32> = (0..count).map(|index| u32_at(program_headers + index * entry_size)).collect();
+    let types: Vec<u32> =
+        (0..count).map(|index| u32_at(program_headers + index * entry_size)).collect();
     assert!(!types.contains(&PT_INTERP), "the runner asks for a dynamic loader: {types:?}");
     assert_eq!(runner_sha256().len(), 64);
     eprintln!("embedded runner: {} bytes, sha256 {}", elf.len(), runner_sha256());

@@ -11,7 +11,9 @@ use std::time::Instant;
 
 use common::*;
 use expect_test::expect;
-use froyo_runner_client::protocol::{Command, HttpResponse, ItemOutcome, Probe, ProbeItem, ProbeResult, Stat};
+use froyo_runner_client::protocol::{
+    Command, HttpResponse, ItemOutcome, Probe, ProbeItem, ProbeResult, Stat,
+};
 
 #[test]
 fn stat_of_a_file_a_directory_a_symlink_and_nothing() {
@@ -27,7 +29,9 @@ fn stat_of_a_file_a_directory_a_symlink_and_nothing() {
 
     let file_stat = stat(&mut session, &path(&file), Some(1024));
     assert_eq!((file_stat.uid, file_stat.gid, file_stat.owner.as_str()), (uid, gid, user.as_str()));
-    let group = String::from_utf8(std::process::Command::new("id").arg("-gn").output().unwrap().stdout).unwrap();
+    let group =
+        String::from_utf8(std::process::Command::new("id").arg("-gn").output().unwrap().stdout)
+            .unwrap();
     assert_eq!(file_stat.group, group.trim());
     expect![[r#"
         exists=true kind=file mode=0640 size=7
@@ -46,7 +50,10 @@ fn stat_of_a_file_a_directory_a_symlink_and_nothing() {
     assert_eq!(dir_stat.mode, "0750");
 
     let link_stat = stat(&mut session, &path(&link), Some(1024));
-    assert_eq!((link_stat.kind.as_str(), link_stat.sha256, link_stat.content), ("symlink", None, None));
+    assert_eq!(
+        (link_stat.kind.as_str(), link_stat.sha256, link_stat.content),
+        ("symlink", None, None)
+    );
     assert_eq!(link_stat.size, path(&file).len() as u64);
 
     let absent = stat(&mut session, &path(&directory.path().join("absent")), Some(1024));
@@ -94,7 +101,10 @@ fn an_unreadable_file_is_an_item_error_naming_it() {
 fn command_probes_report_status_and_output_without_failing() {
     let mut session = session();
     let output = run(&mut session, sh("echo out; echo err >&2; exit 7"));
-    assert_eq!((output.status, output.stdout.as_str(), output.stderr.as_str()), (Some(7), "out\n", "err\n"));
+    assert_eq!(
+        (output.status, output.stdout.as_str(), output.stderr.as_str()),
+        (Some(7), "out\n", "err\n")
+    );
     assert!(!output.timed_out);
     let missing = probe(&mut session, Probe::Command(Command::new(["no-such-program-froyo"])));
     let (message, _) = failed(missing);
@@ -109,7 +119,9 @@ fn commands_run_as_another_user_only_when_root() {
     command.user = Some("nobody".into());
     let outcome = probe(&mut session, Probe::Command(command));
     if id("-u") == 0 {
-        let ItemOutcome::Probed { result: ProbeResult::Command(output) } = outcome else { panic!("{outcome:?}") };
+        let ItemOutcome::Probed { result: ProbeResult::Command(output) } = outcome else {
+            panic!("{outcome:?}")
+        };
         assert_eq!(output.stdout, "65534\n");
         let mut home = sh("echo $HOME $USER; id -G");
         home.user = Some("nobody".into());
@@ -190,7 +202,8 @@ fn http_probe_with_a_chunked_body() {
 fn http_probe_errors_are_item_errors() {
     let mut session = session();
     let (message, _) = failed(http(&mut session, "https://example.com/", 1000));
-    expect!["http GET https://example.com/: https probes are not supported by the runner yet"].assert_eq(&message);
+    expect!["http GET https://example.com/: https probes are not supported by the runner yet"]
+        .assert_eq(&message);
 
     // A server that accepts and never answers: the timeout.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -208,7 +221,9 @@ fn http_probe_errors_are_item_errors() {
     let (message, _) = failed(http(&mut session, &format!("http://{address}/"), 1000));
     assert_eq!(
         message,
-        format!("http GET http://{address}/: connect to {address}: Connection refused (os error 111)")
+        format!(
+            "http GET http://{address}/: connect to {address}: Connection refused (os error 111)"
+        )
     );
 }
 

@@ -8,7 +8,8 @@ use std::path::Path;
 
 use froyo_runner_client::Session;
 use froyo_runner_client::protocol::{
-    ApplyItem, Command, CommandOutput, ItemOutcome, Op, OpOutcome, Probe, ProbeItem, ProbeResult, Stat,
+    ApplyItem, Command, CommandOutput, ItemOutcome, Op, OpOutcome, Probe, ProbeItem, ProbeResult,
+    Stat,
 };
 
 pub fn session() -> Session {
@@ -72,5 +73,11 @@ pub fn id(flag: &str) -> u32 {
 }
 
 pub fn write_file(path: &str, content: &str, mode: Option<&str>) -> Op {
-    Op::WriteFile { path: path.to_owned(), content: content.to_owned(), mode: mode.map(str::to_owned), owner: None, group: None }
+    Op::WriteFile {
+        path: path.to_owned(),
+        content: content.to_owned(),
+        mode: mode.map(str::to_owned),
+        owner: None,
+        group: None,
+    }
 }
