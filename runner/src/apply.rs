@@ -11,6 +11,9 @@
 //! output included, is the last entry of the error's `ops`: the output of a
 //! failed command is what a user needs most. For other operations `ops` holds
 //! only the outcomes before the failing one.
+//!
+//! Paths of operations must be absolute and free of `..` (refused otherwise),
+//! so the path the engine checked is the path that changes.
 
 use std::path::Path;
 
@@ -52,7 +55,32 @@ fn ran() -> OpOutcome {
     OpOutcome { ran: true, output: None }
 }
 
+/// Operation paths must be absolute and free of `..`: what the engine checked
+/// against a provider's capabilities must be the path that changes.
+fn check_path(op: &Op) -> Result<(), String> {
+    let Some(path) = op.path() else { return Ok(()) };
+    let target = Path::new(path);
+    let climbs = target.components().any(|component| component == std::path::Component::ParentDir);
+    if !target.is_absolute() || climbs {
+        let name = op_name(op);
+        return Err(format!("{name} {path}: the path must be absolute and must not contain `..`"));
+    }
+    Ok(())
+}
+
+fn op_name(op: &Op) -> &'static str {
+    match op {
+        Op::WriteFile { .. } => "write_file",
+        Op::Mkdir { .. } => "mkdir",
+        Op::Remove { .. } => "remove",
+        Op::Chmod { .. } => "chmod",
+        Op::Chown { .. } => "chown",
+        Op::Exec { .. } => "exec",
+    }
+}
+
 fn apply_op(op: &Op) -> Result<OpOutcome, Failure> {
+    check_path(op)?;
     match op {
         Op::WriteFile { path, content, mode, owner, group } => {
             write_file::write_file(
@@ -192,6 +220,30 @@ mod tests {
             ]
         "#]]
         .assert_debug_eq(&messages);
+    }
+
+    #[test]
+    fn paths_must_be_absolute_without_parent_components() {
+        let remove = |path: &str| Op::Remove { path: path.into(), recursive: true };
+        let outcomes =
+            ["relative/x", "/home/..", "/tmp/a/../../etc"].map(|path| apply_item(&[remove(path)]));
+        expect![[r#"
+            [
+                Error {
+                    message: "remove relative/x: the path must be absolute and must not contain `..`",
+                    ops: [],
+                },
+                Error {
+                    message: "remove /home/..: the path must be absolute and must not contain `..`",
+                    ops: [],
+                },
+                Error {
+                    message: "remove /tmp/a/../../etc: the path must be absolute and must not contain `..`",
+                    ops: [],
+                },
+            ]
+        "#]]
+        .assert_debug_eq(&outcomes);
     }
 
     #[test]

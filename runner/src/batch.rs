@@ -55,7 +55,7 @@ pub fn run<T: Send>(
         for index in 0..workers {
             let spawned = std::thread::Builder::new()
                 .name(format!("worker-{index}"))
-                .stack_size(512 * 1024)
+                .stack_size(2 * 1024 * 1024)
                 .spawn_scoped(scope, drain);
             match spawned {
                 Ok(_) => started += 1,

@@ -33,6 +33,14 @@ fn handshake_reports_this_hosts_facts() {
 }
 
 #[test]
+fn sessions_and_errors_can_move_between_threads() {
+    fn assert_send<T: Send>() {}
+    fn assert_error<T: std::error::Error + Send + Sync + 'static>() {}
+    assert_send::<Session>();
+    assert_error::<ClientError>();
+}
+
+#[test]
 fn empty_batches_need_no_round_trip() {
     let mut session = session();
     assert!(session.probe(Vec::new()).unwrap().is_empty());
