@@ -98,6 +98,21 @@ fn the_real_runner_refuses_another_protocol_version() {
 }
 
 #[test]
+fn a_fatal_answer_is_reported_with_the_runners_reason() {
+    let mut command = std::process::Command::new("/bin/sh");
+    command.args([
+        "-c",
+        r#"read request; echo 'froyo-runner: starting' >&2; echo '{"type":"fatal","message":"no way"}'; exit 2"#,
+    ]);
+    let error = Session::spawn(command).unwrap_err();
+    assert!(matches!(error, ClientError::Fatal { .. }), "{error:?}");
+    expect![[r#"
+        the runner stopped the session: no way; its last lines on stderr:
+          froyo-runner: starting"#]]
+    .assert_eq(&error.to_string());
+}
+
+#[test]
 fn a_runner_that_dies_reports_its_status_and_stderr() {
     let mut command = std::process::Command::new("/bin/sh");
     command.args(["-c", "read request; echo 'cannot exec: no such file' >&2; exit 3"]);
