@@ -210,6 +210,9 @@ pub struct ApplyItem {
 }
 
 /// One change to a host.
+// `Exec` is the large one; operations live in short lists, serialised at once,
+// so boxing it would only make every provider's code noisier.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
