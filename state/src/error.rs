@@ -47,7 +47,7 @@ impl StateError {
         match source.sqlite_error_code() {
             Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => StateError::Corrupt {
                 path: path.to_path_buf(),
-                detail: format!("{action}: {source}"),
+                detail: format!("{source}, found trying to {action}"),
             },
             _ => {
                 StateError::Sqlite { path: path.to_path_buf(), action: action.to_string(), source }

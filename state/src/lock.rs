@@ -56,6 +56,7 @@ impl State {
     /// takeover is written to the audit log.
     pub fn lock(&self, operation: &str) -> Result<LockGuard, StateError> {
         let heartbeat_connection = schema::connect(&self.path)?;
+        schema::configure(&heartbeat_connection, &self.path)?;
         let now = time::now_ms();
         let token = format!("{}/{now}", self.session);
         let transaction = self.immediate("take the lock")?;

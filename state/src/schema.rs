@@ -137,8 +137,8 @@ pub(crate) fn check_header(path: &Path) -> Result<(), StateError> {
     }
 }
 
-/// Opens a connection with the store's settings: WAL, `synchronous=NORMAL`,
-/// foreign keys, a busy timeout and a statement cache.
+/// Opens a connection with a busy timeout and a statement cache, changing
+/// nothing in the file yet.
 pub(crate) fn connect(path: &Path) -> Result<Connection, StateError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
@@ -148,6 +148,13 @@ pub(crate) fn connect(path: &Path) -> Result<Connection, StateError> {
     connection
         .busy_timeout(BUSY_TIMEOUT)
         .map_err(|error| StateError::sqlite(path, "set the busy timeout", error))?;
+    connection.set_prepared_statement_cache_capacity(64);
+    Ok(connection)
+}
+
+/// Sets the store's settings on a connection to a file known to be ours:
+/// WAL, `synchronous=NORMAL`, foreign keys.
+pub(crate) fn configure(connection: &Connection, path: &Path) -> Result<(), StateError> {
     let mode: String = connection
         .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
         .map_err(|error| StateError::sqlite(path, "switch to WAL mode", error))?;
@@ -159,55 +166,45 @@ pub(crate) fn connect(path: &Path) -> Result<Connection, StateError> {
     }
     connection
         .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
-        .map_err(|error| StateError::sqlite(path, "set pragmas", error))?;
-    connection.set_prepared_statement_cache_capacity(64);
-    Ok(connection)
+        .map_err(|error| StateError::sqlite(path, "set pragmas", error))
 }
 
-/// Brings the schema to [`SCHEMA_VERSION`], or refuses a file that is newer,
-/// foreign or damaged.
-pub(crate) fn migrate(connection: &Connection, path: &Path) -> Result<(), StateError> {
+/// Reads the file's identity without writing: refuses a damaged schema, a
+/// newer version and another application's database. Returns the version.
+pub(crate) fn identify(connection: &Connection, path: &Path) -> Result<u32, StateError> {
     let (version, application_id) = versions(connection, path)?;
-    if version == SCHEMA_VERSION && application_id == APPLICATION_ID {
-        // Reading the schema parses it: a damaged schema page shows up here.
-        connection
-            .query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
-            .map_err(|error| StateError::sqlite(path, "read the schema", error))?;
-        return Ok(());
+    // Reading the schema parses it: a damaged schema page shows up here.
+    let objects: i64 = connection
+        .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))
+        .map_err(|error| StateError::sqlite(path, "read the schema", error))?;
+    if version > SCHEMA_VERSION {
+        return Err(StateError::TooNew {
+            path: path.to_path_buf(),
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
     }
+    let fresh = version == 0 && application_id == 0 && objects == 0;
+    if application_id != APPLICATION_ID && !fresh {
+        return Err(StateError::corrupt(
+            path,
+            format!(
+                "a SQLite database of another application \
+                 (application id {application_id:#x}, {objects} schema objects)"
+            ),
+        ));
+    }
+    Ok(version)
+}
+
+/// Brings the schema of a file [`identify`] accepted to [`SCHEMA_VERSION`].
+pub(crate) fn migrate(connection: &Connection, path: &Path) -> Result<(), StateError> {
     loop {
         let transaction =
             rusqlite::Transaction::new_unchecked(connection, TransactionBehavior::Immediate)
                 .map_err(|error| StateError::sqlite(path, "begin a migration", error))?;
-        let (version, application_id) = versions(&transaction, path)?;
-        if version > SCHEMA_VERSION {
-            return Err(StateError::TooNew {
-                path: path.to_path_buf(),
-                found: version,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        if version == 0 {
-            let objects: i64 = transaction
-                .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))
-                .map_err(|error| StateError::sqlite(path, "read the schema", error))?;
-            if application_id != 0 || objects != 0 {
-                return Err(StateError::corrupt(
-                    path,
-                    format!(
-                        "a SQLite database of another application \
-                         (application id {application_id:#x}, {objects} schema objects)"
-                    ),
-                ));
-            }
-        } else if application_id != APPLICATION_ID {
-            return Err(StateError::corrupt(
-                path,
-                format!(
-                    "a SQLite database of another application (application id {application_id:#x})"
-                ),
-            ));
-        }
+        // Again inside the write lock: another process may have migrated meanwhile.
+        let version = identify(&transaction, path)?;
         let Some(migration) = MIGRATIONS.get(version as usize) else {
             transaction
                 .commit()

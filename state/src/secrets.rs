@@ -16,6 +16,7 @@
 use std::io::{Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
@@ -96,16 +97,13 @@ impl SecretKey {
                 StateError::io(Path::new("/dev/urandom"), "read random bytes", error)
             })?;
         let aside = aside_path(path);
-        let written = std::fs::OpenOptions::new()
+        let mut file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
             .open(&aside)
-            .and_then(|mut file| {
-                file.write_all(&bytes)?;
-                file.sync_all()
-            });
-        if let Err(error) = written {
+            .map_err(|error| StateError::io(&aside, "write the state key", error))?;
+        if let Err(error) = file.write_all(&bytes).and_then(|()| file.sync_all()) {
             let _ = std::fs::remove_file(&aside);
             return Err(StateError::io(&aside, "write the state key", error));
         }
@@ -159,10 +157,16 @@ pub(crate) fn protect(
     protected
 }
 
-/// Where a new key is written before it is linked into place.
+/// Where a new key is written before it is linked into place: unique to
+/// this call, so concurrent openers never touch each other's file.
 fn aside_path(path: &Path) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".{}.new", std::process::id()));
+    name.push(format!(
+        ".{}.{}.new",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
     path.with_file_name(name)
 }
 

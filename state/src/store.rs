@@ -78,7 +78,11 @@ impl State {
             .map_err(|error| StateError::io(directory, "create the state directory", error))?;
         schema::check_header(path)?;
         let connection = schema::connect(path)?;
-        schema::migrate(&connection, path)?;
+        let version = schema::identify(&connection, path)?;
+        schema::configure(&connection, path)?;
+        if version < schema::SCHEMA_VERSION {
+            schema::migrate(&connection, path)?;
+        }
         let key = SecretKey::load_or_create(&directory.join("state.key"))?;
         let writer = Writer::current();
         Ok(State {
