@@ -29,9 +29,7 @@ fn runs_and_events_round_trip_in_order() {
     state.event(apply, Some(&motd), "changed", &json!({"mode": ["0600", "0644"]})).unwrap();
     state.event(plan, None, "planned", &json!(null)).unwrap();
     state.event(apply, Some(&motd), "verified", &json!({})).unwrap();
-    state
-        .finish_run(apply, RunStatus::Succeeded, &json!({"changed": 1}))
-        .unwrap();
+    state.finish_run(apply, RunStatus::Succeeded, &json!({"changed": 1})).unwrap();
     state.finish_run(plan, RunStatus::Failed, &json!({"error": "x"})).unwrap();
 
     let runs = state.runs(10).unwrap();
@@ -163,11 +161,7 @@ fn serial_moves_only_when_instance_state_changes() {
     state.put_instance(run, &record("h", "a", "d2")).unwrap();
     assert_eq!(state.serial().unwrap(), 2, "a new desired hash");
     let mut observed = record("h", "a", "d2");
-    observed
-        .observed
-        .as_mut()
-        .unwrap()
-        .insert("owner".into(), json!("root"));
+    observed.observed.as_mut().unwrap().insert("owner".into(), json!("root"));
     state.put_instance(run, &observed).unwrap();
     assert_eq!(state.serial().unwrap(), 3, "new observed properties");
 
@@ -291,7 +285,10 @@ fn protect_hashes_sensitive_values_with_the_workspace_key() {
 
     // Key order does not matter: the hash is over canonical JSON.
     let mut reordered = properties.clone();
-    reordered.insert("token".into(), serde_json::from_str(r#"{"a":"s3cr3t-Hunter2-9f2c","b":[1,2]}"#).unwrap());
+    reordered.insert(
+        "token".into(),
+        serde_json::from_str(r#"{"a":"s3cr3t-Hunter2-9f2c","b":[1,2]}"#).unwrap(),
+    );
     assert_eq!(state.protect(&reordered, &sensitive), protected);
 
     // The key is kept across opens, and differs between workspaces.
@@ -318,7 +315,11 @@ fn protect_hashes_sensitive_values_with_the_workspace_key() {
     }
     drop(state);
     for (path, bytes) in common::database_bytes(&directory) {
-        assert!(!common::contains(&bytes, secret.as_bytes()), "the secret is in {}", path.display());
+        assert!(
+            !common::contains(&bytes, secret.as_bytes()),
+            "the secret is in {}",
+            path.display()
+        );
     }
 }
 

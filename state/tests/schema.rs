@@ -38,13 +38,11 @@ fn opens_empty_workspace_and_reopens_idempotently() {
     }
 
     let connection = rusqlite::Connection::open(workspace.database()).unwrap();
-    let version: u32 = connection
-        .pragma_query_value(None, "user_version", |row| row.get(0))
-        .unwrap();
+    let version: u32 =
+        connection.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
     assert_eq!(version, SCHEMA_VERSION);
-    let mode: String = connection
-        .pragma_query_value(None, "journal_mode", |row| row.get(0))
-        .unwrap();
+    let mode: String =
+        connection.pragma_query_value(None, "journal_mode", |row| row.get(0)).unwrap();
     assert_eq!(mode, "wal");
 }
 
@@ -68,13 +66,13 @@ fn refuses_a_newer_schema() {
     let workspace = Workspace::new();
     drop(workspace.open());
     let connection = rusqlite::Connection::open(workspace.database()).unwrap();
-    connection
-        .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
-        .unwrap();
+    connection.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
     drop(connection);
     let error = check_refused(
         &workspace,
-        expect![[r#"state database <workspace>/.froyo/state.db has schema version 2, written by a newer froyo; this froyo knows versions up to 1: upgrade froyo to use it"#]],
+        expect![[
+            r#"state database <workspace>/.froyo/state.db has schema version 2, written by a newer froyo; this froyo knows versions up to 1: upgrade froyo to use it"#
+        ]],
     );
     assert!(matches!(error, StateError::TooNew { found: 2, supported: 1, .. }));
 }
@@ -87,7 +85,9 @@ fn refuses_garbage_and_leaves_it_alone() {
     std::fs::write(&path, "this is a note, not a database\n".repeat(200)).unwrap();
     let error = check_refused(
         &workspace,
-        expect![[r#"state database <workspace>/.froyo/state.db is not a usable froyo state database (the file does not start with the SQLite header); it was left untouched: move it aside to start with an empty state"#]],
+        expect![[
+            r#"state database <workspace>/.froyo/state.db is not a usable froyo state database (the file does not start with the SQLite header); it was left untouched: move it aside to start with an empty state"#
+        ]],
     );
     assert!(matches!(error, StateError::Corrupt { .. }));
     let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
@@ -112,7 +112,9 @@ fn refuses_a_damaged_database_and_leaves_it_alone() {
     std::fs::write(&path, &bytes).unwrap();
     let error = check_refused(
         &workspace,
-        expect!["state database <workspace>/.froyo/state.db is not a usable froyo state database (database disk image is malformed, found trying to read the schema); it was left untouched: move it aside to start with an empty state"],
+        expect![
+            "state database <workspace>/.froyo/state.db is not a usable froyo state database (database disk image is malformed, found trying to read the schema); it was left untouched: move it aside to start with an empty state"
+        ],
     );
     assert!(matches!(error, StateError::Corrupt { .. }));
 }
@@ -123,13 +125,13 @@ fn refuses_another_applications_database() {
     let path = workspace.database();
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let connection = rusqlite::Connection::open(&path).unwrap();
-    connection
-        .execute_batch("CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT);")
-        .unwrap();
+    connection.execute_batch("CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT);").unwrap();
     drop(connection);
     check_refused(
         &workspace,
-        expect![[r#"state database <workspace>/.froyo/state.db is not a usable froyo state database (a SQLite database of another application (application id 0x0, 1 schema objects)); it was left untouched: move it aside to start with an empty state"#]],
+        expect![[
+            r#"state database <workspace>/.froyo/state.db is not a usable froyo state database (a SQLite database of another application (application id 0x0, 1 schema objects)); it was left untouched: move it aside to start with an empty state"#
+        ]],
     );
 }
 

@@ -22,9 +22,7 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn new() -> Workspace {
-        Workspace {
-            directory: tempfile::tempdir().expect("create a temporary directory"),
-        }
+        Workspace { directory: tempfile::tempdir().expect("create a temporary directory") }
     }
 
     pub fn database(&self) -> PathBuf {
@@ -42,10 +40,7 @@ impl Workspace {
 }
 
 pub fn key(host: &str, resource: &str) -> InstanceKey {
-    InstanceKey {
-        host: host.to_string(),
-        resource: resource.to_string(),
-    }
+    InstanceKey { host: host.to_string(), resource: resource.to_string() }
 }
 
 pub fn record(host: &str, resource: &str, desired_hash: &str) -> InstanceRecord {
@@ -67,11 +62,7 @@ pub fn record(host: &str, resource: &str, desired_hash: &str) -> InstanceRecord 
 pub fn records(count: usize, desired_hash: &str) -> Vec<InstanceRecord> {
     (0..count)
         .map(|index| {
-            record(
-                &format!("host-{}", index % 2),
-                &format!("file-{index:05}"),
-                desired_hash,
-            )
+            record(&format!("host-{}", index % 2), &format!("file-{index:05}"), desired_hash)
         })
         .collect()
 }
@@ -117,19 +108,21 @@ impl ChildProcess {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start the child process");
-        let mut stdout = BufReader::new(child.stdout.take().expect("the child's stdout"));
+        let stdout = child.stdout.take().map(BufReader::new);
+        let mut process = ChildProcess {
+            child,
+            stdout: stdout.expect("the child's stdout is piped"),
+            ready: String::new(),
+        };
         let mut line = String::new();
         loop {
             line.clear();
-            let read = stdout.read_line(&mut line).expect("read the child's stdout");
+            let read = process.stdout.read_line(&mut line).expect("read the child's stdout");
             assert!(read > 0, "the child ({role}) exited before it was ready");
-            if let Some(rest) = line.trim_end().strip_prefix("READY") {
-                let ready = rest.trim().to_string();
-                return ChildProcess {
-                    child,
-                    stdout,
-                    ready,
-                };
+            // The test harness may have printed `test child_entry ... ` on the same line.
+            if let Some((_, rest)) = line.trim_end().split_once("READY") {
+                process.ready = rest.trim().to_string();
+                return process;
             }
         }
     }
@@ -144,18 +137,29 @@ impl ChildProcess {
     }
 }
 
+impl Drop for ChildProcess {
+    /// A test that fails before killing its child does not leave it running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// What a child does, when this binary was started as one; never returns.
 pub fn child_main(role: &str) -> ! {
     use std::io::Write;
+    // If the parent test dies without killing us, do not run forever.
+    std::thread::spawn(|| {
+        std::thread::sleep(std::time::Duration::from_secs(120));
+        std::process::exit(3);
+    });
     let database = PathBuf::from(std::env::var_os(CHILD_DATABASE).expect("the child's database"));
     let state = State::open(&database).expect("the child opens the state");
     match role {
         "hold-lock" => {
             let _guard = state.lock("apply").expect("the child takes the lock");
             let run = state.begin_run(RunKind::Apply, "ir-child").expect("begin a run");
-            state
-                .event(run, None, "started", &serde_json::json!({}))
-                .expect("record an event");
+            state.event(run, None, "started", &serde_json::json!({})).expect("record an event");
             println!("READY {}", run.0);
             std::io::stdout().flush().expect("flush");
             loop {
