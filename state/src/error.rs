@@ -82,7 +82,7 @@ impl fmt::Display for StateError {
             StateError::Held(info) => write!(
                 f,
                 "the workspace is locked by {}@{} (pid {}) for `{}` since {}, last heartbeat {} ({}); \
-                 wait for it, or break the lock with `froyo state unlock` if that process is gone",
+                 wait for it to finish, or break the lock if that process is gone",
                 info.owner,
                 info.host,
                 info.pid,
