@@ -127,26 +127,33 @@ impl State {
             }
         };
         let key = &record.key;
-        let before: Option<(String, String, String, Option<String>)> = transaction
+        // Same content: only the run and time move, in one statement.
+        let touched = transaction
             .prepare_cached(
-                "SELECT resource_type, desired_hash, observed_hash, observed FROM instances \
-                 WHERE host = ?1 AND resource = ?2",
+                "UPDATE instances SET last_run = ?1, updated_at = ?2 \
+                 WHERE host = ?3 AND resource = ?4 AND resource_type = ?5 \
+                 AND desired_hash = ?6 AND observed_hash = ?7 AND observed IS ?8",
             )
             .and_then(|mut statement| {
-                statement
-                    .query_row([&key.host, &key.resource], |row| {
-                        Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-                    })
-                    .optional()
-            })
-            .map_err(self.failed("write instances"))?;
-        let changed =
-            before.is_none_or(|(resource_type, desired, observed_hash, observed_before)| {
-                resource_type != record.resource_type
-                    || desired != record.desired_hash
-                    || observed_hash != record.observed_hash
-                    || observed_before != observed
+                statement.execute(params![
+                    run_id,
+                    record.updated_at,
+                    key.host,
+                    key.resource,
+                    record.resource_type,
+                    record.desired_hash,
+                    record.observed_hash,
+                    observed
+                ])
             });
+        match touched {
+            Ok(0) => {}
+            Ok(_) => return Ok(false),
+            Err(error) if is_foreign_key_violation(&error) => {
+                return Err(StateError::NoSuchRun { path: self.path.clone(), run });
+            }
+            Err(error) => return Err(self.failed("write instances")(error)),
+        }
         let written = transaction
             .prepare_cached(&format!(
                 "INSERT INTO instances ({INSTANCE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
@@ -168,7 +175,7 @@ impl State {
                 ])
             });
         match written {
-            Ok(_) => Ok(changed),
+            Ok(_) => Ok(true),
             Err(error) if is_foreign_key_violation(&error) => {
                 Err(StateError::NoSuchRun { path: self.path.clone(), run })
             }
