@@ -1,0 +1,128 @@
+//! [`StateError`]: everything that can go wrong with the state store.
+//!
+//! Every variant names the file it is about, so a message read on its own says
+//! which workspace's state failed and how.
+//! SQLite's "corrupt" and "not a database" codes always become
+//! [`StateError::Corrupt`], wherever they surface, so callers can tell "this file
+//! is damaged, nothing was changed" from a passing failure.
+//!
+//! Invariant: no variant is created by a panic path; the store never panics on
+//! what it reads from disk.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::types::{LockInfo, RunId, RunStatus};
+
+/// What went wrong in the state store.
+#[derive(Debug)]
+pub enum StateError {
+    /// The file is not a SQLite database, is damaged, or is not froyo's.
+    /// It was left untouched.
+    Corrupt { path: PathBuf, detail: String },
+    /// The database was written by a newer froyo, whose schema this one does
+    /// not know.
+    TooNew { path: PathBuf, found: u32, supported: u32 },
+    /// Another live process holds the workspace lock.
+    Held(Box<LockInfo>),
+    /// The run does not exist.
+    NoSuchRun { path: PathBuf, run: RunId },
+    /// `finish_run` on a run that is no longer running (finished, or
+    /// interrupted after its process was found dead).
+    RunNotRunning { path: PathBuf, run: RunId, status: RunStatus },
+    /// A plan with this id is already saved with a different document.
+    PlanExists { path: PathBuf, id: String },
+    /// The caller passed something the store cannot record.
+    InvalidArgument { path: PathBuf, detail: String },
+    /// SQLite failed (busy past the timeout, disk full, I/O error, ...).
+    Sqlite { path: PathBuf, action: String, source: rusqlite::Error },
+    /// A file next to the database (its directory, the secret key) failed.
+    Io { path: PathBuf, action: String, source: std::io::Error },
+}
+
+impl StateError {
+    /// Wraps a SQLite error; corruption codes become [`StateError::Corrupt`].
+    pub(crate) fn sqlite(path: &std::path::Path, action: &str, source: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        match source.sqlite_error_code() {
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => StateError::Corrupt {
+                path: path.to_path_buf(),
+                detail: format!("{source}, found trying to {action}"),
+            },
+            _ => {
+                StateError::Sqlite { path: path.to_path_buf(), action: action.to_string(), source }
+            }
+        }
+    }
+
+    pub(crate) fn io(path: &std::path::Path, action: &str, source: std::io::Error) -> Self {
+        StateError::Io { path: path.to_path_buf(), action: action.to_string(), source }
+    }
+
+    pub(crate) fn corrupt(path: &std::path::Path, detail: impl Into<String>) -> Self {
+        StateError::Corrupt { path: path.to_path_buf(), detail: detail.into() }
+    }
+}
+
+impl fmt::Display for StateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StateError::Corrupt { path, detail } => write!(
+                f,
+                "state database {} is not a usable froyo state database ({detail}); \
+                 it was left untouched: move it aside to start with an empty state",
+                path.display()
+            ),
+            StateError::TooNew { path, found, supported } => write!(
+                f,
+                "state database {} has schema version {found}, written by a newer froyo; \
+                 this froyo knows versions up to {supported}: upgrade froyo to use it",
+                path.display()
+            ),
+            StateError::Held(info) => write!(
+                f,
+                "the workspace is locked by {}@{} (pid {}) for `{}` since {}, last heartbeat {} ({}); \
+                 wait for it to finish, or break the lock if that process is gone",
+                info.owner,
+                info.host,
+                info.pid,
+                info.operation,
+                info.acquired_at,
+                info.heartbeat_at,
+                info.alive
+            ),
+            StateError::NoSuchRun { path, run } => {
+                write!(f, "state database {}: there is no run {run}", path.display())
+            }
+            StateError::RunNotRunning { path, run, status } => write!(
+                f,
+                "state database {}: run {run} cannot be finished, it is already {status}",
+                path.display()
+            ),
+            StateError::PlanExists { path, id } => write!(
+                f,
+                "state database {}: a different plan with id `{id}` is already saved",
+                path.display()
+            ),
+            StateError::InvalidArgument { path, detail } => {
+                write!(f, "state database {}: {detail}", path.display())
+            }
+            StateError::Sqlite { path, action, source } => {
+                write!(f, "state database {}: could not {action}: {source}", path.display())
+            }
+            StateError::Io { path, action, source } => {
+                write!(f, "{}: could not {action}: {source}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for StateError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StateError::Sqlite { source, .. } => Some(source),
+            StateError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

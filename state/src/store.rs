@@ -1,0 +1,313 @@
+//! [`State`]: one connection to one workspace's state database, and the small
+//! parts of its API (serial, plans, audit log, secrets); runs, instances and
+//! the lock have their own modules.
+//!
+//! Every write is one SQLite transaction (a single statement, or an explicit
+//! `BEGIN IMMEDIATE` ... `COMMIT`), so a process killed at any moment leaves
+//! the database as it was before or after each call, never between.
+//! JSON travels as text columns; text that does not parse on the way back is
+//! reported as corruption, never unwrapped.
+//!
+//! Boundary: the engine and CLI use this API; the tables are private to the crate.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde_json::{Map, Value};
+
+use crate::error::StateError;
+use crate::process::Writer;
+use crate::schema;
+use crate::secrets::{self, SecretKey};
+use crate::time;
+use crate::types::AuditRecord;
+
+/// How the lock's heartbeat runs. The defaults suit production; tests shorten them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockTiming {
+    /// How often a held lock's heartbeat is written. Default 5 s.
+    pub heartbeat_every: Duration,
+    /// How old a heartbeat must be for its holder to count as dead. Default 60 s.
+    pub stale_after: Duration,
+}
+
+impl Default for LockTiming {
+    fn default() -> Self {
+        LockTiming { heartbeat_every: Duration::from_secs(5), stale_after: Duration::from_secs(60) }
+    }
+}
+
+/// A workspace's state database, through one connection.
+///
+/// `Send` but not `Sync`: move it to the thread that writes, or wrap it in a mutex.
+pub struct State {
+    pub(crate) path: PathBuf,
+    pub(crate) connection: Connection,
+    key: SecretKey,
+    pub(crate) writer: Writer,
+    /// Unique to this `State`: runs and locks record it, so a takeover knows
+    /// which runs died with their holder.
+    pub(crate) session: String,
+    pub(crate) timing: LockTiming,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("path", &self.path)
+            .field("session", &self.session)
+            .finish_non_exhaustive()
+    }
+}
+
+impl State {
+    /// Opens (creating when missing) the state database at `path`, its parent
+    /// directory and the secret key beside it, and migrates the schema.
+    ///
+    /// A file that is not a froyo state database, or a damaged one, is refused
+    /// with [`StateError::Corrupt`] and left untouched; one from a newer froyo
+    /// with [`StateError::TooNew`].
+    pub fn open(path: &Path) -> Result<State, StateError> {
+        let directory = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        std::fs::create_dir_all(directory)
+            .map_err(|error| StateError::io(directory, "create the state directory", error))?;
+        schema::check_header(path)?;
+        let connection = schema::connect(path)?;
+        let version = schema::identify(&connection, path)?;
+        schema::configure(&connection, path)?;
+        if version < schema::SCHEMA_VERSION {
+            schema::migrate(&connection, path)?;
+        }
+        let key = SecretKey::load_or_create(&directory.join("state.key"))?;
+        let writer = Writer::current();
+        Ok(State {
+            path: path.to_path_buf(),
+            connection,
+            key,
+            session: new_session(&writer.host),
+            writer,
+            timing: LockTiming::default(),
+        })
+    }
+
+    /// The database file this state was opened from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Changes how locks taken from now on keep their heartbeat.
+    pub fn set_lock_timing(&mut self, timing: LockTiming) {
+        self.timing = timing;
+    }
+
+    /// Runs SQLite's full `PRAGMA integrity_check`; [`StateError::Corrupt`]
+    /// with SQLite's findings when it finds anything.
+    pub fn check_integrity(&self) -> Result<(), StateError> {
+        let mut statement = self
+            .connection
+            .prepare("PRAGMA integrity_check")
+            .map_err(self.failed("check integrity"))?;
+        let findings = statement
+            .query_map([], |row| row.get::<_, String>(0))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(self.failed("check integrity"))?;
+        if findings.len() == 1 && findings[0] == "ok" {
+            Ok(())
+        } else {
+            Err(StateError::corrupt(&self.path, findings.join("; ")))
+        }
+    }
+
+    /// The number of committed changes to instance state so far.
+    pub fn serial(&self) -> Result<u64, StateError> {
+        let value: i64 = self
+            .connection
+            .prepare_cached("SELECT value FROM serial WHERE id = 1")
+            .and_then(|mut statement| statement.query_row([], |row| row.get(0)))
+            .map_err(self.failed("read the serial"))?;
+        self.unsigned(value, "serial")
+    }
+
+    // --- plans ---
+
+    /// Saves a plan document under `id`. Saving the same document again is a
+    /// no-op; a different document under an existing id is refused.
+    pub fn save_plan(
+        &self,
+        id: &str,
+        ir_hash: &str,
+        serial: u64,
+        document: &str,
+    ) -> Result<(), StateError> {
+        let serial = self.signed(serial, "plan serial")?;
+        let transaction = self.immediate("save a plan")?;
+        let existing: Option<String> = transaction
+            .prepare_cached("SELECT document FROM plans WHERE id = ?1")
+            .and_then(|mut statement| statement.query_row([id], |row| row.get(0)).optional())
+            .map_err(self.failed("save a plan"))?;
+        match existing {
+            Some(saved) if saved == document => return Ok(()),
+            Some(_) => {
+                return Err(StateError::PlanExists { path: self.path.clone(), id: id.to_string() });
+            }
+            None => {}
+        }
+        transaction
+            .prepare_cached(
+                "INSERT INTO plans (id, ir_hash, serial, document, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![id, ir_hash, serial, document, time::now_rfc3339()])
+            })
+            .map_err(self.failed("save a plan"))?;
+        transaction.commit().map_err(self.failed("save a plan"))
+    }
+
+    /// The document saved under `id`.
+    pub fn plan(&self, id: &str) -> Result<Option<String>, StateError> {
+        self.connection
+            .prepare_cached("SELECT document FROM plans WHERE id = ?1")
+            .and_then(|mut statement| statement.query_row([id], |row| row.get(0)).optional())
+            .map_err(self.failed("read a plan"))
+    }
+
+    // --- audit log ---
+
+    /// Appends an entry to the audit log, signed with this process's user, host and pid.
+    pub fn audit(&self, action: &str, detail: &Value) -> Result<(), StateError> {
+        insert_audit(&self.connection, &self.writer, action, detail)
+            .map_err(self.failed("write the audit log"))
+    }
+
+    /// The newest `limit` audit entries, newest first.
+    pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditRecord>, StateError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT id, at, owner, host, pid, action, detail FROM audit \
+                 ORDER BY id DESC LIMIT ?1",
+            )
+            .map_err(self.failed("read the audit log"))?;
+        let rows = statement
+            .query_map([limit], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, i64>(4)?,
+                    row.get::<_, String>(5)?,
+                    row.get::<_, String>(6)?,
+                ))
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(self.failed("read the audit log"))?;
+        rows.into_iter()
+            .map(|(id, at, owner, host, pid, action, detail)| {
+                Ok(AuditRecord {
+                    id: self.unsigned(id, "audit id")?,
+                    at,
+                    owner,
+                    host,
+                    pid: self.pid(pid)?,
+                    action,
+                    detail: self.json(&detail, "audit detail")?,
+                })
+            })
+            .collect()
+    }
+
+    // --- secrets ---
+
+    /// Replaces each property named in `sensitive` by `hmac-sha256:<hex>` of its
+    /// canonical JSON, keyed with this workspace's secret key. Properties not
+    /// named are copied as they are; names not present are ignored.
+    pub fn protect(
+        &self,
+        properties: &Map<String, Value>,
+        sensitive: &[String],
+    ) -> Map<String, Value> {
+        secrets::protect(&self.key, properties, sensitive)
+    }
+
+    // --- helpers for the other modules ---
+
+    /// Maps a SQLite error to a [`StateError`] about this database.
+    pub(crate) fn failed<'a>(
+        &'a self,
+        action: &'a str,
+    ) -> impl FnOnce(rusqlite::Error) -> StateError + 'a {
+        move |error| StateError::sqlite(&self.path, action, error)
+    }
+
+    /// `BEGIN IMMEDIATE`: takes the write lock now, so the transaction never
+    /// fails half-way to upgrade from reading to writing.
+    pub(crate) fn immediate(&self, action: &str) -> Result<rusqlite::Transaction<'_>, StateError> {
+        rusqlite::Transaction::new_unchecked(&self.connection, TransactionBehavior::Immediate)
+            .map_err(self.failed(action))
+    }
+
+    pub(crate) fn json(&self, text: &str, what: &str) -> Result<Value, StateError> {
+        serde_json::from_str(text).map_err(|error| {
+            StateError::corrupt(&self.path, format!("{what} is not JSON: {error}"))
+        })
+    }
+
+    pub(crate) fn unsigned(&self, value: i64, what: &str) -> Result<u64, StateError> {
+        u64::try_from(value)
+            .map_err(|_| StateError::corrupt(&self.path, format!("{what} {value} is negative")))
+    }
+
+    pub(crate) fn pid(&self, value: i64) -> Result<u32, StateError> {
+        u32::try_from(value).map_err(|_| {
+            StateError::corrupt(&self.path, format!("process id {value} is out of range"))
+        })
+    }
+
+    pub(crate) fn signed(&self, value: u64, what: &str) -> Result<i64, StateError> {
+        i64::try_from(value).map_err(|_| StateError::InvalidArgument {
+            path: self.path.clone(),
+            detail: format!("{what} {value} is too large to store"),
+        })
+    }
+}
+
+/// Appends an audit entry through `connection` (inside the caller's transaction, if any).
+pub(crate) fn insert_audit(
+    connection: &Connection,
+    writer: &Writer,
+    action: &str,
+    detail: &Value,
+) -> rusqlite::Result<()> {
+    connection
+        .prepare_cached(
+            "INSERT INTO audit (at, owner, host, pid, action, detail) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            time::now_rfc3339(),
+            writer.user,
+            writer.host,
+            writer.pid,
+            action,
+            detail.to_string()
+        ])?;
+    Ok(())
+}
+
+/// A token no other `State` on any host shares: host, pid, time, counter.
+fn new_session(host: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_nanos())
+        .unwrap_or_default();
+    format!("{host}/{}/{nanos}/{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}
