@@ -192,7 +192,7 @@ pub enum RunsCommand {
         limit: usize,
     },
     /// Show one run and its events.
-    Show { run: i64 },
+    Show { run: u64 },
 }
 
 /// When to colour output.

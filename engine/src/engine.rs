@@ -39,7 +39,7 @@ use crate::plan::{Orphan, Plan, PlannedInstance};
 use crate::report::{
     ApplyReport, Difference, DriftItem, DriftReport, InstanceReport, Outcome, Phase, Reporter,
 };
-use crate::{canonical, time};
+use crate::canonical;
 
 /// How the engine runs.
 #[derive(Clone)]
@@ -364,7 +364,7 @@ impl Engine {
             format: crate::plan::FORMAT.to_string(),
             version: crate::plan::VERSION,
             id: plan_id(),
-            created_at: time::now_rfc3339(),
+            created_at: froyo_state::now_rfc3339(),
             ir_hash: ir.hash.clone(),
             state_serial: state.serial().map_err(state_error)?,
             hosts: ir.hosts.clone(),
@@ -1180,7 +1180,7 @@ fn record(
         observed_hash: observed_hash.to_string(),
         observed: observed.map(|observed| state.protect(observed, &instance.sensitive)),
         last_run: Some(run),
-        updated_at: time::now_rfc3339(),
+        updated_at: froyo_state::now_rfc3339(),
     }
 }
 

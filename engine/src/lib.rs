@@ -26,7 +26,6 @@ pub mod instance;
 pub mod plan;
 pub mod render;
 pub mod report;
-pub mod time;
 
 pub use engine::{Engine, Error, Options};
 pub use instance::Key;

@@ -85,7 +85,7 @@ pub struct InstanceReport {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ApplyReport {
-    pub run: i64,
+    pub run: u64,
     pub instances: Vec<InstanceReport>,
     /// Operations that ran on hosts (guards that skipped excluded).
     pub operations: usize,
@@ -127,7 +127,7 @@ pub struct DriftItem {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DriftReport {
-    pub run: i64,
+    pub run: u64,
     /// Instances compared with their record.
     pub checked: usize,
     /// Instances of the configuration with no record yet (never applied).

@@ -29,7 +29,7 @@ pub fn run(args: &RunsArgs) -> io::Result<ExitStatus> {
                         format!("{:?}", run.kind).to_lowercase(),
                         format!("{:?}", run.status).to_lowercase(),
                         run.started_at.clone(),
-                        run.summary.to_string(),
+                        run.summary.as_ref().map_or(String::new(), |summary| summary.to_string()),
                     ]
                 })
                 .collect();
