@@ -8,7 +8,9 @@
 //!
 //! Invariants: files are written to a unique temporary name and renamed into
 //! place, so a reader never sees a partial file; only files this module wrote
-//! under that name are deserialized; any error loading one means "recompile and
+//! under that name are deserialized (and mapped into memory: a cache file is
+//! never rewritten in place, only replaced by rename, or a live host would
+//! fault); any error loading one means "recompile and
 //! overwrite", never a failure. Cache errors are never fatal.
 
 use std::hash::{Hash, Hasher};
