@@ -80,11 +80,16 @@ fn observed(path: &str, stat: &Stat) -> Properties {
     let mut o = Properties::new();
     o.insert("path".into(), Value::from(path));
     o.insert("state".into(), Value::from("present"));
-    if let Some(c) = &stat.content {
-        o.insert("content".into(), Value::from(c.as_str()));
-    }
-    if let Some(h) = &stat.sha256 {
-        o.insert("sha256".into(), Value::from(h.as_str()));
+    // The content when the runner sent it (small UTF-8 files); otherwise its
+    // digest, under `sha256`, so the state still records what was there.
+    match (&stat.content, &stat.sha256) {
+        (Some(c), _) => {
+            o.insert("content".into(), Value::from(c.as_str()));
+        }
+        (None, Some(h)) => {
+            o.insert("sha256".into(), Value::from(h.as_str()));
+        }
+        (None, None) => {}
     }
     o.insert("mode".into(), Value::from(stat.mode.as_str()));
     o.insert("owner".into(), Value::from(stat.owner.as_str()));

@@ -258,7 +258,9 @@ impl Host {
         let pre = bindings::ProviderPre::new(instance_pre).map_err(|e| {
             load_err(format!("it does not implement the froyo:provider world: {e:#}"))
         })?;
-        let mut store = self.store();
+        // `describe` is ours to trust in size: it gets the default budget
+        // even when calls are given less.
+        let mut store = self.store(self.options.fuel.max(DEFAULT_FUEL));
         let instance = pre.instantiate(&mut store).map_err(|e| load_err(format!("{e:#}")))?;
         let d = instance
             .call_describe(&mut store)
@@ -283,7 +285,7 @@ impl Host {
         Ok(descriptor)
     }
 
-    fn store(&self) -> Store<CallState> {
+    fn store(&self, fuel: u64) -> Store<CallState> {
         let limits = StoreLimitsBuilder::new()
             .memory_size(self.options.memory_bytes)
             .instances(64)
@@ -293,7 +295,7 @@ impl Host {
         let mut store = Store::new(&self.engine, CallState { limits, memory_refused: false });
         store.limiter(|s| s);
         // Only fails when fuel is not enabled, which `new` always does.
-        let _ = store.set_fuel(self.options.fuel);
+        let _ = store.set_fuel(fuel);
         store
     }
 
@@ -372,7 +374,7 @@ impl Host {
             message,
         };
         let json = serde_json::to_string(request).map_err(|e| host_err(e.to_string()))?;
-        let mut store = self.store();
+        let mut store = self.store(self.options.fuel);
         let instance =
             loaded.pre.instantiate(&mut store).map_err(|e| host_err(format!("{e:#}")))?;
         let result = match function {
@@ -415,7 +417,7 @@ impl Host {
                 limit_bytes: self.options.memory_bytes,
             };
         }
-        let mut message = format!("{e:?}");
+        let mut message = trap_message(&e);
         if message.contains("unknown import") {
             message.push_str(
                 "\n(providers are granted no imports; a Rust provider calls one when it panics, \
@@ -424,6 +426,32 @@ impl Host {
         }
         ProviderError::Trap { type_name, function, message }
     }
+}
+
+/// The cause of a trap first, then the first frames of the wasm backtrace
+/// (the embedded components are stripped, so frames are offsets).
+fn trap_message(e: &wasmtime::Error) -> String {
+    const FRAMES: usize = 6;
+    let full = format!("{e:?}");
+    let (head, cause) = match full.split_once("\n\nCaused by:\n") {
+        Some((head, cause)) => (head, cause.trim()),
+        None => (full.as_str(), ""),
+    };
+    let mut lines = head.lines();
+    let first = lines.next().unwrap_or_default();
+    let frames: Vec<&str> = lines.map(str::trim).filter(|l| !l.is_empty()).collect();
+    let mut message = if cause.is_empty() { first.to_string() } else { cause.to_string() };
+    if !frames.is_empty() {
+        message.push_str("\nwasm backtrace:");
+        for frame in frames.iter().take(FRAMES) {
+            message.push_str("\n  ");
+            message.push_str(frame);
+        }
+        if frames.len() > FRAMES {
+            message.push_str(&format!("\n  … {} more frames", frames.len() - FRAMES));
+        }
+    }
+    message
 }
 
 #[cfg(test)]

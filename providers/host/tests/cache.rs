@@ -8,7 +8,8 @@ use froyo_providers::{Host, HostOptions};
 #[test]
 fn second_host_loads_from_cache_and_corruption_recompiles() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let options = HostOptions { cache_dir: Some(dir.path().to_path_buf()), ..HostOptions::default() };
+    let options =
+        HostOptions { cache_dir: Some(dir.path().to_path_buf()), ..HostOptions::default() };
 
     let t = Instant::now();
     let cold = Host::new(options.clone()).expect("cold host");
@@ -24,7 +25,8 @@ fn second_host_loads_from_cache_and_corruption_recompiles() {
     files.sort();
     assert_eq!(files.len(), 8, "one artifact per built-in provider: {files:?}");
     assert!(files.iter().all(|f| f.extension().is_some_and(|e| e == "cwasm")));
-    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).expect("mtime");
+    let modified =
+        |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).expect("mtime");
     let before: Vec<_> = files.iter().map(|f| modified(f)).collect();
 
     let t = Instant::now();
@@ -45,7 +47,8 @@ fn second_host_loads_from_cache_and_corruption_recompiles() {
     drop(warm);
     std::fs::write(&files[0], b"garbage").expect("corrupt");
     let again = Host::new(options.clone()).expect("host after corruption");
-    let recompiled: Vec<_> = again.types().into_iter().filter(|t| again.from_cache(t) == Some(false)).collect();
+    let recompiled: Vec<_> =
+        again.types().into_iter().filter(|t| again.from_cache(t) == Some(false)).collect();
     assert_eq!(recompiled.len(), 1, "exactly the corrupted one is recompiled: {recompiled:?}");
     assert!(std::fs::metadata(&files[0]).expect("rewritten").len() > 1000);
     let fixed = Host::new(options).expect("host after repair");

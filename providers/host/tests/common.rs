@@ -48,7 +48,12 @@ pub fn probe_req(properties: Value, facts: Facts) -> ProbeRequest {
     ProbeRequest { properties: props(properties), facts }
 }
 
-pub fn plan_req(properties: Value, facts: Facts, probes: Vec<ProbeResult>, notified: bool) -> PlanRequest {
+pub fn plan_req(
+    properties: Value,
+    facts: Facts,
+    probes: Vec<ProbeResult>,
+    notified: bool,
+) -> PlanRequest {
     PlanRequest {
         properties: props(properties),
         facts,

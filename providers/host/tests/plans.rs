@@ -26,7 +26,8 @@ fn builtin_types_and_descriptors() {
             ],
             "url_properties": []
           }
-        }"#]].assert_eq(&json(h.descriptor("linux.exec").expect("exec loaded")));
+        }"#]]
+    .assert_eq(&json(h.descriptor("linux.exec").expect("exec loaded")));
 }
 
 #[test]
@@ -40,12 +41,18 @@ fn file_probe_asks_for_a_stat_with_content() {
               "content_limit": 1048576
             }
           ]
-        }"#]].assert_eq(&probe("linux.file", &probe_req(json!({"path": "/etc/motd"}), facts())));
+        }"#]]
+    .assert_eq(&probe("linux.file", &probe_req(json!({"path": "/etc/motd"}), facts())));
 }
 
 #[test]
 fn file_create() {
-    let r = plan_req(json!({"path": "/etc/motd", "content": "hello\n", "owner": "root"}), facts(), vec![absent()], false);
+    let r = plan_req(
+        json!({"path": "/etc/motd", "content": "hello\n", "owner": "root"}),
+        facts(),
+        vec![absent()],
+        false,
+    );
     expect![[r#"
         {
           "observed": null,
@@ -83,12 +90,18 @@ fn file_create() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.file", &r));
+        }"#]]
+    .assert_eq(&plan("linux.file", &r));
 }
 
 #[test]
 fn file_update_content_keeps_mode_and_owner() {
-    let r = plan_req(json!({"path": "/etc/motd", "content": "new\n"}), facts(), vec![file("old\n", "0600", "www")], false);
+    let r = plan_req(
+        json!({"path": "/etc/motd", "content": "new\n"}),
+        facts(),
+        vec![file("old\n", "0600", "www")],
+        false,
+    );
     expect![[r#"
         {
           "observed": {
@@ -97,7 +110,6 @@ fn file_update_content_keeps_mode_and_owner() {
             "mode": "0600",
             "owner": "www",
             "path": "/etc/motd",
-            "sha256": "sha256:01d09d19c2139a46aebfb577780d123d7396e97201bc7ead210a2ebff8239dee",
             "state": "present"
           },
           "action": "update",
@@ -120,12 +132,18 @@ fn file_update_content_keeps_mode_and_owner() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.file", &r));
+        }"#]]
+    .assert_eq(&plan("linux.file", &r));
 }
 
 #[test]
 fn file_mode_only_is_a_chmod() {
-    let r = plan_req(json!({"path": "/etc/motd", "content": "same\n", "mode": "644"}), facts(), vec![file("same\n", "0600", "root")], false);
+    let r = plan_req(
+        json!({"path": "/etc/motd", "content": "same\n", "mode": "644"}),
+        facts(),
+        vec![file("same\n", "0600", "root")],
+        false,
+    );
     expect![[r#"
         {
           "observed": {
@@ -134,7 +152,6 @@ fn file_mode_only_is_a_chmod() {
             "mode": "0600",
             "owner": "root",
             "path": "/etc/motd",
-            "sha256": "sha256:a6328afc76e9db71da297ebff4b0d3e7a7eb3b01d917c05a6573fef121b6ecb6",
             "state": "present"
           },
           "action": "update",
@@ -155,12 +172,18 @@ fn file_mode_only_is_a_chmod() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.file", &r));
+        }"#]]
+    .assert_eq(&plan("linux.file", &r));
 }
 
 #[test]
 fn file_owner_only_is_a_chown() {
-    let r = plan_req(json!({"path": "/etc/motd", "owner": "www"}), facts(), vec![file("same\n", "0644", "root")], false);
+    let r = plan_req(
+        json!({"path": "/etc/motd", "owner": "www"}),
+        facts(),
+        vec![file("same\n", "0644", "root")],
+        false,
+    );
     expect![[r#"
         {
           "observed": {
@@ -169,7 +192,6 @@ fn file_owner_only_is_a_chown() {
             "mode": "0644",
             "owner": "root",
             "path": "/etc/motd",
-            "sha256": "sha256:a6328afc76e9db71da297ebff4b0d3e7a7eb3b01d917c05a6573fef121b6ecb6",
             "state": "present"
           },
           "action": "update",
@@ -190,12 +212,18 @@ fn file_owner_only_is_a_chown() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.file", &r));
+        }"#]]
+    .assert_eq(&plan("linux.file", &r));
 }
 
 #[test]
 fn file_converged_does_nothing() {
-    let r = plan_req(json!({"path": "/etc/motd", "content": "same\n", "mode": "0644", "owner": "root"}), facts(), vec![file("same\n", "0644", "root")], false);
+    let r = plan_req(
+        json!({"path": "/etc/motd", "content": "same\n", "mode": "0644", "owner": "root"}),
+        facts(),
+        vec![file("same\n", "0644", "root")],
+        false,
+    );
     let p = plan_ok("linux.file", &r);
     assert_eq!(p.action, Action::None);
     assert!(p.ops.is_empty() && p.changes.is_empty());
@@ -203,7 +231,12 @@ fn file_converged_does_nothing() {
 
 #[test]
 fn file_absent_removes() {
-    let r = plan_req(json!({"path": "/etc/motd", "state": "absent"}), facts(), vec![file("x", "0644", "root")], false);
+    let r = plan_req(
+        json!({"path": "/etc/motd", "state": "absent"}),
+        facts(),
+        vec![file("x", "0644", "root")],
+        false,
+    );
     expect![[r#"
         {
           "observed": {
@@ -212,7 +245,6 @@ fn file_absent_removes() {
             "mode": "0644",
             "owner": "root",
             "path": "/etc/motd",
-            "sha256": "sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881",
             "state": "present"
           },
           "action": "delete",
@@ -232,20 +264,32 @@ fn file_absent_removes() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.file", &r));
-    let gone = plan_req(json!({"path": "/etc/motd", "state": "absent"}), facts(), vec![absent()], false);
+        }"#]]
+    .assert_eq(&plan("linux.file", &r));
+    let gone =
+        plan_req(json!({"path": "/etc/motd", "state": "absent"}), facts(), vec![absent()], false);
     assert_eq!(plan_ok("linux.file", &gone).action, Action::None);
 }
 
 #[test]
 fn file_directory_in_the_way_is_an_error() {
-    let r = plan_req(json!({"path": "/etc", "content": "x"}), facts(), vec![dir("0755", "root")], false);
+    let r = plan_req(
+        json!({"path": "/etc", "content": "x"}),
+        facts(),
+        vec![dir("0755", "root")],
+        false,
+    );
     expect!["error: linux.file: /etc is a directory; a file cannot replace it (remove it, or use linux.directory)"].assert_eq(&plan("linux.file", &r));
 }
 
 #[test]
 fn directory_cases() {
-    let create = plan_req(json!({"path": "/srv/app", "mode": "750", "owner": "app"}), facts(), vec![absent()], false);
+    let create = plan_req(
+        json!({"path": "/srv/app", "mode": "750", "owner": "app"}),
+        facts(),
+        vec![absent()],
+        false,
+    );
     expect![[r#"
         {
           "observed": null,
@@ -277,8 +321,14 @@ fn directory_cases() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.directory", &create));
-    let chown = plan_req(json!({"path": "/srv/app", "owner": "app", "recursive": true}), facts(), vec![dir("0755", "root")], false);
+        }"#]]
+    .assert_eq(&plan("linux.directory", &create));
+    let chown = plan_req(
+        json!({"path": "/srv/app", "owner": "app", "recursive": true}),
+        facts(),
+        vec![dir("0755", "root")],
+        false,
+    );
     expect![[r#"
         {
           "observed": {
@@ -306,8 +356,14 @@ fn directory_cases() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.directory", &chown));
-    let remove = plan_req(json!({"path": "/srv/app", "state": "absent", "recursive": true}), facts(), vec![dir("0755", "root")], false);
+        }"#]]
+    .assert_eq(&plan("linux.directory", &chown));
+    let remove = plan_req(
+        json!({"path": "/srv/app", "state": "absent", "recursive": true}),
+        facts(),
+        vec![dir("0755", "root")],
+        false,
+    );
     expect![[r#"
         {
           "observed": {
@@ -334,10 +390,17 @@ fn directory_cases() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.directory", &remove));
-    let file_in_the_way = plan_req(json!({"path": "/srv/app"}), facts(), vec![file("x", "0644", "root")], false);
+        }"#]]
+    .assert_eq(&plan("linux.directory", &remove));
+    let file_in_the_way =
+        plan_req(json!({"path": "/srv/app"}), facts(), vec![file("x", "0644", "root")], false);
     expect!["error: linux.directory: /srv/app exists and is a file, not a directory; froyo does not replace it"].assert_eq(&plan("linux.directory", &file_in_the_way));
-    let same = plan_req(json!({"path": "/srv/app", "mode": "0755"}), facts(), vec![dir("0755", "root")], false);
+    let same = plan_req(
+        json!({"path": "/srv/app", "mode": "0755"}),
+        facts(),
+        vec![dir("0755", "root")],
+        false,
+    );
     assert_eq!(plan_ok("linux.directory", &same).action, Action::None);
 }
 
@@ -380,7 +443,8 @@ fn exec_probes_its_guards() {
               "timeout_ms": 60000
             }
           ]
-        }"#]].assert_eq(&probe("linux.exec", &probe_req(props, facts())));
+        }"#]]
+    .assert_eq(&probe("linux.exec", &probe_req(props, facts())));
 }
 
 #[test]
@@ -422,8 +486,10 @@ fn exec_runs_when_the_guards_say_so() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.exec", &runs));
-    let created = plan_req(props.clone(), facts(), vec![file("", "0755", "root"), out(127, "")], false);
+        }"#]]
+    .assert_eq(&plan("linux.exec", &runs));
+    let created =
+        plan_req(props.clone(), facts(), vec![file("", "0755", "root"), out(127, "")], false);
     expect![[r#"
         {
           "observed": null,
@@ -434,7 +500,8 @@ fn exec_runs_when_the_guards_say_so() {
           "notes": [
             "skipped: /usr/local/bin/app exists (creates)"
           ]
-        }"#]].assert_eq(&plan("linux.exec", &created));
+        }"#]]
+    .assert_eq(&plan("linux.exec", &created));
     let unless_ok = plan_req(props, facts(), vec![absent(), out(0, "1.0")], false);
     assert_eq!(plan_ok("linux.exec", &unless_ok).action, Action::None);
 }
@@ -442,7 +509,10 @@ fn exec_runs_when_the_guards_say_so() {
 #[test]
 fn exec_refresh_only_and_unguarded() {
     let props = json!({"command": "systemctl daemon-reload", "refresh_only": true});
-    assert_eq!(plan_ok("linux.exec", &plan_req(props.clone(), facts(), vec![], false)).action, Action::None);
+    assert_eq!(
+        plan_ok("linux.exec", &plan_req(props.clone(), facts(), vec![], false)).action,
+        Action::None
+    );
     expect![[r#"
         {
           "observed": null,
@@ -469,7 +539,8 @@ fn exec_refresh_only_and_unguarded() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.exec", &plan_req(props, facts(), vec![], true)));
+        }"#]]
+    .assert_eq(&plan("linux.exec", &plan_req(props, facts(), vec![], true)));
     let unguarded = plan_req(json!({"command": "date"}), facts(), vec![], false);
     expect![[r#"
         {
@@ -530,7 +601,8 @@ fn package_apt() {
               ]
             }
           ]
-        }"#]].assert_eq(&probe("linux.package", &probe_req(latest.clone(), facts())));
+        }"#]]
+    .assert_eq(&probe("linux.package", &probe_req(latest.clone(), facts())));
     let installed = out(0, "install ok installed\t1.22.1-9\n");
     let policy = out(0, "nginx:\n  Installed: 1.22.1-9\n  Candidate: 1.22.1-9+deb12u1\n");
     expect![[r#"
@@ -569,7 +641,11 @@ fn package_apt() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.package", &plan_req(latest, facts(), vec![installed.clone(), policy], false)));
+        }"#]]
+    .assert_eq(&plan(
+        "linux.package",
+        &plan_req(latest, facts(), vec![installed.clone(), policy], false),
+    ));
     let missing = out(1, "");
     expect![[r#"
         {
@@ -607,7 +683,8 @@ fn package_apt() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan(
+        }"#]]
+    .assert_eq(&plan(
         "linux.package",
         &plan_req(json!({"name": "nginx", "version": "1.22.1-9"}), facts(), vec![missing], false),
     ));
@@ -650,7 +727,8 @@ fn package_apt() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan(
+        }"#]]
+    .assert_eq(&plan(
         "linux.package",
         &plan_req(json!({"name": "nginx", "state": "absent"}), facts(), vec![installed], false),
     ));
@@ -660,7 +738,12 @@ fn package_apt() {
 fn package_dnf_yum_zypper_apk() {
     let p = json!({"name": "httpd", "state": "latest"});
     let rpm = out(0, "2.4.57-5.fc39\n");
-    let dnf = plan_req(p.clone(), with_manager("dnf"), vec![rpm.clone(), out(100, "\nhttpd.x86_64  2.4.58-1.fc39  updates\n")], false);
+    let dnf = plan_req(
+        p.clone(),
+        with_manager("dnf"),
+        vec![rpm.clone(), out(100, "\nhttpd.x86_64  2.4.58-1.fc39  updates\n")],
+        false,
+    );
     expect![[r#"
         {
           "observed": {
@@ -691,8 +774,14 @@ fn package_dnf_yum_zypper_apk() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.package", &dnf));
-    let yum = plan_req(json!({"name": "httpd"}), with_manager("yum"), vec![out(1, "package httpd is not installed\n")], false);
+        }"#]]
+    .assert_eq(&plan("linux.package", &dnf));
+    let yum = plan_req(
+        json!({"name": "httpd"}),
+        with_manager("yum"),
+        vec![out(1, "package httpd is not installed\n")],
+        false,
+    );
     expect![[r#"
         {
           "observed": null,
@@ -719,8 +808,14 @@ fn package_dnf_yum_zypper_apk() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.package", &yum));
-    let zypper = plan_req(json!({"name": "httpd", "state": "absent"}), with_manager("zypper"), vec![rpm], false);
+        }"#]]
+    .assert_eq(&plan("linux.package", &yum));
+    let zypper = plan_req(
+        json!({"name": "httpd", "state": "absent"}),
+        with_manager("zypper"),
+        vec![rpm],
+        false,
+    );
     expect![[r#"
         {
           "observed": {
@@ -756,8 +851,20 @@ fn package_dnf_yum_zypper_apk() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.package", &zypper));
-    let apk = plan_req(p.clone(), with_manager("apk"), vec![out(0, "httpd\n"), out(0, "Installed:                                Available:\nhttpd-2.4.57-r0                         < 2.4.58-r0\n")], false);
+        }"#]]
+    .assert_eq(&plan("linux.package", &zypper));
+    let apk = plan_req(
+        p.clone(),
+        with_manager("apk"),
+        vec![
+            out(0, "httpd\n"),
+            out(
+                0,
+                "Installed:                                Available:\nhttpd-2.4.57-r0                         < 2.4.58-r0\n",
+            ),
+        ],
+        false,
+    );
     expect![[r#"
         {
           "observed": {
@@ -788,8 +895,10 @@ fn package_dnf_yum_zypper_apk() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.package", &apk));
-    let apk_missing = plan_req(json!({"name": "curl"}), with_manager("apk"), vec![out(1, "")], false);
+        }"#]]
+    .assert_eq(&plan("linux.package", &apk));
+    let apk_missing =
+        plan_req(json!({"name": "curl"}), with_manager("apk"), vec![out(1, "")], false);
     expect![[r#"
         {
           "observed": null,
@@ -815,7 +924,8 @@ fn package_dnf_yum_zypper_apk() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.package", &apk_missing));
+        }"#]]
+    .assert_eq(&plan("linux.package", &apk_missing));
     let none = Facts { package_manager: None, ..facts() };
     expect!["error: linux.package: no supported package manager on this host (apt, dnf, yum, zypper, apk)"].assert_eq(&probe("linux.package", &probe_req(p, none)));
 }
@@ -843,8 +953,10 @@ fn service_cases() {
               ]
             }
           ]
-        }"#]].assert_eq(&probe("linux.service", &probe_req(p.clone(), facts())));
-    let stopped = plan_req(p.clone(), facts(), vec![out(3, "inactive\n"), out(1, "disabled\n")], false);
+        }"#]]
+    .assert_eq(&probe("linux.service", &probe_req(p.clone(), facts())));
+    let stopped =
+        plan_req(p.clone(), facts(), vec![out(3, "inactive\n"), out(1, "disabled\n")], false);
     expect![[r#"
         {
           "observed": {
@@ -889,9 +1001,13 @@ fn service_cases() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.service", &stopped));
+        }"#]]
+    .assert_eq(&plan("linux.service", &stopped));
     let running = vec![out(0, "active\n"), out(0, "enabled\n")];
-    assert_eq!(plan_ok("linux.service", &plan_req(p.clone(), facts(), running.clone(), false)).action, Action::None);
+    assert_eq!(
+        plan_ok("linux.service", &plan_req(p.clone(), facts(), running.clone(), false)).action,
+        Action::None
+    );
     expect![[r#"
         {
           "observed": {
@@ -915,9 +1031,11 @@ fn service_cases() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.service", &plan_req(p.clone(), facts(), running, true)));
+        }"#]]
+    .assert_eq(&plan("linux.service", &plan_req(p.clone(), facts(), running, true)));
     let no_systemd = Facts { init_system: None, ..facts() };
-    expect!["error: linux.service: unsupported on this host: no init system froyo knows (systemd)"].assert_eq(&plan("linux.service", &plan_req(p, no_systemd, vec![], false)));
+    expect!["error: linux.service: unsupported on this host: no init system froyo knows (systemd)"]
+        .assert_eq(&plan("linux.service", &plan_req(p, no_systemd, vec![], false)));
 }
 
 #[test]
@@ -951,7 +1069,8 @@ fn user_cases() {
               ]
             }
           ]
-        }"#]].assert_eq(&probe("linux.user", &probe_req(p.clone(), facts())));
+        }"#]]
+    .assert_eq(&probe("linux.user", &probe_req(p.clone(), facts())));
     let create = plan_req(p.clone(), facts(), vec![out(2, ""), out(1, ""), out(2, "")], false);
     expect![[r#"
         {
@@ -1017,10 +1136,16 @@ fn user_cases() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.user", &create));
+        }"#]]
+    .assert_eq(&plan("linux.user", &create));
     let passwd = out(0, "deploy:x:1500:1500::/home/deploy:/bin/sh\n");
     let ids = out(0, "deploy adm\n");
-    let update = plan_req(p.clone(), facts(), vec![passwd.clone(), ids.clone(), out(0, "deploy:$6$old$x:19000:0:99999:7:::\n")], false);
+    let update = plan_req(
+        p.clone(),
+        facts(),
+        vec![passwd.clone(), ids.clone(), out(0, "deploy:$6$old$x:19000:0:99999:7:::\n")],
+        false,
+    );
     expect![[r#"
         {
           "observed": {
@@ -1085,8 +1210,14 @@ fn user_cases() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.user", &update));
-    let unreadable = plan_req(json!({"name": "deploy", "password": "$6$salt$hash"}), facts(), vec![passwd.clone(), ids.clone(), out(2, "")], false);
+        }"#]]
+    .assert_eq(&plan("linux.user", &update));
+    let unreadable = plan_req(
+        json!({"name": "deploy", "password": "$6$salt$hash"}),
+        facts(),
+        vec![passwd.clone(), ids.clone(), out(2, "")],
+        false,
+    );
     expect![[r#"
         {
           "observed": {
@@ -1108,9 +1239,15 @@ fn user_cases() {
             "the password of deploy cannot be compared (the shadow database is not readable; run as root): left as it is"
           ]
         }"#]].assert_eq(&plan("linux.user", &unreadable));
-    let same = plan_req(json!({"name": "deploy", "uid": 1500, "groups": ["adm"], "password": "$6$salt$hash"}), facts(), vec![passwd.clone(), ids.clone(), out(0, "deploy:$6$salt$hash:19000::::::\n")], false);
+    let same = plan_req(
+        json!({"name": "deploy", "uid": 1500, "groups": ["adm"], "password": "$6$salt$hash"}),
+        facts(),
+        vec![passwd.clone(), ids.clone(), out(0, "deploy:$6$salt$hash:19000::::::\n")],
+        false,
+    );
     assert_eq!(plan_ok("linux.user", &same).action, Action::None);
-    let remove = plan_req(json!({"name": "deploy", "state": "absent"}), facts(), vec![passwd, ids], false);
+    let remove =
+        plan_req(json!({"name": "deploy", "state": "absent"}), facts(), vec![passwd, ids], false);
     expect![[r#"
         {
           "observed": {
@@ -1145,19 +1282,25 @@ fn user_cases() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.user", &remove));
+        }"#]]
+    .assert_eq(&plan("linux.user", &remove));
 }
 
 #[test]
 fn user_password_never_on_argv() {
     let p = json!({"name": "deploy", "password": "$6$secret$hash"});
-    let plan = plan_ok("linux.user", &plan_req(p, facts(), vec![out(2, ""), out(1, ""), out(2, "")], false));
+    let plan = plan_ok(
+        "linux.user",
+        &plan_req(p, facts(), vec![out(2, ""), out(1, ""), out(2, "")], false),
+    );
     for op in &plan.ops {
         for c in op.commands() {
             assert!(c.argv.iter().all(|a| !a.contains("secret")), "{:?}", c.argv);
         }
     }
-    assert!(plan.ops.iter().any(|op| op.commands().iter().any(|c| c.stdin.as_deref() == Some("deploy:$6$secret$hash\n"))));
+    assert!(plan.ops.iter().any(|op| {
+        op.commands().iter().any(|c| c.stdin.as_deref() == Some("deploy:$6$secret$hash\n"))
+    }));
 }
 
 #[test]
@@ -1175,7 +1318,8 @@ fn group_cases() {
               ]
             }
           ]
-        }"#]].assert_eq(&probe("linux.group", &probe_req(p.clone(), facts())));
+        }"#]]
+    .assert_eq(&probe("linux.group", &probe_req(p.clone(), facts())));
     expect![[r#"
         {
           "observed": null,
@@ -1208,7 +1352,8 @@ fn group_cases() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.group", &plan_req(p.clone(), facts(), vec![out(2, "")], false)));
+        }"#]]
+    .assert_eq(&plan("linux.group", &plan_req(p.clone(), facts(), vec![out(2, "")], false)));
     expect![[r#"
         {
           "observed": {
@@ -1239,8 +1384,15 @@ fn group_cases() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.group", &plan_req(p.clone(), facts(), vec![out(0, "app:x:1100:\n")], false)));
-    assert_eq!(plan_ok("linux.group", &plan_req(p, facts(), vec![out(0, "app:x:1200:\n")], false)).action, Action::None);
+        }"#]]
+    .assert_eq(&plan(
+        "linux.group",
+        &plan_req(p.clone(), facts(), vec![out(0, "app:x:1100:\n")], false),
+    ));
+    assert_eq!(
+        plan_ok("linux.group", &plan_req(p, facts(), vec![out(0, "app:x:1200:\n")], false)).action,
+        Action::None
+    );
     expect![[r#"
         {
           "observed": {
@@ -1269,7 +1421,16 @@ fn group_cases() {
           ],
           "checks": [],
           "notes": []
-        }"#]].assert_eq(&plan("linux.group", &plan_req(json!({"name": "app", "state": "absent"}), facts(), vec![out(0, "app:x:1100:\n")], false)));
+        }"#]]
+    .assert_eq(&plan(
+        "linux.group",
+        &plan_req(
+            json!({"name": "app", "state": "absent"}),
+            facts(),
+            vec![out(0, "app:x:1100:\n")],
+            false,
+        ),
+    ));
 }
 
 #[test]
@@ -1278,48 +1439,74 @@ fn http_check_and_verify() {
     expect![[r#"
         {
           "probes": []
-        }"#]].assert_eq(&probe("probe.http", &probe_req(p.clone(), facts())));
+        }"#]]
+    .assert_eq(&probe("probe.http", &probe_req(p.clone(), facts())));
     expect![[r#"
-        error: provider probe.http crashed in plan: error while executing at wasm backtrace:
-            0:  0x8b4fc - <unknown>!<wasm function 0>
-            1:  0x674e1 - <unknown>!<wasm function 1477>
-            2:  0x65bd4 - <unknown>!<wasm function 1430>
-            3:  0x26f48 - <unknown>!<wasm function 544>
-            4:  0x15c9b - <unknown>!<wasm function 288>
-            5:  0x163fa - <unknown>!<wasm function 293>
-            6:  0x2ab69 - <unknown>!<wasm function 602>
-            7:  0x1f35b - <unknown>!<wasm function 406>
-            8:  0x1a853 - <unknown>!<wasm function 321>
-            9:  0x1b9de - <unknown>!<wasm function 337>
-           10:  0x1cfc8 - <unknown>!<wasm function 363>
-           11:  0x1cc0b - <unknown>!<wasm function 359>
-           12:  0x1d382 - <unknown>!<wasm function 367>
-           13:  0x1592e - <unknown>!<wasm function 285>
-           14:  0x1555b - <unknown>!<wasm function 282>
-           15:  0x1056e - <unknown>!<wasm function 197>
-           16:  0x10e91 - <unknown>!<wasm function 201>
-           17:  0x11602 - <unknown>!<wasm function 206>
-           18:  0x12f7d - <unknown>!<wasm function 245>
-           19:  0x1042c - <unknown>!<wasm function 194>
-
-        Caused by:
-            unknown import: `wasi:random/insecure-seed@0.2.6#insecure-seed` has not been defined
-
-        (providers are granted no imports; a Rust provider calls one when it panics, reads the clock or the environment, or uses HashMap's RandomState)"#]].assert_eq(&plan("probe.http", &plan_req(p.clone(), facts(), vec![], false)));
+        {
+          "observed": null,
+          "action": "check",
+          "changes": [],
+          "ops": [],
+          "checks": [
+            {
+              "probe": {
+                "probe": "http",
+                "url": "http://localhost:8080/health",
+                "method": "GET",
+                "headers": {
+                  "Authorization": "Bearer t"
+                },
+                "timeout_ms": 3000
+              },
+              "retries": 5,
+              "interval_ms": 1000
+            }
+          ],
+          "notes": []
+        }"#]]
+    .assert_eq(&plan("probe.http", &plan_req(p.clone(), facts(), vec![], false)));
     let verify = |status: u16, body: &str| {
         let r = VerifyRequest {
             properties: props(p.clone()),
-            result: ProbeOutcome::Ok(ProbeResult::Http(HttpResponse { status, headers: Default::default(), body: body.into() })),
+            result: ProbeOutcome::Ok(ProbeResult::Http(HttpResponse {
+                status,
+                headers: Default::default(),
+                body: body.into(),
+            })),
         };
         json(&host().verify("probe.http", &r).expect("verify runs"))
     };
-    expect![[""]].assert_eq(&verify(200, "{\"status\": \"ok\"}"));
-    expect![[""]].assert_eq(&verify(503, "{\"status\": \"ok\"}"));
-    expect![[""]].assert_eq(&verify(200, "{\"status\": \"down\"}"));
-    let failed = VerifyRequest { properties: props(p.clone()), result: ProbeOutcome::Error("connection refused".into()) };
-    expect![[""]].assert_eq(&json(&host().verify("probe.http", &failed).expect("verify runs")));
+    expect![[r#"
+        {
+          "ok": true,
+          "message": ""
+        }"#]]
+    .assert_eq(&verify(200, "{\"status\": \"ok\"}"));
+    expect![[r#"
+        {
+          "ok": false,
+          "message": "status 503 (expected 200)"
+        }"#]]
+    .assert_eq(&verify(503, "{\"status\": \"ok\"}"));
+    expect![[r#"
+        {
+          "ok": false,
+          "message": "the body does not match /\"status\":\\s*\"ok\"/"
+        }"#]]
+    .assert_eq(&verify(200, "{\"status\": \"down\"}"));
+    let failed = VerifyRequest {
+        properties: props(p.clone()),
+        result: ProbeOutcome::Error("connection refused".into()),
+    };
+    expect![[r#"
+        {
+          "ok": false,
+          "message": "the request failed: connection refused"
+        }"#]]
+    .assert_eq(&json(&host().verify("probe.http", &failed).expect("verify runs")));
     let bad_regex = plan_req(json!({"url": "http://x/", "body": "("}), facts(), vec![], false);
-    expect![[""]].assert_eq(&plan("probe.http", &bad_regex));
+    expect!["error: probe.http: `body` is not a valid regular expression: error parsing pattern 0"]
+        .assert_eq(&plan("probe.http", &bad_regex));
 }
 
 #[test]
@@ -1327,6 +1514,7 @@ fn bad_requests_are_errors_not_crashes() {
     let r = plan_req(json!({"content": "x"}), facts(), vec![absent()], false);
     expect!["error: linux.file: property `path` is required"].assert_eq(&plan("linux.file", &r));
     let no_probe = plan_req(json!({"path": "/x"}), facts(), vec![], false);
-    expect!["error: linux.file: the result of probe 0 (stat /x) is missing"].assert_eq(&plan("linux.file", &no_probe));
+    expect!["error: linux.file: the result of probe 0 (stat /x) is missing"]
+        .assert_eq(&plan("linux.file", &no_probe));
     expect!["error: no provider for resource type linux.nope (known: linux.directory, linux.exec, linux.file, linux.group, linux.package, linux.service, linux.user, probe.http, test.overreach)"].assert_eq(&plan("linux.nope", &no_probe));
 }

@@ -15,6 +15,7 @@ use froyo_provider_sdk::{
     Action, Check, Descriptor, PlanRequest, PlanResponse, Probe, ProbeOutcome, ProbeRequest,
     ProbeResponse, ProbeResult, Properties, Provider, VerifyRequest, VerifyResponse, descriptor,
 };
+use regex_automata::meta::Regex;
 
 pub const TYPE: &str = "probe.http";
 
@@ -38,15 +39,23 @@ impl Provider for HttpProvider {
 
 froyo_provider_sdk::export!(HttpProvider);
 
-fn body_regex(properties: &Properties) -> Result<Option<regex::Regex>, String> {
+/// The `body` pattern, compiled. `regex-automata` without its `std` feature:
+/// with `std` it keeps capture names in a `HashMap` whose `RandomState` asks
+/// WASI for a random seed, which providers are not granted.
+fn body_regex(properties: &Properties) -> Result<Option<(&str, Regex)>, String> {
     let p = Props::new(TYPE, properties);
     match p.opt_str("body")? {
         None => Ok(None),
-        Some(pattern) => regex::RegexBuilder::new(pattern)
-            .size_limit(1 << 20)
-            .build()
-            .map(Some)
-            .map_err(|e| format!("{TYPE}: `body` is not a valid regular expression: {e}")),
+        Some(pattern) => Regex::builder()
+            .configure(Regex::config().nfa_size_limit(Some(1 << 20)))
+            .build(pattern)
+            .map(|re| Some((pattern, re)))
+            .map_err(|e| match e.syntax_error() {
+                Some(syntax) => {
+                    format!("{TYPE}: `body` is not a valid regular expression:\n{syntax}")
+                }
+                None => format!("{TYPE}: `body` is not a valid regular expression: {e}"),
+            }),
     }
 }
 
@@ -96,12 +105,12 @@ pub fn verify_http(request: &VerifyRequest) -> Result<VerifyResponse, String> {
             message: format!("status {} (expected {want})", response.status),
         });
     }
-    if let Some(re) = body_regex(&request.properties)?
-        && !re.is_match(&response.body)
+    if let Some((pattern, re)) = body_regex(&request.properties)?
+        && !re.is_match(response.body.as_str())
     {
         return Ok(VerifyResponse {
             ok: false,
-            message: format!("the body does not match /{}/", re.as_str()),
+            message: format!("the body does not match /{pattern}/"),
         });
     }
     Ok(VerifyResponse { ok: true, message: String::new() })
