@@ -162,13 +162,13 @@ pub fn plan_file(request: &PlanRequest) -> Result<PlanResponse, String> {
         None => not_a_file,
     };
     if content_differs {
-        let before = stat.content.as_deref().or(stat.sha256.as_deref()).map(|s| Value::from(s));
+        let before = stat.content.as_deref().or(stat.sha256.as_deref()).map(Value::from);
         changes.push("content", before, string(d.content.unwrap_or("")));
     }
     let mode_differs = changes.diff(
         "mode",
         string(&stat.mode),
-        d.mode.as_deref().and_then(|m| string(m)).or(string(&stat.mode)),
+        d.mode.as_deref().and_then(string).or(string(&stat.mode)),
     );
     let owner_differs =
         changes.diff("owner", string(&stat.owner), string(d.owner.unwrap_or(&stat.owner)));

@@ -191,13 +191,12 @@ pub fn plan_user(request: &PlanRequest) -> Result<PlanResponse, String> {
     let mut changes = Changes::new();
     let mut ops = Vec::new();
     let mut notes = Vec::new();
-    let action;
-    match (d.present, &found) {
+    let action = match (d.present, &found) {
         (false, None) => return Ok(converged(None)),
         (false, Some(_)) => {
             changes.push("state", string("present"), string("absent"));
             ops.push(exec(vec!["userdel".into(), d.name.into()]));
-            action = Action::Delete;
+            Action::Delete
         }
         (true, None) => {
             changes.push("state", string("absent"), string("present"));
@@ -231,7 +230,7 @@ pub fn plan_user(request: &PlanRequest) -> Result<PlanResponse, String> {
                 changes.push("password", None, string(pw));
                 ops.push(chpasswd(d.name, pw));
             }
-            action = Action::Create;
+            Action::Create
         }
         (true, Some(a)) => {
             let mut argv = vec!["usermod".to_string()];
@@ -284,9 +283,9 @@ pub fn plan_user(request: &PlanRequest) -> Result<PlanResponse, String> {
             if ops.is_empty() {
                 return Ok(PlanResponse { notes, ..converged(observed) });
             }
-            action = Action::Update;
+            Action::Update
         }
-    }
+    };
     Ok(PlanResponse {
         observed,
         action,
