@@ -1505,7 +1505,12 @@ fn http_check_and_verify() {
         }"#]]
     .assert_eq(&json(&host().verify("probe.http", &failed).expect("verify runs")));
     let bad_regex = plan_req(json!({"url": "http://x/", "body": "("}), facts(), vec![], false);
-    expect!["error: probe.http: `body` is not a valid regular expression: error parsing pattern 0"]
+    expect![[r#"
+        error: probe.http: `body` is not a valid regular expression:
+        regex parse error:
+            (
+            ^
+        error: unclosed group"#]]
         .assert_eq(&plan("probe.http", &bad_regex));
 }
 
