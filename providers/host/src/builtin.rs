@@ -29,5 +29,14 @@ pub const HTTP: &[u8] = embed!("froyo_provider_http");
 /// `test.overreach`: a provider that acts outside its capabilities, for tests.
 pub const OVERREACH: &[u8] = embed!("froyo_provider_overreach");
 
-/// The providers [`crate::Host::new`] loads.
-pub const ALL: &[&[u8]] = &[FILE, DIRECTORY, EXEC, PACKAGE, SERVICE, USER, GROUP, HTTP];
+/// The providers [`crate::Host::new`] loads, with the type each implements.
+pub const ALL: &[(&str, &[u8])] = &[
+    ("linux.file", FILE),
+    ("linux.directory", DIRECTORY),
+    ("linux.exec", EXEC),
+    ("linux.package", PACKAGE),
+    ("linux.service", SERVICE),
+    ("linux.user", USER),
+    ("linux.group", GROUP),
+    ("probe.http", HTTP),
+];

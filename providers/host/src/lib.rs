@@ -216,8 +216,10 @@ impl Host {
         let engine = Engine::new(&config).map_err(|e| HostError::Engine(format!("{e:#}")))?;
         let mut host = Host { engine, options, providers: BTreeMap::new() };
         let components = std::thread::scope(|scope| {
-            let handles: Vec<_> =
-                builtin::ALL.iter().map(|bytes| scope.spawn(|| host.compile(bytes))).collect();
+            let handles: Vec<_> = builtin::ALL
+                .iter()
+                .map(|(name, bytes)| scope.spawn(|| host.compile(name, bytes)))
+                .collect();
             handles
                 .into_iter()
                 .map(|h| {
@@ -230,25 +232,30 @@ impl Host {
                 })
                 .collect::<Result<Vec<_>, _>>()
         })?;
-        for (component, source) in components {
-            host.link(component, source)?;
+        for ((name, _), (component, source)) in builtin::ALL.iter().zip(components) {
+            host.link(name, component, source)?;
         }
         Ok(host)
     }
 
     /// Load one more provider component; returns its descriptor.
     pub fn load(&mut self, component_bytes: &[u8]) -> Result<Descriptor, HostError> {
-        let (component, source) = self.compile(component_bytes)?;
-        self.link(component, source)
+        let (component, source) = self.compile("(component)", component_bytes)?;
+        self.link("(component)", component, source)
     }
 
-    fn compile(&self, bytes: &[u8]) -> Result<(Component, Source), HostError> {
+    fn compile(&self, what: &str, bytes: &[u8]) -> Result<(Component, Source), HostError> {
         cache::load_or_compile(&self.engine, self.options.cache_dir.as_deref(), bytes)
-            .map_err(|e| HostError::Load { what: "(component)".into(), message: format!("{e:#}") })
+            .map_err(|e| HostError::Load { what: what.to_string(), message: format!("{e:#}") })
     }
 
-    fn link(&mut self, component: Component, source: Source) -> Result<Descriptor, HostError> {
-        let load_err = |message: String| HostError::Load { what: "(component)".into(), message };
+    fn link(
+        &mut self,
+        what: &str,
+        component: Component,
+        source: Source,
+    ) -> Result<Descriptor, HostError> {
+        let load_err = |message: String| HostError::Load { what: what.to_string(), message };
         let mut linker: Linker<CallState> = Linker::new(&self.engine);
         linker
             .define_unknown_imports_as_traps(&component)

@@ -1511,7 +1511,7 @@ fn http_check_and_verify() {
             (
             ^
         error: unclosed group"#]]
-        .assert_eq(&plan("probe.http", &bad_regex));
+    .assert_eq(&plan("probe.http", &bad_regex));
 }
 
 #[test]
