@@ -1,0 +1,269 @@
+//! Capability checks: does a provider's answer stay within what its
+//! descriptor declared?
+//!
+//! - every operation's path must equal, after lexical normalisation, the
+//!   value of one of the declared `path-properties` (absolute, no `..`);
+//! - every command (operations, their guards, probes) must either run a
+//!   program named in `commands` (by `argv[0]`'s file name) or be exactly
+//!   `["/bin/sh", "-c", <value of a declared command-property>]`;
+//! - every HTTP probe's URL must equal a declared url-property's value.
+//!
+//! `Stat` probes are read-only and not restricted.
+//!
+//! Invariant: pure functions of data; no panics on any input.
+
+use std::fmt;
+
+use froyo_provider_api::{Command, Descriptor, Op, Probe, Properties};
+use serde_json::Value;
+
+/// An operation or probe outside the provider's declared capabilities.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapabilityViolation {
+    /// The provider's type name.
+    pub type_name: String,
+    /// Which item: `op 0 (write_file)`, `probe 1 (command)`, `check 0 (http)`.
+    pub item: String,
+    /// What it attempted: `writes /etc/shadow`, `runs ["curl", …]`.
+    pub attempted: String,
+    /// What was declared, with the values it allows.
+    pub declared: String,
+}
+
+impl fmt::Display for CapabilityViolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} {}, outside its declared capabilities ({})",
+            self.type_name, self.item, self.attempted, self.declared
+        )
+    }
+}
+
+impl std::error::Error for CapabilityViolation {}
+
+/// Check `probes` and `ops` against `descriptor`'s capabilities, given the
+/// resource's `properties`.
+pub fn check_capabilities(
+    descriptor: &Descriptor,
+    properties: &Properties,
+    probes: &[Probe],
+    ops: &[Op],
+) -> Result<(), CapabilityViolation> {
+    check_items(descriptor, properties, probes.iter().map(|p| ("probe", p)), ops)
+}
+
+/// As [`check_capabilities`], naming the probes with `label` (`probe`, `check`).
+pub(crate) fn check_items<'a>(
+    descriptor: &Descriptor,
+    properties: &Properties,
+    probes: impl Iterator<Item = (&'static str, &'a Probe)>,
+    ops: &[Op],
+) -> Result<(), CapabilityViolation> {
+    let caps = &descriptor.capabilities;
+    let violation = |item: String, attempted: String, declared: String| CapabilityViolation {
+        type_name: descriptor.type_name.clone(),
+        item,
+        attempted,
+        declared,
+    };
+    let values = |names: &[String]| -> Vec<(String, String)> {
+        names
+            .iter()
+            .filter_map(|n| match properties.get(n) {
+                Some(Value::String(s)) => Some((n.clone(), s.clone())),
+                _ => None,
+            })
+            .collect()
+    };
+    let path_values = values(&caps.path_properties);
+    let command_values = values(&caps.command_properties);
+    let url_values = values(&caps.url_properties);
+
+    let check_command = |item: String, command: &Command| -> Result<(), CapabilityViolation> {
+        if command_allowed(command, &caps.commands, &command_values) {
+            return Ok(());
+        }
+        Err(violation(
+            item,
+            format!("runs {:?}", command.argv),
+            format!(
+                "commands {:?}; command properties {}",
+                caps.commands,
+                describe_values(&caps.command_properties, &command_values)
+            ),
+        ))
+    };
+
+    for (i, op) in ops.iter().enumerate() {
+        let item = format!("op {i} ({})", op_kind(op));
+        if let Some(path) = op.path() {
+            let normal = normalize(path).map_err(|why| {
+                violation(item.clone(), format!("touches {path:?}"), format!("paths must be {why}"))
+            })?;
+            let allowed = path_values.iter().any(|(_, v)| normalize(v).is_ok_and(|v| v == normal));
+            if !allowed {
+                return Err(violation(
+                    item,
+                    format!("touches {path}"),
+                    format!(
+                        "path properties {}",
+                        describe_values(&caps.path_properties, &path_values)
+                    ),
+                ));
+            }
+        }
+        for (j, command) in op.commands().into_iter().enumerate() {
+            let which = if j == 0 { "command" } else { "guard" };
+            check_command(format!("{item} {which}"), command)?;
+        }
+    }
+    for (i, (label, probe)) in probes.enumerate() {
+        match probe {
+            Probe::Stat { .. } => {}
+            Probe::Command(command) => check_command(format!("{label} {i} (command)"), command)?,
+            Probe::Http { url, .. } => {
+                if !url_values.iter().any(|(_, v)| v == url) {
+                    return Err(violation(
+                        format!("{label} {i} (http)"),
+                        format!("requests {url}"),
+                        format!(
+                            "url properties {}",
+                            describe_values(&caps.url_properties, &url_values)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn command_allowed(
+    command: &Command,
+    commands: &[String],
+    command_values: &[(String, String)],
+) -> bool {
+    let Some(program) = command.argv.first() else { return false };
+    if let [sh, c, script] = command.argv.as_slice()
+        && sh == "/bin/sh"
+        && c == "-c"
+        && command_values.iter().any(|(_, v)| v == script)
+    {
+        return true;
+    }
+    let name = program.rsplit('/').next().unwrap_or(program);
+    !name.is_empty() && commands.iter().any(|c| c == name)
+}
+
+fn describe_values(names: &[String], values: &[(String, String)]) -> String {
+    if names.is_empty() {
+        return "none".to_string();
+    }
+    names
+        .iter()
+        .map(|n| match values.iter().find(|(k, _)| k == n) {
+            Some((_, v)) => format!("{n} = {v:?}"),
+            None => format!("{n} (unset)"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn op_kind(op: &Op) -> &'static str {
+    match op {
+        Op::WriteFile { .. } => "write_file",
+        Op::Mkdir { .. } => "mkdir",
+        Op::Remove { .. } => "remove",
+        Op::Chmod { .. } => "chmod",
+        Op::Chown { .. } => "chown",
+        Op::Exec { .. } => "exec",
+    }
+}
+
+/// Lexical normalisation of an absolute path: no empty or `.` components, no
+/// trailing slash. `..` is refused rather than resolved.
+pub fn normalize(path: &str) -> Result<String, &'static str> {
+    if !path.starts_with('/') {
+        return Err("absolute");
+    }
+    let mut out = String::with_capacity(path.len());
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => return Err("free of `..`"),
+            p => {
+                out.push('/');
+                out.push_str(p);
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use froyo_provider_api::Capabilities;
+    use serde_json::json;
+
+    fn descriptor() -> Descriptor {
+        Descriptor {
+            type_name: "t".into(),
+            version: "0".into(),
+            capabilities: Capabilities {
+                commands: vec!["getent".into()],
+                path_properties: vec!["path".into()],
+                command_properties: vec!["command".into()],
+                url_properties: vec!["url".into()],
+            },
+        }
+    }
+
+    fn props() -> Properties {
+        json!({"path": "/etc/x", "command": "echo hi", "url": "http://a/", "other": "/etc/y"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn normalisation() {
+        assert_eq!(normalize("/etc//x/./").unwrap(), "/etc/x");
+        assert_eq!(normalize("/").unwrap(), "/");
+        assert!(normalize("etc/x").is_err());
+        assert!(normalize("/etc/../x").is_err());
+    }
+
+    #[test]
+    fn paths_commands_and_urls() {
+        let d = descriptor();
+        let p = props();
+        let ok_op = Op::Remove { path: "/etc/./x".into(), recursive: false };
+        assert!(check_capabilities(&d, &p, &[], &[ok_op]).is_ok());
+        let bad = Op::Remove { path: "/etc/y".into(), recursive: false };
+        let err = check_capabilities(&d, &p, &[], &[bad]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t: op 0 (remove) touches /etc/y, outside its declared capabilities (path properties path = \"/etc/x\")"
+        );
+        let sh = Probe::Command(Command::new(["/bin/sh", "-c", "echo hi"]));
+        let getent = Probe::Command(Command::new(["/usr/bin/getent", "passwd"]));
+        assert!(check_capabilities(&d, &p, &[sh, getent], &[]).is_ok());
+        let other = Probe::Command(Command::new(["/bin/sh", "-c", "rm -rf /"]));
+        assert!(check_capabilities(&d, &p, &[other], &[]).is_err());
+        let empty = Probe::Command(Command::new(Vec::<String>::new()));
+        assert!(check_capabilities(&d, &p, &[empty], &[]).is_err());
+        let http = |u: &str| Probe::Http {
+            url: u.into(),
+            method: "GET".into(),
+            headers: Default::default(),
+            timeout_ms: 1,
+        };
+        assert!(check_capabilities(&d, &p, &[http("http://a/")], &[]).is_ok());
+        assert!(check_capabilities(&d, &p, &[http("http://b/")], &[]).is_err());
+    }
+}
