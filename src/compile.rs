@@ -206,8 +206,8 @@ pub fn build_ir(
     }
     let tally = output::Tally::of(&diagnostics);
     let ir = froyo_db::workspace_ir(&database, loaded.input);
-    match ir.filter(|_| tally.errors == 0) {
-        Some(ir) => Ok(Ok((root, ir))),
+    match ir.as_ref().filter(|_| tally.errors == 0) {
+        Some(ir) => Ok(Ok((root, ir.clone()))),
         None => {
             output::print_status(&format!(
                 "error: {}; {refusal}",

@@ -18,7 +18,7 @@ struct Site {
 }
 
 impl Site {
-    fn new(site: &str) -> Site {
+    fn new(source: &str) -> Site {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join("cue.mod")).unwrap();
         fs::create_dir_all(dir.path().join("host")).unwrap();
@@ -29,7 +29,7 @@ impl Site {
         )
         .unwrap();
         let site = Site { dir };
-        site.write(site);
+        site.write(source);
         site
     }
 

@@ -195,9 +195,10 @@ impl Engine {
         let mut instances: Vec<PlannedInstance> = Vec::with_capacity(expanded.len());
         let mut edges = Vec::with_capacity(expanded.len());
         for (instance, error) in expanded {
+            let address = instance.address();
             edges.push((instance.require, instance.notify));
             instances.push(PlannedInstance {
-                address: instance.address(),
+                address,
                 key: instance.key,
                 resource_type: instance.resource_type,
                 properties: instance.properties,
@@ -498,7 +499,6 @@ impl Engine {
             }
             let applied = self.run_operations(plan, &ready);
             for (index, result) in applied {
-                let instance = &plan.instances[index];
                 let outcome = match result {
                     Ok((ops, ran)) => {
                         operations += ran;
@@ -906,7 +906,7 @@ impl Engine {
                             if let Some((key, address)) = addresses.get(&id) {
                                 let message = match outcome {
                                     ItemOutcome::Error { message, .. } => format!("failed: {message}"),
-                                    _ => "done".to_string(),
+                                    _ => "applied".to_string(),
                                 };
                                 reporter.step(Phase::Apply, key, address, &message);
                             }

@@ -176,13 +176,16 @@ fn write_change(out: &mut String, change: &Change, width: usize) {
 /// A value on one line: JSON, long strings cut with their length.
 pub fn value_text(value: &Json) -> String {
     match value {
-        Json::String(text) if text.contains('\n') || text.chars().count() > INLINE => {
+        Json::String(text)
+            if text.chars().count() > INLINE || text.trim_end_matches('\n').contains('\n') =>
+        {
             let first: String = text.lines().next().unwrap_or("").chars().take(40).collect();
+            let lines = text.lines().count();
             format!(
-                "{} … ({} bytes, {} lines)",
+                "{} … ({} bytes, {lines} line{})",
                 Json::String(first),
                 text.len(),
-                text.lines().count()
+                if lines == 1 { "" } else { "s" }
             )
         }
         other => other.to_string(),
