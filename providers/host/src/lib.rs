@@ -16,7 +16,9 @@
 //! [`Host::probe`] and [`Host::plan`] enforce [`check_capabilities`] before
 //! returning, so the engine cannot forget to.
 //!
-//! Compiled components are cached on disk ([`cache`]).
+//! Compiled components are cached on disk ([`cache`]). Instances come from
+//! wasmtime's pooling allocator (see `engine`), so a call's fresh instance
+//! costs microseconds.
 //!
 //! Boundary: the engine codes against [`Host`], [`HostOptions`],
 //! [`ProviderError`] and [`check_capabilities`]; the WIT bindings are private.
@@ -155,6 +157,42 @@ impl fmt::Display for ProviderError {
 
 impl std::error::Error for ProviderError {}
 
+/// Calls that may run at once with the pooling allocator; more at once fail
+/// to instantiate ("limit reached"), which [`Host`] reports as a host error.
+fn pool_slots() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(4, |n| n.get());
+    u32::try_from(cores.saturating_mul(4)).unwrap_or(u32::MAX).clamp(64, 1024)
+}
+
+/// The engine: fuel metering, and (when `pooling`) wasmtime's pooling instance
+/// allocator, which makes the fresh instance of every call cheap (memory
+/// slots are reserved once and reset with `madvise`, instead of one `mmap`
+/// per call). Falls back to the on-demand allocator when the pool's address
+/// space cannot be reserved.
+fn engine(options: &HostOptions, pooling: bool) -> wasmtime::Result<Engine> {
+    let mut config = Config::new();
+    config.consume_fuel(true);
+    config.wasm_component_model(true);
+    if pooling {
+        let slots = pool_slots();
+        let mut pool = wasmtime::PoolingAllocationConfig::new();
+        // A Rust provider is one component of a few core instances (its code
+        // and the shims of its imports) with one memory and a few tables.
+        pool.total_component_instances(slots)
+            .total_core_instances(slots.saturating_mul(8))
+            .max_core_instances_per_component(16)
+            .total_memories(slots.saturating_mul(2))
+            .max_memories_per_component(2)
+            .total_tables(slots.saturating_mul(4))
+            .max_tables_per_component(4)
+            // The store's limiter refuses growth beyond `memory_bytes` first;
+            // the pool only needs room for it.
+            .max_memory_size(options.memory_bytes.saturating_add(1 << 16));
+        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+    }
+    Engine::new(&config)
+}
+
 /// Per-call store data: the memory limits, and whether they refused a growth.
 struct CallState {
     limits: StoreLimits,
@@ -210,10 +248,9 @@ impl Host {
     /// An engine and the built-in providers ([`builtin::ALL`]), compiled in
     /// parallel or loaded from the cache.
     pub fn new(options: HostOptions) -> Result<Host, HostError> {
-        let mut config = Config::new();
-        config.consume_fuel(true);
-        config.wasm_component_model(true);
-        let engine = Engine::new(&config).map_err(|e| HostError::Engine(format!("{e:#}")))?;
+        let engine = engine(&options, true)
+            .or_else(|_| engine(&options, false))
+            .map_err(|e| HostError::Engine(format!("{e:#}")))?;
         let mut host = Host { engine, options, providers: BTreeMap::new() };
         let components = std::thread::scope(|scope| {
             let handles: Vec<_> = builtin::ALL
