@@ -46,13 +46,16 @@ pub fn lock(state: &State, operation: &str) -> Option<froyo_state::LockGuard> {
     }
 }
 
-/// The engine with the built-in providers, reporting to `reporter`.
+/// The engine with the built-in providers of `types` (the resource types the
+/// run uses: only those are compiled or loaded), reporting to `reporter`.
 pub fn engine(
     root: &Path,
     args: &EngineArgs,
+    types: &std::collections::BTreeSet<String>,
     reporter: Arc<dyn froyo_engine::Reporter>,
 ) -> Option<froyo_engine::Engine> {
-    let providers = match froyo_providers::Host::new(froyo_providers::HostOptions::default()) {
+    let options = froyo_providers::HostOptions::default();
+    let providers = match froyo_providers::Host::with_builtins(options, |name| types.contains(name)) {
         Ok(providers) => providers,
         Err(error) => {
             output::print_error(&format!("cannot load the providers: {error}"));

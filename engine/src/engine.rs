@@ -147,7 +147,7 @@ impl Engine {
             for host in pending {
                 tasks.push(tokio::task::spawn_blocking(move || {
                     let connection = match host.transport {
-                        Transport::Local => Session::start_local()
+                        Transport::Local => start_local(host.become_root)
                             .map(|session| Arc::new(Mutex::new(session)))
                             .map_err(|error| {
                                 format!("cannot start the runner for host `{}`: {error}", host.name)
@@ -1098,6 +1098,26 @@ impl Drop for Engine {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+/// Starts the runner on this machine; with `become`, as root through
+/// `sudo -n` unless froyo already runs as root.
+fn start_local(become_root: bool) -> Result<Session, String> {
+    let session = Session::start_local().map_err(|error| error.to_string())?;
+    if !become_root || session.hello().facts.uid == 0 {
+        return Ok(session);
+    }
+    let _ = session.close();
+    let runner = froyo_runner_client::install_runner().map_err(|error| error.to_string())?;
+    let mut command = std::process::Command::new("sudo");
+    command.arg("-n").arg(runner);
+    let session = Session::spawn(command).map_err(|error| {
+        format!("`become` needs passwordless sudo (`sudo -n`): {error}")
+    })?;
+    if session.hello().facts.uid != 0 {
+        return Err("`become` asked for root, but the runner started through sudo is not root".to_string());
+    }
+    Ok(session)
 }
 
 /// The probes of the instances `select` picks.

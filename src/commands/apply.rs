@@ -56,8 +56,13 @@ pub fn run(args: &ApplyArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let Some(_lock) = hosts::lock(&state, "apply") else {
         return Ok(ExitStatus::Error);
     };
+    let types: std::collections::BTreeSet<String> = match (&saved, &ir) {
+        (Some(plan), _) => plan.instances.iter().map(|i| i.resource_type.clone()).collect(),
+        (None, Some(ir)) => ir.resources.iter().map(|r| r.type_name.clone()).collect(),
+        (None, None) => Default::default(),
+    };
     let progress = Arc::new(crate::progress::Progress::new());
-    let Some(mut engine) = hosts::engine(&root, &args.engine, progress) else {
+    let Some(mut engine) = hosts::engine(&root, &args.engine, &types, progress) else {
         return Ok(ExitStatus::Error);
     };
     let (plan, from_file) = match (saved, ir) {

@@ -32,7 +32,7 @@ pub fn run(args: &PlanArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         return Ok(ExitStatus::Error);
     };
     let progress = Arc::new(crate::progress::Progress::new());
-    let Some(mut engine) = hosts::engine(&root, &args.engine, progress) else {
+    let Some(mut engine) = hosts::engine(&root, &args.engine, &ir.resources.iter().map(|r| r.type_name.clone()).collect(), progress) else {
         return Ok(ExitStatus::Error);
     };
     let plan = match engine.plan(&ir, &state) {

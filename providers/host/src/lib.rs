@@ -248,12 +248,23 @@ impl Host {
     /// An engine and the built-in providers ([`builtin::ALL`]), compiled in
     /// parallel or loaded from the cache.
     pub fn new(options: HostOptions) -> Result<Host, HostError> {
+        Host::with_builtins(options, |_| true)
+    }
+
+    /// An engine and the built-in providers whose type `wanted` accepts: a
+    /// run that uses two resource types compiles (or loads) two providers.
+    pub fn with_builtins(
+        options: HostOptions,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<Host, HostError> {
         let engine = engine(&options, true)
             .or_else(|_| engine(&options, false))
             .map_err(|e| HostError::Engine(format!("{e:#}")))?;
         let mut host = Host { engine, options, providers: BTreeMap::new() };
+        let selected: Vec<&(&str, &[u8])> =
+            builtin::ALL.iter().filter(|(name, _)| wanted(name)).collect();
         let components = std::thread::scope(|scope| {
-            let handles: Vec<_> = builtin::ALL
+            let handles: Vec<_> = selected
                 .iter()
                 .map(|(name, bytes)| scope.spawn(|| host.compile(name, bytes)))
                 .collect();
@@ -269,7 +280,7 @@ impl Host {
                 })
                 .collect::<Result<Vec<_>, _>>()
         })?;
-        for ((name, _), (component, source)) in builtin::ALL.iter().zip(components) {
+        for ((name, _), (component, source)) in selected.into_iter().zip(components) {
             host.link(name, component, source)?;
         }
         Ok(host)
