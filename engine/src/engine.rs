@@ -75,6 +75,13 @@ fn state_error(error: impl std::fmt::Display) -> Error {
     Error::State(error.to_string())
 }
 
+/// How many operations an instance had and how many ran, or why it failed.
+type OperationsResult = Result<(usize, usize), String>;
+
+/// What an instance looks like on its host (none: absent) and the hash of its
+/// probe results, or why it could not be probed.
+type Observation = Result<(Option<Map<String, Json>>, String), String>;
+
 /// An instance (by index), its host, and the probes to run for it.
 type Wanted = (usize, String, Vec<Probe>);
 
@@ -852,7 +859,7 @@ impl Engine {
         &self,
         plan: &Plan,
         ready: &[usize],
-    ) -> Vec<(usize, Result<(usize, usize), String>)> {
+    ) -> Vec<(usize, OperationsResult)> {
         let mut by_host: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         let mut out = Vec::new();
         for &index in ready {
@@ -1039,7 +1046,7 @@ impl Engine {
         &self,
         plan: &Plan,
         indexes: &[usize],
-    ) -> BTreeMap<usize, Result<(Option<Map<String, Json>>, String), String>> {
+    ) -> BTreeMap<usize, Observation> {
         if indexes.is_empty() {
             return BTreeMap::new();
         }
