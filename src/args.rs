@@ -32,6 +32,8 @@ pub enum Command {
     Eval(EvalArgs),
     /// Print a shell completion script to stdout.
     Completions(CompletionsArgs),
+    /// Run the language server on standard input and output, for editors.
+    Lsp,
 }
 
 /// When to colour output.

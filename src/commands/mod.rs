@@ -9,6 +9,7 @@ pub mod completions;
 pub mod eval;
 pub mod export;
 pub mod fmt;
+pub mod lsp;
 
 /// The current directory, or `None` after reporting why it cannot be read
 /// (the command then exits with [`crate::ExitStatus::Error`]).
