@@ -342,7 +342,9 @@ fn definition_item(definition: &Definition, start: usize, end: usize) -> Complet
         detail: Some(detail),
         documentation: Some(definition.doc.clone()),
         edit: Some((start as u32, end as u32, definition.name.clone())),
-        filter_text: Some(definition.name.clone()),
+        // No filterText: Neovim 0.7 then takes the edit's start (the `#`)
+        // as the start of the word it filters by.
+        filter_text: None,
     }
 }
 
