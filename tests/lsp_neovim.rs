@@ -26,12 +26,18 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[test]
 fn neovim_receives_diagnostics_and_completes_through_omnifunc() {
-    let available = Command::new("nvim").arg("--version").stdout(Stdio::null()).status().is_ok_and(|s| s.success());
+    let available = Command::new("nvim")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     if !available {
         if std::env::var_os("FROYO_REQUIRE_NVIM").is_some() {
             panic!("nvim is not installed and FROYO_REQUIRE_NVIM is set");
         }
-        eprintln!("skipping the Neovim end-to-end test: `nvim` is not installed (scripts/test installs it)");
+        eprintln!(
+            "skipping the Neovim end-to-end test: `nvim` is not installed (scripts/test installs it)"
+        );
         return;
     }
     let work = tempfile::tempdir().expect("temporary directory");

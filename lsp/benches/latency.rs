@@ -37,7 +37,8 @@ impl Server {
         self.next_id += 1;
         self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
         loop {
-            let message = self.incoming.recv_timeout(Duration::from_secs(120)).expect("server answers");
+            let message =
+                self.incoming.recv_timeout(Duration::from_secs(120)).expect("server answers");
             if message["id"] == json!(id) && message.get("method").is_none() {
                 return message["result"].clone();
             }
@@ -47,10 +48,13 @@ impl Server {
     /// Waits for diagnostics of `uri` that are empty (`false`) or not (`true`).
     fn diagnostics(&mut self, uri: &str, non_empty: bool) {
         loop {
-            let message = self.incoming.recv_timeout(Duration::from_secs(120)).expect("diagnostics arrive");
+            let message =
+                self.incoming.recv_timeout(Duration::from_secs(120)).expect("diagnostics arrive");
             if message["method"] == "textDocument/publishDiagnostics"
                 && message["params"]["uri"] == uri
-                && message["params"]["diagnostics"].as_array().is_some_and(|d| d.is_empty() != non_empty)
+                && message["params"]["diagnostics"]
+                    .as_array()
+                    .is_some_and(|d| d.is_empty() != non_empty)
             {
                 return;
             }
@@ -98,12 +102,20 @@ fn ms(duration: Duration) -> String {
 }
 
 fn main() {
-    let (Some(binary), Some(workspace)) = (std::env::var_os("FROYO_BIN"), std::env::var_os("FROYO_WORKSPACE")) else {
+    let (Some(binary), Some(workspace)) =
+        (std::env::var_os("FROYO_BIN"), std::env::var_os("FROYO_WORKSPACE"))
+    else {
         eprintln!("lsp latency bench: set FROYO_BIN and FROYO_WORKSPACE (bench/lsp-latency does)");
         return;
     };
     let root = std::path::PathBuf::from(workspace).canonicalize().expect("workspace");
-    let mut child = Command::new(binary).arg("lsp").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("start froyo lsp");
+    let mut child = Command::new(binary)
+        .arg("lsp")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start froyo lsp");
     let stdin = child.stdin.take().expect("stdin");
     let stdout = child.stdout.take().expect("stdout");
     let (sender, incoming) = mpsc::channel();
@@ -116,12 +128,18 @@ fn main() {
     let started = Instant::now();
     server.request("initialize", json!({"processId": null, "rootUri": format!("file://{}", root.display()), "capabilities": {}}));
     server.notify("initialized", json!({}));
-    server.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "cue", "version": 1, "text": text}}));
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "cue", "version": 1, "text": text}}),
+    );
     // A hover on the first resource needs the compiled IR: the whole workspace loaded.
     let label = text.find("\"c0-0\"").expect("first resource") + 1;
     let line = text[..label].matches('\n').count();
     let character = label - text[..label].rfind('\n').map_or(0, |i| i + 1);
-    let hover = server.request("textDocument/hover", json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}));
+    let hover = server.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
+    );
     let load = started.elapsed();
     assert!(hover.to_string().contains("Evaluated properties"), "the workspace compiled: {hover}");
 
@@ -140,13 +158,17 @@ fn main() {
         };
         let change = json!({"range": range, "text": if insert { "x" } else { "" }});
         let before = Instant::now();
-        server.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]}));
+        server.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]}),
+        );
         server.diagnostics(&uri, insert);
         edits.push(before.elapsed());
     }
 
     // Completion: fields of a schema (label position in a resource) and resource ids.
-    let field_at = text.find("linux.#Package & {").expect("a package resource") + "linux.#Package & {".len();
+    let field_at =
+        text.find("linux.#Package & {").expect("a package resource") + "linux.#Package & {".len();
     let ids_at = anchor - "c0-0".len();
     let mut fields = Vec::new();
     let mut ids = Vec::new();
@@ -157,11 +179,16 @@ fn main() {
             let before = Instant::now();
             let result = server.request("textDocument/completion", json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}));
             samples.push(before.elapsed());
-            assert!(result["items"].as_array().is_some_and(|items| !items.is_empty()), "completion answered: {result}");
+            assert!(
+                result["items"].as_array().is_some_and(|items| !items.is_empty()),
+                "completion answered: {result}"
+            );
         }
     }
-    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap_or_default();
-    let peak = status.lines().find(|line| line.starts_with("VmHWM:")).unwrap_or("VmHWM: ?").to_string();
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap_or_default();
+    let peak =
+        status.lines().find(|line| line.starts_with("VmHWM:")).unwrap_or("VmHWM: ?").to_string();
     server.request("shutdown", json!(null));
     server.notify("exit", json!(null));
     let _ = server.child.wait();
@@ -173,7 +200,15 @@ fn main() {
         ms(percentile(&mut edits, 0.5)),
         ms(percentile(&mut edits, 0.95))
     );
-    println!("completion of schema fields (30): p50 {}, p95 {}", ms(percentile(&mut fields, 0.5)), ms(percentile(&mut fields, 0.95)));
-    println!("completion of resource ids (30): p50 {}, p95 {}", ms(percentile(&mut ids, 0.5)), ms(percentile(&mut ids, 0.95)));
+    println!(
+        "completion of schema fields (30): p50 {}, p95 {}",
+        ms(percentile(&mut fields, 0.5)),
+        ms(percentile(&mut fields, 0.95))
+    );
+    println!(
+        "completion of resource ids (30): p50 {}, p95 {}",
+        ms(percentile(&mut ids, 0.5)),
+        ms(percentile(&mut ids, 0.95))
+    );
     println!("peak resident memory of the server: {}", peak.trim_start_matches("VmHWM:").trim());
 }

@@ -48,8 +48,8 @@ impl<'a> FileText<'a> {
     }
 }
 
-/// The diagnostics of every file of every project: (file, document version
-/// when open, diagnostics), one entry per file that can have any.
+/// The diagnostics of every file of every project that has any: (file,
+/// document version when open, diagnostics).
 pub fn all_diagnostics(snapshot: &Snapshot) -> Vec<(Uri, Option<i32>, Vec<Diagnostic>)> {
     let mut out: Vec<(Uri, Option<i32>, Vec<Diagnostic>)> = Vec::new();
     for project in &snapshot.projects {
@@ -67,10 +67,12 @@ pub fn all_diagnostics(snapshot: &Snapshot) -> Vec<(Uri, Option<i32>, Vec<Diagno
             }
         }
         for (id, diagnostics) in by_file.into_iter().enumerate() {
-            let file = &project.files[id];
-            if file.kind == FileKind::Stdlib {
+            // Files without diagnostics are left out: the publisher clears
+            // those it published before.
+            if diagnostics.is_empty() {
                 continue;
             }
+            let file = &project.files[id];
             // A file of a module project wins over a single-file project of it.
             if project.single_file.is_some()
                 && snapshot
@@ -177,7 +179,7 @@ pub fn completion(
     let (project, id, text) = document(snapshot, &position.text_document.uri)?;
     let offset = text.offset(position.position);
     let items = ide::completions(&context(snapshot, project, id, text.text), offset);
-    let items = items
+    let items: Vec<CompletionItem> = items
         .into_iter()
         .map(|item| CompletionItem {
             label: item.label.clone(),
@@ -205,7 +207,8 @@ pub fn completion(
             ..CompletionItem::default()
         })
         .collect();
-    Some(CompletionResponse::List(CompletionList { is_incomplete: false, items }))
+    let is_incomplete = items.len() >= ide::MAX_ID_ITEMS;
+    Some(CompletionResponse::List(CompletionList { is_incomplete, items }))
 }
 
 pub fn hover(snapshot: &Snapshot, position: &TextDocumentPositionParams) -> Option<Hover> {

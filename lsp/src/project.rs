@@ -59,6 +59,10 @@ pub struct Project {
     pub module_path: Option<String>,
     /// Whether the load that made this project changed any input.
     pub changed: bool,
+    /// When each file was last modified on disk, as read by the load (by `FileId`).
+    pub stamps: Vec<Option<SystemTime>>,
+    /// The `.cue` files of the root and the `.star` files below it, as listed by the load.
+    pub listed: Vec<PathBuf>,
 }
 
 impl Project {
@@ -75,6 +79,21 @@ impl Project {
     pub fn module_changed(&self) -> bool {
         self.single_file.is_none() && module_stamp(&self.root) != self.module_stamp
     }
+
+    /// Whether the disk differs from what the load read: `module.cue`, a
+    /// file that is not open (`open` lists those that are), or the set of
+    /// files. Only looks at metadata and directory listings.
+    pub fn disk_changed(&self, open: &std::collections::HashSet<PathBuf>) -> bool {
+        if self.module_changed() {
+            return true;
+        }
+        let modified = self.files.iter().zip(&self.stamps).any(|(file, stamp)| {
+            file.kind != FileKind::Stdlib
+                && !open.contains(&file.path)
+                && file_stamp(&file.path) != *stamp
+        });
+        modified || (self.single_file.is_none() && listing(&self.root) != self.listed)
+    }
 }
 
 /// The nearest directory at or above `start` with a `cue.mod/module.cue`.
@@ -83,6 +102,26 @@ pub fn find_root(start: &Path) -> Option<PathBuf> {
         .ancestors()
         .find(|directory| directory.join("cue.mod").join("module.cue").is_file())
         .map(Path::to_path_buf)
+}
+
+fn file_stamp(path: &Path) -> Option<SystemTime> {
+    fs::metadata(path).and_then(|metadata| metadata.modified()).ok()
+}
+
+/// The root's `.cue` files and the `.star` files below it, sorted.
+fn listing(root: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(root)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|entry| entry.path())
+                .filter(|path| path.extension().is_some_and(|extension| extension == "cue"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.extend(starlark_files(root));
+    files.sort();
+    files
 }
 
 fn module_stamp(root: &Path) -> Option<SystemTime> {
@@ -209,7 +248,11 @@ pub fn load(
             Workspace::new(db, package, starlark_inputs)
         }
     };
+    let stamps = files.iter().map(|file| file_stamp(&file.path)).collect();
+    let listed = if single_file.is_some() { Vec::new() } else { listing(root) };
     Project {
+        stamps,
+        listed,
         root: root.to_path_buf(),
         single_file: single_file.map(Path::to_path_buf),
         input,

@@ -33,7 +33,7 @@ use crate::line_index::{Encoding, LineIndex};
 use crate::project::{self, Project};
 
 /// How long diagnostics wait for more edits before they run.
-const DEBOUNCE: Duration = Duration::from_millis(4);
+const DEBOUNCE: Duration = Duration::from_millis(1);
 /// How often unopened files and `cue.mod/module.cue` are checked for changes.
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -189,12 +189,7 @@ impl Backend {
             }
             let mut now = HashSet::new();
             for (uri, version, diagnostics) in files {
-                if diagnostics.is_empty() && !published.contains(&uri) {
-                    continue;
-                }
-                if !diagnostics.is_empty() {
-                    now.insert(uri.clone());
-                }
+                now.insert(uri.clone());
                 client.publish_diagnostics(uri, diagnostics, version).await;
             }
             for uri in published.iter() {
@@ -370,9 +365,18 @@ impl LanguageServer for Backend {
             loop {
                 tokio::time::sleep(POLL_INTERVAL).await;
                 let Some(shared) = shared.upgrade() else { return };
-                let changed = tokio::task::block_in_place(|| {
-                    Backend::refresh_projects(&mut lock(&shared), true)
-                });
+                // Look at the disk without the lock; reload only what changed.
+                let projects = lock(&shared).projects.clone();
+                let documents = lock(&shared).documents.keys().cloned().collect::<HashSet<_>>();
+                let stale = tokio::task::spawn_blocking(move || {
+                    projects.iter().any(|project| project.disk_changed(&documents))
+                })
+                .await
+                .unwrap_or(false);
+                let changed = stale
+                    && tokio::task::block_in_place(|| {
+                        Backend::refresh_projects(&mut lock(&shared), true)
+                    });
                 if changed {
                     let backend = Backend { client: backend_client.clone(), shared };
                     backend.schedule_diagnostics();

@@ -182,3 +182,44 @@ async fn the_server_exits_when_its_input_closes() {
         .expect("server ends")
         .expect("no panic");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rapid_edits_end_with_the_latest_versions_diagnostics() {
+    let fixture = Fixture::new(WORKSPACE);
+    let mut client = start(&fixture).await;
+    client.open(&fixture, "site.cue").await;
+    let site = fixture.uri("site.cue");
+    let text = fixture.text("site.cue");
+    // Twenty edits in a row; only the last one breaks the `require`.
+    for version in 2..22 {
+        let edited = if version == 21 {
+            text.replace("[\"dir\"]", "[\"dirx\"]")
+        } else {
+            format!("{text}// {version}\n")
+        };
+        client.change(&site, version, &edited).await;
+    }
+    let last = client.diagnostics_until(&site, |d| d.iter().any(|d| d["code"] == "E0303")).await;
+    assert_eq!(last.len(), 1, "{last:?}");
+    // Nothing older follows: whatever else arrives for the file still has the error.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    client.request("textDocument/documentSymbol", json!({"textDocument": {"uri": site}})).await;
+    let later = client.published(&site);
+    assert!(
+        later.iter().all(|(version, diagnostics)| *version == Some(21) && !diagnostics.is_empty()),
+        "{later:?}"
+    );
+    client.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starlark_errors_are_published_for_the_starlark_file() {
+    let fixture = Fixture::new(WORKSPACE);
+    let mut client = start(&fixture).await;
+    client.open(&fixture, "extra.star").await;
+    let star = fixture.uri("extra.star");
+    client.change(&star, 2, "linux.file(\"motd\", path = \"/etc/motd\", mode = 644, require = [\"dir\"])\nundefined_name()\n").await;
+    let diagnostics = client.diagnostics_until(&star, |d| !d.is_empty()).await;
+    insta::assert_snapshot!("starlark_errors", codes(&diagnostics).join("\n"));
+    client.shutdown().await;
+}

@@ -129,10 +129,8 @@ fn line_context(prefix: &str) -> LineContext {
                     schema: pending_schema.take(),
                 });
             }
-            b'}' | b']' => {
-                if frames.len() > 1 {
-                    frames.pop();
-                }
+            b'}' | b']' if frames.len() > 1 => {
+                frames.pop();
             }
             b',' => {
                 if let Some(frame) = frames.last_mut() {
@@ -378,6 +376,12 @@ fn member_items(
         .collect()
 }
 
+/// The most resource ids one completion lists; the client asks again as the
+/// user types (`isIncomplete`), and the typed prefix narrows the list.
+pub const MAX_ID_ITEMS: usize = 200;
+
+/// Resource ids starting with what is typed between `start` and `end`: this
+/// file's first, then the others', in name order, at most [`MAX_ID_ITEMS`].
 fn resource_ids(
     context: &Context<'_>,
     exclude: Option<&str>,
@@ -385,20 +389,31 @@ fn resource_ids(
     end: usize,
     quoted: bool,
 ) -> Vec<Completion> {
+    let typed = context.text.get(start..end).unwrap_or("").trim_start_matches('"');
     let mut seen = std::collections::BTreeMap::new();
-    for (_, index) in indexes(context.db, context.project) {
+    let mut names = std::collections::HashSet::new();
+    for (file, index) in indexes(context.db, context.project) {
         for resource in &index.resources {
-            seen.entry(resource.name.clone()).or_insert_with(|| resource.type_name.clone());
+            if resource.name.starts_with(typed) && names.insert(resource.name.clone()) {
+                seen.insert(
+                    (file != context.file, resource.name.clone()),
+                    resource.type_name.clone(),
+                );
+            }
         }
     }
     // Ids that Starlark computes (`"app-%d" % i`) come from running it.
     for file in context.project.input.starlark(context.db) {
         for declared in &froyo_db::starlark_file(context.db, context.project.input, *file).0 {
-            seen.entry(declared.id.clone()).or_insert_with(|| Some(declared.type_name.clone()));
+            if declared.id.starts_with(typed) && names.insert(declared.id.clone()) {
+                seen.insert((true, declared.id.clone()), Some(declared.type_name.clone()));
+            }
         }
     }
     seen.into_iter()
+        .map(|((_, name), type_name)| (name, type_name))
         .filter(|(name, _)| Some(name.as_str()) != exclude)
+        .take(MAX_ID_ITEMS)
         .map(|(name, type_name)| {
             let text = if quoted { cue::quote(&name) } else { name.clone() };
             Completion {

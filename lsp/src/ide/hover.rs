@@ -256,8 +256,7 @@ fn starlark_hover(context: &Context<'_>, offset: u32) -> Option<HoverInfo> {
     {
         let call = starlark::calls(&tokens)
             .into_iter()
-            .filter(|call| call.start <= *start && *start <= call.end)
-            .last();
+            .rfind(|call| call.start <= *start && *start <= call.end);
         let id = call.as_ref().and_then(|call| call.id.as_ref().map(|id| id.0.clone()));
         let value = id
             .as_deref()

@@ -22,7 +22,7 @@ use froyo_db::Database;
 
 use crate::project::{FileKind, Project};
 
-pub use completion::completions;
+pub use completion::{MAX_ID_ITEMS, completions};
 pub use hints::inlay_hints;
 pub use hover::hover;
 pub use navigation::{definition, references, rename, rename_target};

@@ -254,13 +254,13 @@ pub fn call_at(tokens: &[(Token, u32, u32)], offset: u32) -> Option<(String, Vec
                     match token.0 {
                         Token::Punct('(' | '[' | '{') => nested += 1,
                         Token::Punct(')' | ']' | '}') => nested -= 1,
-                        Token::Ident(ref name) if nested == 0 => {
-                            if before
-                                .get(index + 2 + inner)
-                                .is_some_and(|next| next.0 == Token::Punct('='))
-                            {
-                                given.push(name.clone());
-                            }
+                        Token::Ident(ref name)
+                            if nested == 0
+                                && before
+                                    .get(index + 2 + inner)
+                                    .is_some_and(|next| next.0 == Token::Punct('=')) =>
+                        {
+                            given.push(name.clone());
                         }
                         _ => {}
                     }

@@ -53,9 +53,7 @@ fn cue_tokens(text: &str) -> Vec<(u32, u32, u32)> {
                 let parent = token.parent().map(|node| node.kind());
                 if token.text().starts_with('#') {
                     TYPE
-                } else if parent == Some(SyntaxKind::LABEL) {
-                    PROPERTY
-                } else if parent == Some(SyntaxKind::SELECTOR_EXPR) {
+                } else if matches!(parent, Some(SyntaxKind::LABEL | SyntaxKind::SELECTOR_EXPR)) {
                     PROPERTY
                 } else if matches!(
                     parent,

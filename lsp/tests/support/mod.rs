@@ -184,6 +184,25 @@ impl Client {
         found
     }
 
+    /// The diagnostics published for `uri` among the messages received but
+    /// not yet consumed: (version, diagnostics).
+    pub fn published(&mut self, uri: &str) -> Vec<(Option<i64>, Vec<Value>)> {
+        let mut out = Vec::new();
+        while let Ok(message) = self.incoming.try_recv() {
+            self.pending.push_back(message);
+        }
+        for message in &self.pending {
+            if message.get("method") == Some(&json!("textDocument/publishDiagnostics"))
+                && message["params"]["uri"] == json!(uri)
+            {
+                let diagnostics =
+                    message["params"]["diagnostics"].as_array().cloned().unwrap_or_default();
+                out.push((message["params"]["version"].as_i64(), diagnostics));
+            }
+        }
+        out
+    }
+
     pub async fn open(&mut self, fixture: &Fixture, path: &str) {
         let language = if path.ends_with(".star") { "starlark" } else { "cue" };
         let params = json!({"textDocument": {"uri": fixture.uri(path), "languageId": language, "version": 1, "text": fixture.text(path)}});
