@@ -209,6 +209,41 @@ async fn rename_of_a_resource_id_edits_cue_and_starlark() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rename_of_a_field_edits_its_references_in_cue_and_config_in_starlark() {
+    let spec = "//- site.cue\npackage site\n\nimport \"froyo.dev/linux\"\n\nro$0ot: \"/srv\"\n\nresources: dir: linux.#Directory & {path: root}\nother: {root: 1, x: root}\n//- more.star\nlinux.directory(\"d2\", path = config.root + \"/d2\")\n";
+    let (_, result) = at_cursor(spec, "textDocument/rename", json!({"newName": "base"})).await;
+    insta::assert_snapshot!(rename_lines(&result));
+    let (_, references) = at_cursor(
+        spec,
+        "textDocument/references",
+        json!({"context": {"includeDeclaration": false}}),
+    )
+    .await;
+    insta::assert_snapshot!("field_references", locations(&references));
+}
+
+fn rename_lines(result: &Value) -> String {
+    let mut lines = Vec::new();
+    if let Some(changes) = result["changes"].as_object() {
+        for (uri, edits) in changes {
+            for edit in edits.as_array().cloned().unwrap_or_default() {
+                let range = &edit["range"];
+                lines.push(format!(
+                    "{uri} {}:{}-{}:{} {}",
+                    range["start"]["line"],
+                    range["start"]["character"],
+                    range["end"]["line"],
+                    range["end"]["character"],
+                    edit["newText"]
+                ));
+            }
+        }
+    }
+    lines.sort();
+    lines.join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn symbols_formatting_actions_tokens_and_hints() {
     let spec = "//- site.cue\npackage site\n\nimport \"froyo.dev/linux\"\n\nresources: {\n\tsrvdir:   linux.#Directory & {path: \"/srv\"}\n\tconf: linux.#File & {path: \"/srv/conf\", require: [\"srvdri\"]}$0\n}\n";
     let fixture = Fixture::new(&format!("{MODULE}{spec}"));

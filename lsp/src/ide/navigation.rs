@@ -64,6 +64,11 @@ fn target_at(context: &Context<'_>, offset: u32) -> Option<(Target, u32, u32)> {
         SyntaxKind::NAME_REF if token.kind() == SyntaxKind::IDENT => {
             Some((Target::Name(parent.clone(), token.text().to_string()), start, end))
         }
+        // A field's own label: resolved from the field, so that it finds itself.
+        SyntaxKind::LABEL if token.kind() == SyntaxKind::IDENT => {
+            let field = parent.parent().filter(|node| node.kind() == SyntaxKind::FIELD)?;
+            Some((Target::Name(field, token.text().to_string()), start, end))
+        }
         _ => None,
     }
 }
@@ -181,8 +186,18 @@ pub fn references(
     offset: u32,
     include_declaration: bool,
 ) -> Option<Vec<FileRange>> {
-    let (Target::Resource(id), ..) = target_at(context, offset)? else {
-        return Some(definition(context, offset));
+    let (target, ..) = target_at(context, offset)?;
+    let id = match target {
+        Target::Resource(id) => id,
+        Target::Name(node, name) => {
+            let (declarations, uses) = name_occurrences(context, &node, &name);
+            return Some(if include_declaration {
+                declarations.into_iter().chain(uses).collect()
+            } else {
+                uses
+            });
+        }
+        _ => return Some(definition(context, offset)),
     };
     let mut out = Vec::new();
     for (file, index) in indexes(context.db, context.project) {
@@ -200,8 +215,92 @@ pub fn references(
 
 /// The range and current name of the resource id at `offset`, when it can be renamed.
 pub fn rename_target(context: &Context<'_>, offset: u32) -> Option<(FileRange, String)> {
-    let (Target::Resource(id), start, end) = target_at(context, offset)? else { return None };
-    Some((FileRange { file: context.file, start, end }, id))
+    match target_at(context, offset)? {
+        (Target::Resource(id), start, end) => {
+            Some((FileRange { file: context.file, start, end }, id))
+        }
+        (Target::Name(node, name), start, end) => {
+            let (declarations, _) = name_occurrences(context, &node, &name);
+            (!declarations.is_empty()).then(|| (FileRange { file: context.file, start, end }, name))
+        }
+        _ => None,
+    }
+}
+
+/// The declarations a CUE name resolves to, and every use that resolves to
+/// the same: references in the package's CUE files and, for top-level
+/// fields, `config.name` in Starlark files.
+fn name_occurrences(
+    context: &Context<'_>,
+    node: &SyntaxNode,
+    name: &str,
+) -> (Vec<FileRange>, Vec<FileRange>) {
+    let declarations = resolve_name(context, node, name);
+    if declarations.is_empty() {
+        return (declarations, Vec::new());
+    }
+    let top_level = declarations.iter().all(|declaration| {
+        context.project.file(declaration.file).and_then(|file| file.source).is_some_and(|source| {
+            let parse = froyo_syntax::parse(source.text(context.db));
+            parse.syntax_node().children().filter_map(ast::Field::cast).any(|field| {
+                cue::field_name(&field).is_some_and(|(_, start, end)| {
+                    start == declaration.start && end == declaration.end
+                })
+            })
+        })
+    });
+    let mut uses = Vec::new();
+    for (id, file) in context.project.files.iter().enumerate() {
+        let Some(source) = file.source else { continue };
+        let id = id as u32;
+        match file.kind {
+            FileKind::Cue if top_level || id == context.file => {
+                let text = source.text(context.db);
+                let parse = froyo_syntax::parse(text);
+                let file_context =
+                    Context { db: context.db, project: context.project, file: id, text };
+                for reference in parse
+                    .syntax_node()
+                    .descendants()
+                    .filter(|node| node.kind() == SyntaxKind::NAME_REF)
+                {
+                    let Some(ident) =
+                        ast::NameRef::cast(reference.clone()).and_then(|name_ref| name_ref.ident())
+                    else {
+                        continue;
+                    };
+                    if ident.text() != name {
+                        continue;
+                    }
+                    if resolve_name(&file_context, &reference, name) == declarations {
+                        let range = ident.text_range();
+                        uses.push(FileRange {
+                            file: id,
+                            start: range.start().into(),
+                            end: range.end().into(),
+                        });
+                    }
+                }
+            }
+            FileKind::Starlark if top_level => {
+                let tokens = starlark::tokenize(source.text(context.db));
+                for window in tokens.windows(3) {
+                    if let [
+                        (starlark::Token::Ident(config), ..),
+                        (starlark::Token::Punct('.'), ..),
+                        (starlark::Token::Ident(field), start, end),
+                    ] = window
+                        && config == "config"
+                        && field == name
+                    {
+                        uses.push(FileRange { file: id, start: *start, end: *end });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    (declarations, uses)
 }
 
 /// The edits that rename the resource id at `offset` to `new_name`
@@ -212,8 +311,24 @@ pub fn rename(
     offset: u32,
     new_name: &str,
 ) -> Result<Vec<(FileRange, String)>, String> {
+    if let Some((Target::Name(node, name), ..)) = target_at(context, offset) {
+        let (declarations, uses) = name_occurrences(context, &node, &name);
+        if declarations.is_empty() {
+            return Err(format!("`{name}` is not declared in this workspace"));
+        }
+        if cue::label_text(new_name) != new_name
+            || new_name.starts_with('#') != name.starts_with('#')
+        {
+            return Err(format!("`{new_name}` is not a name that references can use"));
+        }
+        return Ok(declarations
+            .into_iter()
+            .chain(uses)
+            .map(|range| (range, new_name.to_string()))
+            .collect());
+    }
     let Some((_, old)) = rename_target(context, offset) else {
-        return Err("only resource ids can be renamed here".into());
+        return Err("only resource ids and fields can be renamed here".into());
     };
     if new_name.is_empty() {
         return Err("a resource id cannot be empty".into());
@@ -236,6 +351,5 @@ pub fn rename(
             ));
         }
     }
-    let _ = starlark::loads;
     Ok(edits)
 }
