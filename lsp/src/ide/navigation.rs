@@ -221,7 +221,8 @@ pub fn rename_target(context: &Context<'_>, offset: u32) -> Option<(FileRange, S
         }
         (Target::Name(node, name), start, end) => {
             let (declarations, _) = name_occurrences(context, &node, &name);
-            (!declarations.is_empty()).then(|| (FileRange { file: context.file, start, end }, name))
+            (!declarations.is_empty())
+                .then_some((FileRange { file: context.file, start, end }, name))
         }
         _ => None,
     }
