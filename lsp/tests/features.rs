@@ -131,6 +131,9 @@ async fn hover_shows_doc_type_value_and_provenance() {
     let text = hover_text(&result);
     assert!(!text.contains("hunter2"), "{text}");
     insta::assert_snapshot!("hover_sensitive", text);
+    let resource = spec.replace("pa$0th", "path").replace("conf: linux", "co$0nf: linux");
+    let (_, result) = at_cursor(&resource, "textDocument/hover", json!({})).await;
+    insta::assert_snapshot!("hover_resource", hover_text(&result));
     let definition = "//- site.cue\npackage site\n\nimport \"froyo.dev/linux\"\n\nresources: x: linux.#Ser$0vice & {name: \"x\"}\n";
     let (_, result) = at_cursor(definition, "textDocument/hover", json!({})).await;
     insta::assert_snapshot!("hover_definition", hover_text(&result));

@@ -162,13 +162,76 @@ fn resource_hover(context: &Context<'_>, id: &str, start: u32, end: u32) -> Hove
         }
         None => markdown.push_str("\n\n*Not evaluated: the workspace does not compile yet.*"),
     }
-    let provenance = declarations
-        .into_iter()
+    let mut provenance: Vec<(String, FileRange)> = declarations
+        .iter()
         .map(|(file, named)| {
-            ("declared".to_string(), FileRange { file, start: named.start, end: named.end })
+            ("declared".to_string(), FileRange { file: *file, start: named.start, end: named.end })
         })
         .collect();
+    // The schema's defaults the declaration does not override.
+    if let Some(definition) = type_name.as_deref().and_then(schema::resource_schema) {
+        let written = written_fields(context, &declarations);
+        for field in &definition.fields {
+            let Some(default) = &field.default else { continue };
+            if written.contains(&field.name) {
+                continue;
+            }
+            if let Some(file) = stdlib_file_id(context.project, field.file) {
+                let range = FileRange { file, start: field.start, end: field.end };
+                provenance
+                    .push((format!("`{}: {default}`, default of the schema", field.name), range));
+            }
+        }
+    }
     HoverInfo { markdown, start, end, provenance }
+}
+
+/// The property names the declarations of a resource write (CUE fields
+/// one level in, Starlark keyword arguments).
+fn written_fields(
+    context: &Context<'_>,
+    declarations: &[(u32, &super::index::Named)],
+) -> Vec<String> {
+    let mut written = Vec::new();
+    for (file, named) in declarations {
+        let Some(source) = context.project.file(*file).and_then(|file| file.source) else {
+            continue;
+        };
+        let text = source.text(context.db);
+        let Some(declaration) = text.get(named.full_start as usize..named.full_end as usize) else {
+            continue;
+        };
+        if context
+            .project
+            .file(*file)
+            .is_some_and(|file| file.kind == crate::project::FileKind::Starlark)
+        {
+            let tokens = starlark::tokenize(declaration);
+            for window in tokens.windows(2) {
+                if let [(starlark::Token::Ident(name), ..), (starlark::Token::Punct('='), ..)] =
+                    window
+                {
+                    written.push(name.clone());
+                }
+            }
+            continue;
+        }
+        let parse = froyo_syntax::parse(text);
+        let root = parse.syntax_node();
+        for node in root.descendants().filter(|node| node.kind() == SyntaxKind::FIELD) {
+            let range = node.text_range();
+            if u32::from(range.start()) < named.full_start
+                || u32::from(range.end()) > named.full_end
+            {
+                continue;
+            }
+            let path = cue::field_path(&node);
+            if path.len() == 3 {
+                written.push(path[2].0.clone());
+            }
+        }
+    }
+    written
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -224,6 +287,25 @@ fn field_hover(
         ));
         if field.default.is_some() && user.is_none() {
             provenance.push(("default of the schema".to_string(), constraint));
+        }
+        // Named constraints the field's type unifies with (`#Mode`, `#AbsolutePath`).
+        for word in field.type_text.split(|c: char| !(c.is_alphanumeric() || c == '#' || c == '_'))
+        {
+            if !word.starts_with('#') {
+                continue;
+            }
+            let Some(named) = schema::definition(definition.package, word) else { continue };
+            if let Some(file) = stdlib_file_id(context.project, named.file) {
+                let value = if named.value_text.is_empty() {
+                    String::new()
+                } else {
+                    format!(" = {}", named.value_text)
+                };
+                provenance.push((
+                    format!("unified with `{word}{value}`"),
+                    FileRange { file, start: named.start, end: named.end },
+                ));
+            }
         }
     }
     HoverInfo { markdown, start, end, provenance }
