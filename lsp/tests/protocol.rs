@@ -223,3 +223,42 @@ async fn starlark_errors_are_published_for_the_starlark_file() {
     insta::assert_snapshot!("starlark_errors", codes(&diagnostics).join("\n"));
     client.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_cancels_a_request_running_on_older_text() {
+    // A workspace large enough that compiling it (for a hover's evaluated
+    // value) takes a while in a test build.
+    let mut spec = String::from(
+        "//- cue.mod/module.cue\nmodule: \"example.com/big\"\n//- site.cue\npackage site\n\nimport \"froyo.dev/linux\"\n\nresources: {\n",
+    );
+    for index in 0..400usize {
+        let require =
+            if index == 0 { String::new() } else { format!(", require: [\"f{}\"]", index - 1) };
+        spec.push_str(&format!("\t\"f{index}\": linux.#File & {{path: \"/srv/f{index}\", content: \"{index}\"{require}}}\n"));
+    }
+    spec.push_str("}\n");
+    let fixture = Fixture::new(&spec);
+    let mut client = start(&fixture).await;
+    client.open(&fixture, "site.cue").await;
+    let site = fixture.uri("site.cue");
+    let text = fixture.text("site.cue");
+    let label = text.find("\"f0\"").expect("f0") + 1;
+    let position = support::position(&text, label);
+    // The hover and then, before it can finish, an edit.
+    client.send(json!({"jsonrpc": "2.0", "id": 900, "method": "textDocument/hover", "params": {"textDocument": {"uri": site}, "position": position}})).await;
+    client.change(&site, 2, &text.replace("content: \"0\"", "content: \"zero\"")).await;
+    let answer = client.response(900).await;
+    // Either it finished first (a hover) or it was cancelled (ContentModified);
+    // it never hangs, and the server goes on.
+    let cancelled = answer["error"]["code"] == json!(-32801);
+    assert!(cancelled || answer["result"]["contents"].is_object(), "{answer}");
+    eprintln!("hover on older text was {}", if cancelled { "cancelled" } else { "answered first" });
+    let hover = client
+        .request("textDocument/hover", json!({"textDocument": {"uri": site}, "position": position}))
+        .await;
+    assert!(
+        hover["contents"]["value"].as_str().is_some_and(|value| value.contains("\"zero\"")),
+        "{hover}"
+    );
+    client.shutdown().await;
+}

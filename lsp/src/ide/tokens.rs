@@ -3,6 +3,7 @@
 //! references, functions and parameters).
 
 use froyo_syntax::SyntaxKind;
+use froyo_syntax::ast::AstNode as _;
 
 use super::starlark;
 
@@ -38,6 +39,9 @@ pub fn semantic_tokens(text: &str, is_starlark: bool) -> Vec<(u32, u32, u32)> {
 
 fn cue_tokens(text: &str) -> Vec<(u32, u32, u32)> {
     let parse = froyo_syntax::parse(text);
+    let aliases: Vec<String> = froyo_syntax::ast::SourceFile::cast(parse.syntax_node())
+        .map(|file| super::cue::imports(&file).into_iter().map(|import| import.0).collect())
+        .unwrap_or_default();
     let mut out = Vec::new();
     for token in
         parse.syntax_node().descendants_with_tokens().filter_map(|element| element.into_token())
@@ -58,7 +62,9 @@ fn cue_tokens(text: &str) -> Vec<(u32, u32, u32)> {
                 } else if matches!(
                     parent,
                     Some(SyntaxKind::IMPORT_SPEC | SyntaxKind::PACKAGE_CLAUSE)
-                ) {
+                ) || (parent == Some(SyntaxKind::NAME_REF)
+                    && aliases.iter().any(|alias| alias == token.text()))
+                {
                     NAMESPACE
                 } else {
                     VARIABLE
@@ -109,4 +115,27 @@ fn starlark_tokens(text: &str) -> Vec<(u32, u32, u32)> {
         out.push((*start, *end, class));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn import_aliases_are_namespaces() {
+        let text = "package site\n\nimport \"froyo.dev/linux\"\n\nx: linux.#File & {path: \"/\"}\n";
+        let tokens = super::semantic_tokens(text, false);
+        let classes: Vec<String> = tokens
+            .iter()
+            .map(|(start, end, class)| {
+                format!(
+                    "{}={}",
+                    &text[*start as usize..*end as usize],
+                    super::TOKEN_TYPES[*class as usize]
+                )
+            })
+            .collect();
+        assert_eq!(
+            classes.join(" "),
+            "package=keyword site=namespace import=keyword \"froyo.dev/linux\"=string x=property linux=namespace #File=type path=property \"/\"=string"
+        );
+    }
 }

@@ -148,6 +148,17 @@ impl Client {
         }
     }
 
+    /// Waits for the response to request `id` (sent with [`Client::send`]).
+    pub async fn response(&mut self, id: i64) -> Value {
+        loop {
+            let message = self.next_message().await;
+            if message.get("id") == Some(&json!(id)) && message.get("method").is_none() {
+                return message;
+            }
+            self.pending.push_back(message);
+        }
+    }
+
     async fn next_message(&mut self) -> Value {
         tokio::time::timeout(Duration::from_secs(60), self.incoming.recv())
             .await
