@@ -97,7 +97,7 @@ fn run(cli: Cli) -> io::Result<ExitStatus> {
         Command::Export(export_args) => commands::export::run(&export_args, color),
         Command::Eval(eval_args) => commands::eval::run(&eval_args, color),
         Command::Completions(completions_args) => commands::completions::run(&completions_args),
-        Command::Lsp => commands::lsp::run(),
+        Command::Lsp(_) => commands::lsp::run(),
     }
 }
 

@@ -1,5 +1,5 @@
-//! End to end with a real editor: Neovim (headless, its built-in LSP client)
-//! opens a copy of `examples/quickstart` with `froyo lsp`, and the test
+//! End to end with a real editor: Neovim (headless, its built-in LSP client,
+//! set up by `editors/neovim`) opens a copy of `examples/quickstart` with `froyo lsp`, and the test
 //! checks the diagnostics Neovim received after an edit, that they clear
 //! when the edit is undone, and what Neovim's own completion (omnifunc
 //! `vim.lsp.omnifunc`, `<C-x><C-o>` in Insert mode) offers after
@@ -51,6 +51,7 @@ fn neovim_receives_diagnostics_and_completes_through_omnifunc() {
         .env("FROYO_BIN", env!("CARGO_BIN_EXE_froyo"))
         .env("FROYO_ROOT", &root)
         .env("FROYO_OUT", &out)
+        .env("FROYO_EDITORS", Path::new(env!("CARGO_MANIFEST_DIR")).join("editors"))
         .env("XDG_STATE_HOME", work.path())
         .env("XDG_CACHE_HOME", work.path())
         .current_dir(&root)
@@ -63,6 +64,8 @@ fn neovim_receives_diagnostics_and_completes_through_omnifunc() {
     let result: serde_json::Value = serde_json::from_str(&text).expect("results are JSON");
     assert_eq!(result["errors"], serde_json::json!([]), "{text}");
     assert_eq!(result["initialized"], true, "{text}");
+    assert_eq!(result["filetype"], "cue", "{text}");
+    assert_eq!(result["omnifunc"], "v:lua.vim.lsp.omnifunc", "{text}");
     assert_eq!(result["cleared"], true, "the diagnostics clear after undo: {text}");
     let summary = format!(
         "diagnostics:\n{}\ncompletion after `linux.#Fi`: {}\nline after completing: {:?}",

@@ -1,11 +1,13 @@
--- A Neovim session driven by tests/lsp_neovim.rs: opens site.cue of a copy
--- of examples/quickstart with `froyo lsp` as the built-in client's server,
+-- A Neovim session driven by tests/lsp_neovim.rs: with the shipped setup
+-- (editors/neovim, `require('froyo').setup`), opens site.cue of a copy of
+-- examples/quickstart with `froyo lsp` as the built-in client's server,
 -- breaks a `require`, records the diagnostics Neovim received, undoes the
 -- edit and waits for them to clear, then completes `linux.#Fi` in Insert
 -- mode with <C-x><C-o> (omnifunc = vim.lsp.omnifunc) and records what
 -- complete_info() shows, as a user would see it. Results go to FROYO_OUT
 -- as JSON; Neovim then quits.
 local froyo, root, out = os.getenv('FROYO_BIN'), os.getenv('FROYO_ROOT'), os.getenv('FROYO_OUT')
+local editors = os.getenv('FROYO_EDITORS')
 local result = { initialized = false, diagnostics = {}, cleared = false, completion = {}, errors = {} }
 
 local function finish()
@@ -16,15 +18,22 @@ local function finish()
 end
 
 local ok, err = pcall(function()
+  vim.opt.runtimepath:append(editors .. '/neovim')
+  require('froyo').setup({ cmd = { froyo, 'lsp' } })
+  vim.cmd('filetype on')
   vim.cmd('edit ' .. root .. '/site.cue')
   local bufnr = vim.api.nvim_get_current_buf()
-  local id = vim.lsp.start_client({ name = 'froyo', cmd = { froyo, 'lsp' }, root_dir = root })
-  vim.lsp.buf_attach_client(bufnr, id)
-  vim.bo[bufnr].omnifunc = 'v:lua.vim.lsp.omnifunc'
+  result.filetype = vim.bo[bufnr].filetype
   result.initialized = vim.wait(30000, function()
-    local client = vim.lsp.get_client_by_id(id)
-    return client ~= nil and client.initialized == true
+    local clients = vim.lsp.buf_get_clients(bufnr)
+    for _, client in pairs(clients) do
+      if client.name == 'froyo' and client.initialized then
+        return true
+      end
+    end
+    return false
   end, 20)
+  result.omnifunc = vim.bo[bufnr].omnifunc
 
   -- Break the `require` of `readme`: the server reports an unknown dependency.
   local lines = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
