@@ -91,6 +91,12 @@ fn read_frames(stdout: std::process::ChildStdout, sender: mpsc::Sender<Value>) {
     }
 }
 
+/// The LSP line and character (UTF-16; the generated files are ASCII) of `offset`.
+fn line_character(text: &str, offset: usize) -> (usize, usize) {
+    let line = text[..offset].matches('\n').count();
+    (line, offset - text[..offset].rfind('\n').map_or(0, |i| i + 1))
+}
+
 fn percentile(samples: &mut [Duration], fraction: f64) -> Duration {
     samples.sort();
     let index = ((samples.len() as f64 - 1.0) * fraction).round() as usize;
@@ -143,26 +149,32 @@ fn main() {
     let load = started.elapsed();
     assert!(hover.to_string().contains("Evaluated properties"), "the workspace compiled: {hover}");
 
-    // One-character edits: `require: ["c0-0"]` of the first file becomes
-    // `["c0-0x"]` (an unknown dependency) and back.
+    // One-character edits, each giving a text never seen before (so that the
+    // edited file's resources are validated again, as when typing): first a
+    // `require` of the first file gets an unknown id (`["c0-0x"]`), then
+    // characters are typed into a path, one at a time; each edit publishes
+    // the file's diagnostics (the unknown id stays).
     let anchor = text.find("require: [\"c0-0\"]").expect("a require") + "require: [\"c0-0".len();
-    let line = text[..anchor].matches('\n').count();
-    let character = anchor - text[..anchor].rfind('\n').map_or(0, |i| i + 1);
+    let (line, character) = line_character(&text, anchor);
+    let insert = json!({"range": {"start": {"line": line, "character": character}, "end": {"line": line, "character": character}}, "text": "x"});
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [insert]}),
+    );
+    server.diagnostics(&uri, true);
+    let path_at = text.find("/d0\"").expect("a path") + "/d0".len();
+    let (line, mut character) = line_character(&text, path_at);
     let mut edits = Vec::new();
-    for version in 2..42 {
-        let insert = version % 2 == 0;
-        let range = if insert {
-            json!({"start": {"line": line, "character": character}, "end": {"line": line, "character": character}})
-        } else {
-            json!({"start": {"line": line, "character": character}, "end": {"line": line, "character": character + 1}})
-        };
-        let change = json!({"range": range, "text": if insert { "x" } else { "" }});
+    for version in 3..43 {
+        let letter = char::from(b'a' + (version % 26) as u8).to_string();
+        let change = json!({"range": {"start": {"line": line, "character": character}, "end": {"line": line, "character": character}}, "text": letter});
+        character += 1;
         let before = Instant::now();
         server.notify(
             "textDocument/didChange",
             json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]}),
         );
-        server.diagnostics(&uri, insert);
+        server.diagnostics(&uri, true);
         edits.push(before.elapsed());
     }
 
@@ -170,6 +182,7 @@ fn main() {
     let field_at =
         text.find("linux.#Package & {").expect("a package resource") + "linux.#Package & {".len();
     let ids_at = anchor - "c0-0".len();
+    let text = text.replacen("require: [\"c0-0\"]", "require: [\"c0-0x\"]", 1);
     let mut fields = Vec::new();
     let mut ids = Vec::new();
     for _ in 0..30 {

@@ -8,9 +8,10 @@
 //! snapshots: salsa unwinds them, and they answer `ContentModified`).
 //! Requests and diagnostics run on a [`Snapshot`] (a clone of the database
 //! plus the projects and documents of that moment) on the blocking pool.
-//! Diagnostics are debounced and numbered: a run whose number is no longer
-//! the latest publishes nothing, so results for older text never replace
-//! newer ones.
+//! Diagnostics are debounced (an edit that arrives while a run is going
+//! waits [`DEBOUNCE`] for the burst to end; after a pause they run at once)
+//! and numbered: a run whose number is no longer the latest publishes
+//! nothing, so results for older text never replace newer ones.
 //!
 //! A bug in a request handler (a panic) is contained to that request: it
 //! answers an internal error and the server goes on.
@@ -32,8 +33,10 @@ use crate::convert;
 use crate::line_index::{Encoding, LineIndex};
 use crate::project::{self, Project};
 
-/// How long diagnostics wait for more edits before they run.
-const DEBOUNCE: Duration = Duration::from_millis(1);
+/// How long diagnostics wait for more edits before they run, when an edit
+/// arrives while a run is still going (the user is typing a burst). After a
+/// pause, they run at once.
+const DEBOUNCE: Duration = Duration::from_millis(10);
 /// How often unopened files and `cue.mod/module.cue` are checked for changes.
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -95,6 +98,8 @@ struct Shared {
     state: Mutex<State>,
     /// The number of the latest diagnostics run.
     generation: AtomicU64,
+    /// The number of the run computing now, or 0.
+    in_flight: AtomicU64,
     /// Held while publishing, with the files published non-empty last time.
     published: tokio::sync::Mutex<HashSet<Uri>>,
 }
@@ -118,6 +123,7 @@ impl Backend {
             shared: Arc::new(Shared {
                 state: Mutex::new(state),
                 generation: AtomicU64::new(0),
+                in_flight: AtomicU64::new(0),
                 published: tokio::sync::Mutex::new(HashSet::new()),
             }),
         }
@@ -164,11 +170,19 @@ impl Backend {
         let generation = self.shared.generation.fetch_add(1, Ordering::SeqCst) + 1;
         let shared = self.shared.clone();
         let client = self.client.clone();
+        let busy = shared.in_flight.load(Ordering::SeqCst) != 0;
         tokio::spawn(async move {
-            tokio::time::sleep(DEBOUNCE).await;
+            if busy {
+                tokio::time::sleep(DEBOUNCE).await;
+            } else {
+                // Let notifications already received apply first.
+                tokio::task::yield_now().await;
+            }
             if shared.generation.load(Ordering::SeqCst) != generation {
                 return;
             }
+            shared.in_flight.store(generation, Ordering::SeqCst);
+            let done = InFlight { shared: &shared, generation };
             let snapshot = {
                 let state = lock(&shared);
                 Snapshot {
@@ -182,6 +196,7 @@ impl Backend {
                 std::panic::catch_unwind(AssertUnwindSafe(|| convert::all_diagnostics(&snapshot)))
             })
             .await;
+            drop(done);
             let Ok(Ok(files)) = computed else { return };
             let mut published = shared.published.lock().await;
             if shared.generation.load(Ordering::SeqCst) != generation {
@@ -265,6 +280,23 @@ impl Backend {
                 source.set_text(&mut state.db).to(text.to_string());
             }
         }
+    }
+}
+
+/// Marks the end of a diagnostics run (however it ends).
+struct InFlight<'a> {
+    shared: &'a Shared,
+    generation: u64,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let _ = self.shared.in_flight.compare_exchange(
+            self.generation,
+            0,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        );
     }
 }
 
