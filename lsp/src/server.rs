@@ -51,6 +51,8 @@ pub struct Document {
 /// Everything the server knows, behind one lock.
 pub struct State {
     pub db: Database,
+    /// The workspace folders (or root) the client named at `initialize`.
+    pub roots: Vec<PathBuf>,
     pub encoding: Encoding,
     pub documents: HashMap<PathBuf, Arc<Document>>,
     pub projects: Vec<Project>,
@@ -114,6 +116,7 @@ impl Backend {
     pub fn new(client: Client) -> Backend {
         let state = State {
             db: Database::default(),
+            roots: Vec::new(),
             encoding: Encoding::Utf16,
             documents: HashMap::new(),
             projects: Vec::new(),
@@ -331,7 +334,19 @@ impl LanguageServer for Backend {
             .and_then(|general| general.position_encodings.as_ref())
             .is_some_and(|encodings| encodings.contains(&PositionEncodingKind::UTF8));
         let encoding = if utf8 { Encoding::Utf8 } else { Encoding::Utf16 };
-        self.lock().encoding = encoding;
+        #[allow(deprecated)]
+        let roots: Vec<PathBuf> = match (&params.workspace_folders, &params.root_uri) {
+            (Some(folders), _) if !folders.is_empty() => {
+                folders.iter().filter_map(|folder| uri_path(&folder.uri)).collect()
+            }
+            (_, Some(root)) => uri_path(root).into_iter().collect(),
+            _ => Vec::new(),
+        };
+        {
+            let mut state = self.lock();
+            state.encoding = encoding;
+            state.roots = roots;
+        }
         project::write_stdlib();
         let capabilities = ServerCapabilities {
             position_encoding: Some(if utf8 {
@@ -390,6 +405,31 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        // Load the workspaces the client named, so that their diagnostics
+        // and symbols are there before any file is opened.
+        let loaded = tokio::task::block_in_place(|| {
+            let mut state = self.lock();
+            let mut loaded = false;
+            for root in state.roots.clone() {
+                let Some(module) = project::find_root(&root) else { continue };
+                if state
+                    .projects
+                    .iter()
+                    .any(|known| known.single_file.is_none() && known.root == module)
+                {
+                    continue;
+                }
+                let documents = state.documents.clone();
+                let read = move |file: &Path| read_text(&documents, file);
+                let project = project::load(&mut state.db, &module, None, &read, None);
+                state.projects.push(project);
+                loaded = true;
+            }
+            loaded
+        });
+        if loaded {
+            self.schedule_diagnostics();
+        }
         // Poll for changes the client does not report (it may watch no files).
         let shared = Arc::downgrade(&self.shared);
         let backend_client = self.client.clone();

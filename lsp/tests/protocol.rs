@@ -262,3 +262,25 @@ async fn an_edit_cancels_a_request_running_on_older_text() {
     );
     client.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_root_workspace_is_checked_before_any_file_is_opened() {
+    let fixture = Fixture::new(&WORKSPACE.replace("require: [\"dir\"]\n", "require: [\"dirt\"]\n"));
+    let mut client = start(&fixture).await;
+    let diagnostics = client.diagnostics_until(&fixture.uri("site.cue"), |d| !d.is_empty()).await;
+    assert_eq!(
+        codes(&diagnostics),
+        vec!["E0303 resource `conf` requires `dirt`, which does not exist"]
+    );
+    let symbols = client.request("workspace/symbol", json!({"query": ""})).await;
+    let mut names: Vec<String> = symbols
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap_or("").to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["conf", "db1", "dir", "motd", "web1"]);
+    client.shutdown().await;
+}
