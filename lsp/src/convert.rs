@@ -57,12 +57,9 @@ pub fn all_diagnostics(snapshot: &Snapshot) -> Vec<(Uri, Option<i32>, Vec<Diagno
         let mut by_file: Vec<Vec<Diagnostic>> = vec![Vec::new(); project.files.len()];
         let mut texts: Vec<Option<FileText<'_>>> = (0..project.files.len()).map(|_| None).collect();
         for diagnostic in &compiled.diagnostics {
+            let Some(diagnostic) = user_diagnostic(snapshot, project, diagnostic) else { continue };
             let id = diagnostic.primary.span.file.0;
-            let Some(file) = project.file(id) else { continue };
-            if file.kind == FileKind::Stdlib {
-                continue;
-            }
-            if let Some(converted) = diagnostic_to_lsp(snapshot, project, &mut texts, diagnostic) {
+            if let Some(converted) = diagnostic_to_lsp(snapshot, project, &mut texts, &diagnostic) {
                 by_file[id as usize].push(converted);
             }
         }
@@ -91,6 +88,42 @@ pub fn all_diagnostics(snapshot: &Snapshot) -> Vec<(Uri, Option<i32>, Vec<Diagno
         }
     }
     out
+}
+
+/// The diagnostic as the editor shows it: one the compiler reports at a
+/// schema of the standard library (a required field nobody set) is moved to
+/// the declaration it is about, the schema becoming a related location.
+/// `None` when it points at no user file.
+fn user_diagnostic(
+    snapshot: &Snapshot,
+    project: &Project,
+    diagnostic: &froyo_diagnostics::Diagnostic,
+) -> Option<froyo_diagnostics::Diagnostic> {
+    let file = project.file(diagnostic.primary.span.file.0)?;
+    if file.kind != FileKind::Stdlib {
+        return Some(diagnostic.clone());
+    }
+    let location = ide::missing::user_location(&snapshot.db, project, &diagnostic.message)?;
+    let mut moved = diagnostic.clone();
+    let schema = std::mem::replace(
+        &mut moved.primary,
+        froyo_diagnostics::Label {
+            span: froyo_diagnostics::Span::new(
+                froyo_diagnostics::FileId(location.file),
+                location.start,
+                location.end,
+            ),
+            message: String::new(),
+        },
+    );
+    moved.secondary.insert(
+        0,
+        froyo_diagnostics::Label {
+            span: schema.span,
+            message: "constraint from the schema".into(),
+        },
+    );
+    Some(moved)
 }
 
 fn diagnostic_to_lsp<'a>(
@@ -398,9 +431,22 @@ pub fn code_actions(snapshot: &Snapshot, params: &CodeActionParams) -> Option<Co
     let compiled = froyo_db::compile_workspace(&snapshot.db, project.input);
     let mut actions = Vec::new();
     for diagnostic in &compiled.diagnostics {
+        let Some(diagnostic) = user_diagnostic(snapshot, project, diagnostic) else { continue };
         let span = diagnostic.primary.span;
         if span.file.0 != id || span.end < start || span.start > end {
             continue;
+        }
+        let missing = (diagnostic.code.code == "E0201")
+            .then(|| ide::missing::add_missing_field(&snapshot.db, project, &diagnostic.message))
+            .flatten();
+        if let Some((title, range, text)) = missing {
+            actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title,
+                kind: Some(CodeActionKind::QUICKFIX),
+                is_preferred: Some(true),
+                edit: Some(workspace_edit(snapshot, project, &[(range, text)])),
+                ..CodeAction::default()
+            }));
         }
         let Some(fix) = &diagnostic.fix else { continue };
         let edits: Vec<(ide::FileRange, String)> = fix

@@ -361,3 +361,57 @@ fn decode_tokens(text: &str, data: &[u64]) -> Vec<String> {
     }
     out
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_required_field_is_shown_at_the_declaration_with_a_fix() {
+    let cue = "//- site.cue\npackage site\n\nimport \"froyo.dev/linux\"\n\nresources: motd: linux.#File & {\n\tcontent: \"hi\"\n}\n";
+    let star = "//- more.star\nlinux.directory(\"d\", mode = \"0755\")\n";
+    let mut lines = Vec::new();
+    for (spec, path) in [(cue, "site.cue"), (star, "more.star")] {
+        let fixture = Fixture::new(&format!("{MODULE}{spec}"));
+        let (mut client, _) = Client::start(Some(&fixture.root()), json!({})).await;
+        let uri = fixture.uri(path);
+        let diagnostics = client.diagnostics_until(&uri, |d| !d.is_empty()).await;
+        let actions = client
+            .request("textDocument/codeAction", json!({"textDocument": {"uri": uri}, "range": diagnostics[0]["range"], "context": {"diagnostics": diagnostics}}))
+            .await;
+        for diagnostic in &diagnostics {
+            let range = &diagnostic["range"];
+            lines.push(format!(
+                "{path} {}:{}-{}:{} {} {}",
+                range["start"]["line"],
+                range["start"]["character"],
+                range["end"]["line"],
+                range["end"]["character"],
+                diagnostic["code"].as_str().unwrap_or(""),
+                diagnostic["message"].as_str().unwrap_or("").lines().next().unwrap_or("")
+            ));
+        }
+        for action in actions.as_array().cloned().unwrap_or_default() {
+            let edits: Vec<String> = action["edit"]["changes"]
+                .as_object()
+                .map(|changes| {
+                    changes
+                        .values()
+                        .flat_map(|e| e.as_array().cloned().unwrap_or_default())
+                        .map(|e| {
+                            format!(
+                                "{}:{} {}",
+                                e["range"]["start"]["line"],
+                                e["range"]["start"]["character"],
+                                e["newText"]
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            lines.push(format!(
+                "  action: {} -> {}",
+                action["title"].as_str().unwrap_or(""),
+                edits.join(", ")
+            ));
+        }
+        client.shutdown().await;
+    }
+    insta::assert_snapshot!(lines.join("\n"));
+}

@@ -12,6 +12,7 @@ pub mod cue;
 mod hints;
 mod hover;
 pub mod index;
+pub mod missing;
 mod navigation;
 pub mod schema;
 pub mod starlark;
