@@ -134,6 +134,10 @@ async fn hover_shows_doc_type_value_and_provenance() {
     let resource = spec.replace("pa$0th", "path").replace("conf: linux", "co$0nf: linux");
     let (_, result) = at_cursor(&resource, "textDocument/hover", json!({})).await;
     insta::assert_snapshot!("hover_resource", hover_text(&result));
+    let host =
+        "//- more_hosts.cue\npackage site\n\nhosts: web2: {address: \"10.0.0.3\", po$0rt: 2222}\n";
+    let (_, result) = at_cursor(host, "textDocument/hover", json!({})).await;
+    insta::assert_snapshot!("hover_host_field", hover_text(&result));
     let definition = "//- site.cue\npackage site\n\nimport \"froyo.dev/linux\"\n\nresources: x: linux.#Ser$0vice & {name: \"x\"}\n";
     let (_, result) = at_cursor(definition, "textDocument/hover", json!({})).await;
     insta::assert_snapshot!("hover_definition", hover_text(&result));
