@@ -44,6 +44,8 @@ pub enum Command {
     Runs(RunsArgs),
     /// Print a shell completion script to stdout.
     Completions(CompletionsArgs),
+    /// Run the language server on standard input and output, for editors.
+    Lsp(LspArgs),
 }
 
 /// Options shared by the commands that reach hosts.
@@ -304,4 +306,11 @@ pub struct CompletionsArgs {
     /// The shell to generate completions for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct LspArgs {
+    /// Accepted for editors that pass it; the server always speaks LSP on standard input and output.
+    #[arg(long)]
+    pub stdio: bool,
 }

@@ -1,0 +1,286 @@
+//! In-process protocol tests: a scripted client talks LSP to the server
+//! over an in-memory pipe, on real files in a temporary directory, and the
+//! answers are compared with snapshots (`cargo insta review` to update).
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{Client, Fixture};
+
+const WORKSPACE: &str = r#"
+//- cue.mod/module.cue
+module: "example.com/site"
+//- hosts.cue
+package site
+
+hosts: web1: {address: "10.0.0.1", labels: role: "web"}
+hosts: db1: {address: "10.0.0.2", labels: {role: "db", zone: "eu"}}
+//- dirs.cue
+package site
+
+import "froyo.dev/linux"
+
+resources: dir: linux.#Directory & {on: role: "web", path: "/srv/site"}
+//- site.cue
+package site
+
+import "froyo.dev/linux"
+
+root: "/srv/site"
+
+resources: {
+	conf: linux.#File & {
+		on: role: "web"
+		path:    "\(root)/conf"
+		content: "x"
+		require: ["dir"]
+	}
+}
+//- extra.star
+linux.file("motd", on = {"role": "web"}, path = "/etc/motd", content = "hi", require = ["dir"])
+"#;
+
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
+fn codes(diagnostics: &[Value]) -> Vec<String> {
+    diagnostics
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}",
+                d["code"].as_str().unwrap_or(""),
+                d["message"].as_str().unwrap_or("").lines().next().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+async fn start(fixture: &Fixture) -> Client {
+    let (client, _) = Client::start(Some(&fixture.root()), json!({})).await;
+    client
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diagnostics_follow_edits_across_files_and_clear() {
+    let fixture = Fixture::new(WORKSPACE);
+    let mut client = start(&fixture).await;
+    client.open(&fixture, "dirs.cue").await;
+    let site = fixture.uri("site.cue");
+    let star = fixture.uri("extra.star");
+    let dirs = fixture.uri("dirs.cue");
+    // Rename the directory: the `require` in another CUE file and in Starlark break.
+    let renamed = fixture.text("dirs.cue").replace("resources: dir:", "resources: rootdir:");
+    client.change(&dirs, 2, &renamed).await;
+    let in_site = client.diagnostics_until(&site, |d| !d.is_empty()).await;
+    insta::assert_snapshot!("cross_file_site", pretty(&fixture.redact(&json!(in_site))));
+    let in_star = client.diagnostics_until(&star, |d| !d.is_empty()).await;
+    assert_eq!(codes(&in_star).len(), 1, "{in_star:?}");
+    assert!(codes(&in_star)[0].starts_with("E0303"), "{in_star:?}");
+    // Back as it was: empty lists clear both files.
+    client.change(&dirs, 3, &fixture.text("dirs.cue")).await;
+    client.diagnostics_until(&site, Vec::is_empty).await;
+    client.diagnostics_until(&star, Vec::is_empty).await;
+    client.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_file_keeps_the_server_and_other_results() {
+    let fixture = Fixture::new(WORKSPACE);
+    let mut client = start(&fixture).await;
+    client.open(&fixture, "site.cue").await;
+    client.open(&fixture, "hosts.cue").await;
+    let site = fixture.uri("site.cue");
+    let hosts = fixture.uri("hosts.cue");
+    // A wrong enum value in hosts.cue, and site.cue broken mid-typing.
+    client.change(&hosts, 2, "package site\n\nhosts: web1: {address: \"10.0.0.1\", transport: \"telnet\", labels: role: \"web\"}\n").await;
+    let text = fixture.text("site.cue");
+    for (version, cut) in [(2, 40), (3, 60), (4, 90)] {
+        client.change(&site, version, &text[..cut]).await;
+    }
+    let broken = client.diagnostics_until(&site, |d| !d.is_empty()).await;
+    assert!(codes(&broken).iter().all(|code| code.starts_with("E0")), "{broken:?}");
+    // The server still answers.
+    let symbols = client
+        .request("textDocument/documentSymbol", json!({"textDocument": {"uri": hosts}}))
+        .await;
+    assert_eq!(symbols.as_array().map(Vec::len), Some(1), "{symbols}");
+    client.change(&site, 5, &text).await;
+    let in_hosts = client.diagnostics_until(&hosts, |d| !d.is_empty()).await;
+    assert!(
+        codes(&in_hosts).iter().any(|code| code.contains("telnet") || code.starts_with("E02")),
+        "{in_hosts:?}"
+    );
+    client.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn utf8_is_negotiated_when_offered_and_utf16_otherwise() {
+    let spec = "//- cue.mod/module.cue\nmodule: \"example.com/x\"\n//- a.cue\npackage x\n\nmotd: \"héllo 😀\" & 5\n";
+    for (offered, expected_start, expected_end) in
+        [(json!(["utf-8", "utf-16"]), 6, 19), (json!(["utf-16"]), 6, 16), (json!(null), 6, 16)]
+    {
+        let fixture = Fixture::new(spec);
+        let capabilities = json!({"general": {"positionEncodings": offered}});
+        let (mut client, result) = Client::start(Some(&fixture.root()), capabilities).await;
+        let encoding = result["capabilities"]["positionEncoding"].clone();
+        client.open(&fixture, "a.cue").await;
+        let diagnostics = client.diagnostics_until(&fixture.uri("a.cue"), |d| !d.is_empty()).await;
+        let range = &diagnostics[0]["range"];
+        assert_eq!(
+            (range["start"]["character"].as_u64(), range["end"]["character"].as_u64()),
+            (Some(expected_start), Some(expected_end)),
+            "{encoding} {diagnostics:?}"
+        );
+        assert_eq!(
+            encoding,
+            if offered.to_string().contains("utf-8") { json!("utf-8") } else { json!("utf-16") }
+        );
+        client.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_file_mode_without_root_or_module() {
+    let fixture = Fixture::new(
+        "//- loose/a.cue\npackage a\n\nimport \"froyo.dev/linux\"\n\nresources: f: linux.#File & {path: \"relative\"}\n",
+    );
+    let (mut client, result) = Client::start(None, json!({})).await;
+    assert!(result["capabilities"]["completionProvider"].is_object(), "{result}");
+    client.open(&fixture, "loose/a.cue").await;
+    let diagnostics =
+        client.diagnostics_until(&fixture.uri("loose/a.cue"), |d| !d.is_empty()).await;
+    insta::assert_snapshot!("single_file", pretty(&fixture.redact(&json!(diagnostics))));
+    client.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn module_file_changes_are_noticed_without_file_watching() {
+    let spec = "//- cue.mod/module.cue\nmodule: \"example.com/old\"\n//- lib/lib.cue\npackage lib\n\nport: 8080\n//- a.cue\npackage a\n\nimport \"example.com/new/lib\"\n\nport: lib.port\n";
+    let fixture = Fixture::new(spec);
+    let mut client = start(&fixture).await;
+    client.open(&fixture, "a.cue").await;
+    let a = fixture.uri("a.cue");
+    client.diagnostics_until(&a, |d| !d.is_empty()).await;
+    std::fs::write(fixture.root().join("cue.mod/module.cue"), "module: \"example.com/new\"\n")
+        .expect("write module.cue");
+    // Any edit (or the poll) notices the new module path.
+    client.change(&a, 2, &format!("{}\n", fixture.text("a.cue"))).await;
+    client.diagnostics_until(&a, Vec::is_empty).await;
+    client.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_exits_when_its_input_closes() {
+    let fixture = Fixture::new(WORKSPACE);
+    let client = start(&fixture).await;
+    let support::Client { mut writer, server, .. } = client;
+    tokio::io::AsyncWriteExt::shutdown(&mut writer).await.expect("close the server's input");
+    tokio::time::timeout(std::time::Duration::from_secs(10), server)
+        .await
+        .expect("server ends")
+        .expect("no panic");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rapid_edits_end_with_the_latest_versions_diagnostics() {
+    let fixture = Fixture::new(WORKSPACE);
+    let mut client = start(&fixture).await;
+    client.open(&fixture, "site.cue").await;
+    let site = fixture.uri("site.cue");
+    let text = fixture.text("site.cue");
+    // Twenty edits in a row; only the last one breaks the `require`.
+    for version in 2..22 {
+        let edited = if version == 21 {
+            text.replace("[\"dir\"]", "[\"dirx\"]")
+        } else {
+            format!("{text}// {version}\n")
+        };
+        client.change(&site, version, &edited).await;
+    }
+    let last = client.diagnostics_until(&site, |d| d.iter().any(|d| d["code"] == "E0303")).await;
+    assert_eq!(last.len(), 1, "{last:?}");
+    // Nothing older follows: whatever else arrives for the file still has the error.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    client.request("textDocument/documentSymbol", json!({"textDocument": {"uri": site}})).await;
+    let later = client.published(&site);
+    assert!(
+        later.iter().all(|(version, diagnostics)| *version == Some(21) && !diagnostics.is_empty()),
+        "{later:?}"
+    );
+    client.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starlark_errors_are_published_for_the_starlark_file() {
+    let fixture = Fixture::new(WORKSPACE);
+    let mut client = start(&fixture).await;
+    client.open(&fixture, "extra.star").await;
+    let star = fixture.uri("extra.star");
+    client.change(&star, 2, "linux.file(\"motd\", path = \"/etc/motd\", mode = 644, require = [\"dir\"])\nundefined_name()\n").await;
+    let diagnostics = client.diagnostics_until(&star, |d| !d.is_empty()).await;
+    insta::assert_snapshot!("starlark_errors", codes(&diagnostics).join("\n"));
+    client.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_cancels_a_request_running_on_older_text() {
+    // A workspace large enough that compiling it (for a hover's evaluated
+    // value) takes a while in a test build.
+    let mut spec = String::from(
+        "//- cue.mod/module.cue\nmodule: \"example.com/big\"\n//- site.cue\npackage site\n\nimport \"froyo.dev/linux\"\n\nresources: {\n",
+    );
+    for index in 0..400usize {
+        let require =
+            if index == 0 { String::new() } else { format!(", require: [\"f{}\"]", index - 1) };
+        spec.push_str(&format!("\t\"f{index}\": linux.#File & {{path: \"/srv/f{index}\", content: \"{index}\"{require}}}\n"));
+    }
+    spec.push_str("}\n");
+    let fixture = Fixture::new(&spec);
+    let mut client = start(&fixture).await;
+    client.open(&fixture, "site.cue").await;
+    let site = fixture.uri("site.cue");
+    let text = fixture.text("site.cue");
+    let label = text.find("\"f0\"").expect("f0") + 1;
+    let position = support::position(&text, label);
+    // The hover and then, before it can finish, an edit.
+    client.send(json!({"jsonrpc": "2.0", "id": 900, "method": "textDocument/hover", "params": {"textDocument": {"uri": site}, "position": position}})).await;
+    client.change(&site, 2, &text.replace("content: \"0\"", "content: \"zero\"")).await;
+    let answer = client.response(900).await;
+    // Either it finished first (a hover) or it was cancelled (ContentModified);
+    // it never hangs, and the server goes on.
+    let cancelled = answer["error"]["code"] == json!(-32801);
+    assert!(cancelled || answer["result"]["contents"].is_object(), "{answer}");
+    eprintln!("hover on older text was {}", if cancelled { "cancelled" } else { "answered first" });
+    let hover = client
+        .request("textDocument/hover", json!({"textDocument": {"uri": site}, "position": position}))
+        .await;
+    assert!(
+        hover["contents"]["value"].as_str().is_some_and(|value| value.contains("\"zero\"")),
+        "{hover}"
+    );
+    client.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_root_workspace_is_checked_before_any_file_is_opened() {
+    let fixture = Fixture::new(&WORKSPACE.replace("require: [\"dir\"]\n", "require: [\"dirt\"]\n"));
+    let mut client = start(&fixture).await;
+    let diagnostics = client.diagnostics_until(&fixture.uri("site.cue"), |d| !d.is_empty()).await;
+    assert_eq!(
+        codes(&diagnostics),
+        vec!["E0303 resource `conf` requires `dirt`, which does not exist"]
+    );
+    let symbols = client.request("workspace/symbol", json!({"query": ""})).await;
+    let mut names: Vec<String> = symbols
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap_or("").to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["conf", "db1", "dir", "motd", "web1"]);
+    client.shutdown().await;
+}
