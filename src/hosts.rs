@@ -35,7 +35,12 @@ pub fn lock(state: &State, operation: &str) -> Option<froyo_state::LockGuard> {
         Err(froyo_state::StateError::Held(info)) => {
             output::print_error(&format!(
                 "the state is locked: `{}` by {} (pid {} on {}) since {}, last heartbeat {}.\n  If that run is gone for good, `froyo state unlock` breaks the lock.",
-                info.operation, info.owner, info.pid, info.host, info.acquired_at, info.heartbeat_at
+                info.operation,
+                info.owner,
+                info.pid,
+                info.host,
+                info.acquired_at,
+                info.heartbeat_at
             ));
             None
         }
@@ -55,7 +60,8 @@ pub fn engine(
     reporter: Arc<dyn froyo_engine::Reporter>,
 ) -> Option<froyo_engine::Engine> {
     let options = froyo_providers::HostOptions::default();
-    let providers = match froyo_providers::Host::with_builtins(options, |name| types.contains(name)) {
+    let providers = match froyo_providers::Host::with_builtins(options, |name| types.contains(name))
+    {
         Ok(providers) => providers,
         Err(error) => {
             output::print_error(&format!("cannot load the providers: {error}"));

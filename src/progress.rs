@@ -20,10 +20,7 @@ pub struct Progress {
 impl Progress {
     /// A live display when stderr is a terminal, unless `quiet`.
     pub fn new() -> Progress {
-        Progress {
-            live: std::io::stderr().is_terminal(),
-            bar: Mutex::new(None),
-        }
+        Progress { live: std::io::stderr().is_terminal(), bar: Mutex::new(None) }
     }
 
     fn with_bar(&self, f: impl FnOnce(&ProgressBar)) {
@@ -44,9 +41,10 @@ impl Reporter for Progress {
             return;
         }
         let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template("{spinner} {msg:10} [{bar:30}] {pos}/{len} {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
+        let style =
+            ProgressStyle::with_template("{spinner} {msg:10} [{bar:30}] {pos}/{len} {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ");
         bar.set_style(style);
         bar.set_message(phase.label());
         bar.enable_steady_tick(Duration::from_millis(120));
@@ -59,7 +57,11 @@ impl Reporter for Progress {
     }
 
     fn step(&self, phase: Phase, key: &Key, address: &str, message: &str) {
-        let failed = message.starts_with("failed") || message.starts_with("error") || message.starts_with("cannot") || message.starts_with("skipped") || message.starts_with("host");
+        let failed = message.starts_with("failed")
+            || message.starts_with("error")
+            || message.starts_with("cannot")
+            || message.starts_with("skipped")
+            || message.starts_with("host");
         let line = if key.resource.is_empty() {
             format!("{address}: {message}")
         } else {

@@ -238,7 +238,10 @@ resources: {
     assert_eq!(status_of(&again, "linux.exec.reload"), "unchanged");
     site.write(&handlers.replace("A1", "A2"));
     let text = site.plan_text(&[]);
-    assert!(text.contains("linux.exec.reload will be refreshed (notified by linux.file.a)"), "{text}");
+    assert!(
+        text.contains("linux.exec.reload will be refreshed (notified by linux.file.a)"),
+        "{text}"
+    );
     let (code, report) = site.apply();
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(fs::read_to_string(site.path("reloads")).unwrap(), "A1\nB1\nA2\nB1\n");
@@ -410,7 +413,9 @@ resources: {
 "#;
     let site = Site::new(both);
     assert_eq!(site.apply().0, 0);
-    site.write(&both.replace("\tgone: linux.#File & {path: \"@ROOT@/gone\", content: \"g\\n\"}\n", ""));
+    site.write(
+        &both.replace("\tgone: linux.#File & {path: \"@ROOT@/gone\", content: \"g\\n\"}\n", ""),
+    );
     let text = site.plan_text(&[]);
     assert!(text.contains("≢ linux.file.gone will be forgotten"), "{text}");
     let (code, report) = site.apply();

@@ -60,9 +60,7 @@ fn architecture_names_every_workspace_member() {
             if member == "." { "`src/main.rs`".to_string() } else { format!("`{member}`") };
         // A section may cover several members (`### `a`, `b` — …`).
         assert!(
-            architecture
-                .lines()
-                .any(|line| line.starts_with("### ") && line.contains(&expected)),
+            architecture.lines().any(|line| line.starts_with("### ") && line.contains(&expected)),
             "docs/architecture.md has no code-map section `### {expected}` for workspace member `{member}`"
         );
     }

@@ -33,13 +33,13 @@ use froyo_runner_protocol::{ApplyItem, ItemOutcome, ProbeItem};
 use froyo_state::{InstanceKey, InstanceRecord, RunKind, RunStatus, State};
 use serde_json::{Map, Value as Json, json};
 
+use crate::canonical;
 use crate::graph::{Graph, Node};
 use crate::instance::{self, Key};
 use crate::plan::{Orphan, Plan, PlannedInstance};
 use crate::report::{
     ApplyReport, Difference, DriftItem, DriftReport, InstanceReport, Outcome, Phase, Reporter,
 };
-use crate::canonical;
 
 /// How the engine runs.
 #[derive(Clone)]
@@ -107,10 +107,7 @@ impl Engine {
             .map_err(|error| Error::Runtime(format!("cannot start the scheduler: {error}")))?;
         Ok(Engine {
             providers,
-            options: Options {
-                parallelism: threads,
-                ..options
-            },
+            options: Options { parallelism: threads, ..options },
             runtime,
             connections: BTreeMap::new(),
         })
@@ -176,10 +173,7 @@ impl Engine {
             results
         });
         for (name, connection) in results {
-            let key = Key {
-                host: name.clone(),
-                resource: String::new(),
-            };
+            let key = Key { host: name.clone(), resource: String::new() };
             let message = match &connection {
                 Ok(_) => "connected".to_string(),
                 Err(error) => error.clone(),
@@ -269,10 +263,7 @@ impl Engine {
                 Some((
                     index,
                     instance.resource_type.clone(),
-                    ProbeRequest {
-                        properties: instance.properties.clone(),
-                        facts,
-                    },
+                    ProbeRequest { properties: instance.properties.clone(), facts },
                 ))
             })
             .collect();
@@ -331,12 +322,13 @@ impl Engine {
                 ));
             }
             let providers = self.providers.clone();
-            let planned = self.parallel(requests, move |(index, type_name, notified_by, mut request)| {
-                request.notified = !notified_by.is_empty();
-                let observed_hash = observed_hash(&request.probes);
-                let response = providers.plan(&type_name, &request).map_err(|e| e.to_string());
-                (index, notified_by, observed_hash, response)
-            });
+            let planned =
+                self.parallel(requests, move |(index, type_name, notified_by, mut request)| {
+                    request.notified = !notified_by.is_empty();
+                    let observed_hash = observed_hash(&request.probes);
+                    let response = providers.plan(&type_name, &request).map_err(|e| e.to_string());
+                    (index, notified_by, observed_hash, response)
+                });
             for (index, notified_by, observed_hash, response) in planned {
                 let instance = &mut instances[index];
                 instance.notified_by = notified_by;
@@ -358,14 +350,10 @@ impl Engine {
             .map_err(state_error)?
             .into_iter()
             .filter_map(|record| {
-                let key = Key {
-                    host: record.key.host.clone(),
-                    resource: record.key.resource.clone(),
-                };
-                (!configured.contains(&key)).then_some(Orphan {
-                    key,
-                    resource_type: record.resource_type,
-                })
+                let key =
+                    Key { host: record.key.host.clone(), resource: record.key.resource.clone() };
+                (!configured.contains(&key))
+                    .then_some(Orphan { key, resource_type: record.resource_type })
             })
             .collect();
         Ok(Plan {
@@ -387,9 +375,7 @@ impl Engine {
     pub fn apply(&mut self, plan: &Plan, state: &State, saved: bool) -> Result<ApplyReport, Error> {
         let started = Instant::now();
         let reporter = self.options.reporter.clone();
-        let run = state
-            .begin_run(RunKind::Apply, &plan.ir_hash)
-            .map_err(state_error)?;
+        let run = state.begin_run(RunKind::Apply, &plan.ir_hash).map_err(state_error)?;
         let _ = state.event(
             run,
             None,
@@ -407,13 +393,9 @@ impl Engine {
         let mut outcomes: Vec<Option<Outcome>> = vec![None; plan.instances.len()];
         for (index, instance) in plan.instances.iter().enumerate() {
             if let Some(error) = &instance.error {
-                outcomes[index] = Some(Outcome::Failed {
-                    message: error.clone(),
-                });
+                outcomes[index] = Some(Outcome::Failed { message: error.clone() });
             } else if let Some(Err(error)) = self.connections.get(&instance.key.host) {
-                outcomes[index] = Some(Outcome::Failed {
-                    message: error.clone(),
-                });
+                outcomes[index] = Some(Outcome::Failed { message: error.clone() });
             }
         }
 
@@ -429,9 +411,7 @@ impl Engine {
                 match result {
                     Ok(now) if observed_hash(&now) == plan.instances[index].observed_hash => {}
                     Ok(_) => outcomes[index] = Some(Outcome::Stale),
-                    Err(error) => {
-                        outcomes[index] = Some(Outcome::Failed { message: error })
-                    }
+                    Err(error) => outcomes[index] = Some(Outcome::Failed { message: error }),
                 }
             }
             for (index, instance) in plan.instances.iter().enumerate() {
@@ -550,7 +530,12 @@ impl Engine {
                 );
                 if instance.ops.is_empty() {
                     // Operations were reported as they streamed in.
-                    reporter.step(Phase::Apply, &instance.key, &instance.address, &outcome_message(&outcome));
+                    reporter.step(
+                        Phase::Apply,
+                        &instance.key,
+                        &instance.address,
+                        &outcome_message(&outcome),
+                    );
                 }
                 match (&outcome, after.get(index)) {
                     (Outcome::Applied { .. }, Some(Ok((observed, hash)))) => {
@@ -578,9 +563,7 @@ impl Engine {
             })
             .collect();
         for orphan in &plan.orphans {
-            state
-                .remove_instance(run, &instance_key(&orphan.key))
-                .map_err(state_error)?;
+            state.remove_instance(run, &instance_key(&orphan.key)).map_err(state_error)?;
             let _ = state.audit(
                 "forget",
                 &json!({"host": orphan.key.host, "resource": orphan.key.resource, "type": orphan.resource_type, "run": run.0}),
@@ -598,11 +581,7 @@ impl Engine {
             round_trips: self.round_trips(),
             duration_ms: started.elapsed().as_millis() as u64,
         };
-        let status = if report.failed() {
-            RunStatus::Failed
-        } else {
-            RunStatus::Succeeded
-        };
+        let status = if report.failed() { RunStatus::Failed } else { RunStatus::Succeeded };
         state
             .finish_run(
                 run,
@@ -632,10 +611,7 @@ impl Engine {
             .into_iter()
             .map(|record| {
                 (
-                    Key {
-                        host: record.key.host.clone(),
-                        resource: record.key.resource.clone(),
-                    },
+                    Key { host: record.key.host.clone(), resource: record.key.resource.clone() },
                     record,
                 )
             })
@@ -694,11 +670,7 @@ impl Engine {
         state
             .finish_run(
                 run,
-                if report.has_errors() {
-                    RunStatus::Failed
-                } else {
-                    RunStatus::Succeeded
-                },
+                if report.has_errors() { RunStatus::Failed } else { RunStatus::Succeeded },
                 &json!({"checked": report.checked, "drifted": report.drifted.len()}),
             )
             .map_err(state_error)?;
@@ -763,7 +735,10 @@ impl Engine {
             let session = match self.connections.get(&host) {
                 Some(Ok(session)) => session.clone(),
                 Some(Err(error)) => {
-                    jobs.push(Err((indexes.into_iter().map(|(i, _)| i).collect::<Vec<_>>(), error.clone())));
+                    jobs.push(Err((
+                        indexes.into_iter().map(|(i, _)| i).collect::<Vec<_>>(),
+                        error.clone(),
+                    )));
                     continue;
                 }
                 None => {
@@ -786,10 +761,8 @@ impl Engine {
                     .collect();
                 wanted.push((index, ids));
             }
-            let items: Vec<ProbeItem> = unique
-                .into_iter()
-                .map(|(probe, id)| ProbeItem { id, probe })
-                .collect();
+            let items: Vec<ProbeItem> =
+                unique.into_iter().map(|(probe, id)| ProbeItem { id, probe }).collect();
             jobs.push(Ok((host, session, items, wanted)));
         }
         let results = self.runtime.block_on(async {
@@ -802,9 +775,9 @@ impl Engine {
                         .collect::<Vec<_>>(),
                     Ok((host, session, items, wanted)) => {
                         let answer = match session.lock() {
-                            Ok(mut session) => session.probe(items).map_err(|error| {
-                                format!("probing host `{host}` failed: {error}")
-                            }),
+                            Ok(mut session) => session
+                                .probe(items)
+                                .map_err(|error| format!("probing host `{host}` failed: {error}")),
                             Err(_) => Err(format!("the session to `{host}` is unusable")),
                         };
                         match answer {
@@ -855,11 +828,7 @@ impl Engine {
 
     /// One operations batch per host for `ready` instances (of one wave).
     /// Returns, per instance, its operation count and how many ran, or why it failed.
-    fn run_operations(
-        &self,
-        plan: &Plan,
-        ready: &[usize],
-    ) -> Vec<(usize, OperationsResult)> {
+    fn run_operations(&self, plan: &Plan, ready: &[usize]) -> Vec<(usize, OperationsResult)> {
         let mut by_host: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         let mut out = Vec::new();
         for &index in ready {
@@ -912,16 +881,20 @@ impl Engine {
                         let mut on_item = |id: u64, outcome: &ItemOutcome| {
                             if let Some((key, address)) = addresses.get(&id) {
                                 let message = match outcome {
-                                    ItemOutcome::Error { message, .. } => format!("failed: {message}"),
+                                    ItemOutcome::Error { message, .. } => {
+                                        format!("failed: {message}")
+                                    }
                                     _ => "applied".to_string(),
                                 };
                                 reporter.step(Phase::Apply, key, address, &message);
                             }
                         };
                         let answer = match session.lock() {
-                            Ok(mut session) => session
-                                .apply(parallelism, items, &mut on_item)
-                                .map_err(|error| format!("applying on host `{host}` failed: {error}")),
+                            Ok(mut session) => {
+                                session.apply(parallelism, items, &mut on_item).map_err(|error| {
+                                    format!("applying on host `{host}` failed: {error}")
+                                })
+                            }
                             Err(_) => Err(format!("the session to `{host}` is unusable")),
                         };
                         match answer {
@@ -933,14 +906,14 @@ impl Engine {
                                 .into_iter()
                                 .map(|(id, outcome)| {
                                     let result = match outcome {
-                                        ItemOutcome::Applied { ops } => Ok((
-                                            ops.len(),
-                                            ops.iter().filter(|op| op.ran).count(),
-                                        )),
-                                        ItemOutcome::Error { message, .. } => Err(message),
-                                        ItemOutcome::Probed { .. } => {
-                                            Err("the runner answered an operation with a probe result".to_string())
+                                        ItemOutcome::Applied { ops } => {
+                                            Ok((ops.len(), ops.iter().filter(|op| op.ran).count()))
                                         }
+                                        ItemOutcome::Error { message, .. } => Err(message),
+                                        ItemOutcome::Probed { .. } => Err(
+                                            "the runner answered an operation with a probe result"
+                                                .to_string(),
+                                        ),
                                     };
                                     (id as usize, result)
                                 })
@@ -977,7 +950,11 @@ impl Engine {
                 .enumerate()
                 .map(|(position, &(index, check, _))| {
                     let instance = &plan.instances[index];
-                    (position, instance.key.host.clone(), vec![instance.checks[check].probe.clone()])
+                    (
+                        position,
+                        instance.key.host.clone(),
+                        vec![instance.checks[check].probe.clone()],
+                    )
                 })
                 .collect();
             let results = self.run_probes(probes);
@@ -1001,13 +978,11 @@ impl Engine {
                                 },
                             )
                             .map_err(|error| error.to_string())
-                            .and_then(|response| {
-                                if response.ok {
-                                    Ok(())
-                                } else {
-                                    Err(response.message)
-                                }
-                            })
+                            .and_then(
+                                |response| {
+                                    if response.ok { Ok(()) } else { Err(response.message) }
+                                },
+                            )
                     }
                 };
                 match verdict {
@@ -1042,11 +1017,7 @@ impl Engine {
 
     /// What `indexes` look like on their hosts now: one probe batch per host,
     /// then the providers' reading of the results.
-    fn observe(
-        &self,
-        plan: &Plan,
-        indexes: &[usize],
-    ) -> BTreeMap<usize, Observation> {
+    fn observe(&self, plan: &Plan, indexes: &[usize]) -> BTreeMap<usize, Observation> {
         if indexes.is_empty() {
             return BTreeMap::new();
         }
@@ -1056,7 +1027,9 @@ impl Engine {
                 .map(|&index| &plan.instances[index])
                 .zip(indexes)
                 .filter(|(instance, _)| !instance.probes.is_empty())
-                .map(|(instance, &index)| (index, instance.key.host.clone(), instance.probes.clone()))
+                .map(|(instance, &index)| {
+                    (index, instance.key.host.clone(), instance.probes.clone())
+                })
                 .collect(),
         );
         let mut requests = Vec::new();
@@ -1118,11 +1091,12 @@ fn start_local(become_root: bool) -> Result<Session, String> {
     let runner = froyo_runner_client::install_runner().map_err(|error| error.to_string())?;
     let mut command = std::process::Command::new("sudo");
     command.arg("-n").arg(runner);
-    let session = Session::spawn(command).map_err(|error| {
-        format!("`become` needs passwordless sudo (`sudo -n`): {error}")
-    })?;
+    let session = Session::spawn(command)
+        .map_err(|error| format!("`become` needs passwordless sudo (`sudo -n`): {error}"))?;
     if session.hello().facts.uid != 0 {
-        return Err("`become` asked for root, but the runner started through sudo is not root".to_string());
+        return Err(
+            "`become` asked for root, but the runner started through sudo is not root".to_string()
+        );
     }
     Ok(session)
 }
@@ -1139,10 +1113,7 @@ fn wanted(instances: &[PlannedInstance], select: impl Fn(&PlannedInstance) -> bo
 
 /// Whether an action runs operations on the host.
 fn changes_host(action: Action) -> bool {
-    matches!(
-        action,
-        Action::Create | Action::Update | Action::Delete | Action::Refresh
-    )
+    matches!(action, Action::Create | Action::Update | Action::Delete | Action::Refresh)
 }
 
 /// The hash of what probing found: what a saved plan must still match.
@@ -1187,10 +1158,7 @@ fn outcome_message(outcome: &Outcome) -> String {
 }
 
 fn instance_key(key: &Key) -> InstanceKey {
-    InstanceKey {
-        host: key.host.clone(),
-        resource: key.resource.clone(),
-    }
+    InstanceKey { host: key.host.clone(), resource: key.resource.clone() }
 }
 
 fn record(

@@ -54,11 +54,8 @@ impl Graph {
         let targets = |graph: &DiGraph<Node, EdgeKind>, from: NodeIndex, id: &str| {
             let all = by_resource.get(id).map(Vec::as_slice).unwrap_or(&[]);
             let host = &graph[from].key.host;
-            let same: Vec<NodeIndex> = all
-                .iter()
-                .copied()
-                .filter(|index| &graph[*index].key.host == host)
-                .collect();
+            let same: Vec<NodeIndex> =
+                all.iter().copied().filter(|index| &graph[*index].key.host == host).collect();
             if same.is_empty() { all.to_vec() } else { same }
         };
         let mut edges = BTreeSet::new();
@@ -80,12 +77,8 @@ impl Graph {
                 graph.add_edge(from, to, kind);
             }
         }
-        let order = petgraph::algo::toposort(&graph, None).map_err(|cycle| {
-            format!(
-                "dependency cycle through {}",
-                graph[cycle.node_id()].key
-            )
-        })?;
+        let order = petgraph::algo::toposort(&graph, None)
+            .map_err(|cycle| format!("dependency cycle through {}", graph[cycle.node_id()].key))?;
         let mut waves = vec![0usize; graph.node_count()];
         for index in order {
             let wave = graph
@@ -223,10 +216,7 @@ mod tests {
 
     fn node(host: &str, id: &str, require: &[&str], notify: &[&str]) -> Node {
         Node {
-            key: Key {
-                host: host.into(),
-                resource: id.into(),
-            },
+            key: Key { host: host.into(), resource: id.into() },
             address: format!("t.{id}"),
             require: require.iter().map(|s| s.to_string()).collect(),
             notify: notify.iter().map(|s| s.to_string()).collect(),
@@ -264,8 +254,8 @@ mod tests {
 
     #[test]
     fn cycles_are_refused() {
-        let error = Graph::new(vec![node("h", "a", &["b"], &[]), node("h", "b", &["a"], &[])])
-            .unwrap_err();
+        let error =
+            Graph::new(vec![node("h", "a", &["b"], &[]), node("h", "b", &["a"], &[])]).unwrap_err();
         assert!(error.starts_with("dependency cycle through"), "{error}");
     }
 }

@@ -62,10 +62,7 @@ pub fn expand(ir: &Ir, workspace_root: &Path) -> Vec<(Instance, Option<String>)>
             if !host.matches(&resource.on) {
                 continue;
             }
-            let key = Key {
-                host: host.name.clone(),
-                resource: resource.id.clone(),
-            };
+            let key = Key { host: host.name.clone(), resource: resource.id.clone() };
             let mut properties: Map<String, Json> = resource
                 .properties
                 .iter()
@@ -76,15 +73,18 @@ pub fn expand(ir: &Ir, workspace_root: &Path) -> Vec<(Instance, Option<String>)>
                 "type": resource.type_name,
                 "properties": Json::Object(properties.clone()),
             }));
-            out.push((Instance {
-                key,
-                resource_type: resource.type_name.clone(),
-                properties,
-                sensitive: resource.sensitive.clone(),
-                desired_hash,
-                require: resource.require.clone(),
-                notify: resource.notify.clone(),
-            }, error));
+            out.push((
+                Instance {
+                    key,
+                    resource_type: resource.type_name.clone(),
+                    properties,
+                    sensitive: resource.sensitive.clone(),
+                    desired_hash,
+                    require: resource.require.clone(),
+                    notify: resource.notify.clone(),
+                },
+                error,
+            ));
         }
     }
     out
@@ -123,8 +123,9 @@ fn resolve_source(
     }
     let bytes =
         std::fs::read(&path).map_err(|error| format!("cannot read source `{source}`: {error}"))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| format!("source `{source}` is not UTF-8 text; binary files are not supported yet"))?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        format!("source `{source}` is not UTF-8 text; binary files are not supported yet")
+    })?;
     properties.remove("source");
     properties.insert("content".to_string(), Json::String(text));
     Ok(())

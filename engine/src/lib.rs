@@ -33,7 +33,10 @@ pub use plan::{Plan, PlannedInstance, Summary};
 pub use report::{ApplyReport, DriftReport, Outcome, Phase, Reporter, Silent};
 
 /// The dependency graph of `ir`'s instances (for `froyo graph`).
-pub fn graph_of(ir: &froyo_ir::Ir, workspace_root: &std::path::Path) -> Result<graph::Graph, String> {
+pub fn graph_of(
+    ir: &froyo_ir::Ir,
+    workspace_root: &std::path::Path,
+) -> Result<graph::Graph, String> {
     let nodes = instance::expand(ir, workspace_root)
         .into_iter()
         .map(|(instance, _)| graph::Node {

@@ -106,10 +106,7 @@ pub struct Summary {
 
 impl Plan {
     pub fn summary(&self) -> Summary {
-        let mut summary = Summary {
-            forget: self.orphans.len(),
-            ..Summary::default()
-        };
+        let mut summary = Summary { forget: self.orphans.len(), ..Summary::default() };
         for instance in &self.instances {
             if instance.error.is_some() {
                 summary.errors += 1;
@@ -207,13 +204,7 @@ impl PlannedInstance {
         }
         let env_sensitive = self.sensitive.iter().any(|name| name == "env");
         for op in &mut self.ops {
-            if let Op::Exec {
-                command,
-                unless,
-                onlyif,
-                ..
-            } = op
-            {
+            if let Op::Exec { command, unless, onlyif, .. } = op {
                 for command in std::iter::once(command).chain(unless).chain(onlyif) {
                     if env_sensitive {
                         for value in command.env.values_mut() {
@@ -231,7 +222,11 @@ impl PlannedInstance {
             redact_probe(probe, env_sensitive, self.sensitive.iter().any(|n| n == "headers"));
         }
         for check in &mut self.checks {
-            redact_probe(&mut check.probe, env_sensitive, self.sensitive.iter().any(|n| n == "headers"));
+            redact_probe(
+                &mut check.probe,
+                env_sensitive,
+                self.sensitive.iter().any(|n| n == "headers"),
+            );
         }
     }
 }
@@ -266,9 +261,7 @@ fn property_root(property: &str) -> &str {
 pub fn redact_value(value: &Json) -> Json {
     match value {
         Json::Object(map) => Json::Object(
-            map.iter()
-                .map(|(key, value)| (key.clone(), redact_value(value)))
-                .collect(),
+            map.iter().map(|(key, value)| (key.clone(), redact_value(value))).collect(),
         ),
         Json::Array(items) => Json::Array(items.iter().map(redact_value).collect()),
         Json::Null => Json::Null,

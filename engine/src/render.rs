@@ -79,7 +79,11 @@ pub fn plan_text(plan: &Plan, show_ops: bool) -> String {
         summary.unchanged
     );
     if summary.errors > 0 {
-        let _ = write!(out, " {} could not be planned.", count(summary.errors, "instance", "instances"));
+        let _ = write!(
+            out,
+            " {} could not be planned.",
+            count(summary.errors, "instance", "instances")
+        );
     }
     out.push('\n');
     out
@@ -108,12 +112,7 @@ fn write_instance(out: &mut String, plan: &Plan, instance: &PlannedInstance, sho
         let _ = write!(out, " (notified by {})", names.join(", "));
     }
     out.push('\n');
-    let width = instance
-        .changes
-        .iter()
-        .map(|change| change.property.len())
-        .max()
-        .unwrap_or(0);
+    let width = instance.changes.iter().map(|change| change.property.len()).max().unwrap_or(0);
     for change in &instance.changes {
         write_change(out, change, width);
     }
@@ -149,8 +148,8 @@ fn write_change(out: &mut String, change: &Change, width: usize) {
             if before.contains('\n') || after.contains('\n') =>
         {
             let _ = writeln!(out, "      ~ {property}:");
-            for line in similar::TextDiff::from_lines(before.as_str(), after.as_str())
-                .iter_all_changes()
+            for line in
+                similar::TextDiff::from_lines(before.as_str(), after.as_str()).iter_all_changes()
             {
                 let sign = match line.tag() {
                     similar::ChangeTag::Delete => '-',
@@ -208,23 +207,12 @@ pub fn op_text(op: &Op) -> String {
         parts
     };
     match op {
-        Op::WriteFile {
-            path,
-            content,
-            mode,
-            owner,
-            group,
-        } => {
+        Op::WriteFile { path, content, mode, owner, group } => {
             let mut parts = vec![format!("{} bytes", content.len())];
             parts.extend(attributes(mode, owner, group));
             format!("write_file {path} ({})", parts.join(", "))
         }
-        Op::Mkdir {
-            path,
-            mode,
-            owner,
-            group,
-        } => {
+        Op::Mkdir { path, mode, owner, group } => {
             let parts = attributes(mode, owner, group);
             if parts.is_empty() {
                 format!("mkdir {path}")
@@ -235,28 +223,16 @@ pub fn op_text(op: &Op) -> String {
         Op::Remove { path, recursive } => {
             format!("remove {path}{}", if *recursive { " (recursive)" } else { "" })
         }
-        Op::Chmod {
-            path,
-            mode,
-            recursive,
-        } => format!("chmod {mode} {path}{}", if *recursive { " (recursive)" } else { "" }),
-        Op::Chown {
-            path,
-            owner,
-            group,
-            recursive,
-        } => format!(
+        Op::Chmod { path, mode, recursive } => {
+            format!("chmod {mode} {path}{}", if *recursive { " (recursive)" } else { "" })
+        }
+        Op::Chown { path, owner, group, recursive } => format!(
             "chown {}{} {path}{}",
             owner.as_deref().unwrap_or(""),
             group.as_deref().map(|g| format!(":{g}")).unwrap_or_default(),
             if *recursive { " (recursive)" } else { "" }
         ),
-        Op::Exec {
-            command,
-            creates,
-            unless,
-            onlyif,
-        } => {
+        Op::Exec { command, creates, unless, onlyif } => {
             let mut text = format!("exec {}", argv_text(&command.argv));
             if !command.env.is_empty() {
                 let env: Vec<String> =
@@ -299,9 +275,7 @@ fn argv_text(argv: &[String]) -> String {
     argv.iter()
         .map(|argument| {
             if !argument.is_empty()
-                && argument
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c))
+                && argument.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c))
             {
                 argument.clone()
             } else {
@@ -388,7 +362,8 @@ pub fn drift_text(report: &DriftReport) -> String {
         }
         let _ = writeln!(out, "~ {} on {} drifted:", item.address, item.key.host);
         for difference in &item.differences {
-            let show = |value: &Option<Json>| value.as_ref().map_or("(unset)".to_string(), value_text);
+            let show =
+                |value: &Option<Json>| value.as_ref().map_or("(unset)".to_string(), value_text);
             if difference.property == "(exists)" {
                 let gone = difference.current == Some(Json::Bool(false));
                 let _ = writeln!(

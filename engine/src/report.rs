@@ -54,12 +54,19 @@ pub enum Outcome {
     /// Nothing to do.
     Unchanged,
     /// Its operations ran (`ran` of them; guards may skip some).
-    Applied { operations: usize, ran: usize },
+    Applied {
+        operations: usize,
+        ran: usize,
+    },
     /// Its apply-time checks passed.
     Checked,
-    Failed { message: String },
+    Failed {
+        message: String,
+    },
     /// Not attempted because something it waits for failed, was skipped or is stale.
-    Skipped { because: String },
+    Skipped {
+        because: String,
+    },
     /// The host changed since the plan was made; not applied.
     Stale,
     /// Removed from state (it left the configuration); the host was not touched.
@@ -68,10 +75,7 @@ pub enum Outcome {
 
 impl Outcome {
     pub fn is_failure(&self) -> bool {
-        matches!(
-            self,
-            Outcome::Failed { .. } | Outcome::Skipped { .. } | Outcome::Stale
-        )
+        matches!(self, Outcome::Failed { .. } | Outcome::Skipped { .. } | Outcome::Stale)
     }
 }
 
@@ -100,10 +104,7 @@ impl ApplyReport {
     }
 
     pub fn count(&self, predicate: impl Fn(&Outcome) -> bool) -> usize {
-        self.instances
-            .iter()
-            .filter(|instance| predicate(&instance.outcome))
-            .count()
+        self.instances.iter().filter(|instance| predicate(&instance.outcome)).count()
     }
 }
 

@@ -44,7 +44,13 @@ pub fn run(args: &ApplyArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         (workspace::workspace_root(&current_dir), None)
     } else {
         let paths: Vec<_> = args.target.iter().cloned().collect();
-        match crate::compile::build_ir(&current_dir, &paths, OutputFormat::Human, color, "nothing applied")? {
+        match crate::compile::build_ir(
+            &current_dir,
+            &paths,
+            OutputFormat::Human,
+            color,
+            "nothing applied",
+        )? {
             Ok((root, ir)) => (root, Some(ir)),
             Err(status) => return Ok(status),
         }
@@ -108,11 +114,7 @@ pub fn run(args: &ApplyArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         }
     }
     stdout.flush()?;
-    Ok(if report.failed() {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Success
-    })
+    Ok(if report.failed() { ExitStatus::Failure } else { ExitStatus::Success })
 }
 
 /// Asks on the terminal; refuses when there is no terminal to ask on.

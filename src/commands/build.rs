@@ -16,7 +16,13 @@ pub fn run(args: &BuildArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let Some(current_dir) = super::current_dir() else {
         return Ok(ExitStatus::Error);
     };
-    let (_, ir) = match crate::compile::build_ir(&current_dir, &args.paths, args.format, color, "no IR written")? {
+    let (_, ir) = match crate::compile::build_ir(
+        &current_dir,
+        &args.paths,
+        args.format,
+        color,
+        "no IR written",
+    )? {
         Ok(built) => built,
         Err(status) => return Ok(status),
     };

@@ -33,7 +33,12 @@ pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         return Ok(ExitStatus::Error);
     };
     let progress = Arc::new(crate::progress::Progress::new());
-    let Some(mut engine) = hosts::engine(&root, &args.engine, &ir.resources.iter().map(|r| r.type_name.clone()).collect(), progress) else {
+    let Some(mut engine) = hosts::engine(
+        &root,
+        &args.engine,
+        &ir.resources.iter().map(|r| r.type_name.clone()).collect(),
+        progress,
+    ) else {
         return Ok(ExitStatus::Error);
     };
     let report = match engine.drift(&ir, &state) {

@@ -81,9 +81,8 @@ fn svg(dot: &str) -> Result<Vec<u8>, String> {
             .write_all(dot.as_bytes())
             .map_err(|error| format!("cannot write to `{program}`: {error}"))?;
     }
-    let output = child
-        .wait_with_output()
-        .map_err(|error| format!("`{program}` failed: {error}"))?;
+    let output =
+        child.wait_with_output().map_err(|error| format!("`{program}` failed: {error}"))?;
     if !output.status.success() {
         return Err(format!(
             "`{program} -Tsvg` failed ({}): {}",

@@ -32,7 +32,12 @@ pub fn run(args: &PlanArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         return Ok(ExitStatus::Error);
     };
     let progress = Arc::new(crate::progress::Progress::new());
-    let Some(mut engine) = hosts::engine(&root, &args.engine, &ir.resources.iter().map(|r| r.type_name.clone()).collect(), progress) else {
+    let Some(mut engine) = hosts::engine(
+        &root,
+        &args.engine,
+        &ir.resources.iter().map(|r| r.type_name.clone()).collect(),
+        progress,
+    ) else {
         return Ok(ExitStatus::Error);
     };
     let plan = match engine.plan(&ir, &state) {
@@ -46,9 +51,8 @@ pub fn run(args: &PlanArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let redacted = plan.redacted();
     let mut stdout = io::stdout().lock();
     match args.format {
-        ReportFormat::Human => {
-            stdout.write_all(froyo_engine::render::plan_text(&redacted, args.show_ops).as_bytes())?
-        }
+        ReportFormat::Human => stdout
+            .write_all(froyo_engine::render::plan_text(&redacted, args.show_ops).as_bytes())?,
         ReportFormat::Json => {
             serde_json::to_writer_pretty(&mut stdout, &redacted)?;
             writeln!(stdout)?;
@@ -72,9 +76,5 @@ pub fn run(args: &PlanArgs, color: ColorWhen) -> io::Result<ExitStatus> {
             path.display()
         ));
     }
-    Ok(if plan.summary().errors > 0 {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Success
-    })
+    Ok(if plan.summary().errors > 0 { ExitStatus::Failure } else { ExitStatus::Success })
 }

@@ -38,10 +38,9 @@ pub fn run(args: &RunsArgs) -> io::Result<ExitStatus> {
         RunsCommand::Show { run } => {
             match state.run(froyo_state::RunId(*run)).map_err(|e| e.to_string())? {
                 None => Err(format!("no run {run} (see `froyo runs list`)")),
-                Some((record, events)) => print_json(
-                    &mut stdout,
-                    &serde_json::json!({"run": record, "events": events}),
-                ),
+                Some((record, events)) => {
+                    print_json(&mut stdout, &serde_json::json!({"run": record, "events": events}))
+                }
             }
         }
     })();

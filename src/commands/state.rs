@@ -64,7 +64,9 @@ pub fn run(args: &StateArgs) -> io::Result<ExitStatus> {
             let matches: Vec<_> = instances
                 .iter()
                 .filter(|record| match instance.split_once('/') {
-                    Some((host, resource)) => record.key.host == host && record.key.resource == resource,
+                    Some((host, resource)) => {
+                        record.key.host == host && record.key.resource == resource
+                    }
                     None => record.key.resource == *instance,
                 })
                 .collect();
@@ -82,7 +84,13 @@ pub fn run(args: &StateArgs) -> io::Result<ExitStatus> {
                 Some(info) => {
                     let text = format!(
                         "locked for `{}` by {} (pid {} on {})\n  since          {}\n  last heartbeat {}\n  holder         {:?}\n",
-                        info.operation, info.owner, info.pid, info.host, info.acquired_at, info.heartbeat_at, info.alive
+                        info.operation,
+                        info.owner,
+                        info.pid,
+                        info.host,
+                        info.acquired_at,
+                        info.heartbeat_at,
+                        info.alive
                     );
                     stdout.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
                 }
@@ -134,11 +142,8 @@ pub fn print_table<const N: usize>(
     }
     let mut text = String::new();
     let line = |cells: Vec<&str>, text: &mut String| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(widths)
-            .map(|(cell, width)| format!("{cell:width$}"))
-            .collect();
+        let padded: Vec<String> =
+            cells.iter().zip(widths).map(|(cell, width)| format!("{cell:width$}")).collect();
         text.push_str(padded.join("  ").trim_end());
         text.push('\n');
     };
