@@ -155,9 +155,22 @@ pub(crate) fn connect(path: &Path) -> Result<Connection, StateError> {
 /// Sets the store's settings on a connection to a file known to be ours:
 /// WAL, `synchronous=NORMAL`, foreign keys.
 pub(crate) fn configure(connection: &Connection, path: &Path) -> Result<(), StateError> {
-    let mode: String = connection
-        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-        .map_err(|error| StateError::sqlite(path, "switch to WAL mode", error))?;
+    // Switching a fresh file to WAL needs it to ourselves, and SQLite answers
+    // "busy" at once rather than calling the busy handler: retry for as long
+    // as the busy timeout would have waited.
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    let mode: String = loop {
+        match connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0)) {
+            Ok(mode) => break mode,
+            Err(rusqlite::Error::SqliteFailure(failure, _))
+                if failure.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(error) => return Err(StateError::sqlite(path, "switch to WAL mode", error)),
+        }
+    };
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StateError::InvalidArgument {
             path: path.to_path_buf(),
@@ -171,7 +184,24 @@ pub(crate) fn configure(connection: &Connection, path: &Path) -> Result<(), Stat
 
 /// Reads the file's identity without writing: refuses a damaged schema, a
 /// newer version and another application's database. Returns the version.
+///
+/// The header fields and the schema are read in one read transaction, so
+/// they come from one snapshot even while another process migrates the file
+/// (read one by one, a fresh file could look half ours).
 pub(crate) fn identify(connection: &Connection, path: &Path) -> Result<u32, StateError> {
+    if !connection.is_autocommit() {
+        return identify_in_snapshot(connection, path);
+    }
+    connection
+        .execute_batch("BEGIN DEFERRED")
+        .map_err(|error| StateError::sqlite(path, "read the schema", error))?;
+    let result = identify_in_snapshot(connection, path);
+    // Nothing was written; ending the read transaction cannot lose anything.
+    let _ = connection.execute_batch("COMMIT");
+    result
+}
+
+fn identify_in_snapshot(connection: &Connection, path: &Path) -> Result<u32, StateError> {
     let (version, application_id) = versions(connection, path)?;
     // Reading the schema parses it: a damaged schema page shows up here.
     let objects: i64 = connection
