@@ -104,3 +104,55 @@ pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     }
     result
 }
+
+/// A compiled workspace with its state open and, when `lock` names an
+/// operation, the lock taken: what `plan` and `drift` start from.
+pub struct Prepared {
+    pub root: PathBuf,
+    pub ir: froyo_ir::Ir,
+    pub state: State,
+    /// Held until this is dropped.
+    _lock: Option<froyo_state::LockGuard>,
+}
+
+/// Compiles the workspace `paths` name (diagnostics to stderr), opens its
+/// state and takes the lock for `lock`; or the exit status to end with.
+pub fn prepare(
+    paths: &[PathBuf],
+    args: &EngineArgs,
+    color: crate::args::ColorWhen,
+    refusal: &str,
+    lock_for: Option<&str>,
+) -> std::io::Result<Result<Prepared, crate::ExitStatus>> {
+    use crate::ExitStatus;
+    let Some(current_dir) = crate::commands::current_dir() else {
+        return Ok(Err(ExitStatus::Error));
+    };
+    let (root, ir) = match crate::compile::build_ir(
+        &current_dir,
+        paths,
+        crate::args::OutputFormat::Human,
+        color,
+        refusal,
+    )? {
+        Ok(built) => built,
+        Err(status) => return Ok(Err(status)),
+    };
+    let Some(state) = open_state(&state_path(&root, args.state.as_deref())) else {
+        return Ok(Err(ExitStatus::Error));
+    };
+    let lock = match lock_for {
+        Some(operation) => match lock(&state, operation) {
+            Some(guard) => Some(guard),
+            None => return Ok(Err(ExitStatus::Error)),
+        },
+        None => None,
+    };
+    Ok(Ok(Prepared { root, ir, state, _lock: lock }))
+}
+
+/// The engine for `prepared`'s IR (its resource types' providers), with the progress display.
+pub fn engine_for(prepared: &Prepared, args: &EngineArgs) -> Option<froyo_engine::Engine> {
+    let types = prepared.ir.resources.iter().map(|r| r.type_name.clone()).collect();
+    engine(&prepared.root, args, &types, Arc::new(crate::progress::Progress::new()))
+}

@@ -8,41 +8,10 @@
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-/// `value` as compact JSON with object keys in byte order.
+/// `value` as compact JSON with object keys in byte order (the same bytes
+/// state's keyed hashes are taken of).
 pub fn to_string(value: &Value) -> String {
-    let mut out = String::new();
-    write(&mut out, value);
-    out
-}
-
-fn write(out: &mut String, value: &Value) {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<_> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
-            for (index, (key, value)) in entries.into_iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                write(out, value);
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (index, item) in items.iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                write(out, item);
-            }
-            out.push(']');
-        }
-        scalar => out.push_str(&scalar.to_string()),
-    }
+    froyo_state::canonical_json(value)
 }
 
 /// `sha256:` and the hex digest of `value`'s canonical JSON.

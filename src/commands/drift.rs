@@ -5,43 +5,22 @@
 //! could not be probed.
 
 use std::io::{self, Write as _};
-use std::sync::Arc;
 
 use crate::ExitStatus;
-use crate::args::{ColorWhen, DriftArgs, OutputFormat, ReportFormat};
+use crate::args::{ColorWhen, DriftArgs, ReportFormat};
 use crate::{hosts, output};
 
 pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
-    let Some(current_dir) = super::current_dir() else {
+    let prepared =
+        match hosts::prepare(&args.paths, &args.engine, color, "nothing checked", Some("drift"))? {
+            Ok(prepared) => prepared,
+            Err(status) => return Ok(status),
+        };
+    let Some(mut engine) = hosts::engine_for(&prepared, &args.engine) else {
         return Ok(ExitStatus::Error);
     };
-    let (root, ir) = match crate::compile::build_ir(
-        &current_dir,
-        &args.paths,
-        OutputFormat::Human,
-        color,
-        "nothing checked",
-    )? {
-        Ok(built) => built,
-        Err(status) => return Ok(status),
-    };
-    let state_path = hosts::state_path(&root, args.engine.state.as_deref());
-    let Some(state) = hosts::open_state(&state_path) else {
-        return Ok(ExitStatus::Error);
-    };
-    let Some(_lock) = hosts::lock(&state, "drift") else {
-        return Ok(ExitStatus::Error);
-    };
-    let progress = Arc::new(crate::progress::Progress::new());
-    let Some(mut engine) = hosts::engine(
-        &root,
-        &args.engine,
-        &ir.resources.iter().map(|r| r.type_name.clone()).collect(),
-        progress,
-    ) else {
-        return Ok(ExitStatus::Error);
-    };
-    let report = match engine.drift(&ir, &state) {
+    let (ir, state) = (&prepared.ir, &prepared.state);
+    let report = match engine.drift(ir, state) {
         Ok(report) => report,
         Err(error) => {
             output::print_error(&error.to_string());

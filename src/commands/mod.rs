@@ -19,7 +19,7 @@ pub mod state;
 
 /// The current directory, or `None` after reporting why it cannot be read
 /// (the command then exits with [`crate::ExitStatus::Error`]).
-fn current_dir() -> Option<std::path::PathBuf> {
+pub fn current_dir() -> Option<std::path::PathBuf> {
     match std::env::current_dir() {
         Ok(directory) => Some(directory),
         Err(error) => {

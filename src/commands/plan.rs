@@ -7,40 +7,22 @@
 //! instance could not be planned, 2 when the command could not run.
 
 use std::io::{self, Write as _};
-use std::sync::Arc;
 
 use crate::ExitStatus;
-use crate::args::{ColorWhen, OutputFormat, PlanArgs, ReportFormat};
+use crate::args::{ColorWhen, PlanArgs, ReportFormat};
 use crate::{hosts, output};
 
 pub fn run(args: &PlanArgs, color: ColorWhen) -> io::Result<ExitStatus> {
-    let Some(current_dir) = super::current_dir() else {
-        return Ok(ExitStatus::Error);
-    };
-    let (root, ir) = match crate::compile::build_ir(
-        &current_dir,
-        &args.paths,
-        OutputFormat::Human,
-        color,
-        "nothing planned",
-    )? {
-        Ok(built) => built,
+    let prepared = match hosts::prepare(&args.paths, &args.engine, color, "nothing planned", None)?
+    {
+        Ok(prepared) => prepared,
         Err(status) => return Ok(status),
     };
-    let state_path = hosts::state_path(&root, args.engine.state.as_deref());
-    let Some(state) = hosts::open_state(&state_path) else {
+    let Some(mut engine) = hosts::engine_for(&prepared, &args.engine) else {
         return Ok(ExitStatus::Error);
     };
-    let progress = Arc::new(crate::progress::Progress::new());
-    let Some(mut engine) = hosts::engine(
-        &root,
-        &args.engine,
-        &ir.resources.iter().map(|r| r.type_name.clone()).collect(),
-        progress,
-    ) else {
-        return Ok(ExitStatus::Error);
-    };
-    let plan = match engine.plan(&ir, &state) {
+    let (ir, state) = (&prepared.ir, &prepared.state);
+    let plan = match engine.plan(ir, state) {
         Ok(plan) => plan,
         Err(error) => {
             output::print_error(&error.to_string());

@@ -166,8 +166,15 @@ fn aside_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// JSON with object keys in byte order and no whitespace, whatever order the
-/// map keeps (serde_json's `preserve_order` may be on in the build).
+/// `value` as JSON with object keys in byte order and no whitespace, whatever
+/// order the map keeps (serde_json's `preserve_order` may be on in the
+/// build): the bytes keyed hashes and content hashes are taken of.
+pub fn canonical_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(value, &mut out);
+    out
+}
+
 fn write_canonical(value: &Value, out: &mut String) {
     match value {
         Value::Object(map) => {
