@@ -536,3 +536,157 @@ resources: pkg: linux.#Package & {name: "@PKG@", state: "@STATE@"}
     assert_eq!(code, 0, "{report:#}");
     assert!(!installed(package));
 }
+
+/// A one-thread HTTP server on 127.0.0.1 answering every request with `body`.
+fn serve_http(body: &'static str) -> u16 {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn http_probes_check_after_their_dependencies_apply() {
+    let port = serve_http("hello from froyo");
+    let site = Site::new(
+        &r#"package site
+
+import (
+	"froyo.dev/linux"
+	"froyo.dev/probe"
+)
+
+resources: {
+	page: linux.#File & {path: "@ROOT@/index.html", content: "hi\n"}
+	up: probe.#HTTP & {
+		url:     "http://127.0.0.1:@PORT@/"
+		body:    "hello from [a-z]+"
+		require: ["page"]
+	}
+	wrong: probe.#HTTP & {
+		url:     "http://127.0.0.1:@PORT@/"
+		status:  404
+		retries: 1
+		interval: 0
+	}
+}
+"#
+        .replace("@PORT@", &port.to_string()),
+    );
+    let text = site.plan_text(&["--show-ops"]);
+    assert!(
+        text.contains("? probe.http.up will be checked after its dependencies apply"),
+        "{text}"
+    );
+    let (code, report) = site.apply();
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(status_of(&report, "probe.http.up"), "checked");
+    assert_eq!(status_of(&report, "probe.http.wrong"), "failed");
+    assert!(report.to_string().contains("404"), "{report:#}");
+}
+
+#[test]
+fn users_and_groups_are_created_converge_and_are_removed() {
+    let uid = Command::new("id").arg("-u").output().unwrap();
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        eprintln!("skipped: user and group tests need root");
+        return;
+    }
+    if Command::new("useradd").arg("--help").output().is_err() {
+        eprintln!("skipped: no useradd on this machine");
+        return;
+    }
+    let getent = |database: &str, name: &str| {
+        Command::new("getent")
+            .args([database, name])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default()
+    };
+    let name = format!("froyo{}", std::process::id() % 100_000);
+    if !getent("passwd", &name).is_empty() || !getent("group", &name).is_empty() {
+        eprintln!("skipped: `{name}` already exists here");
+        return;
+    }
+    let template = r#"package site
+
+import "froyo.dev/linux"
+
+resources: {
+	group: linux.#Group & {name: "@NAME@", state: "@STATE@", system: true}
+	user: linux.#User & {
+		name:  "@NAME@"
+		state: "@STATE@"
+		group: "@NAME@"
+		home:  "@ROOT@/home"
+		shell: "/bin/sh"
+		system: true
+		require: ["group"]
+	}
+}
+"#
+    .replace("@NAME@", &name);
+    let site = Site::new(&template.replace("@STATE@", "present"));
+    let (code, report) = site.apply();
+    // Clean up whatever happens below.
+    struct Cleanup(String);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = Command::new("userdel").arg(&self.0).output();
+            let _ = Command::new("groupdel").arg(&self.0).output();
+        }
+    }
+    let _cleanup = Cleanup(name.clone());
+    assert_eq!(code, 0, "{report:#}");
+    let passwd = getent("passwd", &name);
+    assert!(passwd.contains(&format!("{}:/bin/sh", site.path("home").display())), "{passwd}");
+    assert!(!getent("group", &name).is_empty());
+    let (_, again) = site.apply();
+    assert_eq!(operations(&again), 0, "{again:#}");
+    // The user goes before its group: reverse the dependency for removal.
+    site.write(
+        &template
+            .replace("@STATE@", "absent")
+            .replace("\t\trequire: [\"group\"]\n", "")
+            .replace("system: true}", "system: true, require: [\"user\"]}"),
+    );
+    let (code, report) = site.apply();
+    assert_eq!(code, 0, "{report:#}");
+    assert!(getent("passwd", &name).is_empty());
+    assert!(getent("group", &name).is_empty());
+}
+
+#[test]
+fn services_say_clearly_when_the_host_has_no_init_system_froyo_knows() {
+    if Path::new("/run/systemd/system").is_dir() {
+        eprintln!("skipped: this machine runs systemd; the test is for hosts without it");
+        return;
+    }
+    let site = Site::new(
+        r#"package site
+
+import "froyo.dev/linux"
+
+resources: svc: linux.#Service & {name: "ssh"}
+"#,
+    );
+    let output = site.froyo(&["plan"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("unsupported on this host: no init system froyo knows (systemd)"),
+        "{text}"
+    );
+}

@@ -112,11 +112,19 @@ pub fn plan_group(request: &PlanRequest) -> Result<PlanResponse, String> {
             _ => return Ok(converged(observed)),
         },
     };
+    let mut op = exec(argv);
+    if action == Action::Delete
+        && let Op::Exec { onlyif, .. } = &mut op
+    {
+        // Removing a user may already have removed its same-named group
+        // (userdel with USERGROUPS_ENAB): delete only what is still there.
+        *onlyif = Some(Command::new(["getent", "group", name]));
+    }
     Ok(PlanResponse {
         observed,
         action,
         changes: changes.into_vec(),
-        ops: vec![exec(argv)],
+        ops: vec![op],
         checks: Vec::new(),
         notes: Vec::new(),
     })

@@ -195,7 +195,13 @@ pub fn plan_user(request: &PlanRequest) -> Result<PlanResponse, String> {
         (false, None) => return Ok(converged(None)),
         (false, Some(_)) => {
             changes.push("state", string("present"), string("absent"));
-            ops.push(exec(vec!["userdel".into(), d.name.into()]));
+            ops.push(Op::Exec {
+                command: Command::new(["userdel", d.name]),
+                creates: None,
+                unless: None,
+                // Only what is still there when the operation runs.
+                onlyif: Some(Command::new(["getent", "passwd", d.name])),
+            });
             Action::Delete
         }
         (true, None) => {
