@@ -1277,6 +1277,13 @@ fn user_cases() {
                   "userdel",
                   "deploy"
                 ]
+              },
+              "onlyif": {
+                "argv": [
+                  "getent",
+                  "passwd",
+                  "deploy"
+                ]
               }
             }
           ],
@@ -1414,6 +1421,13 @@ fn group_cases() {
               "command": {
                 "argv": [
                   "groupdel",
+                  "app"
+                ]
+              },
+              "onlyif": {
+                "argv": [
+                  "getent",
+                  "group",
                   "app"
                 ]
               }
