@@ -18,7 +18,7 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// A live display when stderr is a terminal, unless `quiet`.
+    /// A live display when stderr is a terminal, plain lines otherwise.
     pub fn new() -> Progress {
         Progress { live: std::io::stderr().is_terminal(), bar: Mutex::new(None) }
     }
@@ -38,6 +38,9 @@ impl Reporter for Progress {
             if phase == Phase::Apply && total > 0 {
                 eprintln!("applying {total} change{}", if total == 1 { "" } else { "s" });
             }
+            return;
+        }
+        if total == 0 {
             return;
         }
         let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());

@@ -279,9 +279,12 @@ impl Engine {
         }
 
         // One probe batch per host.
-        let outcomes = self.run_probes(wanted(&instances, |instance| {
+        let probing = wanted(&instances, |instance| {
             instance.error.is_none() && !instance.probes.is_empty()
-        }));
+        });
+        reporter.begin(Phase::Probe, probing.len());
+        let outcomes = self.run_probes(probing);
+        reporter.end(Phase::Probe);
         let mut probe_results: Vec<Vec<ProbeOutcome>> = vec![Vec::new(); instances.len()];
         for (index, result) in outcomes {
             match result {
@@ -728,8 +731,6 @@ impl Engine {
         for (index, host, probes) in wanted {
             by_host.entry(host).or_default().push((index, probes));
         }
-        let reporter = self.options.reporter.clone();
-        reporter.begin(Phase::Probe, by_host.values().map(Vec::len).sum());
         let mut jobs = Vec::new();
         for (host, indexes) in by_host {
             let session = match self.connections.get(&host) {
@@ -822,7 +823,6 @@ impl Engine {
             }
             out
         });
-        reporter.end(Phase::Probe);
         results
     }
 
