@@ -279,9 +279,8 @@ impl Engine {
         }
 
         // One probe batch per host.
-        let probing = wanted(&instances, |instance| {
-            instance.error.is_none() && !instance.probes.is_empty()
-        });
+        let probing =
+            wanted(&instances, |instance| instance.error.is_none() && !instance.probes.is_empty());
         reporter.begin(Phase::Probe, probing.len());
         let outcomes = self.run_probes(probing);
         reporter.end(Phase::Probe);
@@ -766,7 +765,7 @@ impl Engine {
                 unique.into_iter().map(|(probe, id)| ProbeItem { id, probe }).collect();
             jobs.push(Ok((host, session, items, wanted)));
         }
-        let results = self.runtime.block_on(async {
+        self.runtime.block_on(async {
             let mut tasks = Vec::new();
             for job in jobs {
                 tasks.push(tokio::task::spawn_blocking(move || match job {
@@ -822,8 +821,7 @@ impl Engine {
                 }
             }
             out
-        });
-        results
+        })
     }
 
     /// One operations batch per host for `ready` instances (of one wave).
