@@ -59,12 +59,7 @@ impl Reporter for Progress {
         }
     }
 
-    fn step(&self, phase: Phase, key: &Key, address: &str, message: &str) {
-        let failed = message.starts_with("failed")
-            || message.starts_with("error")
-            || message.starts_with("cannot")
-            || message.starts_with("skipped")
-            || message.starts_with("host");
+    fn step(&self, phase: Phase, key: &Key, address: &str, message: &str, failed: bool) {
         let line = if key.resource.is_empty() {
             format!("{address}: {message}")
         } else {

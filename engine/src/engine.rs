@@ -85,6 +85,13 @@ type Observation = Result<(Option<Map<String, Json>>, String), String>;
 /// An instance (by index), its host, and the probes to run for it.
 type Wanted = (usize, String, Vec<Probe>);
 
+/// A host's probe batch (its session, the unique probes, and which of them
+/// each instance asked for), or the instances it fails with why.
+type ProbeJob = Result<
+    (String, Arc<Mutex<Session>>, Vec<ProbeItem>, Vec<(usize, Vec<u64>)>),
+    (Vec<usize>, String),
+>;
+
 /// One open runner session per host, or why the host cannot be reached.
 type Connection = Result<Arc<Mutex<Session>>, String>;
 
@@ -146,31 +153,19 @@ impl Engine {
         }
         let reporter = self.options.reporter.clone();
         reporter.begin(Phase::Connect, pending.len());
-        let results = self.runtime.block_on(async {
-            let mut tasks = Vec::new();
-            for host in pending {
-                tasks.push(tokio::task::spawn_blocking(move || {
-                    let connection = match host.transport {
-                        Transport::Local => start_local(host.become_root)
-                            .map(|session| Arc::new(Mutex::new(session)))
-                            .map_err(|error| {
-                                format!("cannot start the runner for host `{}`: {error}", host.name)
-                            }),
-                        Transport::Ssh => Err(format!(
-                            "host `{}`: the ssh transport is not implemented yet; only hosts with `transport: \"local\"` can be planned and applied",
-                            host.name
-                        )),
-                    };
-                    (host.name, connection)
-                }));
-            }
-            let mut results = Vec::new();
-            for task in tasks {
-                if let Ok(result) = task.await {
-                    results.push(result);
-                }
-            }
-            results
+        let results = self.on_blocking_pool(pending, |host| {
+            let connection = match host.transport {
+                Transport::Local => start_local(host.become_root)
+                    .map(|session| Arc::new(Mutex::new(session)))
+                    .map_err(|error| {
+                        format!("cannot start the runner for host `{}`: {error}", host.name)
+                    }),
+                Transport::Ssh => Err(format!(
+                    "host `{}`: the ssh transport is not implemented yet; only hosts with `transport: \"local\"` can be planned and applied",
+                    host.name
+                )),
+            };
+            (host.name, connection)
         });
         for (name, connection) in results {
             let key = Key { host: name.clone(), resource: String::new() };
@@ -178,14 +173,23 @@ impl Engine {
                 Ok(_) => "connected".to_string(),
                 Err(error) => error.clone(),
             };
-            reporter.step(Phase::Connect, &key, &name, &message);
+            reporter.step(Phase::Connect, &key, &name, &message, connection.is_err());
             self.connections.insert(name, connection);
         }
         reporter.end(Phase::Connect);
     }
 
+    /// The open session to `host`, or why there is none.
+    fn session(&self, host: &str) -> Result<Arc<Mutex<Session>>, String> {
+        match self.connections.get(host) {
+            Some(Ok(session)) => Ok(session.clone()),
+            Some(Err(error)) => Err(error.clone()),
+            None => Err(format!("host `{host}` is not connected")),
+        }
+    }
+
     fn facts(&self, host: &str) -> Option<Facts> {
-        let session = self.connections.get(host)?.as_ref().ok()?;
+        let session = self.session(host).ok()?;
         let session = session.lock().ok()?;
         Some(session.hello().facts.clone())
     }
@@ -340,7 +344,8 @@ impl Engine {
                     Err(error) => instance.error = Some(error),
                 }
                 let message = instance_status(instance);
-                reporter.step(Phase::Plan, &instance.key, &instance.address, &message);
+                let failed = instance.error.is_some();
+                reporter.step(Phase::Plan, &instance.key, &instance.address, &message, failed);
             }
         }
         reporter.end(Phase::Plan);
@@ -477,6 +482,7 @@ impl Engine {
                         &instance.key,
                         &instance.address,
                         "skipped: a dependency did not apply",
+                        true,
                     );
                 }
             }
@@ -537,6 +543,7 @@ impl Engine {
                         &instance.key,
                         &instance.address,
                         &outcome_message(&outcome),
+                        outcome.is_failure(),
                     );
                 }
                 match (&outcome, after.get(index)) {
@@ -694,7 +701,6 @@ impl Engine {
         }
         let chunks = self.options.parallelism.min(items.len());
         let size = items.len().div_ceil(chunks);
-        let f = Arc::new(f);
         let mut batches: Vec<Vec<T>> = Vec::new();
         let mut iter = items.into_iter();
         loop {
@@ -704,18 +710,36 @@ impl Engine {
             }
             batches.push(batch);
         }
+        self.on_blocking_pool(batches, move |batch| batch.into_iter().map(&f).collect::<Vec<R>>())
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    /// Runs `job` on each of `jobs` at once on tokio's blocking pool and
+    /// returns their results in order (a job that panicked gives none).
+    fn on_blocking_pool<J, R>(
+        &self,
+        jobs: Vec<J>,
+        job: impl Fn(J) -> R + Send + Sync + 'static,
+    ) -> Vec<R>
+    where
+        J: Send + 'static,
+        R: Send + 'static,
+    {
+        let job = Arc::new(job);
         self.runtime.block_on(async move {
-            let mut tasks = Vec::new();
-            for batch in batches {
-                let f = f.clone();
-                tasks.push(tokio::task::spawn_blocking(move || {
-                    batch.into_iter().map(|item| f(item)).collect::<Vec<R>>()
-                }));
-            }
-            let mut out = Vec::new();
+            let tasks: Vec<_> = jobs
+                .into_iter()
+                .map(|item| {
+                    let job = job.clone();
+                    tokio::task::spawn_blocking(move || job(item))
+                })
+                .collect();
+            let mut out = Vec::with_capacity(tasks.len());
             for task in tasks {
-                if let Ok(results) = task.await {
-                    out.extend(results);
+                if let Ok(result) = task.await {
+                    out.push(result);
                 }
             }
             out
@@ -732,20 +756,10 @@ impl Engine {
         }
         let mut jobs = Vec::new();
         for (host, indexes) in by_host {
-            let session = match self.connections.get(&host) {
-                Some(Ok(session)) => session.clone(),
-                Some(Err(error)) => {
-                    jobs.push(Err((
-                        indexes.into_iter().map(|(i, _)| i).collect::<Vec<_>>(),
-                        error.clone(),
-                    )));
-                    continue;
-                }
-                None => {
-                    jobs.push(Err((
-                        indexes.into_iter().map(|(i, _)| i).collect(),
-                        format!("host `{host}` is not connected"),
-                    )));
+            let session = match self.session(&host) {
+                Ok(session) => session,
+                Err(error) => {
+                    jobs.push(Err((indexes.into_iter().map(|(i, _)| i).collect(), error)));
                     continue;
                 }
             };
@@ -765,63 +779,51 @@ impl Engine {
                 unique.into_iter().map(|(probe, id)| ProbeItem { id, probe }).collect();
             jobs.push(Ok((host, session, items, wanted)));
         }
-        self.runtime.block_on(async {
-            let mut tasks = Vec::new();
-            for job in jobs {
-                tasks.push(tokio::task::spawn_blocking(move || match job {
-                    Err((indexes, error)) => indexes
-                        .into_iter()
-                        .map(|index| (index, Err(error.clone())))
-                        .collect::<Vec<_>>(),
-                    Ok((host, session, items, wanted)) => {
-                        let answer = match session.lock() {
-                            Ok(mut session) => session
-                                .probe(items)
-                                .map_err(|error| format!("probing host `{host}` failed: {error}")),
-                            Err(_) => Err(format!("the session to `{host}` is unusable")),
-                        };
-                        match answer {
-                            Err(error) => wanted
-                                .into_iter()
-                                .map(|(index, _)| (index, Err(error.clone())))
-                                .collect(),
-                            Ok(answers) => {
-                                let by_id: BTreeMap<u64, ItemOutcome> =
-                                    answers.into_iter().collect();
-                                wanted
-                                    .into_iter()
-                                    .map(|(index, ids)| {
-                                        let outcomes = ids
-                                            .iter()
-                                            .map(|id| match by_id.get(id) {
-                                                Some(ItemOutcome::Probed { result }) => {
-                                                    ProbeOutcome::Ok(result.clone())
-                                                }
-                                                Some(ItemOutcome::Error { message, .. }) => {
-                                                    ProbeOutcome::Error(message.clone())
-                                                }
-                                                _ => ProbeOutcome::Error(
-                                                    "the runner gave no result for this probe"
-                                                        .to_string(),
-                                                ),
-                                            })
-                                            .collect();
-                                        (index, Ok(outcomes))
-                                    })
-                                    .collect()
-                            }
-                        }
-                    }
-                }));
+        let jobs: Vec<ProbeJob> = jobs;
+        self.on_blocking_pool(jobs, |job| match job {
+            Err((indexes, error)) => {
+                indexes.into_iter().map(|index| (index, Err(error.clone()))).collect::<Vec<_>>()
             }
-            let mut out = Vec::new();
-            for task in tasks {
-                if let Ok(results) = task.await {
-                    out.extend(results);
+            Ok((host, session, items, wanted)) => {
+                let answer = match session.lock() {
+                    Ok(mut session) => session
+                        .probe(items)
+                        .map_err(|error| format!("probing host `{host}` failed: {error}")),
+                    Err(_) => Err(format!("the session to `{host}` is unusable")),
+                };
+                match answer {
+                    Err(error) => {
+                        wanted.into_iter().map(|(index, _)| (index, Err(error.clone()))).collect()
+                    }
+                    Ok(answers) => {
+                        let by_id: BTreeMap<u64, ItemOutcome> = answers.into_iter().collect();
+                        wanted
+                            .into_iter()
+                            .map(|(index, ids)| {
+                                let outcomes = ids
+                                    .iter()
+                                    .map(|id| match by_id.get(id) {
+                                        Some(ItemOutcome::Probed { result }) => {
+                                            ProbeOutcome::Ok(result.clone())
+                                        }
+                                        Some(ItemOutcome::Error { message, .. }) => {
+                                            ProbeOutcome::Error(message.clone())
+                                        }
+                                        _ => ProbeOutcome::Error(
+                                            "the runner gave no result for this probe".to_string(),
+                                        ),
+                                    })
+                                    .collect();
+                                (index, Ok(outcomes))
+                            })
+                            .collect()
+                    }
                 }
             }
-            out
         })
+        .into_iter()
+        .flatten()
+        .collect()
     }
 
     /// One operations batch per host for `ready` instances (of one wave).
@@ -843,8 +845,8 @@ impl Engine {
         let parallelism = self.options.parallelism as u32;
         let mut jobs = Vec::new();
         for (host, indexes) in by_host {
-            match self.connections.get(&host) {
-                Some(Ok(session)) => {
+            match self.session(&host) {
+                Ok(session) => {
                     let items: Vec<ApplyItem> = indexes
                         .iter()
                         .map(|&index| ApplyItem {
@@ -859,76 +861,58 @@ impl Engine {
                             (index as u64, (instance.key.clone(), instance.address.clone()))
                         })
                         .collect();
-                    jobs.push(Ok((host, session.clone(), items, addresses)));
+                    jobs.push(Ok((host, session, items, addresses)));
                 }
-                Some(Err(error)) => jobs.push(Err((indexes, error.clone()))),
-                None => jobs.push(Err((indexes, format!("host `{host}` is not connected")))),
+                Err(error) => jobs.push(Err((indexes, error))),
             }
         }
-        let results = self.runtime.block_on(async {
-            let mut tasks = Vec::new();
-            for job in jobs {
-                let reporter = reporter.clone();
-                tasks.push(tokio::task::spawn_blocking(move || match job {
-                    Err((indexes, error)) => indexes
-                        .into_iter()
-                        .map(|index| (index, Err(error.clone())))
-                        .collect::<Vec<_>>(),
-                    Ok((host, session, items, addresses)) => {
-                        let ids: Vec<u64> = items.iter().map(|item| item.id).collect();
-                        let mut on_item = |id: u64, outcome: &ItemOutcome| {
-                            if let Some((key, address)) = addresses.get(&id) {
-                                let message = match outcome {
-                                    ItemOutcome::Error { message, .. } => {
-                                        format!("failed: {message}")
-                                    }
-                                    _ => "applied".to_string(),
-                                };
-                                reporter.step(Phase::Apply, key, address, &message);
-                            }
-                        };
-                        let answer = match session.lock() {
-                            Ok(mut session) => {
-                                session.apply(parallelism, items, &mut on_item).map_err(|error| {
-                                    format!("applying on host `{host}` failed: {error}")
-                                })
-                            }
-                            Err(_) => Err(format!("the session to `{host}` is unusable")),
-                        };
-                        match answer {
-                            Err(error) => ids
-                                .into_iter()
-                                .map(|id| (id as usize, Err(error.clone())))
-                                .collect(),
-                            Ok(answers) => answers
-                                .into_iter()
-                                .map(|(id, outcome)| {
-                                    let result = match outcome {
-                                        ItemOutcome::Applied { ops } => {
-                                            Ok((ops.len(), ops.iter().filter(|op| op.ran).count()))
-                                        }
-                                        ItemOutcome::Error { message, .. } => Err(message),
-                                        ItemOutcome::Probed { .. } => Err(
-                                            "the runner answered an operation with a probe result"
-                                                .to_string(),
-                                        ),
-                                    };
-                                    (id as usize, result)
-                                })
-                                .collect(),
-                        }
-                    }
-                }));
+        let results = self.on_blocking_pool(jobs, move |job| match job {
+            Err((indexes, error)) => {
+                indexes.into_iter().map(|index| (index, Err(error.clone()))).collect::<Vec<_>>()
             }
-            let mut out = Vec::new();
-            for task in tasks {
-                if let Ok(results) = task.await {
-                    out.extend(results);
+            Ok((host, session, items, addresses)) => {
+                let ids: Vec<u64> = items.iter().map(|item| item.id).collect();
+                let mut on_item = |id: u64, outcome: &ItemOutcome| {
+                    if let Some((key, address)) = addresses.get(&id) {
+                        let (message, failed) = match outcome {
+                            ItemOutcome::Error { message, .. } => {
+                                (format!("failed: {message}"), true)
+                            }
+                            _ => ("applied".to_string(), false),
+                        };
+                        reporter.step(Phase::Apply, key, address, &message, failed);
+                    }
+                };
+                let answer = match session.lock() {
+                    Ok(mut session) => session
+                        .apply(parallelism, items, &mut on_item)
+                        .map_err(|error| format!("applying on host `{host}` failed: {error}")),
+                    Err(_) => Err(format!("the session to `{host}` is unusable")),
+                };
+                match answer {
+                    Err(error) => {
+                        ids.into_iter().map(|id| (id as usize, Err(error.clone()))).collect()
+                    }
+                    Ok(answers) => answers
+                        .into_iter()
+                        .map(|(id, outcome)| {
+                            let result = match outcome {
+                                ItemOutcome::Applied { ops } => {
+                                    Ok((ops.len(), ops.iter().filter(|op| op.ran).count()))
+                                }
+                                ItemOutcome::Error { message, .. } => Err(message),
+                                ItemOutcome::Probed { .. } => {
+                                    Err("the runner answered an operation with a probe result"
+                                        .to_string())
+                                }
+                            };
+                            (id as usize, result)
+                        })
+                        .collect(),
                 }
             }
-            out
         });
-        out.extend(results);
+        out.extend(results.into_iter().flatten());
         out
     }
 

@@ -36,8 +36,9 @@ impl Phase {
 pub trait Reporter: Send + Sync {
     /// A phase starts with `total` steps.
     fn begin(&self, _phase: Phase, _total: usize) {}
-    /// One step of the phase is done: `message` says what happened to `address` on `key.host`.
-    fn step(&self, _phase: Phase, _key: &Key, _address: &str, _message: &str) {}
+    /// One step of the phase is done: `message` says what happened to
+    /// `address` on `key.host`, and `failed` whether it went wrong.
+    fn step(&self, _phase: Phase, _key: &Key, _address: &str, _message: &str, _failed: bool) {}
     /// The phase is over.
     fn end(&self, _phase: Phase) {}
 }
