@@ -16,6 +16,12 @@ use crate::ExitStatus;
 use crate::args::{ApplyArgs, ColorWhen, OutputFormat, ReportFormat};
 use crate::{hosts, output, workspace};
 
+/// What is applied: a saved plan, or the workspace's configuration, planned now.
+enum Source {
+    Saved(Plan),
+    Workspace(froyo_ir::Ir),
+}
+
 pub fn run(args: &ApplyArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let Some(current_dir) = super::current_dir() else {
         return Ok(ExitStatus::Error);
@@ -40,19 +46,20 @@ pub fn run(args: &ApplyArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         }
         _ => None,
     };
-    let (root, ir) = if saved.is_some() {
-        (workspace::workspace_root(&current_dir), None)
-    } else {
-        let paths: Vec<_> = args.target.iter().cloned().collect();
-        match crate::compile::build_ir(
-            &current_dir,
-            &paths,
-            OutputFormat::Human,
-            color,
-            "nothing applied",
-        )? {
-            Ok((root, ir)) => (root, Some(ir)),
-            Err(status) => return Ok(status),
+    let (root, source) = match saved {
+        Some(plan) => (workspace::workspace_root(&current_dir), Source::Saved(plan)),
+        None => {
+            let paths: Vec<_> = args.target.iter().cloned().collect();
+            match crate::compile::build_ir(
+                &current_dir,
+                &paths,
+                OutputFormat::Human,
+                color,
+                "nothing applied",
+            )? {
+                Ok((root, ir)) => (root, Source::Workspace(ir)),
+                Err(status) => return Ok(status),
+            }
         }
     };
     let state_path = hosts::state_path(&root, args.engine.state.as_deref());
@@ -62,25 +69,23 @@ pub fn run(args: &ApplyArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let Some(_lock) = hosts::lock(&state, "apply") else {
         return Ok(ExitStatus::Error);
     };
-    let types: std::collections::BTreeSet<String> = match (&saved, &ir) {
-        (Some(plan), _) => plan.instances.iter().map(|i| i.resource_type.clone()).collect(),
-        (None, Some(ir)) => ir.resources.iter().map(|r| r.type_name.clone()).collect(),
-        (None, None) => Default::default(),
+    let types: std::collections::BTreeSet<String> = match &source {
+        Source::Saved(plan) => plan.instances.iter().map(|i| i.resource_type.clone()).collect(),
+        Source::Workspace(ir) => ir.resources.iter().map(|r| r.type_name.clone()).collect(),
     };
     let progress = Arc::new(crate::progress::Progress::new());
     let Some(mut engine) = hosts::engine(&root, &args.engine, &types, progress) else {
         return Ok(ExitStatus::Error);
     };
-    let (plan, from_file) = match (saved, ir) {
-        (Some(plan), _) => (plan, true),
-        (None, Some(ir)) => match engine.plan(&ir, &state) {
+    let (plan, from_file) = match source {
+        Source::Saved(plan) => (plan, true),
+        Source::Workspace(ir) => match engine.plan(&ir, &state) {
             Ok(plan) => (plan, false),
             Err(error) => {
                 output::print_error(&error.to_string());
                 return Ok(ExitStatus::Error);
             }
         },
-        (None, None) => return Ok(ExitStatus::Error),
     };
     let redacted = plan.redacted();
     if args.format == ReportFormat::Human {
