@@ -188,10 +188,16 @@ impl Engine {
         }
     }
 
-    fn facts(&self, host: &str) -> Option<Facts> {
-        let session = self.session(host).ok()?;
-        let session = session.lock().ok()?;
-        Some(session.hello().facts.clone())
+    /// The facts of every connected host, read once per run rather than
+    /// once per instance.
+    fn facts(&self) -> BTreeMap<String, Facts> {
+        self.connections
+            .iter()
+            .filter_map(|(host, connection)| {
+                let session = connection.as_ref().ok()?.lock().ok()?;
+                Some((host.clone(), session.hello().facts.clone()))
+            })
+            .collect()
     }
 
     /// Plans `ir` against the hosts and `state`.
@@ -255,6 +261,7 @@ impl Engine {
                 instance.error = Some(error.clone());
             }
         }
+        let facts = self.facts();
 
         // Which probes each instance needs.
         let reporter = self.options.reporter.clone();
@@ -263,7 +270,7 @@ impl Engine {
             .enumerate()
             .filter(|(_, instance)| instance.error.is_none())
             .filter_map(|(index, instance)| {
-                let facts = self.facts(&instance.key.host)?;
+                let facts = facts.get(&instance.key.host)?.clone();
                 Some((
                     index,
                     instance.resource_type.clone(),
@@ -312,7 +319,7 @@ impl Engine {
                             && changes_host(instances[notifier].action)
                     })
                     .collect();
-                let Some(facts) = self.facts(&instance.key.host) else {
+                let Some(facts) = facts.get(&instance.key.host).cloned() else {
                     continue;
                 };
                 requests.push((
@@ -1003,6 +1010,7 @@ impl Engine {
         if indexes.is_empty() {
             return BTreeMap::new();
         }
+        let facts = self.facts();
         let results = self.run_probes(
             indexes
                 .iter()
@@ -1024,7 +1032,7 @@ impl Engine {
         }
         for (index, result) in results {
             let instance = &plan.instances[index];
-            match (result, self.facts(&instance.key.host)) {
+            match (result, facts.get(&instance.key.host).cloned()) {
                 (Ok(probes), Some(facts)) => requests.push((
                     index,
                     instance.resource_type.clone(),
