@@ -113,3 +113,24 @@ fn concurrent_calls_from_threads() {
         }
     });
 }
+
+/// Every call gets a clean instance: nothing a call leaves in statics or on
+/// the heap reaches the next one, even though memory slots are reused and
+/// kept resident between instances. The 100 calls leak 100 MiB in all, over
+/// the 64 MiB cap; only a fresh memory per call lets them all succeed. A call
+/// that blew the cap (`hog`) in between leaves nothing behind either.
+#[test]
+fn every_call_starts_from_a_clean_instance() {
+    let h = host();
+    let remember =
+        plan_req(json!({"path": "/tmp/mine", "mode": "remember"}), facts(), vec![], false);
+    let hog = plan_req(json!({"path": "/tmp/mine", "mode": "hog"}), facts(), vec![], false);
+    for call in 0..100 {
+        if call == 50 {
+            assert!(h.plan("test.overreach", &hog).is_err());
+        }
+        let response =
+            h.plan("test.overreach", &remember).unwrap_or_else(|e| panic!("call {call}: {e}"));
+        assert_eq!(response.notes, ["calls before: 0; dirty static bytes: 0"], "call {call}");
+    }
+}

@@ -9,7 +9,13 @@
 //! - `spin`: `plan` loops forever (stopped by fuel);
 //! - `hog`: `plan` allocates without bound (stopped by the memory cap);
 //! - `panic`: `plan` panics (a trap);
+//! - `remember`: `plan` tries to keep state between calls: it counts its
+//!   calls in a static and scribbles over a static buffer and a heap block,
+//!   and reports in its notes what it found left over (a fresh instance per
+//!   call finds nothing);
 //! - anything else: behaves, writing `path` (a control case).
+
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use froyo_provider_sdk::props::Props;
 use froyo_provider_sdk::{
@@ -80,6 +86,17 @@ pub fn plan_overreach(request: &PlanRequest) -> Result<PlanResponse, String> {
             }
         }
         "panic" => panic!("test.overreach was told to panic"),
+        "remember" => {
+            let notes = vec![remember()];
+            return Ok(PlanResponse {
+                observed: None,
+                action: Action::None,
+                changes: Vec::new(),
+                ops: Vec::new(),
+                checks: Vec::new(),
+                notes,
+            });
+        }
         _ => vec![write(path)],
     };
     Ok(PlanResponse {
@@ -90,4 +107,23 @@ pub fn plan_overreach(request: &PlanRequest) -> Result<PlanResponse, String> {
         checks: Vec::new(),
         notes: Vec::new(),
     })
+}
+
+/// Calls this instance has seen before the current one.
+static CALLS: AtomicU64 = AtomicU64::new(0);
+/// A zero-initialised static the `remember` mode writes over.
+static SCRATCH: [AtomicU8; 64 * 1024] = [const { AtomicU8::new(0) }; 64 * 1024];
+
+/// What a previous call left behind in this instance's memory, then leaves
+/// something behind for the next one: a count, a dirty static, and a leaked
+/// mebibyte of heap (a reused instance would hit the memory cap within 64
+/// calls).
+fn remember() -> String {
+    let calls = CALLS.fetch_add(1, Ordering::Relaxed);
+    let dirty_static = SCRATCH.iter().filter(|b| b.load(Ordering::Relaxed) != 0).count();
+    for b in &SCRATCH {
+        b.store(0xAA, Ordering::Relaxed);
+    }
+    std::hint::black_box(Box::leak(vec![0xBBu8; 1 << 20].into_boxed_slice()));
+    format!("calls before: {calls}; dirty static bytes: {dirty_static}")
 }
