@@ -154,7 +154,7 @@ mod tests {
         check(
             "// header\n@extern(x)\npackage site\n\nimport \"a.com/x\"\n",
             expect![[r#"
-                package: Some(PackageClause { name: "site", start: 31, end: 35 })
+                package: Some(PackageClause { name: "site", start: 29, end: 33 })
                 imports: ["a.com/x"]
                 module: None"#]],
         );
