@@ -16,7 +16,7 @@ use froyo_loader::{FileKind, Loaded, Overlay, Request, Target};
 /// the next header are its text.
 fn write_fixture(root: &Path, fixture: &str) {
     let mut current: Option<(String, String)> = None;
-    let mut flush = |entry: Option<(String, String)>| {
+    let flush = |entry: Option<(String, String)>| {
         if let Some((path, text)) = entry {
             let path = root.join(path);
             fs::create_dir_all(path.parent().unwrap()).unwrap();
