@@ -33,7 +33,20 @@ pub fn resolve(
     display_base: &Path,
     problems: &mut Vec<Problem>,
 ) -> Vec<ModulePackage> {
-    let mut pending: Vec<String> = texts.iter().flat_map(|text| scan::import_paths(text)).collect();
+    let imports = texts.iter().flat_map(|text| scan::import_paths(text)).collect();
+    resolve_paths(root, module, imports, overlay, display_base, problems)
+}
+
+/// Like [`resolve`], from the import paths the package's files declare.
+pub fn resolve_paths(
+    root: &Path,
+    module: &str,
+    imports: Vec<String>,
+    overlay: &Overlay,
+    display_base: &Path,
+    problems: &mut Vec<Problem>,
+) -> Vec<ModulePackage> {
+    let mut pending = imports;
     let mut seen = BTreeSet::new();
     let mut packages = Vec::new();
     while let Some(import) = pending.pop() {
@@ -55,10 +68,11 @@ pub fn resolve(
         for file in paths {
             match overlay.read(&file) {
                 Ok(text) => {
-                    if scan::package_name(&text).as_deref() != Some(name.as_str()) {
+                    let header = scan::header(&text);
+                    if header.clause.is_none_or(|clause| clause.name != name) {
                         continue;
                     }
-                    pending.extend(scan::import_paths(&text));
+                    pending.extend(header.imports);
                     files.push((file, text));
                 }
                 Err(error) => {

@@ -66,8 +66,24 @@ pub struct PackageClause {
 /// The package clause: the first significant tokens are `package` and a
 /// name, not followed by `:` (which would make `package` a field).
 pub fn package_clause(text: &str) -> Option<PackageClause> {
+    clause_of(&significant(text))
+}
+
+/// What a file's head declares: its package clause and imports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Header {
+    pub clause: Option<PackageClause>,
+    pub imports: Vec<String>,
+}
+
+/// The package clause and imports of a file, from one lexing of its head.
+pub fn header(text: &str) -> Header {
     let tokens = significant(text);
-    match tokens.as_slice() {
+    Header { clause: clause_of(&tokens), imports: imports_of(&tokens) }
+}
+
+fn clause_of(tokens: &[Token<'_>]) -> Option<PackageClause> {
+    match tokens {
         [package, name, rest @ ..]
             if package.kind == SyntaxKind::PACKAGE_KW
                 && name.kind == SyntaxKind::IDENT
@@ -87,7 +103,10 @@ pub fn package_name(text: &str) -> Option<String> {
 /// The import paths a file declares, in order (`import "a"` and
 /// `import ( "a", name "b" )`; a field named `import` is not an import).
 pub fn import_paths(text: &str) -> Vec<String> {
-    let tokens = significant(text);
+    imports_of(&significant(text))
+}
+
+fn imports_of(tokens: &[Token<'_>]) -> Vec<String> {
     let mut paths = Vec::new();
     let mut index = 0;
     while index < tokens.len() {

@@ -198,33 +198,34 @@ impl Inputs<'_> {
     }
 }
 
-/// The files of the root package, read: path and text (empty when unreadable).
+/// The files of the root package, read: path and text (empty when
+/// unreadable), and the imports they declare.
 fn root_package(
     root: &Path,
     overlay: &Overlay,
     display_base: &Path,
     problems: &mut Vec<Problem>,
-) -> Vec<(PathBuf, String)> {
+) -> (Vec<(PathBuf, String)>, Vec<String>) {
     let paths = match directory_files(root, "cue", overlay) {
         Ok(paths) => paths,
         Err(error) => {
             problems.push(Problem::unreadable(display_base, root, &ReadError::Io(error)));
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         }
     };
     let mut read = Vec::new();
     for path in paths {
         match overlay.read(&path) {
             Ok(text) => {
-                let clause = scan::package_clause(&text);
-                read.push((path, Ok(text), clause));
+                let header = scan::header(&text);
+                read.push((path, Ok(text), header.clause, header.imports));
             }
-            Err(error) => read.push((path, Err(error), None)),
+            Err(error) => read.push((path, Err(error), None, Vec::new())),
         }
     }
     // The package most files declare; on a tie, the first name in order.
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for (_, _, clause) in &read {
+    for (_, _, clause, _) in &read {
         if let Some(clause) = clause {
             *counts.entry(clause.name.as_str()).or_default() += 1;
         }
@@ -234,7 +235,8 @@ fn root_package(
         .max_by(|left, right| left.1.cmp(right.1).then_with(|| right.0.cmp(left.0)))
         .map(|(name, _)| name.to_string());
     let mut files = Vec::new();
-    for (path, text, clause) in read {
+    let mut imports = Vec::new();
+    for (path, text, clause, declared) in read {
         match (text, clause, &chosen) {
             (Err(error), ..) => {
                 problems.push(Problem::unreadable(display_base, &path, &error));
@@ -245,10 +247,13 @@ fn root_package(
             }
             // A file without a package clause joins only a directory without packages.
             (Ok(_), None, Some(_)) => {}
-            (Ok(text), ..) => files.push((path, text)),
+            (Ok(text), ..) => {
+                imports.extend(declared);
+                files.push((path, text));
+            }
         }
     }
-    files
+    (files, imports)
 }
 
 fn other_package(
@@ -298,25 +303,29 @@ pub fn load(db: &mut Database, request: &Request<'_>) -> Loaded {
             String::new()
         }
     };
-    let (package_files, starlark_paths) = match &single_file {
+    let (package_files, package_imports, starlark_paths) = match &single_file {
         Some(file) if file.extension().is_some_and(|extension| extension == "star") => {
-            (Vec::new(), vec![file.clone()])
+            (Vec::new(), Vec::new(), vec![file.clone()])
         }
-        Some(file) => (vec![(file.clone(), read_one(file, &mut problems))], Vec::new()),
+        Some(file) => (vec![(file.clone(), read_one(file, &mut problems))], Vec::new(), Vec::new()),
         None => {
-            let package = root_package(&root, overlay, display_base, &mut problems);
+            let (package, imports) = root_package(&root, overlay, display_base, &mut problems);
             let discovery = starlark_files(&root, overlay);
             for (path, error) in discovery.errors {
                 problems.push(Problem::unreadable(display_base, &path, &ReadError::Io(error)));
             }
-            (package, discovery.files)
+            (package, imports, discovery.files)
         }
     };
     let imported = match &module_path {
-        Some(module) => {
-            let texts: Vec<&str> = package_files.iter().map(|(_, text)| text.as_str()).collect();
-            imports::resolve(&root, module, &texts, overlay, display_base, &mut problems)
-        }
+        Some(module) => imports::resolve_paths(
+            &root,
+            module,
+            package_imports,
+            overlay,
+            display_base,
+            &mut problems,
+        ),
         None => Vec::new(),
     };
 
