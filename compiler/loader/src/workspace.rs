@@ -147,10 +147,13 @@ impl Loaded {
         if self.module_changed() {
             return true;
         }
+        // A file that was only an open document (never on disk) and is no
+        // longer open has gone too.
         let modified = self.files.iter().any(|file| {
-            file.kind != FileKind::Stdlib
-                && !open.contains(&file.path)
-                && file_stamp(&file.path) != file.stamp
+            file.kind != FileKind::Stdlib && !open.contains(&file.path) && {
+                let stamp = file_stamp(&file.path);
+                stamp != file.stamp || stamp.is_none()
+            }
         });
         modified || (self.single_file.is_none() && walk::listing(&self.root) != self.listed)
     }

@@ -479,6 +479,16 @@ fn disk_changed_sees_new_and_modified_files() {
     assert!(!loaded.disk_changed(&open), "a skipped directory is not the workspace's");
     fs::write(root.join("new.star"), "x = 1\n").unwrap();
     assert!(loaded.disk_changed(&open));
+
+    // A document that was never saved is part of the load while it is open.
+    let mut overlay = Overlay::new();
+    let unsaved = root.join("unsaved.cue");
+    overlay.set(&unsaved, "package site\n");
+    let loaded = load_with(&mut db, Target::Module(root.to_path_buf()), root, &overlay, None);
+    assert!(loaded.file_id(&unsaved).is_some());
+    let open: std::collections::HashSet<_> = [unsaved].into_iter().collect();
+    assert!(!loaded.disk_changed(&open));
+    assert!(loaded.disk_changed(&Default::default()), "closed without saving: gone");
 }
 
 /// Behaviour change (CLI): an import of a module directory that does not
