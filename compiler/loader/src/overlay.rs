@@ -3,14 +3,16 @@
 //! An overlay entry replaces a file's text (or adds a file the disk does not
 //! have yet), or hides a file the disk has (deleted in the editor, not yet
 //! on disk). Everything the loader reads goes through [`Overlay::read`], so
-//! discovery and reading see one view of the files. Overlay texts pass the
-//! same checks as files read from disk (size, no NUL byte).
+//! discovery and reading see one view of the files. An overlay text is
+//! taken as it is: it is what the user sees in the editor (and what later
+//! edits replace without a reload), not a file that may be binary; the
+//! compiler's own limits (`E0103`) still apply to it.
 
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::read::{ReadError, check_text, read_file};
+use crate::read::{ReadError, read_file};
 
 /// What an overlay says about one path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,14 +61,11 @@ impl Overlay {
         })
     }
 
-    /// The text of `path`: the overlay's, else the disk's, with the limits
-    /// of [`crate::read`].
+    /// The text of `path`: the overlay's, else the disk's, read with the
+    /// limits of [`crate::read`].
     pub fn read(&self, path: &Path) -> Result<String, ReadError> {
         match self.entries.get(path) {
-            Some(Entry::Text(text)) => {
-                check_text(text)?;
-                Ok(text.clone())
-            }
+            Some(Entry::Text(text)) => Ok(text.clone()),
             Some(Entry::Deleted) => Err(ReadError::Io(io::Error::new(
                 io::ErrorKind::NotFound,
                 "no such file or directory",

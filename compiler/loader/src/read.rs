@@ -2,9 +2,8 @@
 //!
 //! A file is refused, with a diagnostic and no panic, when it is larger than
 //! [`MAX_SOURCE_BYTES`] (`E0101`), is not UTF-8 or contains a NUL byte, as
-//! binary files do (`E0100`), or cannot be read (`E0102`). The same checks
-//! apply to an editor's open document laid over the disk
-//! ([`crate::overlay`]). [`read_sources`] reads what a search found into a
+//! binary files do (`E0100`), or cannot be read (`E0102`).
+//! [`read_sources`] reads what a search found into a
 //! [`Files`] table for the commands that work file by file (`froyo check`'s
 //! syntax pass, `froyo fmt`); refused files are still added to the table,
 //! without text, so that their diagnostics have a file to point at.
@@ -60,20 +59,11 @@ fn read_limited(reader: impl Read) -> Result<String, ReadError> {
         let (line, column) = line_column(std::str::from_utf8(valid).unwrap_or_default());
         ReadError::InvalidUtf8 { line, column }
     })?;
-    check_text(&text)?;
-    Ok(text)
-}
-
-/// The checks a text (read from disk or laid over it) passes: size and no NUL byte.
-pub fn check_text(text: &str) -> Result<(), ReadError> {
-    if text.len() as u64 > MAX_SOURCE_BYTES {
-        return Err(ReadError::TooLarge { bytes: text.len() as u64 });
-    }
     if let Some(nul) = text.find('\0') {
         let (line, column) = line_column(&text[..nul]);
         return Err(ReadError::NulByte { line, column });
     }
-    Ok(())
+    Ok(text)
 }
 
 /// The 1-based line and column just after `prefix`.

@@ -378,7 +378,8 @@ package lib
             overlay.set(root.join("tools/new.star"), "n = 1\n");
             overlay.set(root.join("node_modules/x.star"), "skipped = 1\n");
             overlay.set(root.join("lib/added.cue"), "package lib\nadded: 1\n");
-            overlay.set(root.join("binary.star"), "\0");
+            // An open document is taken as the editor shows it.
+            overlay.set(root.join("nul.star"), "\0");
             overlay
         },
         expect![[r#"
@@ -388,10 +389,9 @@ package lib
              2 Imported lib/added.cue as "lib/added.cue", 21 bytes
              3 Imported lib/lib.cue as "lib/lib.cue", 12 bytes
                (standard library: 10 files)
-            14 Starlark binary.star as "binary.star", 0 bytes
+            14 Starlark nul.star as "nul.star", 1 bytes
             15 Starlark tools/new.star as "tools/new.star", 6 bytes
             import example.com/site/lib: 2 files
-            problem binary.star [E0100] `binary.star` looks like a binary file (NUL byte at line 1, column 1)
         "#]],
     );
 }
