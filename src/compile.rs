@@ -13,73 +13,60 @@
 use std::path::{Path, PathBuf};
 
 use froyo_diagnostics::{Diagnostic, FileId, Files, Span};
-
-use crate::package::{self, LoadError};
-use crate::source;
-use crate::workspace::{self, display_path};
+use froyo_loader::{FileKind, Overlay, Request, Target, display_path};
 
 /// A workspace set up as database inputs, and the file table its
 /// diagnostics point into.
 pub struct LoadedWorkspace {
     pub files: Files,
     pub input: froyo_db::Workspace,
-    /// Problems found while loading (unreadable Starlark files).
+    /// Problems found while loading (unreadable files, files of another
+    /// package), in the file table.
     pub diagnostics: Vec<Diagnostic>,
     /// How many Starlark files the workspace has.
     pub starlark_files: usize,
 }
 
-/// Loads the workspace whose root is `root`.
-pub fn load(
-    database: &froyo_db::Database,
-    current_dir: &Path,
-    root: &Path,
-) -> Result<LoadedWorkspace, (Files, Vec<Diagnostic>)> {
-    let (mut files, package) =
-        match package::load_named(database, current_dir, &[root.to_path_buf()], None, Some(root)) {
-            Ok(package) => (package.files, package.input),
-            Err(LoadError::Diagnostics { files, diagnostics }) => return Err((files, diagnostics)),
-            // Only Starlark, or nothing yet: an empty package.
-            Err(LoadError::NoFiles { .. }) => {
-                let mut files = Files::new();
-                for (name, text) in froyo_db::stdlib_files() {
-                    files.add(name, text);
-                }
-                (files, froyo_db::Package::new(database, Vec::new(), None, Vec::new()))
-            }
+/// Loads the workspace whose root is `root` with [`froyo_loader::load`],
+/// naming files relative to `current_dir` in the file table.
+pub fn load(database: &mut froyo_db::Database, current_dir: &Path, root: &Path) -> LoadedWorkspace {
+    let overlay = Overlay::new();
+    let loaded = froyo_loader::load(
+        database,
+        &Request {
+            target: Target::Module(root.to_path_buf()),
+            overlay: &overlay,
+            previous: None,
+            display_base: current_dir,
+            stdlib_directory: Path::new(""),
+            watch: false,
+        },
+    );
+    let mut files = Files::new();
+    for (id, file) in loaded.files.iter().enumerate() {
+        let name = match file.kind {
+            FileKind::Stdlib => file.path.to_string_lossy().into_owned(),
+            _ => display_path(current_dir, &file.path),
         };
-    let mut diagnostics = Vec::new();
-    let mut starlark = Vec::new();
-    let discovery = workspace::discover_starlark(root);
-    for (path, error) in &discovery.errors {
-        let name = display_path(current_dir, path);
-        let id = files.add(name.clone(), "");
-        diagnostics.push(source::read_error_diagnostic(
-            id,
-            &name,
-            &source::ReadError::Io(std::io::Error::new(error.kind(), error.to_string())),
-        ));
+        files.add(name, loaded.text(database, id as u32).unwrap_or_default());
     }
-    for path in &discovery.files {
-        let name = display_path(current_dir, path);
-        match source::read_file(path) {
-            Ok(text) => {
-                let relative = path
-                    .strip_prefix(root)
-                    .map(|relative| relative.to_string_lossy().replace('\\', "/"))
-                    .unwrap_or_else(|_| name.clone());
-                files.add(name, text.clone());
-                starlark.push(froyo_db::SourceFile::new(database, relative, text));
-            }
-            Err(error) => {
-                let id = files.add(name.clone(), "");
-                diagnostics.push(source::read_error_diagnostic(id, &name, &error));
-            }
-        }
+    let diagnostics = loaded
+        .problems
+        .iter()
+        .map(|problem| {
+            let id = match loaded.file_id(&problem.path) {
+                Some(id) => FileId(id),
+                None => files.add(display_path(current_dir, &problem.path), problem.text.clone()),
+            };
+            problem.diagnostic_in(id)
+        })
+        .collect();
+    LoadedWorkspace {
+        files,
+        input: loaded.input,
+        diagnostics,
+        starlark_files: loaded.starlark_count(),
     }
-    let input = froyo_db::Workspace::new(database, package, starlark);
-    let starlark_files = discovery.files.len();
-    Ok(LoadedWorkspace { files, input, diagnostics, starlark_files })
 }
 
 /// The workspace roots (directories holding `cue.mod/module.cue`) that
@@ -94,19 +81,19 @@ pub fn roots(current_dir: &Path, paths: &[PathBuf], discovered: &[PathBuf]) -> V
         }
     };
     if paths.is_empty() {
-        add(crate::module::find_root(current_dir));
+        add(froyo_loader::find_root(current_dir));
     }
     for path in paths {
-        let path = workspace::absolute(current_dir, path);
+        let path = froyo_loader::absolute(current_dir, path);
         let directory = if path.is_dir() {
             path.clone()
         } else {
             path.parent().map(Path::to_path_buf).unwrap_or_default()
         };
-        add(crate::module::find_root(&directory));
+        add(froyo_loader::find_root(&directory));
     }
     for file in discovered {
-        add(file.parent().and_then(crate::module::find_root));
+        add(file.parent().and_then(froyo_loader::find_root));
     }
     roots.sort();
     roots
@@ -175,21 +162,8 @@ pub fn build_ir(
             return Ok(Err(ExitStatus::Error));
         }
     };
-    let database = froyo_db::Database::default();
-    let loaded = match load(&database, current_dir, &root) {
-        Ok(loaded) => loaded,
-        Err((files, diagnostics)) => {
-            let mut stderr = std::io::stderr().lock();
-            output::write_diagnostics(
-                &mut stderr,
-                &files,
-                &diagnostics,
-                format,
-                output::stderr_color(color),
-            )?;
-            return Ok(Err(ExitStatus::Failure));
-        }
-    };
+    let mut database = froyo_db::Database::default();
+    let loaded = load(&mut database, current_dir, &root);
     let compiled = froyo_db::compile_workspace(&database, loaded.input);
     let mut diagnostics = loaded.diagnostics.clone();
     diagnostics.extend(compiled.diagnostics.iter().cloned());

@@ -14,12 +14,9 @@ mod args;
 mod commands;
 mod compile;
 mod hosts;
-mod module;
 mod output;
 mod package;
 mod progress;
-mod source;
-mod workspace;
 
 use std::io;
 use std::process::ExitCode;

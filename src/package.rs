@@ -9,23 +9,23 @@
 //! declare one. Without paths, the directory at the root of the workspace is
 //! used.
 //!
-//! Files are read with the limits of [`crate::source`]; their package
-//! clauses are read with the lexer (evaluation parses each file once and
-//! reports syntax errors before evaluating anything).
+//! Files are read with the limits of [`froyo_loader::read`]; their package
+//! clauses and imports are read by [`froyo_loader::scan`], the scanner the
+//! workspace loader uses (evaluation parses each file once and reports
+//! syntax errors before evaluating anything), and module imports are
+//! resolved by [`froyo_loader::imports`].
 //! The result is a [`froyo_db::Package`] input of the caller's database, to
 //! evaluate with its queries, plus a [`Files`] table whose ids are the
 //! package's file indexes, for rendering their diagnostics.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
 
 use froyo_diagnostics::{Diagnostic, Files, Span, registry};
 
-use crate::module;
-use crate::source::{self, Sources};
-use crate::workspace::{self, Discovery, display_path};
+use froyo_loader::scan::{PackageClause, package_clause};
+use froyo_loader::{Discovery, Overlay, Sources, display_path};
 
 /// The package as a database input, and the table its diagnostics point into.
 pub struct Package {
@@ -53,43 +53,28 @@ pub fn load(
     paths: &[PathBuf],
     expression: Option<&str>,
 ) -> Result<Package, LoadError> {
-    load_named(database, current_dir, paths, expression, None)
-}
-
-/// Like [`load`]; with `workspace_root`, the database's inputs are named
-/// relative to it (what the IR records as origins), while the file table
-/// keeps names relative to the current directory (what users read).
-pub fn load_named(
-    database: &froyo_db::Database,
-    current_dir: &Path,
-    paths: &[PathBuf],
-    expression: Option<&str>,
-    workspace_root: Option<&Path>,
-) -> Result<Package, LoadError> {
-    let input_name = |path: &Path, display: &str| -> String {
-        match workspace_root.and_then(|root| path.strip_prefix(root).ok()) {
-            Some(relative) => relative.to_string_lossy().replace('\\', "/"),
-            None => display.to_string(),
-        }
-    };
+    // Inputs are named as users read them: `froyo export` records no origins.
+    let input_name = |_: &Path, display: &str| -> String { display.to_string() };
     let roots: Vec<PathBuf> = if paths.is_empty() {
-        vec![workspace::workspace_root(current_dir)]
+        vec![froyo_loader::workspace_root(current_dir)]
     } else {
-        paths.iter().map(|path| workspace::absolute(current_dir, path)).collect()
+        paths.iter().map(|path| froyo_loader::absolute(current_dir, path)).collect()
     };
     let mut explicit = BTreeSet::new();
     let mut from_directories: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
     let mut discovery = Discovery::default();
     for root in &roots {
         match fs::metadata(root) {
-            Ok(metadata) if metadata.is_dir() => match directory_cue_files(root) {
-                Ok(files) => {
-                    for file in files {
-                        from_directories.insert(file, root.clone());
+            Ok(metadata) if metadata.is_dir() => {
+                match froyo_loader::walk::directory_files(root, "cue", &Overlay::new()) {
+                    Ok(files) => {
+                        for file in files {
+                            from_directories.insert(file, root.clone());
+                        }
                     }
+                    Err(error) => discovery.errors.push((root.clone(), error)),
                 }
-                Err(error) => discovery.errors.push((root.clone(), error)),
-            },
+            }
             Ok(_) => {
                 explicit.insert(root.clone());
             }
@@ -104,7 +89,7 @@ pub fn load_named(
         return Err(LoadError::NoFiles { searched });
     }
 
-    let sources = source::load(current_dir, discovery);
+    let sources = froyo_loader::read_sources(current_dir, discovery);
     if !sources.diagnostics.is_empty() {
         return Err(LoadError::Diagnostics {
             files: sources.files,
@@ -114,7 +99,7 @@ pub fn load_named(
 
     // Directories need package names; the lexer finds the clause without a
     // full parse (syntax errors come from evaluation, which parses once).
-    let package_names: Vec<Option<(String, u32, u32)>> =
+    let package_names: Vec<Option<PackageClause>> =
         sources.loaded.iter().map(|file| package_clause(sources.text(file))).collect();
 
     let keep = select_packages(&sources, &package_names, &from_directories, current_dir);
@@ -142,26 +127,44 @@ pub fn load_named(
     // Packages of the module that these files import, transitively.
     let main_texts: Vec<String> =
         (0..inputs.len()).map(|i| inputs[i].text(database).clone()).collect();
-    let module_dir = main_dir.as_deref().and_then(module::find_root);
+    let main_texts: Vec<&str> = main_texts.iter().map(String::as_str).collect();
+    let module_dir = main_dir.as_deref().and_then(froyo_loader::find_root);
     let mut imports = Vec::new();
-    if let Some(root) = &module_dir {
-        match module::resolve_imports(root, &main_texts) {
-            Ok(packages) => {
-                for package in packages {
-                    let mut package_inputs = Vec::new();
-                    for (path, text) in package.files {
-                        let name = display_path(current_dir, &path);
-                        files.add(name.clone(), text.clone());
-                        package_inputs.push(froyo_db::SourceFile::new(
-                            database,
-                            input_name(&path, &name),
-                            text,
-                        ));
-                    }
-                    imports.push((package.import_path, package_inputs));
-                }
+    if let Some(root) = &module_dir
+        && let Ok(module_text) = froyo_loader::read_file(&root.join("cue.mod").join("module.cue"))
+        && let Some(module) = froyo_loader::scan::module_path(&module_text)
+    {
+        let mut problems = Vec::new();
+        let packages = froyo_loader::imports::resolve(
+            root,
+            &module,
+            &main_texts,
+            &Overlay::new(),
+            current_dir,
+            &mut problems,
+        );
+        if !problems.is_empty() {
+            let diagnostics = problems
+                .iter()
+                .map(|problem| {
+                    let id = files.add(display_path(current_dir, &problem.path), "");
+                    problem.diagnostic_in(id)
+                })
+                .collect();
+            return Err(LoadError::Diagnostics { files, diagnostics });
+        }
+        for package in packages {
+            let mut package_inputs = Vec::new();
+            for (path, text) in package.files {
+                let name = display_path(current_dir, &path);
+                files.add(name.clone(), text.clone());
+                package_inputs.push(froyo_db::SourceFile::new(
+                    database,
+                    input_name(&path, &name),
+                    text,
+                ));
             }
-            Err(diagnostics) => return Err(LoadError::Diagnostics { files, diagnostics }),
+            imports.push((package.import_path, package_inputs));
         }
     }
     // The standard library follows the imports, as the database numbers it.
@@ -175,40 +178,11 @@ pub fn load_named(
     Ok(Package { files, input })
 }
 
-/// The name of a file's package clause and its byte range, read from tokens:
-/// the first significant token `package` followed by a name (not a field
-/// named `package`).
-fn package_clause(text: &str) -> Option<(String, u32, u32)> {
-    use froyo_syntax::SyntaxKind;
-    let (tokens, _) = froyo_syntax::lexer::tokenize(module::head(text));
-    let mut offset = 0u32;
-    let mut significant = Vec::new();
-    for token in &tokens {
-        let start = offset;
-        offset += token.len;
-        if token.kind.is_trivia() || token.kind == SyntaxKind::ATTRIBUTE {
-            continue;
-        }
-        significant.push((token.kind, start, offset));
-        if significant.len() == 3 {
-            break;
-        }
-    }
-    match significant.as_slice() {
-        [(SyntaxKind::PACKAGE_KW, ..), (SyntaxKind::IDENT, start, end), rest @ ..]
-            if !matches!(rest.first(), Some((SyntaxKind::COLON, ..))) =>
-        {
-            Some((text[*start as usize..*end as usize].to_string(), *start, *end))
-        }
-        _ => None,
-    }
-}
-
 /// Which loaded files belong to the evaluated package: every explicit file,
 /// and from each directory the files of its one package.
 fn select_packages(
     sources: &Sources,
-    package_names: &[Option<(String, u32, u32)>],
+    package_names: &[Option<PackageClause>],
     from_directories: &BTreeMap<PathBuf, PathBuf>,
     current_dir: &Path,
 ) -> Result<Vec<bool>, Vec<Diagnostic>> {
@@ -216,7 +190,8 @@ fn select_packages(
     let mut names_by_directory: BTreeMap<&PathBuf, Vec<&str>> = BTreeMap::new();
     let mut diagnostics = Vec::new();
     for (file, name) in sources.loaded.iter().zip(package_names) {
-        let (Some(directory), Some((name, start, end))) = (from_directories.get(&file.path), name)
+        let (Some(directory), Some(PackageClause { name, start, end })) =
+            (from_directories.get(&file.path), name)
         else {
             continue;
         };
@@ -255,21 +230,4 @@ fn select_packages(
             }
         })
         .collect())
-}
-
-/// The `*.cue` files directly in `directory` (symbolic links to files count), sorted.
-fn directory_cue_files(directory: &Path) -> io::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for entry in fs::read_dir(directory)? {
-        let entry = entry?;
-        let path = entry.path();
-        if path.extension().is_none_or(|extension| extension != "cue") {
-            continue;
-        }
-        if fs::metadata(&path).is_ok_and(|metadata| metadata.is_file()) {
-            files.push(path);
-        }
-    }
-    files.sort();
-    Ok(files)
 }

@@ -63,6 +63,32 @@ pub fn all_diagnostics(snapshot: &Snapshot) -> Vec<(Uri, Option<i32>, Vec<Diagno
                 by_file[id as usize].push(converted);
             }
         }
+        // What the load could not read, or left out (as `froyo check` reports it).
+        for problem in &project.problems {
+            let Some(id) = project.file_id(&problem.path) else {
+                let Some(uri) = uri(&problem.path) else { continue };
+                let diagnostic = problem.diagnostic_in(froyo_diagnostics::FileId(0));
+                let text = FileText {
+                    text: &problem.text,
+                    index: LineIndex::new(&problem.text),
+                    encoding: snapshot.encoding,
+                };
+                let Some(converted) =
+                    diagnostic_to_lsp(snapshot, project, &mut [Some(text)], &diagnostic)
+                else {
+                    continue;
+                };
+                match out.iter_mut().find(|(known, ..)| *known == uri) {
+                    Some(entry) => entry.2.push(converted),
+                    None => out.push((uri, None, vec![converted])),
+                }
+                continue;
+            };
+            let diagnostic = problem.diagnostic_in(froyo_diagnostics::FileId(id));
+            if let Some(converted) = diagnostic_to_lsp(snapshot, project, &mut texts, &diagnostic) {
+                by_file[id as usize].push(converted);
+            }
+        }
         for (id, diagnostics) in by_file.into_iter().enumerate() {
             // Files without diagnostics are left out: the publisher clears
             // those it published before.

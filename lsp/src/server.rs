@@ -226,8 +226,7 @@ impl Backend {
             return;
         }
         let directory = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let documents = state.documents.clone();
-        let read = move |file: &Path| read_text(&documents, file);
+        let read = overlay(&state.documents);
         if let Some(root) = project::find_root(&directory) {
             let index = state
                 .projects
@@ -252,8 +251,7 @@ impl Backend {
     /// project, re-reading unopened files); whether any input changed.
     fn refresh_projects(state: &mut State, force: bool) -> bool {
         let mut changed = false;
-        let documents = state.documents.clone();
-        let read = move |file: &Path| read_text(&documents, file);
+        let read = overlay(&state.documents);
         for index in 0..state.projects.len() {
             let project = state.projects[index].clone();
             if !force && !project.module_changed() {
@@ -314,8 +312,16 @@ fn read_text(documents: &HashMap<PathBuf, Arc<Document>>, path: &Path) -> Option
     if let Some(document) = documents.get(path) {
         return Some(document.text.clone());
     }
-    let bytes = std::fs::read(path).ok()?;
-    String::from_utf8(bytes).ok()
+    froyo_loader::read_file(path).ok()
+}
+
+/// The open documents, laid over the disk for loading.
+fn overlay(documents: &HashMap<PathBuf, Arc<Document>>) -> froyo_loader::Overlay {
+    let mut overlay = froyo_loader::Overlay::new();
+    for (path, document) in documents {
+        overlay.set(path.clone(), document.text.clone());
+    }
+    overlay
 }
 
 pub fn uri_path(uri: &Uri) -> Option<PathBuf> {
@@ -419,8 +425,7 @@ impl LanguageServer for Backend {
                 {
                     continue;
                 }
-                let documents = state.documents.clone();
-                let read = move |file: &Path| read_text(&documents, file);
+                let read = overlay(&state.documents);
                 let project = project::load(&mut state.db, &module, None, &read, None);
                 state.projects.push(project);
                 loaded = true;

@@ -50,7 +50,7 @@ fn every_feature_on_every_example_and_every_prefix_answers_without_panicking() {
     assert!(roots.len() >= 5, "examples found: {roots:?}");
     for root in roots {
         let mut db = Database::default();
-        let read = |path: &Path| std::fs::read_to_string(path).ok();
+        let read = froyo_loader::Overlay::new();
         let loaded = project::load(&mut db, &root, None, &read, None);
         let _ = froyo_db::compile_workspace(&db, loaded.input);
         let files: Vec<(u32, froyo_db::SourceFile)> = loaded
@@ -91,7 +91,7 @@ fn hostile_texts_answer_without_panicking() {
     std::fs::write(root.join("a.cue"), cue).expect("a.cue");
     std::fs::write(root.join("b.star"), star).expect("b.star");
     let mut db = Database::default();
-    let read = |path: &Path| std::fs::read_to_string(path).ok();
+    let read = froyo_loader::Overlay::new();
     let loaded = project::load(&mut db, root, None, &read, None);
     let _ = froyo_db::compile_workspace(&db, loaded.input);
     for (index, file) in loaded.files.iter().enumerate() {

@@ -284,3 +284,26 @@ async fn the_root_workspace_is_checked_before_any_file_is_opened() {
     assert_eq!(names, vec!["conf", "db1", "dir", "motd", "web1"]);
     client.shutdown().await;
 }
+
+/// The editor reports what `froyo check` reports about loading (both use
+/// `froyo_loader`): a root file of another package is left out with
+/// `E0210`, and a file that cannot be read as text gets `E0100`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loading_problems_are_published_as_the_cli_reports_them() {
+    let fixture = Fixture::new(&format!(
+        "{WORKSPACE}\n//- tools.cue\npackage tools\n//- binary.star\nx = 1\0\n"
+    ));
+    let mut client = start(&fixture).await;
+    let tools = client.diagnostics_until(&fixture.uri("tools.cue"), |d| !d.is_empty()).await;
+    assert_eq!(
+        codes(&tools),
+        vec!["E0210 `.` holds files of two packages, `site` and `tools`; `tools.cue` is left out"]
+    );
+    assert_eq!(tools[0]["range"]["start"], json!({"line": 0, "character": 8}), "{tools:?}");
+    let binary = client.diagnostics_until(&fixture.uri("binary.star"), |d| !d.is_empty()).await;
+    assert_eq!(
+        codes(&binary),
+        vec!["E0100 `binary.star` looks like a binary file (NUL byte at line 1, column 6)"]
+    );
+    client.shutdown().await;
+}

@@ -14,7 +14,7 @@ use froyo_engine::Plan;
 
 use crate::ExitStatus;
 use crate::args::{ApplyArgs, ColorWhen, OutputFormat, ReportFormat};
-use crate::{hosts, output, workspace};
+use crate::{hosts, output};
 
 /// What is applied: a saved plan, or the workspace's configuration, planned now.
 enum Source {
@@ -47,7 +47,7 @@ pub fn run(args: &ApplyArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         _ => None,
     };
     let (root, source) = match saved {
-        Some(plan) => (workspace::workspace_root(&current_dir), Source::Saved(plan)),
+        Some(plan) => (froyo_loader::workspace_root(&current_dir), Source::Saved(plan)),
         None => {
             let paths: Vec<_> = args.target.iter().cloned().collect();
             match crate::compile::build_ir(

@@ -15,16 +15,15 @@ use froyo_diagnostics::Diagnostic;
 use crate::ExitStatus;
 use crate::args::{CheckArgs, ColorWhen};
 use crate::output::{self, Tally, count};
-use crate::{source, workspace};
 
 pub fn run(args: &CheckArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let Some(current_dir) = super::current_dir() else {
         return Ok(ExitStatus::Error);
     };
-    let discovery = workspace::discover(&current_dir, &args.paths);
-    let sources = source::load(&current_dir, discovery);
+    let discovery = froyo_loader::discover(&current_dir, &args.paths);
+    let sources = froyo_loader::read_sources(&current_dir, discovery);
 
-    let database = froyo_db::Database::default();
+    let mut database = froyo_db::Database::default();
     let mut diagnostics = sources.diagnostics.clone();
     for file in &sources.loaded {
         // What a workspace compile refuses to evaluate is not parsed either.
@@ -44,20 +43,13 @@ pub fn run(args: &CheckArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let discovered: Vec<_> = sources.loaded.iter().map(|file| file.path.clone()).collect();
     let mut file_count = sources.file_count;
     for root in crate::compile::roots(&current_dir, &args.paths, &discovered) {
-        let (workspace_files, found) = match crate::compile::load(&database, &current_dir, &root) {
-            Ok(loaded) => {
-                file_count += loaded.starlark_files;
-                let mut found = loaded.diagnostics.clone();
-                found.extend(
-                    froyo_db::compile_workspace(&database, loaded.input)
-                        .diagnostics
-                        .iter()
-                        .cloned(),
-                );
-                (loaded.files, found)
-            }
-            Err((files, found)) => (files, found),
-        };
+        let loaded = crate::compile::load(&mut database, &current_dir, &root);
+        file_count += loaded.starlark_files;
+        let mut found = loaded.diagnostics.clone();
+        found.extend(
+            froyo_db::compile_workspace(&database, loaded.input).diagnostics.iter().cloned(),
+        );
+        let workspace_files = loaded.files;
         // Syntax errors of CUE files were reported above.
         let found = found.into_iter().filter(|diagnostic| !diagnostic.code.code.starts_with("E00"));
         // Files that could not be read were reported by the first step too.

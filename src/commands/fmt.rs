@@ -19,8 +19,7 @@ use crate::ExitStatus;
 use crate::args::{ColorWhen, FmtArgs, OutputFormat};
 use crate::commands::check::sort_diagnostics;
 use crate::output::{self, Tally, count};
-use crate::source::{self, describe_io_error};
-use crate::workspace;
+use froyo_loader::describe_io_error;
 
 /// What to do with a file whose formatting differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,8 +47,8 @@ pub fn run(args: &FmtArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let Some(current_dir) = super::current_dir() else {
         return Ok(ExitStatus::Error);
     };
-    let discovery = workspace::discover(&current_dir, &args.paths);
-    let sources = source::load(&current_dir, discovery);
+    let discovery = froyo_loader::discover(&current_dir, &args.paths);
+    let sources = froyo_loader::read_sources(&current_dir, discovery);
     let mut diagnostics = sources.diagnostics.clone();
     let mut stdout = io::stdout().lock();
     let mut changed = 0;
@@ -115,11 +114,11 @@ pub fn run(args: &FmtArgs, color: ColorWhen) -> io::Result<ExitStatus> {
 fn format_stdin(mode: Mode, color: ColorWhen) -> io::Result<ExitStatus> {
     const NAME: &str = "<stdin>";
     let mut files = Files::new();
-    let text = match source::read_stdin() {
+    let text = match froyo_loader::read_stdin() {
         Ok(text) => text,
         Err(error) => {
             let file = files.add(NAME, "");
-            let diagnostic = source::read_error_diagnostic(file, NAME, &error);
+            let diagnostic = froyo_loader::read_error_diagnostic(file, NAME, &error);
             print_diagnostics(&files, &[diagnostic], color)?;
             return Ok(ExitStatus::Failure);
         }

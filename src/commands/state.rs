@@ -9,12 +9,12 @@ use std::path::PathBuf;
 
 use crate::ExitStatus;
 use crate::args::{ReportFormat, StateArgs, StateCommand};
-use crate::{hosts, output, workspace};
+use crate::{hosts, output};
 
 /// The state file: `--state`, or the workspace containing the current directory.
 pub fn resolve_path(explicit: Option<&std::path::Path>) -> Option<PathBuf> {
     let current_dir = super::current_dir()?;
-    let root = workspace::workspace_root(&current_dir);
+    let root = froyo_loader::workspace_root(&current_dir);
     let path = hosts::state_path(&root, explicit);
     if explicit.is_none() && !path.exists() {
         output::print_error(&format!(

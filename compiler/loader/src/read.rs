@@ -1,10 +1,12 @@
-//! Reading source files into a [`Files`] table, turning every failure into a diagnostic.
+//! Reading source files, with one set of limits, every failure a diagnostic.
 //!
 //! A file is refused, with a diagnostic and no panic, when it is larger than
 //! [`MAX_SOURCE_BYTES`] (`E0101`), is not UTF-8 or contains a NUL byte, as
-//! binary files do (`E0100`), or cannot be read (`E0102`). Refused files are
-//! still added to the table, without text, so that their diagnostics have a
-//! file to point at.
+//! binary files do (`E0100`), or cannot be read (`E0102`).
+//! [`read_sources`] reads what a search found into a
+//! [`Files`] table for the commands that work file by file (`froyo check`'s
+//! syntax pass, `froyo fmt`); refused files are still added to the table,
+//! without text, so that their diagnostics have a file to point at.
 
 use std::fs;
 use std::io::{self, Read};
@@ -12,42 +14,11 @@ use std::path::{Path, PathBuf};
 
 use froyo_diagnostics::{Diagnostic, FileId, Files, Span, registry};
 
-use crate::workspace::{Discovery, display_path};
+use crate::paths::display_path;
+use crate::walk::Discovery;
 
 /// The largest source file froyo reads: 64 MiB.
 pub const MAX_SOURCE_BYTES: u64 = 64 * 1024 * 1024;
-
-/// Files read for one command.
-#[derive(Debug, Default)]
-pub struct Sources {
-    pub files: Files,
-    /// The files that were read, in path order.
-    pub loaded: Vec<LoadedFile>,
-    /// Files that could not be read and paths that could not be searched.
-    pub diagnostics: Vec<Diagnostic>,
-    /// How many files were found, read or not.
-    pub file_count: usize,
-}
-
-/// A file whose text is in [`Sources::files`].
-#[derive(Debug)]
-pub struct LoadedFile {
-    pub id: FileId,
-    /// Absolute path.
-    pub path: PathBuf,
-}
-
-impl Sources {
-    /// The text of a loaded file.
-    pub fn text(&self, file: &LoadedFile) -> &str {
-        self.files.get(file.id).map_or("", |source| source.text())
-    }
-
-    /// The display name of a loaded file.
-    pub fn name(&self, file: &LoadedFile) -> &str {
-        self.files.get(file.id).map_or("", |source| source.name())
-    }
-}
 
 /// Why a file's text could not be had.
 #[derive(Debug)]
@@ -56,38 +27,6 @@ pub enum ReadError {
     InvalidUtf8 { line: usize, column: usize },
     NulByte { line: usize, column: usize },
     Io(io::Error),
-}
-
-/// Reads every discovered file; search errors become diagnostics too.
-pub fn load(current_dir: &Path, discovery: Discovery) -> Sources {
-    let mut sources = Sources::default();
-    let mut entries: Vec<(PathBuf, Option<io::Error>)> = discovery
-        .files
-        .into_iter()
-        .map(|path| (path, None))
-        .chain(discovery.errors.into_iter().map(|(path, error)| (path, Some(error))))
-        .collect();
-    entries.sort_by(|left, right| left.0.cmp(&right.0));
-    for (path, search_error) in entries {
-        let name = display_path(current_dir, &path);
-        if let Some(error) = search_error {
-            let file = sources.files.add(name.clone(), "");
-            sources.diagnostics.push(read_error_diagnostic(file, &name, &ReadError::Io(error)));
-            continue;
-        }
-        sources.file_count += 1;
-        match read_file(&path) {
-            Ok(text) => {
-                let id = sources.files.add(name, text);
-                sources.loaded.push(LoadedFile { id, path });
-            }
-            Err(error) => {
-                let file = sources.files.add(name.clone(), "");
-                sources.diagnostics.push(read_error_diagnostic(file, &name, &error));
-            }
-        }
-    }
-    sources
 }
 
 /// Reads a source file, refusing what is too large or not text.
@@ -173,5 +112,110 @@ pub fn describe_io_error(error: &io::Error) -> String {
         io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         io::ErrorKind::IsADirectory => "is a directory".to_string(),
         _ => error.to_string(),
+    }
+}
+
+/// Files read for one command.
+#[derive(Debug, Default)]
+pub struct Sources {
+    pub files: Files,
+    /// The files that were read, in path order.
+    pub loaded: Vec<LoadedFile>,
+    /// Files that could not be read and paths that could not be searched.
+    pub diagnostics: Vec<Diagnostic>,
+    /// How many files were found, read or not.
+    pub file_count: usize,
+}
+
+/// A file whose text is in [`Sources::files`].
+#[derive(Debug)]
+pub struct LoadedFile {
+    pub id: FileId,
+    /// Absolute path.
+    pub path: PathBuf,
+}
+
+impl Sources {
+    /// The text of a loaded file.
+    pub fn text(&self, file: &LoadedFile) -> &str {
+        self.files.get(file.id).map_or("", |source| source.text())
+    }
+
+    /// The display name of a loaded file.
+    pub fn name(&self, file: &LoadedFile) -> &str {
+        self.files.get(file.id).map_or("", |source| source.name())
+    }
+}
+
+/// Reads every discovered file, named relative to `display_base`; search
+/// errors become diagnostics too.
+pub fn read_sources(display_base: &Path, discovery: Discovery) -> Sources {
+    let mut sources = Sources::default();
+    let mut entries: Vec<(PathBuf, Option<io::Error>)> = discovery
+        .files
+        .into_iter()
+        .map(|path| (path, None))
+        .chain(discovery.errors.into_iter().map(|(path, error)| (path, Some(error))))
+        .collect();
+    entries.sort_by(|left, right| left.0.cmp(&right.0));
+    for (path, search_error) in entries {
+        let name = display_path(display_base, &path);
+        if let Some(error) = search_error {
+            let file = sources.files.add(name.clone(), "");
+            sources.diagnostics.push(read_error_diagnostic(file, &name, &ReadError::Io(error)));
+            continue;
+        }
+        sources.file_count += 1;
+        match read_file(&path) {
+            Ok(text) => {
+                let id = sources.files.add(name, text);
+                sources.loaded.push(LoadedFile { id, path });
+            }
+            Err(error) => {
+                let file = sources.files.add(name.clone(), "");
+                sources.diagnostics.push(read_error_diagnostic(file, &name, &error));
+            }
+        }
+    }
+    sources
+}
+
+/// A problem found while loading, about one file or directory.
+///
+/// The diagnostic's spans index into `text` (what was read of the file,
+/// empty when nothing could be) with [`FileId`] 0; a host moves it to the
+/// id its file table gives `path` with [`Problem::diagnostic_in`].
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub path: PathBuf,
+    pub text: String,
+    pub diagnostic: Diagnostic,
+}
+
+impl Problem {
+    /// The problem of a file or directory that could not be read, named
+    /// relative to `display_base` in its message.
+    pub fn unreadable(display_base: &Path, path: &Path, error: &ReadError) -> Problem {
+        let name = display_path(display_base, path);
+        Problem {
+            path: path.to_path_buf(),
+            text: String::new(),
+            diagnostic: read_error_diagnostic(FileId(0), &name, error),
+        }
+    }
+
+    /// The diagnostic with its spans moved to `file`.
+    pub fn diagnostic_in(&self, file: FileId) -> Diagnostic {
+        let mut diagnostic = self.diagnostic.clone();
+        diagnostic.primary.span.file = file;
+        for label in &mut diagnostic.secondary {
+            label.span.file = file;
+        }
+        if let Some(fix) = &mut diagnostic.fix {
+            for edit in &mut fix.edits {
+                edit.span.file = file;
+            }
+        }
+        diagnostic
     }
 }

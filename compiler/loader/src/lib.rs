@@ -1,0 +1,41 @@
+//! Loading a workspace from disk into the compiler's database, for the CLI
+//! and the language server alike.
+//!
+//! The compiler crates do no IO; this crate is the one place that reads a
+//! workspace for them.
+//! It finds the module root (`cue.mod/module.cue`) and module path
+//! ([`paths`]), the root package's files by their package clauses
+//! ([`scan`]), the module packages they import, transitively
+//! ([`imports`]), and the `*.star` files below the root ([`walk`], with
+//! the one set of skip rules), reads every file with the same limits and
+//! turns every failure into a diagnostic ([`read`]), lays the editor's open
+//! documents over the disk ([`overlay`]), and sets the result as
+//! [`froyo_db::Workspace`] inputs, reusing the inputs of a previous load so
+//! that salsa keeps what it derived from unchanged files ([`workspace`]).
+//!
+//! Start reading at [`load`].
+//!
+//! **Invariant:** no input panics the loader: unreadable, oversized,
+//! non-UTF-8 and binary files, directories that cannot be listed and
+//! symbolic-link loops end in [`Problem`]s or are skipped.
+//! **Invariant:** file ids follow the database's order: package files,
+//! module imports, standard library, Starlark files.
+//! **Boundary:** the CLI (`src/compile.rs`, `src/package.rs`, `froyo check`
+//! and `froyo fmt`) and the language server (`lsp/src/project.rs`).
+
+pub mod imports;
+pub mod overlay;
+pub mod paths;
+pub mod read;
+pub mod scan;
+pub mod walk;
+pub mod workspace;
+
+pub use overlay::Overlay;
+pub use paths::{absolute, display_path, find_root, workspace_root};
+pub use read::{
+    LoadedFile, MAX_SOURCE_BYTES, Problem, ReadError, Sources, describe_io_error,
+    read_error_diagnostic, read_file, read_sources, read_stdin,
+};
+pub use walk::{Discovery, discover};
+pub use workspace::{FileKind, Loaded, Request, Target, WorkspaceFile, load};
