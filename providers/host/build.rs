@@ -57,10 +57,13 @@ fn run() -> Result<(), String> {
         "http",
         "testing/overreach",
     ] {
-        println!("cargo:rerun-if-changed={}", providers.join(dir).display());
+        let watched = relative_to_package(&manifest_dir, &root, &providers.join(dir));
+        println!("cargo:rerun-if-changed={}", watched.display());
     }
-    println!("cargo:rerun-if-changed={}", root.join("runner/protocol").display());
-    println!("cargo:rerun-if-changed={}", root.join("Cargo.lock").display());
+    for watched in [root.join("runner/protocol"), root.join("Cargo.lock")] {
+        let watched = relative_to_package(&manifest_dir, &root, &watched);
+        println!("cargo:rerun-if-changed={}", watched.display());
+    }
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
 
     let target_dir = match std::env::var_os("CARGO_TARGET_DIR") {
@@ -150,4 +153,16 @@ fn check_component(path: &Path, bytes: &[u8]) -> Result<(), String> {
 
 fn env(key: &str) -> Result<String, String> {
     std::env::var(key).map_err(|_| format!("froyo-providers build: {key} is not set"))
+}
+
+/// `path` (inside the workspace) relative to the package directory, for
+/// `rerun-if-changed`: cargo keys this script's run by the package, not by
+/// the checkout, so an absolute path would keep watching the checkout that
+/// ran it first (another clone sharing the target directory then embeds
+/// stale code). Relative paths are resolved against the current checkout.
+fn relative_to_package(manifest_dir: &Path, workspace_root: &Path, path: &Path) -> PathBuf {
+    let depth = manifest_dir.strip_prefix(workspace_root).map_or(0, |p| p.components().count());
+    let mut relative: PathBuf = std::iter::repeat_n("..", depth).collect();
+    relative.push(path.strip_prefix(workspace_root).unwrap_or(path));
+    relative
 }

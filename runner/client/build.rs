@@ -62,6 +62,7 @@ fn main() {
         workspace_root.join("Cargo.lock"),
         workspace_root.join("Cargo.toml"),
     ] {
+        let watched = relative_to_package(&manifest_dir, &workspace_root, &watched);
         println!("cargo:rerun-if-changed={}", watched.display());
     }
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
@@ -125,4 +126,16 @@ fn main() {
 
 fn absolute(base: &Path, path: &Path) -> PathBuf {
     if path.is_absolute() { path.to_path_buf() } else { base.join(path) }
+}
+
+/// `path` (inside the workspace) relative to the package directory, for
+/// `rerun-if-changed`: cargo keys this script's run by the package, not by
+/// the checkout, so an absolute path would keep watching the checkout that
+/// ran it first (another clone sharing the target directory then embeds
+/// stale code). Relative paths are resolved against the current checkout.
+fn relative_to_package(manifest_dir: &Path, workspace_root: &Path, path: &Path) -> PathBuf {
+    let depth = manifest_dir.strip_prefix(workspace_root).map_or(0, |p| p.components().count());
+    let mut relative: PathBuf = std::iter::repeat_n("..", depth).collect();
+    relative.push(path.strip_prefix(workspace_root).unwrap_or(path));
+    relative
 }
