@@ -16,11 +16,13 @@
 //! 3. [`check`] runs the checks that need the whole workspace on the files'
 //!    values together ([`checks`]: duplicate ids across files and languages,
 //!    hosts, dependencies, host selectors, cycles), and [`assemble`] puts
-//!    them into an [`froyo_ir::Ir`].
+//!    them into an [`froyo_ir::Ir`]; [`by_file`] runs the same checks in
+//!    pieces that a caller can cache per file, with the same result.
 //!
 //! Invariant: no IO; the caller supplies texts and evaluated data.
 //! Invariant: knows nothing of salsa, Starlark's crate or the engine.
 
+pub mod by_file;
 pub mod checks;
 mod lower;
 pub mod origins;

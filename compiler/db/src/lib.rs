@@ -23,7 +23,7 @@ use froyo_eval::{Data, EvalOptions};
 pub use units::{partitioned_export, unit_count};
 pub use workspace::{
     Compiled, MAX_COMPILED_FILE_BYTES, MAX_COMPILED_PACKAGE_BYTES, Workspace, compile_workspace,
-    starlark_file, too_large, workspace_ir,
+    incremental_workspace_checks, starlark_file, too_large, whole_workspace_checks, workspace_ir,
 };
 
 /// One source file: its path as shown to users, and its text.
