@@ -59,7 +59,8 @@ pub fn collect_cue(cue: &Data, cue_files: &[(FileId, &str)]) -> Collected {
     let fallback =
         cue_files.first().map_or(Span::new(FileId(0), 0, 0), |(file, _)| Span::new(*file, 0, 0));
 
-    let host_origins = origins::collect(cue_files, "hosts");
+    // Each file's syntax is read once, for both fields.
+    let [host_origins, resource_origins] = origins::collect_each(cue_files, ["hosts", "resources"]);
     match cue.field("hosts") {
         Some(Data::Struct(hosts)) => {
             for (name, value) in hosts {
@@ -84,7 +85,6 @@ pub fn collect_cue(cue: &Data, cue_files: &[(FileId, &str)]) -> Collected {
         None => {}
     }
 
-    let resource_origins = origins::collect(cue_files, "resources");
     match cue.field("resources") {
         Some(Data::Struct(resources)) => {
             for (id, value) in resources {

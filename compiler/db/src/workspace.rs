@@ -271,6 +271,11 @@ fn unit_collected<'db>(db: &'db dyn salsa::Database, unit: Unit<'db>) -> Collect
     froyo_check::collect_cue(data, &texts)
 }
 
+/// How many declarations are validated together: an edit re-validates the
+/// chunk of the declaration it changed, and every chunk's evaluation pays
+/// for reading the schemas once.
+const VALIDATION_CHUNK: usize = 32;
+
 /// The validated, lowered hosts and resources one source file declares: a
 /// file of the CUE package or a Starlark file.
 #[salsa::tracked(returns(ref))]
@@ -300,17 +305,23 @@ fn lowered_file(db: &dyn salsa::Database, workspace: Workspace, file: SourceFile
     let text_of = |file: FileId| table.text(file);
     let path_of = |file: FileId| table.path(file);
     let mut validated = HashMap::new();
-    let result = validate_batch(db, BatchText::new(db, batch.text.clone()));
-    match batch.resolve(result, &stdlib_ids, &text_of) {
-        Ok(values) => validated.extend(values),
-        Err(diagnostics) if batch.len() == 1 => lowered.diagnostics.extend(diagnostics),
-        // Find which entries fail, so that the others go on to the checks.
-        Err(_) => {
-            for single in batch.split() {
-                let result = validate_batch(db, BatchText::new(db, single.text.clone()));
-                match single.resolve(result, &stdlib_ids, &text_of) {
-                    Ok(values) => validated.extend(values),
-                    Err(diagnostics) => lowered.diagnostics.extend(diagnostics),
+    // Validated in chunks, each cached by its text: an edit to one
+    // declaration re-validates its chunk only. A failing chunk is validated
+    // entry by entry, as the whole batch would be, so the diagnostics and
+    // values are the same as the whole batch's.
+    for chunk in batch.chunks(VALIDATION_CHUNK) {
+        let result = validate_batch(db, BatchText::new(db, chunk.text.clone()));
+        match chunk.resolve(result, &stdlib_ids, &text_of) {
+            Ok(values) => validated.extend(values),
+            Err(diagnostics) if chunk.len() == 1 => lowered.diagnostics.extend(diagnostics),
+            // Find which entries fail, so that the others go on to the checks.
+            Err(_) => {
+                for single in chunk.split() {
+                    let result = validate_batch(db, BatchText::new(db, single.text.clone()));
+                    match single.resolve(result, &stdlib_ids, &text_of) {
+                        Ok(values) => validated.extend(values),
+                        Err(diagnostics) => lowered.diagnostics.extend(diagnostics),
+                    }
                 }
             }
         }
