@@ -55,6 +55,15 @@ pub struct Collected {
 /// Reads hosts and resources from the evaluated package `cue`, whose files
 /// are `cue_files`.
 pub fn collect_cue(cue: &Data, cue_files: &[(FileId, &str)]) -> Collected {
+    let trees: Vec<(FileId, froyo_syntax::SyntaxNode)> = cue_files
+        .iter()
+        .map(|(file, text)| (*file, froyo_syntax::parse(text).syntax_node()))
+        .collect();
+    collect_cue_in(cue, &trees)
+}
+
+/// [`collect_cue`] for files already parsed: each file's id and syntax tree.
+pub fn collect_cue_in(cue: &Data, cue_files: &[(FileId, froyo_syntax::SyntaxNode)]) -> Collected {
     let mut collected = Collected::default();
     let fallback =
         cue_files.first().map_or(Span::new(FileId(0), 0, 0), |(file, _)| Span::new(*file, 0, 0));

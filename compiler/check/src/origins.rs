@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 
 use froyo_diagnostics::{FileId, Span};
+use froyo_syntax::SyntaxNode;
 use froyo_syntax::ast::{self, AstNode, Decl, FieldValue, LabelName};
 
 /// Declaration spans, by name, of the members of one top-level field.
@@ -31,17 +32,21 @@ impl Origins {
 /// The origins of the members of the top-level field `top` (`hosts`,
 /// `resources`) in the files given.
 pub fn collect(files: &[(FileId, &str)], top: &str) -> Origins {
-    let [origins] = collect_each(files, [top]);
+    let trees: Vec<(FileId, SyntaxNode)> =
+        files.iter().map(|(file, text)| (*file, froyo_syntax::parse(text).syntax_node())).collect();
+    let [origins] = collect_each(&trees, [top]);
     origins
 }
 
-/// The origins of the members of each top-level field of `tops`, reading
-/// each file's syntax once.
-pub fn collect_each<const N: usize>(files: &[(FileId, &str)], tops: [&str; N]) -> [Origins; N] {
+/// The origins of the members of each top-level field of `tops` in the
+/// files given as syntax trees, reading each tree once.
+pub fn collect_each<const N: usize>(
+    files: &[(FileId, SyntaxNode)],
+    tops: [&str; N],
+) -> [Origins; N] {
     let mut all: [Origins; N] = std::array::from_fn(|_| Origins::default());
-    for (file, text) in files {
-        let parse = froyo_syntax::parse(text);
-        let Some(root) = ast::SourceFile::cast(parse.syntax_node()) else { continue };
+    for (file, tree) in files {
+        let Some(root) = ast::SourceFile::cast(tree.clone()) else { continue };
         for decl in root.decls() {
             let Decl::Field(field) = decl else { continue };
             let label = label_text(&field);

@@ -50,11 +50,19 @@ pub struct Package {
     pub imports: Vec<(String, Vec<SourceFile>)>,
 }
 
+/// The syntax tree of one file, parsed once per text for every query that
+/// reads the syntax (the partition's summary, declaration origins, syntax
+/// diagnostics).
+#[salsa::tracked(returns(ref))]
+pub fn parse_file(db: &dyn salsa::Database, file: SourceFile) -> froyo_syntax::Parse {
+    froyo_syntax::parse(file.text(db))
+}
+
 /// The syntax errors of one file, as diagnostics in `FileId(0)`; see
 /// [`syntax_diagnostics_in`] for a file table's own id.
 #[salsa::tracked(returns(ref))]
 pub fn syntax_diagnostics(db: &dyn salsa::Database, file: SourceFile) -> Vec<Diagnostic> {
-    let parse = froyo_syntax::parse(file.text(db));
+    let parse = parse_file(db, file);
     parse.errors().iter().map(|error| error.to_diagnostic(FileId(0))).collect()
 }
 

@@ -55,9 +55,8 @@ pub struct Summary {
     pub unreadable: bool,
 }
 
-/// The summary of one file's text.
-pub fn summarize(text: &str) -> Summary {
-    let parse = froyo_syntax::parse(text);
+/// The summary of one parsed file.
+pub fn summarize(parse: &froyo_syntax::Parse) -> Summary {
     if !parse.errors().is_empty() {
         return Summary { unreadable: true, ..Summary::default() };
     }

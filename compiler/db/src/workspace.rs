@@ -260,15 +260,15 @@ fn validate_batch<'db>(
 fn unit_collected<'db>(db: &'db dyn salsa::Database, unit: Unit<'db>) -> Collected {
     let Ok(data) = unit_export(db, unit) else { return Collected::default() };
     let package = *unit.package(db);
-    let texts: Vec<(FileId, &str)> = unit
+    let trees: Vec<(FileId, froyo_syntax::SyntaxNode)> = unit
         .files(db)
         .iter()
         .filter_map(|index| {
             let file = package.files(db).get(*index as usize)?;
-            Some((FileId(*index), file.text(db).as_str()))
+            Some((FileId(*index), crate::parse_file(db, *file).syntax_node()))
         })
         .collect();
-    froyo_check::collect_cue(data, &texts)
+    froyo_check::collect_cue_in(data, &trees)
 }
 
 /// How many declarations are validated together: an edit re-validates the
