@@ -65,17 +65,27 @@ impl Context<'_> {
 
     /// The span of the quoted string `"text"` inside `within`, if written there.
     pub fn quoted_in(&self, within: Span, text: &str) -> Option<Span> {
-        let source = (self.text_of)(within.file)?;
-        let inside = source.get(within.start as usize..within.end as usize)?;
-        for quote in ['"', '\''] {
-            let needle = format!("{quote}{text}{quote}");
-            if let Some(at) = inside.find(&needle) {
-                let start = within.start + at as u32;
-                return Some(Span::new(within.file, start, start + needle.len() as u32));
-            }
-        }
-        None
+        quoted_in(self.text_of, within, text)
     }
+}
+
+/// The span of the quoted string `"text"` inside `within` of a file whose
+/// text `text_of` gives, if written there.
+pub fn quoted_in(
+    text_of: &dyn Fn(FileId) -> Option<String>,
+    within: Span,
+    text: &str,
+) -> Option<Span> {
+    let source = text_of(within.file)?;
+    let inside = source.get(within.start as usize..within.end as usize)?;
+    for quote in ['"', '\''] {
+        let needle = format!("{quote}{text}{quote}");
+        if let Some(at) = inside.find(&needle) {
+            let start = within.start + at as u32;
+            return Some(Span::new(within.file, start, start + needle.len() as u32));
+        }
+    }
+    None
 }
 
 /// The candidate closest to `name`, when one is close enough to be a typo.

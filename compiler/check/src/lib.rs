@@ -16,11 +16,13 @@
 //! 3. [`check`] runs the checks that need the whole workspace on the files'
 //!    values together ([`checks`]: duplicate ids across files and languages,
 //!    hosts, dependencies, host selectors, cycles), and [`assemble`] puts
-//!    them into an [`froyo_ir::Ir`].
+//!    them into an [`froyo_ir::Ir`]; [`by_file`] runs the same checks in
+//!    pieces that a caller can cache per file, with the same result.
 //!
 //! Invariant: no IO; the caller supplies texts and evaluated data.
 //! Invariant: knows nothing of salsa, Starlark's crate or the engine.
 
+pub mod by_file;
 pub mod checks;
 mod lower;
 pub mod origins;
@@ -53,11 +55,21 @@ pub struct Collected {
 /// Reads hosts and resources from the evaluated package `cue`, whose files
 /// are `cue_files`.
 pub fn collect_cue(cue: &Data, cue_files: &[(FileId, &str)]) -> Collected {
+    let trees: Vec<(FileId, froyo_syntax::SyntaxNode)> = cue_files
+        .iter()
+        .map(|(file, text)| (*file, froyo_syntax::parse(text).syntax_node()))
+        .collect();
+    collect_cue_in(cue, &trees)
+}
+
+/// [`collect_cue`] for files already parsed: each file's id and syntax tree.
+pub fn collect_cue_in(cue: &Data, cue_files: &[(FileId, froyo_syntax::SyntaxNode)]) -> Collected {
     let mut collected = Collected::default();
     let fallback =
         cue_files.first().map_or(Span::new(FileId(0), 0, 0), |(file, _)| Span::new(*file, 0, 0));
 
-    let host_origins = origins::collect(cue_files, "hosts");
+    // Each file's syntax is read once, for both fields.
+    let [host_origins, resource_origins] = origins::collect_each(cue_files, ["hosts", "resources"]);
     match cue.field("hosts") {
         Some(Data::Struct(hosts)) => {
             for (name, value) in hosts {
@@ -82,7 +94,6 @@ pub fn collect_cue(cue: &Data, cue_files: &[(FileId, &str)]) -> Collected {
         None => {}
     }
 
-    let resource_origins = origins::collect(cue_files, "resources");
     match cue.field("resources") {
         Some(Data::Struct(resources)) => {
             for (id, value) in resources {

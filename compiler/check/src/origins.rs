@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 
 use froyo_diagnostics::{FileId, Span};
+use froyo_syntax::SyntaxNode;
 use froyo_syntax::ast::{self, AstNode, Decl, FieldValue, LabelName};
 
 /// Declaration spans, by name, of the members of one top-level field.
@@ -31,24 +32,37 @@ impl Origins {
 /// The origins of the members of the top-level field `top` (`hosts`,
 /// `resources`) in the files given.
 pub fn collect(files: &[(FileId, &str)], top: &str) -> Origins {
-    let mut origins = Origins::default();
-    for (file, text) in files {
-        let parse = froyo_syntax::parse(text);
-        let Some(root) = ast::SourceFile::cast(parse.syntax_node()) else { continue };
+    let trees: Vec<(FileId, SyntaxNode)> =
+        files.iter().map(|(file, text)| (*file, froyo_syntax::parse(text).syntax_node())).collect();
+    let [origins] = collect_each(&trees, [top]);
+    origins
+}
+
+/// The origins of the members of each top-level field of `tops` in the
+/// files given as syntax trees, reading each tree once.
+pub fn collect_each<const N: usize>(
+    files: &[(FileId, SyntaxNode)],
+    tops: [&str; N],
+) -> [Origins; N] {
+    let mut all: [Origins; N] = std::array::from_fn(|_| Origins::default());
+    for (file, tree) in files {
+        let Some(root) = ast::SourceFile::cast(tree.clone()) else { continue };
         for decl in root.decls() {
             let Decl::Field(field) = decl else { continue };
-            if label_text(&field).as_deref() != Some(top) {
+            let label = label_text(&field);
+            let Some(which) = tops.iter().position(|top| label.as_deref() == Some(*top)) else {
                 continue;
-            }
+            };
+            let origins = &mut all[which];
             let span = span_of(*file, field.syntax());
             origins.whole.get_or_insert(span);
             match field.value() {
-                Some(FieldValue::Field(member)) => add_member(&mut origins, *file, &member),
+                Some(FieldValue::Field(member)) => add_member(origins, *file, &member),
                 Some(FieldValue::Expr(expr)) => {
                     for literal in struct_literals(&expr) {
                         for inner in literal.decls() {
                             if let Decl::Field(member) = inner {
-                                add_member(&mut origins, *file, &member);
+                                add_member(origins, *file, &member);
                             }
                         }
                     }
@@ -57,7 +71,7 @@ pub fn collect(files: &[(FileId, &str)], top: &str) -> Origins {
             }
         }
     }
-    origins
+    all
 }
 
 fn add_member(origins: &mut Origins, file: FileId, member: &ast::Field) {

@@ -122,6 +122,26 @@ impl Batch {
         self.entries.len()
     }
 
+    /// The entries in consecutive batches of at most `size` entries, so that
+    /// a caller caching validation by text re-validates only the batch of an
+    /// entry that changed. An entry's value does not depend on the other
+    /// entries of its batch, except for entries of the same kind and name
+    /// (CUE unifies them): when a name repeats, the batch stays whole.
+    pub fn chunks(&self, size: usize) -> Vec<Batch> {
+        let mut names = std::collections::HashSet::new();
+        let repeats = self
+            .entries
+            .iter()
+            .any(|(entry, ..)| !names.insert((entry.kind == Kind::Host, entry.name.as_str())));
+        if repeats || self.entries.len() <= size.max(1) {
+            return vec![self.clone()];
+        }
+        self.entries
+            .chunks(size.max(1))
+            .map(|chunk| Batch::new(chunk.iter().map(|(entry, ..)| entry.clone()).collect()))
+            .collect()
+    }
+
     /// One batch per entry: when a batch fails, its entries are validated
     /// one by one, so that the valid ones go on to the later checks.
     pub fn split(&self) -> Vec<Batch> {

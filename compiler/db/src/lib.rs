@@ -23,7 +23,7 @@ use froyo_eval::{Data, EvalOptions};
 pub use units::{partitioned_export, unit_count};
 pub use workspace::{
     Compiled, MAX_COMPILED_FILE_BYTES, MAX_COMPILED_PACKAGE_BYTES, Workspace, compile_workspace,
-    starlark_file, too_large, workspace_ir,
+    incremental_workspace_checks, starlark_file, too_large, whole_workspace_checks, workspace_ir,
 };
 
 /// One source file: its path as shown to users, and its text.
@@ -50,11 +50,19 @@ pub struct Package {
     pub imports: Vec<(String, Vec<SourceFile>)>,
 }
 
+/// The syntax tree of one file, parsed once per text for every query that
+/// reads the syntax (the partition's summary, declaration origins, syntax
+/// diagnostics).
+#[salsa::tracked(returns(ref))]
+pub fn parse_file(db: &dyn salsa::Database, file: SourceFile) -> froyo_syntax::Parse {
+    froyo_syntax::parse(file.text(db))
+}
+
 /// The syntax errors of one file, as diagnostics in `FileId(0)`; see
 /// [`syntax_diagnostics_in`] for a file table's own id.
 #[salsa::tracked(returns(ref))]
 pub fn syntax_diagnostics(db: &dyn salsa::Database, file: SourceFile) -> Vec<Diagnostic> {
-    let parse = froyo_syntax::parse(file.text(db));
+    let parse = parse_file(db, file);
     parse.errors().iter().map(|error| error.to_diagnostic(FileId(0))).collect()
 }
 

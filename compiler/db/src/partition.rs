@@ -55,9 +55,8 @@ pub struct Summary {
     pub unreadable: bool,
 }
 
-/// The summary of one file's text.
-pub fn summarize(text: &str) -> Summary {
-    let parse = froyo_syntax::parse(text);
+/// The summary of one parsed file.
+pub fn summarize(parse: &froyo_syntax::Parse) -> Summary {
     if !parse.errors().is_empty() {
         return Summary { unreadable: true, ..Summary::default() };
     }
@@ -267,16 +266,33 @@ pub fn units(summaries: &[&Summary]) -> Vec<Vec<usize>> {
 /// them (as evaluating the files together orders them); two values at one
 /// path mean the analysis was wrong, and the caller evaluates the package
 /// whole.
+///
+/// A struct that received fields from more than one unit is ordered once,
+/// after every value is merged: a stable sort of all its fields by that
+/// rank, which is what sorting it again after each unit gives.
 pub fn merge(values: Vec<Data>, summaries: &[&Summary]) -> Option<Data> {
     let roots: Vec<&Node> = summaries.iter().map(|summary| &summary.declared).collect();
     let mut merged = Data::Struct(Vec::new());
+    let mut to_order = Vec::new();
     for value in values {
-        merge_into(&mut merged, value, &roots)?;
+        merge_into(&mut merged, value, &mut Vec::new(), &mut to_order)?;
+    }
+    to_order.sort();
+    to_order.dedup();
+    for path in &to_order {
+        order(&mut merged, path, roots.clone());
     }
     Some(merged)
 }
 
-fn merge_into(target: &mut Data, value: Data, nodes: &[&Node]) -> Option<()> {
+/// Merges `value` into `target` (at `path`), noting in `to_order` the path
+/// of every struct that gained fields after it had some.
+fn merge_into(
+    target: &mut Data,
+    value: Data,
+    path: &mut Vec<String>,
+    to_order: &mut Vec<Vec<String>>,
+) -> Option<()> {
     let (Data::Struct(fields), Data::Struct(new_fields)) = (target, value) else {
         return None;
     };
@@ -285,9 +301,10 @@ fn merge_into(target: &mut Data, value: Data, nodes: &[&Node]) -> Option<()> {
     for (label, item) in new_fields {
         match fields.iter_mut().find(|(existing, _)| *existing == label) {
             Some((_, existing)) => {
-                let children: Vec<&Node> =
-                    nodes.iter().filter_map(|node| node.children.get(&label)).collect();
-                merge_into(existing, item, &children)?;
+                path.push(label);
+                let merged = merge_into(existing, item, path, to_order);
+                path.pop();
+                merged?;
             }
             None => {
                 fields.push((label, item));
@@ -296,10 +313,27 @@ fn merge_into(target: &mut Data, value: Data, nodes: &[&Node]) -> Option<()> {
         }
     }
     if shared && appended {
-        let rank = |label: &str| {
-            nodes.iter().position(|node| node.children.contains_key(label)).unwrap_or(usize::MAX)
-        };
-        fields.sort_by_key(|(label, _)| rank(label));
+        to_order.push(path.clone());
     }
     Some(())
+}
+
+/// Orders the fields of the struct at `path` by the first file declaring
+/// them (`nodes`: every file's declarations at the root).
+fn order(merged: &mut Data, path: &[String], mut nodes: Vec<&Node>) {
+    let mut target = merged;
+    for label in path {
+        let Data::Struct(fields) = target else { return };
+        let Some((_, child)) = fields.iter_mut().find(|(existing, _)| existing == label) else {
+            return;
+        };
+        target = child;
+        nodes = nodes.iter().filter_map(|node| node.children.get(label)).collect();
+    }
+    let Data::Struct(fields) = target else { return };
+    let rank = |label: &str| {
+        nodes.iter().position(|node| node.children.contains_key(label)).unwrap_or(usize::MAX)
+    };
+    // Stable: fields of equal rank keep the order they were merged in.
+    fields.sort_by_cached_key(|(label, _)| rank(label));
 }

@@ -18,7 +18,7 @@ use crate::{Package, SourceFile, export_package};
 /// A file's declarations and references.
 #[salsa::tracked(returns(ref))]
 pub fn file_summary(db: &dyn salsa::Database, file: SourceFile) -> Summary {
-    partition::summarize(file.text(db))
+    partition::summarize(crate::parse_file(db, file))
 }
 
 /// The package's files in units, by index.

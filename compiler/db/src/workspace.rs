@@ -17,8 +17,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use froyo_check::by_file::{Declaration, FileFindings, Index, Outline};
+use froyo_check::checks::dependency_cycle::Cycle;
 use froyo_check::{Collected, Declared, Lowered};
-use froyo_diagnostics::{Diagnostic, FileId, registry};
+use froyo_diagnostics::{Diagnostic, FileId, Span, registry};
 use froyo_eval::Data;
 use froyo_ir::Ir;
 
@@ -258,16 +260,21 @@ fn validate_batch<'db>(
 fn unit_collected<'db>(db: &'db dyn salsa::Database, unit: Unit<'db>) -> Collected {
     let Ok(data) = unit_export(db, unit) else { return Collected::default() };
     let package = *unit.package(db);
-    let texts: Vec<(FileId, &str)> = unit
+    let trees: Vec<(FileId, froyo_syntax::SyntaxNode)> = unit
         .files(db)
         .iter()
         .filter_map(|index| {
             let file = package.files(db).get(*index as usize)?;
-            Some((FileId(*index), file.text(db).as_str()))
+            Some((FileId(*index), crate::parse_file(db, *file).syntax_node()))
         })
         .collect();
-    froyo_check::collect_cue(data, &texts)
+    froyo_check::collect_cue_in(data, &trees)
 }
+
+/// How many declarations are validated together: an edit re-validates the
+/// chunk of the declaration it changed, and every chunk's evaluation pays
+/// for reading the schemas once.
+const VALIDATION_CHUNK: usize = 32;
 
 /// The validated, lowered hosts and resources one source file declares: a
 /// file of the CUE package or a Starlark file.
@@ -298,17 +305,23 @@ fn lowered_file(db: &dyn salsa::Database, workspace: Workspace, file: SourceFile
     let text_of = |file: FileId| table.text(file);
     let path_of = |file: FileId| table.path(file);
     let mut validated = HashMap::new();
-    let result = validate_batch(db, BatchText::new(db, batch.text.clone()));
-    match batch.resolve(result, &stdlib_ids, &text_of) {
-        Ok(values) => validated.extend(values),
-        Err(diagnostics) if batch.len() == 1 => lowered.diagnostics.extend(diagnostics),
-        // Find which entries fail, so that the others go on to the checks.
-        Err(_) => {
-            for single in batch.split() {
-                let result = validate_batch(db, BatchText::new(db, single.text.clone()));
-                match single.resolve(result, &stdlib_ids, &text_of) {
-                    Ok(values) => validated.extend(values),
-                    Err(diagnostics) => lowered.diagnostics.extend(diagnostics),
+    // Validated in chunks, each cached by its text: an edit to one
+    // declaration re-validates its chunk only. A failing chunk is validated
+    // entry by entry, as the whole batch would be, so the diagnostics and
+    // values are the same as the whole batch's.
+    for chunk in batch.chunks(VALIDATION_CHUNK) {
+        let result = validate_batch(db, BatchText::new(db, chunk.text.clone()));
+        match chunk.resolve(result, &stdlib_ids, &text_of) {
+            Ok(values) => validated.extend(values),
+            Err(diagnostics) if chunk.len() == 1 => lowered.diagnostics.extend(diagnostics),
+            // Find which entries fail, so that the others go on to the checks.
+            Err(_) => {
+                for single in chunk.split() {
+                    let result = validate_batch(db, BatchText::new(db, single.text.clone()));
+                    match single.resolve(result, &stdlib_ids, &text_of) {
+                        Ok(values) => validated.extend(values),
+                        Err(diagnostics) => lowered.diagnostics.extend(diagnostics),
+                    }
                 }
             }
         }
@@ -351,12 +364,10 @@ pub fn compile_workspace(db: &dyn salsa::Database, workspace: Workspace) -> Comp
             }
         }
     }
-    let files = lowered_files(db, workspace);
-    for lowered in &files {
+    for lowered in lowered_files(db, workspace) {
         diagnostics.extend(lowered.diagnostics.iter().cloned());
     }
-    let text_of = |file: FileId| table.text(file);
-    diagnostics.extend(froyo_check::check(&files, &text_of));
+    diagnostics.extend(workspace_checks(db, workspace));
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     let diagnostics = diagnostics
         .into_iter()
@@ -368,13 +379,155 @@ pub fn compile_workspace(db: &dyn salsa::Database, workspace: Workspace) -> Comp
 /// Every file's lowered values: CUE files first, then Starlark files (a
 /// later declaration of an id is the duplicate).
 fn lowered_files(db: &dyn salsa::Database, workspace: Workspace) -> Vec<&Lowered> {
+    checked_files(db, workspace).map(|file| lowered_file(db, workspace, file)).collect()
+}
+
+/// The source files in the order the checks read them: CUE files first,
+/// then Starlark files.
+fn checked_files(
+    db: &dyn salsa::Database,
+    workspace: Workspace,
+) -> impl Iterator<Item = SourceFile> + '_ {
     let package = *workspace.package(db);
-    package
-        .files(db)
-        .iter()
-        .chain(workspace.starlark(db))
-        .map(|file| lowered_file(db, workspace, *file))
-        .collect()
+    package.files(db).iter().chain(workspace.starlark(db)).copied()
+}
+
+/// What the workspace-wide checks read of one file: its ids, edges and
+/// hosts. Equal after an edit that changes only values or moves text, so
+/// that what reads every file's outline is not run again.
+#[salsa::tracked(returns(ref))]
+fn file_outline(db: &dyn salsa::Database, workspace: Workspace, file: SourceFile) -> Outline {
+    Outline::new(lowered_file(db, workspace, file))
+}
+
+/// Every file's outline together: where each id is first declared, and
+/// every host.
+#[salsa::tracked(returns(ref))]
+fn check_index(db: &dyn salsa::Database, workspace: Workspace) -> Index {
+    let outlines: Vec<&Outline> =
+        checked_files(db, workspace).map(|file| file_outline(db, workspace, file)).collect();
+    Index::new(&outlines)
+}
+
+/// An id named by a `require` or `notify`, interned to key [`suggested_id`].
+#[salsa::interned(debug)]
+struct Target<'db> {
+    #[returns(ref)]
+    id: String,
+}
+
+/// The declared id closest to an unknown `target`: cached while the ids
+/// stay the same, since it compares `target` with every id.
+#[salsa::tracked(returns(ref))]
+fn suggested_id<'db>(
+    db: &'db dyn salsa::Database,
+    workspace: Workspace,
+    target: Target<'db>,
+) -> Option<String> {
+    check_index(db, workspace).suggest(target.id(db))
+}
+
+/// The dependency cycles; re-run only when ids or edges change.
+#[salsa::tracked(returns(ref))]
+fn dependency_cycles(db: &dyn salsa::Database, workspace: Workspace) -> Vec<Cycle> {
+    let outlines: Vec<&Outline> =
+        checked_files(db, workspace).map(|file| file_outline(db, workspace, file)).collect();
+    check_index(db, workspace).cycles(&outlines)
+}
+
+/// The span of a resource's declaration in the check order's file
+/// `declaration.file`.
+fn declaration_span(
+    db: &dyn salsa::Database,
+    workspace: Workspace,
+    declaration: Declaration,
+) -> Option<Span> {
+    let file = checked_files(db, workspace).nth(declaration.file as usize)?;
+    let lowered = lowered_file(db, workspace, file);
+    lowered.resources.get(declaration.position as usize).map(|(_, span)| *span)
+}
+
+/// One file's duplicate ids, unknown dependencies and host selectors
+/// matching no host.
+#[salsa::tracked(returns(ref))]
+fn file_findings(db: &dyn salsa::Database, workspace: Workspace, file: SourceFile) -> FileFindings {
+    let Some(position) = checked_files(db, workspace).position(|candidate| candidate == file)
+    else {
+        return FileFindings::default();
+    };
+    let table = FileTable::new(db, workspace);
+    let text_of = |file: FileId| table.text(file);
+    let first_span = |declaration: Declaration| declaration_span(db, workspace, declaration);
+    let suggest =
+        |target: &str| suggested_id(db, workspace, Target::new(db, target.to_string())).clone();
+    froyo_check::by_file::check_file(
+        position as u32,
+        lowered_file(db, workspace, file),
+        check_index(db, workspace),
+        &first_span,
+        &suggest,
+        &text_of,
+    )
+}
+
+/// The problems of the workspace's hosts; re-run only when the hosts change
+/// (it reads the lowered values of the files that declare hosts, only).
+#[salsa::tracked(returns(ref))]
+fn host_diagnostics(db: &dyn salsa::Database, workspace: Workspace) -> Vec<Diagnostic> {
+    let table = FileTable::new(db, workspace);
+    let text_of = |file: FileId| table.text(file);
+    let hosts: Vec<&[(froyo_ir::Host, Span)]> = checked_files(db, workspace)
+        .filter(|file| !file_outline(db, workspace, *file).hosts.is_empty())
+        .map(|file| &lowered_file(db, workspace, file).hosts[..])
+        .collect();
+    froyo_check::by_file::check_hosts(&hosts, &text_of)
+}
+
+/// The workspace-wide checks (duplicate ids, hosts, dependencies, host
+/// selectors, cycles), as [`froyo_check::check`] reports them, from queries
+/// cached per file.
+fn workspace_checks(db: &dyn salsa::Database, workspace: Workspace) -> Vec<Diagnostic> {
+    let findings: Vec<&FileFindings> =
+        checked_files(db, workspace).map(|file| file_findings(db, workspace, file)).collect();
+    let cycles = dependency_cycles(db, workspace);
+    let cycles = if cycles.is_empty() {
+        Vec::new()
+    } else {
+        let table = FileTable::new(db, workspace);
+        let text_of = |file: FileId| table.text(file);
+        let index = check_index(db, workspace);
+        let span_of = |id: &str| {
+            index
+                .first(id)
+                .and_then(|declaration| declaration_span(db, workspace, declaration))
+                .unwrap_or(Span::new(FileId(0), 0, 0))
+        };
+        cycles
+            .iter()
+            .map(|cycle| {
+                froyo_check::checks::dependency_cycle::diagnostic(cycle, &span_of, &text_of)
+            })
+            .collect()
+    };
+    froyo_check::by_file::assemble(&findings, host_diagnostics(db, workspace).clone(), cycles)
+}
+
+/// The workspace-wide checks run on every file at once with
+/// [`froyo_check::check`], without the per-file queries: what
+/// [`compile_workspace`] must report. For tests.
+pub fn whole_workspace_checks(db: &dyn salsa::Database, workspace: Workspace) -> Vec<Diagnostic> {
+    let table = FileTable::new(db, workspace);
+    let text_of = |file: FileId| table.text(file);
+    froyo_check::check(&lowered_files(db, workspace), &text_of)
+}
+
+/// The workspace-wide checks as [`compile_workspace`] runs them, from the
+/// per-file queries (see [`whole_workspace_checks`]). For tests.
+pub fn incremental_workspace_checks(
+    db: &dyn salsa::Database,
+    workspace: Workspace,
+) -> Vec<Diagnostic> {
+    workspace_checks(db, workspace)
 }
 
 /// The workspace's IR, when it compiles without errors (see

@@ -1,9 +1,15 @@
 //! No input makes the workspace compile panic: generated workspaces of CUE
 //! and Starlark files, built from fragments of both languages (well-formed
 //! and not), are compiled through the database, edited once, and compiled
-//! again. Each run must return diagnostics or an IR, never unwind.
+//! again. Each run must return diagnostics or an IR, never unwind, and the
+//! incremental result must be the result of a fresh database; the
+//! workspace checks cached per file must report what `froyo_check::check`
+//! reports on the whole workspace.
 
-use froyo_db::{Database, Package, SourceFile, Workspace, compile_workspace, workspace_ir};
+use froyo_db::{
+    Database, Package, SourceFile, Workspace, compile_workspace, incremental_workspace_checks,
+    whole_workspace_checks, workspace_ir,
+};
 use proptest::prelude::*;
 use salsa::Setter;
 
@@ -94,6 +100,11 @@ fn compile(mut cue: Vec<String>, mut starlark: Vec<String>, edit: String) {
     first.set_text(&mut database).to(edit.clone());
     let incremental = compile_workspace(&database, workspace).clone();
     let incremental_ir = workspace_ir(&database, workspace).clone();
+    // The checks cached per file report what the whole-workspace check does.
+    assert_eq!(
+        incremental_workspace_checks(&database, workspace),
+        whole_workspace_checks(&database, workspace)
+    );
 
     if cue.is_empty() {
         starlark[0] = edit;

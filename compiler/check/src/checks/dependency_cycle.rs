@@ -1,36 +1,76 @@
 //! `require` and `notify` edges form no cycle (`E0306`). Each cycle is
 //! reported once, at its first resource by id, with every resource of the
 //! cycle and the edge that leads on from it.
+//!
+//! Finding cycles ([`find`]) reads only ids and edges, so that a caller can
+//! cache it while they do not change; [`diagnostic`] then points at the
+//! declarations.
 
 use std::collections::HashMap;
 
-use froyo_diagnostics::{Diagnostic, registry};
+use froyo_diagnostics::{Diagnostic, FileId, Span, registry};
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::Context;
 
-pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
-    // Edges point from what goes first to what goes after.
-    let mut graph: DiGraph<&str, &str> = DiGraph::new();
-    let mut nodes: HashMap<&str, NodeIndex> = HashMap::new();
-    for resource in &context.ir.resources {
-        nodes.insert(&resource.id, graph.add_node(&resource.id));
+/// One dependency cycle: its resources in the order of the cycle, starting
+/// from the smallest id, and the kind of each edge (`"require"` or
+/// `"notify"`) from a resource to the next (the last to the first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cycle {
+    pub names: Vec<String>,
+    pub kinds: Vec<&'static str>,
+}
+
+impl Cycle {
+    fn message(&self) -> String {
+        let mut chain = self.names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>();
+        if let Some(first) = self.names.first() {
+            chain.push(format!("`{first}`"));
+        }
+        format!("resources depend on each other in a cycle: {}", chain.join(" → "))
     }
-    for resource in &context.ir.resources {
-        let this = nodes[resource.id.as_str()];
-        for required in &resource.require {
+}
+
+pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
+    let resources = context
+        .ir
+        .resources
+        .iter()
+        .map(|resource| (resource.id.as_str(), &resource.require[..], &resource.notify[..]));
+    find(resources)
+        .iter()
+        .map(|cycle| diagnostic(cycle, &|id| context.resource_span(id), context.text_of))
+        .collect()
+}
+
+/// The cycles among `resources` (id, `require`, `notify`; in id order, ids
+/// unique), ordered by their diagnostics' messages.
+pub fn find<'a>(
+    resources: impl Iterator<Item = (&'a str, &'a [String], &'a [String])>,
+) -> Vec<Cycle> {
+    let resources: Vec<_> = resources.collect();
+    // Edges point from what goes first to what goes after.
+    let mut graph: DiGraph<&str, &'static str> = DiGraph::new();
+    let mut nodes: HashMap<&str, NodeIndex> = HashMap::new();
+    for (id, ..) in &resources {
+        nodes.insert(id, graph.add_node(id));
+    }
+    for (id, require, notify) in &resources {
+        let this = nodes[id];
+        for required in *require {
             if let Some(&first) = nodes.get(required.as_str()) {
                 graph.add_edge(first, this, "require");
             }
         }
-        for notified in &resource.notify {
+        for notified in *notify {
             if let Some(&after) = nodes.get(notified.as_str()) {
                 graph.add_edge(this, after, "notify");
             }
         }
     }
-    let mut diagnostics = Vec::new();
+    let mut cycles = Vec::new();
     for component in tarjan_scc(&graph) {
         let is_cycle = component.len() > 1
             || component.first().is_some_and(|&node| graph.contains_edge(node, node));
@@ -38,42 +78,53 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
             continue;
         }
         let cycle = order_cycle(&graph, &component);
-        let names: Vec<&str> = cycle.iter().map(|&node| graph[node]).collect();
-        let first = names[0];
-        let mut chain = names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>();
-        chain.push(format!("`{first}`"));
-        let mut diagnostic = Diagnostic::new(
-            &registry::DEPENDENCY_CYCLE,
-            format!("resources depend on each other in a cycle: {}", chain.join(" → ")),
-            context.resource_span(first),
-        )
-        .with_primary_label(format!("`{first}` is in the cycle"));
-        for window in
-            cycle.windows(2).chain(std::iter::once(&[cycle[cycle.len() - 1], cycle[0]][..]))
-        {
-            let (from, to) = (window[0], window[1]);
-            let kind = graph.find_edge(from, to).map(|edge| graph[edge]).unwrap_or("require");
-            // The edge is written in the resource that requires (at `to`) or notifies (at `from`).
-            let (written_in, target) =
-                if kind == "require" { (graph[to], graph[from]) } else { (graph[from], graph[to]) };
-            let declaration = context.resource_span(written_in);
-            let span = context.quoted_in(declaration, target).unwrap_or(declaration);
-            let message = if kind == "require" {
-                format!("`{written_in}` requires `{target}`")
-            } else {
-                format!("`{written_in}` notifies `{target}`")
-            };
-            diagnostic = diagnostic.with_secondary(span, message);
+        if cycle.is_empty() {
+            continue;
         }
-        diagnostics.push(diagnostic.with_help("remove one of these edges"));
+        let kinds = (0..cycle.len())
+            .map(|index| {
+                let (from, to) = (cycle[index], cycle[(index + 1) % cycle.len()]);
+                graph.find_edge(from, to).map(|edge| graph[edge]).unwrap_or("require")
+            })
+            .collect();
+        let names = cycle.iter().map(|&node| graph[node].to_string()).collect();
+        cycles.push(Cycle { names, kinds });
     }
-    diagnostics.sort_by(|a, b| a.message.cmp(&b.message));
-    diagnostics
+    cycles.sort_by_cached_key(Cycle::message);
+    cycles
+}
+
+/// The diagnostic of `cycle`: `span_of` gives a resource's declaration,
+/// `text_of` a file's text (to point at the id in a `require`).
+pub fn diagnostic(
+    cycle: &Cycle,
+    span_of: &dyn Fn(&str) -> Span,
+    text_of: &dyn Fn(FileId) -> Option<String>,
+) -> Diagnostic {
+    let first = cycle.names.first().map(String::as_str).unwrap_or("");
+    let mut diagnostic =
+        Diagnostic::new(&registry::DEPENDENCY_CYCLE, cycle.message(), span_of(first))
+            .with_primary_label(format!("`{first}` is in the cycle"));
+    for (index, kind) in cycle.kinds.iter().enumerate() {
+        let from = &cycle.names[index];
+        let to = &cycle.names[(index + 1) % cycle.names.len()];
+        // The edge is written in the resource that requires (at `to`) or notifies (at `from`).
+        let (written_in, target) = if *kind == "require" { (to, from) } else { (from, to) };
+        let declaration = span_of(written_in);
+        let span = super::quoted_in(text_of, declaration, target).unwrap_or(declaration);
+        let message = if *kind == "require" {
+            format!("`{written_in}` requires `{target}`")
+        } else {
+            format!("`{written_in}` notifies `{target}`")
+        };
+        diagnostic = diagnostic.with_secondary(span, message);
+    }
+    diagnostic.with_help("remove one of these edges")
 }
 
 /// The nodes of a strongly connected component in the order of one cycle
 /// through them, starting from the smallest name.
-fn order_cycle(graph: &DiGraph<&str, &str>, component: &[NodeIndex]) -> Vec<NodeIndex> {
+fn order_cycle(graph: &DiGraph<&str, &'static str>, component: &[NodeIndex]) -> Vec<NodeIndex> {
     let Some(&start) = component.iter().min_by_key(|&&node| graph[node]) else {
         return Vec::new();
     };

@@ -1,15 +1,25 @@
 //! Hosts can be reached as declared (`E0307`): an SSH host has an address,
 //! and a jump host that is a bare name names a declared host.
 
-use froyo_diagnostics::{Diagnostic, registry};
-use froyo_ir::Transport;
+use froyo_diagnostics::{Diagnostic, FileId, Span, registry};
+use froyo_ir::{Host, Transport};
 
 use super::Context;
 
 pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
+    of_hosts(&context.ir.hosts, &|name| context.host_span(name), context.text_of)
+}
+
+/// The problems of `hosts` (all of the workspace's, in file order), each at
+/// the span `span_of` gives its name; `text_of` gives a file's text.
+pub fn of_hosts(
+    hosts: &[&Host],
+    span_of: &dyn Fn(&str) -> Span,
+    text_of: &dyn Fn(FileId) -> Option<String>,
+) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
-    for host in &context.ir.hosts {
-        let span = context.host_span(&host.name);
+    for host in hosts {
+        let span = span_of(&host.name);
         if host.transport == Transport::Ssh && host.address.is_none() {
             diagnostics.push(
                 Diagnostic::new(
@@ -25,15 +35,15 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
         }
         if let Some(jump) = &host.jump_host {
             let is_name = !jump.contains(['@', ':', '.']);
-            if is_name && !context.ir.hosts.iter().any(|other| other.name == *jump) {
-                let names = context.ir.hosts.iter().map(|other| other.name.as_str());
+            if is_name && !hosts.iter().any(|other| other.name == *jump) {
+                let names = hosts.iter().map(|other| other.name.as_str());
                 let mut diagnostic = Diagnostic::new(
                     &registry::INVALID_HOST,
                     format!(
                         "host `{}` jumps through `{jump}`, which is not a declared host",
                         host.name
                     ),
-                    context.quoted_in(span, jump).unwrap_or(span),
+                    super::quoted_in(text_of, span, jump).unwrap_or(span),
                 )
                 .with_primary_label("unknown host");
                 if let Some(suggestion) = super::did_you_mean(jump, names) {
