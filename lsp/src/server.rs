@@ -84,15 +84,7 @@ impl Snapshot {
 
     /// The text of file `id` of `project`.
     pub fn text<'a>(&'a self, project: &Project, id: u32) -> Option<&'a str> {
-        let file = project.file(id)?;
-        match file.source {
-            Some(source) => Some(source.text(&self.db).as_str()),
-            None => {
-                let index =
-                    project.files.iter().take(id as usize).filter(|f| f.source.is_none()).count();
-                froyo_db::stdlib_files().nth(index).map(|(_, text)| text)
-            }
-        }
+        project.text(&self.db, id)
     }
 }
 

@@ -344,30 +344,21 @@ pub fn load(db: &mut Database, request: &Request<'_>) -> Loaded {
     }
     let stamp = |path: &Path| if request.watch { file_stamp(path) } else { None };
     let mut files = Vec::new();
-    let mut package_inputs = Vec::new();
-    for (path, text) in package_files {
-        let source = inputs.input(db, &path, text);
-        package_inputs.push(source);
-        files.push(WorkspaceFile {
-            stamp: stamp(&path),
-            path,
-            kind: FileKind::Cue,
-            source: Some(source),
-        });
-    }
+    // Each (path, text) becomes an input and a file of `kind`; returns the inputs.
+    let mut add_package =
+        |db: &mut Database, texts: Vec<(PathBuf, String)>, kind: FileKind| -> Vec<SourceFile> {
+            let mut package_inputs = Vec::with_capacity(texts.len());
+            for (path, text) in texts {
+                let source = inputs.input(db, &path, text);
+                package_inputs.push(source);
+                files.push(WorkspaceFile { stamp: stamp(&path), path, kind, source: Some(source) });
+            }
+            package_inputs
+        };
+    let package_inputs = add_package(db, package_files, FileKind::Cue);
     let mut import_inputs = Vec::new();
     for package in imported {
-        let mut package_inputs = Vec::new();
-        for (path, text) in package.files {
-            let source = inputs.input(db, &path, text);
-            package_inputs.push(source);
-            files.push(WorkspaceFile {
-                stamp: stamp(&path),
-                path,
-                kind: FileKind::Imported,
-                source: Some(source),
-            });
-        }
+        let package_inputs = add_package(db, package.files, FileKind::Imported);
         import_inputs.push((package.import_path, package_inputs));
     }
     for (name, _) in froyo_db::stdlib_files() {
