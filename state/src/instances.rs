@@ -22,17 +22,10 @@ const INSTANCE_COLUMNS: &str =
 
 type RawInstance = (String, String, String, String, String, Option<String>, Option<i64>, String);
 
+/// A row as its tuple (rusqlite converts a row into a tuple of `FromSql`
+/// values, column by column).
 fn raw_instance(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawInstance> {
-    Ok((
-        row.get(0)?,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-        row.get(5)?,
-        row.get(6)?,
-        row.get(7)?,
-    ))
+    RawInstance::try_from(row)
 }
 
 impl State {

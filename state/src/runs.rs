@@ -22,19 +22,10 @@ const RUN_COLUMNS: &str =
 type RawRun =
     (i64, String, String, String, String, Option<String>, Option<String>, String, String, i64);
 
+/// A row as its tuple (rusqlite converts a row into a tuple of `FromSql`
+/// values, column by column).
 fn raw_run(row: &Row<'_>) -> rusqlite::Result<RawRun> {
-    Ok((
-        row.get(0)?,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-        row.get(5)?,
-        row.get(6)?,
-        row.get(7)?,
-        row.get(8)?,
-        row.get(9)?,
-    ))
+    RawRun::try_from(row)
 }
 
 impl State {
