@@ -79,17 +79,11 @@ pub fn hover(context: &Context<'_>, offset: u32) -> Option<HoverInfo> {
             let definition = type_name.as_deref().and_then(schema::resource_schema)?;
             let schema_field = definition.field(name)?;
             let value = super::evaluated_property(context.db, context.project, id, Some(name));
-            let user = FileRange {
-                file: context.file,
-                start: field.syntax().text_range().start().into(),
-                end: field.syntax().text_range().end().into(),
-            };
-            Some(field_hover(
+            Some(user_field_hover(
                 context,
                 definition,
                 schema_field,
                 value,
-                Some(user),
                 field.syntax(),
                 start,
                 end,
@@ -99,17 +93,11 @@ pub fn hover(context: &Context<'_>, offset: u32) -> Option<HoverInfo> {
             let definition = schema::host_schema()?;
             let schema_field = definition.field(name)?;
             let value = super::evaluated_host_field(context.db, context.project, host, name);
-            let user = FileRange {
-                file: context.file,
-                start: field.syntax().text_range().start().into(),
-                end: field.syntax().text_range().end().into(),
-            };
-            Some(field_hover(
+            Some(user_field_hover(
                 context,
                 definition,
                 schema_field,
                 value,
-                Some(user),
                 field.syntax(),
                 start,
                 end,
@@ -232,6 +220,25 @@ fn written_fields(
         }
     }
     written
+}
+
+/// The hover of a field the user wrote (`node`), with the user's field as
+/// the first place of provenance.
+fn user_field_hover(
+    context: &Context<'_>,
+    definition: &Definition,
+    schema_field: &SchemaField,
+    value: Option<String>,
+    node: &SyntaxNode,
+    start: u32,
+    end: u32,
+) -> HoverInfo {
+    let user = FileRange {
+        file: context.file,
+        start: node.text_range().start().into(),
+        end: node.text_range().end().into(),
+    };
+    field_hover(context, definition, schema_field, value, Some(user), node, start, end)
 }
 
 #[allow(clippy::too_many_arguments)]
