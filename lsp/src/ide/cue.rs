@@ -31,8 +31,15 @@ pub fn unquote(text: &str) -> Option<String> {
         return None;
     }
     let inner = inner.strip_suffix('"').unwrap_or(inner);
+    Some(unescape(inner))
+}
+
+/// The text of a string literal's body with its backslash escapes undone:
+/// `\n` and `\t`, and any other escaped character as itself (enough for ids,
+/// paths and labels, in CUE and Starlark alike).
+pub fn unescape(text: &str) -> String {
     let mut out = String::new();
-    let mut chars = inner.chars();
+    let mut chars = text.chars();
     while let Some(character) = chars.next() {
         if character == '\\' {
             match chars.next() {
@@ -45,7 +52,7 @@ pub fn unquote(text: &str) -> Option<String> {
             out.push(character);
         }
     }
-    Some(out)
+    out
 }
 
 /// `name` as a CUE label: bare when it is an identifier, else quoted.

@@ -60,7 +60,9 @@ pub fn tokenize(text: &str) -> Vec<(Token, u32, u32)> {
                             .get(index..index + 3)
                             .is_some_and(|three| three.iter().all(|b| *b == byte)))
                 {
-                    value.push_str(&unescape(text.get(content_start..index).unwrap_or("")));
+                    value.push_str(&super::cue::unescape(
+                        text.get(content_start..index).unwrap_or(""),
+                    ));
                     index += quote_len;
                     break;
                 }
@@ -68,7 +70,7 @@ pub fn tokenize(text: &str) -> Vec<(Token, u32, u32)> {
             }
             index = index.min(bytes.len());
             if value.is_empty() && index > content_start {
-                value = unescape(text.get(content_start..index).unwrap_or(""));
+                value = super::cue::unescape(text.get(content_start..index).unwrap_or(""));
                 value = value.trim_end_matches(['"', '\'']).to_string();
             }
             out.push((Token::Str(value), start as u32, index as u32));
@@ -95,24 +97,6 @@ pub fn tokenize(text: &str) -> Vec<(Token, u32, u32)> {
         let character = text[index..].chars().next().unwrap_or(' ');
         index += character.len_utf8();
         out.push((Token::Punct(character), start as u32, index as u32));
-    }
-    out
-}
-
-fn unescape(text: &str) -> String {
-    let mut out = String::new();
-    let mut chars = text.chars();
-    while let Some(character) = chars.next() {
-        if character == '\\' {
-            match chars.next() {
-                Some('n') => out.push('\n'),
-                Some('t') => out.push('\t'),
-                Some(other) => out.push(other),
-                None => {}
-            }
-        } else {
-            out.push(character);
-        }
     }
     out
 }
