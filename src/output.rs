@@ -10,7 +10,7 @@ use std::io::{self, IsTerminal, Write};
 use froyo_diagnostics::render::{TerminalConfig, write_json_line, write_terminal};
 use froyo_diagnostics::{Diagnostic, Files, Severity};
 
-use crate::args::{ColorWhen, OutputFormat};
+use crate::args::{ColorWhen, OutputFormat, ReportFormat};
 
 /// Whether to colour a stream that is (or is not) a terminal.
 pub fn use_color(when: ColorWhen, is_terminal: bool) -> bool {
@@ -99,4 +99,26 @@ pub fn print_error(message: &str) {
 /// Prints a line to standard error, ignoring failure like [`print_error`].
 pub fn print_status(message: &str) {
     let _ = writeln!(io::stderr().lock(), "{message}");
+}
+
+/// Writes `value` as pretty-printed JSON and a newline.
+pub fn write_json(out: &mut dyn Write, value: &impl serde::Serialize) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)
+}
+
+/// Writes a command's report to standard output: the `human` text, or the
+/// `json` value (see [`write_json`]), as `format` asks; only the one asked
+/// for is built.
+pub fn write_report<T: serde::Serialize>(
+    format: ReportFormat,
+    human: impl FnOnce() -> String,
+    json: impl FnOnce() -> T,
+) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    match format {
+        ReportFormat::Human => stdout.write_all(human().as_bytes())?,
+        ReportFormat::Json => write_json(&mut stdout, &json())?,
+    }
+    stdout.flush()
 }

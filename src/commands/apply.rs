@@ -105,20 +105,11 @@ pub fn run(args: &ApplyArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         }
     };
     engine.close();
-    let mut stdout = io::stdout().lock();
-    match args.format {
-        ReportFormat::Human => {
-            stdout.write_all(froyo_engine::render::apply_text(&report).as_bytes())?
-        }
-        ReportFormat::Json => {
-            serde_json::to_writer_pretty(
-                &mut stdout,
-                &serde_json::json!({"plan": redacted, "report": report}),
-            )?;
-            writeln!(stdout)?;
-        }
-    }
-    stdout.flush()?;
+    output::write_report(
+        args.format,
+        || froyo_engine::render::apply_text(&report),
+        || serde_json::json!({"plan": redacted, "report": report}),
+    )?;
     Ok(if report.failed() { ExitStatus::Failure } else { ExitStatus::Success })
 }
 

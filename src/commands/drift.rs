@@ -4,10 +4,10 @@
 //! drift from failure), 1 when the workspace has errors or some instance
 //! could not be probed.
 
-use std::io::{self, Write as _};
+use std::io;
 
 use crate::ExitStatus;
-use crate::args::{ColorWhen, DriftArgs, ReportFormat};
+use crate::args::{ColorWhen, DriftArgs};
 use crate::{hosts, output};
 
 pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
@@ -28,17 +28,7 @@ pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         }
     };
     engine.close();
-    let mut stdout = io::stdout().lock();
-    match args.format {
-        ReportFormat::Human => {
-            stdout.write_all(froyo_engine::render::drift_text(&report).as_bytes())?
-        }
-        ReportFormat::Json => {
-            serde_json::to_writer_pretty(&mut stdout, &report)?;
-            writeln!(stdout)?;
-        }
-    }
-    stdout.flush()?;
+    output::write_report(args.format, || froyo_engine::render::drift_text(&report), || &report)?;
     Ok(if report.has_drift() {
         ExitStatus::Error
     } else if report.has_errors() {

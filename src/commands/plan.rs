@@ -6,10 +6,10 @@
 //! FILE`. Exit 0 when planned, 1 when the workspace has errors or some
 //! instance could not be planned, 2 when the command could not run.
 
-use std::io::{self, Write as _};
+use std::io;
 
 use crate::ExitStatus;
-use crate::args::{ColorWhen, PlanArgs, ReportFormat};
+use crate::args::{ColorWhen, PlanArgs};
 use crate::{hosts, output};
 
 pub fn run(args: &PlanArgs, color: ColorWhen) -> io::Result<ExitStatus> {
@@ -31,16 +31,11 @@ pub fn run(args: &PlanArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     };
     engine.close();
     let redacted = plan.redacted();
-    let mut stdout = io::stdout().lock();
-    match args.format {
-        ReportFormat::Human => stdout
-            .write_all(froyo_engine::render::plan_text(&redacted, args.show_ops).as_bytes())?,
-        ReportFormat::Json => {
-            serde_json::to_writer_pretty(&mut stdout, &redacted)?;
-            writeln!(stdout)?;
-        }
-    }
-    stdout.flush()?;
+    output::write_report(
+        args.format,
+        || froyo_engine::render::plan_text(&redacted, args.show_ops),
+        || &redacted,
+    )?;
     if let Some(path) = &args.output {
         if let Err(error) = hosts::write_private(path, &plan.to_file_text()) {
             output::print_error(&format!("cannot write the plan to {}: {error}", path.display()));

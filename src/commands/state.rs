@@ -124,8 +124,7 @@ pub fn run(args: &StateArgs) -> io::Result<ExitStatus> {
 }
 
 pub fn print_json(out: &mut dyn io::Write, value: &impl serde::Serialize) -> Result<(), String> {
-    serde_json::to_writer_pretty(&mut *out, value).map_err(|e| e.to_string())?;
-    writeln!(out).map_err(|e| e.to_string())
+    crate::output::write_json(out, value).map_err(|e| e.to_string())
 }
 
 /// Columns padded to their widest cell.
