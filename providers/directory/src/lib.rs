@@ -12,7 +12,7 @@
 //! Boundary: the pure logic is [`probe_directory`] and [`plan_directory`].
 
 use froyo_provider_sdk::changes::{Changes, opt_string, string};
-use froyo_provider_sdk::content::normalize_mode;
+use froyo_provider_sdk::content::{Attributes, normalize_mode};
 use froyo_provider_sdk::props::Props;
 use froyo_provider_sdk::{
     Action, Descriptor, Op, PlanRequest, PlanResponse, Probe, ProbeRequest, ProbeResponse,
@@ -116,23 +116,9 @@ pub fn plan_directory(request: &PlanRequest) -> Result<PlanResponse, String> {
         });
         action = Action::Create;
     } else {
-        if let Some(m) = &mode
-            && changes.diff("mode", string(&stat.mode), string(m))
-        {
-            ops.push(Op::Chmod { path: path.to_string(), mode: m.clone(), recursive: false });
-        }
-        let owner_differs =
-            owner.is_some_and(|o| changes.diff("owner", string(&stat.owner), string(o)));
-        let group_differs =
-            group.is_some_and(|g| changes.diff("group", string(&stat.group), string(g)));
-        if owner_differs || group_differs {
-            ops.push(Op::Chown {
-                path: path.to_string(),
-                owner: owner.filter(|_| owner_differs).map(str::to_string),
-                group: group.filter(|_| group_differs).map(str::to_string),
-                recursive,
-            });
-        }
+        let wanted = Attributes { mode: mode.as_deref(), owner, group };
+        let differs = wanted.diff(stat, &mut changes);
+        ops.extend(wanted.fix(path, differs, recursive));
         if ops.is_empty() {
             return Ok(converged(observed));
         }

@@ -11,7 +11,7 @@
 //! [`plan_file`]; the WIT export is behind `export!`.
 
 use froyo_provider_sdk::changes::{Changes, opt_string, string};
-use froyo_provider_sdk::content::{normalize_mode, sha256};
+use froyo_provider_sdk::content::{Attributes, normalize_mode, sha256};
 use froyo_provider_sdk::props::Props;
 use froyo_provider_sdk::{
     Action, Descriptor, Op, PlanRequest, PlanResponse, Probe, ProbeRequest, ProbeResponse,
@@ -165,15 +165,8 @@ pub fn plan_file(request: &PlanRequest) -> Result<PlanResponse, String> {
         let before = stat.content.as_deref().or(stat.sha256.as_deref()).map(Value::from);
         changes.push("content", before, string(d.content.unwrap_or("")));
     }
-    let mode_differs = changes.diff(
-        "mode",
-        string(&stat.mode),
-        d.mode.as_deref().and_then(string).or(string(&stat.mode)),
-    );
-    let owner_differs =
-        changes.diff("owner", string(&stat.owner), string(d.owner.unwrap_or(&stat.owner)));
-    let group_differs =
-        changes.diff("group", string(&stat.group), string(d.group.unwrap_or(&stat.group)));
+    let wanted = Attributes { mode: d.mode.as_deref(), owner: d.owner, group: d.group };
+    let differs = wanted.diff(stat, &mut changes);
 
     if content_differs {
         ops.push(Op::WriteFile {
@@ -184,21 +177,7 @@ pub fn plan_file(request: &PlanRequest) -> Result<PlanResponse, String> {
             group: Some(d.group.unwrap_or(&stat.group).to_string()),
         });
     } else {
-        if mode_differs {
-            ops.push(Op::Chmod {
-                path: d.path.to_string(),
-                mode: d.mode.clone().unwrap_or_else(|| stat.mode.clone()),
-                recursive: false,
-            });
-        }
-        if owner_differs || group_differs {
-            ops.push(Op::Chown {
-                path: d.path.to_string(),
-                owner: owner_differs.then(|| d.owner.unwrap_or_default().to_string()),
-                group: group_differs.then(|| d.group.unwrap_or_default().to_string()),
-                recursive: false,
-            });
-        }
+        ops.extend(wanted.fix(d.path, differs, false));
     }
     if ops.is_empty() {
         return Ok(converged(observed));
