@@ -62,21 +62,10 @@ fn check_path(op: &Op) -> Result<(), String> {
     let target = Path::new(path);
     let climbs = target.components().any(|component| component == std::path::Component::ParentDir);
     if !target.is_absolute() || climbs {
-        let name = op_name(op);
+        let name = op.kind();
         return Err(format!("{name} {path}: the path must be absolute and must not contain `..`"));
     }
     Ok(())
-}
-
-fn op_name(op: &Op) -> &'static str {
-    match op {
-        Op::WriteFile { .. } => "write_file",
-        Op::Mkdir { .. } => "mkdir",
-        Op::Remove { .. } => "remove",
-        Op::Chmod { .. } => "chmod",
-        Op::Chown { .. } => "chown",
-        Op::Exec { .. } => "exec",
-    }
 }
 
 fn apply_op(op: &Op) -> Result<OpOutcome, Failure> {

@@ -96,7 +96,7 @@ pub(crate) fn check_items<'a>(
     };
 
     for (i, op) in ops.iter().enumerate() {
-        let item = format!("op {i} ({})", op_kind(op));
+        let item = format!("op {i} ({})", op.kind());
         if let Some(path) = op.path() {
             let normal = normalize(path).map_err(|why| {
                 violation(item.clone(), format!("touches {path:?}"), format!("paths must be {why}"))
@@ -168,17 +168,6 @@ fn describe_values(names: &[String], values: &[(String, String)]) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn op_kind(op: &Op) -> &'static str {
-    match op {
-        Op::WriteFile { .. } => "write_file",
-        Op::Mkdir { .. } => "mkdir",
-        Op::Remove { .. } => "remove",
-        Op::Chmod { .. } => "chmod",
-        Op::Chown { .. } => "chown",
-        Op::Exec { .. } => "exec",
-    }
 }
 
 /// Lexical normalisation of an absolute path: no empty or `.` components, no

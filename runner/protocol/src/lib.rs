@@ -331,6 +331,18 @@ impl Command {
 }
 
 impl Op {
+    /// The operation's name, as its `op` tag on the wire: `write_file`, `mkdir`, …
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Op::WriteFile { .. } => "write_file",
+            Op::Mkdir { .. } => "mkdir",
+            Op::Remove { .. } => "remove",
+            Op::Chmod { .. } => "chmod",
+            Op::Chown { .. } => "chown",
+            Op::Exec { .. } => "exec",
+        }
+    }
+
     /// The path this operation changes, for capability checks (`None` for
     /// `exec`, whose `creates` guard is only read).
     pub fn path(&self) -> Option<&str> {
@@ -358,6 +370,29 @@ impl Op {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn op_kind_is_the_wire_tag() {
+        let command = Command::new(["/bin/true"]);
+        let ops = [
+            Op::WriteFile {
+                path: "/x".into(),
+                content: String::new(),
+                mode: None,
+                owner: None,
+                group: None,
+            },
+            Op::Mkdir { path: "/x".into(), mode: None, owner: None, group: None },
+            Op::Remove { path: "/x".into(), recursive: false },
+            Op::Chmod { path: "/x".into(), mode: "0644".into(), recursive: false },
+            Op::Chown { path: "/x".into(), owner: None, group: None, recursive: false },
+            Op::Exec { command, creates: None, unless: None, onlyif: None },
+        ];
+        for op in ops {
+            let json = serde_json::to_value(&op).unwrap_or_default();
+            assert_eq!(json["op"], op.kind(), "{op:?}");
+        }
+    }
     use expect_test::expect;
 
     #[test]
