@@ -128,8 +128,9 @@ fn cached<T>(cache: &Cache<T>, path: &str, parse_line: fn(&str) -> Option<T>) ->
     entries
 }
 
-/// `name:password:uid:gid:gecos:home:shell`.
-pub fn parse_passwd_line(line: &str) -> Option<User> {
+/// The name of a `passwd` or `group` line and its fields after the password;
+/// `None` for comments, NIS compat lines (`+`, `-`) and malformed lines.
+fn name_and_fields(line: &str) -> Option<(&str, std::str::Split<'_, char>)> {
     let line = line.trim_end();
     if line.starts_with('#') || line.starts_with('+') || line.starts_with('-') {
         return None;
@@ -137,6 +138,12 @@ pub fn parse_passwd_line(line: &str) -> Option<User> {
     let mut fields = line.split(':');
     let name = fields.next().filter(|name| !name.is_empty())?;
     let _password = fields.next()?;
+    Some((name, fields))
+}
+
+/// `name:password:uid:gid:gecos:home:shell`.
+pub fn parse_passwd_line(line: &str) -> Option<User> {
+    let (name, mut fields) = name_and_fields(line)?;
     let uid = fields.next()?.parse().ok()?;
     let gid = fields.next()?.parse().ok()?;
     let _gecos = fields.next()?;
@@ -146,13 +153,7 @@ pub fn parse_passwd_line(line: &str) -> Option<User> {
 
 /// `name:password:gid:member,member`.
 pub fn parse_group_line(line: &str) -> Option<Group> {
-    let line = line.trim_end();
-    if line.starts_with('#') || line.starts_with('+') || line.starts_with('-') {
-        return None;
-    }
-    let mut fields = line.split(':');
-    let name = fields.next().filter(|name| !name.is_empty())?;
-    let _password = fields.next()?;
+    let (name, mut fields) = name_and_fields(line)?;
     let gid = fields.next()?.parse().ok()?;
     let members = fields
         .next()
