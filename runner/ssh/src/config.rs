@@ -1,0 +1,1 @@
+//! What `~/.ssh/config` and the system configuration say about a host.

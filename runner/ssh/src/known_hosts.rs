@@ -1,0 +1,1 @@
+//! Host key verification against OpenSSH `known_hosts` files.
