@@ -55,6 +55,14 @@ pub struct EngineArgs {
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallelism: u16,
 
+    /// How many hosts are worked on at once (SSH work waits on the network, so hundreds are fine).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub forks: u16,
+
+    /// Trust and record the keys of SSH hosts seen for the first time (in the workspace's `known_hosts`), as OpenSSH's `StrictHostKeyChecking=accept-new` does; a changed key is still refused.
+    #[arg(long)]
+    pub accept_new_host_keys: bool,
+
     /// The state database (default: `.froyo/state.db` in the workspace).
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,

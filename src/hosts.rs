@@ -68,10 +68,16 @@ pub fn engine(
             return None;
         }
     };
+    let transport = froyo_engine::Hosts::new(froyo_engine::HostsOptions {
+        accept_new_host_keys: args.accept_new_host_keys,
+        workspace_known_hosts: Some(root.join("known_hosts")),
+    });
     let options = froyo_engine::Options {
         workspace_root: root.to_path_buf(),
         parallelism: usize::from(args.parallelism),
+        forks: usize::from(args.forks),
         reporter,
+        transport: Arc::new(transport),
     };
     match froyo_engine::Engine::new(Arc::new(providers), options) {
         Ok(engine) => Some(engine),

@@ -96,6 +96,25 @@ pub fn print_error(message: &str) {
     let _ = writeln!(io::stderr().lock(), "error: {message}");
 }
 
+/// Prints runtime errors (hosts not reached, lost) with their code, what
+/// happened and what to do, as miette renders them; once per host.
+pub fn print_runtime_errors<E: miette::Diagnostic + Send + Sync + 'static>(errors: &[E]) {
+    let handler = if io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        miette::GraphicalReportHandler::new()
+    } else {
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+    };
+    let mut stderr = io::stderr().lock();
+    for error in errors {
+        let mut text = String::new();
+        if handler.render_report(&mut text, error).is_ok() {
+            let _ = write!(stderr, "{text}");
+        } else {
+            let _ = writeln!(stderr, "error: {error}");
+        }
+    }
+}
+
 /// Prints a line to standard error, ignoring failure like [`print_error`].
 pub fn print_status(message: &str) {
     let _ = writeln!(io::stderr().lock(), "{message}");

@@ -9,7 +9,11 @@
 //! - [`instance`]: instances and their properties (`source` resolved);
 //! - [`graph`]: the petgraph DAG from `require` and `notify`, waves, DOT;
 //! - [`plan`]: the plan model and the plan file;
-//! - [`engine`]: the orchestration on tokio (sessions, batches, failure isolation);
+//! - [`engine`]: the engine and its connections to hosts, then one module per
+//!   phase: `planning` (probe and plan), `apply` (waves, operations, checks),
+//!   `drift`, `probe` (batches and observations) and `record` (what state keeps);
+//! - [`transport`]: the port to hosts (local runner, SSH, or a test's fake);
+//! - [`error`]: run and host errors with stable codes, rendered with miette;
 //! - [`render`]: plans, apply results and drift as text;
 //! - [`report`]: progress events and results.
 //!
@@ -19,15 +23,24 @@
 //! in clear: printing goes through [`plan::Plan::redacted`], state through
 //! `State::protect`.
 
+mod apply;
 pub mod canonical;
+mod drift;
 pub mod engine;
+pub mod error;
 pub mod graph;
 pub mod instance;
 pub mod plan;
+mod planning;
+mod probe;
+mod record;
 pub mod render;
 pub mod report;
+pub mod transport;
 
-pub use engine::{Engine, Error, Options};
+pub use engine::{Engine, Options};
+pub use error::{Error, HostError};
+pub use transport::{Hosts, HostsOptions, RunnerSession, Transport};
 pub use instance::Key;
 pub use plan::{Plan, PlannedInstance, Summary};
 pub use report::{ApplyReport, DriftReport, Outcome, Phase, Reporter, Silent};

@@ -178,6 +178,11 @@ impl Plan {
         for instance in &mut plan.instances {
             instance.redact();
         }
+        for host in &mut plan.hosts {
+            if host.become_password.is_some() {
+                host.become_password = Some(froyo_ir::REDACTED.to_string());
+            }
+        }
         plan
     }
 }

@@ -97,6 +97,9 @@ pub struct ApplyReport {
     /// Batches sent to runners, handshakes included, over all hosts.
     pub round_trips: u64,
     pub duration_ms: u64,
+    /// Hosts that could not be reached or were lost during the run, once each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub host_errors: Vec<crate::HostError>,
 }
 
 impl ApplyReport {
@@ -137,6 +140,9 @@ pub struct DriftReport {
     /// Instances that differ, or could not be probed.
     pub drifted: Vec<DriftItem>,
     pub round_trips: u64,
+    /// Hosts that could not be reached or were lost during the run, once each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub host_errors: Vec<crate::HostError>,
 }
 
 impl DriftReport {

@@ -55,10 +55,11 @@ fn operations_outside_a_providers_capabilities_never_reach_the_host() {
         name: "localhost".into(),
         transport: Transport::Local,
         address: None,
-        port: 22,
-        user: "root".into(),
+        port: Some(22),
+        user: Some("root".into()),
         identity_file: None,
         become_root: false,
+        become_password: None,
         labels: BTreeMap::new(),
         vars: BTreeMap::new(),
         jump_host: None,
@@ -79,7 +80,9 @@ fn operations_outside_a_providers_capabilities_never_reach_the_host() {
         Options {
             workspace_root: directory.path().to_path_buf(),
             parallelism: 2,
+            forks: 4,
             reporter: Arc::new(Silent),
+            transport: Arc::new(froyo_engine::Hosts::new(Default::default())),
         },
     )
     .unwrap();

@@ -105,6 +105,7 @@ pub fn run(args: &ApplyArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         }
     };
     engine.close();
+    output::print_runtime_errors(&report.host_errors);
     output::write_report(
         args.format,
         || froyo_engine::render::apply_text(&report),

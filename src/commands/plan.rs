@@ -29,6 +29,7 @@ pub fn run(args: &PlanArgs, color: ColorWhen) -> io::Result<ExitStatus> {
             return Ok(ExitStatus::Error);
         }
     };
+    output::print_runtime_errors(&engine.host_errors());
     engine.close();
     let redacted = plan.redacted();
     output::write_report(

@@ -76,8 +76,10 @@ pub fn host(name: &str, data: &Data, origin: Origin, span: Span) -> Result<Host,
         _ => Transport::Ssh,
     };
     let port = match data.field("port") {
-        Some(Data::Number(number)) => number.to_i64().and_then(|port| u16::try_from(port).ok()),
-        None => Some(22),
+        Some(Data::Number(number)) => {
+            number.to_i64().and_then(|port| u16::try_from(port).ok()).map(Some)
+        }
+        None => Some(None),
         _ => None,
     };
     let Some(port) = port else {
@@ -96,9 +98,10 @@ pub fn host(name: &str, data: &Data, origin: Origin, span: Span) -> Result<Host,
         transport,
         address: string(data, "address"),
         port,
-        user: string(data, "user").unwrap_or_else(|| "root".into()),
+        user: string(data, "user"),
         identity_file: string(data, "identity_file"),
         become_root: matches!(data.field("become"), Some(Data::Bool(true))),
+        become_password: string(data, "become_password"),
         labels: labels(data.field("labels")),
         vars,
         jump_host: string(data, "jump_host"),

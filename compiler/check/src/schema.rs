@@ -405,9 +405,10 @@ pub fn redact(mut diagnostic: Diagnostic) -> Diagnostic {
     let Some((path, rest)) = diagnostic.message.split_once(": ") else { return diagnostic };
     let sensitive = path.split('.').any(|segment| {
         let segment = segment.trim_matches('"');
-        froyo_stdlib::RESOURCE_TYPES.iter().any(|resource_type| {
-            sensitive_fields(resource_type.definition).iter().any(|name| name == segment)
-        })
+        sensitive_fields("#Host").iter().any(|name| name == segment)
+            || froyo_stdlib::RESOURCE_TYPES.iter().any(|resource_type| {
+                sensitive_fields(resource_type.definition).iter().any(|name| name == segment)
+            })
     });
     if !sensitive {
         return diagnostic;

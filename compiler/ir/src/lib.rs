@@ -64,12 +64,19 @@ pub struct Host {
     pub transport: Transport,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub address: Option<String>,
-    pub port: u16,
-    pub user: String,
+    /// The SSH port; none: ssh_config's `Port`, else 22.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub port: Option<u16>,
+    /// The login user; none: ssh_config's `User`, else the local user's name.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub user: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub identity_file: Option<String>,
     #[serde(rename = "become")]
     pub become_root: bool,
+    /// The password `sudo` asks for with `become` (sensitive: never printed).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub become_password: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub vars: BTreeMap<String, Value>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -178,12 +185,16 @@ impl Ir {
             transport: Transport,
             #[serde(skip_serializing_if = "Option::is_none")]
             address: &'a Option<String>,
-            port: u16,
-            user: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            port: Option<u16>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            user: &'a Option<String>,
             #[serde(skip_serializing_if = "Option::is_none")]
             identity_file: &'a Option<String>,
             #[serde(rename = "become")]
             become_root: bool,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            become_password: &'a Option<String>,
             labels: &'a BTreeMap<String, String>,
             vars: &'a BTreeMap<String, Value>,
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -222,6 +233,7 @@ impl Ir {
                     user: &host.user,
                     identity_file: &host.identity_file,
                     become_root: host.become_root,
+                    become_password: &host.become_password,
                     labels: &host.labels,
                     vars: &host.vars,
                     jump_host: &host.jump_host,

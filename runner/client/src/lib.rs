@@ -22,4 +22,4 @@ pub use froyo_runner_protocol as protocol;
 pub use install::{
     RUNNER_OVERRIDE_VAR, install_runner, runner_binary, runner_file_name, runner_sha256,
 };
-pub use session::{Hello, Session};
+pub use session::{Exit, Hello, Process, Session, Streams};

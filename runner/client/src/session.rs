@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -23,6 +23,43 @@ use froyo_runner_protocol::{
 };
 
 use crate::{ClientError, install_runner};
+
+/// How a runner's process (or remote command) ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exit {
+    pub success: bool,
+    /// `exit status: 2`, `signal: 9 (SIGKILL)`, …
+    pub description: String,
+}
+
+/// The process behind a session's streams: a local child, or a command on
+/// the other end of an SSH channel.
+pub trait Process: Send {
+    /// How it ended, without blocking; `None` while it runs.
+    fn try_wait(&mut self) -> std::io::Result<Option<Exit>>;
+    /// Ends it (kill the child, close the channel) and reaps it.
+    fn kill(&mut self);
+}
+
+impl Process for Child {
+    fn try_wait(&mut self) -> std::io::Result<Option<Exit>> {
+        Ok(Child::try_wait(self)?
+            .map(|status| Exit { success: status.success(), description: status.to_string() }))
+    }
+
+    fn kill(&mut self) {
+        let _ = Child::kill(self);
+        let _ = self.wait();
+    }
+}
+
+/// The byte streams of a runner and the process behind them.
+pub struct Streams {
+    pub stdin: Box<dyn Write + Send>,
+    pub stdout: Box<dyn Read + Send>,
+    pub stderr: Box<dyn Read + Send>,
+    pub process: Box<dyn Process>,
+}
 
 /// What the runner said about itself at the handshake.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -45,9 +82,9 @@ const EXIT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A running runner, after a successful handshake.
 pub struct Session {
-    child: Child,
-    stdin: Option<BufWriter<ChildStdin>>,
-    stdout: BufReader<ChildStdout>,
+    process: Box<dyn Process>,
+    stdin: Option<BufWriter<Box<dyn Write + Send>>>,
+    stdout: BufReader<Box<dyn Read + Send>>,
     stderr: StderrTail,
     hello: Hello,
     next_batch: u64,
@@ -83,20 +120,36 @@ impl Session {
             let _ = child.wait();
             return Err(ClientError::protocol("the runner's stdio pipes are missing"));
         };
+        Session::over(Streams {
+            stdin: Box::new(stdin),
+            stdout: Box::new(stdout),
+            stderr: Box::new(stderr),
+            process: Box::new(child),
+        })
+    }
+
+    /// Does the handshake with a runner already started behind `streams`
+    /// (an SSH channel's, say) and returns the session.
+    pub fn over(streams: Streams) -> Result<Session, ClientError> {
         let mut session = Session {
-            child,
-            stdin: Some(BufWriter::new(stdin)),
-            stdout: BufReader::new(stdout),
-            stderr: StderrTail::start(stderr),
+            process: streams.process,
+            stdin: Some(BufWriter::new(streams.stdin)),
+            stdout: BufReader::new(streams.stdout),
+            stderr: StderrTail::start(streams.stderr),
             hello: Hello::default(),
             next_batch: 1,
             round_trips: 0,
             broken: None,
             finished: false,
         };
-        // On failure `session` drops here, which kills and reaps the child.
+        // On failure `session` drops here, which ends and reaps the process.
         session.handshake()?;
         Ok(session)
+    }
+
+    /// Whether an earlier error left this session unusable.
+    pub fn is_broken(&self) -> bool {
+        self.broken.is_some()
     }
 
     /// The runner's version, architecture and the host's facts.
@@ -147,9 +200,9 @@ impl Session {
         }
         let status = self.wait_for_exit(CLOSE_TIMEOUT);
         match status {
-            Some(status) if status.success() => Ok(()),
+            Some(status) if status.success => Ok(()),
             Some(status) => Err(ClientError::RunnerExited {
-                status: Some(status.to_string()),
+                status: Some(status.description),
                 stderr: self.stderr.lines(),
             }),
             None => {
@@ -308,17 +361,17 @@ impl Session {
             self.kill();
         }
         ClientError::RunnerExited {
-            status: status.map(|status| status.to_string()),
+            status: status.map(|status| status.description),
             stderr: self.stderr.lines(),
         }
     }
 
     /// Waits up to `timeout` for the child to exit; its status, when it did.
-    fn wait_for_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+    fn wait_for_exit(&mut self, timeout: Duration) -> Option<Exit> {
         let deadline = Instant::now() + timeout;
         let mut pause = Duration::from_millis(1);
         loop {
-            match self.child.try_wait() {
+            match self.process.try_wait() {
                 Ok(Some(status)) => {
                     self.finished = true;
                     // Let the stderr thread read the last words.
@@ -336,8 +389,7 @@ impl Session {
 
     fn kill(&mut self) {
         if !self.finished {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
+            self.process.kill();
             self.finished = true;
         }
     }
@@ -354,7 +406,6 @@ impl std::fmt::Debug for Session {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter
             .debug_struct("Session")
-            .field("pid", &self.child.id())
             .field("hello", &self.hello)
             .field("round_trips", &self.round_trips)
             .field("broken", &self.broken)

@@ -1,0 +1,451 @@
+//! The apply phase: per dependency wave, skip what waits on a failure, send
+//! one operations batch per host, run the apply-time checks (with their
+//! retries), re-probe what changed and record it; a saved plan is re-probed
+//! first and its stale changes refused.
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use froyo_ir::Ir;
+use froyo_provider_api::{
+    Action, PlanRequest, PlanResponse, Probe, ProbeOutcome, ProbeRequest, VerifyRequest,
+};
+use froyo_runner_protocol::{ApplyItem, ItemOutcome, ProbeItem};
+use froyo_state::{InstanceKey, InstanceRecord, RunKind, RunStatus, State};
+use serde_json::{Map, Value as Json, json};
+
+use crate::engine::*;
+use crate::planning::*;
+use crate::record::*;
+use crate::graph::{Graph, Node};
+use crate::instance::{self, Key};
+use crate::plan::{Orphan, Plan, PlannedInstance};
+use crate::report::{
+    ApplyReport, Difference, DriftItem, DriftReport, InstanceReport, Outcome, Phase,
+};
+
+impl Engine {
+    /// Applies `plan`. With `saved`, the plan came from a file: each change is
+    /// re-probed first and applied only if the host still matches what it was
+    /// planned against.
+    pub fn apply(&mut self, plan: &Plan, state: &State, saved: bool) -> Result<ApplyReport, Error> {
+        let started = Instant::now();
+        let reporter = self.options.reporter.clone();
+        let run = state.begin_run(RunKind::Apply, &plan.ir_hash).map_err(state_error)?;
+        let _ = state.event(
+            run,
+            None,
+            "plan",
+            &json!({"plan": plan.id, "ir_hash": plan.ir_hash, "saved": saved, "summary": plan.summary()}),
+        );
+        let hosts: Vec<froyo_ir::Host> = plan
+            .hosts
+            .iter()
+            .filter(|host| plan.instances.iter().any(|i| i.key.host == host.name))
+            .cloned()
+            .collect();
+        self.connect(&hosts);
+
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; plan.instances.len()];
+        for (index, instance) in plan.instances.iter().enumerate() {
+            if let Some(error) = &instance.error {
+                outcomes[index] = Some(Outcome::Failed { message: error.clone() });
+            } else if let Some(Err(error)) = self.connections.get(&instance.key.host) {
+                outcomes[index] = Some(Outcome::Failed { message: error.short() });
+            }
+        }
+
+        // A saved plan: re-probe the changes and refuse the stale ones.
+        if saved {
+            let results = self.run_probes(wanted(&plan.instances, |instance| {
+                instance.error.is_none() && changes_host(instance.action)
+            }));
+            for (index, result) in results {
+                if outcomes[index].is_some() {
+                    continue;
+                }
+                match result {
+                    Ok(now) if observed_hash(&now) == plan.instances[index].observed_hash => {}
+                    Ok(_) => outcomes[index] = Some(Outcome::Stale),
+                    Err(error) => outcomes[index] = Some(Outcome::Failed { message: error }),
+                }
+            }
+            for (index, instance) in plan.instances.iter().enumerate() {
+                if instance.error.is_none()
+                    && changes_host(instance.action)
+                    && instance.probes.is_empty()
+                    && outcomes[index].is_none()
+                    && instance.observed_hash != observed_hash(&[])
+                {
+                    outcomes[index] = Some(Outcome::Stale);
+                }
+            }
+        }
+
+        // Unchanged instances: record what was observed (cheap, one transaction).
+        let unchanged: Vec<InstanceRecord> = plan
+            .instances
+            .iter()
+            .enumerate()
+            .filter(|(index, instance)| {
+                outcomes[*index].is_none() && instance.action == Action::None
+            })
+            .map(|(_, instance)| {
+                record(state, instance, instance.observed.as_ref(), &instance.observed_hash, run)
+            })
+            .collect();
+        for (index, instance) in plan.instances.iter().enumerate() {
+            if outcomes[index].is_none() && instance.action == Action::None {
+                outcomes[index] = Some(Outcome::Unchanged);
+            }
+        }
+        state.put_instances(run, &unchanged).map_err(state_error)?;
+
+        let to_apply = plan
+            .instances
+            .iter()
+            .filter(|instance| instance.error.is_none() && instance.action != Action::None)
+            .count();
+        reporter.begin(Phase::Apply, to_apply);
+        let waves = plan.instances.iter().map(|i| i.wave).max().map_or(0, |w| w + 1);
+        let mut operations = 0usize;
+        for wave in 0..waves {
+            // Skip what waits on a failure.
+            for index in 0..plan.instances.len() {
+                let instance = &plan.instances[index];
+                if instance.wave != wave || outcomes[index].is_some() {
+                    continue;
+                }
+                if let Some(&blocker) = instance
+                    .after
+                    .iter()
+                    .find(|&&before| outcomes[before].as_ref().is_some_and(Outcome::is_failure))
+                {
+                    let because = format!(
+                        "{} on {} did not apply",
+                        plan.instances[blocker].address, plan.instances[blocker].key.host
+                    );
+                    outcomes[index] = Some(Outcome::Skipped { because });
+                    reporter.step(
+                        Phase::Apply,
+                        &instance.key,
+                        &instance.address,
+                        "skipped: a dependency did not apply",
+                        true,
+                    );
+                }
+            }
+            let ready: Vec<usize> = (0..plan.instances.len())
+                .filter(|&index| plan.instances[index].wave == wave && outcomes[index].is_none())
+                .collect();
+            if ready.is_empty() {
+                continue;
+            }
+            let applied = self.run_operations(plan, &ready);
+            for (index, result) in applied {
+                let outcome = match result {
+                    Ok((ops, ran)) => {
+                        operations += ran;
+                        Outcome::Applied { operations: ops, ran }
+                    }
+                    Err(message) => Outcome::Failed { message },
+                };
+                outcomes[index] = Some(outcome);
+            }
+            // Apply-time checks (probe.http and the like).
+            let checks: Vec<usize> = ready
+                .iter()
+                .copied()
+                .filter(|&index| {
+                    !plan.instances[index].checks.is_empty()
+                        && !outcomes[index].as_ref().is_some_and(Outcome::is_failure)
+                })
+                .collect();
+            for (index, result) in self.run_checks(plan, &checks) {
+                outcomes[index] = Some(match result {
+                    Ok(()) if plan.instances[index].ops.is_empty() => Outcome::Checked,
+                    Ok(()) => outcomes[index].clone().unwrap_or(Outcome::Checked),
+                    Err(message) => Outcome::Failed { message },
+                });
+            }
+            // Record the new state of what changed in this wave.
+            let changed: Vec<usize> = ready
+                .iter()
+                .copied()
+                .filter(|&index| matches!(outcomes[index], Some(Outcome::Applied { .. })))
+                .collect();
+            let after = self.observe(plan, &changed);
+            let mut records = Vec::new();
+            for index in &ready {
+                let instance = &plan.instances[*index];
+                let outcome = outcomes[*index].clone().unwrap_or(Outcome::Unchanged);
+                let _ = state.event(
+                    run,
+                    Some(&instance_key(&instance.key)),
+                    "apply",
+                    &json!({"address": instance.address, "action": instance.action, "outcome": outcome}),
+                );
+                if instance.ops.is_empty() {
+                    // Operations were reported as they streamed in.
+                    reporter.step(
+                        Phase::Apply,
+                        &instance.key,
+                        &instance.address,
+                        &outcome_message(&outcome),
+                        outcome.is_failure(),
+                    );
+                }
+                match (&outcome, after.get(index)) {
+                    (Outcome::Applied { .. }, Some(Ok((observed, hash)))) => {
+                        records.push(record(state, instance, observed.as_ref(), hash, run));
+                    }
+                    (Outcome::Checked, _) => {
+                        records.push(record(state, instance, None, &instance.observed_hash, run));
+                    }
+                    _ => {}
+                }
+            }
+            state.put_instances(run, &records).map_err(state_error)?;
+        }
+        reporter.end(Phase::Apply);
+
+        // Orphans leave state; the host is not touched.
+        let mut reports: Vec<InstanceReport> = plan
+            .instances
+            .iter()
+            .zip(outcomes)
+            .map(|(instance, outcome)| InstanceReport {
+                key: instance.key.clone(),
+                address: instance.address.clone(),
+                outcome: outcome.unwrap_or(Outcome::Unchanged),
+            })
+            .collect();
+        for orphan in &plan.orphans {
+            state.remove_instance(run, &instance_key(&orphan.key)).map_err(state_error)?;
+            let _ = state.audit(
+                "forget",
+                &json!({"host": orphan.key.host, "resource": orphan.key.resource, "type": orphan.resource_type, "run": run.0}),
+            );
+            reports.push(InstanceReport {
+                key: orphan.key.clone(),
+                address: format!("{}.{}", orphan.resource_type, orphan.key.resource),
+                outcome: Outcome::Forgotten,
+            });
+        }
+        let report = ApplyReport {
+            run: run.0,
+            instances: reports,
+            operations,
+            round_trips: self.round_trips(),
+            duration_ms: started.elapsed().as_millis() as u64,
+            host_errors: self.host_errors(),
+        };
+        let status = if report.failed() { RunStatus::Failed } else { RunStatus::Succeeded };
+        state
+            .finish_run(
+                run,
+                status,
+                &json!({
+                    "applied": report.count(|o| matches!(o, Outcome::Applied { .. })),
+                    "failed": report.count(|o| matches!(o, Outcome::Failed { .. })),
+                    "skipped": report.count(|o| matches!(o, Outcome::Skipped { .. })),
+                    "stale": report.count(|o| matches!(o, Outcome::Stale)),
+                    "unchanged": report.count(|o| matches!(o, Outcome::Unchanged)),
+                    "forgotten": report.count(|o| matches!(o, Outcome::Forgotten)),
+                    "operations": report.operations,
+                    "round_trips": report.round_trips,
+                }),
+            )
+            .map_err(state_error)?;
+        Ok(report)
+    }
+
+    /// One operations batch per host for `ready` instances (of one wave).
+    /// Returns, per instance, its operation count and how many ran, or why it failed.
+    pub(crate) fn run_operations(&self, plan: &Plan, ready: &[usize]) -> Vec<(usize, OperationsResult)> {
+        let mut by_host: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut out = Vec::new();
+        for &index in ready {
+            let instance = &plan.instances[index];
+            if instance.ops.is_empty() {
+                if instance.checks.is_empty() {
+                    out.push((index, Ok((0, 0))));
+                }
+                continue;
+            }
+            by_host.entry(instance.key.host.clone()).or_default().push(index);
+        }
+        let reporter = self.options.reporter.clone();
+        let parallelism = self.options.parallelism as u32;
+        let mut jobs = Vec::new();
+        for (host, indexes) in by_host {
+            match self.session(&host) {
+                Ok(session) => {
+                    let items: Vec<ApplyItem> = indexes
+                        .iter()
+                        .map(|&index| ApplyItem {
+                            id: index as u64,
+                            ops: plan.instances[index].ops.clone(),
+                        })
+                        .collect();
+                    let addresses: BTreeMap<u64, (Key, String)> = indexes
+                        .iter()
+                        .map(|&index| {
+                            let instance = &plan.instances[index];
+                            (index as u64, (instance.key.clone(), instance.address.clone()))
+                        })
+                        .collect();
+                    jobs.push(Ok((host, session, items, addresses)));
+                }
+                Err(error) => jobs.push(Err((indexes, error))),
+            }
+        }
+        let lost = self.lost.clone();
+        let results = self.on_blocking_pool(jobs, move |job| match job {
+            Err((indexes, error)) => {
+                indexes.into_iter().map(|index| (index, Err(error.clone()))).collect::<Vec<_>>()
+            }
+            Ok((host, session, items, addresses)) => {
+                let ids: Vec<u64> = items.iter().map(|item| item.id).collect();
+                let mut on_item = |id: u64, outcome: &ItemOutcome| {
+                    if let Some((key, address)) = addresses.get(&id) {
+                        let (message, failed) = match outcome {
+                            ItemOutcome::Error { message, .. } => {
+                                (format!("failed: {message}"), true)
+                            }
+                            _ => ("applied".to_string(), false),
+                        };
+                        reporter.step(Phase::Apply, key, address, &message, failed);
+                    }
+                };
+                let answer = match session.lock() {
+                    Ok(mut session) => session
+                        .apply(parallelism, items, &mut on_item)
+                        .map_err(|error| lose(&lost, &host, format!("applying failed: {error}"))),
+                    Err(_) => Err(format!("the session to `{host}` is unusable")),
+                };
+                match answer {
+                    Err(error) => {
+                        ids.into_iter().map(|id| (id as usize, Err(error.clone()))).collect()
+                    }
+                    Ok(answers) => answers
+                        .into_iter()
+                        .map(|(id, outcome)| {
+                            let result = match outcome {
+                                ItemOutcome::Applied { ops } => {
+                                    Ok((ops.len(), ops.iter().filter(|op| op.ran).count()))
+                                }
+                                ItemOutcome::Error { message, .. } => Err(message),
+                                ItemOutcome::Probed { .. } => {
+                                    Err("the runner answered an operation with a probe result"
+                                        .to_string())
+                                }
+                            };
+                            (id as usize, result)
+                        })
+                        .collect(),
+                }
+            }
+        });
+        out.extend(results.into_iter().flatten());
+        out
+    }
+
+    /// Apply-time checks of `indexes`, with their retries: each attempt is one
+    /// probe batch per host for every check still failing.
+    pub(crate) fn run_checks(&self, plan: &Plan, indexes: &[usize]) -> Vec<(usize, Result<(), String>)> {
+        let mut pending: Vec<(usize, usize, u32)> = Vec::new(); // (instance, check, attempts left)
+        for &index in indexes {
+            for (check, spec) in plan.instances[index].checks.iter().enumerate() {
+                pending.push((index, check, spec.retries));
+            }
+        }
+        let mut failures: BTreeMap<usize, String> = BTreeMap::new();
+        while !pending.is_empty() {
+            let probes: Vec<Wanted> = pending
+                .iter()
+                .enumerate()
+                .map(|(position, &(index, check, _))| {
+                    let instance = &plan.instances[index];
+                    (
+                        position,
+                        instance.key.host.clone(),
+                        vec![instance.checks[check].probe.clone()],
+                    )
+                })
+                .collect();
+            let results = self.run_probes(probes);
+            let mut retry = Vec::new();
+            let mut wait = Duration::ZERO;
+            for (position, result) in results {
+                let (index, check, left) = pending[position];
+                let instance = &plan.instances[index];
+                let verdict = match result {
+                    Err(error) => Err(error),
+                    Ok(mut outcomes) => {
+                        let outcome = outcomes.pop().unwrap_or(ProbeOutcome::Error(
+                            "the runner gave no result for this check".to_string(),
+                        ));
+                        self.providers
+                            .verify(
+                                &instance.resource_type,
+                                &VerifyRequest {
+                                    properties: instance.properties.clone(),
+                                    result: outcome,
+                                },
+                            )
+                            .map_err(|error| error.to_string())
+                            .and_then(
+                                |response| {
+                                    if response.ok { Ok(()) } else { Err(response.message) }
+                                },
+                            )
+                    }
+                };
+                match verdict {
+                    Ok(()) => {}
+                    Err(message) if left > 0 => {
+                        wait = wait.max(Duration::from_millis(instance.checks[check].interval_ms));
+                        retry.push((index, check, left - 1));
+                        failures.insert(index, message);
+                    }
+                    Err(message) => {
+                        failures.insert(index, format!("check failed: {message}"));
+                    }
+                }
+            }
+            for (index, _, _) in &retry {
+                failures.remove(index);
+            }
+            if !retry.is_empty() {
+                std::thread::sleep(wait.min(Duration::from_secs(3600)));
+            }
+            pending = retry;
+        }
+        indexes
+            .iter()
+            .filter(|&&index| !plan.instances[index].checks.is_empty())
+            .map(|&index| match failures.remove(&index) {
+                Some(message) => (index, Err(message)),
+                None => (index, Ok(())),
+            })
+            .collect()
+    }
+}
+
+pub(crate) fn outcome_message(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Unchanged => "unchanged".to_string(),
+        Outcome::Applied { operations, ran } if ran == operations => {
+            format!("applied ({ran} operation{})", if *ran == 1 { "" } else { "s" })
+        }
+        Outcome::Applied { operations, ran } => {
+            format!("applied ({ran} of {operations} operations ran; guards skipped the rest)")
+        }
+        Outcome::Checked => "checked".to_string(),
+        Outcome::Failed { message } => format!("failed: {message}"),
+        Outcome::Skipped { because } => format!("skipped: {because}"),
+        Outcome::Stale => "refused: the host changed since the plan was made".to_string(),
+        Outcome::Forgotten => "forgotten".to_string(),
+    }
+}

@@ -1,0 +1,163 @@
+//! Probing: one batch per host with identical probes asked once, and the
+//! providers' reading of the results (what an instance looks like now).
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use froyo_ir::Ir;
+use froyo_provider_api::{
+    Action, PlanRequest, PlanResponse, Probe, ProbeOutcome, ProbeRequest, VerifyRequest,
+};
+use froyo_runner_protocol::{ApplyItem, ItemOutcome, ProbeItem};
+use froyo_state::{InstanceKey, InstanceRecord, RunKind, RunStatus, State};
+use serde_json::{Map, Value as Json, json};
+
+use crate::engine::*;
+use crate::graph::{Graph, Node};
+use crate::instance::{self, Key};
+use crate::plan::{Orphan, Plan, PlannedInstance};
+use crate::report::{
+    ApplyReport, Difference, DriftItem, DriftReport, InstanceReport, Outcome, Phase,
+};
+
+impl Engine {
+    /// One probe batch per host for the instances `select` picks; identical
+    /// probes on a host are asked once. Returns each instance's outcomes in
+    /// the order of its probes, or why the batch failed.
+    pub(crate) fn run_probes(&self, wanted: Vec<Wanted>) -> Vec<(usize, Result<Vec<ProbeOutcome>, String>)> {
+        let mut by_host: BTreeMap<String, Vec<(usize, Vec<Probe>)>> = BTreeMap::new();
+        for (index, host, probes) in wanted {
+            by_host.entry(host).or_default().push((index, probes));
+        }
+        let mut jobs = Vec::new();
+        for (host, indexes) in by_host {
+            let session = match self.session(&host) {
+                Ok(session) => session,
+                Err(error) => {
+                    jobs.push(Err((indexes.into_iter().map(|(i, _)| i).collect(), error)));
+                    continue;
+                }
+            };
+            let mut unique: BTreeMap<Probe, u64> = BTreeMap::new();
+            let mut wanted: Vec<(usize, Vec<u64>)> = Vec::new();
+            for (index, probes) in indexes {
+                let ids = probes
+                    .iter()
+                    .map(|probe| {
+                        let next = unique.len() as u64;
+                        *unique.entry(probe.clone()).or_insert(next)
+                    })
+                    .collect();
+                wanted.push((index, ids));
+            }
+            let items: Vec<ProbeItem> =
+                unique.into_iter().map(|(probe, id)| ProbeItem { id, probe }).collect();
+            jobs.push(Ok((host, session, items, wanted)));
+        }
+        let jobs: Vec<ProbeJob> = jobs;
+        let lost = self.lost.clone();
+        self.on_blocking_pool(jobs, move |job| match job {
+            Err((indexes, error)) => {
+                indexes.into_iter().map(|index| (index, Err(error.clone()))).collect::<Vec<_>>()
+            }
+            Ok((host, session, items, wanted)) => {
+                let answer = match session.lock() {
+                    Ok(mut session) => session
+                        .probe(items)
+                        .map_err(|error| lose(&lost, &host, format!("probing failed: {error}"))),
+                    Err(_) => Err(format!("the session to `{host}` is unusable")),
+                };
+                match answer {
+                    Err(error) => {
+                        wanted.into_iter().map(|(index, _)| (index, Err(error.clone()))).collect()
+                    }
+                    Ok(answers) => {
+                        let by_id: BTreeMap<u64, ItemOutcome> = answers.into_iter().collect();
+                        wanted
+                            .into_iter()
+                            .map(|(index, ids)| {
+                                let outcomes = ids
+                                    .iter()
+                                    .map(|id| match by_id.get(id) {
+                                        Some(ItemOutcome::Probed { result }) => {
+                                            ProbeOutcome::Ok(result.clone())
+                                        }
+                                        Some(ItemOutcome::Error { message, .. }) => {
+                                            ProbeOutcome::Error(message.clone())
+                                        }
+                                        _ => ProbeOutcome::Error(
+                                            "the runner gave no result for this probe".to_string(),
+                                        ),
+                                    })
+                                    .collect();
+                                (index, Ok(outcomes))
+                            })
+                            .collect()
+                    }
+                }
+            }
+        })
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// What `indexes` look like on their hosts now: one probe batch per host,
+    /// then the providers' reading of the results.
+    pub(crate) fn observe(&self, plan: &Plan, indexes: &[usize]) -> BTreeMap<usize, Observation> {
+        if indexes.is_empty() {
+            return BTreeMap::new();
+        }
+        let facts = self.facts();
+        let results = self.run_probes(
+            indexes
+                .iter()
+                .map(|&index| &plan.instances[index])
+                .zip(indexes)
+                .filter(|(instance, _)| !instance.probes.is_empty())
+                .map(|(instance, &index)| {
+                    (index, instance.key.host.clone(), instance.probes.clone())
+                })
+                .collect(),
+        );
+        let mut requests = Vec::new();
+        let mut out = BTreeMap::new();
+        for index in indexes {
+            let instance = &plan.instances[*index];
+            if instance.probes.is_empty() {
+                out.insert(*index, Ok((None, observed_hash(&[]))));
+            }
+        }
+        for (index, result) in results {
+            let instance = &plan.instances[index];
+            match (result, facts.get(&instance.key.host).cloned()) {
+                (Ok(probes), Some(facts)) => requests.push((
+                    index,
+                    instance.resource_type.clone(),
+                    PlanRequest {
+                        properties: instance.properties.clone(),
+                        facts,
+                        probes,
+                        notified: false,
+                    },
+                )),
+                (Err(error), _) => {
+                    out.insert(index, Err(error));
+                }
+                (_, None) => {
+                    out.insert(index, Err("host not connected".to_string()));
+                }
+            }
+        }
+        let providers = self.providers.clone();
+        let planned = self.parallel(requests, move |(index, type_name, request)| {
+            let hash = observed_hash(&request.probes);
+            let response = providers.plan(&type_name, &request).map_err(|e| e.to_string());
+            (index, response.map(|response| (response.observed, hash)))
+        });
+        for (index, result) in planned {
+            out.insert(index, result);
+        }
+        out
+    }
+}
