@@ -5,9 +5,9 @@
 //! reachable only over its own link, and an address of the range no host holds
 //! fails at once; stopping a host's sshd makes connecting fail fast and
 //! starting it brings the host back; after the value is dropped no namespace,
-//! link, route, process or file of the harness is left. Where the harness
-//! cannot run, the test prints `skipped: <reason>` (or fails, with
-//! `FROYO_REQUIRE_SSH=1`).
+//! link, route, process or file of the harness is left, also when a test
+//! panics. Where the harness cannot run, the tests print `skipped: <reason>`
+//! (or fail, with `FROYO_REQUIRE_SSH=1`).
 
 #[path = "support/testhosts.rs"]
 mod testhosts;
@@ -46,7 +46,10 @@ fn hosts_serve_ssh_on_their_own_links_and_leave_nothing_behind() {
     let inventory = std::fs::read_to_string(hosts.inventory_cue()).expect("inventory.cue");
     assert!(inventory.starts_with("// ") && inventory.contains("\npackage site\n"), "{inventory}");
     for host in hosts.hosts() {
-        assert!(inventory.contains(&format!("{}: {{address: \"{}\"", host.name, host.address)), "{inventory}");
+        assert!(
+            inventory.contains(&format!("{}: {{address: \"{}\"", host.name, host.address)),
+            "{inventory}"
+        );
     }
 
     check_links(&hosts);
@@ -76,13 +79,18 @@ fn hosts_serve_ssh_on_their_own_links_and_leave_nothing_behind() {
     let routes = command_output(Command::new("ip").args(["route", "show", "table", "all"]));
     let links = command_output(Command::new("ip").args(["-o", "link", "show"]));
     for host in &owned {
-        assert!(!namespaces.lines().any(|line| line.split_whitespace().next() == Some(&host.namespace)), "{namespaces}");
+        assert!(
+            !namespaces.lines().any(|line| line.split_whitespace().next() == Some(&host.namespace)),
+            "{namespaces}"
+        );
         let address = host.address.to_string();
         let gateway = host.gateway.to_string();
         for line in routes.lines() {
             let words: Vec<&str> = line.split_whitespace().collect();
             assert!(
-                !words.contains(&host.veth.as_str()) && !words.contains(&address.as_str()) && !words.contains(&gateway.as_str()),
+                !words.contains(&host.veth.as_str())
+                    && !words.contains(&address.as_str())
+                    && !words.contains(&gateway.as_str()),
                 "{} left a route: {line}",
                 host.name
             );
@@ -90,22 +98,59 @@ fn hosts_serve_ssh_on_their_own_links_and_leave_nothing_behind() {
         assert!(!links.contains(&format!(": {}@", host.veth)), "{links}");
     }
     let leftover = Command::new("pgrep").arg("-af").arg(&dir).output().expect("run pgrep");
-    assert!(leftover.stdout.is_empty(), "processes left behind:\n{}", String::from_utf8_lossy(&leftover.stdout));
+    assert!(
+        leftover.stdout.is_empty(),
+        "processes left behind:\n{}",
+        String::from_utf8_lossy(&leftover.stdout)
+    );
+}
+
+#[test]
+fn hosts_are_removed_when_a_test_panics() {
+    let mut made = None;
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let hosts = match TestHosts::try_up(1) {
+            Ok(hosts) => hosts,
+            Err(unavailable) => {
+                eprintln!("skipped: {unavailable}");
+                return;
+            }
+        };
+        made = Some((hosts.dir().to_path_buf(), hosts.host(1).namespace.clone()));
+        panic!("a test failing while its hosts are up");
+    }));
+    let Some((dir, namespace)) = made else { return };
+    assert!(result.is_err());
+    assert!(!dir.exists(), "{} is still there", dir.display());
+    let namespaces = command_output(Command::new("ip").args(["netns", "list"]));
+    assert!(
+        !namespaces.lines().any(|line| line.split_whitespace().next() == Some(namespace.as_str())),
+        "{namespaces}"
+    );
 }
 
 /// Each address is on its host's link only; others in the range are unreachable.
 fn check_links(hosts: &TestHosts) {
     let root_addresses = command_output(Command::new("ip").args(["-o", "-4", "addr", "show"]));
     let routes = command_output(Command::new("ip").args(["route", "show"]));
-    assert!(routes.lines().any(|line| line.trim() == format!("unreachable {ADDRESS_RANGE}")), "{routes}");
+    assert!(
+        routes.lines().any(|line| line.trim() == format!("unreachable {ADDRESS_RANGE}")),
+        "{routes}"
+    );
     for host in hosts.hosts() {
         // The root namespace reaches the host over its veth and does not hold its address.
         assert!(!root_addresses.contains(&format!(" {}/", host.address)), "{root_addresses}");
-        let route = command_output(Command::new("ip").args(["route", "get", &host.address.to_string()]));
+        let route =
+            command_output(Command::new("ip").args(["route", "get", &host.address.to_string()]));
         assert!(route.contains(&format!(" dev {} ", host.veth)), "{}: {route}", host.name);
         // Inside, the only routes are the link and an unreachable default.
-        let inside = command_output(Command::new("ip").args(["-n", &host.namespace, "route", "show"]));
-        assert!(inside.lines().any(|line| line.trim() == "unreachable default"), "{}: {inside}", host.name);
+        let inside =
+            command_output(Command::new("ip").args(["-n", &host.namespace, "route", "show"]));
+        assert!(
+            inside.lines().any(|line| line.trim() == "unreachable default"),
+            "{}: {inside}",
+            host.name
+        );
         assert_eq!(inside.lines().count(), 2, "{}: {inside}", host.name);
         // From another host, this host's address is unreachable at once.
         for other in hosts.hosts().iter().filter(|other| other.index != host.index) {
@@ -115,13 +160,21 @@ fn check_links(hosts: &TestHosts) {
                 .output()
                 .expect("run ip netns exec");
             let stderr = String::from_utf8_lossy(&probe.stderr);
-            assert!(!probe.status.success() && stderr.contains("No route to host"), "{} from {}: {stderr}", host.name, other.name);
+            assert!(
+                !probe.status.success() && stderr.contains("No route to host"),
+                "{} from {}: {stderr}",
+                host.name,
+                other.name
+            );
         }
     }
     // An address of the range that no host holds fails at once, without a packet sent.
     let started = Instant::now();
-    let error = TcpStream::connect_timeout(&SocketAddr::from((UNASSIGNED_ADDRESS, 22)), Duration::from_secs(3))
-        .expect_err("an unassigned address answered");
+    let error = TcpStream::connect_timeout(
+        &SocketAddr::from((UNASSIGNED_ADDRESS, 22)),
+        Duration::from_secs(3),
+    )
+    .expect_err("an unassigned address answered");
     assert_eq!(error.kind(), ErrorKind::HostUnreachable, "{error}");
     assert!(started.elapsed() < FAST, "failing took {:?}", started.elapsed());
 }

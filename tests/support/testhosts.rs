@@ -122,10 +122,10 @@ impl TestHosts {
     }
 
     fn start(count: usize) -> Result<TestHosts, Unavailable> {
-        let dir = tempfile::Builder::new()
-            .prefix("froyo-testhosts-")
-            .tempdir()
-            .map_err(|error| Unavailable { reason: format!("cannot create a temporary directory: {error}") })?;
+        let dir =
+            tempfile::Builder::new().prefix("froyo-testhosts-").tempdir().map_err(|error| {
+                Unavailable { reason: format!("cannot create a temporary directory: {error}") }
+            })?;
         let output = Command::new("bash")
             .arg(SCRIPT)
             .arg("up")
@@ -133,14 +133,27 @@ impl TestHosts {
             .arg("--dir")
             .arg(dir.path())
             .output()
-            .map_err(|error| Unavailable { reason: format!("cannot run bash {SCRIPT}: {error}") })?;
+            .map_err(|error| Unavailable {
+                reason: format!("cannot run bash {SCRIPT}: {error}"),
+            })?;
         if output.status.code() == Some(EXIT_UNSUPPORTED) {
             let stderr = String::from_utf8_lossy(&output.stderr);
-            let reason = stderr.lines().rev().find(|line| !line.trim().is_empty()).unwrap_or("(no reason given)");
-            return Err(Unavailable { reason: reason.trim_start_matches("testhosts: ").to_string() });
+            let reason = stderr
+                .lines()
+                .rev()
+                .find(|line| !line.trim().is_empty())
+                .unwrap_or("(no reason given)");
+            let reason = reason
+                .trim_start_matches("testhosts: ")
+                .trim_start_matches("cannot run test hosts here: ");
+            return Err(Unavailable { reason: reason.to_string() });
         }
         if !output.status.success() {
-            panic!("scripts/testhosts up {count} failed ({}):\n{}", output.status, describe(&output));
+            panic!(
+                "scripts/testhosts up {count} failed ({}):\n{}",
+                output.status,
+                describe(&output)
+            );
         }
         let hosts_file = read_hosts_file(dir.path());
         Ok(TestHosts { dir, prefix: hosts_file.prefix, hosts: hosts_file.hosts })
@@ -197,7 +210,8 @@ impl TestHosts {
 
     /// What `host`'s sshd log has counted so far.
     pub fn sessions(&self, host: &TestHost) -> SessionCounts {
-        let log = fs::read(&host.log).unwrap_or_else(|error| panic!("cannot read {}: {error}", host.log.display()));
+        let log = fs::read(&host.log)
+            .unwrap_or_else(|error| panic!("cannot read {}: {error}", host.log.display()));
         let mut counts = SessionCounts::default();
         for line in String::from_utf8_lossy(&log).lines() {
             if line.contains("Connection from ") {
@@ -231,7 +245,11 @@ impl TestHosts {
             .output()
             .unwrap_or_else(|error| panic!("cannot run bash {SCRIPT}: {error}"));
         if !output.status.success() {
-            panic!("scripts/testhosts {action} {index} failed ({}):\n{}", output.status, describe(&output));
+            panic!(
+                "scripts/testhosts {action} {index} failed ({}):\n{}",
+                output.status,
+                describe(&output)
+            );
         }
         self.hosts = read_hosts_file(self.dir.path()).hosts;
     }
@@ -239,7 +257,8 @@ impl TestHosts {
 
 impl Drop for TestHosts {
     fn drop(&mut self) {
-        let result = Command::new("bash").arg(SCRIPT).arg("down").arg("--dir").arg(self.dir.path()).output();
+        let result =
+            Command::new("bash").arg(SCRIPT).arg("down").arg("--dir").arg(self.dir.path()).output();
         match result {
             Ok(output) if output.status.success() => {}
             // No panic here: this may run while a test is already panicking.
@@ -256,8 +275,11 @@ impl Drop for TestHosts {
 
 fn read_hosts_file(dir: &Path) -> HostsFile {
     let path = dir.join("hosts.json");
-    let text = fs::read_to_string(&path).unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|error| panic!("{} is not what the helper expects: {error}", path.display()))
+    let text = fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|error| {
+        panic!("{} is not what the helper expects: {error}", path.display())
+    })
 }
 
 fn describe(output: &Output) -> String {
