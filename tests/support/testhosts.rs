@@ -3,7 +3,8 @@
 //! [`TestHosts::up`] runs `scripts/testhosts up N` in a fresh temporary
 //! directory and reads the `hosts.json` it writes; dropping the value runs
 //! `scripts/testhosts down`, so the namespaces, links, routes and sshd
-//! processes go away also when a test panics. This module starts no sshd and
+//! processes go away also when a test panics (and, should the test binary be
+//! killed, the next `up` removes them). This module starts no sshd and
 //! touches no network itself: the script does, and `docs/testhosts.md`
 //! describes what it makes. Include it with
 //! `#[path = "support/testhosts.rs"] mod testhosts;`.
@@ -132,6 +133,9 @@ impl TestHosts {
             .arg(count.to_string())
             .arg("--dir")
             .arg(dir.path())
+            // Should this process die before `Drop` runs, the next `up` removes the hosts.
+            .arg("--owner")
+            .arg(std::process::id().to_string())
             .output()
             .map_err(|error| Unavailable {
                 reason: format!("cannot run bash {SCRIPT}: {error}"),
