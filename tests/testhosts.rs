@@ -97,6 +97,22 @@ fn hosts_serve_ssh_on_their_own_links_and_leave_nothing_behind() {
         }
         assert!(!links.contains(&format!(": {}@", host.veth)), "{links}");
     }
+    // The range's unreachable route goes with the last set of hosts (other
+    // tests may have theirs up: look at the route and the allocations at once).
+    let state_dir = testhosts::state_dir();
+    let state = command_output(
+        Command::new("flock")
+            .arg(state_dir.join("lock"))
+            .args(["sh", "-c", "cat \"$1/blocks\"; echo ---; ip route show", "sh"])
+            .arg(&state_dir),
+    );
+    let (allocations, routes_then) = state.split_once("---\n").expect("separator");
+    if allocations.trim().is_empty() {
+        assert!(
+            !routes_then.contains(ADDRESS_RANGE),
+            "the range's route outlived every host:\n{routes_then}"
+        );
+    }
     let leftover = Command::new("pgrep").arg("-af").arg(&dir).output().expect("run pgrep");
     assert!(
         leftover.stdout.is_empty(),

@@ -35,6 +35,14 @@ pub const UNASSIGNED_ADDRESS: Ipv4Addr = Ipv4Addr::new(169, 254, 127, 254);
 /// The range every test host's /30 comes from.
 pub const ADDRESS_RANGE: &str = "169.254.64.0/18";
 
+/// Where the script keeps the state its instances share: `lock`, and
+/// `blocks` (the allocated /30s).
+pub fn state_dir() -> PathBuf {
+    std::env::var_os("FROYO_TESTHOSTS_STATE")
+        .filter(|value| !value.is_empty())
+        .map_or_else(|| PathBuf::from("/run/froyo-testhosts"), PathBuf::from)
+}
+
 /// The script's exit status when this machine cannot run test hosts.
 const EXIT_UNSUPPORTED: i32 = 77;
 
