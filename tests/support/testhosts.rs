@@ -167,8 +167,12 @@ impl TestHosts {
                 describe(&output)
             );
         }
-        let hosts_file = read_hosts_file(dir.path());
-        Ok(TestHosts { dir, prefix: hosts_file.prefix, hosts: hosts_file.hosts })
+        // The value exists before anything can panic, so that its `Drop` runs `down`.
+        let mut hosts = TestHosts { dir, prefix: String::new(), hosts: Vec::new() };
+        let hosts_file = read_hosts_file(hosts.dir());
+        hosts.prefix = hosts_file.prefix;
+        hosts.hosts = hosts_file.hosts;
+        Ok(hosts)
     }
 
     /// The directory holding the keys, configuration files and logs.
