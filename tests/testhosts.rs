@@ -133,7 +133,7 @@ fn hosts_are_removed_when_a_test_panics() {
             }
         };
         made = Some((hosts.dir().to_path_buf(), hosts.host(1).namespace.clone()));
-        panic!("a test failing while its hosts are up");
+        panic!("a deliberate panic while hosts are up (this test checks that they go)");
     }));
     let Some((dir, namespace)) = made else { return };
     assert!(result.is_err());
