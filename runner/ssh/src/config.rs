@@ -28,6 +28,15 @@
 //! Where OpenSSH would refuse a malformed line, this module records a warning
 //! and ignores the line instead; it never panics, whatever the files hold.
 
+// Files and servers are hostile input: errors are values, never panics.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::indexing_slicing
+)]
+
 mod parse;
 mod values;
 
@@ -155,10 +164,7 @@ impl SshConfig {
         system_config: Option<&Path>,
         local: &LocalUser,
     ) -> Result<SshConfig, ConfigError> {
-        let mut config = SshConfig {
-            local: Some(local.clone()),
-            ..SshConfig::default()
-        };
+        let mut config = SshConfig { local: Some(local.clone()), ..SshConfig::default() };
         if let Some(file) = user_config {
             let base = local.home.join(".ssh");
             let loaded = parse::load_top_level(file, &base, true, &local.home)?;
@@ -223,10 +229,7 @@ impl SshConfig {
         };
         resolver.walk(&self.user_items);
         resolver.walk(&self.system_items);
-        let fallback = LocalUser {
-            home: PathBuf::new(),
-            name: String::new(),
-        };
+        let fallback = LocalUser { home: PathBuf::new(), name: String::new() };
         resolver.finish(self.local.as_ref().unwrap_or(&fallback))
     }
 }
@@ -371,12 +374,11 @@ impl Resolver<'_> {
                 tokens.expand(&expand_tilde(&agent, &local.home))
             }
         });
-        self.out.user_known_hosts_files = self
-            .raw_user_known_hosts
-            .map(|files| files.iter().map(|f| expand_path(f)).collect());
-        self.out.global_known_hosts_files = self
-            .raw_global_known_hosts
-            .map(|files| files.iter().map(|f| PathBuf::from(expand_tilde(f, &local.home))).collect());
+        self.out.user_known_hosts_files =
+            self.raw_user_known_hosts.map(|files| files.iter().map(|f| expand_path(f)).collect());
+        self.out.global_known_hosts_files = self.raw_global_known_hosts.map(|files| {
+            files.iter().map(|f| PathBuf::from(expand_tilde(f, &local.home))).collect()
+        });
         self.out
     }
 }

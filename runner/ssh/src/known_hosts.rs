@@ -23,6 +23,15 @@
 //! `KnownHostsCommand`.
 //! Nothing here panics on what a file or a server holds.
 
+// Files and servers are hostile input: errors are values, never panics.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::indexing_slicing
+)]
+
 mod append;
 #[cfg(test)]
 mod tests;
@@ -102,11 +111,7 @@ pub enum Verdict {
     Revoked { file: PathBuf, line: usize },
     /// A matching `@cert-authority` signed the certificate but the
     /// certificate is not valid for this host now: refuse.
-    CertificateRejected {
-        file: PathBuf,
-        line: usize,
-        reason: String,
-    },
+    CertificateRejected { file: PathBuf, line: usize, reason: String },
     /// A line for this host holds a different key of the same type: refuse
     /// (the host was reinstalled, or someone is in the middle).
     Changed {
@@ -137,9 +142,9 @@ impl KnownHosts {
             match read_limited(file) {
                 Ok(Some(bytes)) => known_hosts.add_text(file, &bytes),
                 Ok(None) => {}
-                Err(error) => known_hosts
-                    .warnings
-                    .push(format!("{}: cannot read: {error}", file.display())),
+                Err(error) => {
+                    known_hosts.warnings.push(format!("{}: cannot read: {error}", file.display()))
+                }
             }
         }
         known_hosts
@@ -201,10 +206,7 @@ impl KnownHosts {
                     || certificate.is_some_and(|c| entry.key == *c.signature_key()))
         });
         if let Some(entry) = revoked {
-            return Verdict::Revoked {
-                file: entry.file.clone(),
-                line: entry.line,
-            };
+            return Verdict::Revoked { file: entry.file.clone(), line: entry.line };
         }
 
         let matching: Vec<&Entry> = self
@@ -216,14 +218,14 @@ impl KnownHosts {
 
         if let Some(certificate) = certificate {
             let authority = matching.iter().find(|entry| {
-                entry.marker == Some(Marker::CertAuthority) && entry.key == *certificate.signature_key()
+                entry.marker == Some(Marker::CertAuthority)
+                    && entry.key == *certificate.signature_key()
             });
             if let Some(entry) = authority {
                 return match check_host_certificate(certificate, names, now_unix, &entry.key) {
-                    Ok(()) => Verdict::TrustedByAuthority {
-                        file: entry.file.clone(),
-                        line: entry.line,
-                    },
+                    Ok(()) => {
+                        Verdict::TrustedByAuthority { file: entry.file.clone(), line: entry.line }
+                    }
                     Err(reason) => Verdict::CertificateRejected {
                         file: entry.file.clone(),
                         line: entry.line,
@@ -237,12 +239,11 @@ impl KnownHosts {
 
         let plain_entries = || matching.iter().filter(|entry| entry.marker.is_none());
         if let Some(entry) = plain_entries().find(|entry| entry.key == *plain_key) {
-            return Verdict::Trusted {
-                file: entry.file.clone(),
-                line: entry.line,
-            };
+            return Verdict::Trusted { file: entry.file.clone(), line: entry.line };
         }
-        if let Some(entry) = plain_entries().find(|entry| entry.key.algorithm() == plain_key.algorithm()) {
+        if let Some(entry) =
+            plain_entries().find(|entry| entry.key.algorithm() == plain_key.algorithm())
+        {
             return Verdict::Changed {
                 file: entry.file.clone(),
                 line: entry.line,
@@ -257,11 +258,7 @@ impl KnownHosts {
 /// elsewhere; lowercase, as OpenSSH writes and compares names.
 fn host_for_port(name: &str, port: u16) -> String {
     let name = name.to_ascii_lowercase();
-    if port == 22 {
-        name
-    } else {
-        format!("[{name}]:{port}")
-    }
+    if port == 22 { name } else { format!("[{name}]:{port}") }
 }
 
 impl Hosts {
@@ -300,11 +297,9 @@ fn check_host_certificate(
         return Err("it is a user certificate, not a host certificate".to_owned());
     }
     let principals = certificate.valid_principals();
-    let named = names.iter().any(|name| {
-        principals
-            .iter()
-            .any(|principal| principal.eq_ignore_ascii_case(name))
-    });
+    let named = names
+        .iter()
+        .any(|name| principals.iter().any(|principal| principal.eq_ignore_ascii_case(name)));
     if !named {
         return Err(format!(
             "its principals ({}) do not name {}",
@@ -316,19 +311,13 @@ fn check_host_certificate(
         return Err("it has critical options, which host certificates cannot have".to_owned());
     }
     let authority_fingerprint = authority.fingerprint(HashAlg::Sha256);
-    if certificate
-        .validate_at(now_unix, [&authority_fingerprint])
-        .is_ok()
-    {
+    if certificate.validate_at(now_unix, [&authority_fingerprint]).is_ok() {
         return Ok(());
     }
     Err(if certificate.verify_signature().is_err() {
         "its signature does not verify".to_owned()
     } else if now_unix < certificate.valid_after() {
-        format!(
-            "it is not valid before Unix time {}",
-            certificate.valid_after()
-        )
+        format!("it is not valid before Unix time {}", certificate.valid_after())
     } else {
         format!("it expired at Unix time {}", certificate.valid_before())
     })
@@ -417,10 +406,7 @@ fn read_limited(file: &Path) -> std::io::Result<Option<Vec<u8>>> {
         if file == Path::new("/dev/null") {
             return Ok(Some(Vec::new()));
         }
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a regular file",
-        ));
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"));
     }
     let handle = match fs::File::open(file) {
         Ok(handle) => handle,
@@ -430,10 +416,7 @@ fn read_limited(file: &Path) -> std::io::Result<Option<Vec<u8>>> {
     let mut bytes = Vec::new();
     handle.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "larger than 64 MiB",
-        ));
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "larger than 64 MiB"));
     }
     Ok(Some(bytes))
 }

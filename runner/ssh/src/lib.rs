@@ -16,3 +16,8 @@
 
 pub mod config;
 pub mod known_hosts;
+
+pub use config::{
+    ConfigError, HostConfig, JumpHop, LocalUser, ProxyJump, SshConfig, StrictHostKeyChecking,
+};
+pub use known_hosts::{KnownHosts, ServerKey, Verdict, append_hashed, fingerprint, trust_command};

@@ -51,8 +51,14 @@ pub(super) enum Condition {
 pub(super) enum Criterion {
     All,
     /// Matched against `HostName` once set, else the original name.
-    Host { negated: bool, patterns: String },
-    OriginalHost { negated: bool, patterns: String },
+    Host {
+        negated: bool,
+        patterns: String,
+    },
+    OriginalHost {
+        negated: bool,
+        patterns: String,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -105,16 +111,10 @@ pub(super) fn load_top_level(
         Ok(Some(text)) => text,
         Ok(None) => return Ok(Loaded::default()),
         Err(ReadError::Io(error)) => {
-            return Err(ConfigError::Read {
-                file: file.to_path_buf(),
-                error,
-            });
+            return Err(ConfigError::Read { file: file.to_path_buf(), error });
         }
         Err(ReadError::Permissions(mode)) => {
-            return Err(ConfigError::BadPermissions {
-                file: file.to_path_buf(),
-                mode,
-            });
+            return Err(ConfigError::BadPermissions { file: file.to_path_buf(), mode });
         }
         Err(ReadError::TooLarge) => {
             return Err(ConfigError::Read {
@@ -188,10 +188,7 @@ fn read_config_file(file: &Path, check_permissions: bool) -> Result<Option<Strin
         return Err(ReadError::Permissions(mode & 0o7777));
     }
     let mut bytes = Vec::new();
-    handle
-        .take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(ReadError::Io)?;
+    handle.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(ReadError::Io)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(ReadError::TooLarge);
     }
@@ -204,9 +201,7 @@ fn canonical(file: &Path) -> PathBuf {
 
 impl Loader<'_> {
     fn warn(&mut self, file: &Path, line: usize, message: impl std::fmt::Display) {
-        self.out
-            .warnings
-            .push(format!("{}:{line}: {message}", file.display()));
+        self.out.warnings.push(format!("{}:{line}: {message}", file.display()));
     }
 
     fn parse_text(&mut self, text: &str, file: &Path) {
@@ -262,11 +257,8 @@ impl Loader<'_> {
         for arg in args {
             let expanded = super::expand_tilde(arg, self.home);
             let path = Path::new(&expanded);
-            let path = if path.is_absolute() {
-                path.to_path_buf()
-            } else {
-                self.base_dir.join(path)
-            };
+            let path =
+                if path.is_absolute() { path.to_path_buf() } else { self.base_dir.join(path) };
             let (matches, truncated) = glob(&path);
             if truncated {
                 self.warn(
@@ -306,11 +298,7 @@ impl Loader<'_> {
             Ok(Some(text)) => text,
             Ok(None) => return,
             Err(ReadError::Io(error)) => {
-                self.warn(
-                    file,
-                    line_number,
-                    format!("Include {}: {error}", included.display()),
-                );
+                self.warn(file, line_number, format!("Include {}: {error}", included.display()));
                 return;
             }
             Err(ReadError::Permissions(mode)) => {
@@ -363,9 +351,8 @@ fn split_line(line: &str) -> Result<Option<(String, Vec<String>)>, String> {
     if line.is_empty() || line.starts_with('#') {
         return Ok(None);
     }
-    let keyword_end = line
-        .find(|c: char| c == '=' || c.is_ascii_whitespace())
-        .unwrap_or(line.len());
+    let keyword_end =
+        line.find(|c: char| c == '=' || c.is_ascii_whitespace()).unwrap_or(line.len());
     let (keyword, mut rest) = line.split_at(keyword_end);
     rest = rest.trim_start_matches([' ', '\t', '\x0c', '\r']);
     if let Some(after_equals) = rest.strip_prefix('=') {
@@ -396,7 +383,10 @@ fn split_arguments(text: &str) -> Result<Vec<String>, String> {
             match c {
                 '\\' => match chars.peek() {
                     Some(&next)
-                        if next == '\\' || next == '"' || next == '\'' || (next == ' ' && quote.is_none()) =>
+                        if next == '\\'
+                            || next == '"'
+                            || next == '\''
+                            || (next == ' ' && quote.is_none()) =>
                     {
                         word.push(next);
                         chars.next();
@@ -474,7 +464,9 @@ fn parse_setting(keyword: &str, args: &[String]) -> Result<Option<Setting>, Stri
         "user" => Setting::User(one()?.to_owned()),
         "identityfile" => Setting::IdentityFile(one()?.to_owned()),
         "certificatefile" => Setting::CertificateFile(one()?.to_owned()),
-        "identitiesonly" => Setting::IdentitiesOnly(values::parse_flag(one()?).map_err(with_context)?),
+        "identitiesonly" => {
+            Setting::IdentitiesOnly(values::parse_flag(one()?).map_err(with_context)?)
+        }
         "identityagent" => Setting::IdentityAgent(one()?.to_owned()),
         "proxyjump" => Setting::ProxyJump(values::parse_proxy_jump(one()?).map_err(with_context)?),
         "proxycommand" => Setting::ProxyCommand(at_least_one()?.join(" ")),
@@ -483,14 +475,14 @@ fn parse_setting(keyword: &str, args: &[String]) -> Result<Option<Setting>, Stri
         ),
         "userknownhostsfile" => Setting::UserKnownHostsFile(known_hosts_files(at_least_one()?)),
         "globalknownhostsfile" => Setting::GlobalKnownHostsFile(known_hosts_files(at_least_one()?)),
-        "connecttimeout" => Setting::ConnectTimeout(values::parse_time(one()?).map_err(with_context)?),
+        "connecttimeout" => {
+            Setting::ConnectTimeout(values::parse_time(one()?).map_err(with_context)?)
+        }
         "serveraliveinterval" => {
             Setting::ServerAliveInterval(values::parse_time(one()?).map_err(with_context)?)
         }
         "serveralivecountmax" => Setting::ServerAliveCountMax(
-            one()?
-                .parse::<u32>()
-                .map_err(|_| with_context("not a count".to_owned()))?,
+            one()?.parse::<u32>().map_err(|_| with_context("not a count".to_owned()))?,
         ),
         "batchmode" => Setting::BatchMode(values::parse_flag(one()?).map_err(with_context)?),
         "passwordauthentication" => {
@@ -503,10 +495,9 @@ fn parse_setting(keyword: &str, args: &[String]) -> Result<Option<Setting>, Stri
 
 /// `none` (alone) means no file at all.
 fn known_hosts_files(args: Vec<String>) -> Vec<String> {
-    if args.len() == 1 && args[0].eq_ignore_ascii_case("none") {
-        Vec::new()
-    } else {
-        args
+    match args.as_slice() {
+        [only] if only.eq_ignore_ascii_case("none") => Vec::new(),
+        _ => args,
     }
 }
 

@@ -2,6 +2,8 @@
 //! name, and the resolved settings plus warnings as an inline snapshot
 //! (`UPDATE_EXPECT=1 cargo test -p froyo-ssh` regenerates them).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -11,17 +13,12 @@ use expect_test::{Expect, expect};
 use super::{HostConfig, LocalUser, SshConfig};
 
 fn me() -> LocalUser {
-    LocalUser {
-        home: PathBuf::from("/home/me"),
-        name: "me".to_owned(),
-    }
+    LocalUser { home: PathBuf::from("/home/me"), name: "me".to_owned() }
 }
 
 /// The settings that are set, one per line, then the warnings.
 fn render(config: &SshConfig, host: &HostConfig, home: &Path) -> String {
     let mut out = String::new();
-    let text = format!("{host:?}");
-    let _ = text;
     let mut line = |name: &str, value: String| {
         let _ = writeln!(out, "{name}: {value}");
     };
@@ -346,10 +343,7 @@ fn load_check(files: &[(&str, &str)], host: &str, expect: Expect) {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     write_tree(dir.path(), files);
-    let local = LocalUser {
-        home: home.clone(),
-        name: "me".to_owned(),
-    };
+    let local = LocalUser { home: home.clone(), name: "me".to_owned() };
     let config = SshConfig::load(
         Some(&home.join(".ssh/config")),
         Some(&dir.path().join("etc/ssh/ssh_config")),
@@ -376,7 +370,10 @@ fn include_globs_relative_paths_and_conditional_includes() {
             // After an included file ends, the including block is active again.
             ("home/.ssh/web1-only", "IdentityFile ~/.ssh/web1\nHost other\n  User never\n"),
             ("etc/ssh/ssh_config", "Include ssh_config.d/*.conf\n"),
-            ("etc/ssh/ssh_config.d/debian.conf", "Host *\n  GlobalKnownHostsFile /etc/ssh/ssh_known_hosts\n"),
+            (
+                "etc/ssh/ssh_config.d/debian.conf",
+                "Host *\n  GlobalKnownHostsFile /etc/ssh/ssh_known_hosts\n",
+            ),
         ],
         "web1",
         expect![[r#"
@@ -388,10 +385,7 @@ fn include_globs_relative_paths_and_conditional_includes() {
     );
     load_check(
         &[
-            (
-                "home/.ssh/config",
-                "Host web1\n  Include ~/.ssh/web1-only\nHost *\n  Port 1\n",
-            ),
+            ("home/.ssh/config", "Host web1\n  Include ~/.ssh/web1-only\nHost *\n  Port 1\n"),
             ("home/.ssh/web1-only", "Host *\n  User never-for-db\n"),
         ],
         "db",
@@ -440,14 +434,13 @@ fn a_user_file_writable_by_others_is_refused() {
     let file = dir.path().join("config");
     fs::write(&file, "User x\n").unwrap();
     fs::set_permissions(&file, fs::Permissions::from_mode(0o666)).unwrap();
-    let local = LocalUser {
-        home: dir.path().to_path_buf(),
-        name: "me".to_owned(),
-    };
+    let local = LocalUser { home: dir.path().to_path_buf(), name: "me".to_owned() };
     let error = SshConfig::load(Some(&file), None, &local).unwrap_err();
     assert!(error.to_string().contains("bad permissions 666"), "{error}");
     // Missing files are fine.
-    let config = SshConfig::load(Some(&dir.path().join("nope")), Some(&dir.path().join("nope2")), &local).unwrap();
+    let config =
+        SshConfig::load(Some(&dir.path().join("nope")), Some(&dir.path().join("nope2")), &local)
+            .unwrap();
     assert_eq!(config.resolve("h"), HostConfig::default());
 }
 

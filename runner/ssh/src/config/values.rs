@@ -84,10 +84,7 @@ pub fn parse_proxy_jump(value: &str) -> Result<ProxyJump, String> {
     if value.eq_ignore_ascii_case("none") {
         return Ok(ProxyJump::None);
     }
-    let hops = value
-        .split(',')
-        .map(parse_hop)
-        .collect::<Result<Vec<_>, _>>()?;
+    let hops = value.split(',').map(parse_hop).collect::<Result<Vec<_>, _>>()?;
     Ok(ProxyJump::Hops(hops))
 }
 
@@ -137,9 +134,5 @@ fn parse_hop(hop: &str) -> Result<JumpHop, String> {
         Some(port) => Some(parse_port(port).map_err(|message| malformed(&message))?),
         None => None,
     };
-    Ok(JumpHop {
-        user,
-        host: host.to_owned(),
-        port,
-    })
+    Ok(JumpHop { user, host: host.to_owned(), port })
 }

@@ -36,11 +36,7 @@ fn hashed_name(host: &str) -> io::Result<String> {
         return Err(io::Error::other("HMAC-SHA1 gave an unexpected length"));
     }
     hash.copy_from_slice(tag.as_ref());
-    Ok(HostPatterns::HashedName {
-        salt: salt.to_vec(),
-        hash,
-    }
-    .to_string())
+    Ok(HostPatterns::HashedName { salt: salt.to_vec(), hash }.to_string())
 }
 
 /// `keytype base64`, without the key's comment.
@@ -59,17 +55,10 @@ fn key_text(key: &PublicKey) -> io::Result<String> {
 /// lose lines.
 pub fn append_hashed(file: &Path, names: &[&str], port: u16, key: &PublicKey) -> io::Result<()> {
     if let Some(parent) = file.parent().filter(|parent| !parent.as_os_str().is_empty()) {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(parent)?;
+        fs::DirBuilder::new().recursive(true).mode(0o700).create(parent)?;
     }
-    let mut handle = OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .mode(0o600)
-        .open(file)?;
+    let mut handle =
+        OpenOptions::new().read(true).append(true).create(true).mode(0o600).open(file)?;
     handle.lock()?;
 
     let mut existing = Vec::new();
@@ -85,10 +74,8 @@ pub fn append_hashed(file: &Path, names: &[&str], port: u16, key: &PublicKey) ->
     }
     let mut added = false;
     for name in names {
-        let already = matches!(
-            known.verify(&[name], port, &ServerKey::Key(key), 0),
-            Verdict::Trusted { .. }
-        );
+        let already =
+            matches!(known.verify(&[name], port, &ServerKey::Key(key), 0), Verdict::Trusted { .. });
         if already {
             continue;
         }

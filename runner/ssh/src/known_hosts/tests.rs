@@ -4,6 +4,8 @@
 //! Verdicts are inline snapshots (`UPDATE_EXPECT=1` regenerates them); keys
 //! are random per run, so snapshots name keys by their role.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
@@ -17,18 +19,12 @@ use russh::keys::{Certificate, PublicKey};
 use super::{KnownHosts, ServerKey, Verdict, append_hashed, fingerprint, trust_command};
 
 fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 fn ssh_keygen(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("ssh-keygen")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("ssh-keygen runs");
+    let output =
+        Command::new("ssh-keygen").args(args).current_dir(dir).output().expect("ssh-keygen runs");
     assert!(
         output.status.success(),
         "ssh-keygen {args:?}: {}",
@@ -104,7 +100,9 @@ fn render(keys: &Keys, verdict: &Verdict) -> String {
     let name = |file: &PathBuf| file.file_name().unwrap().to_string_lossy().into_owned();
     match verdict {
         Verdict::Trusted { file, line } => format!("Trusted {}:{line}", name(file)),
-        Verdict::TrustedByAuthority { file, line } => format!("TrustedByAuthority {}:{line}", name(file)),
+        Verdict::TrustedByAuthority { file, line } => {
+            format!("TrustedByAuthority {}:{line}", name(file))
+        }
         Verdict::Revoked { file, line } => format!("Revoked {}:{line}", name(file)),
         Verdict::CertificateRejected { file, line, reason } => {
             format!("CertificateRejected {}:{line}: {reason}", name(file))
@@ -120,7 +118,8 @@ fn render(keys: &Keys, verdict: &Verdict) -> String {
 fn fingerprints_match_ssh_keygen() {
     let keys = Keys::generate(&[("ed", "ed25519"), ("ec", "ecdsa"), ("rsa", "rsa")]);
     for role in ["ed", "ec", "rsa"] {
-        let listed = ssh_keygen(keys.dir.path(), &["-l", "-E", "sha256", "-f", &format!("{role}.pub")]);
+        let listed =
+            ssh_keygen(keys.dir.path(), &["-l", "-E", "sha256", "-f", &format!("{role}.pub")]);
         let expected = listed.split_whitespace().nth(1).unwrap();
         assert_eq!(fingerprint(keys.key(role)), expected, "{role}");
     }
@@ -189,15 +188,20 @@ web2.example {b}
         (&["web3.example"], 22, ServerKey::Certificate(&expired), "expired"),
         (&["web3.example"], 22, ServerKey::Certificate(&user_cert), "user certificate"),
         (&["web1.example"], 22, ServerKey::Certificate(&unknown_ca), "unknown CA, plain key known"),
-        (&["web3.example"], 22, ServerKey::Certificate(&unknown_ca), "unknown CA, plain key unknown"),
+        (
+            &["web3.example"],
+            22,
+            ServerKey::Certificate(&unknown_ca),
+            "unknown CA, plain key unknown",
+        ),
         (&["web3.example"], 22, ServerKey::Certificate(&revoked_ca), "revoked CA"),
         (&["web3.other"], 22, ServerKey::Certificate(&valid), "CA not for this host"),
     ];
     let mut out = String::new();
     for (names, port, key, label) in &cases {
         let verdict = known.verify(names, *port, key, now());
-        let rendered = render(&keys, &verdict)
-            .replace(&expired.valid_before().to_string(), "<valid_before>");
+        let rendered =
+            render(&keys, &verdict).replace(&expired.valid_before().to_string(), "<valid_before>");
         let _ = writeln!(out, "{label}: {rendered}");
     }
     for warning in known.warnings() {
@@ -235,18 +239,16 @@ web2.example {b}
 fn hashed_entries_written_by_ssh_keygen_match() {
     let keys = Keys::generate(&[("a", "ed25519"), ("b", "ecdsa")]);
     let file = keys.dir.path().join("known_hosts");
-    fs::write(
-        &file,
-        keys.fill("hashed.example {a}\n[hashed.example]:2200 {b}\n"),
-    )
-    .unwrap();
+    fs::write(&file, keys.fill("hashed.example {a}\n[hashed.example]:2200 {b}\n")).unwrap();
     ssh_keygen(keys.dir.path(), &["-q", "-H", "-f", "known_hosts"]);
     let text = fs::read_to_string(&file).unwrap();
     assert!(text.lines().all(|line| line.starts_with("|1|")), "{text}");
 
     let known = KnownHosts::load(&[file]);
     assert_eq!(known.warnings(), &[] as &[String]);
-    let verdict = |name: &str, port, role| render(&keys, &known.verify(&[name], port, &ServerKey::Key(keys.key(role)), 0));
+    let verdict = |name: &str, port, role| {
+        render(&keys, &known.verify(&[name], port, &ServerKey::Key(keys.key(role)), 0))
+    };
     let out = [
         verdict("hashed.example", 22, "a"),
         verdict("HASHED.example", 22, "a"),
@@ -277,11 +279,10 @@ fn appended_entries_are_hashed_idempotent_and_found_by_ssh_keygen() {
     let text = fs::read_to_string(&file).unwrap();
     assert_eq!(text.lines().count(), 3, "{text}");
     assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
-    assert_eq!(
-        fs::metadata(file.parent().unwrap()).unwrap().permissions().mode() & 0o777,
-        0o700
-    );
-    for (host, expected_role) in [("web1.example", "a"), ("192.0.2.10", "a"), ("[web1.example]:2222", "b")] {
+    assert_eq!(fs::metadata(file.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
+    for (host, expected_role) in
+        [("web1.example", "a"), ("192.0.2.10", "a"), ("[web1.example]:2222", "b")]
+    {
         let found = ssh_keygen(keys.dir.path(), &["-F", host, "-f", &file.to_string_lossy()]);
         assert!(found.contains(&keys.line(expected_role)), "{host}: {found}");
     }
@@ -325,7 +326,8 @@ fn a_hundred_threads_appending_at_once_lose_nothing() {
 fn trust_command_appends_exactly_the_key_shown() {
     let keys = Keys::generate(&[("a", "ed25519")]);
     let file = keys.dir.path().join("it's known_hosts");
-    let command = trust_command(&["web1.example", "192.0.2.10"], 2222, keys.key("a"), &file).unwrap();
+    let command =
+        trust_command(&["web1.example", "192.0.2.10"], 2222, keys.key("a"), &file).unwrap();
     let shown = command
         .replace(&fingerprint(keys.key("a")), "SHA256:<a>")
         .replace(&keys.line("a"), "<key a>")
@@ -355,7 +357,8 @@ mod properties {
 
     use super::{KnownHosts, ServerKey};
 
-    const KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKrDZRdu8YWpDlwTcNfZ17GJTVy9IAdZY3mVIvLH0y3h";
+    const KEY: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKrDZRdu8YWpDlwTcNfZ17GJTVy9IAdZY3mVIvLH0y3h";
 
     proptest! {
         #[test]
