@@ -53,6 +53,10 @@ fn key_text(key: &PublicKey) -> io::Result<String> {
 /// Under an exclusive lock it re-reads the file and skips names the file
 /// already trusts with this key, so concurrent callers never duplicate or
 /// lose lines.
+/// It refuses (`InvalidData`, nothing written) when the file revokes the
+/// key, or records a different key of the same type for one of the names
+/// (perhaps written by another process since the caller verified): the
+/// caller must then verify again rather than add a second key.
 pub fn append_hashed(file: &Path, names: &[&str], port: u16, key: &PublicKey) -> io::Result<()> {
     if let Some(parent) = file.parent().filter(|parent| !parent.as_os_str().is_empty()) {
         fs::DirBuilder::new().recursive(true).mode(0o700).create(parent)?;
@@ -74,10 +78,27 @@ pub fn append_hashed(file: &Path, names: &[&str], port: u16, key: &PublicKey) ->
     }
     let mut added = false;
     for name in names {
-        let already =
-            matches!(known.verify(&[name], port, &ServerKey::Key(key), 0), Verdict::Trusted { .. });
-        if already {
-            continue;
+        match known.verify(&[name], port, &ServerKey::Key(key), 0) {
+            Verdict::Trusted { .. } => continue,
+            Verdict::Revoked { file, line } => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("refusing to record a key revoked at {}:{line}", file.display()),
+                ));
+            }
+            Verdict::Changed { file, line, expected } => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "refusing to record a second {} key for {name}: {}:{line} records {expected}",
+                        key.algorithm(),
+                        file.display()
+                    ),
+                ));
+            }
+            Verdict::TrustedByAuthority { .. }
+            | Verdict::CertificateRejected { .. }
+            | Verdict::Unknown => {}
         }
         lines.push_str(&hashed_name(&host_for_port(name, port))?);
         lines.push(' ');

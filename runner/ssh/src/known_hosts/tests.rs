@@ -294,6 +294,24 @@ fn appended_entries_are_hashed_idempotent_and_found_by_ssh_keygen() {
 }
 
 #[test]
+fn appending_refuses_a_revoked_or_conflicting_key() {
+    let keys = Keys::generate(&[("a", "ed25519"), ("b", "ed25519"), ("c", "ecdsa")]);
+    let file = keys.dir.path().join("known_hosts");
+    fs::write(&file, keys.fill("web1 {a}\n@revoked * {c}\n")).unwrap();
+    let before = fs::read_to_string(&file).unwrap();
+    let changed = append_hashed(&file, &["new", "web1"], 22, keys.key("b")).unwrap_err();
+    let revoked = append_hashed(&file, &["new"], 22, keys.key("c")).unwrap_err();
+    let shown = format!("{changed}\n{revoked}")
+        .replace(&*keys.dir.path().to_string_lossy(), "$TMP")
+        .replace(&fingerprint(keys.key("a")), "<fingerprint of a>");
+    expect![[r#"
+        refusing to record a second ssh-ed25519 key for web1: $TMP/known_hosts:1 records <fingerprint of a>
+        refusing to record a key revoked at $TMP/known_hosts:2"#]]
+    .assert_eq(&shown);
+    assert_eq!(fs::read_to_string(&file).unwrap(), before);
+}
+
+#[test]
 fn a_hundred_threads_appending_at_once_lose_nothing() {
     let keys = Keys::generate(&[("a", "ed25519")]);
     let file = keys.dir.path().join("known_hosts");
