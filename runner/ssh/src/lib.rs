@@ -35,10 +35,13 @@ use froyo_runner_client::Session;
 use russh::client;
 
 pub use bootstrap::{Become, Runner};
+pub use config::{
+    ConfigError, HostConfig, JumpHop, LocalUser, ProxyJump, SshConfig, StrictHostKeyChecking,
+};
+pub use known_hosts::{KnownHosts, ServerKey, Verdict, append_hashed, fingerprint, trust_command};
 pub use connect::PASSPHRASE_VAR;
 pub use error::SshError;
 
-use crate::config::{HostConfig, ProxyJump, SshConfig, StrictHostKeyChecking};
 use crate::connect::{Connection, Hop};
 
 /// How the transport connects, for every host of a run.
