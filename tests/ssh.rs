@@ -171,7 +171,11 @@ fn apply_over_ssh_converges_with_one_exec_channel_per_host() {
         // One TCP connection and one exec channel per host, upload or not.
         let after = hosts.sessions(host);
         assert_eq!(
-            (after.connections - before.connections, after.commands - before.commands, after.sftp - before.sftp),
+            (
+                after.connections - before.connections,
+                after.commands - before.commands,
+                after.sftp - before.sftp
+            ),
             (1, 1, 0),
             "{}",
             host.name
@@ -190,8 +194,12 @@ fn apply_over_ssh_converges_with_one_exec_channel_per_host() {
     let output = site.froyo(&["drift", "--format", "json"]);
     assert_eq!(output.status.code(), Some(2), "{}", String::from_utf8_lossy(&output.stderr));
     let drift: Value = serde_json::from_slice(&output.stdout).unwrap();
-    let drifted: Vec<&str> =
-        drift["drifted"].as_array().unwrap().iter().map(|item| item["key"]["host"].as_str().unwrap()).collect();
+    let drifted: Vec<&str> = drift["drifted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["key"]["host"].as_str().unwrap())
+        .collect();
     assert_eq!(drifted, ["host2"], "{drift:#}");
 }
 
@@ -205,7 +213,11 @@ fn an_unknown_host_key_is_refused_until_trusted_and_a_changed_one_always() {
     assert!(stderr.contains("E1102"), "{stderr}");
     assert!(stderr.contains("SHA256:"), "the fingerprint is shown: {stderr}");
     assert!(stderr.contains("--accept-new-host-keys"), "{stderr}");
-    assert_eq!(hosts.sessions(hosts.host(1)).commands, commands_before, "nothing ran on an unknown host");
+    assert_eq!(
+        hosts.sessions(hosts.host(1)).commands,
+        commands_before,
+        "nothing ran on an unknown host"
+    );
     assert_eq!(statuses(&report).matches(": failed").count(), 3, "{report:#}");
 
     // Accepted: recorded hashed in the workspace's known_hosts, then used.
@@ -224,7 +236,11 @@ fn an_unknown_host_key_is_refused_until_trusted_and_a_changed_one_always() {
     let (code, _, stderr) = site.apply(&["--accept-new-host-keys"]);
     assert_eq!(code, 1);
     assert!(stderr.contains("E1103") && stderr.contains("CHANGED"), "{stderr}");
-    assert_eq!(hosts.sessions(hosts.host(1)).commands, before, "not a byte of work on a changed host");
+    assert_eq!(
+        hosts.sessions(hosts.host(1)).commands,
+        before,
+        "not a byte of work on a changed host"
+    );
 }
 
 #[test]
@@ -237,7 +253,8 @@ fn a_client_key_the_host_does_not_accept_is_refused() {
     let inventory = fs::read_to_string(site.dir.path().join("hosts.cue")).unwrap();
     fs::write(
         site.dir.path().join("hosts.cue"),
-        inventory.replace(&hosts.identity_file().display().to_string(), &stranger.display().to_string()),
+        inventory
+            .replace(&hosts.identity_file().display().to_string(), &stranger.display().to_string()),
     )
     .unwrap();
     let commands_before = hosts.sessions(hosts.host(1)).commands;
@@ -259,7 +276,12 @@ fn a_host_lost_during_an_apply_fails_alone_and_the_next_apply_converges() {
     );
     let site = Site::new(&hosts, &resources);
     site.trust(&hosts);
-    let child = site.command(&["apply", "--yes", "--format", "json"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let child = site
+        .command(&["apply", "--yes", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     // Wait until the slow command runs on host2, then kill host2's sshd and sessions.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while !site.root().join("host2/marker").exists() && std::time::Instant::now() < deadline {
@@ -317,15 +339,19 @@ fn secrets_never_appear_on_a_command_line() {
     assert!(!seen.load(Ordering::Relaxed), "a secret appeared in a process's argv");
     assert_eq!(fs::read_to_string(site.root().join("s/env")).unwrap(), format!("{secret}-env"));
     let everything = format!("{report}{stderr}");
-    assert!(!everything.contains(&format!("{secret}-env")), "the sensitive env leaked: {everything}");
+    assert!(
+        !everything.contains(&format!("{secret}-env")),
+        "the sensitive env leaked: {everything}"
+    );
 }
 
 /// Whether any process's `/proc/PID/cmdline` holds `needle`.
 fn any_command_line_contains(needle: &str) -> bool {
     let Ok(entries) = fs::read_dir("/proc") else { return false };
     entries.flatten().any(|entry| {
-        fs::read(entry.path().join("cmdline"))
-            .is_ok_and(|bytes| bytes.windows(needle.len()).any(|window| window == needle.as_bytes()))
+        fs::read(entry.path().join("cmdline")).is_ok_and(|bytes| {
+            bytes.windows(needle.len()).any(|window| window == needle.as_bytes())
+        })
     })
 }
 
@@ -355,11 +381,17 @@ impl SudoUser {
         }
         let name = format!("fb{}", std::process::id() % 100_000);
         let _ = Command::new("userdel").args(["-r", &name]).output();
-        let created = Command::new("useradd").args(["-m", "-s", "/bin/sh", &name]).status().unwrap();
+        let created =
+            Command::new("useradd").args(["-m", "-s", "/bin/sh", &name]).status().unwrap();
         assert!(created.success(), "useradd {name}");
         let mut chpasswd = Command::new("chpasswd").stdin(Stdio::piped()).spawn().unwrap();
         use std::io::Write as _;
-        chpasswd.stdin.take().unwrap().write_all(format!("{name}:{}\n", Self::PASSWORD).as_bytes()).unwrap();
+        chpasswd
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{name}:{}\n", Self::PASSWORD).as_bytes())
+            .unwrap();
         assert!(chpasswd.wait().unwrap().success());
         fs::write(format!("/etc/sudoers.d/{name}"), format!("{name} ALL=(ALL) ALL\n")).unwrap();
         Some(SudoUser { name })
@@ -384,9 +416,11 @@ fn become_through_sudo_asks_for_its_password_and_never_shows_it() {
     let resources = "\tsecret: linux.#Directory & {path: \"@ROOT@/root-only\", mode: \"0700\", owner: \"root\"}\n\tprobe: linux.#Exec & {command: \"id -u > @ROOT@/root-only/uid\", creates: \"@ROOT@/root-only/uid\", require: [\"secret\"]}\n";
     let site = Site::new(&hosts, resources);
     site.trust(&hosts);
-    fs::set_permissions(site.dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    fs::set_permissions(site.dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .unwrap();
     let inventory = fs::read_to_string(site.dir.path().join("hosts.cue")).unwrap();
-    let as_user = inventory.replace("user: \"root\"", &format!("user: \"{}\", become: true", user.name));
+    let as_user =
+        inventory.replace("user: \"root\"", &format!("user: \"{}\", become: true", user.name));
     fs::write(site.dir.path().join("hosts.cue"), &as_user).unwrap();
 
     // No password: a clear refusal naming the fix.
@@ -409,7 +443,10 @@ fn become_through_sudo_asks_for_its_password_and_never_shows_it() {
     // The right one: the runner is root, and the password is printed nowhere.
     fs::write(
         site.dir.path().join("hosts.cue"),
-        as_user.replace("become: true", &format!("become: true, become_password: \"{}\"", SudoUser::PASSWORD)),
+        as_user.replace(
+            "become: true",
+            &format!("become: true, become_password: \"{}\"", SudoUser::PASSWORD),
+        ),
     )
     .unwrap();
     let (code, report, stderr) = site.apply(&[]);

@@ -2,27 +2,19 @@
 //! one operations batch per host, run the apply-time checks (with their
 //! retries), re-probe what changed and record it; a saved plan is re-probed
 //! first and its stale changes refused.
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use froyo_ir::Ir;
-use froyo_provider_api::{
-    Action, PlanRequest, PlanResponse, Probe, ProbeOutcome, ProbeRequest, VerifyRequest,
-};
-use froyo_runner_protocol::{ApplyItem, ItemOutcome, ProbeItem};
-use froyo_state::{InstanceKey, InstanceRecord, RunKind, RunStatus, State};
-use serde_json::{Map, Value as Json, json};
+use froyo_provider_api::{Action, ProbeOutcome, VerifyRequest};
+use froyo_runner_protocol::{ApplyItem, ItemOutcome};
+use froyo_state::{InstanceRecord, RunKind, RunStatus, State};
+use serde_json::json;
 
 use crate::engine::*;
-use crate::planning::*;
+use crate::instance::Key;
+use crate::plan::Plan;
 use crate::record::*;
-use crate::graph::{Graph, Node};
-use crate::instance::{self, Key};
-use crate::plan::{Orphan, Plan, PlannedInstance};
-use crate::report::{
-    ApplyReport, Difference, DriftItem, DriftReport, InstanceReport, Outcome, Phase,
-};
+use crate::report::{ApplyReport, InstanceReport, Outcome, Phase};
 
 impl Engine {
     /// Applies `plan`. With `saved`, the plan came from a file: each change is
@@ -262,7 +254,11 @@ impl Engine {
 
     /// One operations batch per host for `ready` instances (of one wave).
     /// Returns, per instance, its operation count and how many ran, or why it failed.
-    pub(crate) fn run_operations(&self, plan: &Plan, ready: &[usize]) -> Vec<(usize, OperationsResult)> {
+    pub(crate) fn run_operations(
+        &self,
+        plan: &Plan,
+        ready: &[usize],
+    ) -> Vec<(usize, OperationsResult)> {
         let mut by_host: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         let mut out = Vec::new();
         for &index in ready {
@@ -353,7 +349,11 @@ impl Engine {
 
     /// Apply-time checks of `indexes`, with their retries: each attempt is one
     /// probe batch per host for every check still failing.
-    pub(crate) fn run_checks(&self, plan: &Plan, indexes: &[usize]) -> Vec<(usize, Result<(), String>)> {
+    pub(crate) fn run_checks(
+        &self,
+        plan: &Plan,
+        indexes: &[usize],
+    ) -> Vec<(usize, Result<(), String>)> {
         let mut pending: Vec<(usize, usize, u32)> = Vec::new(); // (instance, check, attempts left)
         for &index in indexes {
             for (check, spec) in plan.instances[index].checks.iter().enumerate() {

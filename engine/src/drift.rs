@@ -2,26 +2,15 @@
 //! compare it, property by property, with what state recorded (sensitive
 //! values through the same keyed hash).
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use froyo_ir::Ir;
-use froyo_provider_api::{
-    Action, PlanRequest, PlanResponse, Probe, ProbeOutcome, ProbeRequest, VerifyRequest,
-};
-use froyo_runner_protocol::{ApplyItem, ItemOutcome, ProbeItem};
-use froyo_state::{InstanceKey, InstanceRecord, RunKind, RunStatus, State};
+use froyo_state::{InstanceRecord, RunKind, RunStatus, State};
 use serde_json::{Map, Value as Json, json};
 
 use crate::engine::*;
-use crate::planning::*;
+use crate::instance::Key;
 use crate::record::*;
-use crate::graph::{Graph, Node};
-use crate::instance::{self, Key};
-use crate::plan::{Orphan, Plan, PlannedInstance};
-use crate::report::{
-    ApplyReport, Difference, DriftItem, DriftReport, InstanceReport, Outcome, Phase,
-};
+use crate::report::{Difference, DriftItem, DriftReport};
 
 impl Engine {
     /// Re-probes every recorded instance of the configuration and compares
@@ -138,7 +127,10 @@ pub(crate) fn differences(
 }
 
 /// Keyed hashes are not secrets, but they say nothing to a reader either.
-pub(crate) fn redact_differences(differences: Vec<Difference>, sensitive: &[String]) -> Vec<Difference> {
+pub(crate) fn redact_differences(
+    differences: Vec<Difference>,
+    sensitive: &[String],
+) -> Vec<Difference> {
     differences
         .into_iter()
         .map(|mut difference| {

@@ -18,29 +18,21 @@
 //! Boundary: state is only touched from the caller's thread (rusqlite
 //! connections are not shared); the caller holds the apply lock.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
-use froyo_ir::Ir;
-use froyo_provider_api::{
-    Action, Facts, PlanRequest, PlanResponse, Probe, ProbeOutcome, ProbeRequest, VerifyRequest,
-};
+use froyo_provider_api::{Action, Facts, Probe, ProbeOutcome};
 use froyo_providers::Host as Providers;
-use froyo_runner_protocol::{ApplyItem, ItemOutcome, ProbeItem};
-use froyo_state::{InstanceKey, InstanceRecord, RunKind, RunStatus, State};
-use serde_json::{Map, Value as Json, json};
+use froyo_runner_protocol::ProbeItem;
+use serde_json::{Map, Value as Json};
 
 use crate::canonical;
 pub use crate::error::{Error, HostError};
+use crate::instance::Key;
+use crate::plan::PlannedInstance;
+use crate::report::{Phase, Reporter};
 use crate::transport::{RunnerSession, Transport};
-use crate::graph::{Graph, Node};
-use crate::instance::{self, Key};
-use crate::plan::{Orphan, Plan, PlannedInstance};
-use crate::report::{
-    ApplyReport, Difference, DriftItem, DriftReport, InstanceReport, Outcome, Phase, Reporter,
-};
 
 /// How the engine runs.
 #[derive(Clone)]
@@ -72,10 +64,8 @@ pub(crate) type Wanted = (usize, String, Vec<Probe>);
 
 /// A host's probe batch (its session, the unique probes, and which of them
 /// each instance asked for), or the instances it fails with why.
-pub(crate) type ProbeJob = Result<
-    (String, Shared, Vec<ProbeItem>, Vec<(usize, Vec<u64>)>),
-    (Vec<usize>, String),
->;
+pub(crate) type ProbeJob =
+    Result<(String, Shared, Vec<ProbeItem>, Vec<(usize, Vec<u64>)>), (Vec<usize>, String)>;
 
 /// A runner session, used by one thread at a time.
 pub(crate) type Shared = Arc<Mutex<Box<dyn RunnerSession>>>;
@@ -100,7 +90,10 @@ pub(crate) type Lost = Arc<Mutex<BTreeMap<String, HostError>>>;
 pub(crate) fn lose(lost: &Lost, host: &str, message: String) -> String {
     let error = HostError::lost(host, message);
     let short = error.short();
-    lost.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).entry(host.to_string()).or_insert(error);
+    lost.lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .entry(host.to_string())
+        .or_insert(error);
     short
 }
 
@@ -166,9 +159,8 @@ impl Engine {
             let transport = transport.clone();
             let reporter = reporter.clone();
             results.extend(self.on_blocking_pool(wave, move |host| {
-                let connection = transport
-                    .connect(&host)
-                    .map(|session| Arc::new(Mutex::new(session)));
+                let connection =
+                    transport.connect(&host).map(|session| Arc::new(Mutex::new(session)));
                 let key = Key { host: host.name.clone(), resource: String::new() };
                 let message = match &connection {
                     Ok(_) => "connected".to_string(),
@@ -190,9 +182,13 @@ impl Engine {
         let mut errors: BTreeMap<String, HostError> = self
             .connections
             .iter()
-            .filter_map(|(host, connection)| Some((host.clone(), connection.as_ref().err()?.clone())))
+            .filter_map(|(host, connection)| {
+                Some((host.clone(), connection.as_ref().err()?.clone()))
+            })
             .collect();
-        for (host, error) in self.lost.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).iter() {
+        for (host, error) in
+            self.lost.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).iter()
+        {
             errors.entry(host.clone()).or_insert_with(|| error.clone());
         }
         errors.into_values().collect()
@@ -292,7 +288,10 @@ impl Drop for Engine {
 }
 
 /// The probes of the instances `select` picks.
-pub(crate) fn wanted(instances: &[PlannedInstance], select: impl Fn(&PlannedInstance) -> bool) -> Vec<Wanted> {
+pub(crate) fn wanted(
+    instances: &[PlannedInstance],
+    select: impl Fn(&PlannedInstance) -> bool,
+) -> Vec<Wanted> {
     instances
         .iter()
         .enumerate()

@@ -19,18 +19,66 @@ pub struct Code {
 
 /// Every runtime error code (the `E11xx` of host access, the `E12xx` of runs).
 pub const CODES: &[Code] = &[
-    Code { code: "E1101", name: "host-unreachable", meaning: "No TCP connection or SSH handshake with the host: it is down, the address or port is wrong, a firewall drops the connection, or the name does not resolve." },
-    Code { code: "E1102", name: "host-key-unknown", meaning: "The host's key is in no known_hosts file (the workspace's `known_hosts`, the user's, the system's). froyo refuses unknown hosts: trust the key after comparing its fingerprint, or pass `--accept-new-host-keys`." },
-    Code { code: "E1103", name: "host-key-changed", meaning: "The host presented a different key than the one recorded for it. This is what an attacker in the middle looks like; froyo never connects, whatever the settings." },
-    Code { code: "E1104", name: "host-key-revoked", meaning: "The host's key, or the authority that signed its certificate, is marked `@revoked` in a known_hosts file." },
-    Code { code: "E1105", name: "authentication-failed", meaning: "The host accepted none of the identities tried: the host's `identity_file`, ssh_config's `IdentityFile`s, the ssh-agent's keys, then `~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa`." },
-    Code { code: "E1106", name: "become-failed", meaning: "`become: true` could not get root through sudo: sudo wants a password and none was given, refused the `become_password`, is missing, or does not allow the user." },
-    Code { code: "E1107", name: "runner-start-failed", meaning: "The runner could not be uploaded to, or started on, the host." },
-    Code { code: "E1108", name: "unsupported-architecture", meaning: "The host's processor architecture has no build of froyo's runner." },
-    Code { code: "E1109", name: "session-failed", meaning: "The SSH connection or the runner failed after it was established (the host went away, sshd was stopped, the runner crashed)." },
-    Code { code: "E1110", name: "jump-host-failed", meaning: "A jump host (`jump_host`, or ssh_config's `ProxyJump`) could not be reached or would not forward the connection." },
-    Code { code: "E1111", name: "ssh-config-invalid", meaning: "The inventory's SSH settings or ~/.ssh/config cannot be used as written." },
-    Code { code: "E1112", name: "runner-failed", meaning: "The local runner could not be started, or broke the protocol." },
+    Code {
+        code: "E1101",
+        name: "host-unreachable",
+        meaning: "No TCP connection or SSH handshake with the host: it is down, the address or port is wrong, a firewall drops the connection, or the name does not resolve.",
+    },
+    Code {
+        code: "E1102",
+        name: "host-key-unknown",
+        meaning: "The host's key is in no known_hosts file (the workspace's `known_hosts`, the user's, the system's). froyo refuses unknown hosts: trust the key after comparing its fingerprint, or pass `--accept-new-host-keys`.",
+    },
+    Code {
+        code: "E1103",
+        name: "host-key-changed",
+        meaning: "The host presented a different key than the one recorded for it. This is what an attacker in the middle looks like; froyo never connects, whatever the settings.",
+    },
+    Code {
+        code: "E1104",
+        name: "host-key-revoked",
+        meaning: "The host's key, or the authority that signed its certificate, is marked `@revoked` in a known_hosts file.",
+    },
+    Code {
+        code: "E1105",
+        name: "authentication-failed",
+        meaning: "The host accepted none of the identities tried: the host's `identity_file`, ssh_config's `IdentityFile`s, the ssh-agent's keys, then `~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa`.",
+    },
+    Code {
+        code: "E1106",
+        name: "become-failed",
+        meaning: "`become: true` could not get root through sudo: sudo wants a password and none was given, refused the `become_password`, is missing, or does not allow the user.",
+    },
+    Code {
+        code: "E1107",
+        name: "runner-start-failed",
+        meaning: "The runner could not be uploaded to, or started on, the host.",
+    },
+    Code {
+        code: "E1108",
+        name: "unsupported-architecture",
+        meaning: "The host's processor architecture has no build of froyo's runner.",
+    },
+    Code {
+        code: "E1109",
+        name: "session-failed",
+        meaning: "The SSH connection or the runner failed after it was established (the host went away, sshd was stopped, the runner crashed).",
+    },
+    Code {
+        code: "E1110",
+        name: "jump-host-failed",
+        meaning: "A jump host (`jump_host`, or ssh_config's `ProxyJump`) could not be reached or would not forward the connection.",
+    },
+    Code {
+        code: "E1111",
+        name: "ssh-config-invalid",
+        meaning: "The inventory's SSH settings or ~/.ssh/config cannot be used as written.",
+    },
+    Code {
+        code: "E1112",
+        name: "runner-failed",
+        meaning: "The local runner could not be started, or broke the protocol.",
+    },
 ];
 
 /// Why one host could not be worked on.
@@ -67,7 +115,8 @@ impl HostError {
             host: host.to_string(),
             code: "E1109".to_string(),
             message,
-            help: "check that the host is up; the next apply converges from what it really is".to_string(),
+            help: "check that the host is up; the next apply converges from what it really is"
+                .to_string(),
         }
     }
 
@@ -126,7 +175,9 @@ impl miette::Diagnostic for Error {
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         Some(Box::new(match self {
-            Error::State(_) => "check that the state file is readable and writable (`--state`, default .froyo/state.db)",
+            Error::State(_) => {
+                "check that the state file is readable and writable (`--state`, default .froyo/state.db)"
+            }
             Error::Graph(_) => "`froyo check` shows the dependency problem with its source",
             Error::Runtime(_) => "run again; if it persists, please report it",
         }))
@@ -159,13 +210,17 @@ mod tests {
 
     #[test]
     fn runtime_error_reference() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/runtime-errors.md");
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/runtime-errors.md");
         let expected = reference();
         if std::env::var_os("FROYO_UPDATE_DOCS").is_some() {
             std::fs::write(&path, &expected).unwrap();
         }
         let actual = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(actual == expected, "docs/runtime-errors.md is out of date: FROYO_UPDATE_DOCS=1 cargo test -p froyo-engine runtime_error_reference");
+        assert!(
+            actual == expected,
+            "docs/runtime-errors.md is out of date: FROYO_UPDATE_DOCS=1 cargo test -p froyo-engine runtime_error_reference"
+        );
     }
 
     #[test]
@@ -174,8 +229,18 @@ mod tests {
         let samples = [
             SshError::Config { message: String::new() },
             SshError::Unreachable { address: String::new(), port: 22, reason: String::new() },
-            SshError::HostKeyUnknown { address: String::new(), port: 22, fingerprint: String::new(), trust: String::new() },
-            SshError::Authentication { user: String::new(), address: String::new(), tried: Vec::new(), methods: String::new() },
+            SshError::HostKeyUnknown {
+                address: String::new(),
+                port: 22,
+                fingerprint: String::new(),
+                trust: String::new(),
+            },
+            SshError::Authentication {
+                user: String::new(),
+                address: String::new(),
+                tried: Vec::new(),
+                methods: String::new(),
+            },
             SshError::Session { address: String::new(), reason: String::new() },
             SshError::Jump { jump: String::new(), reason: String::new() },
             SshError::Become { user: String::new(), reason: String::new(), needs_password: true },
@@ -183,7 +248,11 @@ mod tests {
             SshError::Architecture { arch: String::new() },
         ];
         for sample in samples {
-            assert!(CODES.iter().any(|code| code.code == sample.code()), "{} is not in CODES", sample.code());
+            assert!(
+                CODES.iter().any(|code| code.code == sample.code()),
+                "{} is not in CODES",
+                sample.code()
+            );
         }
     }
 }

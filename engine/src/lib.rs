@@ -40,10 +40,10 @@ pub mod transport;
 
 pub use engine::{Engine, Options};
 pub use error::{Error, HostError};
-pub use transport::{Hosts, HostsOptions, RunnerSession, Transport};
 pub use instance::Key;
 pub use plan::{Plan, PlannedInstance, Summary};
 pub use report::{ApplyReport, DriftReport, Outcome, Phase, Reporter, Silent};
+pub use transport::{Hosts, HostsOptions, RunnerSession, Transport};
 
 /// The dependency graph of `ir`'s instances (for `froyo graph`).
 pub fn graph_of(

@@ -2,26 +2,17 @@
 //! connect the hosts, ask the providers for probes, run one probe batch per
 //! host, and let the providers plan each instance, wave by wave (a notified
 //! handler needs its notifiers' actions); orphans in state are listed.
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::collections::BTreeSet;
 
 use froyo_ir::Ir;
-use froyo_provider_api::{
-    Action, PlanRequest, PlanResponse, Probe, ProbeOutcome, ProbeRequest, VerifyRequest,
-};
-use froyo_runner_protocol::{ApplyItem, ItemOutcome, ProbeItem};
-use froyo_state::{InstanceKey, InstanceRecord, RunKind, RunStatus, State};
-use serde_json::{Map, Value as Json, json};
+use froyo_provider_api::{Action, PlanRequest, PlanResponse, ProbeOutcome, ProbeRequest};
+use froyo_state::State;
 
 use crate::engine::*;
-use crate::record::*;
 use crate::graph::{Graph, Node};
 use crate::instance::{self, Key};
 use crate::plan::{Orphan, Plan, PlannedInstance};
-use crate::report::{
-    ApplyReport, Difference, DriftItem, DriftReport, InstanceReport, Outcome, Phase,
-};
+use crate::report::Phase;
 
 impl Engine {
     /// Plans `ir` against the hosts and `state`.

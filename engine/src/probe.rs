@@ -1,30 +1,21 @@
 //! Probing: one batch per host with identical probes asked once, and the
 //! providers' reading of the results (what an instance looks like now).
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::collections::BTreeMap;
 
-use froyo_ir::Ir;
-use froyo_provider_api::{
-    Action, PlanRequest, PlanResponse, Probe, ProbeOutcome, ProbeRequest, VerifyRequest,
-};
-use froyo_runner_protocol::{ApplyItem, ItemOutcome, ProbeItem};
-use froyo_state::{InstanceKey, InstanceRecord, RunKind, RunStatus, State};
-use serde_json::{Map, Value as Json, json};
+use froyo_provider_api::{PlanRequest, Probe, ProbeOutcome};
+use froyo_runner_protocol::{ItemOutcome, ProbeItem};
 
 use crate::engine::*;
-use crate::graph::{Graph, Node};
-use crate::instance::{self, Key};
-use crate::plan::{Orphan, Plan, PlannedInstance};
-use crate::report::{
-    ApplyReport, Difference, DriftItem, DriftReport, InstanceReport, Outcome, Phase,
-};
+use crate::plan::Plan;
 
 impl Engine {
     /// One probe batch per host for the instances `select` picks; identical
     /// probes on a host are asked once. Returns each instance's outcomes in
     /// the order of its probes, or why the batch failed.
-    pub(crate) fn run_probes(&self, wanted: Vec<Wanted>) -> Vec<(usize, Result<Vec<ProbeOutcome>, String>)> {
+    pub(crate) fn run_probes(
+        &self,
+        wanted: Vec<Wanted>,
+    ) -> Vec<(usize, Result<Vec<ProbeOutcome>, String>)> {
         let mut by_host: BTreeMap<String, Vec<(usize, Vec<Probe>)>> = BTreeMap::new();
         for (index, host, probes) in wanted {
             by_host.entry(host).or_default().push((index, probes));

@@ -9,9 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use froyo_engine::{
-    Engine, HostError, Options, Outcome, RunnerSession, Silent, Transport,
-};
+use froyo_engine::{Engine, HostError, Options, Outcome, RunnerSession, Silent, Transport};
 use froyo_ir::{Host, Ir, Language, Origin, Resource, Value};
 use froyo_providers::{Host as Providers, HostOptions};
 use froyo_runner_client::protocol::{ApplyItem, ItemOutcome, ProbeItem};
@@ -44,8 +42,13 @@ impl Transport for TestTransport {
                 help: "start the host".to_string(),
             });
         }
-        let session = Session::start_local().map_err(|error| HostError::runner(&host.name, error.to_string()))?;
-        Ok(Box::new(Faulty { session, lose_at_apply: behaviour.lost_at_apply.contains(&host.name), broken: false }))
+        let session = Session::start_local()
+            .map_err(|error| HostError::runner(&host.name, error.to_string()))?;
+        Ok(Box::new(Faulty {
+            session,
+            lose_at_apply: behaviour.lost_at_apply.contains(&host.name),
+            broken: false,
+        }))
     }
 }
 
@@ -210,7 +213,12 @@ impl Fixture {
         let outcomes = report
             .instances
             .iter()
-            .map(|instance| (format!("{}@{}", instance.key.resource, instance.key.host), instance.outcome.clone()))
+            .map(|instance| {
+                (
+                    format!("{}@{}", instance.key.resource, instance.key.host),
+                    instance.outcome.clone(),
+                )
+            })
             .collect();
         (outcomes, report.host_errors)
     }
@@ -325,7 +333,10 @@ fn handlers_run_once_after_every_notifier_and_are_skipped_when_one_fails() {
 
     // Nothing changed: the handler is not notified.
     let (outcomes, _) = fixture.apply(&ir);
-    assert_eq!(statuses(&outcomes), "first@a: unchanged\nhandler@a: unchanged\nsecond@a: unchanged\n");
+    assert_eq!(
+        statuses(&outcomes),
+        "first@a: unchanged\nhandler@a: unchanged\nsecond@a: unchanged\n"
+    );
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "ran\n");
 
     // A notifier that fails (its parent is a file) skips the handler.

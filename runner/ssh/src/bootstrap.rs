@@ -63,7 +63,8 @@ pub fn command(runner: &Runner<'_>, become_root: Become) -> String {
     let start = match become_root {
         Become::No => format!("echo {SAID}ready; exec \"$r\""),
         Become::Sudo => {
-            "exec sudo -n -- sh -c \"echo froyo-bootstrap: ready; exec \\\"\\$0\\\"\" \"$r\"".to_string()
+            "exec sudo -n -- sh -c \"echo froyo-bootstrap: ready; exec \\\"\\$0\\\"\" \"$r\""
+                .to_string()
         }
         Become::SudoWithPassword => format!(
             "exec sudo -S -p {PASSWORD_PROMPT} -- sh -c \"echo froyo-bootstrap: ready; exec \\\"\\$0\\\"\" \"$r\""
@@ -112,7 +113,10 @@ pub async fn run(
             let line = String::from_utf8_lossy(&stdout[..end]).into_owned();
             stdout.drain(..=end);
             let Some(said) = line.strip_prefix(SAID) else {
-                return Err(deploy(format!("unexpected output before the runner started: {line:.200}"), &stderr));
+                return Err(deploy(
+                    format!("unexpected output before the runner started: {line:.200}"),
+                    &stderr,
+                ));
             };
             match said.split_once(' ').unwrap_or((said, "")) {
                 ("ready", _) => return Ok(stdout),
@@ -128,7 +132,9 @@ pub async fn run(
                         &stderr,
                     ));
                 }
-                _ => return Err(deploy(format!("unexpected bootstrap line: {line:.200}"), &stderr)),
+                _ => {
+                    return Err(deploy(format!("unexpected bootstrap line: {line:.200}"), &stderr));
+                }
             }
         }
         if String::from_utf8_lossy(&stderr).matches(PASSWORD_PROMPT).count() > prompts_answered {
@@ -160,7 +166,10 @@ pub async fn run(
             }
         }
         if stdout.len() + stderr.len() > MAX_BOOTSTRAP_OUTPUT {
-            return Err(deploy("the host said too much before the runner started".to_string(), &stderr));
+            return Err(deploy(
+                "the host said too much before the runner started".to_string(),
+                &stderr,
+            ));
         }
         let message = match tokio::time::timeout_at(deadline, reader.wait()).await {
             Err(_) => {
@@ -178,7 +187,10 @@ pub async fn run(
                 return Err(ended(exit_status, user, &stderr));
             }
             Some(ChannelMsg::Eof | ChannelMsg::Close) | None => {
-                return Err(deploy("the channel closed before the runner started".to_string(), &stderr));
+                return Err(deploy(
+                    "the channel closed before the runner started".to_string(),
+                    &stderr,
+                ));
             }
             Some(_) => {}
         }
@@ -217,8 +229,14 @@ fn ended(status: u32, user: &str, stderr: &[u8]) -> SshError {
         };
     }
     match status {
-        97 => SshError::Deploy { reason: "unsupported architecture".to_string(), stderr: lines(stderr) },
-        98 => deploy("cannot write the runner into the login user's cache directory".to_string(), stderr),
+        97 => SshError::Deploy {
+            reason: "unsupported architecture".to_string(),
+            stderr: lines(stderr),
+        },
+        98 => deploy(
+            "cannot write the runner into the login user's cache directory".to_string(),
+            stderr,
+        ),
         _ => deploy(format!("the bootstrap script exited with status {status}"), stderr),
     }
 }

@@ -17,11 +17,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use russh::MethodKind;
 use russh::client::{self, AuthResult, Handle};
+use russh::keys::PublicKeyOrCertificate;
 use russh::keys::agent::AgentIdentity;
 use russh::keys::agent::client::AgentClient;
 use russh::keys::{Certificate, PrivateKey, PrivateKeyWithHashAlg, PublicKey};
-use russh::{MethodKind, PublicKeyOrCertificate};
 
 use crate::SshError;
 use crate::known_hosts::{self, KnownHosts, ServerKey, Verdict};
@@ -190,25 +191,22 @@ pub async fn tcp(hop: &Hop, timeout: Duration) -> Result<tokio::net::TcpStream, 
     Ok(stream)
 }
 
-async fn authenticate(handle: &mut Connection, hop: &Hop) -> Result<(), SshError> {
-    let mut tried: Vec<String> = Vec::new();
-    let mut methods = String::new();
-    let mut agent = if hop.use_agent { AgentClient::connect_env().await.ok() } else { None };
-    let agent_identities: Vec<AgentIdentity> = match agent.as_mut() {
-        Some(agent) => agent.request_identities().await.unwrap_or_default(),
-        None => Vec::new(),
-    };
-    let explicit = !hop.identity_files.is_empty();
-    let files: Vec<PathBuf> = if explicit { hop.identity_files.clone() } else { default_identities() };
+/// What authentication tried so far, and what the server said it allows.
+struct Attempts {
+    tried: Vec<String>,
+    methods: String,
+}
 
-    let mut note = |result: Result<AuthResult, String>, what: String| -> Option<bool> {
+impl Attempts {
+    /// Notes the result of trying `what`: `Some(true)` authenticated,
+    /// `Some(false)` the server allows no more public keys, `None` go on.
+    fn note(&mut self, result: Result<AuthResult, String>, what: String) -> Option<bool> {
         match result {
             Ok(AuthResult::Success) => Some(true),
             Ok(AuthResult::Failure { remaining_methods, .. }) => {
-                let names: Vec<&str> =
-                    remaining_methods.iter().map(<&'static str>::from).collect();
-                methods = names.join(", ");
-                tried.push(what);
+                let names: Vec<&str> = remaining_methods.iter().map(<&'static str>::from).collect();
+                self.methods = names.join(", ");
+                self.tried.push(what);
                 if remaining_methods.iter().any(|method| *method == MethodKind::PublicKey) {
                     None
                 } else {
@@ -216,60 +214,92 @@ async fn authenticate(handle: &mut Connection, hop: &Hop) -> Result<(), SshError
                 }
             }
             Err(error) => {
-                tried.push(format!("{what} ({error})"));
+                self.tried.push(format!("{what} ({error})"));
                 None
             }
         }
+    }
+
+    fn refused(self, hop: &Hop) -> SshError {
+        SshError::Authentication {
+            user: hop.user.clone(),
+            address: hop.address.clone(),
+            tried: self.tried,
+            methods: self.methods,
+        }
+    }
+}
+
+/// Ends authentication when `outcome` is final.
+macro_rules! settle {
+    ($attempts:ident, $hop:ident, $outcome:expr) => {
+        match $outcome {
+            Some(true) => return Ok(()),
+            Some(false) => return Err($attempts.refused($hop)),
+            None => {}
+        }
     };
+}
+
+async fn authenticate(handle: &mut Connection, hop: &Hop) -> Result<(), SshError> {
+    let mut attempts = Attempts { tried: Vec::new(), methods: String::new() };
+    let mut agent = if hop.use_agent { AgentClient::connect_env().await.ok() } else { None };
+    let agent_identities: Vec<AgentIdentity> = match agent.as_mut() {
+        Some(agent) => agent.request_identities().await.unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let explicit = !hop.identity_files.is_empty();
+    let files: Vec<PathBuf> =
+        if explicit { hop.identity_files.clone() } else { default_identities() };
 
     for file in &files {
-        let Some(identity) = read_identity(file, explicit, &mut tried) else { continue };
-        let certificates = certificates_for(file, &hop.certificate_files);
+        let Some(identity) = read_identity(file, explicit, &mut attempts.tried) else { continue };
         match identity {
             Identity::Key(key) => {
                 let key = Arc::new(key);
-                for certificate in certificates {
+                for certificate in certificates_for(file, &hop.certificate_files) {
                     let result = handle
                         .authenticate_openssh_cert(&hop.user, Arc::clone(&key), certificate)
                         .await
                         .map_err(|error| error.to_string());
-                    match note(result, format!("certificate of {}", file.display())) {
-                        Some(true) => return Ok(()),
-                        Some(false) => return Err(refused(hop, tried, methods)),
-                        None => {}
-                    }
+                    settle!(
+                        attempts,
+                        hop,
+                        attempts.note(result, format!("certificate of {}", file.display()))
+                    );
                 }
                 let hash = rsa_hash(handle, &key).await;
                 let result = handle
                     .authenticate_publickey(&hop.user, PrivateKeyWithHashAlg::new(key, hash))
                     .await
                     .map_err(|error| error.to_string());
-                match note(result, file.display().to_string()) {
-                    Some(true) => return Ok(()),
-                    Some(false) => return Err(refused(hop, tried, methods)),
-                    None => {}
-                }
+                settle!(attempts, hop, attempts.note(result, file.display().to_string()));
             }
             Identity::Encrypted(public) => {
-                // The agent may hold it; otherwise it was noted as unusable.
-                let held = agent_identities.iter().find(|held| *held.public_key() == public);
-                if let (Some(agent), Some(held)) = (agent.as_mut(), held) {
-                    let hash = if public.algorithm().is_rsa() { rsa_hash_of(handle).await } else { None };
-                    let result = handle
-                        .authenticate_publickey_with(&hop.user, public.clone(), hash, agent)
-                        .await
-                        .map_err(|error| error.to_string());
-                    match note(result, format!("{} (through ssh-agent)", file.display())) {
-                        Some(true) => return Ok(()),
-                        Some(false) => return Err(refused(hop, tried, methods)),
-                        None => {}
+                // Usable through the agent when the agent holds it.
+                let held = agent_identities.iter().any(|held| *held.public_key() == public);
+                match agent.as_mut() {
+                    Some(agent) if held => {
+                        let hash = if public.algorithm().is_rsa() {
+                            rsa_hash_of(handle).await
+                        } else {
+                            None
+                        };
+                        let result = handle
+                            .authenticate_publickey_with(&hop.user, public.clone(), hash, agent)
+                            .await
+                            .map_err(|error| error.to_string());
+                        settle!(
+                            attempts,
+                            hop,
+                            attempts
+                                .note(result, format!("{} (through ssh-agent)", file.display()))
+                        );
                     }
-                    let _ = held;
-                } else {
-                    tried.push(format!(
+                    _ => attempts.tried.push(format!(
                         "{} (encrypted: not in ssh-agent, and {PASSPHRASE_VAR} is not set)",
                         file.display()
-                    ));
+                    )),
                 }
             }
         }
@@ -281,7 +311,8 @@ async fn authenticate(handle: &mut Connection, hop: &Hop) -> Result<(), SshError
         for identity in &agent_identities {
             let result = match identity {
                 AgentIdentity::PublicKey { key, .. } => {
-                    let hash = if key.algorithm().is_rsa() { rsa_hash_of(handle).await } else { None };
+                    let hash =
+                        if key.algorithm().is_rsa() { rsa_hash_of(handle).await } else { None };
                     handle
                         .authenticate_publickey_with(&hop.user, key.clone(), hash, agent)
                         .await
@@ -292,19 +323,12 @@ async fn authenticate(handle: &mut Connection, hop: &Hop) -> Result<(), SshError
                     .await
                     .map_err(|error| error.to_string()),
             };
-            let what = format!("ssh-agent key {}", known_hosts::fingerprint(&identity.public_key()));
-            match note(result, what) {
-                Some(true) => return Ok(()),
-                Some(false) => return Err(refused(hop, tried, methods)),
-                None => {}
-            }
+            let what =
+                format!("ssh-agent key {}", known_hosts::fingerprint(&identity.public_key()));
+            settle!(attempts, hop, attempts.note(result, what));
         }
     }
-    Err(refused(hop, tried, methods))
-}
-
-fn refused(hop: &Hop, tried: Vec<String>, methods: String) -> SshError {
-    SshError::Authentication { user: hop.user.clone(), address: hop.address.clone(), tried, methods }
+    Err(attempts.refused(hop))
 }
 
 /// A key file as read: usable, or encrypted with only its public half known.

@@ -18,7 +18,14 @@ pub enum SshError {
     /// The host's key is in no known_hosts file.
     HostKeyUnknown { address: String, port: u16, fingerprint: String, trust: String },
     /// The host's key differs from the recorded one.
-    HostKeyChanged { address: String, port: u16, fingerprint: String, expected: String, file: PathBuf, line: usize },
+    HostKeyChanged {
+        address: String,
+        port: u16,
+        fingerprint: String,
+        expected: String,
+        file: PathBuf,
+        line: usize,
+    },
     /// The host's key (or its certificate authority) is marked `@revoked`.
     HostKeyRevoked { address: String, port: u16, fingerprint: String, file: PathBuf, line: usize },
     /// The server accepted none of the identities offered.
@@ -101,7 +108,9 @@ impl SshError {
 impl fmt::Display for SshError {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SshError::Config { message } => write!(formatter, "invalid SSH configuration: {message}"),
+            SshError::Config { message } => {
+                write!(formatter, "invalid SSH configuration: {message}")
+            }
             SshError::Unreachable { address, port, reason } => {
                 write!(formatter, "cannot connect to {address} port {port}: {reason}")
             }

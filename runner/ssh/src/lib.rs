@@ -38,9 +38,9 @@ pub use bootstrap::{Become, Runner};
 pub use config::{
     ConfigError, HostConfig, JumpHop, LocalUser, ProxyJump, SshConfig, StrictHostKeyChecking,
 };
-pub use known_hosts::{KnownHosts, ServerKey, Verdict, append_hashed, fingerprint, trust_command};
 pub use connect::PASSPHRASE_VAR;
 pub use error::SshError;
+pub use known_hosts::{KnownHosts, ServerKey, Verdict, append_hashed, fingerprint, trust_command};
 
 use crate::connect::{Connection, Hop};
 
@@ -136,7 +136,13 @@ impl SshTransport {
             inactivity_timeout: None,
             ..client::Config::default()
         });
-        Ok(SshTransport { runtime, options, config, client_config, jumps: Mutex::new(HashMap::new()) })
+        Ok(SshTransport {
+            runtime,
+            options,
+            config,
+            client_config,
+            jumps: Mutex::new(HashMap::new()),
+        })
     }
 
     /// Warnings about the SSH configuration (lines ignored, and why).
@@ -154,18 +160,23 @@ impl SshTransport {
             (true, None) => Become::Sudo,
             (true, Some(_)) => Become::SudoWithPassword,
         };
-        let become_mode = if target.become_root && hop.user == "root" { Become::No } else { become_mode };
+        let become_mode =
+            if target.become_root && hop.user == "root" { Become::No } else { become_mode };
         let timeout = self.connect_timeout(&hop);
         let runtime = self.runtime.handle().clone();
         let (reader, writer, leftover, connection) = self.runtime.block_on(async {
             let connection = self.connect(&hop, &jumps, timeout).await?;
-            let channel = connection.channel_open_session().await.map_err(|error| SshError::Session {
-                address: hop.address.clone(),
-                reason: format!("cannot open a channel: {error}"),
-            })?;
+            let channel =
+                connection.channel_open_session().await.map_err(|error| SshError::Session {
+                    address: hop.address.clone(),
+                    reason: format!("cannot open a channel: {error}"),
+                })?;
             let (mut reader, writer) = channel.split();
             writer.exec(true, bootstrap::command(runner, become_mode)).await.map_err(|error| {
-                SshError::Session { address: hop.address.clone(), reason: format!("exec failed: {error}") }
+                SshError::Session {
+                    address: hop.address.clone(),
+                    reason: format!("exec failed: {error}"),
+                }
             })?;
             let leftover = bootstrap::run(
                 &mut reader,
@@ -179,7 +190,8 @@ impl SshTransport {
             Ok::<_, SshError>((reader, writer, leftover, connection))
         })?;
         let streams = stream::streams(&runtime, reader, writer, leftover, connection);
-        Session::over(streams).map_err(|error| SshError::Deploy { reason: error.to_string(), stderr: Vec::new() })
+        Session::over(streams)
+            .map_err(|error| SshError::Deploy { reason: error.to_string(), stderr: Vec::new() })
     }
 
     fn connect_timeout(&self, hop: &Hop) -> Duration {
@@ -196,12 +208,20 @@ impl SshTransport {
         match jumps.split_last() {
             None => {
                 let stream = connect::tcp(hop, timeout).await?;
-                Ok(Arc::new(connect::establish(Arc::clone(&self.client_config), stream, hop, timeout).await?))
+                Ok(Arc::new(
+                    connect::establish(Arc::clone(&self.client_config), stream, hop, timeout)
+                        .await?,
+                ))
             }
             Some((last, before)) => {
                 let bastion = self.jump(last, before, timeout).await?;
                 let channel = bastion
-                    .channel_open_direct_tcpip(hop.address.clone(), u32::from(hop.port), "127.0.0.1", 0)
+                    .channel_open_direct_tcpip(
+                        hop.address.clone(),
+                        u32::from(hop.port),
+                        "127.0.0.1",
+                        0,
+                    )
                     .await
                     .map_err(|error| SshError::Jump {
                         jump: format!("{}@{}:{}", last.user, last.address, last.port),
@@ -225,8 +245,9 @@ impl SshTransport {
         hop: &'a Hop,
         before: &'a [Hop],
         timeout: Duration,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Arc<Connection>, SshError>> + Send + 'a>>
-    {
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Arc<Connection>, SshError>> + Send + 'a>,
+    > {
         Box::pin(async move {
             let key = before
                 .iter()
@@ -286,12 +307,16 @@ impl SshTransport {
         config: &HostConfig,
     ) -> Hop {
         let home = &self.options.home;
-        let mut known_hosts: Vec<PathBuf> = self.options.workspace_known_hosts.iter().cloned().collect();
+        let mut known_hosts: Vec<PathBuf> =
+            self.options.workspace_known_hosts.iter().cloned().collect();
         known_hosts.extend(config.user_known_hosts_files.clone().unwrap_or_else(|| {
             vec![home.join(".ssh/known_hosts"), home.join(".ssh/known_hosts2")]
         }));
         known_hosts.extend(config.global_known_hosts_files.clone().unwrap_or_else(|| {
-            vec![PathBuf::from("/etc/ssh/ssh_known_hosts"), PathBuf::from("/etc/ssh/ssh_known_hosts2")]
+            vec![
+                PathBuf::from("/etc/ssh/ssh_known_hosts"),
+                PathBuf::from("/etc/ssh/ssh_known_hosts2"),
+            ]
         }));
         // A changed key is refused whatever the setting; `no` only lets new keys in.
         let accept_new = self.options.accept_new_host_keys
@@ -324,9 +349,11 @@ impl SshTransport {
     fn jump_chain(&self, target: &Target) -> Result<Vec<Hop>, SshError> {
         let alias = target.address.clone().unwrap_or_else(|| target.name.clone());
         let jump = match &target.jump {
-            Some(text) => Some(config::parse_proxy_jump(text).map_err(|message| SshError::Config {
-                message: format!("host `{}`: jump_host `{text}`: {message}", target.name),
-            })?),
+            Some(text) => {
+                Some(config::parse_proxy_jump(text).map_err(|message| SshError::Config {
+                    message: format!("host `{}`: jump_host `{text}`: {message}", target.name),
+                })?)
+            }
             None => self.config.resolve(&alias).proxy_jump.clone(),
         };
         let hops = match jump {
@@ -365,7 +392,10 @@ mod tests {
     use super::*;
 
     /// A transport reading `config` as the user's ssh_config, in a home of its own.
-    fn transport(config: &str, options: impl FnOnce(&mut Options)) -> (tempfile::TempDir, SshTransport) {
+    fn transport(
+        config: &str,
+        options: impl FnOnce(&mut Options),
+    ) -> (tempfile::TempDir, SshTransport) {
         let home = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(home.path().join(".ssh")).unwrap();
         std::fs::write(home.path().join(".ssh/config"), config).unwrap();
@@ -384,11 +414,16 @@ mod tests {
     fn ssh_config_fills_in_what_the_inventory_leaves_out() {
         let (home, transport) = transport(CONFIG, |_| {});
         let hop = transport.hop_for(&Target { name: "web1".into(), ..Target::default() }).unwrap();
-        assert_eq!((hop.address.as_str(), hop.port, hop.user.as_str()), ("192.0.2.7", 2222, "deploy"));
+        assert_eq!(
+            (hop.address.as_str(), hop.port, hop.user.as_str()),
+            ("192.0.2.7", 2222, "deploy")
+        );
         assert_eq!(hop.identity_files, [home.path().join(".ssh/web")]);
         assert_eq!(hop.accept_new_into, None, "strict by default");
-        let jumps = transport.jump_chain(&Target { name: "web1".into(), ..Target::default() }).unwrap();
-        let jumps: Vec<String> = jumps.iter().map(|hop| format!("{}@{}:{}", hop.user, hop.address, hop.port)).collect();
+        let jumps =
+            transport.jump_chain(&Target { name: "web1".into(), ..Target::default() }).unwrap();
+        let jumps: Vec<String> =
+            jumps.iter().map(|hop| format!("{}@{}:{}", hop.user, hop.address, hop.port)).collect();
         assert_eq!(jumps, ["ops@bastion:2200"]);
     }
 
@@ -407,9 +442,16 @@ mod tests {
         let hop = transport.hop_for(&target).unwrap();
         assert_eq!((hop.address.as_str(), hop.port, hop.user.as_str()), ("192.0.2.7", 22, "root"));
         assert_eq!(hop.identity_files, [PathBuf::from("/keys/id")]);
-        assert!(transport.jump_chain(&target).unwrap().is_empty(), "`none` disables ssh_config's ProxyJump");
+        assert!(
+            transport.jump_chain(&target).unwrap().is_empty(),
+            "`none` disables ssh_config's ProxyJump"
+        );
         // An address of its own: ssh_config's `Host web1` block is matched against the address, as `ssh ADDRESS` would.
-        let direct = Target { name: "web1".into(), address: Some("198.51.100.9".into()), ..Target::default() };
+        let direct = Target {
+            name: "web1".into(),
+            address: Some("198.51.100.9".into()),
+            ..Target::default()
+        };
         let hop = transport.hop_for(&direct).unwrap();
         assert_eq!((hop.address.as_str(), hop.port), ("198.51.100.9", 22));
     }
@@ -433,7 +475,8 @@ mod tests {
             ]
         );
         // ssh_config's `accept-new` for the bastion.
-        let bastion = transport.hop_for(&Target { name: "bastion".into(), ..Target::default() }).unwrap();
+        let bastion =
+            transport.hop_for(&Target { name: "bastion".into(), ..Target::default() }).unwrap();
         assert_eq!(bastion.accept_new_into, Some(workspace.clone()));
         let (_home, accepting) = transport(CONFIG, |options| {
             options.workspace_known_hosts = Some(workspace.clone());

@@ -52,7 +52,12 @@ pub(crate) fn streams(
         stdin: Box::new(ChannelWriter { runtime: runtime.clone(), writer: Arc::clone(&writer) }),
         stdout: Box::new(ChunkReader::new(stdout_receiver)),
         stderr: Box::new(ChunkReader::new(stderr_receiver)),
-        process: Box::new(RemoteCommand { runtime: runtime.clone(), writer, ending, _connection: connection }),
+        process: Box::new(RemoteCommand {
+            runtime: runtime.clone(),
+            writer,
+            ending,
+            _connection: connection,
+        }),
     }
 }
 
