@@ -70,7 +70,7 @@ impl SshError {
                 "check that {address} is up and sshd listens on port {port} (`ssh -p {port} {address} true` tries the same)"
             ),
             SshError::HostKeyUnknown { trust, .. } => format!(
-                "compare the fingerprint with the host's own (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on it), then trust it: {trust}; or run again with --accept-new-host-keys"
+                "if the fingerprint is the host's own, trust it:\n{trust}\nor run again with --accept-new-host-keys to trust keys seen for the first time"
             ),
             SshError::HostKeyChanged { file, line, address, .. } => format!(
                 "someone may be intercepting the connection, or the host was reinstalled; if you know why the key changed, remove the old entry (`ssh-keygen -R {address}`, recorded at {}:{line}) and trust the new key",
