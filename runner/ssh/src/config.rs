@@ -37,6 +37,7 @@
     clippy::indexing_slicing
 )]
 
+mod files;
 mod parse;
 mod resolve;
 mod values;
