@@ -92,6 +92,8 @@ struct Loader<'a> {
     check_permissions: bool,
     /// Files being read, outermost first, to refuse include cycles.
     stack: Vec<PathBuf>,
+    /// Includes open around the line being read (0 in a top-level file).
+    depth: usize,
     bytes_read: u64,
     out: Loaded,
 }
@@ -124,6 +126,7 @@ pub(super) fn load_top_level(
         base_dir,
         check_permissions,
         stack: vec![canonical(file)],
+        depth: 0,
         bytes_read: text.len() as u64,
         out: Loaded::default(),
     };
@@ -144,6 +147,7 @@ pub(super) fn load_text(
         base_dir,
         check_permissions,
         stack: Vec::new(),
+        depth: 0,
         bytes_read: text.len() as u64,
         out: Loaded::default(),
     };
@@ -226,7 +230,7 @@ impl Loader<'_> {
     }
 
     fn include_file(&mut self, included: &Path, file: &Path, line_number: usize) {
-        if self.stack.len() >= MAX_INCLUDE_DEPTH {
+        if self.depth >= MAX_INCLUDE_DEPTH {
             self.warn(
                 file,
                 line_number,
@@ -286,10 +290,12 @@ impl Loader<'_> {
             return;
         }
         self.stack.push(key);
+        self.depth += 1;
         self.out.items.push(Item::EnterInclude);
         self.parse_text(&text, included);
         self.out.items.push(Item::LeaveInclude);
         self.stack.pop();
+        self.depth -= 1;
     }
 }
 

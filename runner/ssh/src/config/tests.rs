@@ -430,8 +430,8 @@ fn include_loops_and_depth_are_bounded() {
         &borrowed,
         "x",
         expect![[r#"
-            user: depth14
-            warning: ~/.ssh/d14:1: Include ~/.ssh/d15: nested more than 16 deep, ignored
+            user: depth15
+            warning: ~/.ssh/d15:1: Include ~/.ssh/d16: nested more than 16 deep, ignored
         "#]],
     );
 }
