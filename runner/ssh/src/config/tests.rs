@@ -619,3 +619,12 @@ Host *
         assert_eq!(mine, openssh_sorted, "host {host}");
     }
 }
+
+/// The machine's own `/etc/ssh/ssh_config` (Debian's includes
+/// `/etc/ssh/ssh_config.d/*.conf`) loads and resolves.
+#[test]
+fn the_system_configuration_of_this_machine_loads() {
+    let system = Path::new("/etc/ssh/ssh_config");
+    let config = SshConfig::load(None, Some(system), &me()).unwrap();
+    let _ = config.resolve("example.invalid");
+}
