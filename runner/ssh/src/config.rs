@@ -37,6 +37,7 @@
     clippy::indexing_slicing
 )]
 
+mod files;
 mod parse;
 mod resolve;
 mod values;
@@ -141,7 +142,7 @@ pub struct HostConfig {
     /// froyo does not run proxy commands; this is here so that callers can
     /// refuse a host that needs one instead of silently connecting directly.
     /// Whichever of `ProxyJump` and `ProxyCommand` comes first wins, as in
-    /// OpenSSH.
+    /// OpenSSH; `ProxyCommand none` is kept as `"none"` and means no proxy.
     pub proxy_command: Option<String>,
     pub strict_host_key_checking: Option<StrictHostKeyChecking>,
     /// `UserKnownHostsFile none` gives an empty list.

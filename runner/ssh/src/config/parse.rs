@@ -1,7 +1,8 @@
 //! Reading configuration files into a flat list of [`Item`]s: conditions
 //! (`Host`, `Match`), typed settings, and markers around included files.
 //!
-//! This is the only part of [`crate::config`] that touches the file system.
+//! With [`super::files`] (opening files, expanding globs), this is the only
+//! part of [`crate::config`] that touches the file system.
 //! It follows `Include` (globs in the file-name parts of a path, sorted as
 //! glob(3) sorts them), bounded three ways so that hostile files cannot make
 //! it loop or explode: a nesting depth of 16 (OpenSSH's limit), no file
@@ -9,23 +10,18 @@
 //! read in total.
 //! Every problem becomes a warning naming the file and line.
 
-use std::fs;
-use std::io::{self, Read};
-use std::os::unix::fs::PermissionsExt;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::files::{MAX_GLOB_MATCHES, ReadError, canonical, glob, read_config_file};
 use super::values;
-use super::{ConfigError, ProxyJump, StrictHostKeyChecking, glob_match};
+use super::{ConfigError, ProxyJump, StrictHostKeyChecking};
 
 /// OpenSSH's `READCONF_MAX_DEPTH`.
 const MAX_INCLUDE_DEPTH: usize = 16;
-/// A configuration file larger than this is not a configuration file.
-const MAX_FILE_BYTES: u64 = 4 << 20;
 /// All files read for one top-level file, includes counted each time.
 const MAX_TOTAL_BYTES: u64 = 32 << 20;
-/// Files one glob may expand to.
-const MAX_GLOB_MATCHES: usize = 1024;
 
 #[derive(Clone, Debug)]
 pub(super) enum Item {
@@ -96,6 +92,8 @@ struct Loader<'a> {
     check_permissions: bool,
     /// Files being read, outermost first, to refuse include cycles.
     stack: Vec<PathBuf>,
+    /// Includes open around the line being read (0 in a top-level file).
+    depth: usize,
     bytes_read: u64,
     out: Loaded,
 }
@@ -128,6 +126,7 @@ pub(super) fn load_top_level(
         base_dir,
         check_permissions,
         stack: vec![canonical(file)],
+        depth: 0,
         bytes_read: text.len() as u64,
         out: Loaded::default(),
     };
@@ -148,55 +147,12 @@ pub(super) fn load_text(
         base_dir,
         check_permissions,
         stack: Vec::new(),
+        depth: 0,
         bytes_read: text.len() as u64,
         out: Loaded::default(),
     };
     loader.parse_text(text, name);
     loader.out
-}
-
-enum ReadError {
-    Io(io::Error),
-    Permissions(u32),
-    TooLarge,
-}
-
-/// `Ok(None)` when the file does not exist.
-fn read_config_file(file: &Path, check_permissions: bool) -> Result<Option<String>, ReadError> {
-    // Look before opening: opening a FIFO would block.
-    let metadata = match fs::metadata(file) {
-        Ok(metadata) => metadata,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => return Err(ReadError::Io(error)),
-    };
-    if !metadata.is_file() {
-        if file == Path::new("/dev/null") {
-            return Ok(Some(String::new()));
-        }
-        return Err(ReadError::Io(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "not a regular file",
-        )));
-    }
-    let handle = match fs::File::open(file) {
-        Ok(handle) => handle,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => return Err(ReadError::Io(error)),
-    };
-    let mode = metadata.permissions().mode();
-    if check_permissions && mode & 0o022 != 0 {
-        return Err(ReadError::Permissions(mode & 0o7777));
-    }
-    let mut bytes = Vec::new();
-    handle.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(ReadError::Io)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(ReadError::TooLarge);
-    }
-    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
-}
-
-fn canonical(file: &Path) -> PathBuf {
-    fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf())
 }
 
 impl Loader<'_> {
@@ -274,7 +230,7 @@ impl Loader<'_> {
     }
 
     fn include_file(&mut self, included: &Path, file: &Path, line_number: usize) {
-        if self.stack.len() >= MAX_INCLUDE_DEPTH {
+        if self.depth >= MAX_INCLUDE_DEPTH {
             self.warn(
                 file,
                 line_number,
@@ -334,10 +290,12 @@ impl Loader<'_> {
             return;
         }
         self.stack.push(key);
+        self.depth += 1;
         self.out.items.push(Item::EnterInclude);
         self.parse_text(&text, included);
         self.out.items.push(Item::LeaveInclude);
         self.stack.pop();
+        self.depth -= 1;
     }
 }
 
@@ -499,44 +457,4 @@ fn known_hosts_files(args: Vec<String>) -> Vec<String> {
         [only] if only.eq_ignore_ascii_case("none") => Vec::new(),
         _ => args,
     }
-}
-
-/// Expands `*` and `?` in the components of `path`, sorted per directory as
-/// glob(3) does; names starting with `.` match only a pattern that does.
-/// A path without wildcards is returned as is (whether or not it exists).
-/// The flag says whether matches were cut at [`MAX_GLOB_MATCHES`].
-fn glob(path: &Path) -> (Vec<PathBuf>, bool) {
-    let mut candidates = vec![PathBuf::new()];
-    let mut truncated = false;
-    for component in path.components() {
-        let part = component.as_os_str().to_string_lossy();
-        if !part.contains(['*', '?']) {
-            for candidate in &mut candidates {
-                candidate.push(component.as_os_str());
-            }
-            continue;
-        }
-        let mut next = Vec::new();
-        for directory in &candidates {
-            let Ok(entries) = fs::read_dir(directory) else {
-                continue;
-            };
-            let mut names: Vec<String> = entries
-                .filter_map(|entry| entry.ok())
-                .map(|entry| entry.file_name().to_string_lossy().into_owned())
-                .filter(|name| !name.starts_with('.') || part.starts_with('.'))
-                .filter(|name| glob_match(&part, name, false))
-                .collect();
-            names.sort();
-            for name in names {
-                if next.len() >= MAX_GLOB_MATCHES {
-                    truncated = true;
-                    break;
-                }
-                next.push(directory.join(name));
-            }
-        }
-        candidates = next;
-    }
-    (candidates, truncated)
 }

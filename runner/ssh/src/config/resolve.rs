@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use super::parse::{Condition, Criterion, Item, Setting};
-use super::{HostConfig, LocalUser, wildcard_match};
+use super::{HostConfig, LocalUser, glob_match};
 
 /// Walks the parsed items for one host; values that take tokens are kept
 /// raw until every setting is known, as `%h`, `%r` and `%p` depend on them.
@@ -67,7 +67,7 @@ impl<'a> Resolver<'a> {
 
     fn matches(&self, condition: &Condition) -> bool {
         match condition {
-            Condition::Host(patterns) => host_patterns_match(patterns, self.original_host),
+            Condition::Host(patterns) => host_patterns_match(patterns, self.original_host, false),
             Condition::Never => false,
             Condition::Match(criteria) => criteria.iter().all(|criterion| match criterion {
                 Criterion::All => true,
@@ -87,7 +87,9 @@ impl<'a> Resolver<'a> {
         match setting {
             Setting::HostName(value) => {
                 if out.host_name.is_none() {
-                    out.host_name = Some(expand_host_name(value, self.original_host));
+                    // OpenSSH lowercases the name it connects to.
+                    let expanded = expand_host_name(value, self.original_host);
+                    out.host_name = Some(expanded.to_ascii_lowercase());
                 }
             }
             Setting::Port(port) => {
@@ -154,7 +156,11 @@ impl<'a> Resolver<'a> {
         let tokens = Tokens {
             home: local.home.to_string_lossy().into_owned(),
             local_user: local.name.clone(),
-            host: self.out.host_name.clone().unwrap_or_else(|| self.original_host.to_owned()),
+            host: self
+                .out
+                .host_name
+                .clone()
+                .unwrap_or_else(|| self.original_host.to_ascii_lowercase()),
             original_host: self.original_host.to_owned(),
             remote_user: self.out.user.clone().unwrap_or_else(|| local.name.clone()),
             port: self.out.port.unwrap_or(22).to_string(),
@@ -257,14 +263,17 @@ pub(super) fn expand_tilde(raw: &str, home: &Path) -> String {
 
 /// A `Host` line: it applies when some pattern matches and no negated
 /// pattern does.
-fn host_patterns_match(patterns: &[String], host: &str) -> bool {
+/// OpenSSH matches `Host` patterns case-sensitively against the name as
+/// given (`Host web1` does not apply to `WEB1`), but `Match host` and
+/// `Match originalhost` case-insensitively; `ssh -G` shows both.
+fn host_patterns_match(patterns: &[String], host: &str, ignore_case: bool) -> bool {
     let mut matched = false;
     for pattern in patterns {
         if let Some(negated) = pattern.strip_prefix('!') {
-            if wildcard_match(negated, host) {
+            if glob_match(negated, host, ignore_case) {
                 return false;
             }
-        } else if wildcard_match(pattern, host) {
+        } else if glob_match(pattern, host, ignore_case) {
             matched = true;
         }
     }
@@ -272,8 +281,8 @@ fn host_patterns_match(patterns: &[String], host: &str) -> bool {
 }
 
 /// A comma-separated pattern list (as in `Match host a,!b`), with the same
-/// negation rule as a `Host` line.
+/// negation rule as a `Host` line, ignoring case.
 fn pattern_list_matches(list: &str, host: &str) -> bool {
     let patterns: Vec<String> = list.split(',').map(str::to_owned).collect();
-    host_patterns_match(&patterns, host)
+    host_patterns_match(&patterns, host, true)
 }

@@ -140,9 +140,18 @@ Host bastion.example
     check(
         config,
         "",
-        "BASTION.example",
+        "bastion.example",
         expect![[r#"
             user: jump
+        "#]],
+    );
+    // `Host` patterns are case-sensitive in OpenSSH (`ssh -G` agrees).
+    check(
+        config,
+        "",
+        "BASTION.example",
+        expect![[r#"
+            user: app
         "#]],
     );
     check(
@@ -421,8 +430,8 @@ fn include_loops_and_depth_are_bounded() {
         &borrowed,
         "x",
         expect![[r#"
-            user: depth14
-            warning: ~/.ssh/d14:1: Include ~/.ssh/d15: nested more than 16 deep, ignored
+            user: depth15
+            warning: ~/.ssh/d15:1: Include ~/.ssh/d16: nested more than 16 deep, ignored
         "#]],
     );
 }
@@ -494,4 +503,128 @@ mod properties {
             let _ = config.resolve(&host);
         }
     }
+}
+
+/// The same files and hosts through `ssh -G` (OpenSSH's own resolution) and
+/// through [`SshConfig::resolve`]; the settings both know must agree.
+#[test]
+fn agrees_with_openssh_ssh_dash_g() {
+    if std::process::Command::new("ssh").arg("-V").output().is_err() {
+        eprintln!("no ssh client: comparison with ssh -G skipped");
+        return;
+    }
+    let home = PathBuf::from(std::env::var_os("HOME").unwrap_or_default());
+    let user_name = std::process::Command::new("id").arg("-un").output().unwrap();
+    let local = LocalUser {
+        home: home.clone(),
+        name: String::from_utf8_lossy(&user_name.stdout).trim().to_owned(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config");
+    let included = dir.path().join("more.conf");
+    fs::write(&included, "Host db*\n  User db-admin\n  Port 5022\nHost *\n  ConnectTimeout 7\n")
+        .unwrap();
+    fs::write(
+        &file,
+        format!(
+            "
+Host web1 !bad*
+    HostName %h.internal
+    IdentityFile ~/.ssh/web1
+Match host *.internal
+    User canon
+Match originalhost web1 !host nope
+    Port 2201
+Match exec false
+    User never
+Host bad*
+    ProxyJump none
+Include {}
+Host *.example,x
+    StrictHostKeyChecking no
+Host *
+    ProxyJump alice@b1:2222,ssh://bob@h2:22
+    StrictHostKeyChecking accept-new
+    UserKnownHostsFile ~/.ssh/kh %d/kh2_%h_%p
+    ConnectTimeout 1m30s
+",
+            included.display()
+        ),
+    )
+    .unwrap();
+    let config = SshConfig::load(Some(&file), None, &local).unwrap();
+    for host in ["web1", "other", "db1", "bad1", "x.example", "WEB1", "X", "DB2"] {
+        let output = std::process::Command::new("ssh")
+            .args(["-G", "-F"])
+            .arg(&file)
+            .arg(host)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let openssh: Vec<String> = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter(|line| {
+                let key = line.split(' ').next().unwrap_or("");
+                [
+                    "hostname",
+                    "user",
+                    "port",
+                    "proxyjump",
+                    "stricthostkeychecking",
+                    "userknownhostsfile",
+                    "connecttimeout",
+                ]
+                .contains(&key)
+            })
+            .map(str::to_owned)
+            .collect();
+        let ours = config.resolve(host);
+        let mut mine = Vec::new();
+        mine.push(format!("user {}", ours.user.clone().unwrap_or(local.name.clone())));
+        mine.push(format!(
+            "hostname {}",
+            ours.host_name.clone().unwrap_or(host.to_ascii_lowercase())
+        ));
+        mine.push(format!("port {}", ours.port.unwrap_or(22)));
+        if let Some(timeout) = ours.connect_timeout {
+            mine.push(format!("connecttimeout {}", timeout.as_secs()));
+        }
+        let strict = match ours.strict_host_key_checking {
+            Some(super::StrictHostKeyChecking::AcceptNew) => "accept-new",
+            Some(super::StrictHostKeyChecking::No) => "false",
+            Some(super::StrictHostKeyChecking::Yes) => "true",
+            Some(super::StrictHostKeyChecking::Ask) | None => "ask",
+        };
+        mine.push(format!("stricthostkeychecking {strict}"));
+        if let Some(files) = &ours.user_known_hosts_files {
+            let files: Vec<String> =
+                files.iter().map(|f| f.to_string_lossy().into_owned()).collect();
+            mine.push(format!("userknownhostsfile {}", files.join(" ")));
+        }
+        if let Some(super::ProxyJump::Hops(hops)) = &ours.proxy_jump {
+            let hops: Vec<String> = hops
+                .iter()
+                .map(|hop| {
+                    let user = hop.user.as_ref().map(|u| format!("{u}@")).unwrap_or_default();
+                    let port = hop.port.map(|p| format!(":{p}")).unwrap_or_default();
+                    format!("{user}{}{port}", hop.host)
+                })
+                .collect();
+            mine.push(format!("proxyjump {}", hops.join(",")));
+        }
+        let mut openssh_sorted = openssh.clone();
+        openssh_sorted.sort();
+        mine.sort();
+        assert_eq!(mine, openssh_sorted, "host {host}");
+    }
+}
+
+/// The machine's own `/etc/ssh/ssh_config` (Debian's includes
+/// `/etc/ssh/ssh_config.d/*.conf`) loads and resolves.
+#[test]
+fn the_system_configuration_of_this_machine_loads() {
+    let system = Path::new("/etc/ssh/ssh_config");
+    let config = SshConfig::load(None, Some(system), &me()).unwrap();
+    let _ = config.resolve("example.invalid");
 }
