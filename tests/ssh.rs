@@ -456,3 +456,54 @@ fn become_through_sudo_asks_for_its_password_and_never_shows_it() {
     let plan = site.froyo(&["plan", "--format", "json"]);
     assert!(!String::from_utf8_lossy(&plan.stdout).contains(SudoUser::PASSWORD));
 }
+
+#[test]
+fn hosts_behind_a_jump_host_share_its_one_connection() {
+    let hosts = hosts_or_skip!(1);
+    let bastion = hosts.host(1);
+    // Two inventory hosts reached through the bastion (both are its own
+    // address, seen from inside its namespace), and their files.
+    let site = Site::new(&hosts, "");
+    site.trust(&hosts);
+    // The bastion is an inventory host (no resources of its own): inner hosts
+    // jump through it by name and reach it with its address, user and key.
+    let jump = "bastion".to_string();
+    let mut inventory = format!(
+        "package site\n\nhosts: {{\n\tbastion: {{address: \"{}\", user: \"root\", identity_file: \"{}\", labels: name: \"bastion\"}}\n",
+        bastion.address,
+        hosts.identity_file().display(),
+    );
+    for name in ["inner1", "inner2"] {
+        inventory.push_str(&format!(
+            "\t{name}: {{address: \"{}\", user: \"root\", identity_file: \"{}\", jump_host: \"{jump}\", labels: name: \"{name}\"}}\n",
+            bastion.address,
+            hosts.identity_file().display(),
+        ));
+    }
+    inventory.push_str("}\n");
+    fs::write(site.dir.path().join("hosts.cue"), inventory).unwrap();
+    site.write(
+        "\t\"a\": linux.#File & {on: name: \"inner1\", path: \"@ROOT@/inner1\", content: \"1\\n\"}\n\
+         \t\"b\": linux.#File & {on: name: \"inner2\", path: \"@ROOT@/inner2\", content: \"2\\n\"}\n",
+    );
+    let (code, report, stderr) = site.apply(&[]);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    assert!(site.root().join("inner1").exists() && site.root().join("inner2").exists());
+    // One connection from the controller (to the bastion), two forwarded from the bastion itself.
+    let log = fs::read_to_string(&bastion.log).unwrap();
+    let from = |address: &str| {
+        log.lines().filter(|line| line.contains(&format!("Connection from {address} port"))).count()
+    };
+    assert_eq!(from(&bastion.gateway.to_string()), 1, "{log}");
+    assert_eq!(from(&bastion.address.to_string()), 2, "{log}");
+
+    // `jump_host: "none"` connects directly.
+    let direct = fs::read_to_string(site.dir.path().join("hosts.cue"))
+        .unwrap()
+        .replace("jump_host: \"bastion\"", "jump_host: \"none\"");
+    fs::write(site.dir.path().join("hosts.cue"), direct).unwrap();
+    let (code, report, stderr) = site.apply(&[]);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    let log = fs::read_to_string(&bastion.log).unwrap();
+    assert_eq!(log.lines().filter(|line| line.contains(&format!("Connection from {} port", bastion.gateway))).count(), 3);
+}

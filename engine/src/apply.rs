@@ -36,7 +36,7 @@ impl Engine {
             .filter(|host| plan.instances.iter().any(|i| i.key.host == host.name))
             .cloned()
             .collect();
-        self.connect(&hosts);
+        self.connect(&hosts, &plan.hosts);
 
         let mut outcomes: Vec<Option<Outcome>> = vec![None; plan.instances.len()];
         for (index, instance) in plan.instances.iter().enumerate() {

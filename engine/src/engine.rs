@@ -138,8 +138,9 @@ impl Engine {
         }
     }
 
-    /// Opens sessions to `hosts` not yet connected, concurrently.
-    pub(crate) fn connect(&mut self, hosts: &[froyo_ir::Host]) {
+    /// Opens sessions to `hosts` not yet connected, concurrently;
+    /// `inventory` is every host of the run (jump hosts may be among them).
+    pub(crate) fn connect(&mut self, hosts: &[froyo_ir::Host], inventory: &[froyo_ir::Host]) {
         let pending: Vec<froyo_ir::Host> = hosts
             .iter()
             .filter(|host| !self.connections.contains_key(&host.name))
@@ -151,6 +152,7 @@ impl Engine {
         let reporter = self.options.reporter.clone();
         reporter.begin(Phase::Connect, pending.len());
         let transport = self.options.transport.clone();
+        let inventory: Arc<Vec<froyo_ir::Host>> = Arc::new(inventory.to_vec());
         let mut results = Vec::with_capacity(pending.len());
         // At most `forks` hosts connect at once.
         let mut pending = pending.into_iter().peekable();
@@ -158,9 +160,11 @@ impl Engine {
             let wave: Vec<froyo_ir::Host> = pending.by_ref().take(self.options.forks).collect();
             let transport = transport.clone();
             let reporter = reporter.clone();
+            let inventory = inventory.clone();
             results.extend(self.on_blocking_pool(wave, move |host| {
-                let connection =
-                    transport.connect(&host).map(|session| Arc::new(Mutex::new(session)));
+                let connection = transport
+                    .connect(&host, &inventory)
+                    .map(|session| Arc::new(Mutex::new(session)));
                 let key = Key { host: host.name.clone(), resource: String::new() };
                 let message = match &connection {
                     Ok(_) => "connected".to_string(),

@@ -68,7 +68,7 @@ impl Engine {
             .filter(|host| instances.iter().any(|instance| instance.key.host == host.name))
             .cloned()
             .collect();
-        self.connect(&used_hosts);
+        self.connect(&used_hosts, &ir.hosts);
         for instance in &mut instances {
             if instance.error.is_none()
                 && let Some(Err(error)) = self.connections.get(&instance.key.host)

@@ -69,7 +69,9 @@ impl RunnerSession for Session {
 
 /// Opens runner sessions on hosts.
 pub trait Transport: Send + Sync {
-    fn connect(&self, host: &Host) -> Result<Box<dyn RunnerSession>, HostError>;
+    /// Opens a session on `host`; `inventory` is every host of the run (a
+    /// `jump_host` may name one of them).
+    fn connect(&self, host: &Host, inventory: &[Host]) -> Result<Box<dyn RunnerSession>, HostError>;
 }
 
 /// How a real run reaches hosts.
@@ -106,23 +108,14 @@ impl Hosts {
 }
 
 impl Transport for Hosts {
-    fn connect(&self, host: &Host) -> Result<Box<dyn RunnerSession>, HostError> {
+    fn connect(&self, host: &Host, inventory: &[Host]) -> Result<Box<dyn RunnerSession>, HostError> {
         match host.transport {
             froyo_ir::Transport::Local => start_local(host.become_root)
                 .map(|session| Box::new(session) as Box<dyn RunnerSession>)
                 .map_err(|error| HostError::runner(&host.name, error)),
             froyo_ir::Transport::Ssh => {
                 let ssh = self.ssh().map_err(|error| HostError::ssh(&host.name, &error))?;
-                let target = Target {
-                    name: host.name.clone(),
-                    address: host.address.clone(),
-                    port: host.port,
-                    user: host.user.clone(),
-                    identity_file: host.identity_file.as_ref().map(PathBuf::from),
-                    jump: host.jump_host.clone(),
-                    become_root: host.become_root,
-                    become_password: host.become_password.clone(),
-                };
+                let target = ssh_target(host, inventory, 0);
                 let runner = froyo_ssh::Runner {
                     bytes: froyo_runner_client::runner_binary(),
                     sha256: froyo_runner_client::runner_sha256(),
@@ -132,6 +125,35 @@ impl Transport for Hosts {
                     .map_err(|error| HostError::ssh(&host.name, &error))
             }
         }
+    }
+}
+
+/// What froyo-ssh needs to reach `host`; a `jump_host` that names another
+/// host of the inventory is reached as that host is (its address, user,
+/// key, and its own jump host), up to a depth that stops cycles.
+fn ssh_target(host: &Host, inventory: &[Host], depth: usize) -> Target {
+    let named = host
+        .jump_host
+        .as_deref()
+        .and_then(|jump| inventory.iter().find(|other| other.name == jump && other.name != host.name));
+    let mut jump_targets = Vec::new();
+    if let Some(jump) = named
+        && depth < 8
+    {
+        let hop = ssh_target(jump, inventory, depth + 1);
+        jump_targets.extend(hop.jump_targets.iter().cloned());
+        jump_targets.push(Target { jump_targets: Vec::new(), ..hop });
+    }
+    Target {
+        name: host.name.clone(),
+        address: host.address.clone(),
+        port: host.port,
+        user: host.user.clone(),
+        identity_file: host.identity_file.as_ref().map(PathBuf::from),
+        jump: if named.is_some() { None } else { host.jump_host.clone() },
+        jump_targets,
+        become_root: host.become_root,
+        become_password: host.become_password.clone(),
     }
 }
 

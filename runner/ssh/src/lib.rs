@@ -94,6 +94,8 @@ pub struct Target {
     pub identity_file: Option<PathBuf>,
     /// `[user@]host[:port]` hops, comma-separated, or `none`.
     pub jump: Option<String>,
+    /// Jump hosts the inventory describes itself (instead of `jump`), first hop first.
+    pub jump_targets: Vec<Target>,
     pub become_root: bool,
     pub become_password: Option<String>,
 }
@@ -347,6 +349,9 @@ impl SshTransport {
 
     /// The jump hosts before `target`, first hop first.
     fn jump_chain(&self, target: &Target) -> Result<Vec<Hop>, SshError> {
+        if !target.jump_targets.is_empty() {
+            return target.jump_targets.iter().map(|jump| self.hop_for(jump)).collect();
+        }
         let alias = target.address.clone().unwrap_or_else(|| target.name.clone());
         let jump = match &target.jump {
             Some(text) => {

@@ -34,7 +34,7 @@ pub fn of_hosts(
             );
         }
         if let Some(jump) = &host.jump_host {
-            let is_name = !jump.contains(['@', ':', '.']);
+            let is_name = !jump.contains(['@', ':', '.', ',']) && jump != "none";
             if is_name && !hosts.iter().any(|other| other.name == *jump) {
                 let names = hosts.iter().map(|other| other.name.as_str());
                 let mut diagnostic = Diagnostic::new(
