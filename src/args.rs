@@ -20,6 +20,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create a new workspace (a local host and one resource) in DIR or the current directory.
+    Init(InitArgs),
     /// Check a workspace: syntax, evaluation, schemas, dependencies and hosts; exit 1 on errors.
     Check(CheckArgs),
     /// Compile a workspace into the resource IR (`site.ir`).
@@ -254,6 +256,13 @@ pub struct FmtArgs {
     /// Write nothing; print a unified diff of each change and exit 1 if there are any.
     #[arg(long)]
     pub diff: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to create the workspace (default: the current directory); created if missing.
+    #[arg(value_name = "DIR")]
+    pub directory: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -501,3 +501,38 @@ fn check_refuses_files_too_large_to_compile() {
     assert!(output.contains("error[E0103]: `data.cue` is 5242"), "{output}");
     assert_eq!(output.matches("error[").count(), 1, "{output}");
 }
+
+#[test]
+fn init_writes_a_workspace_that_checks_clean_and_applies() {
+    let directory = tempfile::tempdir().unwrap();
+    insta::assert_snapshot!(run_in(directory.path(), &["init", "site"], ""));
+    let site = directory.path().join("site");
+    insta::assert_snapshot!(
+        "init_site_cue",
+        fs::read_to_string(site.join("site.cue"))
+            .unwrap()
+            .replace(&*site.to_string_lossy(), "[SITE]")
+    );
+    assert_eq!(
+        fs::read_to_string(site.join(".gitignore")).unwrap(),
+        "# froyo's state database and lock, and what `froyo plan -o` and `froyo build` write.\n\
+         .froyo/\n*.plan\nsite.ir\n"
+    );
+    assert_eq!(
+        fs::read_to_string(site.join("cue.mod/module.cue")).unwrap(),
+        "module: \"example.com/site\"\n"
+    );
+    let checked = run_in(&site, &["check"], "");
+    assert!(checked.starts_with("exit: 0\n") && checked.contains("no problems"), "{checked}");
+    let applied = run_in(directory.path(), &["apply", "--yes", "--color", "never", "site"], "");
+    assert!(applied.starts_with("exit: 0\n"), "{applied}");
+    assert_eq!(fs::read_to_string(site.join("hello.txt")).unwrap(), "Hello from froyo.\n");
+}
+
+#[test]
+fn init_refuses_to_overwrite() {
+    let directory = workspace(&[("site.cue", CLEAN)]);
+    insta::assert_snapshot!(run_in(directory.path(), &["init"], ""));
+    assert_eq!(fs::read_to_string(directory.path().join("site.cue")).unwrap().as_bytes(), CLEAN);
+    assert!(!directory.path().join("hosts.cue").exists());
+}
