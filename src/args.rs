@@ -234,9 +234,9 @@ pub struct BuildArgs {
     /// The workspace to build (default: the workspace containing the current directory).
     pub paths: Vec<PathBuf>,
 
-    /// Where to write the IR; `-` writes it to standard output.
-    #[arg(short = 'o', long = "output", default_value = "site.ir")]
-    pub output: PathBuf,
+    /// Where to write the IR (default: `site.ir` in the workspace); `-` writes it to standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]

@@ -437,6 +437,24 @@ fn build_writes_the_ir() {
 }
 
 #[test]
+fn build_writes_site_ir_into_the_workspace_from_anywhere() {
+    let directory = workspace(&[("site.cue", SITE), ("sub/README", b"")]);
+    let from_below = run_in(&directory.path().join("sub"), &["build"], "");
+    assert!(from_below.starts_with("exit: 0\n"), "{from_below}");
+    let expected = format!("built {}/site.ir (", directory.path().display());
+    assert!(from_below.contains(&expected), "{from_below}");
+    assert!(directory.path().join("site.ir").is_file());
+    assert!(!directory.path().join("sub/site.ir").exists());
+    fs::remove_file(directory.path().join("site.ir")).unwrap();
+
+    let parent = directory.path().parent().unwrap();
+    let name = directory.path().file_name().unwrap().to_str().unwrap();
+    let from_above = run_in(parent, &["build", name], "");
+    assert!(from_above.contains(&format!("built {name}/site.ir (")), "{from_above}");
+    assert!(directory.path().join("site.ir").is_file());
+}
+
+#[test]
 fn build_refuses_a_workspace_with_errors() {
     let directory =
         workspace(&[("site.cue", SITE), ("bad.star", b"linux.file(\"x\", path = \"relative\")\n")]);
