@@ -150,29 +150,67 @@ pub struct StateArgs {
     #[command(subcommand)]
     pub command: StateCommand,
 
-    /// The state database (default: `.froyo/state.db` in the workspace containing the current directory).
+    /// The state database (default: `.froyo/state.db` in the workspace).
     #[arg(long, value_name = "FILE", global = true)]
     pub state: Option<PathBuf>,
 
+    /// How to print: text for people, or JSON.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human, global = true)]
     pub format: ReportFormat,
+}
+
+/// The workspace a `state` or `runs` subcommand reads the state of.
+#[derive(Debug, Args)]
+pub struct WorkspacePath {
+    /// The workspace (default: the one containing the current directory).
+    #[arg(value_name = "PATH")]
+    pub workspace: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum StateCommand {
     /// List the recorded resource instances.
-    List,
-    /// Show one recorded instance (`RESOURCE` or `HOST/RESOURCE`).
-    Show { instance: String },
+    List {
+        #[command(flatten)]
+        at: WorkspacePath,
+    },
+    /// Show recorded instances: `TYPE.ID` or `ID` as plan prints them, `…@HOST` for one host (or `HOST/ID`).
+    Show {
+        instance: String,
+        #[command(flatten)]
+        at: WorkspacePath,
+    },
     /// Show who holds the apply lock, and whether the holder is alive.
-    Lock,
+    Lock {
+        #[command(flatten)]
+        at: WorkspacePath,
+    },
     /// Break the apply lock (recorded in the audit log).
-    Unlock,
+    Unlock {
+        #[command(flatten)]
+        at: WorkspacePath,
+    },
     /// Show the audit log.
     Audit {
+        /// How many entries to show.
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        #[command(flatten)]
+        at: WorkspacePath,
     },
+}
+
+impl StateCommand {
+    /// The workspace the command names, if any.
+    pub fn workspace(&self) -> Option<&std::path::Path> {
+        match self {
+            StateCommand::List { at }
+            | StateCommand::Show { at, .. }
+            | StateCommand::Lock { at }
+            | StateCommand::Unlock { at }
+            | StateCommand::Audit { at, .. } => at.workspace.as_deref(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -180,10 +218,11 @@ pub struct RunsArgs {
     #[command(subcommand)]
     pub command: RunsCommand,
 
-    /// The state database (default: `.froyo/state.db` in the workspace containing the current directory).
+    /// The state database (default: `.froyo/state.db` in the workspace).
     #[arg(long, value_name = "FILE", global = true)]
     pub state: Option<PathBuf>,
 
+    /// How to print: text for people, or JSON.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human, global = true)]
     pub format: ReportFormat,
 }
@@ -192,11 +231,27 @@ pub struct RunsArgs {
 pub enum RunsCommand {
     /// List recent runs, newest first.
     List {
+        /// How many runs to show.
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        #[command(flatten)]
+        at: WorkspacePath,
     },
     /// Show one run and its events.
-    Show { run: u64 },
+    Show {
+        run: u64,
+        #[command(flatten)]
+        at: WorkspacePath,
+    },
+}
+
+impl RunsCommand {
+    /// The workspace the command names, if any.
+    pub fn workspace(&self) -> Option<&std::path::Path> {
+        match self {
+            RunsCommand::List { at, .. } | RunsCommand::Show { at, .. } => at.workspace.as_deref(),
+        }
+    }
 }
 
 /// When to colour output.
@@ -206,6 +261,13 @@ pub enum ColorWhen {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to create the workspace (default: the current directory); created if missing.
+    #[arg(value_name = "DIR")]
+    pub directory: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -256,13 +318,6 @@ pub struct FmtArgs {
     /// Write nothing; print a unified diff of each change and exit 1 if there are any.
     #[arg(long)]
     pub diff: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct InitArgs {
-    /// Where to create the workspace (default: the current directory); created if missing.
-    #[arg(value_name = "DIR")]
-    pub directory: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
