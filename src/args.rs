@@ -84,6 +84,7 @@ pub struct PlanArgs {
     #[arg(long)]
     pub show_ops: bool,
 
+    /// How to print the report: text for people, or one JSON document.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
 
@@ -104,6 +105,7 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub show_ops: bool,
 
+    /// How to print the report: text for people, or one JSON document.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
 
@@ -116,6 +118,7 @@ pub struct DriftArgs {
     /// The workspace (default: the one containing the current directory).
     pub paths: Vec<PathBuf>,
 
+    /// How to print the report: text for people, or one JSON document.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
 
@@ -137,6 +140,7 @@ pub struct GraphArgs {
     /// The workspace (default: the one containing the current directory).
     pub paths: Vec<PathBuf>,
 
+    /// What to draw: Graphviz's DOT text, or an SVG picture.
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     pub format: GraphFormat,
 
