@@ -10,8 +10,14 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "froyo", version, propagate_version = true, arg_required_else_help = true)]
 pub struct Cli {
-    /// When to colour output.
-    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true)]
+    /// When to colour output: `auto` (a terminal, unless `NO_COLOR` is set), `always` or `never`.
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = ColorWhen::Auto,
+        global = true,
+        hide_possible_values = true
+    )]
     pub color: ColorWhen,
 
     #[command(subcommand)]

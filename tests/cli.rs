@@ -244,6 +244,59 @@ fn help_on_every_subcommand() {
     }
 }
 
+/// `--help` of every subcommand: every `--format` says what it chooses, and
+/// the global `--color` takes one short entry, not a list of its values.
+#[test]
+fn help_describes_every_format_and_keeps_color_short() {
+    for subcommand in [
+        "init",
+        "check",
+        "build",
+        "fmt",
+        "export",
+        "eval",
+        "plan",
+        "apply",
+        "drift",
+        "graph",
+        "state",
+        "runs",
+        "completions",
+        "lsp",
+    ] {
+        let output = run(&[subcommand, "--help"], &[]);
+        assert!(output.starts_with("exit: 0\n--- stdout\n"), "{output}");
+        let lines: Vec<&str> = output.lines().collect();
+        // An option's description: after its value name on the same line, or
+        // on the next line (long help).
+        let description = |index: usize, value_name: &str| -> String {
+            let line = lines[index];
+            let rest = line[line.find(value_name).unwrap_or(0) + value_name.len()..].trim();
+            if rest.is_empty() {
+                lines.get(index + 1).map_or(String::new(), |next| next.trim().to_string())
+            } else {
+                rest.to_string()
+            }
+        };
+        for (index, line) in lines.iter().enumerate() {
+            if line.trim_start().starts_with("--format <FORMAT>") {
+                let text = description(index, "<FORMAT>");
+                assert!(
+                    !text.is_empty()
+                        && !text.starts_with("Possible values")
+                        && !text.starts_with('['),
+                    "`froyo {subcommand} --help`: --format has no description:\n{output}"
+                );
+            }
+            if line.trim_start().starts_with("--color <COLOR>") {
+                let text = description(index, "<COLOR>");
+                assert!(text.starts_with("When to colour output"), "{output}");
+                assert!(!output.contains("- auto"), "`froyo {subcommand} --help`:\n{output}");
+            }
+        }
+    }
+}
+
 #[test]
 fn export_syntax_error_is_reported_before_evaluation() {
     insta::assert_snapshot!(run(&["export", "site.cue"], &[("site.cue", BROKEN)]));
