@@ -10,8 +10,14 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "froyo", version, propagate_version = true, arg_required_else_help = true)]
 pub struct Cli {
-    /// When to colour output.
-    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true)]
+    /// When to colour output: `auto` (a terminal, unless `NO_COLOR` is set), `always` or `never`.
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = ColorWhen::Auto,
+        global = true,
+        hide_possible_values = true
+    )]
     pub color: ColorWhen,
 
     #[command(subcommand)]
@@ -20,6 +26,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create a new workspace (a local host and one resource) in DIR or the current directory.
+    Init(InitArgs),
     /// Check a workspace: syntax, evaluation, schemas, dependencies and hosts; exit 1 on errors.
     Check(CheckArgs),
     /// Compile a workspace into the resource IR (`site.ir`).
@@ -90,6 +98,7 @@ pub struct PlanArgs {
     #[arg(long)]
     pub show_ops: bool,
 
+    /// How to print the report: text for people, or one JSON document.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
 
@@ -110,6 +119,7 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub show_ops: bool,
 
+    /// How to print the report: text for people, or one JSON document.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
 
@@ -122,6 +132,7 @@ pub struct DriftArgs {
     /// The workspace (default: the one containing the current directory).
     pub paths: Vec<PathBuf>,
 
+    /// How to print the report: text for people, or one JSON document.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
 
@@ -143,6 +154,7 @@ pub struct GraphArgs {
     /// The workspace (default: the one containing the current directory).
     pub paths: Vec<PathBuf>,
 
+    /// What to draw: Graphviz's DOT text, or an SVG picture.
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     pub format: GraphFormat,
 
@@ -156,29 +168,67 @@ pub struct StateArgs {
     #[command(subcommand)]
     pub command: StateCommand,
 
-    /// The state database (default: `.froyo/state.db` in the workspace containing the current directory).
+    /// The state database (default: `.froyo/state.db` in the workspace).
     #[arg(long, value_name = "FILE", global = true)]
     pub state: Option<PathBuf>,
 
+    /// How to print: text for people, or JSON.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human, global = true)]
     pub format: ReportFormat,
+}
+
+/// The workspace a `state` or `runs` subcommand reads the state of.
+#[derive(Debug, Args)]
+pub struct WorkspacePath {
+    /// The workspace (default: the one containing the current directory).
+    #[arg(value_name = "PATH")]
+    pub workspace: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum StateCommand {
     /// List the recorded resource instances.
-    List,
-    /// Show one recorded instance (`RESOURCE` or `HOST/RESOURCE`).
-    Show { instance: String },
+    List {
+        #[command(flatten)]
+        at: WorkspacePath,
+    },
+    /// Show recorded instances: `TYPE.ID` or `ID` as plan prints them, `…@HOST` for one host (or `HOST/ID`).
+    Show {
+        instance: String,
+        #[command(flatten)]
+        at: WorkspacePath,
+    },
     /// Show who holds the apply lock, and whether the holder is alive.
-    Lock,
+    Lock {
+        #[command(flatten)]
+        at: WorkspacePath,
+    },
     /// Break the apply lock (recorded in the audit log).
-    Unlock,
+    Unlock {
+        #[command(flatten)]
+        at: WorkspacePath,
+    },
     /// Show the audit log.
     Audit {
+        /// How many entries to show.
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        #[command(flatten)]
+        at: WorkspacePath,
     },
+}
+
+impl StateCommand {
+    /// The workspace the command names, if any.
+    pub fn workspace(&self) -> Option<&std::path::Path> {
+        match self {
+            StateCommand::List { at }
+            | StateCommand::Show { at, .. }
+            | StateCommand::Lock { at }
+            | StateCommand::Unlock { at }
+            | StateCommand::Audit { at, .. } => at.workspace.as_deref(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -186,10 +236,11 @@ pub struct RunsArgs {
     #[command(subcommand)]
     pub command: RunsCommand,
 
-    /// The state database (default: `.froyo/state.db` in the workspace containing the current directory).
+    /// The state database (default: `.froyo/state.db` in the workspace).
     #[arg(long, value_name = "FILE", global = true)]
     pub state: Option<PathBuf>,
 
+    /// How to print: text for people, or JSON.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human, global = true)]
     pub format: ReportFormat,
 }
@@ -198,11 +249,27 @@ pub struct RunsArgs {
 pub enum RunsCommand {
     /// List recent runs, newest first.
     List {
+        /// How many runs to show.
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        #[command(flatten)]
+        at: WorkspacePath,
     },
     /// Show one run and its events.
-    Show { run: u64 },
+    Show {
+        run: u64,
+        #[command(flatten)]
+        at: WorkspacePath,
+    },
+}
+
+impl RunsCommand {
+    /// The workspace the command names, if any.
+    pub fn workspace(&self) -> Option<&std::path::Path> {
+        match self {
+            RunsCommand::List { at, .. } | RunsCommand::Show { at, .. } => at.workspace.as_deref(),
+        }
+    }
 }
 
 /// When to colour output.
@@ -212,6 +279,13 @@ pub enum ColorWhen {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to create the workspace (default: the current directory); created if missing.
+    #[arg(value_name = "DIR")]
+    pub directory: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -240,9 +314,9 @@ pub struct BuildArgs {
     /// The workspace to build (default: the workspace containing the current directory).
     pub paths: Vec<PathBuf>,
 
-    /// Where to write the IR; `-` writes it to standard output.
-    #[arg(short = 'o', long = "output", default_value = "site.ir")]
-    pub output: PathBuf,
+    /// Where to write the IR (default: `site.ir` in the workspace); `-` writes it to standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]

@@ -134,6 +134,10 @@ pub fn move_diagnostics(
         .collect()
 }
 
+/// What commands that need a workspace say when there is none.
+pub const NO_WORKSPACE: &str = "no workspace here: a workspace is a directory with cue.mod/module.cue \
+     (create one with `froyo init`, or name its directory)";
+
 /// Compiles the one workspace `paths` name (or the one containing
 /// `current_dir`) into the IR, printing its diagnostics to stderr. Returns the
 /// workspace root and the IR, or the exit status to end with when there is no
@@ -152,9 +156,7 @@ pub fn build_ir(
     let root = match roots.as_slice() {
         [root] => root.clone(),
         [] => {
-            output::print_error(
-                "no workspace here: a workspace is a directory with cue.mod/module.cue (create one, or name its directory)",
-            );
+            output::print_error(NO_WORKSPACE);
             return Ok(Err(ExitStatus::Error));
         }
         _ => {

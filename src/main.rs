@@ -90,6 +90,7 @@ const WORKER_STACK_BYTES: usize = 64 * 1024 * 1024;
 fn run(cli: Cli) -> io::Result<ExitStatus> {
     let color = cli.color;
     match cli.command {
+        Command::Init(init_args) => commands::init::run(&init_args),
         Command::Check(check_args) => commands::check::run(&check_args, color),
         Command::Build(build_args) => commands::build::run(&build_args, color),
         Command::Fmt(fmt_args) => commands::fmt::run(&fmt_args, color),

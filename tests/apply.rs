@@ -469,18 +469,60 @@ fn state_and_runs_show_what_happened() {
     let list = String::from_utf8_lossy(&list.stdout);
     assert!(list.starts_with("HOST"), "{list}");
     assert!(list.contains("localhost  hello"), "{list}");
-    let show = site.froyo(&["state", "show", "localhost/hello"]);
+    let show = site.froyo(&["state", "show", "localhost/hello", "--format", "json"]);
     assert!(show.status.success());
     let show: Value = serde_json::from_slice(&show.stdout).unwrap();
     assert_eq!(show[0]["observed"]["mode"], "0640");
+    // The address plan and apply print, with or without the host; text by default.
+    for address in ["linux.file.hello", "linux.file.hello@localhost", "hello"] {
+        let show = site.froyo(&["state", "show", address]);
+        assert!(show.status.success(), "{address}: {}", String::from_utf8_lossy(&show.stderr));
+        let text = String::from_utf8_lossy(&show.stdout);
+        assert!(text.starts_with("linux.file.hello@localhost\n"), "{address}: {text}");
+        assert!(
+            text.lines()
+                .any(|line| line.trim_start().starts_with("mode ") && line.ends_with(" 0640")),
+            "{address}: {text}"
+        );
+    }
+    let other_host = site.froyo(&["state", "show", "linux.file.hello@elsewhere"]);
+    assert_eq!(other_host.status.code(), Some(2));
     let runs = site.froyo(&["runs", "list"]);
-    assert!(String::from_utf8_lossy(&runs.stdout).contains("apply"));
-    let run = site.froyo(&["runs", "show", "1"]);
+    let runs = String::from_utf8_lossy(&runs.stdout);
+    assert!(runs.contains("apply"), "{runs}");
+    assert!(!runs.contains('{'), "the summary is text, not JSON: {runs}");
+    let run = site.froyo(&["runs", "show", "1", "--format", "json"]);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let run = String::from_utf8_lossy(&run.stdout);
     assert!(run.contains("linux.file.hello"), "{run}");
+    let run = site.froyo(&["runs", "show", "1"]);
+    let run = String::from_utf8_lossy(&run.stdout);
+    assert!(run.starts_with("run 1: apply "), "{run}");
+    assert!(run.contains("hello@localhost"), "{run}");
+    let audit = site.froyo(&["state", "audit"]);
+    assert!(audit.status.success(), "{}", String::from_utf8_lossy(&audit.stderr));
+    assert!(!String::from_utf8_lossy(&audit.stdout).starts_with('['));
     let none = site.froyo(&["state", "show", "nothing"]);
     assert_eq!(none.status.code(), Some(2));
+
+    // A workspace PATH, from anywhere.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let workspace = site.dir.path().to_str().unwrap();
+    for args in [
+        &["state", "list", workspace][..],
+        &["state", "show", "hello", workspace],
+        &["state", "lock", workspace],
+        &["state", "audit", workspace],
+        &["runs", "list", workspace],
+        &["runs", "show", "1", workspace],
+    ] {
+        let output = froyo_in(elsewhere.path(), args);
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let list = froyo_in(elsewhere.path(), &["state", "list", workspace]);
+    assert!(String::from_utf8_lossy(&list.stdout).contains("localhost  hello"));
+    let outside = froyo_in(elsewhere.path(), &["state", "list"]);
+    assert_eq!(outside.status.code(), Some(2));
 }
 
 #[test]

@@ -244,6 +244,59 @@ fn help_on_every_subcommand() {
     }
 }
 
+/// `--help` of every subcommand: every `--format` says what it chooses, and
+/// the global `--color` takes one short entry, not a list of its values.
+#[test]
+fn help_describes_every_format_and_keeps_color_short() {
+    for subcommand in [
+        "init",
+        "check",
+        "build",
+        "fmt",
+        "export",
+        "eval",
+        "plan",
+        "apply",
+        "drift",
+        "graph",
+        "state",
+        "runs",
+        "completions",
+        "lsp",
+    ] {
+        let output = run(&[subcommand, "--help"], &[]);
+        assert!(output.starts_with("exit: 0\n--- stdout\n"), "{output}");
+        let lines: Vec<&str> = output.lines().collect();
+        // An option's description: after its value name on the same line, or
+        // on the next line (long help).
+        let description = |index: usize, value_name: &str| -> String {
+            let line = lines[index];
+            let rest = line[line.find(value_name).unwrap_or(0) + value_name.len()..].trim();
+            if rest.is_empty() {
+                lines.get(index + 1).map_or(String::new(), |next| next.trim().to_string())
+            } else {
+                rest.to_string()
+            }
+        };
+        for (index, line) in lines.iter().enumerate() {
+            if line.trim_start().starts_with("--format <FORMAT>") {
+                let text = description(index, "<FORMAT>");
+                assert!(
+                    !text.is_empty()
+                        && !text.starts_with("Possible values")
+                        && !text.starts_with('['),
+                    "`froyo {subcommand} --help`: --format has no description:\n{output}"
+                );
+            }
+            if line.trim_start().starts_with("--color <COLOR>") {
+                let text = description(index, "<COLOR>");
+                assert!(text.starts_with("When to colour output"), "{output}");
+                assert!(!output.contains("- auto"), "`froyo {subcommand} --help`:\n{output}");
+            }
+        }
+    }
+}
+
 #[test]
 fn export_syntax_error_is_reported_before_evaluation() {
     insta::assert_snapshot!(run(&["export", "site.cue"], &[("site.cue", BROKEN)]));
@@ -437,6 +490,24 @@ fn build_writes_the_ir() {
 }
 
 #[test]
+fn build_writes_site_ir_into_the_workspace_from_anywhere() {
+    let directory = workspace(&[("site.cue", SITE), ("sub/README", b"")]);
+    let from_below = run_in(&directory.path().join("sub"), &["build"], "");
+    assert!(from_below.starts_with("exit: 0\n"), "{from_below}");
+    let expected = format!("built {}/site.ir (", directory.path().display());
+    assert!(from_below.contains(&expected), "{from_below}");
+    assert!(directory.path().join("site.ir").is_file());
+    assert!(!directory.path().join("sub/site.ir").exists());
+    fs::remove_file(directory.path().join("site.ir")).unwrap();
+
+    let parent = directory.path().parent().unwrap();
+    let name = directory.path().file_name().unwrap().to_str().unwrap();
+    let from_above = run_in(parent, &["build", name], "");
+    assert!(from_above.contains(&format!("built {name}/site.ir (")), "{from_above}");
+    assert!(directory.path().join("site.ir").is_file());
+}
+
+#[test]
 fn build_refuses_a_workspace_with_errors() {
     let directory =
         workspace(&[("site.cue", SITE), ("bad.star", b"linux.file(\"x\", path = \"relative\")\n")]);
@@ -500,4 +571,39 @@ fn check_refuses_files_too_large_to_compile() {
     assert!(output.starts_with("exit: 1\n"), "{output}");
     assert!(output.contains("error[E0103]: `data.cue` is 5242"), "{output}");
     assert_eq!(output.matches("error[").count(), 1, "{output}");
+}
+
+#[test]
+fn init_writes_a_workspace_that_checks_clean_and_applies() {
+    let directory = tempfile::tempdir().unwrap();
+    insta::assert_snapshot!(run_in(directory.path(), &["init", "site"], ""));
+    let site = directory.path().join("site");
+    insta::assert_snapshot!(
+        "init_site_cue",
+        fs::read_to_string(site.join("site.cue"))
+            .unwrap()
+            .replace(&*site.to_string_lossy(), "[SITE]")
+    );
+    assert_eq!(
+        fs::read_to_string(site.join(".gitignore")).unwrap(),
+        "# froyo's state database and lock, and what `froyo plan -o` and `froyo build` write.\n\
+         .froyo/\n*.plan\nsite.ir\n"
+    );
+    assert_eq!(
+        fs::read_to_string(site.join("cue.mod/module.cue")).unwrap(),
+        "module: \"example.com/site\"\n"
+    );
+    let checked = run_in(&site, &["check"], "");
+    assert!(checked.starts_with("exit: 0\n") && checked.contains("no problems"), "{checked}");
+    let applied = run_in(directory.path(), &["apply", "--yes", "--color", "never", "site"], "");
+    assert!(applied.starts_with("exit: 0\n"), "{applied}");
+    assert_eq!(fs::read_to_string(site.join("hello.txt")).unwrap(), "Hello from froyo.\n");
+}
+
+#[test]
+fn init_refuses_to_overwrite() {
+    let directory = workspace(&[("site.cue", CLEAN)]);
+    insta::assert_snapshot!(run_in(directory.path(), &["init"], ""));
+    assert_eq!(fs::read_to_string(directory.path().join("site.cue")).unwrap().as_bytes(), CLEAN);
+    assert!(!directory.path().join("hosts.cue").exists());
 }

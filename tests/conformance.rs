@@ -8,33 +8,21 @@
 //! score when the evaluator gets better: it is a floor, never a target.
 //!
 //! Needs `python3` and the corpus next to the repository
-//! (`../shared/conformance/cue/`, or `$FROYO_CONFORMANCE_DIR`). Without them
-//! the test passes with a skip note, unless `FROYO_REQUIRE_REFERENCE=1`
-//! (set by `scripts/test`).
+//! (`../shared/conformance/cue/`, or `$FROYO_CONFORMANCE_DIR`), which a plain
+//! clone does not have. Without them the test passes with a printed skip
+//! reason, unless `FROYO_REQUIRE_CONFORMANCE=1` (set by `.ci/run`).
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
+
+#[path = "support/conformance_corpus.rs"]
+mod conformance_corpus;
+
+use conformance_corpus::{conformance_dir, public_cases, skip_without_corpus};
 
 fn repository_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The folder holding `run-conformance` and `public/`.
-fn conformance_dir() -> PathBuf {
-    match std::env::var_os("FROYO_CONFORMANCE_DIR") {
-        Some(directory) => PathBuf::from(directory),
-        None => repository_root().join("../shared/conformance/cue"),
-    }
-}
-
-fn required() -> bool {
-    std::env::var("FROYO_REQUIRE_REFERENCE").is_ok_and(|value| value == "1")
-}
-
-fn skip(reason: &str) {
-    assert!(!required(), "FROYO_REQUIRE_REFERENCE=1 but {reason}");
-    eprintln!("skipped: {reason}");
 }
 
 /// One case of the runner's `--report` file.
@@ -75,15 +63,15 @@ fn shell_quote(text: &str) -> String {
 
 #[test]
 fn conformance_public_corpus() {
-    let directory = conformance_dir();
-    let runner = directory.join("run-conformance");
-    let corpus = directory.join("public");
-    if !runner.is_file() || !corpus.is_dir() {
-        skip(&format!("the conformance corpus is missing at {}", directory.display()));
+    const TEST: &str = "the conformance score";
+    let Some(corpus) = public_cases(TEST) else { return };
+    let runner = conformance_dir().join("run-conformance");
+    if !runner.is_file() {
+        skip_without_corpus(TEST, &format!("the corpus has no runner at {}", runner.display()));
         return;
     }
     if Command::new("python3").arg("--version").output().is_err() {
-        skip("python3 cannot be run");
+        skip_without_corpus(TEST, "python3 cannot be run");
         return;
     }
     let baseline: usize =

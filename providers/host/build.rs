@@ -6,10 +6,14 @@
 //! (`$CARGO_TARGET_DIR/embedded` or `<workspace>/target/embedded`) and an
 //! environment scrubbed of everything that would leak the outer build
 //! (target, rustflags, wrappers, package variables). A failed build fails
-//! this script with the child's stderr and a hint.
+//! this script with the child's stderr and a hint. A missing `wasm32-wasip2`
+//! target is added with rustup first (`build-support/target.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+#[path = "../../build-support/target.rs"]
+mod target;
 
 /// (package, library file stem)
 const PROVIDERS: &[(&str, &str)] = &[
@@ -70,6 +74,9 @@ fn run() -> Result<(), String> {
         Some(d) => PathBuf::from(d).join("embedded"),
         None => root.join("target").join("embedded"),
     };
+
+    target::ensure_target_installed(TARGET, &target_dir)
+        .map_err(|e| format!("froyo-providers build: {e}"))?;
 
     let mut cmd = Command::new(&cargo);
     cmd.current_dir(&root)

@@ -7,7 +7,8 @@
 //! every profile of the outer build, and an environment scrubbed of
 //! everything that would leak the outer build into it (flags, wrappers such as
 //! clippy's, target, package variables). It keeps `CARGO_MAKEFLAGS`, so both
-//! builds share one jobserver.
+//! builds share one jobserver. A missing musl target is added with rustup
+//! first (`build-support/target.rs`).
 
 use std::env;
 use std::fs;
@@ -15,6 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sha2::{Digest, Sha256};
+
+#[path = "../../build-support/target.rs"]
+mod target;
 
 const TARGET_TRIPLE: &str = "x86_64-unknown-linux-musl";
 const PACKAGE: &str = "froyo-runner";
@@ -71,6 +75,9 @@ fn main() {
         Some(dir) if !dir.is_empty() => absolute(&workspace_root, Path::new(&dir)).join("embedded"),
         _ => workspace_root.join("target").join("embedded"),
     };
+    if let Err(error) = target::ensure_target_installed(TARGET_TRIPLE, &target_dir) {
+        panic!("cannot build {PACKAGE} for {TARGET_TRIPLE}: {error}");
+    }
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut nested = Command::new(&cargo);
     nested

@@ -1,7 +1,7 @@
 //! `froyo build`: compile a workspace into the resource IR and write it.
 //!
-//! The IR goes to the file given with `-o` (`site.ir` by default, `-` for
-//! standard output) only when the workspace has no error; diagnostics go to
+//! The IR goes to the file given with `-o` (`site.ir` in the workspace by
+//! default, `-` for standard output) only when the workspace has no error; diagnostics go to
 //! stderr. Exit 0 when the IR was written, 1 when the workspace has errors,
 //! 2 when there is no workspace or the file cannot be written.
 
@@ -16,7 +16,7 @@ pub fn run(args: &BuildArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let Some(current_dir) = super::current_dir() else {
         return Ok(ExitStatus::Error);
     };
-    let (_, ir) = match crate::compile::build_ir(
+    let (root, ir) = match crate::compile::build_ir(
         &current_dir,
         &args.paths,
         args.format,
@@ -27,23 +27,29 @@ pub fn run(args: &BuildArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         Err(status) => return Ok(status),
     };
     let text = ir.to_json();
-    if args.output == Path::new("-") {
-        let mut stdout = io::stdout().lock();
-        stdout.write_all(text.as_bytes())?;
-        stdout.flush()?;
-    } else if let Err(error) = std::fs::write(&args.output, &text) {
-        output::print_error(&format!("cannot write {}: {error}", args.output.display()));
+    let output_path = match &args.output {
+        Some(path) if path == Path::new("-") => {
+            let mut stdout = io::stdout().lock();
+            stdout.write_all(text.as_bytes())?;
+            stdout.flush()?;
+            return Ok(ExitStatus::Success);
+        }
+        Some(path) => current_dir.join(path),
+        None => root.join("site.ir"),
+    };
+    if let Err(error) = std::fs::write(&output_path, &text) {
+        output::print_error(&format!("cannot write {}: {error}", output_path.display()));
         return Ok(ExitStatus::Error);
-    } else {
-        output::print_status(&format!(
-            "built {} ({} {}, {} {}, {})",
-            args.output.display(),
-            ir.hosts.len(),
-            if ir.hosts.len() == 1 { "host" } else { "hosts" },
-            ir.resources.len(),
-            if ir.resources.len() == 1 { "resource" } else { "resources" },
-            ir.hash
-        ));
     }
+    let shown = output_path.strip_prefix(&current_dir).unwrap_or(&output_path);
+    output::print_status(&format!(
+        "built {} ({} {}, {} {}, {})",
+        shown.display(),
+        ir.hosts.len(),
+        if ir.hosts.len() == 1 { "host" } else { "hosts" },
+        ir.resources.len(),
+        if ir.resources.len() == 1 { "resource" } else { "resources" },
+        ir.hash
+    ));
     Ok(ExitStatus::Success)
 }

@@ -6,7 +6,8 @@
 //! schemas, ids, dependencies, host selectors and cycles. Syntax errors are
 //! reported once, by the first step. Diagnostics go to stdout (human, JSON
 //! lines or SARIF), the one-line summary to stderr. Exit 1 when any error was
-//! reported.
+//! reported, 2 when no paths were given and no workspace contains the current
+//! directory.
 
 use std::io::{self, Write as _};
 
@@ -20,6 +21,12 @@ pub fn run(args: &CheckArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let Some(current_dir) = super::current_dir() else {
         return Ok(ExitStatus::Error);
     };
+    if args.paths.is_empty()
+        && !current_dir.ancestors().any(|directory| directory.join("cue.mod").is_dir())
+    {
+        output::print_error(crate::compile::NO_WORKSPACE);
+        return Ok(ExitStatus::Error);
+    }
     let discovery = froyo_loader::discover(&current_dir, &args.paths);
     let sources = froyo_loader::read_sources(&current_dir, discovery);
 

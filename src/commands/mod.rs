@@ -12,6 +12,7 @@ pub mod eval;
 pub mod export;
 pub mod fmt;
 pub mod graph;
+pub mod init;
 pub mod lsp;
 pub mod plan;
 pub mod runs;

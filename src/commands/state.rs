@@ -1,8 +1,9 @@
-//! `froyo state list|show|lock|unlock|audit`: look into the recorded state.
+//! `froyo state list|show|lock|unlock|audit [PATH]`: look into the recorded
+//! state of a workspace.
 //!
 //! Sensitive values are stored as keyed hashes, so nothing printed here is a
 //! secret. `unlock` breaks the apply lock whoever holds it; the audit log
-//! records who did.
+//! records who did. Text for people by default, JSON with `--format json`.
 
 use std::io::{self, Write as _};
 use std::path::PathBuf;
@@ -11,10 +12,19 @@ use crate::ExitStatus;
 use crate::args::{ReportFormat, StateArgs, StateCommand};
 use crate::{hosts, output};
 
-/// The state file: `--state`, or the workspace containing the current directory.
-pub fn resolve_path(explicit: Option<&std::path::Path>) -> Option<PathBuf> {
+/// The state file: `--state`, or the one of the workspace `workspace` names
+/// (default: the workspace containing the current directory).
+pub fn resolve_path(
+    explicit: Option<&std::path::Path>,
+    workspace: Option<&std::path::Path>,
+) -> Option<PathBuf> {
     let current_dir = super::current_dir()?;
-    let root = froyo_loader::workspace_root(&current_dir);
+    let start = workspace.map_or_else(|| current_dir.clone(), |path| current_dir.join(path));
+    if workspace.is_some() && explicit.is_none() && !start.is_dir() {
+        output::print_error(&format!("{} is not a directory", start.display()));
+        return None;
+    }
+    let root = froyo_loader::workspace_root(&start);
     let path = hosts::state_path(&root, explicit);
     if explicit.is_none() && !path.exists() {
         output::print_error(&format!(
@@ -26,8 +36,67 @@ pub fn resolve_path(explicit: Option<&std::path::Path>) -> Option<PathBuf> {
     Some(path)
 }
 
+/// Whether a recorded instance is the one `address` names: `ID` or
+/// `TYPE.ID` (as plan and apply print it), optionally with `@HOST`, or
+/// `HOST/ID`.
+fn matches_address(record: &froyo_state::InstanceRecord, address: &str) -> bool {
+    let (resource, host) = match (address.rsplit_once('@'), address.split_once('/')) {
+        (Some((resource, host)), _) => (resource, Some(host)),
+        (None, Some((host, resource))) => (resource, Some(host)),
+        (None, None) => (address, None),
+    };
+    let typed = format!("{}.{}", record.resource_type, record.key.resource);
+    (record.key.resource == resource || typed == resource)
+        && host.is_none_or(|host| record.key.host == host)
+}
+
+/// A JSON value as one line of text: strings without quotes, unless they
+/// hold line breaks or other control characters (then quoted and escaped).
+pub fn value_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) if !text.chars().any(char::is_control) => text.clone(),
+        serde_json::Value::Null => "-".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// An object's fields as `key value` pairs, comma-separated (`created 2, failed 0`).
+pub fn fields_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Object(fields) => fields
+            .iter()
+            .map(|(key, value)| format!("{key} {}", value_text(value)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => value_text(other),
+    }
+}
+
+fn write_instance(text: &mut String, record: &froyo_state::InstanceRecord) {
+    use std::fmt::Write as _;
+    let _ = writeln!(text, "{}.{}@{}", record.resource_type, record.key.resource, record.key.host);
+    let _ = writeln!(text, "  updated        {}", record.updated_at);
+    let _ = writeln!(
+        text,
+        "  last run       {}",
+        record.last_run.map_or("-".to_string(), |run| run.0.to_string())
+    );
+    let _ = writeln!(text, "  desired hash   {}", record.desired_hash);
+    let _ = writeln!(text, "  observed hash  {}", record.observed_hash);
+    match &record.observed {
+        None => text.push_str("  observed       -\n"),
+        Some(observed) => {
+            text.push_str("  observed\n");
+            let width = observed.keys().map(|key| key.chars().count()).max().unwrap_or(0);
+            for (key, value) in observed {
+                let _ = writeln!(text, "    {key:width$}  {}", value_text(value));
+            }
+        }
+    }
+}
+
 pub fn run(args: &StateArgs) -> io::Result<ExitStatus> {
-    let Some(path) = resolve_path(args.state.as_deref()) else {
+    let Some(path) = resolve_path(args.state.as_deref(), args.command.workspace()) else {
         return Ok(ExitStatus::Error);
     };
     let Some(state) = hosts::open_state(&path) else {
@@ -36,7 +105,7 @@ pub fn run(args: &StateArgs) -> io::Result<ExitStatus> {
     let mut stdout = io::stdout().lock();
     let json = args.format == ReportFormat::Json;
     let result: Result<ExitStatus, String> = (|| match &args.command {
-        StateCommand::List => {
+        StateCommand::List { .. } => {
             let instances = state.instances().map_err(|e| e.to_string())?;
             if json {
                 print_json(&mut stdout, &instances)?;
@@ -59,24 +128,28 @@ pub fn run(args: &StateArgs) -> io::Result<ExitStatus> {
             }
             Ok(ExitStatus::Success)
         }
-        StateCommand::Show { instance } => {
+        StateCommand::Show { instance, .. } => {
             let instances = state.instances().map_err(|e| e.to_string())?;
-            let matches: Vec<_> = instances
-                .iter()
-                .filter(|record| match instance.split_once('/') {
-                    Some((host, resource)) => {
-                        record.key.host == host && record.key.resource == resource
-                    }
-                    None => record.key.resource == *instance,
-                })
-                .collect();
+            let matches: Vec<_> =
+                instances.iter().filter(|record| matches_address(record, instance)).collect();
             if matches.is_empty() {
                 return Err(format!("no recorded instance `{instance}` (see `froyo state list`)"));
             }
-            print_json(&mut stdout, &matches)?;
+            if json {
+                print_json(&mut stdout, &matches)?;
+            } else {
+                let mut text = String::new();
+                for (index, record) in matches.iter().enumerate() {
+                    if index > 0 {
+                        text.push('\n');
+                    }
+                    write_instance(&mut text, record);
+                }
+                stdout.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
+            }
             Ok(ExitStatus::Success)
         }
-        StateCommand::Lock => {
+        StateCommand::Lock { .. } => {
             match state.lock_info().map_err(|e| e.to_string())? {
                 None if json => print_json(&mut stdout, &serde_json::Value::Null)?,
                 None => output::print_status("not locked"),
@@ -97,7 +170,7 @@ pub fn run(args: &StateArgs) -> io::Result<ExitStatus> {
             }
             Ok(ExitStatus::Success)
         }
-        StateCommand::Unlock => {
+        StateCommand::Unlock { .. } => {
             let who = std::env::var("USER").unwrap_or_else(|_| "unknown".to_string());
             match state.unlock(&who).map_err(|e| e.to_string())? {
                 None => output::print_status("not locked; nothing to do"),
@@ -108,9 +181,26 @@ pub fn run(args: &StateArgs) -> io::Result<ExitStatus> {
             }
             Ok(ExitStatus::Success)
         }
-        StateCommand::Audit { limit } => {
+        StateCommand::Audit { limit, .. } => {
             let log = state.audit_log(*limit).map_err(|e| e.to_string())?;
-            print_json(&mut stdout, &log)?;
+            if json {
+                print_json(&mut stdout, &log)?;
+            } else if log.is_empty() {
+                output::print_status("the audit log is empty");
+            } else {
+                let rows: Vec<[String; 4]> = log
+                    .iter()
+                    .map(|entry| {
+                        [
+                            entry.at.clone(),
+                            format!("{}@{} (pid {})", entry.owner, entry.host, entry.pid),
+                            entry.action.clone(),
+                            fields_text(&entry.detail),
+                        ]
+                    })
+                    .collect();
+                print_table(&mut stdout, ["AT", "BY", "ACTION", "DETAIL"], &rows)?;
+            }
             Ok(ExitStatus::Success)
         }
     })();

@@ -1,19 +1,29 @@
 //! No panic on any program: every conformance case, and mutations of them
 //! (identifiers and literals swapped for other tokens of the same file), are
-//! evaluated without an internal error.
+//! evaluated without an internal error. Without the corpus, the formatted
+//! copies of its cases in `compiler/fmt/tests/reference` are used.
 
 use std::path::Path;
 
 use froyo_eval::{EvalOptions, SourceFile, export};
 use froyo_syntax::{SyntaxKind, lexer};
 
+#[path = "../../../tests/support/conformance_corpus.rs"]
+mod conformance_corpus;
+
+/// The conformance corpus's cases, or, without the corpus (a plain clone; see
+/// `tests/support/conformance_corpus.rs`), the formatted copies of them the
+/// repository keeps as `compiler/fmt` goldens.
 fn cases() -> Vec<Vec<(String, String)>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/cue/public");
+    let root = conformance_corpus::public_cases(
+        "the corpus cases, their formatted copies in compiler/fmt/tests/reference are used",
+    )
+    .unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fmt/tests/reference/conformance")
+    });
     let mut cases = Vec::new();
-    let mut dirs: Vec<_> = std::fs::read_dir(&root)
-        .expect("conformance corpus beside the repository")
-        .flatten()
-        .collect();
+    let mut dirs: Vec<_> =
+        std::fs::read_dir(&root).expect("the conformance cases").flatten().collect();
     dirs.sort_by_key(|d| d.path());
     for dir in dirs {
         let mut files: Vec<(String, String)> = std::fs::read_dir(dir.path())

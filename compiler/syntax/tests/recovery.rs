@@ -1,17 +1,29 @@
 //! Error recovery and robustness: one typo gives few diagnostics and the
 //! tree still covers the file; no input makes the parser panic or overflow.
+//! The token-deletion test reads the conformance corpus's cases when it is
+//! beside the repository, else the formatted copies kept as `compiler/fmt`
+//! goldens.
 
 use std::path::{Path, PathBuf};
 
 use froyo_syntax::{SyntaxKind, lexer};
 use proptest::prelude::*;
 
+#[path = "../../../tests/support/conformance_corpus.rs"]
+mod conformance_corpus;
+
+/// The `.cue` files of the conformance corpus's cases, or, without the corpus
+/// (a plain clone; see `tests/support/conformance_corpus.rs`), the formatted
+/// copies of them the repository keeps as `compiler/fmt` goldens.
 fn conformance_files() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/cue/public");
+    let root = conformance_corpus::public_cases(
+        "the corpus cases, their formatted copies in compiler/fmt/tests/reference are used",
+    )
+    .unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fmt/tests/reference/conformance")
+    });
     let mut out = Vec::new();
-    for case in
-        std::fs::read_dir(&root).expect("conformance corpus beside the repository").flatten()
-    {
+    for case in std::fs::read_dir(&root).expect("the conformance cases").flatten() {
         for file in std::fs::read_dir(case.path()).into_iter().flatten().flatten() {
             if file.path().extension().is_some_and(|e| e == "cue") {
                 out.push(file.path());
