@@ -186,7 +186,11 @@ def write_ansible_inventory(path, hosts):
     for host in hosts["hosts"]:
         lines.append(
             f"{host['name']} ansible_host={host['address']} ansible_port={host['port']} "
-            f"ansible_user=root ansible_ssh_private_key_file={hosts['identity_file']}"
+            f"ansible_user=root ansible_ssh_private_key_file={hosts['identity_file']} "
+            # The hosts share this machine's file system, where interpreter discovery
+            # finds a pyenv shim that does not work over ssh; every configuration
+            # uses the system python3 (WORKLOADS.md: "the hosts' python3").
+            "ansible_python_interpreter=/usr/bin/python3"
         )
     common = (
         f"-o UserKnownHostsFile={hosts['known_hosts']} -o GlobalKnownHostsFile=/dev/null "
