@@ -154,11 +154,14 @@ ANSIBLE_CONFIGS = {
 }
 
 
-def ansible_control_path_dir(work, tool):
-    return os.path.join(work, "ansible-cp", tool)
+def ansible_control_path_dir(control_base, tool):
+    """Where configuration TOOL's ControlPersist sockets live. CONTROL_BASE must be
+    short: ssh adds a hash and a 16-character suffix, and a Unix socket's path has
+    at most 107 bytes."""
+    return os.path.join(control_base, tool)
 
 
-def write_ansible_cfg(path, tool, work, strategy_plugins=None):
+def write_ansible_cfg(path, tool, work, control_base, strategy_plugins=None):
     """Writes the ansible.cfg of configuration TOOL (a key of ANSIBLE_CONFIGS)."""
     config = ANSIBLE_CONFIGS[tool]
     defaults = dict(config["defaults"])
@@ -170,7 +173,7 @@ def write_ansible_cfg(path, tool, work, strategy_plugins=None):
             raise ValueError("the mitogen configuration needs the path of ansible_mitogen/plugins/strategy")
         defaults["strategy_plugins"] = strategy_plugins
     ssh = dict(config["ssh_connection"])
-    ssh["control_path_dir"] = ansible_control_path_dir(work, tool)
+    ssh["control_path_dir"] = ansible_control_path_dir(control_base, tool)
     lines = [f"# ansible.cfg of the `{tool}` configuration, written by bench/ssh-vs-peers/run.", "[defaults]"]
     lines += [f"{key} = {value}" for key, value in defaults.items()]
     lines += ["", "[ssh_connection]"]
@@ -332,9 +335,11 @@ def write_froyo_workspace(path, hosts, files):
 # --- All inputs -------------------------------------------------------------------
 
 
-def write_inputs(work, hosts, files_list, strategy_plugins=None):
+def write_inputs(work, hosts, files_list, strategy_plugins=None, control_base=None):
     """Writes every tool's inputs under WORK for the hosts of HOSTS (hosts.json) and
-    each W1 file count of FILES_LIST. Returns a dict of the paths."""
+    each W1 file count of FILES_LIST (Ansible's ControlPersist sockets go under
+    CONTROL_BASE, default WORK/ansible-cp). Returns a dict of the paths."""
+    control_base = control_base or os.path.join(work, "ansible-cp")
     paths = {"work": work, "trees": {}, "ansible_w1": {}, "pyinfra_w1": {}, "froyo": {}}
     os.makedirs(work, exist_ok=True)
     for files in files_list:
@@ -350,8 +355,8 @@ def write_inputs(work, hosts, files_list, strategy_plugins=None):
         cfg = os.path.join(ansible, f"{tool}.cfg")
         if tool == "mitogen" and not strategy_plugins:
             continue
-        write_ansible_cfg(cfg, tool, work, strategy_plugins)
-        os.makedirs(ansible_control_path_dir(work, tool), exist_ok=True)
+        write_ansible_cfg(cfg, tool, work, control_base, strategy_plugins)
+        os.makedirs(ansible_control_path_dir(control_base, tool), exist_ok=True)
         os.makedirs(os.path.join(work, "ansible-tmp", tool), exist_ok=True)
         paths["ansible_cfg"][tool] = cfg
     for files in files_list:
