@@ -464,10 +464,10 @@ mod tests {
     #[test]
     fn new_keys_are_accepted_only_when_asked_and_recorded_in_the_workspace() {
         let workspace = PathBuf::from("/work/site/known_hosts");
-        let (home, transport) = transport(CONFIG, |options| {
+        let (home, strict) = transport(CONFIG, |options| {
             options.workspace_known_hosts = Some(workspace.clone());
         });
-        let hop = transport.hop_for(&Target { name: "web1".into(), ..Target::default() }).unwrap();
+        let hop = strict.hop_for(&Target { name: "web1".into(), ..Target::default() }).unwrap();
         assert_eq!(hop.accept_new_into, None);
         assert_eq!(
             hop.known_hosts,
@@ -481,7 +481,7 @@ mod tests {
         );
         // ssh_config's `accept-new` for the bastion.
         let bastion =
-            transport.hop_for(&Target { name: "bastion".into(), ..Target::default() }).unwrap();
+            strict.hop_for(&Target { name: "bastion".into(), ..Target::default() }).unwrap();
         assert_eq!(bastion.accept_new_into, Some(workspace.clone()));
         let (_home, accepting) = transport(CONFIG, |options| {
             options.workspace_known_hosts = Some(workspace.clone());
