@@ -416,7 +416,10 @@ fn become_through_sudo_asks_for_its_password_and_never_shows_it() {
     let resources = "\tsecret: linux.#Directory & {path: \"@ROOT@/root-only\", mode: \"0700\", owner: \"root\"}\n\tprobe: linux.#Exec & {command: \"id -u > @ROOT@/root-only/uid\", creates: \"@ROOT@/root-only/uid\", require: [\"secret\"]}\n";
     let site = Site::new(&hosts, resources);
     site.trust(&hosts);
-    fs::set_permissions(site.dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755))
+    // sshd reads authorized_keys as the login user.
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::set_permissions(hosts.dir(), fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(hosts.dir().join("authorized_keys"), fs::Permissions::from_mode(0o644))
         .unwrap();
     let inventory = fs::read_to_string(site.dir.path().join("hosts.cue")).unwrap();
     let as_user =
@@ -505,5 +508,10 @@ fn hosts_behind_a_jump_host_share_its_one_connection() {
     let (code, report, stderr) = site.apply(&[]);
     assert_eq!(code, 0, "{report:#}\n{stderr}");
     let log = fs::read_to_string(&bastion.log).unwrap();
-    assert_eq!(log.lines().filter(|line| line.contains(&format!("Connection from {} port", bastion.gateway))).count(), 3);
+    assert_eq!(
+        log.lines()
+            .filter(|line| line.contains(&format!("Connection from {} port", bastion.gateway)))
+            .count(),
+        3
+    );
 }

@@ -71,7 +71,8 @@ impl RunnerSession for Session {
 pub trait Transport: Send + Sync {
     /// Opens a session on `host`; `inventory` is every host of the run (a
     /// `jump_host` may name one of them).
-    fn connect(&self, host: &Host, inventory: &[Host]) -> Result<Box<dyn RunnerSession>, HostError>;
+    fn connect(&self, host: &Host, inventory: &[Host])
+    -> Result<Box<dyn RunnerSession>, HostError>;
 }
 
 /// How a real run reaches hosts.
@@ -108,7 +109,11 @@ impl Hosts {
 }
 
 impl Transport for Hosts {
-    fn connect(&self, host: &Host, inventory: &[Host]) -> Result<Box<dyn RunnerSession>, HostError> {
+    fn connect(
+        &self,
+        host: &Host,
+        inventory: &[Host],
+    ) -> Result<Box<dyn RunnerSession>, HostError> {
         match host.transport {
             froyo_ir::Transport::Local => start_local(host.become_root)
                 .map(|session| Box::new(session) as Box<dyn RunnerSession>)
@@ -132,10 +137,9 @@ impl Transport for Hosts {
 /// host of the inventory is reached as that host is (its address, user,
 /// key, and its own jump host), up to a depth that stops cycles.
 fn ssh_target(host: &Host, inventory: &[Host], depth: usize) -> Target {
-    let named = host
-        .jump_host
-        .as_deref()
-        .and_then(|jump| inventory.iter().find(|other| other.name == jump && other.name != host.name));
+    let named = host.jump_host.as_deref().and_then(|jump| {
+        inventory.iter().find(|other| other.name == jump && other.name != host.name)
+    });
     let mut jump_targets = Vec::new();
     if let Some(jump) = named
         && depth < 8

@@ -31,7 +31,11 @@ struct TestTransport {
 }
 
 impl Transport for TestTransport {
-    fn connect(&self, host: &Host, _inventory: &[Host]) -> Result<Box<dyn RunnerSession>, HostError> {
+    fn connect(
+        &self,
+        host: &Host,
+        _inventory: &[Host],
+    ) -> Result<Box<dyn RunnerSession>, HostError> {
         *self.connects.lock().unwrap().entry(host.name.clone()).or_default() += 1;
         let behaviour = self.behaviour.lock().unwrap();
         if behaviour.unreachable.contains(&host.name) {

@@ -184,21 +184,19 @@ pub async fn run(
             Some(ChannelMsg::Data { data }) => stdout.extend_from_slice(&data),
             Some(ChannelMsg::ExtendedData { data, .. }) => stderr.extend_from_slice(&data),
             Some(ChannelMsg::ExitStatus { exit_status }) => {
-                return Err(ended(exit_status, user, &stderr));
+                return Err(ended(Some(exit_status), user, &stderr));
             }
-            Some(ChannelMsg::Eof | ChannelMsg::Close) | None => {
-                return Err(deploy(
-                    "the channel closed before the runner started".to_string(),
-                    &stderr,
-                ));
-            }
+            // Its output ended; the exit status (and the last stderr) may still come.
+            Some(ChannelMsg::Eof) => {}
+            Some(ChannelMsg::Close) | None => return Err(ended(None, user, &stderr)),
             Some(_) => {}
         }
     }
 }
 
-/// The error for a script that exited before `ready`.
-fn ended(status: u32, user: &str, stderr: &[u8]) -> SshError {
+/// The error for a script that exited (with `status`, when the server
+/// said) before `ready`.
+fn ended(status: Option<u32>, user: &str, stderr: &[u8]) -> SshError {
     let text = String::from_utf8_lossy(stderr);
     if text.contains("a password is required") || text.contains("a terminal is required") {
         return SshError::Become {
@@ -229,15 +227,16 @@ fn ended(status: u32, user: &str, stderr: &[u8]) -> SshError {
         };
     }
     match status {
-        97 => SshError::Deploy {
+        Some(97) => SshError::Deploy {
             reason: "unsupported architecture".to_string(),
             stderr: lines(stderr),
         },
-        98 => deploy(
+        Some(98) => deploy(
             "cannot write the runner into the login user's cache directory".to_string(),
             stderr,
         ),
-        _ => deploy(format!("the bootstrap script exited with status {status}"), stderr),
+        Some(status) => deploy(format!("the bootstrap script exited with status {status}"), stderr),
+        None => deploy("the channel closed before the runner started".to_string(), stderr),
     }
 }
 
