@@ -68,8 +68,8 @@ fn render(fixture_text: &str) -> String {
                     host.name,
                     host.transport,
                     host.address.as_deref().unwrap_or("-"),
-                    host.user,
-                    host.port,
+                    host.user.as_deref().unwrap_or("-"),
+                    host.port.map_or_else(|| "-".to_string(), |port| port.to_string()),
                     host.labels
                 );
             }

@@ -235,6 +235,7 @@ mod tests {
         assert!(file.field("require").is_some(), "embedded from #Resource");
         assert!(file.field("mode").is_some_and(|mode| mode.optional));
         let host = host_schema().expect("#Host");
-        assert_eq!(host.field("port").and_then(|port| port.default.as_deref()), Some("22"));
+        assert_eq!(host.field("become").and_then(|field| field.default.as_deref()), Some("false"));
+        assert!(host.field("port").is_some_and(|port| port.optional && port.default.is_none()));
     }
 }
