@@ -120,7 +120,7 @@ pub async fn run(
             };
             match said.split_once(' ').unwrap_or((said, "")) {
                 ("ready", _) => return Ok(stdout),
-                ("upload", arch) if matches!(arch, "x86_64" | "amd64") => {
+                ("upload", "x86_64" | "amd64") => {
                     writer.data_bytes(runner.bytes.to_vec()).await.map_err(|error| {
                         deploy(format!("uploading the runner failed: {error}"), &stderr)
                     })?;

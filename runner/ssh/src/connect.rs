@@ -207,11 +207,7 @@ impl Attempts {
                 let names: Vec<&str> = remaining_methods.iter().map(<&'static str>::from).collect();
                 self.methods = names.join(", ");
                 self.tried.push(what);
-                if remaining_methods.iter().any(|method| *method == MethodKind::PublicKey) {
-                    None
-                } else {
-                    Some(false)
-                }
+                if remaining_methods.contains(&MethodKind::PublicKey) { None } else { Some(false) }
             }
             Err(error) => {
                 self.tried.push(format!("{what} ({error})"));
@@ -256,7 +252,7 @@ async fn authenticate(handle: &mut Connection, hop: &Hop) -> Result<(), SshError
         let Some(identity) = read_identity(file, explicit, &mut attempts.tried) else { continue };
         match identity {
             Identity::Key(key) => {
-                let key = Arc::new(key);
+                let key = Arc::new(*key);
                 for certificate in certificates_for(file, &hop.certificate_files) {
                     let result = handle
                         .authenticate_openssh_cert(&hop.user, Arc::clone(&key), certificate)
@@ -333,7 +329,7 @@ async fn authenticate(handle: &mut Connection, hop: &Hop) -> Result<(), SshError
 
 /// A key file as read: usable, or encrypted with only its public half known.
 enum Identity {
-    Key(PrivateKey),
+    Key(Box<PrivateKey>),
     Encrypted(PublicKey),
 }
 
@@ -349,12 +345,12 @@ fn read_identity(file: &Path, explicit: bool, tried: &mut Vec<String>) -> Option
         }
     };
     match russh::keys::decode_secret_key(&text, None) {
-        Ok(key) => Some(Identity::Key(key)),
+        Ok(key) => Some(Identity::Key(Box::new(key))),
         Err(_) => {
             if let Some(passphrase) = std::env::var(PASSPHRASE_VAR).ok().filter(|p| !p.is_empty())
                 && let Ok(key) = russh::keys::decode_secret_key(&text, Some(&passphrase))
             {
-                return Some(Identity::Key(key));
+                return Some(Identity::Key(Box::new(key)));
             }
             // Encrypted (or not a key): its public half may still match an agent key.
             let public = PrivateKey::from_openssh(&text)

@@ -100,6 +100,9 @@ pub struct Target {
     pub become_password: Option<String>,
 }
 
+/// The one connection to a jump host, made by the first host that needs it.
+type JumpCell = tokio::sync::OnceCell<Result<Arc<Connection>, SshError>>;
+
 /// Connections to hosts over SSH, shared by every host of a run: jump hosts
 /// are connected once and carry every host behind them.
 pub struct SshTransport {
@@ -108,7 +111,7 @@ pub struct SshTransport {
     config: SshConfig,
     client_config: Arc<client::Config>,
     /// Authenticated connections to jump hosts, by their chain of hops.
-    jumps: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Result<Arc<Connection>, SshError>>>>>,
+    jumps: Mutex<HashMap<String, Arc<JumpCell>>>,
 }
 
 impl SshTransport {
