@@ -515,3 +515,33 @@ fn hosts_behind_a_jump_host_share_its_one_connection() {
         3
     );
 }
+
+#[test]
+fn rsa_and_ecdsa_client_keys_authenticate() {
+    let hosts = hosts_or_skip!(1);
+    let site = Site::new(&hosts, &per_host_resources(&hosts));
+    site.trust(&hosts);
+    let inventory = fs::read_to_string(site.dir.path().join("hosts.cue")).unwrap();
+    for (kind, bits) in [("rsa", "3072"), ("ecdsa", "256")] {
+        let key = site.dir.path().join(format!("id_{kind}"));
+        let status = Command::new("ssh-keygen")
+            .args(["-q", "-t", kind, "-b", bits, "-N", "", "-f"])
+            .arg(&key)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let public = fs::read_to_string(format!("{}.pub", key.display())).unwrap();
+        let mut authorized =
+            fs::OpenOptions::new().append(true).open(hosts.dir().join("authorized_keys")).unwrap();
+        use std::io::Write as _;
+        authorized.write_all(public.as_bytes()).unwrap();
+        fs::write(
+            site.dir.path().join("hosts.cue"),
+            inventory
+                .replace(&hosts.identity_file().display().to_string(), &key.display().to_string()),
+        )
+        .unwrap();
+        let (code, report, stderr) = site.apply(&[]);
+        assert_eq!(code, 0, "{kind}: {report:#}\n{stderr}");
+    }
+}
