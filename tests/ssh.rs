@@ -50,18 +50,8 @@ impl Site {
         fs::create_dir_all(dir.path().join("cue.mod")).unwrap();
         fs::create_dir_all(dir.path().join("root")).unwrap();
         fs::write(dir.path().join("cue.mod/module.cue"), "module: \"example.com/ssh\"\n").unwrap();
-        let mut inventory = String::from("package site\n\nhosts: {\n");
-        for host in hosts.hosts() {
-            inventory.push_str(&format!(
-                "\t{}: {{address: \"{}\", user: \"root\", identity_file: \"{}\", labels: name: \"{}\"}}\n",
-                host.name,
-                host.address,
-                hosts.identity_file().display(),
-                host.name
-            ));
-        }
-        inventory.push_str("}\n");
-        fs::write(dir.path().join("hosts.cue"), inventory).unwrap();
+        fs::write(dir.path().join("hosts.cue"), inventory(hosts, Some(&hosts.identity_file())))
+            .unwrap();
         let site = Site { dir, home };
         site.write(resources);
         site
@@ -110,6 +100,23 @@ impl Site {
         args.extend_from_slice(extra);
         report(self.froyo(&args))
     }
+}
+
+/// The test hosts as an inventory: root logins with `identity` (or whatever
+/// ssh-agent and the default key files offer).
+fn inventory(hosts: &TestHosts, identity: Option<&Path>) -> String {
+    let identity =
+        identity.map(|path| format!(", identity_file: \"{}\"", path.display())).unwrap_or_default();
+    let mut text = String::from("package site\n\nhosts: {\n");
+    for host in hosts.hosts() {
+        text.push_str(&format!(
+            "\t{name}: {{address: \"{}\", user: \"root\"{identity}, labels: name: \"{name}\"}}\n",
+            host.address,
+            name = host.name,
+        ));
+    }
+    text.push_str("}\n");
+    text
 }
 
 fn report(output: Output) -> (i32, Value, String) {
@@ -521,27 +528,438 @@ fn rsa_and_ecdsa_client_keys_authenticate() {
     let hosts = hosts_or_skip!(1);
     let site = Site::new(&hosts, &per_host_resources(&hosts));
     site.trust(&hosts);
-    let inventory = fs::read_to_string(site.dir.path().join("hosts.cue")).unwrap();
     for (kind, bits) in [("rsa", "3072"), ("ecdsa", "256")] {
         let key = site.dir.path().join(format!("id_{kind}"));
-        let status = Command::new("ssh-keygen")
-            .args(["-q", "-t", kind, "-b", bits, "-N", "", "-f"])
-            .arg(&key)
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let public = fs::read_to_string(format!("{}.pub", key.display())).unwrap();
-        let mut authorized =
-            fs::OpenOptions::new().append(true).open(hosts.dir().join("authorized_keys")).unwrap();
-        use std::io::Write as _;
-        authorized.write_all(public.as_bytes()).unwrap();
-        fs::write(
-            site.dir.path().join("hosts.cue"),
-            inventory
-                .replace(&hosts.identity_file().display().to_string(), &key.display().to_string()),
-        )
-        .unwrap();
+        ssh_keygen(&["-q", "-t", kind, "-b", bits, "-N", "", "-f"], &key);
+        authorize(&hosts, &fs::read_to_string(format!("{}.pub", key.display())).unwrap());
+        use_identity(&site, &hosts, Some(&key));
         let (code, report, stderr) = site.apply(&[]);
         assert_eq!(code, 0, "{kind}: {report:#}\n{stderr}");
     }
+}
+
+/// A one-thread HTTP server on the controller's side of `host`'s veth pair
+/// (the only address outside its namespace the host can reach), answering
+/// every request with `body`.
+fn serve_http_to(host: &testhosts::TestHost, body: &'static str) -> u16 {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind((host.gateway, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+fn getent(database: &str, name: &str) -> String {
+    Command::new("getent")
+        .args([database, name])
+        .output()
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Removes a user and group of this name however the test ends.
+struct AccountCleanup(String);
+
+impl Drop for AccountCleanup {
+    fn drop(&mut self) {
+        let _ = Command::new("userdel").arg(&self.0).output();
+        let _ = Command::new("groupdel").arg(&self.0).output();
+    }
+}
+
+#[test]
+fn users_groups_http_probes_and_services_work_over_ssh() {
+    let hosts = hosts_or_skip!(1);
+    let host = hosts.host(1);
+    let name = format!("fs{}", std::process::id() % 100_000);
+    assert!(
+        getent("passwd", &name).is_empty() && getent("group", &name).is_empty(),
+        "`{name}` already exists on this machine"
+    );
+    let _cleanup = AccountCleanup(name.clone());
+    let port = serve_http_to(host, "hello from the controller");
+    let template = r#"package site
+
+import (
+	"froyo.dev/linux"
+	"froyo.dev/probe"
+)
+
+resources: {
+	group: linux.#Group & {name: "@NAME@", state: "@STATE@", system: true}
+	user: linux.#User & {
+		name:  "@NAME@"
+		state: "@STATE@"
+		group: "@NAME@"
+		home:  "@ROOT@/home"
+		shell: "/bin/sh"
+		system: true
+		require: ["group"]
+	}
+	page: linux.#File & {path: "@ROOT@/index.html", content: "hi\n", require: ["user"]}
+	up: probe.#HTTP & {url: "http://@GATEWAY@:@PORT@/", body: "hello from [a-z]+", require: ["page"]}
+}
+"#
+    .replace("@NAME@", &name)
+    .replace("@GATEWAY@", &host.gateway.to_string())
+    .replace("@PORT@", &port.to_string());
+    let site = Site::new(&hosts, "");
+    site.trust(&hosts);
+    let write = |text: &str| {
+        fs::write(
+            site.dir.path().join("site.cue"),
+            text.replace("@ROOT@", &site.root().display().to_string()),
+        )
+        .unwrap()
+    };
+    write(&template.replace("@STATE@", "present"));
+    let (code, report, stderr) = site.apply(&[]);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    assert_eq!(
+        statuses(&report),
+        "linux.file.page@host1: applied\nlinux.group.group@host1: applied\n\
+         linux.user.user@host1: applied\nprobe.http.up@host1: checked"
+    );
+    let passwd = getent("passwd", &name);
+    assert!(
+        passwd.contains(&format!("{}:/bin/sh", site.root().join("home").display())),
+        "{passwd}"
+    );
+    assert!(!getent("group", &name).is_empty());
+    let (code, again, stderr) = site.apply(&[]);
+    assert_eq!(code, 0, "{again:#}\n{stderr}");
+    assert_eq!(again["report"]["operations"], 0, "{again:#}");
+
+    // Removed: the user before its group.
+    write(
+        &template
+            .replace("@STATE@", "absent")
+            .replace("\t\trequire: [\"group\"]\n", "")
+            .replace("system: true}", "system: true, require: [\"user\"]}"),
+    );
+    let (code, report, stderr) = site.apply(&[]);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    assert!(getent("passwd", &name).is_empty() && getent("group", &name).is_empty());
+
+    // A service on a host without an init system froyo knows: refused at plan, clearly.
+    if !Path::new("/run/systemd/system").is_dir() {
+        write(
+            "package site\n\nimport \"froyo.dev/linux\"\n\nresources: svc: linux.#Service & {name: \"ssh\"}\n",
+        );
+        let output = site.froyo(&["plan"]);
+        assert_eq!(output.status.code(), Some(1));
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            text.contains("unsupported on this host: no init system froyo knows (systemd)"),
+            "{text}"
+        );
+    }
+}
+
+/// Whether Debian package `name` is installed on this machine.
+fn package_installed(name: &str) -> bool {
+    Command::new("dpkg-query").args(["-W", "-f=${Status}", name]).output().is_ok_and(|output| {
+        String::from_utf8_lossy(&output.stdout).contains("install ok installed")
+    })
+}
+
+/// Removes package `name` however the test ends.
+struct PackageCleanup(&'static str);
+
+impl Drop for PackageCleanup {
+    fn drop(&mut self) {
+        if package_installed(self.0) {
+            let _ = Command::new("apt-get").args(["remove", "-y", "-q", self.0]).output();
+        }
+    }
+}
+
+/// The host has no network beyond its veth pair: its apt installs from the
+/// archive cache, which the controller fills first (the test hosts share the
+/// controller's file system).
+#[test]
+fn packages_install_and_remove_over_ssh() {
+    let hosts = hosts_or_skip!(1);
+    let package = "sl";
+    if Command::new("dpkg-query").arg("--version").output().is_err() {
+        eprintln!("skipped: no dpkg on this machine (the package test uses apt)");
+        return;
+    }
+    if package_installed(package) {
+        eprintln!("skipped: `{package}` is already installed here; the test would remove it");
+        return;
+    }
+    let download = Command::new("apt-get")
+        .args(["install", "-y", "-q", "--download-only", "--no-install-recommends", package])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .output()
+        .unwrap();
+    if !download.status.success() {
+        eprintln!(
+            "skipped: cannot download `{package}` into apt's cache (run apt-get update): {}",
+            String::from_utf8_lossy(&download.stderr)
+        );
+        return;
+    }
+    let _cleanup = PackageCleanup(package);
+    let site = Site::new(&hosts, &format!("\tpkg: linux.#Package & {{name: \"{package}\"}}\n"));
+    site.trust(&hosts);
+    let (code, report, stderr) = site.apply(&[]);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    assert!(package_installed(package));
+    let (code, again, stderr) = site.apply(&[]);
+    assert_eq!(code, 0, "{again:#}\n{stderr}");
+    assert_eq!(again["report"]["operations"], 0, "{again:#}");
+    site.write(&format!("\tpkg: linux.#Package & {{name: \"{package}\", state: \"absent\"}}\n"));
+    let (code, report, stderr) = site.apply(&[]);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    assert!(!package_installed(package));
+}
+
+/// Adds `line` (a public key, or a `cert-authority` entry) to the keys every test host accepts for root.
+fn authorize(hosts: &TestHosts, line: &str) {
+    use std::io::Write as _;
+    let mut file =
+        fs::OpenOptions::new().append(true).open(hosts.dir().join("authorized_keys")).unwrap();
+    writeln!(file, "{}", line.trim_end()).unwrap();
+}
+
+/// Points every inventory host at `key` instead of the harness's key, or at no key file.
+fn use_identity(site: &Site, hosts: &TestHosts, key: Option<&Path>) {
+    fs::write(site.dir.path().join("hosts.cue"), inventory(hosts, key)).unwrap();
+}
+
+/// `ssh-keygen` with these arguments, which must succeed.
+fn ssh_keygen(args: &[&str], path: &Path) {
+    let output = Command::new("ssh-keygen").args(args).arg(path).output().unwrap();
+    assert!(
+        output.status.success(),
+        "ssh-keygen {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The `SHA256:…` fingerprint of a public key file.
+fn fingerprint(public: &Path) -> String {
+    let output = Command::new("ssh-keygen").arg("-lf").arg(public).output().unwrap();
+    String::from_utf8_lossy(&output.stdout).split_whitespace().nth(1).unwrap().to_string()
+}
+
+/// How many times `host`'s sshd accepted a login with a key whose log line contains `needle`.
+fn accepted_with(host: &testhosts::TestHost, needle: &str) -> usize {
+    fs::read_to_string(&host.log)
+        .unwrap()
+        .lines()
+        .filter(|line| line.contains("Accepted publickey") && line.contains(needle))
+        .count()
+}
+
+/// An `ssh-agent` of the test's own; killed on drop.
+struct Agent {
+    child: std::process::Child,
+    socket: PathBuf,
+}
+
+impl Agent {
+    fn start(dir: &Path) -> Agent {
+        let socket = dir.join("agent.sock");
+        let child = Command::new("ssh-agent")
+            .arg("-D")
+            .arg("-a")
+            .arg(&socket)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !socket.exists() {
+            assert!(std::time::Instant::now() < deadline, "ssh-agent did not start");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Agent { child, socket }
+    }
+
+    /// `ssh-add KEY`, answering its passphrase prompt through an askpass script.
+    fn add(&self, key: &Path, passphrase: &str) {
+        let askpass = key.with_extension("askpass");
+        fs::write(&askpass, format!("#!/bin/sh\necho '{passphrase}'\n")).unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::set_permissions(&askpass, fs::Permissions::from_mode(0o700)).unwrap();
+        let output = Command::new("ssh-add")
+            .arg(key)
+            .env("SSH_AUTH_SOCK", &self.socket)
+            .env("SSH_ASKPASS", &askpass)
+            .env("SSH_ASKPASS_REQUIRE", "force")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "ssh-add: {}", String::from_utf8_lossy(&output.stderr));
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn encrypted_keys_work_through_ssh_agent_or_a_passphrase_from_the_environment() {
+    let hosts = hosts_or_skip!(1);
+    let host = hosts.host(1);
+    let site = Site::new(&hosts, &per_host_resources(&hosts));
+    site.trust(&hosts);
+    let passphrase = "froyo-passphrase-3b7e";
+    let key = site.dir.path().join("id_encrypted");
+    ssh_keygen(&["-q", "-t", "ed25519", "-N", passphrase, "-f"], &key);
+    let public = PathBuf::from(format!("{}.pub", key.display()));
+    authorize(&hosts, &fs::read_to_string(&public).unwrap());
+    let key_fingerprint = fingerprint(&public);
+    use_identity(&site, &hosts, Some(&key));
+
+    // No agent and no passphrase: refused, saying what would have worked.
+    let (code, _, stderr) = site.apply(&[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("E1105") && stderr.contains("FROYO_SSH_PASSPHRASE"), "{stderr}");
+    assert_eq!(accepted_with(host, &key_fingerprint), 0);
+
+    // The passphrase from the environment decrypts it; it is shown nowhere.
+    let output = site
+        .command(&["apply", "--yes", "--format", "json"])
+        .env("FROYO_SSH_PASSPHRASE", passphrase)
+        .output()
+        .unwrap();
+    let (code, applied, stderr) = report(output);
+    assert_eq!(code, 0, "{applied:#}\n{stderr}");
+    assert!(!format!("{applied}{stderr}").contains(passphrase));
+    assert_eq!(accepted_with(host, &key_fingerprint), 1);
+
+    // An agent holding the key signs for it: with the key file named, and with none.
+    let agent = Agent::start(site.dir.path());
+    agent.add(&key, passphrase);
+    for identity in [Some(key.as_path()), None] {
+        use_identity(&site, &hosts, identity);
+        let output = site
+            .command(&["apply", "--yes", "--format", "json"])
+            .env("SSH_AUTH_SOCK", &agent.socket)
+            .output()
+            .unwrap();
+        let (code, applied, stderr) = report(output);
+        assert_eq!(code, 0, "{identity:?}: {applied:#}\n{stderr}");
+    }
+    assert_eq!(accepted_with(host, &key_fingerprint), 3);
+}
+
+#[test]
+fn user_certificates_signed_by_a_trusted_authority_authenticate() {
+    let hosts = hosts_or_skip!(1);
+    let host = hosts.host(1);
+    let site = Site::new(&hosts, &per_host_resources(&hosts));
+    site.trust(&hosts);
+    let authority = site.dir.path().join("user_ca");
+    ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-f"], &authority);
+    let authority_public = fs::read_to_string(format!("{}.pub", authority.display())).unwrap();
+    authorize(&hosts, &format!("cert-authority {authority_public}"));
+    // The key itself is not authorized: only its certificate can open the door.
+    let key = site.dir.path().join("id_certified");
+    ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-f"], &key);
+    let sign = |identity: &str, principal: &str| {
+        ssh_keygen(
+            &[
+                "-q",
+                "-s",
+                &authority.display().to_string(),
+                "-I",
+                identity,
+                "-n",
+                principal,
+                "-V",
+                "-5m:+1h",
+            ],
+            Path::new(&format!("{}.pub", key.display())),
+        )
+    };
+    use_identity(&site, &hosts, Some(&key));
+
+    // A certificate for another principal is refused.
+    sign("froyo-cert-other", "nobody");
+    let (code, _, stderr) = site.apply(&[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("E1105"), "{stderr}");
+
+    sign("froyo-cert-root", "root");
+    let (code, report, stderr) = site.apply(&[]);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    assert_eq!(accepted_with(host, "ID froyo-cert-root"), 1);
+}
+
+#[test]
+fn nested_jump_hosts_chain_through_each_hop() {
+    let hosts = hosts_or_skip!(1);
+    let host = hosts.host(1);
+    let site = Site::new(&hosts, "");
+    site.trust(&hosts);
+    // Three hops, all the one test host (each hop's address as seen from the previous one).
+    let key = hosts.identity_file().display().to_string();
+    let mut inventory = String::from("package site\n\nhosts: {\n");
+    for (name, jump) in [("outer", None), ("middle", Some("outer")), ("inner", Some("middle"))] {
+        let jump = jump.map(|jump| format!(", jump_host: \"{jump}\"")).unwrap_or_default();
+        inventory.push_str(&format!(
+            "\t{name}: {{address: \"{}\", user: \"root\", identity_file: \"{key}\"{jump}, labels: name: \"{name}\"}}\n",
+            host.address
+        ));
+    }
+    inventory.push_str("}\n");
+    fs::write(site.dir.path().join("hosts.cue"), inventory).unwrap();
+    site.write(
+        "\tf: linux.#File & {on: name: \"inner\", path: \"@ROOT@/inner\", content: \"1\\n\"}\n",
+    );
+    let (code, report, stderr) = site.apply(&[]);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    assert_eq!(fs::read_to_string(site.root().join("inner")).unwrap(), "1\n");
+    let connections = |from: &str| {
+        fs::read_to_string(&host.log)
+            .unwrap()
+            .lines()
+            .filter(|line| line.contains(&format!("Connection from {from} port")))
+            .count()
+    };
+    // The controller connects once (outer); outer forwards to middle, middle to inner.
+    assert_eq!(connections(&host.gateway.to_string()), 1);
+    assert_eq!(connections(&host.address.to_string()), 2);
+
+    // The same chain from ~/.ssh/config: `ProxyJump` with two hops, keys from `Host *`.
+    fs::write(
+        site.home.join(".ssh/config"),
+        format!(
+            "Host inner\n  HostName {address}\n  ProxyJump root@{address}:22,root@{address}\n\nHost *\n  User root\n  IdentityFile {key}\n",
+            address = host.address
+        ),
+    )
+    .unwrap();
+    fs::write(
+        site.dir.path().join("hosts.cue"),
+        "package site\n\nhosts: inner: {address: \"inner\", labels: name: \"inner\"}\n",
+    )
+    .unwrap();
+    site.write(
+        "\tf: linux.#File & {on: name: \"inner\", path: \"@ROOT@/inner\", content: \"2\\n\"}\n",
+    );
+    let (code, report, stderr) = site.apply(&[]);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    assert_eq!(fs::read_to_string(site.root().join("inner")).unwrap(), "2\n");
+    assert_eq!(connections(&host.gateway.to_string()), 2);
+    assert_eq!(connections(&host.address.to_string()), 4);
 }

@@ -292,9 +292,11 @@ impl SshTransport {
             Some(file) => vec![file.clone()],
             None => config.identity_files.clone(),
         };
+        // The inventory's address is what a user would type after `ssh`:
+        // ssh_config's `HostName` for it, when there is one, is where to go.
         Ok(self.hop(
             target.name.clone(),
-            target.address.clone().or_else(|| config.host_name.clone()).unwrap_or(alias),
+            config.host_name.clone().unwrap_or(alias),
             target.port.or(config.port).unwrap_or(22),
             target.user.clone().or_else(|| config.user.clone()).unwrap_or_else(local_user),
             identity_files,
@@ -462,6 +464,14 @@ mod tests {
         };
         let hop = transport.hop_for(&direct).unwrap();
         assert_eq!((hop.address.as_str(), hop.port), ("198.51.100.9", 22));
+        // An address that is an ssh_config alias goes where its `HostName` says, as `ssh web1` would.
+        let alias =
+            Target { name: "www".into(), address: Some("web1".into()), ..Target::default() };
+        let hop = transport.hop_for(&alias).unwrap();
+        assert_eq!(
+            (hop.address.as_str(), hop.port, hop.user.as_str()),
+            ("192.0.2.7", 2222, "deploy")
+        );
     }
 
     #[test]
