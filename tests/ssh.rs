@@ -963,3 +963,35 @@ fn nested_jump_hosts_chain_through_each_hop() {
     assert_eq!(connections(&host.gateway.to_string()), 2);
     assert_eq!(connections(&host.address.to_string()), 4);
 }
+
+#[test]
+fn a_host_of_another_architecture_is_refused_before_any_upload() {
+    let mut hosts = hosts_or_skip!(1);
+    let host = hosts.host(1).clone();
+    // The host's `uname -m` says riscv64: a `uname` first on the PATH of
+    // its sessions (sshd's `SetEnv` overrides the default PATH).
+    let bin = hosts.dir().join("riscv-bin");
+    fs::create_dir_all(&bin).unwrap();
+    fs::write(bin.join("uname"), "#!/bin/sh\necho riscv64\n").unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::set_permissions(bin.join("uname"), fs::Permissions::from_mode(0o755)).unwrap();
+    let config = fs::read_to_string(&host.sshd_config).unwrap();
+    let line = config.lines().find(|line| line.trim_start().starts_with("SetEnv ")).unwrap();
+    fs::write(
+        &host.sshd_config,
+        config.replace(line, &format!("{line} PATH={}:/usr/bin:/bin", bin.display())),
+    )
+    .unwrap();
+    hosts.stop_sshd(1);
+    hosts.start_sshd(1);
+
+    let site = Site::new(&hosts, &per_host_resources(&hosts));
+    site.trust(&hosts);
+    let (code, report, stderr) = site.apply(&[]);
+    assert_eq!(code, 1, "{report:#}\n{stderr}");
+    assert!(stderr.contains("E1108") && stderr.contains("riscv64"), "{stderr}");
+    let cache = hosts.dir().join(&host.name).join("cache/froyo");
+    let cached: Vec<_> =
+        fs::read_dir(&cache).map(|dir| dir.flatten().collect()).unwrap_or_default();
+    assert!(cached.is_empty(), "nothing was uploaded: {cached:?}");
+}
