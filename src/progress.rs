@@ -4,7 +4,10 @@
 //! the engine reports steps, and failures are printed above it as they
 //! happen. Elsewhere (CI logs, pipes) each applied instance is one line, and
 //! planning is silent: a log should read like a record, not an animation.
+//! With more than one host, the apply phase also counts hosts: the bar says
+//! how many are done, and a line says when each one is, with its failures.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal as _;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -15,12 +18,65 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 pub struct Progress {
     live: bool,
     bar: Mutex<Option<ProgressBar>>,
+    hosts: Mutex<Option<HostTally>>,
+}
+
+/// The apply phase by host: what each still has to do, and what failed.
+#[derive(Debug, Default)]
+struct HostTally {
+    /// Per host: steps left, steps in all, steps failed.
+    hosts: BTreeMap<String, (usize, usize, usize)>,
+    done: usize,
+}
+
+impl HostTally {
+    fn new(steps: &BTreeMap<String, usize>) -> HostTally {
+        let hosts = steps
+            .iter()
+            .filter(|(_, steps)| **steps > 0)
+            .map(|(host, steps)| (host.clone(), (*steps, *steps, 0)))
+            .collect();
+        HostTally { hosts, done: 0 }
+    }
+
+    /// Counts one step on `host`; the line to print when it was the host's last.
+    fn step(&mut self, host: &str, failed: bool) -> Option<String> {
+        let (left, total, failures) = self.hosts.get_mut(host)?;
+        if *left == 0 {
+            return None;
+        }
+        *left -= 1;
+        *failures += usize::from(failed);
+        if *left > 0 {
+            return None;
+        }
+        self.done += 1;
+        let changes = if *total == 1 { "1 change".to_string() } else { format!("{total} changes") };
+        Some(match *failures {
+            0 => format!("{host}: done ({changes})"),
+            failed => format!("{host}: done ({changes}, {failed} failed or skipped)"),
+        })
+    }
+
+    /// What the bar says beside the phase: `3/16 hosts`.
+    fn summary(&self) -> String {
+        format!("{}/{} hosts", self.done, self.hosts.len())
+    }
+
+    /// Worth showing: one host's progress is the instances' progress.
+    fn several(&self) -> bool {
+        self.hosts.len() > 1
+    }
 }
 
 impl Progress {
     /// A live display when stderr is a terminal, plain lines otherwise.
     pub fn new() -> Progress {
-        Progress { live: std::io::stderr().is_terminal(), bar: Mutex::new(None) }
+        Progress {
+            live: std::io::stderr().is_terminal(),
+            bar: Mutex::new(None),
+            hosts: Mutex::new(None),
+        }
     }
 
     fn with_bar(&self, f: impl FnOnce(&ProgressBar)) {
@@ -59,11 +115,35 @@ impl Reporter for Progress {
         }
     }
 
+    fn hosts(&self, phase: Phase, steps: &BTreeMap<String, usize>) {
+        if phase != Phase::Apply {
+            return;
+        }
+        let tally = HostTally::new(steps);
+        if self.live && tally.several() {
+            let message = format!("{} · {}", phase.label(), tally.summary());
+            self.with_bar(|bar| bar.set_message(message));
+        }
+        if let Ok(mut slot) = self.hosts.lock() {
+            *slot = Some(tally);
+        }
+    }
+
     fn step(&self, phase: Phase, key: &Key, address: &str, message: &str, failed: bool) {
         let line = if key.resource.is_empty() {
             format!("{address}: {message}")
         } else {
             format!("{address} on {}: {message}", key.host)
+        };
+        // A host whose last change this was: said once, and counted on the bar.
+        let (host_done, summary) = match (phase, self.hosts.lock()) {
+            (Phase::Apply, Ok(mut slot)) => match slot.as_mut() {
+                Some(tally) if tally.several() => {
+                    (tally.step(&key.host, failed), Some(tally.summary()))
+                }
+                _ => (None, None),
+            },
+            _ => (None, None),
         };
         if self.live {
             self.with_bar(|bar| {
@@ -71,17 +151,67 @@ impl Reporter for Progress {
                 if failed {
                     bar.println(&line);
                 }
+                if let Some(summary) = summary {
+                    bar.set_message(format!("{} · {summary}", phase.label()));
+                }
+                if let Some(done) = &host_done {
+                    bar.println(done);
+                }
             });
-        } else if phase == Phase::Apply || (phase == Phase::Connect && failed) {
-            eprintln!("{line}");
+        } else {
+            if phase == Phase::Apply || (phase == Phase::Connect && failed) {
+                eprintln!("{line}");
+            }
+            if let Some(done) = host_done {
+                eprintln!("{done}");
+            }
         }
     }
 
-    fn end(&self, _phase: Phase) {
+    fn end(&self, phase: Phase) {
+        if phase == Phase::Apply
+            && let Ok(mut slot) = self.hosts.lock()
+        {
+            *slot = None;
+        }
         if let Ok(mut slot) = self.bar.lock()
             && let Some(bar) = slot.take()
         {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_host_is_said_done_once_after_its_last_change() {
+        let steps = BTreeMap::from([
+            ("web1".to_string(), 2),
+            ("web2".to_string(), 1),
+            ("idle".to_string(), 0),
+        ]);
+        let mut tally = HostTally::new(&steps);
+        assert!(tally.several());
+        assert_eq!(tally.summary(), "0/2 hosts");
+        assert_eq!(tally.step("web1", false), None);
+        assert_eq!(
+            tally.step("web2", true).as_deref(),
+            Some("web2: done (1 change, 1 failed or skipped)")
+        );
+        assert_eq!(tally.step("web1", false).as_deref(), Some("web1: done (2 changes)"));
+        assert_eq!(tally.summary(), "2/2 hosts");
+        // More steps than announced, or an unknown host, change nothing.
+        assert_eq!(tally.step("web1", false), None);
+        assert_eq!(tally.step("other", false), None);
+        assert_eq!(tally.summary(), "2/2 hosts");
+    }
+
+    #[test]
+    fn one_host_is_not_counted_apart() {
+        let tally = HostTally::new(&BTreeMap::from([("localhost".to_string(), 5)]));
+        assert!(!tally.several());
     }
 }

@@ -172,6 +172,11 @@ fn apply_over_ssh_converges_with_one_exec_channel_per_host() {
     let before: Vec<_> = hosts.hosts().iter().map(|host| hosts.sessions(host)).collect();
     let (code, report, stderr) = site.apply(&[]);
     assert_eq!(code, 0, "{report:#}\n{stderr}");
+    // Progress says when each host is done.
+    assert!(
+        stderr.contains("host1: done (3 changes)") && stderr.contains("host2: done (3 changes)"),
+        "{stderr}"
+    );
     for (host, before) in hosts.hosts().iter().zip(&before) {
         let motd = site.root().join(&host.name).join("motd");
         assert_eq!(fs::read_to_string(&motd).unwrap(), format!("hello {}\n", host.name));

@@ -2,7 +2,7 @@
 //! one operations batch per host, run the apply-time checks (with their
 //! retries), re-probe what changed and record it; a saved plan is re-probed
 //! first and its stale changes refused.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use froyo_provider_api::{Action, ProbeOutcome, VerifyRequest};
@@ -93,12 +93,14 @@ impl Engine {
         }
         state.put_instances(run, &unchanged).map_err(state_error)?;
 
-        let to_apply = plan
-            .instances
-            .iter()
-            .filter(|instance| instance.error.is_none() && instance.action != Action::None)
-            .count();
-        reporter.begin(Phase::Apply, to_apply);
+        let mut per_host: BTreeMap<String, usize> = BTreeMap::new();
+        for instance in &plan.instances {
+            if instance.error.is_none() && instance.action != Action::None {
+                *per_host.entry(instance.key.host.clone()).or_default() += 1;
+            }
+        }
+        reporter.begin(Phase::Apply, per_host.values().sum());
+        reporter.hosts(Phase::Apply, &per_host);
         let waves = plan.instances.iter().map(|i| i.wave).max().map_or(0, |w| w + 1);
         let mut operations = 0usize;
         for wave in 0..waves {
@@ -275,6 +277,13 @@ impl Engine {
         let parallelism = self.options.parallelism as u32;
         let mut jobs = Vec::new();
         for (host, indexes) in by_host {
+            let addresses: BTreeMap<u64, (Key, String)> = indexes
+                .iter()
+                .map(|&index| {
+                    let instance = &plan.instances[index];
+                    (index as u64, (instance.key.clone(), instance.address.clone()))
+                })
+                .collect();
             match self.session(&host) {
                 Ok(session) => {
                     let items: Vec<ApplyItem> = indexes
@@ -284,26 +293,37 @@ impl Engine {
                             ops: plan.instances[index].ops.clone(),
                         })
                         .collect();
-                    let addresses: BTreeMap<u64, (Key, String)> = indexes
-                        .iter()
-                        .map(|&index| {
-                            let instance = &plan.instances[index];
-                            (index as u64, (instance.key.clone(), instance.address.clone()))
-                        })
-                        .collect();
                     jobs.push(Ok((host, session, items, addresses)));
                 }
-                Err(error) => jobs.push(Err((indexes, error))),
+                Err(error) => jobs.push(Err((addresses, error))),
             }
         }
         let lost = self.lost.clone();
+        // Every instance is reported once: as its outcome streams in, or with
+        // the error that ended its host's batch.
+        let report_failed = move |addresses: &BTreeMap<u64, (Key, String)>,
+                                  reported: &BTreeSet<u64>,
+                                  error: &str| {
+            for (id, (key, address)) in addresses {
+                if !reported.contains(id) {
+                    reporter.step(Phase::Apply, key, address, &format!("failed: {error}"), true);
+                }
+            }
+        };
+        let reporter = self.options.reporter.clone();
         let results = self.on_blocking_pool(jobs, move |job| match job {
-            Err((indexes, error)) => {
-                indexes.into_iter().map(|index| (index, Err(error.clone()))).collect::<Vec<_>>()
+            Err((addresses, error)) => {
+                report_failed(&addresses, &BTreeSet::new(), &error);
+                addresses
+                    .into_keys()
+                    .map(|id| (id as usize, Err(error.clone())))
+                    .collect::<Vec<_>>()
             }
             Ok((host, session, items, addresses)) => {
                 let ids: Vec<u64> = items.iter().map(|item| item.id).collect();
+                let mut reported = BTreeSet::new();
                 let mut on_item = |id: u64, outcome: &ItemOutcome| {
+                    reported.insert(id);
                     if let Some((key, address)) = addresses.get(&id) {
                         let (message, failed) = match outcome {
                             ItemOutcome::Error { message, .. } => {
@@ -322,6 +342,7 @@ impl Engine {
                 };
                 match answer {
                     Err(error) => {
+                        report_failed(&addresses, &reported, &error);
                         ids.into_iter().map(|id| (id as usize, Err(error.clone()))).collect()
                     }
                     Ok(answers) => answers

@@ -4,6 +4,8 @@
 //! terminal and plain lines otherwise); [`ApplyReport`] and [`DriftReport`]
 //! are the results, printed by the CLI and kept in state.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use serde_json::Value as Json;
 
@@ -36,6 +38,9 @@ impl Phase {
 pub trait Reporter: Send + Sync {
     /// A phase starts with `total` steps.
     fn begin(&self, _phase: Phase, _total: usize) {}
+    /// Right after `begin`: how many of the phase's steps each host has
+    /// (every one of them is then reported by `step`, also when the host is lost).
+    fn hosts(&self, _phase: Phase, _steps: &BTreeMap<String, usize>) {}
     /// One step of the phase is done: `message` says what happened to
     /// `address` on `key.host`, and `failed` whether it went wrong.
     fn step(&self, _phase: Phase, _key: &Key, _address: &str, _message: &str, _failed: bool) {}

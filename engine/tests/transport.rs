@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use froyo_engine::{Engine, HostError, Options, Outcome, RunnerSession, Silent, Transport};
+use froyo_engine::{
+    Engine, HostError, Key, Options, Outcome, Phase, Reporter, RunnerSession, Transport,
+};
 use froyo_ir::{Host, Ir, Language, Origin, Resource, Value};
 use froyo_providers::{Host as Providers, HostOptions};
 use froyo_runner_client::protocol::{ApplyItem, ItemOutcome, ProbeItem};
@@ -163,10 +165,42 @@ fn exec(id: &str, on: &str, command: &str, refresh_only: bool) -> Resource {
     )
 }
 
+/// Records the apply phase's announced steps per host and every step reported.
+#[derive(Default)]
+struct Recorder {
+    announced: Mutex<BTreeMap<String, usize>>,
+    steps: Mutex<Vec<String>>,
+}
+
+impl Reporter for Recorder {
+    fn hosts(&self, phase: Phase, steps: &BTreeMap<String, usize>) {
+        if phase == Phase::Apply {
+            *self.announced.lock().unwrap() = steps.clone();
+        }
+    }
+
+    fn step(&self, phase: Phase, key: &Key, _address: &str, message: &str, _failed: bool) {
+        if phase == Phase::Apply {
+            let outcome = message.split(':').next().unwrap_or(message);
+            self.steps.lock().unwrap().push(format!("{}@{}: {outcome}", key.resource, key.host));
+        }
+    }
+}
+
+impl Recorder {
+    /// The last apply's steps, sorted, and empties the record.
+    fn take(&self) -> String {
+        let mut steps = std::mem::take(&mut *self.steps.lock().unwrap());
+        steps.sort();
+        steps.iter().map(|step| format!("{step}\n")).collect()
+    }
+}
+
 struct Fixture {
     directory: tempfile::TempDir,
     transport: Arc<TestTransport>,
     state: State,
+    recorder: Arc<Recorder>,
 }
 
 impl Fixture {
@@ -177,7 +211,7 @@ impl Fixture {
             behaviour: Mutex::new(Behaviour::default()),
             connects: Mutex::new(BTreeMap::new()),
         });
-        Fixture { directory, transport, state }
+        Fixture { directory, transport, state, recorder: Arc::new(Recorder::default()) }
     }
 
     fn root(&self, host: &str) -> PathBuf {
@@ -201,7 +235,7 @@ impl Fixture {
                 workspace_root: self.directory.path().to_path_buf(),
                 parallelism: 4,
                 forks: 2,
-                reporter: Arc::new(Silent),
+                reporter: self.recorder.clone(),
                 transport: self.transport.clone(),
             },
         )
@@ -301,6 +335,12 @@ fn a_host_lost_during_apply_fails_its_instances_and_the_others_finish() {
     fixture.transport.behaviour.lock().unwrap().lost_at_apply.insert("b".to_string());
     let (outcomes, errors) = fixture.apply(&ir);
     assert_eq!(statuses(&outcomes), "one@a: applied\nthree@b: failed\ntwo@b: failed\n");
+    // Progress hears of every change once, the lost host's too.
+    assert_eq!(
+        *fixture.recorder.announced.lock().unwrap(),
+        BTreeMap::from([("a".to_string(), 1), ("b".to_string(), 2)])
+    );
+    assert_eq!(fixture.recorder.take(), "one@a: applied\nthree@b: failed\ntwo@b: failed\n");
     assert_eq!(errors.len(), 1);
     assert_eq!((errors[0].host.as_str(), errors[0].code.as_str()), ("b", "E1109"));
     assert!(errors[0].message.contains("sshd killed"), "{}", errors[0].message);
