@@ -379,6 +379,10 @@ fn ssh_keygen_public(path: &Path) -> String {
     public.split_whitespace().take(2).collect::<Vec<_>>().join(" ")
 }
 
+/// What only root can do: a directory of mode 0700 owned by root, and the
+/// uid of a command run in it.
+const ROOT_ONLY: &str = "\tsecret: linux.#Directory & {path: \"@ROOT@/root-only\", mode: \"0700\", owner: \"root\"}\n\tprobe: linux.#Exec & {command: \"id -u > @ROOT@/root-only/uid\", creates: \"@ROOT@/root-only/uid\", require: [\"secret\"]}\n";
+
 /// A login user for the `become` test, whose sudo asks for a password; removed on drop.
 struct SudoUser {
     name: String,
@@ -387,11 +391,12 @@ struct SudoUser {
 impl SudoUser {
     const PASSWORD: &'static str = "froyo-sudo-pw-91c2";
 
-    fn create() -> Option<SudoUser> {
+    /// A user named after this process and `tag` (tests run at once need different tags).
+    fn create(tag: &str) -> Option<SudoUser> {
         if !Path::new("/usr/bin/sudo").exists() {
             return None;
         }
-        let name = format!("fb{}", std::process::id() % 100_000);
+        let name = format!("fb{}{tag}", std::process::id() % 100_000);
         let _ = Command::new("userdel").args(["-r", &name]).output();
         let created =
             Command::new("useradd").args(["-m", "-s", "/bin/sh", &name]).status().unwrap();
@@ -410,6 +415,34 @@ impl SudoUser {
     }
 }
 
+impl SudoUser {
+    /// Replaces the user's sudoers rule with `rule` (`ALL=(ALL) ALL` and the like) and `defaults`.
+    fn sudoers(&self, defaults: &str, rule: &str) {
+        let name = &self.name;
+        let mut text = String::new();
+        if !defaults.is_empty() {
+            text.push_str(&format!("Defaults:{name} {defaults}\n"));
+        }
+        text.push_str(&format!("{name} {rule}\n"));
+        fs::write(format!("/etc/sudoers.d/{name}"), text).unwrap();
+    }
+
+    /// Makes `site`'s hosts log in as this user with `become` (and `password`).
+    fn login(&self, site: &Site, hosts: &TestHosts, password: Option<&str>) {
+        // sshd reads authorized_keys as the login user.
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::set_permissions(hosts.dir(), fs::Permissions::from_mode(0o755)).unwrap();
+        fs::set_permissions(hosts.dir().join("authorized_keys"), fs::Permissions::from_mode(0o644))
+            .unwrap();
+        let password = password
+            .map(|password| format!(", become_password: \"{password}\""))
+            .unwrap_or_default();
+        let inventory = inventory(hosts, Some(&hosts.identity_file()))
+            .replace("user: \"root\"", &format!("user: \"{}\", become: true{password}", self.name));
+        fs::write(site.dir.path().join("hosts.cue"), inventory).unwrap();
+    }
+}
+
 impl Drop for SudoUser {
     fn drop(&mut self) {
         let _ = fs::remove_file(format!("/etc/sudoers.d/{}", self.name));
@@ -420,23 +453,14 @@ impl Drop for SudoUser {
 #[test]
 fn become_through_sudo_asks_for_its_password_and_never_shows_it() {
     let hosts = hosts_or_skip!(1);
-    let Some(user) = SudoUser::create() else {
+    let Some(user) = SudoUser::create("p") else {
         assert!(std::env::var_os("FROYO_REQUIRE_SSH").is_none(), "sudo is not installed");
         eprintln!("skipped: sudo is not installed");
         return;
     };
-    let resources = "\tsecret: linux.#Directory & {path: \"@ROOT@/root-only\", mode: \"0700\", owner: \"root\"}\n\tprobe: linux.#Exec & {command: \"id -u > @ROOT@/root-only/uid\", creates: \"@ROOT@/root-only/uid\", require: [\"secret\"]}\n";
-    let site = Site::new(&hosts, resources);
+    let site = Site::new(&hosts, ROOT_ONLY);
     site.trust(&hosts);
-    // sshd reads authorized_keys as the login user.
-    use std::os::unix::fs::PermissionsExt as _;
-    fs::set_permissions(hosts.dir(), fs::Permissions::from_mode(0o755)).unwrap();
-    fs::set_permissions(hosts.dir().join("authorized_keys"), fs::Permissions::from_mode(0o644))
-        .unwrap();
-    let inventory = fs::read_to_string(site.dir.path().join("hosts.cue")).unwrap();
-    let as_user =
-        inventory.replace("user: \"root\"", &format!("user: \"{}\", become: true", user.name));
-    fs::write(site.dir.path().join("hosts.cue"), &as_user).unwrap();
+    user.login(&site, &hosts, None);
 
     // No password: a clear refusal naming the fix.
     let (code, _, stderr) = site.apply(&[]);
@@ -445,25 +469,14 @@ fn become_through_sudo_asks_for_its_password_and_never_shows_it() {
 
     // A wrong password: refused, and shown nowhere.
     let wrong = "froyo-wrong-pw-5d1e";
-    fs::write(
-        site.dir.path().join("hosts.cue"),
-        as_user.replace("become: true", &format!("become: true, become_password: \"{wrong}\"")),
-    )
-    .unwrap();
+    user.login(&site, &hosts, Some(wrong));
     let (code, report, stderr) = site.apply(&[]);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("E1106") && stderr.contains("refused"), "{stderr}");
     assert!(!format!("{report}{stderr}").contains(wrong));
 
     // The right one: the runner is root, and the password is printed nowhere.
-    fs::write(
-        site.dir.path().join("hosts.cue"),
-        as_user.replace(
-            "become: true",
-            &format!("become: true, become_password: \"{}\"", SudoUser::PASSWORD),
-        ),
-    )
-    .unwrap();
+    user.login(&site, &hosts, Some(SudoUser::PASSWORD));
     let (code, report, stderr) = site.apply(&[]);
     assert_eq!(code, 0, "{report:#}\n{stderr}");
     assert_eq!(fs::read_to_string(site.root().join("root-only/uid")).unwrap().trim(), "0");
@@ -999,4 +1012,46 @@ fn a_host_of_another_architecture_is_refused_before_any_upload() {
     let cached: Vec<_> =
         fs::read_dir(&cache).map(|dir| dir.flatten().collect()).unwrap_or_default();
     assert!(cached.is_empty(), "nothing was uploaded: {cached:?}");
+}
+
+#[test]
+fn become_gets_a_terminal_only_when_sudo_requires_one() {
+    let hosts = hosts_or_skip!(1);
+    let Some(user) = SudoUser::create("t") else {
+        assert!(std::env::var_os("FROYO_REQUIRE_SSH").is_none(), "sudo is not installed");
+        eprintln!("skipped: sudo is not installed");
+        return;
+    };
+    user.sudoers("requiretty", "ALL=(ALL) ALL");
+    let site = Site::new(&hosts, ROOT_ONLY);
+    site.trust(&hosts);
+    user.login(&site, &hosts, Some(SudoUser::PASSWORD));
+    let host = hosts.host(1);
+
+    // sudo refuses the channel without a terminal; a second one, with a raw
+    // terminal, carries the password prompt, the upload and the protocol.
+    let before = hosts.sessions(host).commands;
+    let (code, report, stderr) = site.apply(&[]);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    assert_eq!(fs::read_to_string(site.root().join("root-only/uid")).unwrap().trim(), "0");
+    assert_eq!(hosts.sessions(host).commands - before, 2);
+    assert!(!format!("{report}{stderr}").contains(SudoUser::PASSWORD));
+    let (code, again, stderr) = site.apply(&[]);
+    assert_eq!(code, 0, "{again:#}\n{stderr}");
+    assert_eq!(again["report"]["operations"], 0, "{again:#}");
+
+    // Without a password (NOPASSWD), the same.
+    user.sudoers("requiretty", "ALL=(ALL) NOPASSWD: ALL");
+    user.login(&site, &hosts, None);
+    fs::remove_dir_all(site.root().join("root-only")).unwrap();
+    let (code, report, stderr) = site.apply(&[]);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    assert_eq!(fs::read_to_string(site.root().join("root-only/uid")).unwrap().trim(), "0");
+
+    // Without requiretty, no terminal: one channel.
+    user.sudoers("", "ALL=(ALL) NOPASSWD: ALL");
+    let before = hosts.sessions(host).commands;
+    let (code, report, stderr) = site.apply(&[]);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    assert_eq!(hosts.sessions(host).commands - before, 1);
 }

@@ -23,6 +23,13 @@
 //! the password is sent on the channel's stdin only when that prompt
 //! appears, once; a second prompt means sudo refused it. It never appears
 //! on a command line, in the environment, or in an error message.
+//!
+//! No terminal is requested, unless sudo says it needs one (`Defaults
+//! requiretty`): then the script runs again on a second channel with a
+//! pseudo-terminal in raw mode (no echo, no line editing, no signals, no
+//! byte translated either way), where the script's lines and sudo's share
+//! one stream and the runner's stderr is discarded so that nothing but the
+//! protocol reaches the client.
 
 use std::time::Duration;
 
@@ -57,21 +64,62 @@ pub struct Runner<'a> {
     pub sha256: &'a str,
 }
 
+/// Whether the exec channel has a pseudo-terminal (see the module's docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Terminal {
+    No,
+    Raw,
+}
+
+/// The terminal modes of a [`Terminal::Raw`] channel: every byte passes
+/// unchanged both ways, nothing is echoed, no key is a signal.
+pub const RAW_MODES: &[(russh::Pty, u32)] = &[
+    (russh::Pty::ECHO, 0),
+    (russh::Pty::ECHOE, 0),
+    (russh::Pty::ECHOK, 0),
+    (russh::Pty::ECHONL, 0),
+    (russh::Pty::ICANON, 0),
+    (russh::Pty::ISIG, 0),
+    (russh::Pty::IEXTEN, 0),
+    (russh::Pty::ISTRIP, 0),
+    (russh::Pty::INLCR, 0),
+    (russh::Pty::IGNCR, 0),
+    (russh::Pty::ICRNL, 0),
+    (russh::Pty::IXON, 0),
+    (russh::Pty::IXOFF, 0),
+    (russh::Pty::PARMRK, 0),
+    (russh::Pty::INPCK, 0),
+    (russh::Pty::OPOST, 0),
+    (russh::Pty::ONLCR, 0),
+    (russh::Pty::OCRNL, 0),
+    (russh::Pty::CS8, 1),
+];
+
 /// The script the exec channel runs, as one command line.
-pub fn command(runner: &Runner<'_>, become_root: Become) -> String {
+pub fn command(runner: &Runner<'_>, become_root: Become, terminal: Terminal) -> String {
     let short = runner.sha256.get(..16).unwrap_or(runner.sha256);
+    // On a terminal, the runner's stderr would mix into the protocol.
+    let quiet = match terminal {
+        Terminal::No => "",
+        Terminal::Raw => " 2>/dev/null",
+    };
     let start = match become_root {
-        Become::No => format!("echo {SAID}ready; exec \"$r\""),
-        Become::Sudo => {
-            "exec sudo -n -- sh -c \"echo froyo-bootstrap: ready; exec \\\"\\$0\\\"\" \"$r\""
-                .to_string()
-        }
-        Become::SudoWithPassword => format!(
-            "exec sudo -S -p {PASSWORD_PROMPT} -- sh -c \"echo froyo-bootstrap: ready; exec \\\"\\$0\\\"\" \"$r\""
+        Become::No => format!("echo {SAID}ready; exec \"$r\"{quiet}"),
+        Become::Sudo => format!(
+            "exec sudo -n -- sh -c \"echo froyo-bootstrap: ready; exec \\\"\\$0\\\"{quiet}\" \"$r\""
         ),
+        Become::SudoWithPassword => format!(
+            "exec sudo -S -p {PASSWORD_PROMPT} -- sh -c \"echo froyo-bootstrap: ready; exec \\\"\\$0\\\"{quiet}\" \"$r\""
+        ),
+    };
+    let raw = match terminal {
+        Terminal::No => ":",
+        // The modes were asked for with the terminal; stty makes sure.
+        Terminal::Raw => "stty raw -echo 2>/dev/null",
     };
     // No single quote inside: the whole script is one single-quoted argument.
     let script = [
+        raw.to_string(),
         "umask 077".to_string(),
         "d=\"${XDG_CACHE_HOME:-$HOME/.cache}/froyo\"".to_string(),
         format!("r=\"$d/runner-{short}\""),
@@ -95,12 +143,16 @@ pub fn command(runner: &Runner<'_>, become_root: Become) -> String {
 
 /// Drives the script until the runner is started; returns what the channel
 /// already said on stdout past `ready` (the runner's first bytes, if any).
+///
+/// On a [`Terminal::Raw`] channel, sudo's lines arrive on stdout with the
+/// script's: those that are not the script's are kept as its stderr.
 pub async fn run(
     reader: &mut ChannelReadHalf,
     writer: &ChannelWriteHalf<Msg>,
     runner: &Runner<'_>,
     user: &str,
     password: Option<&str>,
+    terminal: Terminal,
     timeout: Duration,
 ) -> Result<Vec<u8>, SshError> {
     let mut stdout: Vec<u8> = Vec::new();
@@ -113,6 +165,11 @@ pub async fn run(
             let line = String::from_utf8_lossy(&stdout[..end]).into_owned();
             stdout.drain(..=end);
             let Some(said) = line.strip_prefix(SAID) else {
+                if terminal == Terminal::Raw {
+                    stderr.extend_from_slice(line.as_bytes());
+                    stderr.push(b'\n');
+                    continue;
+                }
                 return Err(deploy(
                     format!("unexpected output before the runner started: {line:.200}"),
                     &stderr,
@@ -137,7 +194,13 @@ pub async fn run(
                 }
             }
         }
-        if String::from_utf8_lossy(&stderr).matches(PASSWORD_PROMPT).count() > prompts_answered {
+        // On a terminal the prompt is a line not yet ended on stdout.
+        let prompts = String::from_utf8_lossy(&stderr).matches(PASSWORD_PROMPT).count()
+            + match terminal {
+                Terminal::No => 0,
+                Terminal::Raw => String::from_utf8_lossy(&stdout).matches(PASSWORD_PROMPT).count(),
+            };
+        if prompts > prompts_answered {
             match password {
                 Some(password) if prompts_answered == 0 => {
                     prompts_answered += 1;
@@ -205,10 +268,10 @@ fn ended(status: Option<u32>, user: &str, stderr: &[u8]) -> SshError {
             needs_password: true,
         };
     }
-    if text.contains("must have a tty") {
+    if needs_terminal(&text) {
         return SshError::Become {
             user: user.to_string(),
-            reason: "sudo requires a terminal (`Defaults requiretty` in sudoers); froyo runs without one".to_string(),
+            reason: REQUIRES_TTY.to_string(),
             needs_password: false,
         };
     }
@@ -240,6 +303,20 @@ fn ended(status: Option<u32>, user: &str, stderr: &[u8]) -> SshError {
     }
 }
 
+/// The reason of the error for a sudo that insists on a terminal.
+const REQUIRES_TTY: &str = "sudo requires a terminal (`Defaults requiretty` in sudoers)";
+
+/// Whether sudo's words say it wants a terminal (`requiretty`).
+fn needs_terminal(stderr: &str) -> bool {
+    stderr.contains("must have a tty") || stderr.contains("sorry, you must have a tty")
+}
+
+/// Whether `error` is sudo refusing to run without a terminal: worth one
+/// more try on a channel with a raw pseudo-terminal.
+pub fn wants_terminal(error: &SshError) -> bool {
+    matches!(error, SshError::Become { reason, .. } if reason == REQUIRES_TTY)
+}
+
 fn deploy(reason: String, stderr: &[u8]) -> SshError {
     SshError::Deploy { reason, stderr: lines(stderr) }
 }
@@ -261,11 +338,18 @@ mod tests {
     fn the_script_is_one_single_quoted_word_and_names_the_build() {
         let runner = Runner { bytes: &[1, 2, 3], sha256: "0123456789abcdef0123456789abcdef" };
         for become_root in [Become::No, Become::Sudo, Become::SudoWithPassword] {
-            let command = command(&runner, become_root);
-            assert!(command.starts_with("sh -c '") && command.ends_with('\''));
-            assert_eq!(command.matches('\'').count(), 2, "{command}");
-            assert!(command.contains("runner-0123456789abcdef\""));
-            assert!(command.contains("head -c 3 "));
+            for terminal in [Terminal::No, Terminal::Raw] {
+                let command = command(&runner, become_root, terminal);
+                assert!(command.starts_with("sh -c '") && command.ends_with('\''));
+                assert_eq!(command.matches('\'').count(), 2, "{command}");
+                assert!(command.contains("runner-0123456789abcdef\""));
+                assert!(command.contains("head -c 3 "));
+                assert_eq!(
+                    command.contains("2>/dev/null\"") || command.ends_with("2>/dev/null'"),
+                    terminal == Terminal::Raw,
+                    "{command}"
+                );
+            }
         }
     }
 }

@@ -32,9 +32,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use froyo_runner_client::Session;
-use russh::client;
+use russh::client::{self, Msg};
+use russh::{ChannelReadHalf, ChannelWriteHalf};
 
-pub use bootstrap::{Become, Runner};
+pub use bootstrap::{Become, Runner, Terminal};
 pub use config::{
     ConfigError, HostConfig, JumpHop, LocalUser, ProxyJump, SshConfig, StrictHostKeyChecking,
 };
@@ -171,32 +172,61 @@ impl SshTransport {
         let runtime = self.runtime.handle().clone();
         let (reader, writer, leftover, connection) = self.runtime.block_on(async {
             let connection = self.connect(&hop, &jumps, timeout).await?;
-            let channel =
-                connection.channel_open_session().await.map_err(|error| SshError::Session {
-                    address: hop.address.clone(),
-                    reason: format!("cannot open a channel: {error}"),
-                })?;
-            let (mut reader, writer) = channel.split();
-            writer.exec(true, bootstrap::command(runner, become_mode)).await.map_err(|error| {
-                SshError::Session {
-                    address: hop.address.clone(),
-                    reason: format!("exec failed: {error}"),
-                }
-            })?;
-            let leftover = bootstrap::run(
-                &mut reader,
-                &writer,
-                runner,
-                &hop.user,
-                target.become_password.as_deref(),
-                self.options.start_timeout,
-            )
-            .await?;
+            let start =
+                |terminal| self.bootstrap(&connection, &hop, target, runner, become_mode, terminal);
+            let (reader, writer, leftover) = match start(Terminal::No).await {
+                // Only a sudo that insists on a terminal gets one.
+                Err(error) if bootstrap::wants_terminal(&error) => start(Terminal::Raw).await?,
+                started => started?,
+            };
             Ok::<_, SshError>((reader, writer, leftover, connection))
         })?;
         let streams = stream::streams(&runtime, reader, writer, leftover, connection);
         Session::over(streams)
             .map_err(|error| SshError::Deploy { reason: error.to_string(), stderr: Vec::new() })
+    }
+
+    /// Runs the bootstrap script on a new channel of `connection`; the
+    /// channel's halves once the runner speaks, and what it already said.
+    async fn bootstrap(
+        &self,
+        connection: &Connection,
+        hop: &Hop,
+        target: &Target,
+        runner: &Runner<'_>,
+        become_mode: Become,
+        terminal: Terminal,
+    ) -> Result<(ChannelReadHalf, ChannelWriteHalf<Msg>, Vec<u8>), SshError> {
+        let failed = |what: &str, error: russh::Error| SshError::Session {
+            address: hop.address.clone(),
+            reason: format!("{what}: {error}"),
+        };
+        let channel = connection
+            .channel_open_session()
+            .await
+            .map_err(|error| failed("cannot open a channel", error))?;
+        let (mut reader, writer) = channel.split();
+        if terminal == Terminal::Raw {
+            writer
+                .request_pty(true, "dumb", 80, 24, 0, 0, bootstrap::RAW_MODES)
+                .await
+                .map_err(|error| failed("cannot get a terminal", error))?;
+        }
+        writer
+            .exec(true, bootstrap::command(runner, become_mode, terminal))
+            .await
+            .map_err(|error| failed("exec failed", error))?;
+        let leftover = bootstrap::run(
+            &mut reader,
+            &writer,
+            runner,
+            &hop.user,
+            target.become_password.as_deref(),
+            terminal,
+            self.options.start_timeout,
+        )
+        .await?;
+        Ok((reader, writer, leftover))
     }
 
     fn connect_timeout(&self, hop: &Hop) -> Duration {
