@@ -64,6 +64,10 @@ pub struct Options {
     pub home: PathBuf,
     /// Keepalive interval on idle connections.
     pub keepalive: Duration,
+    /// Each channel's receive window, in bytes.
+    pub window_size: u32,
+    /// Largest SSH packet sent or accepted, in bytes.
+    pub maximum_packet_size: u32,
 }
 
 impl Options {
@@ -79,6 +83,10 @@ impl Options {
             system_config: Some(PathBuf::from("/etc/ssh/ssh_config")),
             home,
             keepalive: Duration::from_secs(15),
+            // Large windows: the runner and its batches go through in one
+            // go (bench/ssh-window compares them with russh's defaults).
+            window_size: 16 * 1024 * 1024,
+            maximum_packet_size: 65535,
         }
     }
 }
@@ -133,9 +141,8 @@ impl SshTransport {
         )
         .map_err(|error| SshError::Config { message: error.to_string() })?;
         let client_config = Arc::new(client::Config {
-            // Large windows: the runner and its batches go through in one go.
-            window_size: 16 * 1024 * 1024,
-            maximum_packet_size: 65535,
+            window_size: options.window_size,
+            maximum_packet_size: options.maximum_packet_size,
             nodelay: true,
             keepalive_interval: Some(options.keepalive),
             keepalive_max: 3,
