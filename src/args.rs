@@ -203,8 +203,12 @@ pub enum StateCommand {
         #[command(flatten)]
         at: WorkspacePath,
     },
-    /// Break the apply lock (recorded in the audit log).
+    /// Break the apply lock of a run that is gone (recorded in the audit log).
     Unlock {
+        /// Also break the lock of a run that is still alive: it stops before
+        /// its next write to state.
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         at: WorkspacePath,
     },
@@ -225,7 +229,7 @@ impl StateCommand {
             StateCommand::List { at }
             | StateCommand::Show { at, .. }
             | StateCommand::Lock { at }
-            | StateCommand::Unlock { at }
+            | StateCommand::Unlock { at, .. }
             | StateCommand::Audit { at, .. } => at.workspace.as_deref(),
         }
     }

@@ -17,10 +17,47 @@ pub fn state_path(root: &Path, explicit: Option<&Path>) -> PathBuf {
     }
 }
 
-/// Opens the state database, printing why not.
-pub fn open_state(path: &Path) -> Option<State> {
-    match State::open(path) {
-        Ok(state) => Some(state),
+/// Whether a command may create the state database when there is none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Creates {
+    /// `plan` and `apply`: a new state is made, and when `--state` named
+    /// it, the command says so (a typo then shows at once).
+    Yes,
+    /// Commands that only read what was recorded.
+    No,
+}
+
+/// Opens the state database (`explicit`: named with `--state`), printing
+/// why not, and warning when other users can read it.
+pub fn open_state(path: &Path, explicit: bool, creates: Creates) -> Option<State> {
+    let exists = std::fs::symlink_metadata(path).is_ok();
+    let opened = match (exists, explicit, creates) {
+        (true, _, _) => State::open_existing(path),
+        (false, _, Creates::No) => {
+            Err(froyo_state::StateError::Missing { path: path.to_path_buf() })
+        }
+        (false, false, Creates::Yes) => State::open(path),
+        (false, true, Creates::Yes) => {
+            let directory = path.parent().filter(|parent| !parent.as_os_str().is_empty());
+            if let Some(directory) = directory.filter(|directory| !directory.is_dir()) {
+                output::print_error(&format!(
+                    "--state {}: the directory {} does not exist; create it first, or check the path",
+                    path.display(),
+                    directory.display()
+                ));
+                return None;
+            }
+            eprintln!("note: creating a new state database at {}", path.display());
+            State::open(path)
+        }
+    };
+    match opened {
+        Ok(state) => {
+            for warning in state.permission_warnings() {
+                eprintln!("warning: {warning}");
+            }
+            Some(state)
+        }
         Err(error) => {
             output::print_error(&format!("cannot open the state {}: {error}", path.display()));
             None
@@ -28,13 +65,14 @@ pub fn open_state(path: &Path) -> Option<State> {
     }
 }
 
-/// Takes the apply lock for `operation`, printing who holds it when taken.
-pub fn lock(state: &State, operation: &str) -> Option<froyo_state::LockGuard> {
+/// Takes the apply lock for `operation`, printing who holds it when taken;
+/// or the status to exit with ([`crate::ExitStatus::Locked`] when a live run holds it).
+pub fn lock(state: &State, operation: &str) -> Result<froyo_state::LockGuard, crate::ExitStatus> {
     match state.lock(operation) {
-        Ok(guard) => Some(guard),
+        Ok(guard) => Ok(guard),
         Err(froyo_state::StateError::Held(info)) => {
             output::print_error(&format!(
-                "the state is locked: `{}` by {} (pid {} on {}) since {}, last heartbeat {}.\n  If that run is gone for good, `froyo state unlock` breaks the lock.",
+                "the state is locked: `{}` by {} (pid {} on {}) since {}, last heartbeat {}.\n  Wait for it to finish and try again; if that run is gone for good, `froyo state unlock` breaks the lock.",
                 info.operation,
                 info.owner,
                 info.pid,
@@ -42,11 +80,11 @@ pub fn lock(state: &State, operation: &str) -> Option<froyo_state::LockGuard> {
                 info.acquired_at,
                 info.heartbeat_at
             ));
-            None
+            Err(crate::ExitStatus::Locked)
         }
         Err(error) => {
             output::print_error(&format!("cannot take the state lock: {error}"));
-            None
+            Err(crate::ExitStatus::Error)
         }
     }
 }
@@ -88,7 +126,8 @@ pub fn engine(
     }
 }
 
-/// Writes a plan file with mode 0600 (it holds the values to apply), via a temporary file.
+/// Writes a plan or IR file with mode 0600 (it holds the values to apply,
+/// sensitive ones in clear), via a temporary file renamed into place.
 pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
@@ -144,13 +183,16 @@ pub fn prepare(
         Ok(built) => built,
         Err(status) => return Ok(Err(status)),
     };
-    let Some(state) = open_state(&state_path(&root, args.state.as_deref())) else {
+    let creates = if lock_for == Some("drift") { Creates::No } else { Creates::Yes };
+    let Some(state) =
+        open_state(&state_path(&root, args.state.as_deref()), args.state.is_some(), creates)
+    else {
         return Ok(Err(ExitStatus::Error));
     };
     let lock = match lock_for {
         Some(operation) => match lock(&state, operation) {
-            Some(guard) => Some(guard),
-            None => return Ok(Err(ExitStatus::Error)),
+            Ok(guard) => Some(guard),
+            Err(status) => return Ok(Err(status)),
         },
         None => None,
     };

@@ -39,6 +39,10 @@ pub enum ExitStatus {
     Failure,
     /// The command could not do its job.
     Error,
+    /// `froyo drift` found instances that changed behind froyo's back.
+    Drifted,
+    /// Another live run holds the workspace's state lock: nothing was done.
+    Locked,
 }
 
 impl From<ExitStatus> for ExitCode {
@@ -47,6 +51,8 @@ impl From<ExitStatus> for ExitCode {
             ExitStatus::Success => ExitCode::from(0),
             ExitStatus::Failure => ExitCode::from(1),
             ExitStatus::Error => ExitCode::from(2),
+            ExitStatus::Drifted => ExitCode::from(3),
+            ExitStatus::Locked => ExitCode::from(4),
         }
     }
 }

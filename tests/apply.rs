@@ -359,8 +359,19 @@ fn a_second_apply_is_refused_while_the_first_holds_the_lock() {
     wait_for(&site.path("started"));
     let second = site.froyo(&["apply", "--yes"]);
     let stderr = String::from_utf8_lossy(&second.stderr);
-    assert_eq!(second.status.code(), Some(2), "{stderr}");
+    // Locked: a code of its own (4), distinct from errors and from drift.
+    assert_eq!(second.status.code(), Some(4), "{stderr}");
     assert!(stderr.contains("the state is locked: `apply`"), "{stderr}");
+    // Drift waits for nobody either, with the same code (drift found is 3).
+    let drift = site.froyo(&["drift"]);
+    assert_eq!(drift.status.code(), Some(4), "{}", String::from_utf8_lossy(&drift.stderr));
+    let lock = site.froyo(&["state", "lock"]);
+    assert!(String::from_utf8_lossy(&lock.stdout).contains("locked for `apply`"));
+    // A live run's lock is not broken without --force.
+    let unlock = site.froyo(&["state", "unlock"]);
+    let stderr = String::from_utf8_lossy(&unlock.stderr);
+    assert_eq!(unlock.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("held by a live run") && stderr.contains("--force"), "{stderr}");
     let lock = site.froyo(&["state", "lock"]);
     assert!(String::from_utf8_lossy(&lock.stdout).contains("locked for `apply`"));
     first.kill().unwrap();
@@ -438,7 +449,7 @@ fn drift_reports_changes_made_outside_froyo_with_exit_2() {
     fs::set_permissions(site.path("etc/hello.txt"), fs::Permissions::from_mode(0o666)).unwrap();
     let drift = site.froyo(&["drift"]);
     let text = String::from_utf8_lossy(&drift.stdout);
-    assert_eq!(drift.status.code(), Some(2), "{text}");
+    assert_eq!(drift.status.code(), Some(3), "{text}");
     assert!(text.contains("linux.file.motd on localhost drifted"), "{text}");
     assert!(text.contains("mode: recorded \"0640\", now \"0666\""), "{text}");
     assert!(text.contains("2 of 3 recorded instances drifted"), "{text}");
@@ -731,4 +742,79 @@ resources: svc: linux.#Service & {name: "ssh"}
         text.contains("unsupported on this host: no init system froyo knows (systemd)"),
         "{text}"
     );
+}
+
+#[test]
+fn state_and_ir_are_private_and_damage_or_a_lost_key_is_an_error() {
+    let site = Site::new(FILES);
+    let (code, report) = site.apply();
+    assert_eq!(code, 0, "{report:#}");
+    let state_dir = site.dir.path().join(".froyo");
+    assert_eq!(mode_of(&state_dir), 0o700);
+    assert_eq!(mode_of(&state_dir.join("state.db")), 0o600);
+    assert_eq!(mode_of(&state_dir.join("state.key")), 0o600);
+    let built = site.froyo(&["build"]);
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    assert_eq!(mode_of(&site.dir.path().join("site.ir")), 0o600);
+
+    // Wider permissions than froyo gave are pointed out.
+    fs::set_permissions(state_dir.join("state.db"), fs::Permissions::from_mode(0o644)).unwrap();
+    let output = site.froyo(&["plan"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("warning:") && stderr.contains("chmod 600"), "{stderr}");
+    fs::set_permissions(state_dir.join("state.db"), fs::Permissions::from_mode(0o600)).unwrap();
+
+    // A lost key: refused, not replaced (drift would report every sensitive value).
+    let key = fs::read(state_dir.join("state.key")).unwrap();
+    fs::remove_file(state_dir.join("state.key")).unwrap();
+    for command in ["plan", "drift", "apply"] {
+        let output = site.froyo(&[command, "--yes"][..if command == "apply" { 2 } else { 1 }]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{command}: {stderr}");
+        assert!(stderr.contains("state.key is missing"), "{command}: {stderr}");
+    }
+    assert!(!state_dir.join("state.key").exists());
+    fs::write(state_dir.join("state.key"), &key).unwrap();
+    fs::set_permissions(state_dir.join("state.key"), fs::Permissions::from_mode(0o600)).unwrap();
+
+    // A truncated database: refused and left as it is, not a new empty state.
+    fs::write(state_dir.join("state.db"), b"").unwrap();
+    for file in ["state.db-wal", "state.db-shm"] {
+        let _ = fs::remove_file(state_dir.join(file));
+    }
+    let output = site.froyo(&["apply", "--yes"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("the file is empty"), "{stderr}");
+    assert_eq!(fs::metadata(state_dir.join("state.db")).unwrap().len(), 0);
+}
+
+#[test]
+fn a_state_path_that_names_nothing_is_refused_unless_the_command_creates_state() {
+    let site = Site::new(FILES);
+    for command in ["drift", "state", "runs"] {
+        let args: &[&str] = match command {
+            "state" => &["state", "list", "--state", "tpyo/state.db"],
+            "runs" => &["runs", "list", "--state", "tpyo/state.db"],
+            _ => &["drift", "--state", "tpyo/state.db"],
+        };
+        let output = site.froyo(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{command}: {stderr}");
+        assert!(stderr.contains("there is no state database at"), "{command}: {stderr}");
+    }
+    // A command that creates state does not create directories for a typo…
+    let output = site.froyo(&["apply", "--yes", "--state", "tpyo/state.db"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    assert!(!site.dir.path().join("tpyo").exists());
+    // …and says when it makes a new database.
+    let output = site.froyo(&["apply", "--yes", "--state", "team.db"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("creating a new state database at team.db"), "{stderr}");
+    let output = site.froyo(&["apply", "--yes", "--state", "team.db"]);
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("creating"));
 }

@@ -204,7 +204,7 @@ fn apply_over_ssh_converges_with_one_exec_channel_per_host() {
     let edited = site.root().join("host2/motd");
     fs::write(&edited, "edited\n").unwrap();
     let output = site.froyo(&["drift", "--format", "json"]);
-    assert_eq!(output.status.code(), Some(2), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(3), "{}", String::from_utf8_lossy(&output.stderr));
     let drift: Value = serde_json::from_slice(&output.stdout).unwrap();
     let drifted: Vec<&str> = drift["drifted"]
         .as_array()

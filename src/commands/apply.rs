@@ -63,11 +63,17 @@ pub fn run(args: &ApplyArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         }
     };
     let state_path = hosts::state_path(&root, args.engine.state.as_deref());
-    let Some(state) = hosts::open_state(&state_path) else {
+    let creates = match &source {
+        // A saved plan was made against an existing state.
+        Source::Saved(_) => hosts::Creates::No,
+        Source::Workspace(_) => hosts::Creates::Yes,
+    };
+    let Some(state) = hosts::open_state(&state_path, args.engine.state.is_some(), creates) else {
         return Ok(ExitStatus::Error);
     };
-    let Some(_lock) = hosts::lock(&state, "apply") else {
-        return Ok(ExitStatus::Error);
+    let _lock = match hosts::lock(&state, "apply") {
+        Ok(guard) => guard,
+        Err(status) => return Ok(status),
     };
     let types: std::collections::BTreeSet<String> = match &source {
         Source::Saved(plan) => plan.instances.iter().map(|i| i.resource_type.clone()).collect(),

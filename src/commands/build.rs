@@ -37,7 +37,8 @@ pub fn run(args: &BuildArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         Some(path) => current_dir.join(path),
         None => root.join("site.ir"),
     };
-    if let Err(error) = std::fs::write(&output_path, &text) {
+    // The IR holds sensitive values in clear: private to its owner, like a saved plan.
+    if let Err(error) = crate::hosts::write_private(&output_path, &text) {
         output::print_error(&format!("cannot write {}: {error}", output_path.display()));
         return Ok(ExitStatus::Error);
     }

@@ -31,7 +31,7 @@ pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     output::print_runtime_errors(&report.host_errors);
     output::write_report(args.format, || froyo_engine::render::drift_text(&report), || &report)?;
     Ok(if report.has_drift() {
-        ExitStatus::Error
+        ExitStatus::Drifted
     } else if report.has_errors() {
         ExitStatus::Failure
     } else {

@@ -12,7 +12,7 @@ pub fn run(args: &RunsArgs) -> io::Result<ExitStatus> {
     let Some(path) = resolve_path(args.state.as_deref(), args.command.workspace()) else {
         return Ok(ExitStatus::Error);
     };
-    let Some(state) = hosts::open_state(&path) else {
+    let Some(state) = hosts::open_state(&path, args.state.is_some(), hosts::Creates::No) else {
         return Ok(ExitStatus::Error);
     };
     let mut stdout = io::stdout().lock();

@@ -99,7 +99,7 @@ pub fn run(args: &StateArgs) -> io::Result<ExitStatus> {
     let Some(path) = resolve_path(args.state.as_deref(), args.command.workspace()) else {
         return Ok(ExitStatus::Error);
     };
-    let Some(state) = hosts::open_state(&path) else {
+    let Some(state) = hosts::open_state(&path, args.state.is_some(), hosts::Creates::No) else {
         return Ok(ExitStatus::Error);
     };
     let mut stdout = io::stdout().lock();
@@ -170,14 +170,24 @@ pub fn run(args: &StateArgs) -> io::Result<ExitStatus> {
             }
             Ok(ExitStatus::Success)
         }
-        StateCommand::Unlock { .. } => {
+        StateCommand::Unlock { force, .. } => {
             let who = std::env::var("USER").unwrap_or_else(|_| "unknown".to_string());
-            match state.unlock(&who).map_err(|e| e.to_string())? {
-                None => output::print_status("not locked; nothing to do"),
-                Some(info) => output::print_status(&format!(
+            match state.unlock(&who, *force) {
+                Ok(None) => output::print_status("not locked; nothing to do"),
+                Ok(Some(info)) => output::print_status(&format!(
                     "broke the lock held by {} (pid {} on {}) for `{}`",
                     info.owner, info.pid, info.host, info.operation
                 )),
+                Err(froyo_state::StateError::Held(info)) => {
+                    output::print_error(&format!(
+                        "the lock is held by a live run: `{}` by {} (pid {} on {}), last heartbeat {}; \
+                         it is not broken. Wait for that run to finish, or stop it; \
+                         `froyo state unlock --force` breaks it anyway (the run then stops before its next write)",
+                        info.operation, info.owner, info.pid, info.host, info.heartbeat_at
+                    ));
+                    return Ok(ExitStatus::Locked);
+                }
+                Err(error) => return Err(error.to_string()),
             }
             Ok(ExitStatus::Success)
         }

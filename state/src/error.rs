@@ -38,6 +38,14 @@ pub enum StateError {
     Sqlite { path: PathBuf, action: String, source: rusqlite::Error },
     /// A file next to the database (its directory, the secret key) failed.
     Io { path: PathBuf, action: String, source: std::io::Error },
+    /// The state's secret key is missing, or is not the one the database
+    /// was written with. Nothing was changed.
+    Key { path: PathBuf, key: PathBuf, missing: bool },
+    /// There is no state database at `path`, and the command does not create one.
+    Missing { path: PathBuf },
+    /// This process took the lock and lost it (broken by `froyo state
+    /// unlock --force`, or taken over): it writes nothing more.
+    LockLost { path: PathBuf },
 }
 
 impl StateError {
@@ -113,6 +121,34 @@ impl fmt::Display for StateError {
             StateError::Io { path, action, source } => {
                 write!(f, "{}: could not {action}: {source}", path.display())
             }
+            StateError::Key { path, key, missing: true } => write!(
+                f,
+                "the state key {} is missing, but state database {} was written with it \
+                 (recorded sensitive values are compared through it): restore it from a backup \
+                 of this workspace; if it is lost for good, move the state aside to start over \
+                 (froyo then forgets what it manages)",
+                key.display(),
+                path.display()
+            ),
+            StateError::Key { path, key, missing: false } => write!(
+                f,
+                "the state key {} is not the one state database {} was written with: \
+                 restore the right key beside it, or move the state aside to start over",
+                key.display(),
+                path.display()
+            ),
+            StateError::LockLost { path } => write!(
+                f,
+                "state database {}: this run lost the workspace lock (broken with \
+                 `froyo state unlock --force`, or taken over by another run) and stopped \
+                 before writing more; check `froyo state audit`, then run again",
+                path.display()
+            ),
+            StateError::Missing { path } => write!(
+                f,
+                "there is no state database at {}: check the path (`froyo apply` creates one)",
+                path.display()
+            ),
         }
     }
 }

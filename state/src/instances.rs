@@ -66,7 +66,7 @@ impl State {
     /// Writes many records in one transaction, as written by `run`.
     pub fn put_instances(&self, run: RunId, records: &[InstanceRecord]) -> Result<(), StateError> {
         let run_id = self.run_number(run)?;
-        let transaction = self.immediate("write instances")?;
+        let transaction = self.write("write instances")?;
         let mut changed = false;
         for record in records {
             changed |= self.write_instance(&transaction, run, run_id, record)?;
@@ -81,7 +81,7 @@ impl State {
     /// store does not know is a no-op that leaves the serial alone.
     pub fn remove_instance(&self, run: RunId, key: &InstanceKey) -> Result<(), StateError> {
         let run_id = self.run_number(run)?;
-        let transaction = self.immediate("remove an instance")?;
+        let transaction = self.write("remove an instance")?;
         let run_exists = transaction
             .prepare_cached("SELECT 1 FROM runs WHERE id = ?1")
             .and_then(|mut statement| statement.exists([run_id]))

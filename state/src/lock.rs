@@ -38,6 +38,8 @@ use crate::types::{Liveness, LockInfo};
 pub struct LockGuard {
     info: LockInfo,
     held: Arc<AtomicBool>,
+    /// The state's record of the token it holds, cleared on release.
+    holding: Arc<std::sync::Mutex<Option<String>>>,
     stop: Option<mpsc::Sender<()>>,
     heartbeat: Option<JoinHandle<Result<(), StateError>>>,
 }
@@ -100,14 +102,26 @@ impl State {
         let every = self.timing.heartbeat_every.max(Duration::from_millis(10));
         let path = self.path.clone();
         let thread_held = Arc::clone(&held);
+        let thread_token = token.clone();
         let spawned = std::thread::Builder::new().name("froyo-state-heartbeat".to_string()).spawn(
             move || {
-                heartbeat(&heartbeat_connection, &token, every, &thread_held, &stopped)
+                heartbeat(&heartbeat_connection, &thread_token, every, &thread_held, &stopped)
                     .map_err(|error| StateError::sqlite(&path, "release the lock", error))
             },
         );
         match spawned {
-            Ok(thread) => Ok(LockGuard { info, held, stop: Some(stop), heartbeat: Some(thread) }),
+            Ok(thread) => {
+                if let Ok(mut holding) = self.holding.lock() {
+                    *holding = Some(token);
+                }
+                Ok(LockGuard {
+                    info,
+                    held,
+                    holding: Arc::clone(&self.holding),
+                    stop: Some(stop),
+                    heartbeat: Some(thread),
+                })
+            }
             Err(error) => {
                 // Without a heartbeat the lock would look dead in a minute: give it back.
                 let _ =
@@ -122,15 +136,20 @@ impl State {
         Ok(self.holder(&self.connection, time::now_ms())?.map(|holder| holder.info))
     }
 
-    /// Breaks the lock whoever holds it, on behalf of `who`, and writes that to
-    /// the audit log. Returns the holder it removed. If that holder was dead,
-    /// its running runs are marked interrupted; a live one notices on its next
-    /// heartbeat ([`LockGuard::is_held`] turns false).
-    pub fn unlock(&self, who: &str) -> Result<Option<LockInfo>, StateError> {
+    /// Breaks the lock on behalf of `who`, and writes that to the audit log.
+    /// Returns the holder it removed. A holder known to be alive is refused
+    /// ([`StateError::Held`]) unless `force`. If that holder was dead, its
+    /// running runs are marked interrupted; a live one stops before its next
+    /// write ([`StateError::LockLost`]) and its heartbeat notices
+    /// ([`LockGuard::is_held`] turns false).
+    pub fn unlock(&self, who: &str, force: bool) -> Result<Option<LockInfo>, StateError> {
         let transaction = self.immediate("break the lock")?;
         let Some(holder) = self.holder(&transaction, time::now_ms())? else {
             return Ok(None);
         };
+        if holder.info.alive == Liveness::Alive && !force {
+            return Err(StateError::Held(Box::new(holder.info)));
+        }
         let interrupted = if holder.info.alive == Liveness::Dead {
             self.interrupt_session(
                 &transaction,
@@ -331,6 +350,9 @@ impl LockGuard {
     }
 
     fn stop_heartbeat(&mut self) -> Result<(), StateError> {
+        if let Ok(mut holding) = self.holding.lock() {
+            *holding = None;
+        }
         drop(self.stop.take());
         match self.heartbeat.take().map(JoinHandle::join) {
             Some(Ok(result)) => result,

@@ -64,6 +64,7 @@ impl State {
         detail: &Value,
     ) -> Result<(), StateError> {
         let run_id = self.run_number(run)?;
+        self.check_holding(&self.connection, "record an event")?;
         let result = self
             .connection
             .prepare_cached(
@@ -103,7 +104,7 @@ impl State {
             });
         }
         let run_id = self.run_number(run)?;
-        let transaction = self.immediate("finish a run")?;
+        let transaction = self.write("finish a run")?;
         let current: Option<String> = transaction
             .prepare_cached("SELECT status FROM runs WHERE id = ?1")
             .and_then(|mut statement| statement.query_row([run_id], |row| row.get(0)).optional())

@@ -16,7 +16,7 @@ use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _, TransactionBehavior};
 
 use crate::error::StateError;
 
@@ -109,6 +109,14 @@ const MIGRATIONS: &[&str] = &[
         heartbeat_ms INTEGER NOT NULL
     );
     "#,
+    // 2: what recognises the state's secret key, so that a lost or swapped
+    // key is an error instead of a silent new key.
+    r#"
+    CREATE TABLE key_check (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        fingerprint TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this froyo writes and reads.
@@ -130,8 +138,12 @@ pub(crate) fn check_header(path: &Path) -> Result<(), StateError> {
         .take(16)
         .read_to_end(&mut header)
         .map_err(|error| StateError::io(path, "read the state database", error))?;
-    if header.is_empty() || header == SQLITE_HEADER {
+    if header == SQLITE_HEADER {
         Ok(())
+    } else if header.is_empty() {
+        // froyo creates a state complete, under another name, then links it
+        // into place: an empty file was truncated, not being created.
+        Err(StateError::corrupt(path, "the file is empty (truncated?)"))
     } else {
         Err(StateError::corrupt(path, "the file does not start with the SQLite header"))
     }
@@ -263,4 +275,88 @@ fn versions(connection: &Connection, path: &Path) -> Result<(u32, i32), StateErr
     let version = u32::try_from(version)
         .map_err(|_| StateError::corrupt(path, format!("schema version {version} is negative")))?;
     Ok((version, application_id))
+}
+
+/// SQLite's `PRAGMA quick_check`: every page of every table and index is
+/// well formed. Damage anywhere is [`StateError::Corrupt`] at open, before
+/// anything is read or written.
+pub(crate) fn quick_check(connection: &Connection, path: &Path) -> Result<(), StateError> {
+    let mut statement = connection
+        .prepare("PRAGMA quick_check")
+        .map_err(|error| StateError::sqlite(path, "check the database", error))?;
+    let findings = statement
+        .query_map([], |row| row.get::<_, String>(0))
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+        .map_err(|error| StateError::sqlite(path, "check the database", error))?;
+    if findings.len() == 1 && findings[0] == "ok" {
+        Ok(())
+    } else {
+        let mut detail = findings.into_iter().take(3).collect::<Vec<_>>().join("; ");
+        detail.truncate(500);
+        Err(StateError::corrupt(path, format!("SQLite's check found damage: {detail}")))
+    }
+}
+
+/// The state's secret key at `key_path`, checked against the fingerprint
+/// the database recorded; created (and recorded) for a state that has none yet.
+pub(crate) fn key(
+    connection: &Connection,
+    path: &Path,
+    key_path: &Path,
+) -> Result<crate::secrets::SecretKey, StateError> {
+    use crate::secrets::SecretKey;
+    let failed = |error| StateError::sqlite(path, "read the key check", error);
+    let recorded: Option<String> = connection
+        .query_row("SELECT fingerprint FROM key_check WHERE id = 1", [], |row| row.get(0))
+        .optional()
+        .map_err(failed)?;
+    let key = match (SecretKey::load(key_path)?, &recorded) {
+        (Some(key), _) => key,
+        (None, Some(_)) => {
+            return Err(StateError::Key {
+                path: path.to_path_buf(),
+                key: key_path.to_path_buf(),
+                missing: true,
+            });
+        }
+        (None, None) => {
+            // A state from before the key check: if it has runs, its
+            // key existed and is gone.
+            let used: bool = connection
+                .query_row("SELECT EXISTS (SELECT 1 FROM runs)", [], |row| row.get(0))
+                .map_err(failed)?;
+            if used {
+                return Err(StateError::Key {
+                    path: path.to_path_buf(),
+                    key: key_path.to_path_buf(),
+                    missing: true,
+                });
+            }
+            SecretKey::load_or_create(key_path)?
+        }
+    };
+    let fingerprint = key.fingerprint();
+    let recorded = match recorded {
+        Some(recorded) => recorded,
+        None => {
+            // Two processes may record at once: the first one wins, both compare.
+            connection
+                .execute(
+                    "INSERT OR IGNORE INTO key_check (id, fingerprint) VALUES (1, ?1)",
+                    [&fingerprint],
+                )
+                .map_err(|error| StateError::sqlite(path, "record the key check", error))?;
+            connection
+                .query_row("SELECT fingerprint FROM key_check WHERE id = 1", [], |row| row.get(0))
+                .map_err(failed)?
+        }
+    };
+    if recorded != fingerprint {
+        return Err(StateError::Key {
+            path: path.to_path_buf(),
+            key: key_path.to_path_buf(),
+            missing: false,
+        });
+    }
+    Ok(key)
 }

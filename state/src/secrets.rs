@@ -53,6 +53,21 @@ impl SecretKey {
         }
     }
 
+    /// Reads `path`; `None` when it does not exist.
+    pub(crate) fn load(path: &Path) -> Result<Option<SecretKey>, StateError> {
+        match std::fs::symlink_metadata(path) {
+            Ok(_) => SecretKey::read(path).map(Some),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(StateError::io(path, "read the state key", error)),
+        }
+    }
+
+    /// What the database records to recognise its key, which says nothing
+    /// about the key: `hmac-sha256:<hex>` of a fixed label.
+    pub(crate) fn fingerprint(&self) -> String {
+        self.protect_value(&Value::String("froyo state key check v1".to_string()))
+    }
+
     fn read(path: &Path) -> Result<SecretKey, StateError> {
         let mut file = std::fs::File::open(path)
             .map_err(|error| StateError::io(path, "open the state key", error))?;

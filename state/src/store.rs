@@ -10,6 +10,7 @@
 //!
 //! Boundary: the engine and CLI use this API; the tables are private to the crate.
 
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -51,6 +52,9 @@ pub struct State {
     /// which runs died with their holder.
     pub(crate) session: String,
     pub(crate) timing: LockTiming,
+    /// The token of the lock this state took, while its guard lives: every
+    /// write checks, in its transaction, that the lock is still that one.
+    pub(crate) holding: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl std::fmt::Debug for State {
@@ -66,16 +70,35 @@ impl State {
     /// Opens (creating when missing) the state database at `path`, its parent
     /// directory and the secret key beside it, and migrates the schema.
     ///
-    /// A file that is not a froyo state database, or a damaged one, is refused
-    /// with [`StateError::Corrupt`] and left untouched; one from a newer froyo
-    /// with [`StateError::TooNew`].
+    /// A file that is not a froyo state database, or a damaged one (empty,
+    /// or failing SQLite's quick check), is refused with
+    /// [`StateError::Corrupt`] and left untouched; one from a newer froyo
+    /// with [`StateError::TooNew`]; a missing or foreign `state.key` beside
+    /// a state written with a key, with [`StateError::Key`].
+    ///
+    /// What froyo creates is private to its owner: the directory (0700),
+    /// the database (0600, SQLite's journal files follow it) and the key
+    /// (0600). A new database is built under another name and linked into
+    /// place complete, so an empty `state.db` is always damage.
     pub fn open(path: &Path) -> Result<State, StateError> {
-        let directory = match path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent,
-            _ => Path::new("."),
-        };
-        std::fs::create_dir_all(directory)
+        let directory = directory_of(path);
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(directory)
             .map_err(|error| StateError::io(directory, "create the state directory", error))?;
+        if std::fs::symlink_metadata(path).is_err() {
+            create(path)?;
+        }
+        State::open_existing(path)
+    }
+
+    /// Opens the state database at `path`, which must exist:
+    /// [`StateError::Missing`] otherwise. Otherwise as [`State::open`].
+    pub fn open_existing(path: &Path) -> Result<State, StateError> {
+        if std::fs::symlink_metadata(path).is_err() {
+            return Err(StateError::Missing { path: path.to_path_buf() });
+        }
         schema::check_header(path)?;
         let connection = schema::connect(path)?;
         let version = schema::identify(&connection, path)?;
@@ -83,7 +106,8 @@ impl State {
         if version < schema::SCHEMA_VERSION {
             schema::migrate(&connection, path)?;
         }
-        let key = SecretKey::load_or_create(&directory.join("state.key"))?;
+        schema::quick_check(&connection, path)?;
+        let key = schema::key(&connection, path, &directory_of(path).join("state.key"))?;
         let writer = Writer::current();
         Ok(State {
             path: path.to_path_buf(),
@@ -92,7 +116,28 @@ impl State {
             session: new_session(&writer.host),
             writer,
             timing: LockTiming::default(),
+            holding: std::sync::Arc::default(),
         })
+    }
+
+    /// What is wrong with the permissions of the state's files: one line
+    /// each for the database and its key when other users can read them.
+    pub fn permission_warnings(&self) -> Vec<String> {
+        let key = directory_of(&self.path).join("state.key");
+        [&self.path, &key]
+            .into_iter()
+            .filter_map(|file| {
+                let mode = std::fs::metadata(file).ok()?.permissions().mode() & 0o777;
+                (mode & 0o077 != 0).then(|| {
+                    format!(
+                        "{} can be read by other users (mode {mode:o}) and holds what froyo \
+                         recorded of your hosts: run `chmod 600 {}`",
+                        file.display(),
+                        file.display()
+                    )
+                })
+            })
+            .collect()
     }
 
     /// The database file this state was opened from.
@@ -145,7 +190,7 @@ impl State {
         document: &str,
     ) -> Result<(), StateError> {
         let serial = self.signed(serial, "plan serial")?;
-        let transaction = self.immediate("save a plan")?;
+        let transaction = self.write("save a plan")?;
         let existing: Option<String> = transaction
             .prepare_cached("SELECT document FROM plans WHERE id = ?1")
             .and_then(|mut statement| statement.query_row([id], |row| row.get(0)).optional())
@@ -254,6 +299,38 @@ impl State {
             .map_err(self.failed(action))
     }
 
+    /// A write transaction: [`StateError::LockLost`] when this state took
+    /// the lock and it is no longer its own (broken with `state unlock
+    /// --force`, or taken over after this process stalled), so that nothing
+    /// more is written by a run that lost its lock.
+    pub(crate) fn write(&self, action: &str) -> Result<rusqlite::Transaction<'_>, StateError> {
+        let transaction = self.immediate(action)?;
+        self.check_holding(&transaction, action)?;
+        Ok(transaction)
+    }
+
+    /// Whether the lock this state took, if any, is still its own.
+    pub(crate) fn check_holding(
+        &self,
+        connection: &Connection,
+        action: &str,
+    ) -> Result<(), StateError> {
+        let expected = match self.holding.lock() {
+            Ok(holding) => holding.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        let Some(expected) = expected else { return Ok(()) };
+        let token: Option<String> = connection
+            .prepare_cached("SELECT token FROM lock WHERE id = 1")
+            .and_then(|mut statement| statement.query_row([], |row| row.get(0)).optional())
+            .map_err(self.failed(action))?;
+        if token.as_deref() == Some(expected.as_str()) {
+            Ok(())
+        } else {
+            Err(StateError::LockLost { path: self.path.clone() })
+        }
+    }
+
     pub(crate) fn json(&self, text: &str, what: &str) -> Result<Value, StateError> {
         serde_json::from_str(text).map_err(|error| {
             StateError::corrupt(&self.path, format!("{what} is not JSON: {error}"))
@@ -310,4 +387,50 @@ fn new_session(host: &str) -> String {
         .map(|elapsed| elapsed.as_nanos())
         .unwrap_or_default();
     format!("{host}/{}/{nanos}/{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The directory holding the state database at `path`.
+fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+/// Creates a new state database at `path`: built complete under another
+/// name (mode 0600, schema migrated, its journal checkpointed), then
+/// hard-linked into place, which never replaces a file another process
+/// created meanwhile.
+fn create(path: &Path) -> Result<(), StateError> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut name = std::ffi::OsString::from(".");
+    name.push(path.file_name().unwrap_or_default());
+    name.push(format!(".{}.{}.new", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed)));
+    let building = path.with_file_name(name);
+    let result = build(&building).and_then(|()| match std::fs::hard_link(&building, path) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(StateError::io(path, "create the state database", error)),
+    });
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = building.clone().into_os_string();
+        file.push(suffix);
+        let _ = std::fs::remove_file(file);
+    }
+    result
+}
+
+fn build(path: &Path) -> Result<(), StateError> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|error| StateError::io(path, "create the state database", error))?;
+    let connection = schema::connect(path)?;
+    schema::identify(&connection, path)?;
+    schema::configure(&connection, path)?;
+    schema::migrate(&connection, path)?;
+    // Closing the only connection checkpoints the journal into the file.
+    connection.close().map_err(|(_, error)| StateError::sqlite(path, "close", error))
 }

@@ -176,17 +176,22 @@ fn runs_of_processes_that_are_gone_are_interrupted_by_the_next_lock() {
 }
 
 #[test]
-fn unlock_breaks_a_live_lock_and_logs_it() {
+fn unlock_breaks_a_live_lock_only_when_forced_and_logs_it() {
     let workspace = Workspace::new();
     let mut holder = workspace.open();
     fast_heartbeat(&mut holder);
     let breaker = workspace.open();
-    assert_eq!(breaker.unlock("nobody").unwrap(), None);
+    assert_eq!(breaker.unlock("nobody", false).unwrap(), None);
     assert!(breaker.audit_log(10).unwrap().is_empty(), "breaking no lock logs nothing");
 
     let guard = holder.lock("apply").unwrap();
     let run = holder.begin_run(froyo_state::RunKind::Apply, "ir").unwrap();
-    let broken = breaker.unlock("alice").unwrap().unwrap();
+    holder.put_instance(run, &common::record("web", "before", "h")).unwrap();
+    // A live holder's lock is not broken without --force.
+    let refused = breaker.unlock("alice", false).unwrap_err();
+    assert!(matches!(refused, StateError::Held(_)), "{refused}");
+    assert_eq!(breaker.lock_info().unwrap().unwrap().operation, "apply");
+    let broken = breaker.unlock("alice", true).unwrap().unwrap();
     assert_eq!((broken.pid, broken.alive), (std::process::id(), Liveness::Alive));
     assert_eq!(breaker.lock_info().unwrap(), None);
 
@@ -197,6 +202,16 @@ fn unlock_breaks_a_live_lock_and_logs_it() {
     assert_eq!(log[0].detail["holder"]["operation"], "apply");
     assert_eq!(log[0].detail["interrupted_runs"], json!([]), "a live holder's runs go on");
     assert_eq!(holder.run(run).unwrap().unwrap().0.status, RunStatus::Running);
+    // The old holder writes nothing more.
+    let lost = holder.put_instance(run, &common::record("web", "after", "h")).unwrap_err();
+    assert!(matches!(lost, StateError::LockLost { .. }), "{lost}");
+    assert!(matches!(
+        holder.finish_run(run, RunStatus::Succeeded, &json!({})),
+        Err(StateError::LockLost { .. })
+    ));
+    let recorded: Vec<String> =
+        breaker.instances().unwrap().into_iter().map(|record| record.key.resource).collect();
+    assert_eq!(recorded, ["before"]);
 
     // The old holder notices on its next heartbeat, and its release does not
     // remove the lock someone else took meanwhile.

@@ -70,11 +70,13 @@ fn refuses_a_newer_schema() {
     drop(connection);
     let error = check_refused(
         &workspace,
-        expect![[
-            r#"state database <workspace>/.froyo/state.db has schema version 2, written by a newer froyo; this froyo knows versions up to 1: upgrade froyo to use it"#
-        ]],
+        expect![
+            "state database <workspace>/.froyo/state.db has schema version 3, written by a newer froyo; this froyo knows versions up to 2: upgrade froyo to use it"
+        ],
     );
-    assert!(matches!(error, StateError::TooNew { found: 2, supported: 1, .. }));
+    assert!(
+        matches!(error, StateError::TooNew { found, supported, .. } if found == SCHEMA_VERSION + 1 && supported == SCHEMA_VERSION)
+    );
 }
 
 #[test]
@@ -155,4 +157,92 @@ fn refuses_an_unreadable_key() {
     let error = State::open(&workspace.database()).unwrap_err();
     expect![[r#"<workspace>/.froyo/state.key: could not use the state key: it holds 5 bytes, a key is 32"#]]
     .assert_eq(&workspace.redact(&error.to_string()));
+}
+
+#[test]
+fn what_froyo_creates_is_private_and_wider_permissions_are_warned_about() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let workspace = Workspace::new();
+    let state = workspace.open();
+    let database = workspace.database();
+    let directory = database.parent().unwrap().to_path_buf();
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&directory), 0o700);
+    assert_eq!(mode(&database), 0o600);
+    assert_eq!(mode(&directory.join("state.key")), 0o600);
+    assert!(state.permission_warnings().is_empty());
+    // Nothing of the database under construction is left behind.
+    let names: Vec<String> = std::fs::read_dir(&directory)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.ends_with("-wal") && !name.ends_with("-shm"))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(names, ["state.db", "state.key"]);
+
+    std::fs::set_permissions(&database, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let warnings = state.permission_warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("mode 644") && warnings[0].contains("chmod 600"), "{warnings:?}");
+}
+
+#[test]
+fn an_empty_state_file_is_damage_not_a_new_state() {
+    let workspace = Workspace::new();
+    let state = workspace.open();
+    common::apply_run(&state);
+    drop(state);
+    std::fs::write(workspace.database(), b"").unwrap();
+    check_refused(
+        &workspace,
+        expect![[
+            r#"state database <workspace>/.froyo/state.db is not a usable froyo state database (the file is empty (truncated?)); it was left untouched: move it aside to start with an empty state"#
+        ]],
+    );
+}
+
+#[test]
+fn a_lost_or_foreign_key_is_refused_not_replaced() {
+    let workspace = Workspace::new();
+    let state = workspace.open();
+    common::apply_run(&state);
+    drop(state);
+    let key = workspace.database().with_file_name("state.key");
+    let original = std::fs::read(&key).unwrap();
+
+    std::fs::remove_file(&key).unwrap();
+    let error = check_refused(
+        &workspace,
+        expect![[
+            r#"the state key <workspace>/.froyo/state.key is missing, but state database <workspace>/.froyo/state.db was written with it (recorded sensitive values are compared through it): restore it from a backup of this workspace; if it is lost for good, move the state aside to start over (froyo then forgets what it manages)"#
+        ]],
+    );
+    assert!(matches!(error, StateError::Key { missing: true, .. }));
+    assert!(!key.exists(), "no new key was made");
+
+    // Another workspace's key.
+    let other = Workspace::new();
+    drop(other.open());
+    std::fs::copy(other.database().with_file_name("state.key"), &key).unwrap();
+    let error = check_refused(
+        &workspace,
+        expect![[
+            r#"the state key <workspace>/.froyo/state.key is not the one state database <workspace>/.froyo/state.db was written with: restore the right key beside it, or move the state aside to start over"#
+        ]],
+    );
+    assert!(matches!(error, StateError::Key { missing: false, .. }));
+
+    std::fs::write(&key, &original).unwrap();
+    workspace.open();
+}
+
+#[test]
+fn open_existing_refuses_a_path_with_no_state() {
+    let workspace = Workspace::new();
+    let path = workspace.database().with_file_name("typo.db");
+    let error = State::open_existing(&path).unwrap_err();
+    assert!(matches!(error, StateError::Missing { .. }), "{error}");
+    assert!(!path.exists() && !path.parent().unwrap().exists(), "nothing was created");
 }
