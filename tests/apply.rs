@@ -818,3 +818,55 @@ fn a_state_path_that_names_nothing_is_refused_unless_the_command_creates_state()
     let output = site.froyo(&["apply", "--yes", "--state", "team.db"]);
     assert!(!String::from_utf8_lossy(&output.stderr).contains("creating"));
 }
+
+#[test]
+fn a_link_at_a_managed_path_is_replaced_and_links_others_own_are_not_followed() {
+    use std::os::unix::fs::symlink;
+    let site = Site::new("");
+    let root = site.root();
+    fs::create_dir_all(root.join("real")).unwrap();
+    // A dangling link and a link to a file where files are managed.
+    symlink(root.join("nowhere"), root.join("dangling")).unwrap();
+    fs::write(root.join("target"), "keep\n").unwrap();
+    symlink(root.join("target"), root.join("link")).unwrap();
+    // A parent directory reached through a link root owns, and one another user owns.
+    symlink(root.join("real"), root.join("rooted")).unwrap();
+    symlink(root.join("real"), root.join("planted")).unwrap();
+    let is_root = String::from_utf8_lossy(&Command::new("id").arg("-u").output().unwrap().stdout)
+        .trim()
+        == "0";
+    if is_root {
+        std::os::unix::fs::lchown(root.join("planted"), Some(65534), Some(65534)).unwrap();
+    }
+    site.write(
+        r#"package site
+
+import "froyo.dev/linux"
+
+resources: {
+	dangling: linux.#File & {path: "@ROOT@/dangling", content: "a\n"}
+	link:     linux.#File & {path: "@ROOT@/link", content: "b\n"}
+	rooted:   linux.#File & {path: "@ROOT@/rooted/f", content: "c\n"}
+	planted:  linux.#File & {path: "@ROOT@/planted/g", content: "d\n"}
+}
+"#,
+    );
+    let (code, report) = site.apply();
+    // The links at the managed paths became regular files of mode 0644, not 0777.
+    for name in ["dangling", "link"] {
+        let metadata = fs::symlink_metadata(root.join(name)).unwrap();
+        assert!(metadata.is_file(), "{name} is still a link");
+        assert_eq!(mode_of(&root.join(name)), 0o644, "{name}");
+    }
+    assert!(!root.join("nowhere").exists(), "the dangling link was not followed");
+    assert_eq!(fs::read_to_string(root.join("target")).unwrap(), "keep\n");
+    assert_eq!(fs::read_to_string(root.join("real/f")).unwrap(), "c\n");
+    if is_root {
+        assert_eq!(code, 1, "{report:#}");
+        assert_eq!(status_of(&report, "linux.file.planted"), "failed");
+        assert!(report.to_string().contains("is a symbolic link owned by uid 65534"), "{report:#}");
+        assert!(!root.join("real/g").exists());
+    } else {
+        assert_eq!(code, 0, "{report:#}");
+    }
+}

@@ -65,7 +65,10 @@ fn check_path(op: &Op) -> Result<(), String> {
         let name = op.kind();
         return Err(format!("{name} {path}: the path must be absolute and must not contain `..`"));
     }
-    Ok(())
+    // chmod and chown act on what a final link points to; the others on the
+    // path itself (a link there is replaced or removed, never followed).
+    let follows_final = matches!(op, Op::Chmod { .. } | Op::Chown { .. });
+    files::check_links(target, follows_final).map_err(|why| format!("{} {path}: {why}", op.kind()))
 }
 
 fn apply_op(op: &Op) -> Result<OpOutcome, Failure> {

@@ -16,6 +16,40 @@ use std::path::{Path, PathBuf};
 
 use crate::{accounts, stat};
 
+/// Refuses a path that goes through a symbolic link someone else could have
+/// planted: every link among its parents (and the final component when
+/// `include_final`) must be owned by root or by the runner's user. Links
+/// root owns (`/var/run`, merged-`/usr` ones) are followed as the kernel
+/// would; one a user created in `/tmp` to redirect a root write is not.
+pub fn check_links(path: &Path, include_final: bool) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt as _;
+    let me = crate::sys::effective_uid();
+    let mut current = PathBuf::new();
+    let components: Vec<_> = path.components().collect();
+    for (index, component) in components.iter().enumerate() {
+        current.push(component);
+        let last = index + 1 == components.len();
+        if last && !include_final {
+            break;
+        }
+        match fs::symlink_metadata(&current) {
+            Ok(metadata) if metadata.file_type().is_symlink() => {
+                let owner = metadata.uid();
+                if owner != 0 && owner != me {
+                    return Err(format!(
+                        "{} is a symbolic link owned by uid {owner}; froyo follows links only \
+                         when root or the runner's user owns them (replace it with the real path)",
+                        current.display()
+                    ));
+                }
+            }
+            // What does not exist yet cannot redirect anything.
+            Ok(_) | Err(_) => {}
+        }
+    }
+    Ok(())
+}
+
 /// `"644"`, `"0644"`, `"4755"`: three or four octal digits.
 pub fn parse_mode(mode: &str) -> Result<u32, String> {
     let digits_ok =

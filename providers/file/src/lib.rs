@@ -4,7 +4,10 @@
 //! digest). Plan: content is compared by SHA-256; an unset `mode`, `owner` or
 //! `group` keeps what the file has (a new file gets `0644`); a content change
 //! is one `WriteFile` carrying the final mode and owner, an attribute-only
-//! change is `Chmod` and/or `Chown`. A directory at `path` is an error.
+//! change is `Chmod` and/or `Chown`. A directory at `path` is an error. A
+//! symbolic link at `path` (dangling or not) is replaced by a regular file,
+//! never followed, and what replaces it takes nothing from the link: mode
+//! `0644` and the runner's user unless the resource says otherwise.
 //!
 //! The engine resolves `source` into `content` before calling; this provider
 //! never reads files. Boundary: the pure logic is [`probe_file`] and
@@ -169,12 +172,24 @@ pub fn plan_file(request: &PlanRequest) -> Result<PlanResponse, String> {
     let differs = wanted.diff(stat, &mut changes);
 
     if content_differs {
+        // A regular file's mode and owners are kept when the resource leaves
+        // them unset; a link's (0777, and whoever made it) never are: what
+        // replaces a link gets 0644 and the runner's user.
+        let (mode, owner, group) = if not_a_file {
+            ("0644".to_string(), d.owner.map(str::to_string), d.group.map(str::to_string))
+        } else {
+            (
+                stat.mode.clone(),
+                Some(d.owner.unwrap_or(&stat.owner).to_string()),
+                Some(d.group.unwrap_or(&stat.group).to_string()),
+            )
+        };
         ops.push(Op::WriteFile {
             path: d.path.to_string(),
             content: d.content.unwrap_or("").to_string(),
-            mode: Some(d.mode.clone().unwrap_or_else(|| stat.mode.clone())),
-            owner: Some(d.owner.unwrap_or(&stat.owner).to_string()),
-            group: Some(d.group.unwrap_or(&stat.group).to_string()),
+            mode: Some(d.mode.clone().unwrap_or(mode)),
+            owner,
+            group,
         });
     } else {
         ops.extend(wanted.fix(d.path, differs, false));
@@ -240,6 +255,41 @@ mod tests {
             plan.ops,
             vec![Op::Chmod { path: "/etc/x".into(), mode: "0600".into(), recursive: false }]
         );
+    }
+
+    #[test]
+    fn a_link_is_replaced_with_the_resources_mode_never_the_links() {
+        let link = Stat {
+            exists: true,
+            kind: "symlink".into(),
+            mode: "0777".into(),
+            owner: "mallory".into(),
+            group: "mallory".into(),
+            ..Stat::default()
+        };
+        let response =
+            plan_file(&request(json!({"path": "/etc/x", "content": "hi\n"}), link.clone()))
+                .unwrap();
+        assert_eq!(
+            response.ops,
+            vec![Op::WriteFile {
+                path: "/etc/x".into(),
+                content: "hi\n".into(),
+                mode: Some("0644".into()),
+                owner: None,
+                group: None,
+            }]
+        );
+        assert!(response.notes[0].contains("replaced by a regular file"), "{:?}", response.notes);
+        let response = plan_file(&request(
+            json!({"path": "/etc/x", "content": "hi\n", "mode": "0600", "owner": "root"}),
+            link,
+        ))
+        .unwrap();
+        let Op::WriteFile { mode, owner, .. } = &response.ops[0] else {
+            panic!("{:?}", response.ops)
+        };
+        assert_eq!((mode.as_deref(), owner.as_deref()), (Some("0600"), Some("root")));
     }
 
     #[test]
