@@ -79,7 +79,9 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(Ok(status)) => status.into(),
-        Ok(Err(error)) if error.kind() == io::ErrorKind::BrokenPipe => ExitStatus::Error.into(),
+        // The reader of our output went away (`froyo export | head`): nothing
+        // is wrong with the work, and nobody is left to tell; end quietly.
+        Ok(Err(error)) if error.kind() == io::ErrorKind::BrokenPipe => ExitStatus::Success.into(),
         Ok(Err(error)) => {
             output::print_error(&format!("cannot write output: {error}"));
             ExitStatus::Error.into()

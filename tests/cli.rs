@@ -607,3 +607,43 @@ fn init_refuses_to_overwrite() {
     assert_eq!(fs::read_to_string(directory.path().join("site.cue")).unwrap().as_bytes(), CLEAN);
     assert!(!directory.path().join("hosts.cue").exists());
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    use std::io::Read as _;
+    let mut source = String::from("package p\n");
+    for index in 0..20_000 {
+        source.push_str(&format!("f{index}: \"{}\"\n", "x".repeat(50)));
+    }
+    let directory = workspace(&[("big.cue", source.as_bytes())]);
+    for args in [&["export", "big.cue"][..], &["eval", "big.cue"], &["fmt", "--diff", "big.cue"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_froyo"))
+            .args(args)
+            .current_dir(directory.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read a little, then close the pipe, as `| head -1` does.
+        let mut first = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&output.stderr), "", "{args:?}");
+    }
+}
+
+#[test]
+fn a_file_path_ending_in_a_slash_is_an_error_at_check_not_at_apply() {
+    let directory = workspace(&[
+        ("hosts.cue", b"package site\n\nhosts: localhost: transport: \"local\"\n"),
+        (
+            "site.cue",
+            b"package site\n\nimport \"froyo.dev/linux\"\n\nresources: f: linux.#File & {path: \"/tmp/x/\", content: \"a\"}\n",
+        ),
+    ]);
+    let output = run_in(directory.path(), &["check"], "");
+    assert!(output.starts_with("exit: 1\n"), "{output}");
+    assert!(output.contains("E0207") && output.contains("!~\"/$\""), "{output}");
+}
