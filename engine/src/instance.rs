@@ -112,17 +112,30 @@ fn resolve_source(
             "source `{source}` must be a path inside the workspace, relative to its root"
         ));
     }
-    let path = workspace_root.join(relative);
-    let metadata = std::fs::metadata(&path)
-        .map_err(|error| format!("cannot read source `{source}`: {error}"))?;
-    if metadata.len() > MAX_SOURCE_BYTES {
+    // Links are resolved first: one inside the workspace pointing out of it
+    // (`source: "hostname"` → /etc/hostname) is refused like `../`.
+    let cannot = |error: std::io::Error| format!("cannot read source `{source}`: {error}");
+    let root = workspace_root.canonicalize().map_err(cannot)?;
+    let path = workspace_root.join(relative).canonicalize().map_err(cannot)?;
+    if !path.starts_with(&root) {
         return Err(format!(
-            "source `{source}` is {} bytes; the limit is {MAX_SOURCE_BYTES}",
-            metadata.len()
+            "source `{source}` leads out of the workspace (to {}, through a symbolic link); \
+             copy the file into the workspace instead",
+            path.display()
         ));
     }
-    let bytes =
-        std::fs::read(&path).map_err(|error| format!("cannot read source `{source}`: {error}"))?;
+    let mut file = std::fs::File::open(&path).map_err(cannot)?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(&mut file, MAX_SOURCE_BYTES + 1),
+        &mut bytes,
+    )
+    .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_SOURCE_BYTES {
+        return Err(format!(
+            "source `{source}` is larger than the limit of {MAX_SOURCE_BYTES} bytes"
+        ));
+    }
     let text = String::from_utf8(bytes).map_err(|_| {
         format!("source `{source}` is not UTF-8 text; binary files are not supported yet")
     })?;
@@ -148,5 +161,42 @@ pub fn to_json(value: &Value) -> Json {
                 .into_iter()
                 .collect(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(value: &str) -> Map<String, Json> {
+        let mut properties = Map::new();
+        properties.insert("source".to_string(), Json::String(value.to_string()));
+        properties
+    }
+
+    #[test]
+    fn a_source_stays_inside_the_workspace_links_included() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), "root's\n").unwrap();
+        let workspace = tempfile::tempdir().unwrap();
+        std::fs::create_dir(workspace.path().join("files")).unwrap();
+        std::fs::write(workspace.path().join("files/motd"), "hello\n").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), workspace.path().join("leak"))
+            .unwrap();
+        std::os::unix::fs::symlink(outside.path(), workspace.path().join("dir")).unwrap();
+        std::os::unix::fs::symlink("files/motd", workspace.path().join("alias")).unwrap();
+
+        for (given, content) in [("files/motd", "hello\n"), ("alias", "hello\n")] {
+            let mut properties = source(given);
+            resolve_source("linux.file", &mut properties, workspace.path()).unwrap();
+            assert_eq!(properties["content"], content, "{given}");
+            assert!(!properties.contains_key("source"));
+        }
+        for given in ["leak", "dir/secret", "../secret", "/etc/hostname"] {
+            let error = resolve_source("linux.file", &mut source(given), workspace.path())
+                .expect_err(given);
+            assert!(error.contains("workspace"), "{given}: {error}");
+            assert!(!error.contains("root's"), "{given}: {error}");
+        }
     }
 }
