@@ -21,6 +21,7 @@ pub mod ide;
 pub mod line_index;
 pub mod project;
 pub mod server;
+mod transport;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tower_lsp_server::{LspService, Server};
@@ -35,7 +36,22 @@ where
     O: AsyncWrite,
 {
     let (service, socket) = LspService::new(server::Backend::new);
-    Server::new(input, output, socket).serve(service).await;
+    let (server_input, to_server) = tokio::io::duplex(1 << 16);
+    let (sender, messages) = tokio::sync::mpsc::unbounded_channel();
+    let writer = transport::ChannelWriter(sender.clone());
+    let serving = async move {
+        let server = Server::new(server_input, writer, socket).serve(service);
+        let reading = async {
+            transport::filter(input, to_server, sender).await;
+            // The input ended and the server's with it: only the server ends this.
+            std::future::pending::<()>().await;
+        };
+        tokio::select! {
+            () = server => {}
+            () = reading => {}
+        }
+    };
+    tokio::join!(serving, transport::write_all(output, messages));
 }
 
 /// Runs the language server on standard input and output (`froyo lsp`),

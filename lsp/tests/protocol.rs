@@ -307,3 +307,35 @@ async fn loading_problems_are_published_as_the_cli_reports_them() {
     );
     client.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_messages_are_answered_and_the_server_goes_on() {
+    use tokio::io::AsyncWriteExt as _;
+    let fixture = Fixture::new(WORKSPACE);
+    let mut client = start(&fixture).await;
+    let frames: [&[u8]; 4] = [
+        // Truncated JSON.
+        b"Content-Length: 12\r\n\r\n{\"jsonrpc\": ",
+        // Not UTF-8.
+        b"Content-Length: 2\r\n\r\n\xff\xfe",
+        // No Content-Length.
+        b"X-Nonsense: 1\r\n\r\n",
+        // JSON, but no JSON-RPC message.
+        b"Content-Length: 9\r\n\r\n{\"id\": 7}",
+    ];
+    for frame in frames {
+        client.writer.write_all(frame).await.expect("write to server");
+    }
+    let invalid = client.response(7).await;
+    assert_eq!(invalid["error"]["code"], -32600, "{invalid}");
+    let parse_errors: Vec<Value> = client
+        .unclaimed()
+        .into_iter()
+        .filter(|message| message["error"]["code"] == -32700)
+        .collect();
+    assert_eq!(parse_errors.len(), 3, "{parse_errors:?}");
+    assert!(parse_errors.iter().all(|error| error["id"].is_null()));
+    // And the server still answers.
+    let symbols = client.request("shutdown", Value::Null).await;
+    assert_eq!(symbols, Value::Null);
+}

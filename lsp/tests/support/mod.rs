@@ -159,6 +159,11 @@ impl Client {
         }
     }
 
+    /// The messages received so far that no request has claimed.
+    pub fn unclaimed(&mut self) -> Vec<Value> {
+        self.pending.drain(..).collect()
+    }
+
     async fn next_message(&mut self) -> Value {
         tokio::time::timeout(Duration::from_secs(60), self.incoming.recv())
             .await
