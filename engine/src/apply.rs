@@ -263,6 +263,7 @@ impl Engine {
     ) -> Vec<(usize, OperationsResult)> {
         let mut by_host: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         let mut out = Vec::new();
+        let reporter = self.options.reporter.clone();
         for &index in ready {
             let instance = &plan.instances[index];
             if instance.ops.is_empty() {
@@ -271,9 +272,20 @@ impl Engine {
                 }
                 continue;
             }
+            // Nothing outside the provider's capabilities is sent, whatever produced it.
+            if let Err(error) = self.permitted(instance, &[], &instance.ops) {
+                reporter.step(
+                    Phase::Apply,
+                    &instance.key,
+                    &instance.address,
+                    &format!("failed: {error}"),
+                    true,
+                );
+                out.push((index, Err(error)));
+                continue;
+            }
             by_host.entry(instance.key.host.clone()).or_default().push(index);
         }
-        let reporter = self.options.reporter.clone();
         let parallelism = self.options.parallelism as u32;
         let mut jobs = Vec::new();
         for (host, indexes) in by_host {
@@ -388,11 +400,11 @@ impl Engine {
                 .enumerate()
                 .map(|(position, &(index, check, _))| {
                     let instance = &plan.instances[index];
-                    (
-                        position,
-                        instance.key.host.clone(),
-                        vec![instance.checks[check].probe.clone()],
-                    )
+                    Wanted {
+                        index: position,
+                        instance,
+                        probes: vec![instance.checks[check].probe.clone()],
+                    }
                 })
                 .collect();
             let results = self.run_probes(probes);

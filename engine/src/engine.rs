@@ -59,8 +59,14 @@ pub(crate) type OperationsResult = Result<(usize, usize), String>;
 /// probe results, or why it could not be probed.
 pub(crate) type Observation = Result<(Option<Map<String, Json>>, String), String>;
 
-/// An instance (by index), its host, and the probes to run for it.
-pub(crate) type Wanted = (usize, String, Vec<Probe>);
+/// Probes to run for an instance (`index` is what their results are
+/// returned under): the instance gives the host and the capabilities the
+/// probes must stay within.
+pub(crate) struct Wanted<'a> {
+    pub index: usize,
+    pub instance: &'a PlannedInstance,
+    pub probes: Vec<Probe>,
+}
 
 /// A host's probe batch (its session, the unique probes, and which of them
 /// each instance asked for), or the instances it fails with why.
@@ -295,13 +301,35 @@ impl Drop for Engine {
 pub(crate) fn wanted(
     instances: &[PlannedInstance],
     select: impl Fn(&PlannedInstance) -> bool,
-) -> Vec<Wanted> {
+) -> Vec<Wanted<'_>> {
     instances
         .iter()
         .enumerate()
         .filter(|(_, instance)| select(instance))
-        .map(|(index, instance)| (index, instance.key.host.clone(), instance.probes.clone()))
+        .map(|(index, instance)| Wanted { index, instance, probes: instance.probes.clone() })
         .collect()
+}
+
+impl Engine {
+    /// Whether `probes` and `ops` stay within the capabilities `instance`'s
+    /// provider declared, for `instance`'s properties: checked right before
+    /// anything is sent to a runner, whatever produced it (a provider just
+    /// now, or a plan file), so nothing outside them ever reaches a host.
+    pub(crate) fn permitted(
+        &self,
+        instance: &PlannedInstance,
+        probes: &[Probe],
+        ops: &[froyo_provider_api::Op],
+    ) -> Result<(), String> {
+        let Some(descriptor) = self.providers.descriptor(&instance.resource_type) else {
+            return Err(crate::error::refused(&format!(
+                "no provider for resource type {} is loaded, so nothing of it may run",
+                instance.resource_type
+            )));
+        };
+        froyo_providers::check_capabilities(descriptor, &instance.properties, probes, ops)
+            .map_err(|violation| crate::error::refused(&violation.to_string()))
+    }
 }
 
 /// Whether an action runs operations on the host.

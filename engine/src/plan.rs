@@ -11,11 +11,20 @@
 //! A plan file holds desired values in clear (the operations need them), so
 //! it is written with mode 0600; what is printed, or kept in state, goes
 //! through [`Plan::redacted`].
+//!
+//! A plan file is authenticated: its `mac` is an HMAC-SHA256 of the rest of
+//! the document (canonical JSON) keyed with a key derived from the
+//! workspace state's secret key for this purpose only ([`MAC_PURPOSE`]).
+//! Whoever can write the plan file but not read `state.key` cannot change
+//! an argument, a path, a host or an id without [`Plan::from_file_text`]
+//! refusing the whole plan. (The engine checks every operation against its
+//! provider's capabilities again before sending it, whatever its origin.)
 
 use std::collections::BTreeMap;
 
 use froyo_ir::REDACTED;
 use froyo_provider_api::{Action, Change, Check, Op, Probe};
+use froyo_state::{DerivedKey, State};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
@@ -134,26 +143,58 @@ impl Plan {
                 .any(|instance| instance.error.is_none() && instance.action != Action::None)
     }
 
-    /// The plan as a file: pretty JSON.
-    pub fn to_file_text(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).expect("plans always serialise");
+    /// The plan as a file: pretty JSON with its `mac`, an HMAC-SHA256 of
+    /// the rest (as canonical JSON) keyed with `state`'s plan key.
+    pub fn to_file_text(&self, state: &State) -> String {
+        #[derive(Serialize)]
+        struct Signed<'a> {
+            #[serde(flatten)]
+            plan: &'a Plan,
+            mac: String,
+        }
+        let content = serde_json::to_value(self).expect("plans always serialise");
+        let mac = file_key(state).sign(froyo_state::canonical_json(&content).as_bytes());
+        let mut text = serde_json::to_string_pretty(&Signed { plan: self, mac })
+            .expect("plans always serialise");
         text.push('\n');
         text
     }
 
-    /// Reads a plan file, checking its format and version.
-    pub fn from_file_text(text: &str) -> Result<Plan, String> {
-        let value: Json =
-            serde_json::from_str(text).map_err(|error| format!("not a froyo plan: {error}"))?;
+    /// Reads a plan file: its format and version, then its `mac` against
+    /// `state`'s plan key (before anything else of it is used), then its shape.
+    pub fn from_file_text(text: &str, state: &State) -> Result<Plan, PlanFileError> {
+        let mut value: Json = serde_json::from_str(text)
+            .map_err(|error| PlanFileError::Unreadable(format!("not a froyo plan: {error}")))?;
         let format = value.get("format").and_then(Json::as_str).unwrap_or("");
         let version = value.get("version").and_then(Json::as_u64).unwrap_or(0);
         if format != FORMAT || version != u64::from(VERSION) {
-            return Err(format!(
+            return Err(PlanFileError::Unreadable(format!(
                 "unsupported plan: format `{format}` version {version} (this froyo reads `{FORMAT}` version {VERSION})"
-            ));
+            )));
         }
-        let plan: Plan =
-            serde_json::from_value(value).map_err(|error| format!("malformed plan: {error}"))?;
+        let mac = match value.as_object_mut().and_then(|object| object.remove("mac")) {
+            None => {
+                return Err(PlanFileError::NotAuthentic(
+                    "the plan has no `mac`: it was not written by `froyo plan -o`, or its `mac` was removed".to_string(),
+                ));
+            }
+            Some(Json::String(mac)) if is_tag(&mac) => mac,
+            Some(_) => {
+                return Err(PlanFileError::NotAuthentic(format!(
+                    "the plan's `mac` is not an HMAC-SHA256 tag (`{}` and 64 hex digits)",
+                    froyo_state::PROTECTED_PREFIX
+                )));
+            }
+        };
+        if !file_key(state).verify(froyo_state::canonical_json(&value).as_bytes(), &mac) {
+            return Err(PlanFileError::NotAuthentic(format!(
+                "the plan does not match its `mac`: it was changed after `froyo plan -o` wrote it, \
+                 or it was made with another state than {}",
+                state.path().display()
+            )));
+        }
+        let plan: Plan = serde_json::from_value(value)
+            .map_err(|error| PlanFileError::Unreadable(format!("malformed plan: {error}")))?;
         for instance in &plan.instances {
             if instance
                 .after
@@ -161,10 +202,10 @@ impl Plan {
                 .chain(&instance.notified_by)
                 .any(|&index| index >= plan.instances.len())
             {
-                return Err(format!(
+                return Err(PlanFileError::Unreadable(format!(
                     "malformed plan: {} refers to an instance that is not in the plan",
                     instance.key
-                ));
+                )));
             }
         }
         Ok(plan)
@@ -283,6 +324,64 @@ pub fn redact_properties(map: &Map<String, Json>, sensitive: &[String]) -> Map<S
         }
     }
     out
+}
+
+/// What the key that authenticates plan files is derived for.
+pub const MAC_PURPOSE: &str = "froyo saved plan v1";
+
+/// The key that authenticates `state`'s plan files.
+fn file_key(state: &State) -> DerivedKey {
+    state.derive_key(MAC_PURPOSE)
+}
+
+/// `hmac-sha256:` and 64 lowercase hex digits.
+fn is_tag(text: &str) -> bool {
+    text.strip_prefix(froyo_state::PROTECTED_PREFIX).is_some_and(|digits| {
+        digits.len() == 64
+            && digits.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// Why a plan file is not applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanFileError {
+    /// Not a plan this froyo reads: not JSON, another format or version, malformed.
+    Unreadable(String),
+    /// Its `mac` is missing or garbled, or does not match its content and
+    /// this workspace's state key: it was edited, or made elsewhere.
+    NotAuthentic(String),
+}
+
+impl std::fmt::Display for PlanFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlanFileError::Unreadable(message) | PlanFileError::NotAuthentic(message) => {
+                f.write_str(message)
+            }
+        }
+    }
+}
+
+impl std::error::Error for PlanFileError {}
+
+impl miette::Diagnostic for PlanFileError {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(match self {
+            PlanFileError::Unreadable(_) => "E1211",
+            PlanFileError::NotAuthentic(_) => "E1212",
+        }))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(match self {
+            PlanFileError::Unreadable(_) => {
+                "make a new plan with `froyo plan -o FILE` (with this froyo), review it, then `froyo apply FILE`"
+            }
+            PlanFileError::NotAuthentic(_) => {
+                "nothing was applied; make a new plan with `froyo plan -o FILE` in this workspace, review it, then `froyo apply FILE`"
+            }
+        }))
+    }
 }
 
 /// Index of instances by key.
