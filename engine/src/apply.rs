@@ -22,6 +22,8 @@ impl Engine {
     /// planned against.
     pub fn apply(&mut self, plan: &Plan, state: &State, saved: bool) -> Result<ApplyReport, Error> {
         let started = Instant::now();
+        // From here on, what hosts and providers say is scrubbed of these.
+        self.secrets.learn(&plan.instances, &plan.hosts);
         let reporter = self.options.reporter.clone();
         let run = state.begin_run(RunKind::Apply, &plan.ir_hash).map_err(state_error)?;
         let _ = state.event(
@@ -427,7 +429,6 @@ impl Engine {
                                     result: outcome,
                                 },
                             )
-                            .map_err(|error| error.to_string())
                             .and_then(
                                 |response| {
                                     if response.ok { Ok(()) } else { Err(response.message) }

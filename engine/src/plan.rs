@@ -258,7 +258,7 @@ impl PlannedInstance {
                         }
                     }
                     if let Some(stdin) = &mut command.stdin {
-                        *stdin = REDACTED.to_string();
+                        *stdin = redacted_input(stdin);
                     }
                 }
             }
@@ -286,7 +286,7 @@ fn redact_probe(probe: &mut Probe, env: bool, headers: bool) {
                 }
             }
             if let Some(stdin) = &mut command.stdin {
-                *stdin = REDACTED.to_string();
+                *stdin = redacted_input(stdin);
             }
         }
         Probe::Http { headers: map, .. } if headers => {
@@ -296,6 +296,21 @@ fn redact_probe(probe: &mut Probe, env: bool, headers: bool) {
         }
         _ => {}
     }
+}
+
+/// What a redacted command input becomes: the redaction marker and the
+/// input's real length, which `--show-ops` prints (`(sensitive: 42 bytes)`).
+pub fn redacted_input(input: &str) -> String {
+    format!("{}: {} bytes)", REDACTED.trim_end_matches(')'), input.len())
+}
+
+/// The real length a [`redacted_input`] stands for; `None` for other text.
+pub fn redacted_input_length(text: &str) -> Option<usize> {
+    text.strip_prefix(REDACTED.trim_end_matches(')'))?
+        .strip_prefix(": ")?
+        .strip_suffix(" bytes)")?
+        .parse()
+        .ok()
 }
 
 /// `env.TOKEN` → `env`.

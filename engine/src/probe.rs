@@ -138,7 +138,7 @@ impl Engine {
             match (result, facts.get(&instance.key.host).cloned()) {
                 (Ok(probes), Some(facts)) => requests.push((
                     index,
-                    instance.resource_type.clone(),
+                    (instance.resource_type.clone(), instance.sensitive.clone()),
                     PlanRequest {
                         properties: instance.properties.clone(),
                         facts,
@@ -155,9 +155,9 @@ impl Engine {
             }
         }
         let providers = self.providers.clone();
-        let planned = self.parallel(requests, move |(index, type_name, request)| {
+        let planned = self.parallel(requests, move |(index, (type_name, sensitive), request)| {
             let hash = observed_hash(&request.probes);
-            let response = providers.plan(&type_name, &request).map_err(|e| e.to_string());
+            let response = providers.plan(&type_name, &request, &sensitive);
             (index, response.map(|response| (response.observed, hash)))
         });
         for (index, result) in planned {
