@@ -407,3 +407,73 @@ pub fn index_by_key(plan: &Plan) -> BTreeMap<Key, usize> {
         .map(|(index, instance)| (instance.key.clone(), index))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn minimal_plan() -> Plan {
+        Plan {
+            format: FORMAT.to_string(),
+            version: VERSION,
+            id: "0123456789abcdef".to_string(),
+            created_at: "2026-01-01T00:00:00Z".to_string(),
+            ir_hash: "sha256:00".to_string(),
+            state_serial: 3,
+            hosts: Vec::new(),
+            instances: Vec::new(),
+            orphans: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_plan_file_reads_back_only_with_its_mac_and_its_state() {
+        let directory = tempfile::tempdir().unwrap();
+        let state = State::open(&directory.path().join("a/state.db")).unwrap();
+        let other = State::open(&directory.path().join("b/state.db")).unwrap();
+        let plan = minimal_plan();
+        let text = plan.to_file_text(&state);
+        assert_eq!(Plan::from_file_text(&text, &state), Ok(plan.clone()));
+        assert!(matches!(Plan::from_file_text(&text, &other), Err(PlanFileError::NotAuthentic(_))));
+        let mut value: Json = serde_json::from_str(&text).unwrap();
+        value["state_serial"] = json!(4);
+        assert!(matches!(
+            Plan::from_file_text(&value.to_string(), &state),
+            Err(PlanFileError::NotAuthentic(_))
+        ));
+    }
+
+    #[test]
+    fn an_authentic_but_malformed_plan_is_refused_without_a_panic() {
+        let directory = tempfile::tempdir().unwrap();
+        let state = State::open(&directory.path().join("state.db")).unwrap();
+        let sign = |mut value: Json| {
+            let mac = file_key(&state).sign(froyo_state::canonical_json(&value).as_bytes());
+            value["mac"] = Json::String(mac);
+            value.to_string()
+        };
+        let mut value = serde_json::to_value(minimal_plan()).unwrap();
+        value["instances"] = json!([{"key": {"host": "h", "resource": "r"}, "after": [7]}]);
+        let error = Plan::from_file_text(&sign(value), &state).unwrap_err();
+        assert!(matches!(error, PlanFileError::Unreadable(_)), "{error}");
+        let mut value = serde_json::to_value(minimal_plan()).unwrap();
+        value["state_serial"] = json!(-1);
+        let error = Plan::from_file_text(&sign(value), &state).unwrap_err();
+        assert!(matches!(error, PlanFileError::Unreadable(_)), "{error}");
+        for text in ["", "[]", "null", "{\"format\": 1}", &"[".repeat(100_000)] {
+            let error = Plan::from_file_text(text, &state).unwrap_err();
+            assert!(matches!(error, PlanFileError::Unreadable(_)), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_redacted_input_keeps_its_real_length() {
+        assert_eq!(redacted_input("name:$6$hash\n"), "(sensitive: 13 bytes)");
+        assert_eq!(redacted_input_length(&redacted_input("name:$6$hash\n")), Some(13));
+        for other in ["(sensitive)", "(sensitive: x bytes)", "", "(sensitive: 4 bytes) ", "4 bytes"]
+        {
+            assert_eq!(redacted_input_length(other), None, "{other}");
+        }
+    }
+}
