@@ -27,6 +27,9 @@ resources: {
 }
 "#;
 
+/// What an attacker does to a plan document.
+type Edit<'a> = Box<dyn Fn(&mut Value) + 'a>;
+
 /// The instance of `plan` whose resource is `id`.
 fn instance<'a>(plan: &'a mut Value, id: &str) -> &'a mut Value {
     plan["instances"]
@@ -47,7 +50,7 @@ fn a_plan_file_changed_after_it_was_written_is_refused_whole() {
             .unwrap();
     assert!(original["mac"].as_str().unwrap().starts_with("hmac-sha256:"), "{original:#}");
     let owned = site.path("owned").display().to_string();
-    let edits: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let edits: Vec<(&str, Edit)> = vec![
         (
             "an operation's argv",
             Box::new(|plan| {
