@@ -1,5 +1,6 @@
 //! A sensitive value never leaves a run through what hosts say: a command
-//! that prints its sensitive `env` and fails, a guard that prints it, are
+//! that prints its sensitive `env` and fails (whole, or cut by the runner's
+//! output limit), a guard that prints it, are
 //! scrubbed (`(sensitive)`) from the terminal, `--format json`, `froyo runs
 //! show`, `froyo state show`, the audit log and the bytes of the state
 //! database. And `--show-ops` gives a redacted input's real length.
@@ -26,6 +27,12 @@ resources: {
 	guard: linux.#Exec & {
 		command: "echo \"ran: $SECRET\"; touch @ROOT@/guarded"
 		unless:  "echo \"guard: $SECRET\"; echo \"guard: $SECRET\" >&2; test -e @ROOT@/guarded"
+		env: SECRET: "@SECRET@"
+	}
+	cut: linux.#Exec & {
+		// The runner keeps the last 2000 characters of a failure's output:
+		// the last 10 of the secret, after a `…`.
+		command: "printf '%s' \"$SECRET\"; printf '%01990d' 0; exit 4"
 		env: SECRET: "@SECRET@"
 	}
 	after: linux.#File & {
@@ -84,16 +91,19 @@ fn a_secret_printed_by_a_failing_command_is_scrubbed_from_every_output_and_from_
     }
     assert!(shown.contains("(sensitive)"), "the scrubbed message is in the runs: {shown}");
     run(&["state", "list"]);
-    for address in ["leak", "guard", "after"] {
+    for address in ["leak", "guard", "cut", "after"] {
         run(&["state", "show", address]);
         run(&["state", "show", address, "--format", "json"]);
     }
     run(&["state", "audit"]);
     run(&["state", "audit", "--format", "json"]);
 
+    let end = &SECRET[SECRET.len() - 10..];
     for (command, output) in &outputs {
         assert!(!output.contains(SECRET), "`froyo {command}` printed the secret:\n{output}");
+        assert!(!output.contains(end), "`froyo {command}` printed its end:\n{output}");
     }
+    assert!(outputs[0].1.contains("exited with status 4: …(sensitive)00000"), "{}", outputs[0].1);
     // The database and its journal, byte for byte.
     for entry in fs::read_dir(site.dir.path().join(".froyo")).unwrap() {
         let path = entry.unwrap().path();
@@ -101,11 +111,13 @@ fn a_secret_printed_by_a_failing_command_is_scrubbed_from_every_output_and_from_
             continue;
         }
         let bytes = fs::read(&path).unwrap();
-        assert!(
-            !bytes.windows(SECRET.len()).any(|window| window == SECRET.as_bytes()),
-            "{} holds the secret",
-            path.display()
-        );
+        for needle in [SECRET, end] {
+            assert!(
+                !bytes.windows(needle.len()).any(|window| window == needle.as_bytes()),
+                "{} holds {needle}",
+                path.display()
+            );
+        }
     }
     // The secret did reach the commands.
     assert!(site.path("guarded").exists());

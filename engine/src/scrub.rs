@@ -22,7 +22,9 @@
 //! The values are [`Secrets`]: every scalar inside an instance's sensitive
 //! properties and every host's `become_password`, learned when a plan is
 //! made or applied. Each is looked for as it is, as JSON escapes it and as
-//! Rust's `{:?}` does, and each line of a multi-line value on its own.
+//! Rust's `{:?}` does, and each line of a multi-line value on its own; the
+//! end of a value is looked for where the runner may have cut output (at the
+//! start of a text and after `…`).
 //! Values shorter than [`MIN_LENGTH`] bytes are not looked for: replacing
 //! every `1` or `on` of an output would leave nothing readable, and a
 //! secret that short protects nothing anyway.
@@ -49,6 +51,9 @@ use crate::transport::RunnerSession;
 
 /// Values shorter than this (in bytes) are not scrubbed.
 pub const MIN_LENGTH: usize = 4;
+
+/// What marks text the runner cut (`…` and the end of a long output).
+const CUT_MARK: char = '…';
 
 /// The sensitive values of a run, looked for in what enters the engine.
 #[derive(Debug, Default)]
@@ -95,25 +100,51 @@ impl Secrets {
         needles.dedup();
     }
 
-    /// `text` with every sensitive value replaced by `(sensitive)`.
+    /// `text` with every sensitive value replaced by `(sensitive)`, and the
+    /// end of one (at least [`MIN_LENGTH`] bytes) where a cut may have left
+    /// it: at the start of `text` and right after a `…` (the runner keeps
+    /// only the end of long output, and marks cut messages so).
     pub fn scrub<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let needles = self.needles.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if !needles.iter().any(|needle| text.contains(needle.as_str())) {
+        // The length of the longest proper end of a value that `rest` starts with.
+        let cut = |rest: &str| -> Option<usize> {
+            needles
+                .iter()
+                .flat_map(|needle| {
+                    (1..=needle.len().saturating_sub(MIN_LENGTH))
+                        .filter(|&start| needle.is_char_boundary(start))
+                        .map(move |start| &needle[start..])
+                })
+                .filter(|end| rest.starts_with(end))
+                .map(str::len)
+                .max()
+        };
+        let whole = needles.iter().any(|needle| text.contains(needle.as_str()));
+        let partial = cut(text).is_some()
+            || text
+                .match_indices(CUT_MARK)
+                .any(|(at, mark)| cut(&text[at + mark.len()..]).is_some());
+        if !whole && !partial {
             return Cow::Borrowed(text);
         }
         // One pass, longest value first at each position, so a replacement
         // is never searched again.
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
+        let mut after_cut = true;
         while let Some(character) = rest.chars().next() {
-            match needles.iter().find(|needle| rest.starts_with(needle.as_str())) {
-                Some(needle) => {
+            let found =
+                needles.iter().find(|needle| rest.starts_with(needle.as_str())).map(|n| n.len());
+            match found.or_else(|| if after_cut { cut(rest) } else { None }) {
+                Some(length) => {
                     out.push_str(REDACTED);
-                    rest = &rest[needle.len()..];
+                    rest = &rest[length..];
+                    after_cut = false;
                 }
                 None => {
                     out.push(character);
                     rest = &rest[character.len_utf8()..];
+                    after_cut = character == CUT_MARK;
                 }
             }
         }
@@ -338,6 +369,22 @@ mod tests {
         // A longer value is replaced whole, and a replacement is not searched again.
         check("password: pass hunter22", "(sensitive)word: (sensitive) (sensitive)");
         check("é hunter22 ü", "é (sensitive) ü");
+    }
+
+    #[test]
+    fn the_end_of_a_value_left_by_a_cut_is_replaced() {
+        let secrets = secrets(&["abcdefgh-secret"]);
+        let check = |text: &str, expected: &str| assert_eq!(secrets.scrub(text), expected);
+        // The runner keeps the end of long output, and marks a cut message with `…`.
+        check("gh-secret\nmore", "(sensitive)\nmore");
+        check(
+            "exited with status 3: …cret and more",
+            "exited with status 3: …(sensitive) and more",
+        );
+        check("…ret", "…ret");
+        // Elsewhere only whole values are replaced.
+        check("x gh-secret", "x gh-secret");
+        check("abcdefgh-secret…abcdefgh-secret", "(sensitive)…(sensitive)");
     }
 
     #[test]
