@@ -314,7 +314,7 @@ pub fn redacted_input_length(text: &str) -> Option<usize> {
 }
 
 /// `env.TOKEN` → `env`.
-fn property_root(property: &str) -> &str {
+pub(crate) fn property_root(property: &str) -> &str {
     property.split(['.', '[']).next().unwrap_or(property)
 }
 

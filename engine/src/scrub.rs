@@ -46,7 +46,7 @@ use froyo_runner_protocol::{ApplyItem, ItemOutcome, OpOutcome, ProbeItem};
 use serde_json::{Map, Value as Json};
 
 use crate::error::HostError;
-use crate::plan::PlannedInstance;
+use crate::plan::{PlannedInstance, property_root};
 use crate::transport::RunnerSession;
 
 /// Values shorter than this (in bytes) are not scrubbed.
@@ -56,11 +56,19 @@ pub const MIN_LENGTH: usize = 4;
 const CUT_MARK: char = '…';
 
 /// The sensitive values of a run, looked for in what enters the engine.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Secrets {
     /// Every form to look for, longest first (a longer value that contains
     /// a shorter one is replaced whole).
     needles: RwLock<Vec<String>>,
+}
+
+impl std::fmt::Debug for Secrets {
+    /// How many forms are looked for; never the values.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = self.needles.read().map_or(0, |needles| needles.len());
+        write!(f, "Secrets({count} forms)")
+    }
 }
 
 impl Secrets {
@@ -302,7 +310,7 @@ impl Providers {
     ) -> Result<PlanResponse, String> {
         let mut response = self.host.plan(type_name, request).map_err(|error| self.error(error))?;
         let hidden = |property: &str| {
-            let root = property.split(['.', '[']).next().unwrap_or(property);
+            let root = property_root(property);
             sensitive.iter().any(|name| name == root)
         };
         if let Some(observed) = &mut response.observed {
@@ -416,5 +424,6 @@ mod tests {
         let mut value = serde_json::json!({"a": ["x topsecret"], "topsecret": 1, "n": 5});
         secrets.scrub_json(&mut value);
         assert_eq!(value, serde_json::json!({"a": ["x (sensitive)"], "(sensitive)": 1, "n": 5}));
+        assert!(!format!("{secrets:?}").contains("topsecret"));
     }
 }
