@@ -22,6 +22,8 @@ impl Engine {
     /// planned against.
     pub fn apply(&mut self, plan: &Plan, state: &State, saved: bool) -> Result<ApplyReport, Error> {
         let started = Instant::now();
+        // From here on, what hosts and providers say is scrubbed of these.
+        self.secrets.learn(&plan.instances, &plan.hosts);
         let reporter = self.options.reporter.clone();
         let run = state.begin_run(RunKind::Apply, &plan.ir_hash).map_err(state_error)?;
         let _ = state.event(
@@ -263,6 +265,7 @@ impl Engine {
     ) -> Vec<(usize, OperationsResult)> {
         let mut by_host: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         let mut out = Vec::new();
+        let reporter = self.options.reporter.clone();
         for &index in ready {
             let instance = &plan.instances[index];
             if instance.ops.is_empty() {
@@ -271,9 +274,20 @@ impl Engine {
                 }
                 continue;
             }
+            // Nothing outside the provider's capabilities is sent, whatever produced it.
+            if let Err(error) = self.permitted(instance, &[], &instance.ops) {
+                reporter.step(
+                    Phase::Apply,
+                    &instance.key,
+                    &instance.address,
+                    &format!("failed: {error}"),
+                    true,
+                );
+                out.push((index, Err(error)));
+                continue;
+            }
             by_host.entry(instance.key.host.clone()).or_default().push(index);
         }
-        let reporter = self.options.reporter.clone();
         let parallelism = self.options.parallelism as u32;
         let mut jobs = Vec::new();
         for (host, indexes) in by_host {
@@ -388,11 +402,11 @@ impl Engine {
                 .enumerate()
                 .map(|(position, &(index, check, _))| {
                     let instance = &plan.instances[index];
-                    (
-                        position,
-                        instance.key.host.clone(),
-                        vec![instance.checks[check].probe.clone()],
-                    )
+                    Wanted {
+                        index: position,
+                        instance,
+                        probes: vec![instance.checks[check].probe.clone()],
+                    }
                 })
                 .collect();
             let results = self.run_probes(probes);
@@ -415,7 +429,6 @@ impl Engine {
                                     result: outcome,
                                 },
                             )
-                            .map_err(|error| error.to_string())
                             .and_then(
                                 |response| {
                                     if response.ok { Ok(()) } else { Err(response.message) }

@@ -23,7 +23,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use froyo_provider_api::{Action, Facts, Probe, ProbeOutcome};
-use froyo_providers::Host as Providers;
 use froyo_runner_protocol::ProbeItem;
 use serde_json::{Map, Value as Json};
 
@@ -32,6 +31,7 @@ pub use crate::error::{Error, HostError};
 use crate::instance::Key;
 use crate::plan::PlannedInstance;
 use crate::report::{Phase, Reporter};
+use crate::scrub::{Providers, ScrubbedSession, Secrets};
 use crate::transport::{RunnerSession, Transport};
 
 /// How the engine runs.
@@ -59,8 +59,14 @@ pub(crate) type OperationsResult = Result<(usize, usize), String>;
 /// probe results, or why it could not be probed.
 pub(crate) type Observation = Result<(Option<Map<String, Json>>, String), String>;
 
-/// An instance (by index), its host, and the probes to run for it.
-pub(crate) type Wanted = (usize, String, Vec<Probe>);
+/// Probes to run for an instance (`index` is what their results are
+/// returned under): the instance gives the host and the capabilities the
+/// probes must stay within.
+pub(crate) struct Wanted<'a> {
+    pub index: usize,
+    pub instance: &'a PlannedInstance,
+    pub probes: Vec<Probe>,
+}
 
 /// A host's probe batch (its session, the unique probes, and which of them
 /// each instance asked for), or the instances it fails with why.
@@ -74,7 +80,11 @@ pub(crate) type Shared = Arc<Mutex<Box<dyn RunnerSession>>>;
 pub(crate) type Connection = Result<Shared, HostError>;
 
 pub struct Engine {
-    pub(crate) providers: Arc<Providers>,
+    /// The providers, their answers scrubbed of the run's secrets.
+    pub(crate) providers: Providers,
+    /// The sensitive values of the run, scrubbed from what hosts and
+    /// providers say (every session is a [`ScrubbedSession`]).
+    pub(crate) secrets: Arc<Secrets>,
     pub(crate) options: Options,
     pub(crate) runtime: tokio::runtime::Runtime,
     pub(crate) connections: BTreeMap<String, Connection>,
@@ -98,7 +108,7 @@ pub(crate) fn lose(lost: &Lost, host: &str, message: String) -> String {
 }
 
 impl Engine {
-    pub fn new(providers: Arc<Providers>, options: Options) -> Result<Engine, Error> {
+    pub fn new(providers: Arc<froyo_providers::Host>, options: Options) -> Result<Engine, Error> {
         let threads = options.parallelism.clamp(1, 64);
         let forks = options.forks.clamp(1, 1024);
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -108,8 +118,10 @@ impl Engine {
             .enable_time()
             .build()
             .map_err(|error| Error::Runtime(format!("cannot start the scheduler: {error}")))?;
+        let secrets = Arc::new(Secrets::default());
         Ok(Engine {
-            providers,
+            providers: Providers::new(providers, secrets.clone()),
+            secrets,
             options: Options { parallelism: threads, forks, ..options },
             runtime,
             connections: BTreeMap::new(),
@@ -152,6 +164,7 @@ impl Engine {
         let reporter = self.options.reporter.clone();
         reporter.begin(Phase::Connect, pending.len());
         let transport = self.options.transport.clone();
+        let secrets = self.secrets.clone();
         let inventory: Arc<Vec<froyo_ir::Host>> = Arc::new(inventory.to_vec());
         let mut results = Vec::with_capacity(pending.len());
         // At most `forks` hosts connect at once.
@@ -161,10 +174,17 @@ impl Engine {
             let transport = transport.clone();
             let reporter = reporter.clone();
             let inventory = inventory.clone();
+            let secrets = secrets.clone();
             results.extend(self.on_blocking_pool(wave, move |host| {
+                // What the host says reaches the engine scrubbed.
                 let connection = transport
                     .connect(&host, &inventory)
-                    .map(|session| Arc::new(Mutex::new(session)));
+                    .map(|session| {
+                        let session: Box<dyn RunnerSession> =
+                            Box::new(ScrubbedSession::new(session, secrets.clone()));
+                        Arc::new(Mutex::new(session))
+                    })
+                    .map_err(|error| secrets.scrub_host_error(error));
                 let key = Key { host: host.name.clone(), resource: String::new() };
                 let message = match &connection {
                     Ok(_) => "connected".to_string(),
@@ -295,13 +315,38 @@ impl Drop for Engine {
 pub(crate) fn wanted(
     instances: &[PlannedInstance],
     select: impl Fn(&PlannedInstance) -> bool,
-) -> Vec<Wanted> {
+) -> Vec<Wanted<'_>> {
     instances
         .iter()
         .enumerate()
         .filter(|(_, instance)| select(instance))
-        .map(|(index, instance)| (index, instance.key.host.clone(), instance.probes.clone()))
+        .map(|(index, instance)| Wanted { index, instance, probes: instance.probes.clone() })
         .collect()
+}
+
+impl Engine {
+    /// Whether `probes` and `ops` stay within the capabilities `instance`'s
+    /// provider declared, for `instance`'s properties: checked right before
+    /// anything is sent to a runner, whatever produced it (a provider just
+    /// now, or a plan file), so nothing outside them ever reaches a host.
+    pub(crate) fn permitted(
+        &self,
+        instance: &PlannedInstance,
+        probes: &[Probe],
+        ops: &[froyo_provider_api::Op],
+    ) -> Result<(), String> {
+        let Some(descriptor) = self.providers.descriptor(&instance.resource_type) else {
+            return Err(crate::error::refused(&format!(
+                "no provider for resource type {} is loaded, so nothing of it may run",
+                instance.resource_type
+            )));
+        };
+        froyo_providers::check_capabilities(descriptor, &instance.properties, probes, ops).map_err(
+            |violation| {
+                self.secrets.scrub(&crate::error::refused(&violation.to_string())).into_owned()
+            },
+        )
+    }
 }
 
 /// Whether an action runs operations on the host.

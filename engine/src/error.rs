@@ -184,6 +184,15 @@ impl miette::Diagnostic for Error {
     }
 }
 
+/// The message of an operation or probe the engine refused to send to a
+/// host because it lies outside its provider's capabilities (`E1213`).
+pub(crate) fn refused(why: &str) -> String {
+    format!(
+        "E1213 refused before it reached the host: {why}. Nothing of this instance ran; \
+         if it came from a plan file, make a new plan with `froyo plan -o FILE`"
+    )
+}
+
 /// `docs/runtime-errors.md`, generated from [`CODES`].
 pub fn reference() -> String {
     let mut text = String::from(
@@ -199,7 +208,10 @@ pub fn reference() -> String {
     text.push_str(
         "| E1201 | state-failed | The state database could not be read or written. |\n\
          | E1202 | graph-invalid | The dependency graph cannot be built (a cycle, an unknown dependency). |\n\
-         | E1203 | runtime-failed | The engine could not start its scheduler. |\n",
+         | E1203 | runtime-failed | The engine could not start its scheduler. |\n\
+         | E1211 | plan-unreadable | A plan file is not JSON, is from another format or version of froyo, or is malformed. Nothing was applied; make a new plan with `froyo plan -o FILE`. |\n\
+         | E1212 | plan-not-authentic | A plan file's `mac` is missing, garbled, or does not match its content and the workspace state's key: the file was changed after `froyo plan -o` wrote it, or it was made with another state. froyo applies nothing of it; make a new plan with `froyo plan -o FILE` and review it. |\n\
+         | E1213 | operation-refused | An operation or probe lies outside the capabilities its provider declared (a command it may not run, a path or URL that is not the resource's). The engine checks every one right before sending it to a host, and refuses it there: the instance fails, what depends on it is skipped. A plan file changed by hand, or a provider bug. |\n",
     );
     text
 }

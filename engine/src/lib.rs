@@ -15,13 +15,18 @@
 //! - [`transport`]: the port to hosts (local runner, SSH, or a test's fake);
 //! - [`error`]: run and host errors with stable codes, rendered with miette;
 //! - [`render`]: plans, apply results and drift as text;
-//! - [`report`]: progress events and results.
+//! - [`report`]: progress events and results;
+//! - [`scrub`]: the doors through which hosts' and providers' text enters
+//!   the engine, where the run's sensitive values are scrubbed from it.
 //!
 //! Invariants: providers never touch a host (they are pure WebAssembly, and
 //! `froyo-providers` checks every operation against their capabilities); the
-//! runner is the only thing that does. Nothing sensitive is printed or stored
-//! in clear: printing goes through [`plan::Plan::redacted`], state through
-//! `State::protect`.
+//! runner is the only thing that does, and the engine checks every probe and
+//! operation against its provider's capabilities again right before sending
+//! it. Nothing sensitive is printed or stored in clear: printing goes through
+//! [`plan::Plan::redacted`], state through `State::protect`, and what hosts
+//! and providers say is scrubbed of the run's sensitive values as it enters
+//! ([`scrub`]).
 
 mod apply;
 pub mod canonical;
@@ -36,6 +41,7 @@ mod probe;
 mod record;
 pub mod render;
 pub mod report;
+pub mod scrub;
 pub mod transport;
 
 pub use engine::{Engine, Options};

@@ -11,11 +11,20 @@
 //! A plan file holds desired values in clear (the operations need them), so
 //! it is written with mode 0600; what is printed, or kept in state, goes
 //! through [`Plan::redacted`].
+//!
+//! A plan file is authenticated: its `mac` is an HMAC-SHA256 of the rest of
+//! the document (canonical JSON) keyed with a key derived from the
+//! workspace state's secret key for this purpose only ([`MAC_PURPOSE`]).
+//! Whoever can write the plan file but not read `state.key` cannot change
+//! an argument, a path, a host or an id without [`Plan::from_file_text`]
+//! refusing the whole plan. (The engine checks every operation against its
+//! provider's capabilities again before sending it, whatever its origin.)
 
 use std::collections::BTreeMap;
 
 use froyo_ir::REDACTED;
 use froyo_provider_api::{Action, Change, Check, Op, Probe};
+use froyo_state::{DerivedKey, State};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
@@ -134,26 +143,58 @@ impl Plan {
                 .any(|instance| instance.error.is_none() && instance.action != Action::None)
     }
 
-    /// The plan as a file: pretty JSON.
-    pub fn to_file_text(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).expect("plans always serialise");
+    /// The plan as a file: pretty JSON with its `mac`, an HMAC-SHA256 of
+    /// the rest (as canonical JSON) keyed with `state`'s plan key.
+    pub fn to_file_text(&self, state: &State) -> String {
+        #[derive(Serialize)]
+        struct Signed<'a> {
+            #[serde(flatten)]
+            plan: &'a Plan,
+            mac: String,
+        }
+        let content = serde_json::to_value(self).expect("plans always serialise");
+        let mac = file_key(state).sign(froyo_state::canonical_json(&content).as_bytes());
+        let mut text = serde_json::to_string_pretty(&Signed { plan: self, mac })
+            .expect("plans always serialise");
         text.push('\n');
         text
     }
 
-    /// Reads a plan file, checking its format and version.
-    pub fn from_file_text(text: &str) -> Result<Plan, String> {
-        let value: Json =
-            serde_json::from_str(text).map_err(|error| format!("not a froyo plan: {error}"))?;
+    /// Reads a plan file: its format and version, then its `mac` against
+    /// `state`'s plan key (before anything else of it is used), then its shape.
+    pub fn from_file_text(text: &str, state: &State) -> Result<Plan, PlanFileError> {
+        let mut value: Json = serde_json::from_str(text)
+            .map_err(|error| PlanFileError::Unreadable(format!("not a froyo plan: {error}")))?;
         let format = value.get("format").and_then(Json::as_str).unwrap_or("");
         let version = value.get("version").and_then(Json::as_u64).unwrap_or(0);
         if format != FORMAT || version != u64::from(VERSION) {
-            return Err(format!(
+            return Err(PlanFileError::Unreadable(format!(
                 "unsupported plan: format `{format}` version {version} (this froyo reads `{FORMAT}` version {VERSION})"
-            ));
+            )));
         }
-        let plan: Plan =
-            serde_json::from_value(value).map_err(|error| format!("malformed plan: {error}"))?;
+        let mac = match value.as_object_mut().and_then(|object| object.remove("mac")) {
+            None => {
+                return Err(PlanFileError::NotAuthentic(
+                    "the plan has no `mac`: it was not written by `froyo plan -o`, or its `mac` was removed".to_string(),
+                ));
+            }
+            Some(Json::String(mac)) if is_tag(&mac) => mac,
+            Some(_) => {
+                return Err(PlanFileError::NotAuthentic(format!(
+                    "the plan's `mac` is not an HMAC-SHA256 tag (`{}` and 64 hex digits)",
+                    froyo_state::PROTECTED_PREFIX
+                )));
+            }
+        };
+        if !file_key(state).verify(froyo_state::canonical_json(&value).as_bytes(), &mac) {
+            return Err(PlanFileError::NotAuthentic(format!(
+                "the plan does not match its `mac`: it was changed after `froyo plan -o` wrote it, \
+                 or it was made with another state than {}",
+                state.path().display()
+            )));
+        }
+        let plan: Plan = serde_json::from_value(value)
+            .map_err(|error| PlanFileError::Unreadable(format!("malformed plan: {error}")))?;
         for instance in &plan.instances {
             if instance
                 .after
@@ -161,10 +202,10 @@ impl Plan {
                 .chain(&instance.notified_by)
                 .any(|&index| index >= plan.instances.len())
             {
-                return Err(format!(
+                return Err(PlanFileError::Unreadable(format!(
                     "malformed plan: {} refers to an instance that is not in the plan",
                     instance.key
-                ));
+                )));
             }
         }
         Ok(plan)
@@ -217,7 +258,7 @@ impl PlannedInstance {
                         }
                     }
                     if let Some(stdin) = &mut command.stdin {
-                        *stdin = REDACTED.to_string();
+                        *stdin = redacted_input(stdin);
                     }
                 }
             }
@@ -245,7 +286,7 @@ fn redact_probe(probe: &mut Probe, env: bool, headers: bool) {
                 }
             }
             if let Some(stdin) = &mut command.stdin {
-                *stdin = REDACTED.to_string();
+                *stdin = redacted_input(stdin);
             }
         }
         Probe::Http { headers: map, .. } if headers => {
@@ -257,8 +298,23 @@ fn redact_probe(probe: &mut Probe, env: bool, headers: bool) {
     }
 }
 
+/// What a redacted command input becomes: the redaction marker and the
+/// input's real length, which `--show-ops` prints (`(sensitive: 42 bytes)`).
+pub fn redacted_input(input: &str) -> String {
+    format!("{}: {} bytes)", REDACTED.trim_end_matches(')'), input.len())
+}
+
+/// The real length a [`redacted_input`] stands for; `None` for other text.
+pub fn redacted_input_length(text: &str) -> Option<usize> {
+    text.strip_prefix(REDACTED.trim_end_matches(')'))?
+        .strip_prefix(": ")?
+        .strip_suffix(" bytes)")?
+        .parse()
+        .ok()
+}
+
 /// `env.TOKEN` → `env`.
-fn property_root(property: &str) -> &str {
+pub(crate) fn property_root(property: &str) -> &str {
     property.split(['.', '[']).next().unwrap_or(property)
 }
 
@@ -285,6 +341,64 @@ pub fn redact_properties(map: &Map<String, Json>, sensitive: &[String]) -> Map<S
     out
 }
 
+/// What the key that authenticates plan files is derived for.
+pub const MAC_PURPOSE: &str = "froyo saved plan v1";
+
+/// The key that authenticates `state`'s plan files.
+fn file_key(state: &State) -> DerivedKey {
+    state.derive_key(MAC_PURPOSE)
+}
+
+/// `hmac-sha256:` and 64 lowercase hex digits.
+fn is_tag(text: &str) -> bool {
+    text.strip_prefix(froyo_state::PROTECTED_PREFIX).is_some_and(|digits| {
+        digits.len() == 64
+            && digits.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// Why a plan file is not applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanFileError {
+    /// Not a plan this froyo reads: not JSON, another format or version, malformed.
+    Unreadable(String),
+    /// Its `mac` is missing or garbled, or does not match its content and
+    /// this workspace's state key: it was edited, or made elsewhere.
+    NotAuthentic(String),
+}
+
+impl std::fmt::Display for PlanFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlanFileError::Unreadable(message) | PlanFileError::NotAuthentic(message) => {
+                f.write_str(message)
+            }
+        }
+    }
+}
+
+impl std::error::Error for PlanFileError {}
+
+impl miette::Diagnostic for PlanFileError {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(match self {
+            PlanFileError::Unreadable(_) => "E1211",
+            PlanFileError::NotAuthentic(_) => "E1212",
+        }))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(match self {
+            PlanFileError::Unreadable(_) => {
+                "make a new plan with `froyo plan -o FILE` (with this froyo), review it, then `froyo apply FILE`"
+            }
+            PlanFileError::NotAuthentic(_) => {
+                "nothing was applied; make a new plan with `froyo plan -o FILE` in this workspace, review it, then `froyo apply FILE`"
+            }
+        }))
+    }
+}
+
 /// Index of instances by key.
 pub fn index_by_key(plan: &Plan) -> BTreeMap<Key, usize> {
     plan.instances
@@ -292,4 +406,74 @@ pub fn index_by_key(plan: &Plan) -> BTreeMap<Key, usize> {
         .enumerate()
         .map(|(index, instance)| (instance.key.clone(), index))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn minimal_plan() -> Plan {
+        Plan {
+            format: FORMAT.to_string(),
+            version: VERSION,
+            id: "0123456789abcdef".to_string(),
+            created_at: "2026-01-01T00:00:00Z".to_string(),
+            ir_hash: "sha256:00".to_string(),
+            state_serial: 3,
+            hosts: Vec::new(),
+            instances: Vec::new(),
+            orphans: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_plan_file_reads_back_only_with_its_mac_and_its_state() {
+        let directory = tempfile::tempdir().unwrap();
+        let state = State::open(&directory.path().join("a/state.db")).unwrap();
+        let other = State::open(&directory.path().join("b/state.db")).unwrap();
+        let plan = minimal_plan();
+        let text = plan.to_file_text(&state);
+        assert_eq!(Plan::from_file_text(&text, &state), Ok(plan.clone()));
+        assert!(matches!(Plan::from_file_text(&text, &other), Err(PlanFileError::NotAuthentic(_))));
+        let mut value: Json = serde_json::from_str(&text).unwrap();
+        value["state_serial"] = json!(4);
+        assert!(matches!(
+            Plan::from_file_text(&value.to_string(), &state),
+            Err(PlanFileError::NotAuthentic(_))
+        ));
+    }
+
+    #[test]
+    fn an_authentic_but_malformed_plan_is_refused_without_a_panic() {
+        let directory = tempfile::tempdir().unwrap();
+        let state = State::open(&directory.path().join("state.db")).unwrap();
+        let sign = |mut value: Json| {
+            let mac = file_key(&state).sign(froyo_state::canonical_json(&value).as_bytes());
+            value["mac"] = Json::String(mac);
+            value.to_string()
+        };
+        let mut value = serde_json::to_value(minimal_plan()).unwrap();
+        value["instances"] = json!([{"key": {"host": "h", "resource": "r"}, "after": [7]}]);
+        let error = Plan::from_file_text(&sign(value), &state).unwrap_err();
+        assert!(matches!(error, PlanFileError::Unreadable(_)), "{error}");
+        let mut value = serde_json::to_value(minimal_plan()).unwrap();
+        value["state_serial"] = json!(-1);
+        let error = Plan::from_file_text(&sign(value), &state).unwrap_err();
+        assert!(matches!(error, PlanFileError::Unreadable(_)), "{error}");
+        for text in ["", "[]", "null", "{\"format\": 1}", &"[".repeat(100_000)] {
+            let error = Plan::from_file_text(text, &state).unwrap_err();
+            assert!(matches!(error, PlanFileError::Unreadable(_)), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_redacted_input_keeps_its_real_length() {
+        assert_eq!(redacted_input("name:$6$hash\n"), "(sensitive: 13 bytes)");
+        assert_eq!(redacted_input_length(&redacted_input("name:$6$hash\n")), Some(13));
+        for other in ["(sensitive)", "(sensitive: x bytes)", "", "(sensitive: 4 bytes) ", "4 bytes"]
+        {
+            assert_eq!(redacted_input_length(other), None, "{other}");
+        }
+    }
 }

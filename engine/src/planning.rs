@@ -44,6 +44,8 @@ impl Engine {
                 error,
             });
         }
+        // From here on, what hosts and providers say is scrubbed of these.
+        self.secrets.learn(&instances, &ir.hosts);
         let graph = Graph::new(
             instances
                 .iter()
@@ -95,7 +97,7 @@ impl Engine {
             .collect();
         let providers = self.providers.clone();
         let probe_lists = self.parallel(probe_requests, move |(index, type_name, request)| {
-            (index, providers.probe(&type_name, &request).map_err(|e| e.to_string()))
+            (index, providers.probe(&type_name, &request))
         });
         for (index, result) in probe_lists {
             match result {
@@ -139,7 +141,7 @@ impl Engine {
                 };
                 requests.push((
                     index,
-                    instance.resource_type.clone(),
+                    (instance.resource_type.clone(), instance.sensitive.clone()),
                     notified_by,
                     PlanRequest {
                         properties: instance.properties.clone(),
@@ -150,13 +152,15 @@ impl Engine {
                 ));
             }
             let providers = self.providers.clone();
-            let planned =
-                self.parallel(requests, move |(index, type_name, notified_by, mut request)| {
+            let planned = self.parallel(
+                requests,
+                move |(index, (type_name, sensitive), notified_by, mut request)| {
                     request.notified = !notified_by.is_empty();
                     let observed_hash = observed_hash(&request.probes);
-                    let response = providers.plan(&type_name, &request).map_err(|e| e.to_string());
+                    let response = providers.plan(&type_name, &request, &sensitive);
                     (index, notified_by, observed_hash, response)
-                });
+                },
+            );
             for (index, notified_by, observed_hash, response) in planned {
                 let instance = &mut instances[index];
                 instance.notified_by = notified_by;

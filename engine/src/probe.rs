@@ -14,11 +14,18 @@ impl Engine {
     /// the order of its probes, or why the batch failed.
     pub(crate) fn run_probes(
         &self,
-        wanted: Vec<Wanted>,
+        wanted: Vec<Wanted<'_>>,
     ) -> Vec<(usize, Result<Vec<ProbeOutcome>, String>)> {
         let mut by_host: BTreeMap<String, Vec<(usize, Vec<Probe>)>> = BTreeMap::new();
-        for (index, host, probes) in wanted {
-            by_host.entry(host).or_default().push((index, probes));
+        let mut refused = Vec::new();
+        for Wanted { index, instance, probes } in wanted {
+            // Nothing outside the provider's capabilities is sent.
+            match self.permitted(instance, &probes, &[]) {
+                Ok(()) => {
+                    by_host.entry(instance.key.host.clone()).or_default().push((index, probes))
+                }
+                Err(error) => refused.push((index, Err(error))),
+            }
         }
         let mut jobs = Vec::new();
         for (host, indexes) in by_host {
@@ -47,50 +54,55 @@ impl Engine {
         }
         let jobs: Vec<ProbeJob> = jobs;
         let lost = self.lost.clone();
-        self.on_blocking_pool(jobs, move |job| match job {
-            Err((indexes, error)) => {
-                indexes.into_iter().map(|index| (index, Err(error.clone()))).collect::<Vec<_>>()
-            }
-            Ok((host, session, items, wanted)) => {
-                let answer = match session.lock() {
-                    Ok(mut session) => session
-                        .probe(items)
-                        .map_err(|error| lose(&lost, &host, format!("probing failed: {error}"))),
-                    Err(_) => Err(format!("the session to `{host}` is unusable")),
-                };
-                match answer {
-                    Err(error) => {
-                        wanted.into_iter().map(|(index, _)| (index, Err(error.clone()))).collect()
-                    }
-                    Ok(answers) => {
-                        let by_id: BTreeMap<u64, ItemOutcome> = answers.into_iter().collect();
-                        wanted
+        let mut results = self
+            .on_blocking_pool(jobs, move |job| match job {
+                Err((indexes, error)) => {
+                    indexes.into_iter().map(|index| (index, Err(error.clone()))).collect::<Vec<_>>()
+                }
+                Ok((host, session, items, wanted)) => {
+                    let answer = match session.lock() {
+                        Ok(mut session) => session.probe(items).map_err(|error| {
+                            lose(&lost, &host, format!("probing failed: {error}"))
+                        }),
+                        Err(_) => Err(format!("the session to `{host}` is unusable")),
+                    };
+                    match answer {
+                        Err(error) => wanted
                             .into_iter()
-                            .map(|(index, ids)| {
-                                let outcomes = ids
-                                    .iter()
-                                    .map(|id| match by_id.get(id) {
-                                        Some(ItemOutcome::Probed { result }) => {
-                                            ProbeOutcome::Ok(result.clone())
-                                        }
-                                        Some(ItemOutcome::Error { message, .. }) => {
-                                            ProbeOutcome::Error(message.clone())
-                                        }
-                                        _ => ProbeOutcome::Error(
-                                            "the runner gave no result for this probe".to_string(),
-                                        ),
-                                    })
-                                    .collect();
-                                (index, Ok(outcomes))
-                            })
-                            .collect()
+                            .map(|(index, _)| (index, Err(error.clone())))
+                            .collect(),
+                        Ok(answers) => {
+                            let by_id: BTreeMap<u64, ItemOutcome> = answers.into_iter().collect();
+                            wanted
+                                .into_iter()
+                                .map(|(index, ids)| {
+                                    let outcomes = ids
+                                        .iter()
+                                        .map(|id| match by_id.get(id) {
+                                            Some(ItemOutcome::Probed { result }) => {
+                                                ProbeOutcome::Ok(result.clone())
+                                            }
+                                            Some(ItemOutcome::Error { message, .. }) => {
+                                                ProbeOutcome::Error(message.clone())
+                                            }
+                                            _ => ProbeOutcome::Error(
+                                                "the runner gave no result for this probe"
+                                                    .to_string(),
+                                            ),
+                                        })
+                                        .collect();
+                                    (index, Ok(outcomes))
+                                })
+                                .collect()
+                        }
                     }
                 }
-            }
-        })
-        .into_iter()
-        .flatten()
-        .collect()
+            })
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>();
+        results.extend(refused);
+        results
     }
 
     /// What `indexes` look like on their hosts now: one probe batch per host,
@@ -106,8 +118,10 @@ impl Engine {
                 .map(|&index| &plan.instances[index])
                 .zip(indexes)
                 .filter(|(instance, _)| !instance.probes.is_empty())
-                .map(|(instance, &index)| {
-                    (index, instance.key.host.clone(), instance.probes.clone())
+                .map(|(instance, &index)| Wanted {
+                    index,
+                    instance,
+                    probes: instance.probes.clone(),
                 })
                 .collect(),
         );
@@ -124,7 +138,7 @@ impl Engine {
             match (result, facts.get(&instance.key.host).cloned()) {
                 (Ok(probes), Some(facts)) => requests.push((
                     index,
-                    instance.resource_type.clone(),
+                    (instance.resource_type.clone(), instance.sensitive.clone()),
                     PlanRequest {
                         properties: instance.properties.clone(),
                         facts,
@@ -141,9 +155,9 @@ impl Engine {
             }
         }
         let providers = self.providers.clone();
-        let planned = self.parallel(requests, move |(index, type_name, request)| {
+        let planned = self.parallel(requests, move |(index, (type_name, sensitive), request)| {
             let hash = observed_hash(&request.probes);
-            let response = providers.plan(&type_name, &request).map_err(|e| e.to_string());
+            let response = providers.plan(&type_name, &request, &sensitive);
             (index, response.map(|response| (response.observed, hash)))
         });
         for (index, result) in planned {

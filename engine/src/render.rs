@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use froyo_provider_api::{Action, Change, Op, Probe};
 use serde_json::Value as Json;
 
-use crate::plan::{Plan, PlannedInstance};
+use crate::plan::{Plan, PlannedInstance, redacted_input_length};
 use crate::report::{ApplyReport, DriftReport, Outcome};
 
 /// Longest value shown inline; longer strings are shown as a line diff or elided.
@@ -245,8 +245,14 @@ pub fn op_text(op: &Op) -> String {
             if let Some(user) = &command.user {
                 let _ = write!(text, " as {user}");
             }
-            if let Some(stdin) = &command.stdin {
-                let _ = write!(text, " stdin({} bytes)", stdin.len());
+            match command.stdin.as_deref().map(|stdin| (stdin, redacted_input_length(stdin))) {
+                Some((_, Some(length))) => {
+                    let _ = write!(text, " stdin({length} bytes, sensitive)");
+                }
+                Some((stdin, None)) => {
+                    let _ = write!(text, " stdin({} bytes)", stdin.len());
+                }
+                None => {}
             }
             if let Some(creates) = creates {
                 let _ = write!(text, " unless-exists {creates}");

@@ -26,28 +26,19 @@ pub fn run(args: &ApplyArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let Some(current_dir) = super::current_dir() else {
         return Ok(ExitStatus::Error);
     };
-    // A plan file, or a workspace.
+    // A plan file (its text, checked once the state is open), or a workspace.
     let saved = match &args.target {
-        Some(path) if path.is_file() => {
-            let text = match std::fs::read_to_string(path) {
-                Ok(text) => text,
-                Err(error) => {
-                    output::print_error(&format!("cannot read {}: {error}", path.display()));
-                    return Ok(ExitStatus::Error);
-                }
-            };
-            match Plan::from_file_text(&text) {
-                Ok(plan) => Some(plan),
-                Err(error) => {
-                    output::print_error(&format!("{}: {error}", path.display()));
-                    return Ok(ExitStatus::Error);
-                }
+        Some(path) if path.is_file() => match std::fs::read_to_string(path) {
+            Ok(text) => Some((path, text)),
+            Err(error) => {
+                output::print_error(&format!("cannot read {}: {error}", path.display()));
+                return Ok(ExitStatus::Error);
             }
-        }
+        },
         _ => None,
     };
-    let (root, source) = match saved {
-        Some(plan) => (froyo_loader::workspace_root(&current_dir), Source::Saved(plan)),
+    let (root, input) = match saved {
+        Some((path, text)) => (froyo_loader::workspace_root(&current_dir), Err((path, text))),
         None => {
             let paths: Vec<_> = args.target.iter().cloned().collect();
             match crate::compile::build_ir(
@@ -57,7 +48,7 @@ pub fn run(args: &ApplyArgs, color: ColorWhen) -> io::Result<ExitStatus> {
                 color,
                 "nothing applied",
             )? {
-                Ok((root, ir)) => (root, Source::Workspace(ir)),
+                Ok((root, ir)) => (root, Ok(ir)),
                 Err(status) => return Ok(status),
             }
         }
@@ -74,6 +65,18 @@ pub fn run(args: &ApplyArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let _lock = match hosts::lock(&state, "apply") {
         Ok(guard) => guard,
         Err(status) => return Ok(status),
+    };
+    // A saved plan is authenticated with the state's key before anything of it is used.
+    let source = match input {
+        Ok(ir) => Source::Workspace(ir),
+        Err((path, text)) => match Plan::from_file_text(&text, &state) {
+            Ok(plan) => Source::Saved(plan),
+            Err(error) => {
+                output::print_error(&format!("{} cannot be applied", path.display()));
+                output::print_runtime_errors(&[error]);
+                return Ok(ExitStatus::Error);
+            }
+        },
     };
     let types: std::collections::BTreeSet<String> = match &source {
         Source::Saved(plan) => plan.instances.iter().map(|i| i.resource_type.clone()).collect(),

@@ -38,7 +38,7 @@ pub fn run(args: &PlanArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         || &redacted,
     )?;
     if let Some(path) = &args.output {
-        if let Err(error) = hosts::write_private(path, &plan.to_file_text()) {
+        if let Err(error) = hosts::write_private(path, &plan.to_file_text(state)) {
             output::print_error(&format!("cannot write the plan to {}: {error}", path.display()));
             return Ok(ExitStatus::Error);
         }

@@ -33,7 +33,7 @@ mod types;
 
 pub use error::StateError;
 pub use lock::LockGuard;
-pub use secrets::{PROTECTED_PREFIX, canonical_json};
+pub use secrets::{DerivedKey, PROTECTED_PREFIX, canonical_json};
 pub use store::{LockTiming, State};
 pub use time::{now_rfc3339, rfc3339};
 pub use types::{

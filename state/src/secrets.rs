@@ -136,26 +136,105 @@ impl SecretKey {
 
     /// `hmac-sha256:<hex>` of `value`'s canonical JSON.
     pub(crate) fn protect_value(&self, value: &Value) -> String {
-        let mut padded = [0u8; BLOCK_LENGTH];
-        padded[..KEY_LENGTH].copy_from_slice(&self.bytes);
-        // Padding to the block size with zeros is what HMAC does to a short key,
-        // and the fixed-size constructor cannot fail.
-        let mut mac = <Hmac<Sha256> as KeyInit>::new(&padded.into());
+        let mut mac = self.mac();
         let mut canonical = String::new();
         write_canonical(value, &mut canonical);
         mac.update(canonical.as_bytes());
-        let digest = mac.finalize().into_bytes();
-        let mut text = String::with_capacity(PROTECTED_PREFIX.len() + 64);
-        text.push_str(PROTECTED_PREFIX);
-        for byte in digest {
-            text.push(HEX[usize::from(byte >> 4)] as char);
-            text.push(HEX[usize::from(byte & 0xf)] as char);
-        }
-        text
+        hex_tag(&mac.finalize().into_bytes())
     }
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+impl SecretKey {
+    /// A key for one `purpose` only: HMAC-SHA256 of the purpose, keyed with
+    /// this key. Keys for different purposes are unrelated, and none of them
+    /// reveals the secret key or lets anyone forge a protected value.
+    pub(crate) fn derive(&self, purpose: &str) -> DerivedKey {
+        let mut mac = self.mac();
+        mac.update(purpose.as_bytes());
+        DerivedKey { bytes: mac.finalize().into_bytes().into() }
+    }
+
+    /// HMAC keyed with this key. Padding to the block size with zeros is
+    /// what HMAC does to a short key, and the fixed-size constructor cannot fail.
+    fn mac(&self) -> Hmac<Sha256> {
+        let mut padded = [0u8; BLOCK_LENGTH];
+        padded[..KEY_LENGTH].copy_from_slice(&self.bytes);
+        <Hmac<Sha256> as KeyInit>::new(&padded.into())
+    }
+}
+
+/// A key derived from a workspace's secret key for one purpose (see
+/// [`crate::State::derive_key`]): it authenticates data with HMAC-SHA256.
+/// Its bytes never leave it.
+pub struct DerivedKey {
+    bytes: [u8; KEY_LENGTH],
+}
+
+impl std::fmt::Debug for DerivedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DerivedKey(..)")
+    }
+}
+
+impl DerivedKey {
+    fn mac(&self) -> Hmac<Sha256> {
+        let mut padded = [0u8; BLOCK_LENGTH];
+        padded[..KEY_LENGTH].copy_from_slice(&self.bytes);
+        <Hmac<Sha256> as KeyInit>::new(&padded.into())
+    }
+
+    /// `hmac-sha256:<64 hex digits>` of `message`.
+    pub fn sign(&self, message: &[u8]) -> String {
+        let mut mac = self.mac();
+        mac.update(message);
+        hex_tag(&mac.finalize().into_bytes())
+    }
+
+    /// Whether `tag` is [`DerivedKey::sign`]'s answer for `message`, compared
+    /// in constant time. Anything else (another prefix, a wrong length, not
+    /// hex) is simply not a match.
+    pub fn verify(&self, message: &[u8], tag: &str) -> bool {
+        let Some(digits) = tag.strip_prefix(PROTECTED_PREFIX) else {
+            return false;
+        };
+        let Some(expected) = from_hex(digits) else {
+            return false;
+        };
+        let mut mac = self.mac();
+        mac.update(message);
+        mac.verify_slice(&expected).is_ok()
+    }
+}
+
+fn hex_tag(digest: &[u8]) -> String {
+    let mut text = String::with_capacity(PROTECTED_PREFIX.len() + 2 * digest.len());
+    text.push_str(PROTECTED_PREFIX);
+    for byte in digest {
+        text.push(HEX[usize::from(byte >> 4)] as char);
+        text.push(HEX[usize::from(byte & 0xf)] as char);
+    }
+    text
+}
+
+/// 64 lowercase hex digits as 32 bytes; `None` for anything else.
+fn from_hex(digits: &str) -> Option<[u8; 32]> {
+    let digits = digits.as_bytes();
+    if digits.len() != 64 {
+        return None;
+    }
+    let value = |digit: u8| match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        _ => None,
+    };
+    let mut out = [0u8; 32];
+    for (index, pair) in digits.chunks_exact(2).enumerate() {
+        out[index] = (value(pair[0])? << 4) | value(pair[1])?;
+    }
+    Some(out)
+}
 
 /// Replaces each property named in `sensitive` by its protected form.
 pub(crate) fn protect(
@@ -230,6 +309,43 @@ mod tests {
         let mut out = String::new();
         write_canonical(&value, &mut out);
         assert_eq!(out, r#"{"a":true,"b":[1,{"a":"x\"y","z":null}]}"#);
+    }
+
+    #[test]
+    fn derived_keys_sign_and_verify_for_their_purpose_only() {
+        let key = SecretKey { bytes: [7; KEY_LENGTH] };
+        let plans = key.derive("froyo saved plan v1");
+        let tag = plans.sign(b"message");
+        assert!(tag.starts_with(PROTECTED_PREFIX) && tag.len() == PROTECTED_PREFIX.len() + 64);
+        assert!(plans.verify(b"message", &tag));
+        assert!(!plans.verify(b"messagf", &tag));
+        assert!(!key.derive("another purpose").verify(b"message", &tag));
+        assert!(
+            !SecretKey { bytes: [8; KEY_LENGTH] }
+                .derive("froyo saved plan v1")
+                .verify(b"message", &tag)
+        );
+        // The derived key is HMAC(secret key, purpose), not the secret key itself.
+        let mut reference = <Hmac<Sha256> as Mac>::new_from_slice(&[7; KEY_LENGTH])
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        reference.update(b"froyo saved plan v1");
+        let derived: [u8; KEY_LENGTH] = reference.finalize().into_bytes().into();
+        assert_eq!(plans.bytes, derived);
+        assert_ne!(plans.bytes, key.bytes);
+        // Garbled tags are no match, never a panic.
+        for garbled in [
+            "",
+            "hmac-sha256:",
+            &tag[..tag.len() - 1],
+            &format!("{tag}0"),
+            &tag.replace("hmac-sha256:", "sha256:"),
+            &tag.to_uppercase(),
+            "hmac-sha256:zz00000000000000000000000000000000000000000000000000000000000000",
+            "hmac-sha256:ééé",
+        ] {
+            assert!(!plans.verify(b"message", garbled), "{garbled}");
+        }
+        assert_eq!(format!("{plans:?}"), "DerivedKey(..)");
     }
 
     #[test]

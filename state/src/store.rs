@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use crate::error::StateError;
 use crate::process::Writer;
 use crate::schema;
-use crate::secrets::{self, SecretKey};
+use crate::secrets::{self, DerivedKey, SecretKey};
 use crate::time;
 use crate::types::AuditRecord;
 
@@ -280,6 +280,13 @@ impl State {
         sensitive: &[String],
     ) -> Map<String, Value> {
         secrets::protect(&self.key, properties, sensitive)
+    }
+
+    /// A key for one `purpose` (for example `"froyo saved plan v1"`),
+    /// derived from this workspace's secret key: what authenticates data that
+    /// leaves the state (a saved plan) without exposing the secret key itself.
+    pub fn derive_key(&self, purpose: &str) -> DerivedKey {
+        self.key.derive(purpose)
     }
 
     // --- helpers for the other modules ---
