@@ -54,10 +54,10 @@ pub fn run(args: &ApplyArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         }
     };
     let state_path = hosts::state_path(&root, args.engine.state.as_deref());
-    let creates = match &source {
+    let creates = match &input {
+        Ok(_) => hosts::Creates::Yes,
         // A saved plan was made against an existing state.
-        Source::Saved(_) => hosts::Creates::No,
-        Source::Workspace(_) => hosts::Creates::Yes,
+        Err(_) => hosts::Creates::No,
     };
     let Some(state) = hosts::open_state(&state_path, args.engine.state.is_some(), creates) else {
         return Ok(ExitStatus::Error);
