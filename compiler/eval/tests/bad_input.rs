@@ -156,3 +156,21 @@ fn errors_are_capped() {
     assert!(!errors.is_empty() && errors.len() <= 200, "{}", errors.len());
     assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
 }
+
+#[test]
+fn strings_are_bounded_before_they_are_built() {
+    // 16 MiB repeated 16 Mi times: refused before allocating, not an abort.
+    check_error("a: \"x\" * 16777216\nb: a * 16777216\n", "E0211");
+    // Each under the per-value bound, together gigabytes.
+    check_error("a: \"x\" * 100000\nb: a * 100000\n", "E0211");
+    let mut many = String::from("a: \"xxxx\" * 15000000\n");
+    for index in 0..10 {
+        many.push_str(&format!("b{index}: a + \"{index}\"\n"));
+    }
+    check_error(&many, "E0211");
+    // Interpolation adds up too.
+    check_error("a: \"xxxx\" * 10000000\nb: \"\\(a)\\(a)\\(a)\"\n", "E0211");
+    // What configurations do stays well inside.
+    let (result, _) = run("a: \"ab\" * 1000\nb: \"\\(a)-\\(a)\"\n");
+    assert!(result.is_ok(), "{result:?}");
+}

@@ -23,6 +23,7 @@ impl Evaluator {
             files: Vec::new(),
             limits: options.limits,
             steps: 0,
+            built_bytes: 0,
             scopes: HashMap::default(),
             next_close_id: 0,
             exhausted: false,

@@ -194,6 +194,10 @@ impl Evaluator {
             node.children().filter(|c| ast::Expr::can_cast(c.kind())).collect();
         let mut out: Vec<u8> = Vec::new();
         for (index, part) in raw_parts.iter().enumerate() {
+            // Each piece is bounded; so is what they add up to.
+            if out.len() > MAX_STRING_BYTES {
+                return self.charge(None, span).unwrap_or_else(Value::top);
+            }
             match labels::decode_body(part, quoting) {
                 Ok(Decoded::String(text)) => out.extend_from_slice(text.as_bytes()),
                 Ok(Decoded::Bytes(bytes)) => out.extend_from_slice(&bytes),
@@ -246,6 +250,9 @@ impl Evaluator {
                     }
                 }
             }
+        }
+        if let Some(error) = self.charge(Some(out.len()), span) {
+            return error;
         }
         if quoting.bytes {
             Value::Scalar(Scalar::Bytes(out.into()))
@@ -1254,6 +1261,35 @@ impl Evaluator {
         result
     }
 
+    /// Charges `bytes` about to be built to the run's budget: an error value
+    /// when one value would pass [`MAX_STRING_BYTES`] or all of them together
+    /// [`Limits::max_built_bytes`](super::Limits), checked before anything
+    /// is allocated.
+    fn charge(&mut self, bytes: Option<usize>, span: Span) -> Option<Value> {
+        let total = bytes.and_then(|bytes| self.built_bytes.checked_add(bytes));
+        match (bytes, total) {
+            (Some(bytes), Some(total))
+                if bytes <= MAX_STRING_BYTES && total <= self.limits.max_built_bytes =>
+            {
+                self.built_bytes = total;
+                None
+            }
+            (Some(bytes), Some(_)) if bytes <= MAX_STRING_BYTES => Some(Value::error(
+                &registry::EVALUATION_LIMIT,
+                format!(
+                    "value too large: the strings built in one evaluation are limited to {} MiB in all",
+                    self.limits.max_built_bytes >> 20
+                ),
+                vec![span],
+            )),
+            _ => Some(Value::error(
+                &registry::EVALUATION_LIMIT,
+                "value too large: strings and bytes are limited to 64 MiB",
+                vec![span],
+            )),
+        }
+    }
+
     fn arithmetic_unchecked(
         &mut self,
         op: SyntaxKind,
@@ -1280,12 +1316,24 @@ impl Evaluator {
                 (DIV_KW | MOD_KW | QUO_KW | REM_KW, Number(_), Number(_)) => {
                     self.integer_op(text, left.clone(), right.clone(), span)
                 }
-                (PLUS, String(x), String(y)) => Value::string(format!("{x}{y}")),
+                (PLUS, String(x), String(y)) => {
+                    if let Some(error) = self.charge(x.len().checked_add(y.len()), span) {
+                        return error;
+                    }
+                    Value::string(format!("{x}{y}"))
+                }
                 (PLUS, Bytes(x), Bytes(y)) => {
+                    if let Some(error) = self.charge(x.len().checked_add(y.len()), span) {
+                        return error;
+                    }
                     Value::Scalar(Bytes([x.as_ref(), y.as_ref()].concat().into()))
                 }
                 (STAR, String(s), Number(n)) | (STAR, Number(n), String(s)) => match n.to_i64() {
                     Some(count) if n.is_int() && (0..=1 << 24).contains(&count) => {
+                        if let Some(error) = self.charge(s.len().checked_mul(count as usize), span)
+                        {
+                            return error;
+                        }
                         Value::string(s.repeat(count as usize))
                     }
                     _ => Value::error(
@@ -1296,6 +1344,10 @@ impl Evaluator {
                 },
                 (STAR, Bytes(s), Number(n)) | (STAR, Number(n), Bytes(s)) => match n.to_i64() {
                     Some(count) if n.is_int() && (0..=1 << 24).contains(&count) => {
+                        if let Some(error) = self.charge(s.len().checked_mul(count as usize), span)
+                        {
+                            return error;
+                        }
                         Value::Scalar(Bytes(s.repeat(count as usize).into()))
                     }
                     _ => Value::error(

@@ -57,6 +57,10 @@ pub struct Limits {
     /// definition whose comprehension ranges over values of itself) stops
     /// here, at a few hundred megabytes, long before the step limit.
     pub max_vertices: usize,
+    /// Bytes of strings and bytes values the operators (`+`, `*`,
+    /// interpolation) build in one run, all together: many values each
+    /// under the per-value bound must not add up to gigabytes.
+    pub max_built_bytes: usize,
 }
 
 impl Default for Limits {
@@ -66,6 +70,7 @@ impl Default for Limits {
             max_depth: 1_000,
             max_steps: 10_000_000,
             max_vertices: 2_000_000,
+            max_built_bytes: 256 << 20,
         }
     }
 }
@@ -160,6 +165,8 @@ pub(crate) struct Evaluator {
     pub files: Vec<(SyntaxNode, String)>,
     pub limits: Limits,
     pub steps: u64,
+    /// Bytes built by operators so far (see [`Limits::max_built_bytes`]).
+    pub built_bytes: usize,
     /// Static scopes of files, by node (struct literals keep theirs in `struct_infos`).
     pub scopes: HashMap<SyntaxNode, Rc<StaticScope>>,
     /// Closedness groups counted so far.
