@@ -17,6 +17,7 @@
 
 pub mod config;
 mod convert;
+mod depth;
 mod prelude;
 mod registry;
 mod run;

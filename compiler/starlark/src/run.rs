@@ -234,6 +234,19 @@ impl Session<'_> {
             return Err(Failed);
         };
         self.file_ids.borrow_mut().insert(path.to_string(), file_id);
+        // The parser and evaluator recurse with the nesting: bound it before them.
+        if let Some((offset, depth)) = crate::depth::too_deep(&text) {
+            let end = text[offset..].find('\n').map_or(text.len(), |line| offset + line);
+            self.report(Diagnostic::new(
+                &registry::STARLARK_LIMIT,
+                format!(
+                    "this statement nests {depth} brackets and operators deep; froyo allows {}: split it into smaller statements",
+                    crate::depth::MAX_NESTING
+                ),
+                Span::new(file_id, offset as u32, end.min(offset + 80) as u32),
+            ));
+            return Err(Failed);
+        }
         let ast = match AstModule::parse(path, text.to_string(), &dialect()) {
             Ok(ast) => ast,
             Err(error) => {

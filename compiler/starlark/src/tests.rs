@@ -311,3 +311,15 @@ fn load_paths() {
     assert!(resolve_load("site.star", "../x.star").is_err());
     assert!(resolve_load("site.star", "@repo//x.star").is_err());
 }
+
+#[test]
+fn statements_nested_deeper_than_the_parser_can_take_are_refused() {
+    let deep = format!("x = {}1\n", "-".repeat(20_000));
+    let fixture =
+        format!("\n//- deep.star\nlinux.file(\"ok\", path = \"/tmp/ok\", content = \"\")\n{deep}");
+    let fixture = Fixture::parse(&fixture);
+    let output = run(&fixture.main, &fixture, config(), &Options::default());
+    assert_eq!(output.diagnostics.len(), 1, "{:?}", output.diagnostics);
+    assert_eq!(output.diagnostics[0].code.code, "E0402");
+    assert!(output.diagnostics[0].message.contains("froyo allows 1000"));
+}
