@@ -175,7 +175,7 @@ fn declare<'v>(
     }
     let location = eval.call_stack_top_location();
     if let Some(registry) = eval.extra.and_then(|extra| extra.downcast_ref::<Registry>()) {
-        registry.declare(Declared {
+        let declared = registry.declare(Declared {
             type_name,
             id: id.to_string(),
             value: Data::Struct(fields),
@@ -183,6 +183,12 @@ fn declare<'v>(
                 (span.filename().to_string(), span.span.begin().get(), span.span.end().get())
             }),
         });
+        if !declared {
+            return Err(starlark::Error::new_other(anyhow::anyhow!(
+                "more resources than froyo allows ({}) are declared",
+                registry.limit()
+            )));
+        }
     }
     Ok(id.to_string())
 }

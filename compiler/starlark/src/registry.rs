@@ -21,14 +21,31 @@ pub struct Declared {
 }
 
 /// The resources the running file declares.
-#[derive(Debug, Default, ProvidesStaticType)]
+#[derive(Debug, ProvidesStaticType)]
 pub struct Registry {
     declared: RefCell<Vec<Declared>>,
+    limit: usize,
 }
 
 impl Registry {
-    pub fn declare(&self, declared: Declared) {
-        self.declared.borrow_mut().push(declared);
+    /// A registry that takes at most `limit` declarations: a loop that makes
+    /// more is refused rather than left to take minutes and gigabytes.
+    pub fn with_limit(limit: usize) -> Registry {
+        Registry { declared: RefCell::default(), limit }
+    }
+
+    /// Records a declaration; `false` when the limit is reached already.
+    pub fn declare(&self, declared: Declared) -> bool {
+        let mut all = self.declared.borrow_mut();
+        if all.len() >= self.limit {
+            return false;
+        }
+        all.push(declared);
+        true
+    }
+
+    pub fn limit(&self) -> usize {
+        self.limit
     }
 
     /// Takes the declarations made so far.

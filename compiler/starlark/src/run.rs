@@ -39,11 +39,18 @@ pub struct Options {
     pub max_call_depth: usize,
     /// Size of the Starlark heap, checked as Starlark collects garbage.
     pub max_heap_bytes: usize,
+    /// Resources declared, over the file and everything it loads.
+    pub max_resources: usize,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { max_steps: 1_000_000, max_call_depth: 200, max_heap_bytes: 512 << 20 }
+        Options {
+            max_steps: 1_000_000,
+            max_call_depth: 200,
+            max_heap_bytes: 512 << 20,
+            max_resources: 100_000,
+        }
     }
 }
 
@@ -119,7 +126,7 @@ pub fn run(path: &str, files: &dyn Files, config: Arc<Data>, options: &Options) 
         printed: Printed::default(),
         diagnostics: RefCell::new(Vec::new()),
     };
-    let registry = Registry::default();
+    let registry = Registry::with_limit(options.max_resources);
     let result = session.evaluate(path, Some(&registry), None);
     let mut output = Output {
         printed: session.printed.lines.take(),
@@ -416,7 +423,9 @@ impl Session<'_> {
 /// which the step counter records itself).
 fn is_range_limit(error: &starlark::Error) -> bool {
     let message = error.without_diagnostic().to_string();
-    message.contains("longer than froyo allows") || message.contains("Heap memory limit")
+    message.contains("longer than froyo allows")
+        || message.contains("Heap memory limit")
+        || message.contains("resources than froyo allows")
 }
 
 /// The workspace path a `load` names, or why it names none.

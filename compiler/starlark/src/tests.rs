@@ -323,3 +323,15 @@ fn statements_nested_deeper_than_the_parser_can_take_are_refused() {
     assert_eq!(output.diagnostics[0].code.code, "E0402");
     assert!(output.diagnostics[0].message.contains("froyo allows 1000"));
 }
+
+#[test]
+fn a_loop_declaring_too_many_resources_is_refused() {
+    let fixture = Fixture::parse(
+        "\n//- many.star\nfor i in range(1500):\n    linux.file(\"f%d\" % i, path = \"/tmp/f\", content = \"\")\n",
+    );
+    let options = Options { max_resources: 1_000, ..Options::default() };
+    let output = run(&fixture.main, &fixture, config(), &options);
+    assert_eq!(output.diagnostics.len(), 1, "{:?}", output.diagnostics);
+    assert_eq!(output.diagnostics[0].code.code, "E0402", "{:?}", output.diagnostics[0]);
+    assert!(output.diagnostics[0].message.contains("resources than froyo allows (1000)"));
+}
