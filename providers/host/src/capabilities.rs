@@ -120,7 +120,23 @@ pub(crate) fn check_items<'a>(
     }
     for (i, (label, probe)) in probes.enumerate() {
         match probe {
-            Probe::Stat { .. } => {}
+            // Any path may be looked at; only declared ones may be read.
+            Probe::Stat { content_limit: None, .. } => {}
+            Probe::Stat { path, content_limit: Some(_) } => {
+                let declared = normalize(path).is_ok_and(|normal| {
+                    path_values.iter().any(|(_, v)| normalize(v).is_ok_and(|v| v == normal))
+                });
+                if !declared {
+                    return Err(violation(
+                        format!("{label} {i} (stat)"),
+                        format!("reads the content of {path}"),
+                        format!(
+                            "path properties {}",
+                            describe_values(&caps.path_properties, &path_values)
+                        ),
+                    ));
+                }
+            }
             Probe::Command(command) => check_command(format!("{label} {i} (command)"), command)?,
             Probe::Http { url, .. } => {
                 if !url_values.iter().any(|(_, v)| v == url) {
@@ -152,9 +168,26 @@ fn command_allowed(
     {
         return true;
     }
-    let name = program.rsplit('/').next().unwrap_or(program);
+    // A bare name is looked up in the runner's fixed PATH; a path must be
+    // in one of its directories, or `/tmp/x/useradd` would pass as `useradd`.
+    let name = match program.rsplit_once('/') {
+        None => program.as_str(),
+        Some((directory, name)) => {
+            let trusted = normalize(if directory.is_empty() { "/" } else { directory })
+                .is_ok_and(|directory| SYSTEM_DIRECTORIES.contains(&directory.as_str()));
+            if !trusted {
+                return false;
+            }
+            name
+        }
+    };
     !name.is_empty() && commands.iter().any(|c| c == name)
 }
+
+/// The directories of the runner's `PATH`: where a declared command may be
+/// named by its full path.
+pub const SYSTEM_DIRECTORIES: &[&str] =
+    &["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 
 fn describe_values(names: &[String], values: &[(String, String)]) -> String {
     if names.is_empty() {
@@ -254,5 +287,41 @@ mod tests {
         };
         assert!(check_capabilities(&d, &p, &[http("http://a/")], &[]).is_ok());
         assert!(check_capabilities(&d, &p, &[http("http://b/")], &[]).is_err());
+    }
+
+    #[test]
+    fn a_declared_command_runs_from_the_system_path_only() {
+        let d = descriptor();
+        let p = props();
+        let run = |program: &str| {
+            check_capabilities(&d, &p, &[Probe::Command(Command::new([program, "passwd"]))], &[])
+        };
+        for allowed in ["getent", "/usr/bin/getent", "/bin/getent", "/usr/local/sbin/getent"] {
+            assert!(run(allowed).is_ok(), "{allowed}");
+        }
+        for refused in [
+            "/tmp/x/getent",
+            "./getent",
+            "/usr/bin/../../tmp/getent",
+            "/home/u/bin/getent",
+            "/getent",
+        ] {
+            let error = run(refused).expect_err(refused);
+            assert!(error.to_string().contains(refused), "{error}");
+        }
+    }
+
+    #[test]
+    fn only_declared_paths_are_read() {
+        let d = descriptor();
+        let p = props();
+        let stat = |path: &str, content: bool| Probe::Stat {
+            path: path.into(),
+            content_limit: content.then_some(1024),
+        };
+        assert!(check_capabilities(&d, &p, &[stat("/etc/x", true)], &[]).is_ok());
+        assert!(check_capabilities(&d, &p, &[stat("/etc/shadow", false)], &[]).is_ok());
+        let error = check_capabilities(&d, &p, &[stat("/etc/shadow", true)], &[]).unwrap_err();
+        assert!(error.to_string().contains("reads the content of /etc/shadow"), "{error}");
     }
 }

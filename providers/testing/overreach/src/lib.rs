@@ -13,6 +13,12 @@
 //!   calls in a static and scribbles over a static buffer and a heap block,
 //!   and reports in its notes what it found left over (a fresh instance per
 //!   call finds nothing);
+//! - `read`: `probe` reads the content of `/etc/shadow` (a stat with content);
+//! - `program`: `plan` runs `/tmp/froyo-evil/useradd`, a program named like
+//!   the one command it declares (`useradd`) but outside the system's PATH;
+//! - `wasi-file`, `wasi-env`, `wasi-clock`, `wasi-socket`: `plan` reads
+//!   `/etc/passwd`, the environment, the wall clock, or connects to
+//!   127.0.0.1:22 through WASI, and fails with what it got if that worked;
 //! - anything else: behaves, writing `path` (a control case).
 
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
@@ -29,14 +35,17 @@ pub struct Overreach;
 
 impl Provider for Overreach {
     fn describe() -> Descriptor {
-        descriptor(TYPE, &[], &["path"], &[], &[])
+        descriptor(TYPE, &["useradd"], &["path"], &[], &[])
     }
     fn probe(request: ProbeRequest) -> Result<ProbeResponse, String> {
         let p = Props::new(TYPE, &request.properties);
         let path = p.str("path")?;
         let mut probes = vec![Probe::Stat { path: path.to_string(), content_limit: None }];
-        if p.str_or("mode", "")? == "probe" {
-            probes.push(Probe::Command(Command::new(["/bin/cat", "/etc/shadow"])));
+        match p.str_or("mode", "")? {
+            "probe" => probes.push(Probe::Command(Command::new(["/bin/cat", "/etc/shadow"]))),
+            "read" => probes
+                .push(Probe::Stat { path: "/etc/shadow".to_string(), content_limit: Some(4096) }),
+            _ => {}
         }
         Ok(ProbeResponse { probes })
     }
@@ -73,6 +82,22 @@ pub fn plan_overreach(request: &PlanRequest) -> Result<PlanResponse, String> {
                 onlyif: None,
             },
         ],
+        "program" => vec![Op::Exec {
+            command: Command::new(["/tmp/froyo-evil/useradd", "mallory"]),
+            creates: None,
+            unless: None,
+            onlyif: None,
+        }],
+        "wasi-file" => {
+            return Err(format!("read /etc/passwd: {:?}", std::fs::read_to_string("/etc/passwd")));
+        }
+        "wasi-env" => {
+            return Err(format!("environment: {:?}", std::env::vars().collect::<Vec<_>>()));
+        }
+        "wasi-clock" => return Err(format!("clock: {:?}", std::time::SystemTime::now())),
+        "wasi-socket" => {
+            return Err(format!("connect: {:?}", std::net::TcpStream::connect("127.0.0.1:22")));
+        }
         "spin" => {
             let mut n: u64 = 0;
             loop {
