@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+#[path = "support/http.rs"]
+mod http;
+
 /// A workspace in a temporary directory; `@ROOT@` in sources is replaced by
 /// `<tmp>/host`, the directory its resources manage.
 struct Site {
@@ -592,22 +595,7 @@ resources: pkg: linux.#Package & {name: "@PKG@", state: "@STATE@"}
 
 /// A one-thread HTTP server on 127.0.0.1 answering every request with `body`.
 fn serve_http(body: &'static str) -> u16 {
-    use std::io::{Read as _, Write as _};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut request = [0u8; 4096];
-            let _ = stream.read(&mut request);
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    port
+    http::serve(std::net::Ipv4Addr::LOCALHOST.into(), body)
 }
 
 #[test]

@@ -12,6 +12,9 @@
 #[path = "support/testhosts.rs"]
 mod testhosts;
 
+#[path = "support/http.rs"]
+mod http;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -556,26 +559,10 @@ fn rsa_and_ecdsa_client_keys_authenticate() {
     }
 }
 
-/// A one-thread HTTP server on the controller's side of `host`'s veth pair
-/// (the only address outside its namespace the host can reach), answering
-/// every request with `body`.
+/// An HTTP server on the controller's side of `host`'s veth pair (the only
+/// address outside its namespace the host can reach), answering `body`.
 fn serve_http_to(host: &testhosts::TestHost, body: &'static str) -> u16 {
-    use std::io::{Read as _, Write as _};
-    let listener = std::net::TcpListener::bind((host.gateway, 0)).unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut request = [0u8; 4096];
-            let _ = stream.read(&mut request);
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    port
+    http::serve(host.gateway.into(), body)
 }
 
 fn getent(database: &str, name: &str) -> String {
