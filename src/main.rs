@@ -13,6 +13,7 @@
 mod args;
 mod commands;
 mod compile;
+mod given;
 mod hosts;
 mod output;
 mod package;

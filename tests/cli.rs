@@ -98,9 +98,46 @@ fn check_syntax_error_json() {
     insta::assert_snapshot!(run(&["check", "--format", "json"], &[("site.cue", BROKEN)]));
 }
 
+/// A named file that is neither CUE nor Starlark is refused, not parsed as CUE.
 #[test]
-fn check_explicit_file_with_any_extension() {
-    insta::assert_snapshot!(run(&["check", "data.txt"], &[("data.txt", BROKEN)]));
+fn check_refuses_a_file_that_is_not_cue_or_starlark() {
+    let directory = tempfile::tempdir().unwrap();
+    fs::write(directory.path().join("README.md"), "# Notes\n\nsome *text*\n").unwrap();
+    insta::assert_snapshot!(run_in(directory.path(), &["check", "README.md"], ""));
+}
+
+/// Inside a workspace too, and next to a CUE file that is checked.
+#[test]
+fn check_refuses_a_named_non_source_file_and_checks_the_rest() {
+    insta::assert_snapshot!(run(
+        &["check", "data.txt", "site.cue"],
+        &[("data.txt", BROKEN), ("site.cue", CLEAN)]
+    ));
+}
+
+/// A named Starlark file is checked with its workspace, as Starlark.
+#[test]
+fn check_named_starlark_file_is_checked_with_its_workspace() {
+    let output = run(
+        &["check", "extra.star"],
+        &[
+            ("site.cue", SITE),
+            ("extra.star", b"linux.file(\"more\", path = \"/tmp/more\", content = \"hi\")\n"),
+        ],
+    );
+    assert!(output.starts_with("exit: 0\n") && output.contains("no problems"), "{output}");
+    let broken = run(
+        &["check", "extra.star"],
+        &[("site.cue", SITE), ("extra.star", b"linux.file(\"more\", path = \"relative\")\n")],
+    );
+    assert!(broken.starts_with("exit: 1\n") && broken.contains("extra.star:1:"), "{broken}");
+}
+
+#[test]
+fn check_starlark_file_outside_a_workspace() {
+    let directory = tempfile::tempdir().unwrap();
+    fs::write(directory.path().join("lone.star"), "x = 1\n").unwrap();
+    insta::assert_snapshot!(run_in(directory.path(), &["check", "lone.star"], ""));
 }
 
 #[test]
@@ -155,6 +192,34 @@ fn fmt_check_lists_unformatted_files() {
         &["fmt", "--check"],
         &[("a.cue", b"a:   1\n"), ("b.cue", b"b: 1\n")]
     ));
+}
+
+/// Outside a workspace, `fmt` without paths does not walk the directory.
+#[test]
+fn fmt_check_outside_a_workspace_without_paths() {
+    let directory = tempfile::tempdir().unwrap();
+    fs::write(directory.path().join("a.cue"), "a:   1\n").unwrap();
+    insta::assert_snapshot!(run_in(directory.path(), &["fmt", "--check"], ""));
+}
+
+/// Outside a workspace, `fmt --check FILE` checks that file only, and
+/// refuses a named file that is not CUE.
+#[test]
+fn fmt_check_outside_a_workspace_checks_only_what_it_was_given() {
+    let directory = tempfile::tempdir().unwrap();
+    fs::write(directory.path().join("a.cue"), "a:   1\n").unwrap();
+    fs::create_dir(directory.path().join("sub")).unwrap();
+    fs::write(directory.path().join("sub/b.cue"), "b:   1\n").unwrap();
+    fs::write(directory.path().join("README.md"), "# Notes\n").unwrap();
+    insta::assert_snapshot!(run_in(
+        directory.path(),
+        &["fmt", "--check", "a.cue", "README.md"],
+        ""
+    ));
+    let rewritten = run_in(directory.path(), &["fmt", "a.cue"], "");
+    assert!(rewritten.starts_with("exit: 0\n"), "{rewritten}");
+    assert_eq!(fs::read_to_string(directory.path().join("a.cue")).unwrap(), "a: 1\n");
+    assert_eq!(fs::read_to_string(directory.path().join("sub/b.cue")).unwrap(), "b:   1\n");
 }
 
 #[test]
