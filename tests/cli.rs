@@ -362,6 +362,103 @@ fn help_describes_every_format_and_keeps_color_short() {
     }
 }
 
+/// The README's "Commands" table and `--help` agree: every command has a
+/// row, every row names a command, and every flag a row's synopsis shows
+/// (with its values, as in `--format human|json`) is in that command's `--help`.
+#[test]
+fn readme_commands_match_help() {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let table = readme.split("\n## Commands\n").nth(1).unwrap().split("\n## ").next().unwrap();
+    let help_of = |command: &[&str]| -> String {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let output = run(&args, &[]);
+        assert!(output.starts_with("exit: 0\n"), "froyo {}:\n{output}", args.join(" "));
+        output
+    };
+    // `froyo --help` lists a command as `  name  description`.
+    let listed = |help: &str| -> Vec<String> {
+        let commands = help.split("Commands:\n").nth(1).unwrap_or("").split("\n\n").next().unwrap();
+        commands
+            .lines()
+            .filter_map(|line| line.split_whitespace().next().map(str::to_string))
+            .filter(|name| name != "help")
+            .collect()
+    };
+    let mut documented = std::collections::BTreeSet::new();
+    let mut synopses = 0;
+    for row in table.lines().filter(|line| line.starts_with("| `froyo ")) {
+        let cell = row.trim_start_matches("| ").split(" | ").next().unwrap();
+        for synopsis in cell.split("`, `") {
+            synopses += 1;
+            let synopsis = synopsis.trim_matches('`').replace("\\|", "|");
+            let words: Vec<&str> = synopsis
+                .split_whitespace()
+                .map(|word| word.trim_matches(|c| c == '[' || c == ']'))
+                .collect();
+            assert_eq!(words.first(), Some(&"froyo"), "{synopsis}");
+            let command = words[1];
+            documented.insert(command.to_string());
+            let help = help_of(&[command]);
+            // `froyo state list|show …`: each subcommand exists, and flags are looked up in its help.
+            let subcommands: Vec<&str> = match words.get(2) {
+                Some(word) if word.chars().all(|c| c.is_ascii_lowercase() || c == '|') => {
+                    word.split('|').collect()
+                }
+                _ => Vec::new(),
+            };
+            let helps: Vec<(String, String)> = if subcommands.is_empty() {
+                vec![(command.to_string(), help.clone())]
+            } else {
+                let listed = listed(&help);
+                subcommands
+                    .iter()
+                    .map(|subcommand| {
+                        assert!(
+                            listed.iter().any(|name| name == subcommand),
+                            "README: `froyo {command} {subcommand}` is not in `froyo {command} --help`:\n{help}"
+                        );
+                        (format!("{command} {subcommand}"), help_of(&[command, subcommand]))
+                    })
+                    .collect()
+            };
+            for (index, word) in words.iter().enumerate() {
+                if !word.starts_with('-') {
+                    continue;
+                }
+                for (name, help) in &helps {
+                    let is_option = help.lines().any(|line| {
+                        let line = line.trim_start();
+                        line.starts_with(&format!("{word} "))
+                            || line == *word
+                            || line.starts_with(&format!("{word},"))
+                            || line.contains(&format!(", {word} "))
+                            || line.ends_with(&format!(", {word}"))
+                    });
+                    assert!(is_option, "README: `froyo {name}` has no `{word}` in --help:\n{help}");
+                    // Values spelled out in the README are possible values.
+                    let Some(values) = words.get(index + 1).filter(|next| next.contains('|')) else {
+                        continue;
+                    };
+                    for value in values.split('|') {
+                        assert!(
+                            help.contains(&format!("- {value}:"))
+                                || help.contains(&format!(" {value},"))
+                                || help.contains(&format!(" {value}]")),
+                            "README: `froyo {name} {word}` has no value `{value}` in --help:\n{help}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(synopses >= 10, "{synopses} synopses found in the README's Commands table");
+    let commands: std::collections::BTreeSet<String> =
+        listed(&run(&["--help"], &[])).into_iter().collect();
+    assert_eq!(documented, commands, "the README's Commands table and `froyo --help` differ");
+}
+
 #[test]
 fn export_syntax_error_is_reported_before_evaluation() {
     insta::assert_snapshot!(run(&["export", "site.cue"], &[("site.cue", BROKEN)]));
