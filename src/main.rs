@@ -105,6 +105,7 @@ fn run(cli: Cli) -> io::Result<ExitStatus> {
         Command::Runs(runs_args) => commands::runs::run(&runs_args),
         Command::Completions(completions_args) => commands::completions::run(&completions_args),
         Command::Lsp(_) => commands::lsp::run(),
+        Command::Man(man_args) => commands::man::run(&man_args),
     }
 }
 

@@ -459,6 +459,52 @@ fn readme_commands_match_help() {
     assert_eq!(documented, commands, "the README's Commands table and `froyo --help` differ");
 }
 
+/// `froyo man --out DIR` writes a page for froyo and for every command and
+/// subcommand `--help` lists, each naming what it does.
+#[test]
+fn man_pages_cover_every_command() {
+    let directory = tempfile::tempdir().unwrap();
+    let output = run_in(directory.path(), &["man", "--out", "pages/man1"], "");
+    assert!(output.starts_with("exit: 0\n"), "{output}");
+    let pages = directory.path().join("pages/man1");
+    let page = |name: &str| -> String {
+        fs::read_to_string(pages.join(format!("{name}.1")))
+            .unwrap_or_else(|error| panic!("no page {name}.1 ({error}); {output}"))
+    };
+    assert!(page("froyo").contains(".SH SUBCOMMANDS"));
+    let listed = |help: &str| -> Vec<(String, String)> {
+        let commands = help.split("Commands:\n").nth(1).unwrap_or("").split("\n\n").next().unwrap();
+        commands
+            .lines()
+            .filter_map(|line| {
+                let (name, description) = line.trim().split_once(' ')?;
+                Some((name.to_string(), description.trim().to_string()))
+            })
+            .filter(|(name, _)| name != "help")
+            .collect()
+    };
+    let mut expected = 1;
+    for (command, description) in listed(&run(&["--help"], &[])) {
+        expected += 1;
+        let text = page(&format!("froyo-{command}"));
+        assert!(text.starts_with(".ie"), "froyo-{command}.1:\n{text}");
+        assert!(text.contains(&format!(".TH froyo-{command} 1")), "froyo-{command}.1:\n{text}");
+        let first_words: String = description.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
+        assert!(text.contains(&first_words.replace('-', "\\-")), "froyo-{command}.1:\n{text}");
+        for (subcommand, _) in listed(&run(&[command.as_str(), "--help"], &[])) {
+            expected += 1;
+            let text = page(&format!("froyo-{command}-{subcommand}"));
+            assert!(text.contains(&format!("froyo {command} {subcommand}")), "{text}");
+        }
+    }
+    assert!(expected >= 20, "{expected}");
+    assert_eq!(fs::read_dir(&pages).unwrap().count(), expected, "{output}");
+    assert!(output.contains(&format!("wrote {expected} manual pages to pages/man1")), "{output}");
+    // The command that writes them is not one users see in --help.
+    let help = run(&["--help"], &[]);
+    assert!(!help.lines().any(|line| line.trim_start().starts_with("man ")), "{help}");
+}
+
 #[test]
 fn export_syntax_error_is_reported_before_evaluation() {
     insta::assert_snapshot!(run(&["export", "site.cue"], &[("site.cue", BROKEN)]));
