@@ -438,7 +438,8 @@ fn readme_commands_match_help() {
                     });
                     assert!(is_option, "README: `froyo {name}` has no `{word}` in --help:\n{help}");
                     // Values spelled out in the README are possible values.
-                    let Some(values) = words.get(index + 1).filter(|next| next.contains('|')) else {
+                    let Some(values) = words.get(index + 1).filter(|next| next.contains('|'))
+                    else {
                         continue;
                     };
                     for value in values.split('|') {
@@ -489,7 +490,8 @@ fn man_pages_cover_every_command() {
         let text = page(&format!("froyo-{command}"));
         assert!(text.starts_with(".ie"), "froyo-{command}.1:\n{text}");
         assert!(text.contains(&format!(".TH froyo-{command} 1")), "froyo-{command}.1:\n{text}");
-        let first_words: String = description.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
+        let first_words: String =
+            description.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
         assert!(text.contains(&first_words.replace('-', "\\-")), "froyo-{command}.1:\n{text}");
         for (subcommand, _) in listed(&run(&[command.as_str(), "--help"], &[])) {
             expected += 1;

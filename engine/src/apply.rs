@@ -25,8 +25,11 @@ impl Engine {
         let started = Instant::now();
         let reporter = self.options.reporter.clone();
         // Runs that applied this plan before (asked before this run records it).
-        let earlier_runs =
-            if saved { state.runs_applying_plan(&plan.id).map_err(state_error)? } else { Vec::new() };
+        let earlier_runs = if saved {
+            state.runs_applying_plan(&plan.id).map_err(state_error)?
+        } else {
+            Vec::new()
+        };
         let run = state.begin_run(RunKind::Apply, &plan.ir_hash).map_err(state_error)?;
         let _ = state.event(
             run,

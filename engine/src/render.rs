@@ -122,8 +122,7 @@ fn write_instance(out: &mut String, plan: &Plan, instance: &PlannedInstance, sho
             let _ = writeln!(out, "      + {property:width$} = {}", value_text(value));
         }
     } else {
-        let width =
-            instance.changes.iter().map(|change| change.property.len()).max().unwrap_or(0);
+        let width = instance.changes.iter().map(|change| change.property.len()).max().unwrap_or(0);
         for change in &instance.changes {
             write_change(out, change, width);
         }
@@ -366,7 +365,8 @@ pub fn apply_text(report: &ApplyReport) -> String {
         .collect();
     if !already.is_empty() {
         let last = already.pop().unwrap_or_default();
-        let runs = if already.is_empty() { last } else { format!("{} and {last}", already.join(", ")) };
+        let runs =
+            if already.is_empty() { last } else { format!("{} and {last}", already.join(", ")) };
         let count = report.count(|o| matches!(o, Outcome::AlreadyApplied { .. }));
         let (are, were) = if count == 1 { ("is", "was") } else { ("are", "were") };
         let _ = writeln!(

@@ -39,7 +39,11 @@ pub fn run(args: &ManArgs) -> io::Result<ExitStatus> {
 }
 
 /// Writes the page of `command` and of each of its visible subcommands, depth first.
-fn generate(command: clap::Command, directory: &Path, written: &mut Vec<PathBuf>) -> io::Result<()> {
+fn generate(
+    command: clap::Command,
+    directory: &Path,
+    written: &mut Vec<PathBuf>,
+) -> io::Result<()> {
     for subcommand in command.get_subcommands().filter(|subcommand| !subcommand.is_hide_set()) {
         generate(subcommand.clone(), directory, written)?;
     }
