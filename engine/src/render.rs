@@ -3,7 +3,8 @@
 //! Plans read like Terraform's: one line per instance that changes, marked
 //! `+` create, `~` update, `-` delete, `↻` refresh (a notified restart or
 //! re-run), `?` check, `≢` forget; under it, what a creation sets or what an
-//! update changes; with `show_ops`, the exact operations. Everything here works on redacted plans.
+//! update changes, then warnings (`!`); with `show_ops`, the exact
+//! operations. Everything here works on redacted plans.
 
 use std::fmt::Write as _;
 
