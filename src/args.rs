@@ -54,6 +54,9 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Run the language server on standard input and output, for editors.
     Lsp(LspArgs),
+    /// Write the manual pages (one per command) into a directory.
+    #[command(hide = true)]
+    Man(ManArgs),
 }
 
 /// Options shared by the commands that reach hosts.
@@ -399,4 +402,12 @@ pub struct LspArgs {
     /// Accepted for editors that pass it; the server always speaks LSP on standard input and output.
     #[arg(long)]
     pub stdio: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The directory to write `froyo.1` and one page per subcommand into (created if missing),
+    /// such as `~/.local/share/man/man1`.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }

@@ -13,6 +13,7 @@
 mod args;
 mod commands;
 mod compile;
+mod given;
 mod hosts;
 mod output;
 mod package;
@@ -112,6 +113,7 @@ fn run(cli: Cli) -> io::Result<ExitStatus> {
         Command::Runs(runs_args) => commands::runs::run(&runs_args),
         Command::Completions(completions_args) => commands::completions::run(&completions_args),
         Command::Lsp(_) => commands::lsp::run(),
+        Command::Man(man_args) => commands::man::run(&man_args),
     }
 }
 

@@ -327,6 +327,110 @@ resources: {
     assert!(String::from_utf8_lossy(&output.stderr).contains("unsupported plan"));
 }
 
+#[test]
+fn a_saved_plan_applied_again_says_it_was_already_applied() {
+    let site = Site::new(
+        r#"package site
+
+import "froyo.dev/linux"
+
+resources: {
+	one: linux.#File & {path: "@ROOT@/one", content: "1\n"}
+	two: linux.#File & {path: "@ROOT@/two", content: "2\n"}
+}
+"#,
+    );
+    let output = site.froyo(&["plan", "-o", "site.plan"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let first = site.froyo(&["apply", "site.plan", "--format", "json"]);
+    assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
+    let first: Value = serde_json::from_slice(&first.stdout).unwrap();
+    let run = first["report"]["run"].as_u64().unwrap();
+
+    // Again, unchanged hosts: nothing is applied, and the report says why.
+    let again = site.froyo(&["apply", "site.plan"]);
+    let text = String::from_utf8_lossy(&again.stdout);
+    assert_eq!(again.status.code(), Some(0), "{text}");
+    assert!(!text.contains("the host changed"), "{text}");
+    let tail = &text[text.find("This plan").unwrap_or(0)..];
+    let tail = &tail[..tail.find(" operations").map_or(tail.len(), |end| end + 11)];
+    assert_eq!(
+        tail.replace(&format!("run {run}:"), "run N:"),
+        "This plan was already applied in run N: 2 of its changes are still in place and were \
+         not applied again. Run `froyo plan` for a new plan.\nApply complete: 0 applied, 0 \
+         unchanged, 2 already applied; 0 operations"
+    );
+    let json = site.froyo(&["apply", "site.plan", "--format", "json"]);
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(status_of(&report, "linux.file.one"), "already_applied");
+    assert_eq!(report["report"]["instances"][0]["run"], run);
+
+    // A change made after that apply is still refused as stale.
+    fs::write(site.path("two"), "changed behind our back\n").unwrap();
+    let output = site.froyo(&["apply", "site.plan", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(status_of(&report, "linux.file.one"), "already_applied");
+    assert_eq!(status_of(&report, "linux.file.two"), "stale");
+    assert_eq!(fs::read_to_string(site.path("two")).unwrap(), "changed behind our back\n");
+}
+
+/// A new file whose directory is missing: the plan warns, unless a
+/// directory it requires creates it; a directory that creates it without
+/// being required gets a warning of its own.
+#[test]
+fn plan_warns_when_a_new_files_directory_does_not_exist() {
+    let site = Site::new(
+        r#"package site
+
+import "froyo.dev/linux"
+
+resources: {
+	orphan: linux.#File & {path: "@ROOT@/missing/orphan", content: "x\n"}
+	dir: linux.#Directory & {path: "@ROOT@/made/deeper"}
+	covered: linux.#File & {path: "@ROOT@/made/covered", content: "x\n", require: ["dir"]}
+	unordered: linux.#File & {path: "@ROOT@/made/deeper/unordered", content: "x\n"}
+	present: linux.#File & {path: "@ROOT@/present", content: "x\n"}
+}
+"#,
+    );
+    insta::assert_snapshot!("plan_missing_directories", site.plan_text(&[]));
+    let json = site.froyo(&["plan", "--format", "json"]);
+    let plan: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let warnings: Vec<&str> = plan["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|instance| instance["warnings"].is_array())
+        .map(|instance| instance["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(warnings, ["linux.file.orphan", "linux.file.unordered"], "{plan:#}");
+    // What the warning predicts: the orphan's write fails, the rest applies.
+    let (code, report) = site.apply();
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(status_of(&report, "linux.file.orphan"), "failed");
+    assert_eq!(status_of(&report, "linux.file.covered"), "applied");
+}
+
+/// A creation lists what it sets, sensitive values redacted, not a change of `state`.
+#[test]
+fn plan_shows_what_a_creation_sets_with_sensitive_values_redacted() {
+    let site = Site::new(
+        r#"package site
+
+import "froyo.dev/linux"
+
+resources: {
+	user: linux.#User & {name: "froyo-plan-only-user", password: "$6$salt$not-shown", shell: "/bin/sh"}
+	motd: linux.#File & {path: "@ROOT@/motd", content: "hello\n", owner: "root"}
+}
+"#,
+    );
+    let text = site.plan_text(&[]);
+    assert!(!text.contains("not-shown") && !text.contains("\"absent\""), "{text}");
+    insta::assert_snapshot!("plan_creation", text);
+}
+
 const SLOW: &str = r#"package site
 
 import "froyo.dev/linux"

@@ -98,9 +98,46 @@ fn check_syntax_error_json() {
     insta::assert_snapshot!(run(&["check", "--format", "json"], &[("site.cue", BROKEN)]));
 }
 
+/// A named file that is neither CUE nor Starlark is refused, not parsed as CUE.
 #[test]
-fn check_explicit_file_with_any_extension() {
-    insta::assert_snapshot!(run(&["check", "data.txt"], &[("data.txt", BROKEN)]));
+fn check_refuses_a_file_that_is_not_cue_or_starlark() {
+    let directory = tempfile::tempdir().unwrap();
+    fs::write(directory.path().join("README.md"), "# Notes\n\nsome *text*\n").unwrap();
+    insta::assert_snapshot!(run_in(directory.path(), &["check", "README.md"], ""));
+}
+
+/// Inside a workspace too, and next to a CUE file that is checked.
+#[test]
+fn check_refuses_a_named_non_source_file_and_checks_the_rest() {
+    insta::assert_snapshot!(run(
+        &["check", "data.txt", "site.cue"],
+        &[("data.txt", BROKEN), ("site.cue", CLEAN)]
+    ));
+}
+
+/// A named Starlark file is checked with its workspace, as Starlark.
+#[test]
+fn check_named_starlark_file_is_checked_with_its_workspace() {
+    let output = run(
+        &["check", "extra.star"],
+        &[
+            ("site.cue", SITE),
+            ("extra.star", b"linux.file(\"more\", path = \"/tmp/more\", content = \"hi\")\n"),
+        ],
+    );
+    assert!(output.starts_with("exit: 0\n") && output.contains("no problems"), "{output}");
+    let broken = run(
+        &["check", "extra.star"],
+        &[("site.cue", SITE), ("extra.star", b"linux.file(\"more\", path = \"relative\")\n")],
+    );
+    assert!(broken.starts_with("exit: 1\n") && broken.contains("extra.star:1:"), "{broken}");
+}
+
+#[test]
+fn check_starlark_file_outside_a_workspace() {
+    let directory = tempfile::tempdir().unwrap();
+    fs::write(directory.path().join("lone.star"), "x = 1\n").unwrap();
+    insta::assert_snapshot!(run_in(directory.path(), &["check", "lone.star"], ""));
 }
 
 #[test]
@@ -155,6 +192,34 @@ fn fmt_check_lists_unformatted_files() {
         &["fmt", "--check"],
         &[("a.cue", b"a:   1\n"), ("b.cue", b"b: 1\n")]
     ));
+}
+
+/// Outside a workspace, `fmt` without paths does not walk the directory.
+#[test]
+fn fmt_check_outside_a_workspace_without_paths() {
+    let directory = tempfile::tempdir().unwrap();
+    fs::write(directory.path().join("a.cue"), "a:   1\n").unwrap();
+    insta::assert_snapshot!(run_in(directory.path(), &["fmt", "--check"], ""));
+}
+
+/// Outside a workspace, `fmt --check FILE` checks that file only, and
+/// refuses a named file that is not CUE.
+#[test]
+fn fmt_check_outside_a_workspace_checks_only_what_it_was_given() {
+    let directory = tempfile::tempdir().unwrap();
+    fs::write(directory.path().join("a.cue"), "a:   1\n").unwrap();
+    fs::create_dir(directory.path().join("sub")).unwrap();
+    fs::write(directory.path().join("sub/b.cue"), "b:   1\n").unwrap();
+    fs::write(directory.path().join("README.md"), "# Notes\n").unwrap();
+    insta::assert_snapshot!(run_in(
+        directory.path(),
+        &["fmt", "--check", "a.cue", "README.md"],
+        ""
+    ));
+    let rewritten = run_in(directory.path(), &["fmt", "a.cue"], "");
+    assert!(rewritten.starts_with("exit: 0\n"), "{rewritten}");
+    assert_eq!(fs::read_to_string(directory.path().join("a.cue")).unwrap(), "a: 1\n");
+    assert_eq!(fs::read_to_string(directory.path().join("sub/b.cue")).unwrap(), "b:   1\n");
 }
 
 #[test]
@@ -295,6 +360,151 @@ fn help_describes_every_format_and_keeps_color_short() {
             }
         }
     }
+}
+
+/// The README's "Commands" table and `--help` agree: every command has a
+/// row, every row names a command, and every flag a row's synopsis shows
+/// (with its values, as in `--format human|json`) is in that command's `--help`.
+#[test]
+fn readme_commands_match_help() {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let table = readme.split("\n## Commands\n").nth(1).unwrap().split("\n## ").next().unwrap();
+    let help_of = |command: &[&str]| -> String {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let output = run(&args, &[]);
+        assert!(output.starts_with("exit: 0\n"), "froyo {}:\n{output}", args.join(" "));
+        output
+    };
+    // `froyo --help` lists a command as `  name  description`.
+    let listed = |help: &str| -> Vec<String> {
+        let commands = help.split("Commands:\n").nth(1).unwrap_or("").split("\n\n").next().unwrap();
+        commands
+            .lines()
+            .filter_map(|line| line.split_whitespace().next().map(str::to_string))
+            .filter(|name| name != "help")
+            .collect()
+    };
+    let mut documented = std::collections::BTreeSet::new();
+    let mut synopses = 0;
+    for row in table.lines().filter(|line| line.starts_with("| `froyo ")) {
+        let cell = row.trim_start_matches("| ").split(" | ").next().unwrap();
+        for synopsis in cell.split("`, `") {
+            synopses += 1;
+            let synopsis = synopsis.trim_matches('`').replace("\\|", "|");
+            let words: Vec<&str> = synopsis
+                .split_whitespace()
+                .map(|word| word.trim_matches(|c| c == '[' || c == ']'))
+                .collect();
+            assert_eq!(words.first(), Some(&"froyo"), "{synopsis}");
+            let command = words[1];
+            documented.insert(command.to_string());
+            let help = help_of(&[command]);
+            // `froyo state list|show …`: each subcommand exists, and flags are looked up in its help.
+            let subcommands: Vec<&str> = match words.get(2) {
+                Some(word) if word.chars().all(|c| c.is_ascii_lowercase() || c == '|') => {
+                    word.split('|').collect()
+                }
+                _ => Vec::new(),
+            };
+            let helps: Vec<(String, String)> = if subcommands.is_empty() {
+                vec![(command.to_string(), help.clone())]
+            } else {
+                let listed = listed(&help);
+                subcommands
+                    .iter()
+                    .map(|subcommand| {
+                        assert!(
+                            listed.iter().any(|name| name == subcommand),
+                            "README: `froyo {command} {subcommand}` is not in `froyo {command} --help`:\n{help}"
+                        );
+                        (format!("{command} {subcommand}"), help_of(&[command, subcommand]))
+                    })
+                    .collect()
+            };
+            for (index, word) in words.iter().enumerate() {
+                if !word.starts_with('-') {
+                    continue;
+                }
+                for (name, help) in &helps {
+                    let is_option = help.lines().any(|line| {
+                        let line = line.trim_start();
+                        line.starts_with(&format!("{word} "))
+                            || line == *word
+                            || line.starts_with(&format!("{word},"))
+                            || line.contains(&format!(", {word} "))
+                            || line.ends_with(&format!(", {word}"))
+                    });
+                    assert!(is_option, "README: `froyo {name}` has no `{word}` in --help:\n{help}");
+                    // Values spelled out in the README are possible values.
+                    let Some(values) = words.get(index + 1).filter(|next| next.contains('|'))
+                    else {
+                        continue;
+                    };
+                    for value in values.split('|') {
+                        assert!(
+                            help.contains(&format!("- {value}:"))
+                                || help.contains(&format!(" {value},"))
+                                || help.contains(&format!(" {value}]")),
+                            "README: `froyo {name} {word}` has no value `{value}` in --help:\n{help}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(synopses >= 10, "{synopses} synopses found in the README's Commands table");
+    let commands: std::collections::BTreeSet<String> =
+        listed(&run(&["--help"], &[])).into_iter().collect();
+    assert_eq!(documented, commands, "the README's Commands table and `froyo --help` differ");
+}
+
+/// `froyo man --out DIR` writes a page for froyo and for every command and
+/// subcommand `--help` lists, each naming what it does.
+#[test]
+fn man_pages_cover_every_command() {
+    let directory = tempfile::tempdir().unwrap();
+    let output = run_in(directory.path(), &["man", "--out", "pages/man1"], "");
+    assert!(output.starts_with("exit: 0\n"), "{output}");
+    let pages = directory.path().join("pages/man1");
+    let page = |name: &str| -> String {
+        fs::read_to_string(pages.join(format!("{name}.1")))
+            .unwrap_or_else(|error| panic!("no page {name}.1 ({error}); {output}"))
+    };
+    assert!(page("froyo").contains(".SH SUBCOMMANDS"));
+    let listed = |help: &str| -> Vec<(String, String)> {
+        let commands = help.split("Commands:\n").nth(1).unwrap_or("").split("\n\n").next().unwrap();
+        commands
+            .lines()
+            .filter_map(|line| {
+                let (name, description) = line.trim().split_once(' ')?;
+                Some((name.to_string(), description.trim().to_string()))
+            })
+            .filter(|(name, _)| name != "help")
+            .collect()
+    };
+    let mut expected = 1;
+    for (command, description) in listed(&run(&["--help"], &[])) {
+        expected += 1;
+        let text = page(&format!("froyo-{command}"));
+        assert!(text.starts_with(".ie"), "froyo-{command}.1:\n{text}");
+        assert!(text.contains(&format!(".TH froyo-{command} 1")), "froyo-{command}.1:\n{text}");
+        let first_words: String =
+            description.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
+        assert!(text.contains(&first_words.replace('-', "\\-")), "froyo-{command}.1:\n{text}");
+        for (subcommand, _) in listed(&run(&[command.as_str(), "--help"], &[])) {
+            expected += 1;
+            let text = page(&format!("froyo-{command}-{subcommand}"));
+            assert!(text.contains(&format!("froyo {command} {subcommand}")), "{text}");
+        }
+    }
+    assert!(expected >= 20, "{expected}");
+    assert_eq!(fs::read_dir(&pages).unwrap().count(), expected, "{output}");
+    assert!(output.contains(&format!("wrote {expected} manual pages to pages/man1")), "{output}");
+    // The command that writes them is not one users see in --help.
+    let help = run(&["--help"], &[]);
+    assert!(!help.lines().any(|line| line.trim_start().starts_with("man ")), "{help}");
 }
 
 #[test]

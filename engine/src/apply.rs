@@ -1,7 +1,8 @@
 //! The apply phase: per dependency wave, skip what waits on a failure, send
 //! one operations batch per host, run the apply-time checks (with their
 //! retries), re-probe what changed and record it; a saved plan is re-probed
-//! first and its stale changes refused.
+//! first and its stale changes refused, except those an earlier run of the
+//! same plan applied, which are reported as already applied.
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,12 @@ impl Engine {
         // From here on, what hosts and providers say is scrubbed of these.
         self.secrets.learn(&plan.instances, &plan.hosts);
         let reporter = self.options.reporter.clone();
+        // Runs that applied this plan before (asked before this run records it).
+        let earlier_runs = if saved {
+            state.runs_applying_plan(&plan.id).map_err(state_error)?
+        } else {
+            Vec::new()
+        };
         let run = state.begin_run(RunKind::Apply, &plan.ir_hash).map_err(state_error)?;
         let _ = state.event(
             run,
@@ -58,9 +65,13 @@ impl Engine {
                 if outcomes[index].is_some() {
                     continue;
                 }
+                let instance = &plan.instances[index];
                 match result {
-                    Ok(now) if observed_hash(&now) == plan.instances[index].observed_hash => {}
-                    Ok(_) => outcomes[index] = Some(Outcome::Stale),
+                    Ok(now) if observed_hash(&now) == instance.observed_hash => {}
+                    Ok(now) => {
+                        let now = observed_hash(&now);
+                        outcomes[index] = Some(stale(state, &earlier_runs, instance, &now));
+                    }
                     Err(error) => outcomes[index] = Some(Outcome::Failed { message: error }),
                 }
             }
@@ -71,7 +82,8 @@ impl Engine {
                     && outcomes[index].is_none()
                     && instance.observed_hash != observed_hash(&[])
                 {
-                    outcomes[index] = Some(Outcome::Stale);
+                    let now = observed_hash(&[]);
+                    outcomes[index] = Some(stale(state, &earlier_runs, instance, &now));
                 }
             }
         }
@@ -467,6 +479,32 @@ impl Engine {
     }
 }
 
+/// The outcome of a saved plan's change whose host no longer looks as
+/// planned: already applied, when an earlier run of this plan applied it and
+/// the host is still as that run left it (`now` is the hash of what probing
+/// finds); else stale.
+fn stale(
+    state: &State,
+    earlier_runs: &[froyo_state::RunId],
+    instance: &crate::plan::PlannedInstance,
+    now: &str,
+) -> Outcome {
+    let record = match state.instance(&instance_key(&instance.key)) {
+        Ok(Some(record)) => record,
+        _ => return Outcome::Stale,
+    };
+    match record.last_run {
+        Some(run)
+            if earlier_runs.contains(&run)
+                && record.desired_hash == instance.desired_hash
+                && record.observed_hash == now =>
+        {
+            Outcome::AlreadyApplied { run: run.0 }
+        }
+        _ => Outcome::Stale,
+    }
+}
+
 pub(crate) fn outcome_message(outcome: &Outcome) -> String {
     match outcome {
         Outcome::Unchanged => "unchanged".to_string(),
@@ -480,6 +518,7 @@ pub(crate) fn outcome_message(outcome: &Outcome) -> String {
         Outcome::Failed { message } => format!("failed: {message}"),
         Outcome::Skipped { because } => format!("skipped: {because}"),
         Outcome::Stale => "refused: the host changed since the plan was made".to_string(),
+        Outcome::AlreadyApplied { run } => format!("already applied by this plan in run {run}"),
         Outcome::Forgotten => "forgotten".to_string(),
     }
 }

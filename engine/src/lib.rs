@@ -12,6 +12,7 @@
 //! - [`engine`]: the engine and its connections to hosts, then one module per
 //!   phase: `planning` (probe and plan), `apply` (waves, operations, checks),
 //!   `drift`, `probe` (batches and observations) and `record` (what state keeps);
+//!   `parents` warns about new files whose directory is missing;
 //! - [`transport`]: the port to hosts (local runner, SSH, or a test's fake);
 //! - [`error`]: run and host errors with stable codes, rendered with miette;
 //! - [`render`]: plans, apply results and drift as text;
@@ -35,6 +36,7 @@ pub mod engine;
 pub mod error;
 pub mod graph;
 pub mod instance;
+mod parents;
 pub mod plan;
 mod planning;
 mod probe;

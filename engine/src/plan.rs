@@ -85,6 +85,9 @@ pub struct PlannedInstance {
     pub checks: Vec<Check>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// What will probably make applying it fail (a new file's missing directory).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Planning failed: why. The instance and what depends on it are not applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -111,6 +114,7 @@ pub struct Summary {
     pub unchanged: usize,
     pub errors: usize,
     pub operations: usize,
+    pub warnings: usize,
 }
 
 impl Plan {
@@ -122,6 +126,7 @@ impl Plan {
                 continue;
             }
             summary.operations += instance.ops.len();
+            summary.warnings += instance.warnings.len();
             match instance.action {
                 Action::None => summary.unchanged += 1,
                 Action::Create => summary.create += 1,

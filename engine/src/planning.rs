@@ -1,16 +1,20 @@
 //! The plan phase: expand the IR into instances, order them into waves,
 //! connect the hosts, ask the providers for probes, run one probe batch per
 //! host, and let the providers plan each instance, wave by wave (a notified
-//! handler needs its notifiers' actions); orphans in state are listed.
+//! handler needs its notifiers' actions); new files whose directory is
+//! missing are warned about (`crate::parents`); orphans in state are listed.
 use std::collections::BTreeSet;
 
 use froyo_ir::Ir;
-use froyo_provider_api::{Action, PlanRequest, PlanResponse, ProbeOutcome, ProbeRequest};
+use froyo_provider_api::{
+    Action, PlanRequest, PlanResponse, Probe, ProbeOutcome, ProbeRequest, ProbeResult,
+};
 use froyo_state::State;
 
 use crate::engine::*;
 use crate::graph::{Graph, Node};
 use crate::instance::{self, Key};
+use crate::parents;
 use crate::plan::{Orphan, Plan, PlannedInstance};
 use crate::report::Phase;
 
@@ -41,6 +45,7 @@ impl Engine {
                 ops: Vec::new(),
                 checks: Vec::new(),
                 notes: Vec::new(),
+                warnings: Vec::new(),
                 error,
             });
         }
@@ -106,14 +111,36 @@ impl Engine {
             }
         }
 
-        // One probe batch per host.
-        let probing =
+        // One probe batch per host, with the parent directories of files
+        // (numbered after the instances, kept apart from their probes).
+        let mut probing =
             wanted(&instances, |instance| instance.error.is_none() && !instance.probes.is_empty());
+        let parent_probes = parents::probes(&instances);
         reporter.begin(Phase::Probe, probing.len());
+        // A parent's probe travels as its file's (same host; a stat without
+        // content, which every provider may ask for).
+        probing.extend(parent_probes.iter().enumerate().map(|(number, (instance, _, probe))| {
+            Wanted {
+                index: instances.len() + number,
+                instance: &instances[*instance],
+                probes: vec![probe.clone()],
+            }
+        }));
         let outcomes = self.run_probes(probing);
         reporter.end(Phase::Probe);
         let mut probe_results: Vec<Vec<ProbeOutcome>> = vec![Vec::new(); instances.len()];
+        let mut missing_parents = Vec::new();
         for (index, result) in outcomes {
+            if let Some((instance, _, Probe::Stat { path, .. })) =
+                index.checked_sub(instances.len()).and_then(|number| parent_probes.get(number))
+            {
+                if let Ok([ProbeOutcome::Ok(ProbeResult::Stat(stat))]) = result.as_deref()
+                    && !stat.exists
+                {
+                    missing_parents.push((*instance, path.clone()));
+                }
+                continue;
+            }
             match result {
                 Ok(outcomes) => probe_results[index] = outcomes,
                 Err(error) => instances[index].error = Some(error),
@@ -175,6 +202,7 @@ impl Engine {
             }
         }
         reporter.end(Phase::Plan);
+        parents::warn(&mut instances, &missing_parents);
 
         // Orphans: recorded, no longer configured.
         let configured: BTreeSet<&Key> = instances.iter().map(|instance| &instance.key).collect();

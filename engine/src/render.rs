@@ -2,8 +2,9 @@
 //!
 //! Plans read like Terraform's: one line per instance that changes, marked
 //! `+` create, `~` update, `-` delete, `↻` refresh (a notified restart or
-//! re-run), `?` check, `≢` forget; property changes under it; with
-//! `show_ops`, the exact operations. Everything here works on redacted plans.
+//! re-run), `?` check, `≢` forget; under it, what a creation sets or what an
+//! update changes, then warnings (`!`); with `show_ops`, the exact
+//! operations. Everything here works on redacted plans.
 
 use std::fmt::Write as _;
 
@@ -85,6 +86,9 @@ pub fn plan_text(plan: &Plan, show_ops: bool) -> String {
             count(summary.errors, "instance", "instances")
         );
     }
+    if summary.warnings > 0 {
+        let _ = write!(out, " {} above.", count(summary.warnings, "warning", "warnings"));
+    }
     out.push('\n');
     out
 }
@@ -112,12 +116,23 @@ fn write_instance(out: &mut String, plan: &Plan, instance: &PlannedInstance, sho
         let _ = write!(out, " (notified by {})", names.join(", "));
     }
     out.push('\n');
-    let width = instance.changes.iter().map(|change| change.property.len()).max().unwrap_or(0);
-    for change in &instance.changes {
-        write_change(out, change, width);
+    if instance.action == Action::Create {
+        let created = created_properties(instance);
+        let width = created.iter().map(|(property, _)| property.len()).max().unwrap_or(0);
+        for (property, value) in created {
+            let _ = writeln!(out, "      + {property:width$} = {}", value_text(value));
+        }
+    } else {
+        let width = instance.changes.iter().map(|change| change.property.len()).max().unwrap_or(0);
+        for change in &instance.changes {
+            write_change(out, change, width);
+        }
     }
     for note in &instance.notes {
         let _ = writeln!(out, "      # {note}");
+    }
+    for warning in &instance.warnings {
+        let _ = writeln!(out, "      ! warning: {warning}");
     }
     if show_ops {
         for op in &instance.ops {
@@ -133,6 +148,26 @@ fn write_instance(out: &mut String, plan: &Plan, instance: &PlannedInstance, sho
             );
         }
     }
+}
+
+/// What a creation sets: the configured properties, with the values the
+/// provider settled on (a normalised mode, a default it fills in) in place
+/// of or beside them, in property order. `state` is left out (a creation
+/// makes it present) and so are unset (null) properties.
+fn created_properties(instance: &PlannedInstance) -> Vec<(&str, &Json)> {
+    let mut created: std::collections::BTreeMap<&str, &Json> = instance
+        .properties
+        .iter()
+        .filter(|(_, value)| !value.is_null())
+        .map(|(property, value)| (property.as_str(), value))
+        .collect();
+    for change in &instance.changes {
+        if let Some(after) = change.after.as_ref().filter(|after| !after.is_null()) {
+            created.insert(change.property.as_str(), after);
+        }
+    }
+    created.remove("state");
+    created.into_iter().collect()
 }
 
 fn write_change(out: &mut String, change: &Change, width: usize) {
@@ -324,9 +359,33 @@ pub fn apply_text(report: &ApplyReport) -> String {
             _ => {}
         }
     }
+    let mut already: Vec<String> = report
+        .instances
+        .iter()
+        .filter_map(|instance| match instance.outcome {
+            Outcome::AlreadyApplied { run } => Some(run),
+            _ => None,
+        })
+        .collect::<std::collections::BTreeSet<u64>>()
+        .iter()
+        .map(u64::to_string)
+        .collect();
+    if !already.is_empty() {
+        let last = already.pop().unwrap_or_default();
+        let runs =
+            if already.is_empty() { last } else { format!("{} and {last}", already.join(", ")) };
+        let count = report.count(|o| matches!(o, Outcome::AlreadyApplied { .. }));
+        let (are, were) = if count == 1 { ("is", "was") } else { ("are", "were") };
+        let _ = writeln!(
+            out,
+            "This plan was already applied in run {runs}: {count} of its changes {are} still \
+             in place and {were} not applied again. Run `froyo plan` for a new plan."
+        );
+    }
     let applied = report.count(|o| matches!(o, Outcome::Applied { .. }));
     let checked = report.count(|o| matches!(o, Outcome::Checked));
     let unchanged = report.count(|o| matches!(o, Outcome::Unchanged));
+    let already_applied = report.count(|o| matches!(o, Outcome::AlreadyApplied { .. }));
     let failed = report.count(|o| matches!(o, Outcome::Failed { .. }));
     let skipped = report.count(|o| matches!(o, Outcome::Skipped { .. } | Outcome::Stale));
     let forgotten = report.count(|o| matches!(o, Outcome::Forgotten));
@@ -337,6 +396,9 @@ pub fn apply_text(report: &ApplyReport) -> String {
     );
     if checked > 0 {
         let _ = write!(out, ", {checked} checked");
+    }
+    if already_applied > 0 {
+        let _ = write!(out, ", {already_applied} already applied");
     }
     if forgotten > 0 {
         let _ = write!(out, ", {forgotten} forgotten");

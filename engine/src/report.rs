@@ -75,6 +75,11 @@ pub enum Outcome {
     },
     /// The host changed since the plan was made; not applied.
     Stale,
+    /// A saved plan applied again: an earlier run of the same plan (`run`)
+    /// applied this change and the host is still as it left it; nothing to do.
+    AlreadyApplied {
+        run: u64,
+    },
     /// Removed from state (it left the configuration); the host was not touched.
     Forgotten,
 }

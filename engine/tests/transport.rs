@@ -270,6 +270,7 @@ fn status(outcome: &Outcome) -> &'static str {
         Outcome::Failed { .. } => "failed",
         Outcome::Skipped { .. } => "skipped",
         Outcome::Stale => "stale",
+        Outcome::AlreadyApplied { .. } => "already applied",
         Outcome::Forgotten => "forgotten",
     }
 }

@@ -1,6 +1,8 @@
 //! `froyo check`: everything that can be wrong before anything touches a host.
 //!
-//! Every CUE file found is parsed ([`froyo_db::syntax_diagnostics`]); then
+//! Every CUE file found is parsed ([`froyo_db::syntax_diagnostics`]); a
+//! named file that is neither CUE nor Starlark is refused with `E0104`, and a
+//! named Starlark file is checked with its workspace (exit 2 outside one); then
 //! each workspace the files belong to (a directory with `cue.mod/`) is
 //! compiled ([`froyo_db::compile_workspace`]): CUE evaluation, Starlark,
 //! schemas, ids, dependencies, host selectors and cycles. Syntax errors are
@@ -27,8 +29,37 @@ pub fn run(args: &CheckArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         output::print_error(crate::compile::NO_WORKSPACE);
         return Ok(ExitStatus::Error);
     }
-    let discovery = froyo_loader::discover(&current_dir, &args.paths);
-    let sources = froyo_loader::read_sources(&current_dir, discovery);
+    let given = crate::given::sort_out(&current_dir, &args.paths, &["cue", "star"]);
+    // Starlark files are checked with their workspace, not parsed as CUE.
+    let (starlark, cue): (Vec<_>, Vec<_>) =
+        given.kept.iter().cloned().partition(|path| crate::given::has_extension(path, &["star"]));
+    if let Some(outside) = starlark.iter().find(|path| {
+        let path = froyo_loader::absolute(&current_dir, path);
+        path.parent().and_then(froyo_loader::find_root).is_none()
+    }) {
+        output::print_error(&format!(
+            "`{}` is not in a workspace: Starlark files are checked with their workspace, \
+             a directory with cue.mod/module.cue (create one with `froyo init`)",
+            outside.display()
+        ));
+        return Ok(ExitStatus::Error);
+    }
+    let named_nothing_readable = !args.paths.is_empty() && given.kept.is_empty();
+    let discovery = if named_nothing_readable || (cue.is_empty() && !starlark.is_empty()) {
+        froyo_loader::Discovery::default()
+    } else {
+        froyo_loader::discover(&current_dir, &cue)
+    };
+    let mut sources = froyo_loader::read_sources(&current_dir, discovery);
+    for path in &given.refused {
+        let refusal = crate::given::refusal(
+            &mut sources.files,
+            path,
+            "CUE or Starlark",
+            "froyo check reads `.cue` and `.star` files; name those, or a workspace directory",
+        );
+        sources.diagnostics.push(refusal);
+    }
 
     let mut database = froyo_db::Database::default();
     let mut diagnostics = sources.diagnostics.clone();
@@ -49,7 +80,12 @@ pub fn run(args: &CheckArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let mut files = sources.files;
     let discovered: Vec<_> = sources.loaded.iter().map(|file| file.path.clone()).collect();
     let mut file_count = sources.file_count;
-    for root in crate::compile::roots(&current_dir, &args.paths, &discovered) {
+    let roots = if named_nothing_readable {
+        Vec::new()
+    } else {
+        crate::compile::roots(&current_dir, &given.kept, &discovered)
+    };
+    for root in roots {
         let loaded = crate::compile::load(&mut database, &current_dir, &root);
         file_count += loaded.starlark_files;
         let mut found = loaded.diagnostics.clone();

@@ -6,6 +6,11 @@
 //! anything would change. A file with syntax errors is reported and left
 //! alone. `froyo fmt -` formats standard input to standard output.
 //!
+//! Without paths it formats the workspace containing the current directory,
+//! and refuses (exit 2) when there is none rather than walk a directory that
+//! is not a workspace; with paths, only what they name. A named file that is
+//! not CUE is refused with `E0104`.
+//!
 //! File lists and diffs go to stdout; diagnostics and the summary to stderr.
 
 use std::fs;
@@ -20,6 +25,11 @@ use crate::args::{ColorWhen, FmtArgs, OutputFormat};
 use crate::commands::check::sort_diagnostics;
 use crate::output::{self, Tally, count};
 use froyo_loader::describe_io_error;
+
+/// What `froyo fmt` says when it has neither paths nor a workspace to format.
+const NO_WORKSPACE: &str = "no workspace here, and no files named: froyo fmt formats the workspace \
+     containing the current directory (a directory with cue.mod/module.cue), or the files and \
+     directories you name (`froyo fmt site.cue`, `froyo fmt -` for standard input)";
 
 /// What to do with a file whose formatting differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,8 +57,28 @@ pub fn run(args: &FmtArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let Some(current_dir) = super::current_dir() else {
         return Ok(ExitStatus::Error);
     };
-    let discovery = froyo_loader::discover(&current_dir, &args.paths);
-    let sources = froyo_loader::read_sources(&current_dir, discovery);
+    if args.paths.is_empty()
+        && !current_dir.ancestors().any(|directory| directory.join("cue.mod").is_dir())
+    {
+        output::print_error(NO_WORKSPACE);
+        return Ok(ExitStatus::Error);
+    }
+    let given = crate::given::sort_out(&current_dir, &args.paths, &["cue"]);
+    let discovery = if given.kept.is_empty() && !args.paths.is_empty() {
+        froyo_loader::Discovery::default()
+    } else {
+        froyo_loader::discover(&current_dir, &given.kept)
+    };
+    let mut sources = froyo_loader::read_sources(&current_dir, discovery);
+    for path in &given.refused {
+        let refusal = crate::given::refusal(
+            &mut sources.files,
+            path,
+            "CUE",
+            "froyo fmt formats `.cue` files; name those, or a directory to format the CUE files under it",
+        );
+        sources.diagnostics.push(refusal);
+    }
     let mut diagnostics = sources.diagnostics.clone();
     let mut stdout = io::stdout().lock();
     let mut changed = 0;

@@ -14,6 +14,7 @@ pub mod fmt;
 pub mod graph;
 pub mod init;
 pub mod lsp;
+pub mod man;
 pub mod plan;
 pub mod runs;
 pub mod state;

@@ -205,6 +205,27 @@ impl State {
         Ok(Some((record, events)))
     }
 
+    /// The apply runs that applied the plan `plan_id`, oldest first: those
+    /// with a `plan` event whose detail names it (the engine records one as
+    /// each apply begins).
+    pub fn runs_applying_plan(&self, plan_id: &str) -> Result<Vec<RunId>, StateError> {
+        let raw = self
+            .connection
+            .prepare_cached(
+                "SELECT DISTINCT events.run FROM events JOIN runs ON runs.id = events.run \
+                 WHERE runs.kind = 'apply' AND events.kind = 'plan' \
+                 AND json_valid(events.detail) AND json_extract(events.detail, '$.plan') = ?1 \
+                 ORDER BY events.run",
+            )
+            .and_then(|mut statement| {
+                statement
+                    .query_map([plan_id], |row| row.get::<_, i64>(0))?
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(self.failed("read the runs of a plan"))?;
+        raw.into_iter().map(|id| Ok(RunId(self.unsigned(id, "run id")?))).collect()
+    }
+
     fn run_record(&self, raw: RawRun) -> Result<RunRecord, StateError> {
         let (id, kind, status, ir_hash, started_at, finished_at, summary, owner, host, pid) = raw;
         Ok(RunRecord {

@@ -73,6 +73,26 @@ fn runs_and_events_round_trip_in_order() {
 }
 
 #[test]
+fn runs_applying_a_plan_are_found_by_its_plan_event() {
+    let workspace = Workspace::new();
+    let state = workspace.open();
+    assert_eq!(state.runs_applying_plan("p1").unwrap(), []);
+    let first = state.begin_run(RunKind::Apply, "ir").unwrap();
+    state.event(first, None, "plan", &json!({"plan": "p1", "saved": false})).unwrap();
+    let other = state.begin_run(RunKind::Apply, "ir").unwrap();
+    state.event(other, None, "plan", &json!({"plan": "p2"})).unwrap();
+    // A drift run's events and other kinds of events do not count.
+    let drift = state.begin_run(RunKind::Drift, "ir").unwrap();
+    state.event(drift, None, "plan", &json!({"plan": "p1"})).unwrap();
+    state.event(other, None, "note", &json!({"plan": "p1"})).unwrap();
+    let again = state.begin_run(RunKind::Apply, "ir").unwrap();
+    state.event(again, None, "plan", &json!({"plan": "p1", "saved": true})).unwrap();
+    assert_eq!(state.runs_applying_plan("p1").unwrap(), [first, again]);
+    assert_eq!(state.runs_applying_plan("p2").unwrap(), [other]);
+    assert_eq!(state.runs_applying_plan("p3").unwrap(), []);
+}
+
+#[test]
 fn runs_refuse_what_cannot_be() {
     let workspace = Workspace::new();
     let state = workspace.open();

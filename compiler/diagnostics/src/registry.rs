@@ -79,6 +79,9 @@ codes! {
     FILE_TOO_LARGE_TO_COMPILE = "E0103", "file-too-large-to-compile", Error,
         "A workspace file is larger than froyo compiles.",
         "`froyo check`, `froyo build` and the language server compile CUE and Starlark files of up to 4 MiB each (16 MiB for a whole CUE package), so that a stray data file cannot make a check take minutes and gigabytes. Configuration is far smaller; a file this large is almost always generated data.\n\nKeep large data out of the workspace, or split it; `froyo export` still evaluates large CUE files on their own.";
+    NOT_A_SOURCE_FILE = "E0104", "not-a-source-file", Error,
+        "A file named on the command line is not of a kind the command reads.",
+        "`froyo check` reads CUE (`.cue`) and Starlark (`.star`) files, and `froyo fmt` formats CUE files; a file named on the command line with another extension (a README, a JSON file) is reported and skipped rather than read as CUE, which would only give confusing syntax errors.\n\n```sh\nfroyo check README.md\n```\n\nName `.cue` or `.star` files, or a workspace directory (a directory with `cue.mod/module.cue`); with no path, the workspace containing the current directory is used.";
     CONFLICTING_VALUES = "E0200", "conflicting-values", Error,
         "Two values that cannot both hold were unified.",
         "CUE unifies every declaration of a field. When two of them disagree (two different concrete values, or values of different types), the field has no value. The diagnostic points at every declaration involved.\n\n```cue\nport: 80\nport: 8080\n```\n\nKeep one value, or make one of them a default (`*80 | int`).";
