@@ -193,11 +193,15 @@ impl PrintHandler for Printed {
     }
 }
 
-/// Counts statements and stops evaluation past the limit.
+/// Counts statements and stops evaluation past the limit; also stops it
+/// when the heap has grown past its limit (the crate checks only when it
+/// collects garbage, so a loop doubling a string would reach gigabytes
+/// first: checked here, one statement overshoots at most).
 struct StepCounter {
     steps: Rc<Cell<u64>>,
     over_limit: Rc<Cell<bool>>,
     max_steps: u64,
+    max_heap_bytes: usize,
 }
 
 impl<'e> BeforeStmtFuncDyn<'e> for StepCounter {
@@ -205,8 +209,15 @@ impl<'e> BeforeStmtFuncDyn<'e> for StepCounter {
         &mut self,
         _span: FileSpanRef,
         _continued: bool,
-        _eval: &mut Evaluator<'v, '_, 'e>,
+        eval: &mut Evaluator<'v, '_, 'e>,
     ) -> starlark::Result<()> {
+        if eval.heap().allocated_bytes() > self.max_heap_bytes {
+            self.over_limit.set(true);
+            return Err(starlark::Error::new_other(anyhow::anyhow!(
+                "the Starlark heap limit ({} MiB) was reached",
+                self.max_heap_bytes >> 20
+            )));
+        }
         let steps = self.steps.get() + 1;
         self.steps.set(steps);
         if steps > self.max_steps {
@@ -296,6 +307,7 @@ impl Session<'_> {
                     steps: self.steps.clone(),
                     over_limit: self.over_limit.clone(),
                     max_steps: self.options.max_steps,
+                    max_heap_bytes: self.options.max_heap_bytes,
                 })));
                 evaluator.eval_module(ast, globals()).map(|_| ())
             };

@@ -335,3 +335,20 @@ fn a_loop_declaring_too_many_resources_is_refused() {
     assert_eq!(output.diagnostics[0].code.code, "E0402", "{:?}", output.diagnostics[0]);
     assert!(output.diagnostics[0].message.contains("resources than froyo allows (1000)"));
 }
+
+#[test]
+fn a_string_doubled_in_a_loop_stops_at_the_heap_limit() {
+    let fixture =
+        Fixture::parse("\n//- grow.star\ns = \"x\"\nfor i in range(40):\n    s = s + s\n");
+    let options = Options { max_heap_bytes: 16 << 20, ..Options::default() };
+    let output = run(&fixture.main, &fixture, config(), &options);
+    assert_eq!(output.diagnostics.len(), 1, "{:?}", output.diagnostics);
+    assert_eq!(output.diagnostics[0].code.code, "E0402", "{:?}", output.diagnostics[0]);
+    // Either check may see it first: the crate's, at a garbage collection,
+    // or froyo's, before each statement.
+    let message = &output.diagnostics[0].message;
+    assert!(
+        message.contains("heap limit (16 MiB)") || message.contains("Heap memory limit"),
+        "{message}"
+    );
+}
