@@ -117,10 +117,13 @@ codes! {
         "An unused `let` or alias, a `let` whose name is also a field of the same scope, a label that is not a string, or files of different packages evaluated together.\n\n```cue\nv: 1\ns: {\n\tlet v = 10\n\tw: v\n}\n```\n\nRename the `let`, or remove it.";
     EVALUATION_LIMIT = "E0211", "evaluation-limit", Error,
         "Evaluation exceeded a limit (disjunction size, depth or steps).",
-        "froyo bounds evaluation so that no input can hang it or exhaust memory: at most 10,000 combinations when disjunctions multiply, 1,000 levels of nesting, 10,000,000 evaluation steps, 2,000,000 values, numbers of 1,000,000 bits, strings and bytes of 64 MiB and lists of 1,048,576 elements.\n\nSimplify the configuration: fewer disjunctions unified together, or less deep structure.";
+        "froyo bounds evaluation so that no input can hang it or exhaust memory: at most 10,000 combinations when disjunctions multiply, 1,000 levels of nesting, 10,000,000 evaluation steps, 2,000,000 values, numbers of 1,000,000 bits, strings and bytes of 64 MiB each and 256 MiB built in all, and lists of 1,048,576 elements.\n\nSimplify the configuration: fewer disjunctions unified together, or less deep structure.";
     INDEX_OUT_OF_RANGE = "E0212", "index-out-of-range", Error,
         "A list index or field selection names an element that does not exist.",
         "Indexes run from 0 to the length of the list minus one; a selected field must exist in the struct.\n\n```cue\na: [1, 2][5]\n```\n\nCheck the index, or the list's length.";
+    IMPORT_CYCLE = "E0213", "import-cycle", Error,
+        "Packages of the module import each other in a cycle.",
+        "CUE does not allow a package to import itself, directly or through other packages: the error names the cycle.\n\n```cue\n// a/a.cue\npackage a\n\nimport \"example.com/site/b\"\n\nx: b.y\n\n// b/b.cue\npackage b\n\nimport \"example.com/site/a\"\n\ny: a.z\n```\n\nMove what both need into a third package that imports neither.";
     RESOURCE_WITHOUT_TYPE = "E0300", "resource-without-type", Error,
         "A resource has no `type`: it was not unified with a resource schema.",
         "Every resource under `resources` is checked against the schema of its type, and the type comes from the schema: `linux.#File & {…}` sets `type: \"linux.file\"`. A plain struct has none.\n\n```cue\nimport \"froyo.dev/linux\"\n\nresources: motd: {path: \"/etc/motd\", content: \"hi\"}\n```\n\nUnify the resource with its schema: `resources: motd: linux.#File & {…}`.";

@@ -76,3 +76,36 @@ fn unknown_imports_fail_only_when_used() {
     let errors = run("import \"example.com/nope\"\n\na: nope.x\n", Vec::new()).unwrap_err();
     assert!(errors.iter().any(|(_, m)| m.contains("not found")), "{errors:?}");
 }
+
+#[test]
+fn packages_importing_each_other_are_an_import_cycle() {
+    let package = |name: &str, imports: &str, body: &str| ImportedPackage {
+        path: format!("example.com/site/{name}"),
+        files: vec![file(
+            &format!("{name}/{name}.cue"),
+            &format!("package {name}\n\nimport \"example.com/site/{imports}\"\n\n{body}\n"),
+        )],
+    };
+    let main = "package site\n\nimport \"example.com/site/a\"\n\nx: a.v\n";
+    let cycle = vec![
+        package("a", "b", "v: b.w"),
+        package("b", "c", "w: c.u"),
+        package("c", "a", "u: 1\nt: a.v"),
+    ];
+    let errors = run(main, cycle).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].1.starts_with("import cycle not allowed: example.com/site/"), "{errors:?}");
+    for name in ["a", "b", "c"] {
+        assert!(errors[0].1.contains(&format!("example.com/site/{name}")), "{errors:?}");
+    }
+    // A chain without a cycle is fine.
+    let chain = vec![
+        package("a", "b", "v: b.w"),
+        package("b", "c", "w: c.u"),
+        ImportedPackage {
+            path: "example.com/site/c".into(),
+            files: vec![file("c/c.cue", "package c\n\nu: 1\n")],
+        },
+    ];
+    assert_eq!(run(main, chain).unwrap(), "{\n    \"x\": 1\n}\n");
+}

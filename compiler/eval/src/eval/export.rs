@@ -84,6 +84,10 @@ impl Evaluator {
         if !diagnostics.is_empty() {
             return (evaluator, root, diagnostics);
         }
+        let import_groups: Vec<(String, std::ops::Range<usize>)> = groups
+            .iter()
+            .filter_map(|(path, range)| path.clone().map(|path| (path, range.clone())))
+            .collect();
         for (import_path, range) in groups {
             let package_root = if import_path.is_none() {
                 root
@@ -99,6 +103,10 @@ impl Evaluator {
             if let Some(path) = import_path {
                 evaluator.module_packages.insert(path, package_root);
             }
+        }
+        if let Some(cycle) = evaluator.import_cycle(&import_groups) {
+            diagnostics.push(cycle);
+            return (evaluator, root, diagnostics);
         }
         evaluator.check_declarations(&with_lets, &mut diagnostics);
         if let Some(expression) = &options.expression {
@@ -118,6 +126,66 @@ impl Evaluator {
                 .and_then(|n| n.children().find(|c| ast::Expr::can_cast(c.kind())));
         }
         (evaluator, root, diagnostics)
+    }
+
+    /// An import cycle among the module's packages (`groups`: each one's
+    /// import path and files), reported at the import that closes it.
+    fn import_cycle(&self, groups: &[(String, std::ops::Range<usize>)]) -> Option<Diagnostic> {
+        // Each package's imports of other module packages, with where each is written.
+        let edges: Vec<Vec<(usize, froyo_diagnostics::Span)>> = groups
+            .iter()
+            .map(|(_, range)| {
+                let mut edges = Vec::new();
+                for index in range.clone() {
+                    for (path, span) in import_specs(&self.files[index].0, index) {
+                        let target = path.split_once(':').map_or(path.as_str(), |(path, _)| path);
+                        if let Some(to) = groups.iter().position(|(other, _)| other == target) {
+                            edges.push((to, span));
+                        }
+                    }
+                }
+                edges
+            })
+            .collect();
+        // Depth-first, iteratively: 0 unseen, 1 on the stack, 2 done.
+        let mut state = vec![0u8; groups.len()];
+        for start in 0..groups.len() {
+            if state[start] != 0 {
+                continue;
+            }
+            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+            state[start] = 1;
+            while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+                let Some(&(to, span)) = edges[node].get(*next) else {
+                    state[node] = 2;
+                    stack.pop();
+                    continue;
+                };
+                *next += 1;
+                match state[to] {
+                    0 => {
+                        state[to] = 1;
+                        stack.push((to, 0));
+                    }
+                    1 => {
+                        let from = stack.iter().position(|(n, _)| *n == to).unwrap_or(0);
+                        let mut names: Vec<&str> =
+                            stack[from..].iter().map(|(n, _)| groups[*n].0.as_str()).collect();
+                        names.push(groups[to].0.as_str());
+                        return Some(
+                            Diagnostic::new(
+                                &registry::IMPORT_CYCLE,
+                                format!("import cycle not allowed: {}", names.join(" → ")),
+                                span,
+                            )
+                            .with_primary_label("this import closes the cycle"),
+                        );
+                    }
+                    _ => {}
+                }
+            }
+        }
+        None
     }
 
     /// Adds the files `range` of one package as conjuncts of `root`.
@@ -546,6 +614,27 @@ impl Evaluator {
         }
         labels.iter().rev().fold(String::new(), |path, label| join_path(&path, label))
     }
+}
+
+/// The import paths a file declares, each with the span of its string.
+fn import_specs(file_root: &SyntaxNode, file: usize) -> Vec<(String, froyo_diagnostics::Span)> {
+    let mut specs = Vec::new();
+    for import in file_root.children().filter_map(ast::ImportDecl::cast) {
+        for spec in import.specs() {
+            let Some(path_token) = spec.path() else { continue };
+            let Ok(Decoded::String(path)) = labels::decode_string_literal(path_token.text()) else {
+                continue;
+            };
+            let range = path_token.text_range();
+            let span = froyo_diagnostics::Span::new(
+                FileId(file as u32),
+                range.start().into(),
+                range.end().into(),
+            );
+            specs.push((path, span));
+        }
+    }
+    specs
 }
 
 /// A file's imports: the name each is referred to by → its package path.
