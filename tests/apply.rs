@@ -5,8 +5,8 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -14,46 +14,12 @@ use serde_json::Value;
 #[path = "support/http.rs"]
 mod http;
 
-/// A workspace in a temporary directory; `@ROOT@` in sources is replaced by
-/// `<tmp>/host`, the directory its resources manage.
-struct Site {
-    dir: tempfile::TempDir,
-}
+#[path = "support/site.rs"]
+mod site;
+
+use site::{Site, froyo_in};
 
 impl Site {
-    fn new(source: &str) -> Site {
-        let dir = tempfile::tempdir().unwrap();
-        fs::create_dir_all(dir.path().join("cue.mod")).unwrap();
-        fs::create_dir_all(dir.path().join("host")).unwrap();
-        fs::write(dir.path().join("cue.mod/module.cue"), "module: \"example.com/test\"\n").unwrap();
-        fs::write(
-            dir.path().join("hosts.cue"),
-            "package site\n\nhosts: localhost: transport: \"local\"\n",
-        )
-        .unwrap();
-        let site = Site { dir };
-        site.write(source);
-        site
-    }
-
-    fn write(&self, site: &str) {
-        let text = site.replace("@ROOT@", &self.root().to_string_lossy());
-        fs::write(self.dir.path().join("site.cue"), text).unwrap();
-    }
-
-    /// The directory the resources manage.
-    fn root(&self) -> PathBuf {
-        self.dir.path().join("host")
-    }
-
-    fn path(&self, relative: &str) -> PathBuf {
-        self.root().join(relative)
-    }
-
-    fn froyo(&self, args: &[&str]) -> Output {
-        froyo_in(self.dir.path(), args)
-    }
-
     /// `froyo apply --yes --format json`: the exit code and the report.
     fn apply(&self) -> (i32, Value) {
         let output = self.froyo(&["apply", "--yes", "--format", "json"]);
@@ -79,16 +45,6 @@ impl Site {
         );
         String::from_utf8_lossy(&output.stdout).replace(&*self.root().to_string_lossy(), "[ROOT]")
     }
-}
-
-fn froyo_in(directory: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_froyo"))
-        .args(args)
-        .current_dir(directory)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
 }
 
 /// The outcome status of `address` in an apply report.

@@ -1,6 +1,7 @@
 //! A workspace in a temporary directory for end-to-end tests of the `froyo`
 //! binary on this machine: `localhost` through the local runner, resources
 //! under `<tmp>/host` (`@ROOT@` in sources), state in `<tmp>/.froyo`.
+#![allow(dead_code)] // Each test binary uses its own part of the helper.
 
 use std::fs;
 use std::path::{Path, PathBuf};
