@@ -79,6 +79,9 @@ pub(crate) fn check_items<'a>(
     let path_values = values(&caps.path_properties);
     let command_values = values(&caps.command_properties);
     let url_values = values(&caps.url_properties);
+    // Whether a normalised path is the value of a declared path property.
+    let declared_path =
+        |normal: &str| path_values.iter().any(|(_, v)| normalize(v).is_ok_and(|v| v == normal));
 
     let check_command = |item: String, command: &Command| -> Result<(), CapabilityViolation> {
         if command_allowed(command, &caps.commands, &command_values) {
@@ -101,8 +104,7 @@ pub(crate) fn check_items<'a>(
             let normal = normalize(path).map_err(|why| {
                 violation(item.clone(), format!("touches {path:?}"), format!("paths must be {why}"))
             })?;
-            let allowed = path_values.iter().any(|(_, v)| normalize(v).is_ok_and(|v| v == normal));
-            if !allowed {
+            if !declared_path(&normal) {
                 return Err(violation(
                     item,
                     format!("touches {path}"),
@@ -123,10 +125,7 @@ pub(crate) fn check_items<'a>(
             // Any path may be looked at; only declared ones may be read.
             Probe::Stat { content_limit: None, .. } => {}
             Probe::Stat { path, content_limit: Some(_) } => {
-                let declared = normalize(path).is_ok_and(|normal| {
-                    path_values.iter().any(|(_, v)| normalize(v).is_ok_and(|v| v == normal))
-                });
-                if !declared {
+                if !normalize(path).is_ok_and(|normal| declared_path(&normal)) {
                     return Err(violation(
                         format!("{label} {i} (stat)"),
                         format!("reads the content of {path}"),
