@@ -325,21 +325,9 @@ impl Engine {
             }
         }
         let lost = self.lost.clone();
-        // Every instance is reported once: as its outcome streams in, or with
-        // the error that ended its host's batch.
-        let report_failed = move |addresses: &BTreeMap<u64, (Key, String)>,
-                                  reported: &BTreeSet<u64>,
-                                  error: &str| {
-            for (id, (key, address)) in addresses {
-                if !reported.contains(id) {
-                    reporter.step(Phase::Apply, key, address, &format!("failed: {error}"), true);
-                }
-            }
-        };
-        let reporter = self.options.reporter.clone();
         let results = self.on_blocking_pool(jobs, move |job| match job {
             Err((addresses, error)) => {
-                report_failed(&addresses, &BTreeSet::new(), &error);
+                report_failed(&*reporter, &addresses, &BTreeSet::new(), &error);
                 addresses
                     .into_keys()
                     .map(|id| (id as usize, Err(error.clone())))
@@ -368,7 +356,7 @@ impl Engine {
                 };
                 match answer {
                     Err(error) => {
-                        report_failed(&addresses, &reported, &error);
+                        report_failed(&*reporter, &addresses, &reported, &error);
                         ids.into_iter().map(|id| (id as usize, Err(error.clone()))).collect()
                     }
                     Ok(answers) => answers
@@ -520,5 +508,21 @@ pub(crate) fn outcome_message(outcome: &Outcome) -> String {
         Outcome::Stale => "refused: the host changed since the plan was made".to_string(),
         Outcome::AlreadyApplied { run } => format!("already applied by this plan in run {run}"),
         Outcome::Forgotten => "forgotten".to_string(),
+    }
+}
+
+/// Reports as failed, with `error`, every instance of a host's batch that
+/// has not been reported yet: each is reported once, as its outcome streams
+/// in or with the error that ended the batch.
+fn report_failed(
+    reporter: &dyn crate::report::Reporter,
+    addresses: &BTreeMap<u64, (Key, String)>,
+    reported: &BTreeSet<u64>,
+    error: &str,
+) {
+    for (id, (key, address)) in addresses {
+        if !reported.contains(id) {
+            reporter.step(Phase::Apply, key, address, &format!("failed: {error}"), true);
+        }
     }
 }
