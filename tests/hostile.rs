@@ -54,6 +54,13 @@ fn corpus() -> Vec<(&'static str, Vec<u8>)> {
         ("endless.star", b"def f():\n    for i in range(100000000):\n        pass\nf()\n".to_vec()),
         ("recursion.star", b"def f(n):\n    return f(n + 1)\nf(0)\n".to_vec()),
         ("string_growth.star", b"s = \"x\"\nfor i in range(40):\n    s = s + s\n".to_vec()),
+        ("list_repeat.star", b"x = [0] * 1000000000\n".to_vec()),
+        ("string_repeat.star", b"x = \"x\" * 2000000000\n".to_vec()),
+        ("repeat_assign.star", b"x = [0]\nx *= 1000000000\n".to_vec()),
+        (
+            "comprehension.star",
+            b"x = [[0] * 1000 for a in range(1000000) for b in range(1000000)]\n".to_vec(),
+        ),
     ]
 }
 

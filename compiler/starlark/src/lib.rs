@@ -20,6 +20,7 @@ mod convert;
 mod depth;
 mod prelude;
 mod registry;
+mod repeat;
 mod run;
 
 pub use run::{Declared, Files, Options, Output, Resource, resolve_load, run};

@@ -41,6 +41,9 @@ pub struct Options {
     pub max_heap_bytes: usize,
     /// Resources declared, over the file and everything it loads.
     pub max_resources: usize,
+    /// Function calls and loop iterations (comprehensions' included) of one
+    /// file's evaluation.
+    pub max_ticks: u64,
 }
 
 impl Default for Options {
@@ -50,6 +53,7 @@ impl Default for Options {
             max_call_depth: 200,
             max_heap_bytes: 512 << 20,
             max_resources: 100_000,
+            max_ticks: 10_000_000,
         }
     }
 }
@@ -108,6 +112,7 @@ fn globals() -> &'static Globals {
             LibraryExtension::SetType,
         ])
         .with(crate::prelude::register)
+        .with(crate::repeat::register)
         .build()
     })
 }
@@ -265,13 +270,30 @@ impl Session<'_> {
             ));
             return Err(Failed);
         }
-        let ast = match AstModule::parse(path, text.to_string(), &dialect()) {
+        let mut ast = match AstModule::parse(path, text.to_string(), &dialect()) {
             Ok(ast) => ast,
             Err(error) => {
                 self.report_error(&error, file_id, &registry::STARLARK_SYNTAX);
                 return Err(Failed);
             }
         };
+        if let Some((start, end)) = crate::repeat::assign_multiply(&ast) {
+            self.report(
+                Diagnostic::new(
+                    &registry::STARLARK_LIMIT,
+                    "`*=` is not supported: froyo checks the size of a repetition before building it, and `*=` builds it in place",
+                    Span::new(file_id, start, end),
+                )
+                .with_help("write `x = x * n`"),
+            );
+            return Err(Failed);
+        }
+        // Every `a * b` becomes a call that checks the size of a repeated
+        // string, list or tuple before building it.
+        ast.replace_binary_operators(&HashMap::from([(
+            "*".to_string(),
+            crate::repeat::NAME.to_string(),
+        )]));
 
         // Loads first: each is its own module, evaluated once.
         self.loading.borrow_mut().push((path.to_string(), None));
@@ -303,6 +325,10 @@ impl Session<'_> {
                 }
                 let _ = evaluator.set_max_callstack_size(self.options.max_call_depth);
                 let _ = evaluator.set_max_heap_size(self.options.max_heap_bytes);
+                // Ticks are calls and loop iterations, comprehensions' too,
+                // which no statement counts.
+                let _ = evaluator.set_max_tick_count(self.options.max_ticks);
+                let _limit = crate::repeat::Limit::set(self.options.max_heap_bytes);
                 evaluator.before_stmt_for_dap(BeforeStmtFunc::from_dyn(Box::new(StepCounter {
                     steps: self.steps.clone(),
                     over_limit: self.over_limit.clone(),
@@ -438,6 +464,8 @@ fn is_range_limit(error: &starlark::Error) -> bool {
     message.contains("longer than froyo allows")
         || message.contains("Heap memory limit")
         || message.contains("resources than froyo allows")
+        || message.contains("the Starlark heap limit")
+        || message.contains("Execution duration limit")
 }
 
 /// The workspace path a `load` names, or why it names none.

@@ -352,3 +352,77 @@ fn a_string_doubled_in_a_loop_stops_at_the_heap_limit() {
         "{message}"
     );
 }
+
+#[test]
+fn repetitions_larger_than_the_heap_are_refused_before_they_are_built() {
+    for (source, what) in [
+        ("x = [0] * 1000000000\n", "list of 1 repeated 1000000000 times"),
+        ("x = 2000000000 * \"x\"\n", "string of 1 repeated 2000000000 times"),
+        ("x = (1, 2) * 100000000\n", "tuple of 2 repeated 100000000 times"),
+        ("s = \"x\" * 1000000\ndef f():\n    return [s] * 1000\nx = f() * 100000\n", "list of 1000 repeated 100000 times"),
+    ] {
+        let fixture = Fixture::parse(&format!("\n//- big.star\n{source}"));
+        let output = run(&fixture.main, &fixture, config(), &Options::default());
+        assert_eq!(output.diagnostics.len(), 1, "{source}: {:?}", output.diagnostics);
+        let diagnostic = &output.diagnostics[0];
+        assert_eq!(diagnostic.code.code, "E0402", "{source}: {diagnostic:?}");
+        assert!(diagnostic.message.contains(what), "{source}: {}", diagnostic.message);
+        assert!(diagnostic.message.contains("heap limit (512 MiB)"), "{}", diagnostic.message);
+    }
+}
+
+#[test]
+fn multiplication_keeps_its_meaning() {
+    check(
+        r#"
+//- ok.star
+n = 6 * 7
+f = 1.5 * 2
+big = 4294967296 * 4294967296
+s = "ab" * 3 + 2 * "c" + "x" * -1
+l = [1] * 2 + 2 * [3] + [4] * 0
+t = (1,) * 2
+linux.file("f", path = "/tmp/%d" % n, content = "%s %s %s %s %s" % (f, big, s, l, t))
+"#,
+        expect![[r#"
+            linux.file f = {type:"linux.file",path:"/tmp/42",content:"3.0 18446744073709551616 abababcc [1, 1, 3, 3] (1, 1)"} at ok.star: linux.file("f", path = "/tmp/%d" % n, content = "%s %s %s %s %s" % (f, big, s, l, t))
+        "#]],
+    );
+    check(
+        r#"
+//- bad.star
+x = "a" * "b"
+"#,
+        expect![[r#"
+            E0401 Operation `*` not supported for types `string` and `string` at bad.star: "\"a\" * \"b\""
+        "#]],
+    );
+}
+
+#[test]
+fn multiply_assignment_is_refused_with_the_spelling_that_is_checked() {
+    check(
+        r#"
+//- grow.star
+def f():
+    x = [0]
+    x *= 1000000000
+    return x
+f()
+"#,
+        expect![[r#"
+            E0402 `*=` is not supported: froyo checks the size of a repetition before building it, and `*=` builds it in place at grow.star: "x *= 1000000000"
+        "#]],
+    );
+}
+
+#[test]
+fn comprehensions_count_against_the_tick_limit() {
+    let fixture = Fixture::parse(
+        "\n//- spin.star\nx = [0 for a in range(1000000) for b in range(1000000)]\n",
+    );
+    let options = Options { max_ticks: 100_000, ..Options::default() };
+    let output = run(&fixture.main, &fixture, config(), &options);
+    assert_eq!(output.diagnostics.len(), 1, "{:?}", output.diagnostics);
+    assert_eq!(output.diagnostics[0].code.code, "E0402", "{:?}", output.diagnostics[0]);
+}
