@@ -359,7 +359,10 @@ fn repetitions_larger_than_the_heap_are_refused_before_they_are_built() {
         ("x = [0] * 1000000000\n", "list of 1 repeated 1000000000 times"),
         ("x = 2000000000 * \"x\"\n", "string of 1 repeated 2000000000 times"),
         ("x = (1, 2) * 100000000\n", "tuple of 2 repeated 100000000 times"),
-        ("s = \"x\" * 1000000\ndef f():\n    return [s] * 1000\nx = f() * 100000\n", "list of 1000 repeated 100000 times"),
+        (
+            "s = \"x\" * 1000000\ndef f():\n    return [s] * 1000\nx = f() * 100000\n",
+            "list of 1000 repeated 100000 times",
+        ),
     ] {
         let fixture = Fixture::parse(&format!("\n//- big.star\n{source}"));
         let output = run(&fixture.main, &fixture, config(), &Options::default());

@@ -6,9 +6,16 @@
 //! - every command (operations, their guards, probes) must either run a
 //!   program named in `commands` (by `argv[0]`'s file name) or be exactly
 //!   `["/bin/sh", "-c", <value of a declared command-property>]`;
+//! - every command's context comes from the resource: each environment
+//!   variable is an entry of the resource's `env` property with the same
+//!   value, or one of [`FIXED_ENVIRONMENT`]; its `user` is the resource's
+//!   `user` property; its `cwd` is the resource's `cwd` property or a
+//!   declared path property's value. (A `PATH` or `LD_PRELOAD` of the
+//!   provider's choosing would run another program than the one checked.)
 //! - every HTTP probe's URL must equal a declared url-property's value.
 //!
-//! `Stat` probes are read-only and not restricted.
+//! `Stat` probes may look at any path; they may read the content of declared
+//! paths only.
 //!
 //! Invariant: pure functions of data; no panics on any input.
 
@@ -84,6 +91,21 @@ pub(crate) fn check_items<'a>(
         |normal: &str| path_values.iter().any(|(_, v)| normalize(v).is_ok_and(|v| v == normal));
 
     let check_command = |item: String, command: &Command| -> Result<(), CapabilityViolation> {
+        if let Err(attempted) = context_allowed(command, properties, &declared_path) {
+            return Err(violation(
+                item,
+                attempted,
+                format!(
+                    "the resource's env, user and cwd properties, path properties {}, and {}",
+                    describe_values(&caps.path_properties, &path_values),
+                    FIXED_ENVIRONMENT
+                        .iter()
+                        .map(|(name, value)| format!("{name}={value}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
         if command_allowed(command, &caps.commands, &command_values) {
             return Ok(());
         }
@@ -150,6 +172,45 @@ pub(crate) fn check_items<'a>(
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// Environment variables any provider may set: they configure a tool
+/// without changing which program runs or what it loads.
+pub const FIXED_ENVIRONMENT: &[(&str, &str)] = &[("DEBIAN_FRONTEND", "noninteractive")];
+
+/// Whether `command`'s environment, user and directory come from the
+/// resource; what it attempted otherwise.
+fn context_allowed(
+    command: &Command,
+    properties: &Properties,
+    declared_path: &dyn Fn(&str) -> bool,
+) -> Result<(), String> {
+    let property = |name: &str| match properties.get(name) {
+        Some(Value::String(value)) => Some(value.as_str()),
+        _ => None,
+    };
+    for (name, value) in &command.env {
+        let fixed = FIXED_ENVIRONMENT.iter().any(|(n, v)| n == name && v == value);
+        let from_resource = match properties.get("env") {
+            Some(Value::Object(env)) => env.get(name).and_then(Value::as_str) == Some(value),
+            _ => false,
+        };
+        if !fixed && !from_resource {
+            return Err(format!("sets {name} in the environment of {:?}", command.argv));
+        }
+    }
+    if let Some(user) = &command.user
+        && property("user") != Some(user.as_str())
+    {
+        return Err(format!("runs {:?} as {user}", command.argv));
+    }
+    if let Some(cwd) = &command.cwd
+        && property("cwd") != Some(cwd.as_str())
+        && !normalize(cwd).is_ok_and(|normal| declared_path(&normal))
+    {
+        return Err(format!("runs {:?} in {cwd}", command.argv));
     }
     Ok(())
 }
@@ -308,6 +369,51 @@ mod tests {
             let error = run(refused).expect_err(refused);
             assert!(error.to_string().contains(refused), "{error}");
         }
+    }
+
+    #[test]
+    fn a_commands_environment_user_and_directory_come_from_the_resource() {
+        let d = descriptor();
+        let mut p = props();
+        p.insert("env".into(), json!({"GREETING": "hi", "PATH": "/opt/tools/bin"}));
+        p.insert("user".into(), json!("deploy"));
+        p.insert("cwd".into(), json!("/srv"));
+        let run = |p: &Properties, edit: &dyn Fn(&mut Command)| {
+            let mut command = Command::new(["getent", "passwd"]);
+            edit(&mut command);
+            check_capabilities(&d, p, &[Probe::Command(command)], &[])
+        };
+        let env = |name: &str, value: &str| {
+            let (name, value) = (name.to_string(), value.to_string());
+            move |c: &mut Command| {
+                c.env.insert(name.clone(), value.clone());
+            }
+        };
+        assert!(run(&p, &env("GREETING", "hi")).is_ok());
+        assert!(run(&p, &env("PATH", "/opt/tools/bin")).is_ok());
+        assert!(run(&p, &env("DEBIAN_FRONTEND", "noninteractive")).is_ok());
+        assert!(run(&p, &|c| c.user = Some("deploy".into())).is_ok());
+        assert!(run(&p, &|c| c.cwd = Some("/srv".into())).is_ok());
+        assert!(run(&p, &|c| c.cwd = Some("/etc/x/".into())).is_ok(), "a declared path");
+        for (edit, attempted) in [
+            (
+                Box::new(env("PATH", "/tmp/evil")) as Box<dyn Fn(&mut Command)>,
+                "sets PATH in the environment",
+            ),
+            (Box::new(env("LD_PRELOAD", "/tmp/evil.so")), "sets LD_PRELOAD in the environment"),
+            (Box::new(env("GREETING", "bye")), "sets GREETING in the environment"),
+            (Box::new(env("DEBIAN_FRONTEND", "readline")), "sets DEBIAN_FRONTEND"),
+            (Box::new(|c: &mut Command| c.user = Some("mallory".into())), "as mallory"),
+            (Box::new(|c: &mut Command| c.cwd = Some("/tmp/evil".into())), "in /tmp/evil"),
+        ] {
+            let error = run(&p, &*edit).expect_err(attempted);
+            assert!(error.to_string().contains(attempted), "{error}");
+        }
+        // Without the properties, nothing of the kind is allowed.
+        let bare = props();
+        assert!(run(&bare, &env("GREETING", "hi")).is_err());
+        assert!(run(&bare, &|c| c.user = Some("deploy".into())).is_err());
+        assert!(run(&bare, &|c| c.cwd = Some("/srv".into())).is_err());
     }
 
     #[test]

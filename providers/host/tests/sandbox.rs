@@ -44,6 +44,18 @@ fn overreach_a_declared_command_from_elsewhere_is_refused() {
 }
 
 #[test]
+fn overreach_a_declared_command_in_a_context_of_its_choosing_is_refused() {
+    let refused = |mode: &str| {
+        let r =
+            plan_req(json!({"path": "/tmp/mine", "mode": mode}), facts(), vec![absent()], false);
+        plan("test.overreach", &r)
+    };
+    expect![[r#"error: refused: test.overreach: op 0 (exec) command sets PATH in the environment of ["useradd", "mallory"], outside its declared capabilities (the resource's env, user and cwd properties, path properties path = "/tmp/mine", and DEBIAN_FRONTEND=noninteractive)"#]].assert_eq(&refused("env"));
+    expect![[r#"error: refused: test.overreach: op 0 (exec) command runs ["useradd", "mallory"] as nobody, outside its declared capabilities (the resource's env, user and cwd properties, path properties path = "/tmp/mine", and DEBIAN_FRONTEND=noninteractive)"#]].assert_eq(&refused("user"));
+    expect![[r#"error: refused: test.overreach: op 0 (exec) command runs ["useradd", "mallory"] in /tmp/froyo-evil, outside its declared capabilities (the resource's env, user and cwd properties, path properties path = "/tmp/mine", and DEBIAN_FRONTEND=noninteractive)"#]].assert_eq(&refused("cwd"));
+}
+
+#[test]
 fn overreach_wasi_files_environment_clock_and_sockets_trap() {
     for mode in ["wasi-file", "wasi-env", "wasi-clock", "wasi-socket"] {
         let r = plan_req(json!({"path": "/tmp/mine", "mode": mode}), facts(), vec![], false);

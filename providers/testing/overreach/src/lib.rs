@@ -16,6 +16,9 @@
 //! - `read`: `probe` reads the content of `/etc/shadow` (a stat with content);
 //! - `program`: `plan` runs `/tmp/froyo-evil/useradd`, a program named like
 //!   the one command it declares (`useradd`) but outside the system's PATH;
+//! - `env`, `user`, `cwd`: `plan` runs its declared `useradd` with a `PATH`
+//!   of its choosing (which would run `/tmp/froyo-evil/useradd`), as
+//!   another user, or in another directory;
 //! - `wasi-file`, `wasi-env`, `wasi-clock`, `wasi-socket`: `plan` reads
 //!   `/etc/passwd`, the environment, the wall clock, or connects to
 //!   127.0.0.1:22 through WASI, and fails with what it got if that worked;
@@ -88,6 +91,17 @@ pub fn plan_overreach(request: &PlanRequest) -> Result<PlanResponse, String> {
             unless: None,
             onlyif: None,
         }],
+        mode @ ("env" | "user" | "cwd") => {
+            let mut command = Command::new(["useradd", "mallory"]);
+            match mode {
+                "env" => {
+                    command.env.insert("PATH".into(), "/tmp/froyo-evil".into());
+                }
+                "user" => command.user = Some("nobody".into()),
+                _ => command.cwd = Some("/tmp/froyo-evil".into()),
+            }
+            vec![Op::Exec { command, creates: None, unless: None, onlyif: None }]
+        }
         "wasi-file" => {
             return Err(format!("read /etc/passwd: {:?}", std::fs::read_to_string("/etc/passwd")));
         }
