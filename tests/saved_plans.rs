@@ -174,3 +174,55 @@ fn a_plan_file_applies_only_with_the_state_it_was_made_with() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output).1);
     assert!(site.path("planned").exists());
 }
+
+#[test]
+fn an_older_plan_put_in_place_of_a_newer_one_is_refused() {
+    let site = Site::new(SITE);
+    let apply = |plan: &str| {
+        let output = site.froyo(&["apply", plan, "--yes"]);
+        let (stdout, stderr) = text(&output);
+        (output.status.code(), format!("{stdout}{stderr}"))
+    };
+    let content = || fs::read_to_string(site.path("file")).unwrap_or_default();
+
+    // A plan is made (and, say, rejected in review); the configuration
+    // changes, and the new plan is made and applied.
+    assert!(site.froyo(&["plan", "-o", "old.plan"]).status.success());
+    site.write(&SITE.replace("planned\\n", "reviewed\\n"));
+    assert!(site.froyo(&["plan", "-o", "new.plan"]).status.success());
+    let (code, output) = apply("new.plan");
+    assert_eq!(code, Some(0), "{output}");
+    assert_eq!(content(), "reviewed\n");
+    // The same plan again is a resumption, not a replay: it may run.
+    let (code, output) = apply("new.plan");
+    assert_eq!(code, Some(0), "{output}");
+
+    // The older plan is authentic, but outdated.
+    let (code, output) = apply("old.plan");
+    assert_eq!(code, Some(2), "{output}");
+    assert!(output.contains("E1214") && output.contains("is outdated: run 1 applied"), "{output}");
+    assert_eq!(content(), "reviewed\n", "the old plan changed the file");
+
+    // An apply of the workspace outdates a saved plan as well...
+    site.write(&SITE.replace("planned\\n", "third\\n"));
+    assert!(site.froyo(&["plan", "-o", "third.plan"]).status.success());
+    site.write(&SITE.replace("planned\\n", "fourth\\n"));
+    assert_eq!(site.froyo(&["apply", "--yes"]).status.code(), Some(0));
+    let (code, output) = apply("third.plan");
+    assert_eq!(code, Some(2), "{output}");
+    assert!(output.contains("E1214"), "{output}");
+    assert_eq!(content(), "fourth\n");
+    // ...but one that changed nothing does not.
+    assert!(site.froyo(&["plan", "-o", "current.plan"]).status.success());
+    assert_eq!(site.froyo(&["apply", "--yes"]).status.code(), Some(0));
+    let (code, output) = apply("current.plan");
+    assert_eq!(code, Some(0), "{output}");
+
+    // A plan the state has no record of is refused too.
+    let connection = rusqlite::Connection::open(site.dir.path().join(".froyo/state.db")).unwrap();
+    connection.execute("DELETE FROM plans", []).unwrap();
+    drop(connection);
+    let (code, output) = apply("current.plan");
+    assert_eq!(code, Some(2), "{output}");
+    assert!(output.contains("E1214") && output.contains("is not recorded in"), "{output}");
+}

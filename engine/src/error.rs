@@ -211,7 +211,8 @@ pub fn reference() -> String {
          | E1203 | runtime-failed | The engine could not start its scheduler. |\n\
          | E1211 | plan-unreadable | A plan file is not JSON, is from another format or version of froyo, or is malformed. Nothing was applied; make a new plan with `froyo plan -o FILE`. |\n\
          | E1212 | plan-not-authentic | A plan file's `mac` is missing, garbled, or does not match its content and the workspace state's key: the file was changed after `froyo plan -o` wrote it, or it was made with another state. froyo applies nothing of it; make a new plan with `froyo plan -o FILE` and review it. |\n\
-         | E1213 | operation-refused | An operation or probe lies outside the capabilities its provider declared (a command it may not run, a path or URL that is not the resource's). The engine checks every one right before sending it to a host, and refuses it there: the instance fails, what depends on it is skipped. A plan file changed by hand, or a provider bug. |\n",
+         | E1213 | operation-refused | An operation or probe lies outside the capabilities its provider declared (a command it may not run, a path or URL that is not the resource's). The engine checks every one right before sending it to a host, and refuses it there: the instance fails, what depends on it is skipped. A plan file changed by hand, or a provider bug. |\n\
+         | E1214 | plan-outdated | A plan file is authentic but no longer current: an apply of something else (another plan, or the workspace) ran after it was made, or the state has no record of it. Applying it would undo or race what was applied since. Runs of the same plan do not count: an interrupted plan can be applied again. Make a new plan with `froyo plan -o FILE` and review it. |\n",
     );
     text
 }

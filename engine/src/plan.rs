@@ -213,7 +213,29 @@ impl Plan {
                 )));
             }
         }
-        Ok(plan)
+        // Authentic is not enough: an older plan put in place of a newer one
+        // is authentic too.
+        match state.plan_outdated(&plan.id) {
+            Ok(None) => Ok(plan),
+            Ok(Some(froyo_state::PlanOutdated::NotRecorded)) => {
+                Err(PlanFileError::Outdated(format!(
+                    "plan {} is not recorded in {}: `froyo plan -o` records every plan it saves",
+                    plan.id,
+                    state.path().display()
+                )))
+            }
+            Ok(Some(froyo_state::PlanOutdated::Superseded { run })) => {
+                Err(PlanFileError::Outdated(format!(
+                    "plan {} is outdated: run {run} applied something else after it was made \
+                     (see `froyo runs show {run}`)",
+                    plan.id
+                )))
+            }
+            Err(error) => Err(PlanFileError::Unreadable(format!(
+                "cannot tell whether plan {} is still current: {error}",
+                plan.id
+            ))),
+        }
     }
 
     /// The plan with every sensitive value hidden: property values, changes,
@@ -370,14 +392,17 @@ pub enum PlanFileError {
     /// Its `mac` is missing or garbled, or does not match its content and
     /// this workspace's state key: it was edited, or made elsewhere.
     NotAuthentic(String),
+    /// Authentic, but not the newest word: an apply of something else ran
+    /// since it was made, or this state never recorded it.
+    Outdated(String),
 }
 
 impl std::fmt::Display for PlanFileError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            PlanFileError::Unreadable(message) | PlanFileError::NotAuthentic(message) => {
-                f.write_str(message)
-            }
+            PlanFileError::Unreadable(message)
+            | PlanFileError::NotAuthentic(message)
+            | PlanFileError::Outdated(message) => f.write_str(message),
         }
     }
 }
@@ -389,6 +414,7 @@ impl miette::Diagnostic for PlanFileError {
         Some(Box::new(match self {
             PlanFileError::Unreadable(_) => "E1211",
             PlanFileError::NotAuthentic(_) => "E1212",
+            PlanFileError::Outdated(_) => "E1214",
         }))
     }
 
@@ -399,6 +425,9 @@ impl miette::Diagnostic for PlanFileError {
             }
             PlanFileError::NotAuthentic(_) => {
                 "nothing was applied; make a new plan with `froyo plan -o FILE` in this workspace, review it, then `froyo apply FILE`"
+            }
+            PlanFileError::Outdated(_) => {
+                "nothing was applied; make a new plan with `froyo plan -o FILE` against the hosts as they are now, review it, then `froyo apply FILE`"
             }
         }))
     }
@@ -439,6 +468,7 @@ mod tests {
         let other = State::open(&directory.path().join("b/state.db")).unwrap();
         let plan = minimal_plan();
         let text = plan.to_file_text(&state);
+        state.save_plan(&plan.id, &plan.ir_hash, plan.state_serial, "{}").unwrap();
         assert_eq!(Plan::from_file_text(&text, &state), Ok(plan.clone()));
         assert!(matches!(Plan::from_file_text(&text, &other), Err(PlanFileError::NotAuthentic(_))));
         let mut value: Json = serde_json::from_str(&text).unwrap();

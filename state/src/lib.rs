@@ -37,8 +37,8 @@ pub use secrets::{DerivedKey, PROTECTED_PREFIX, canonical_json};
 pub use store::{LockTiming, State};
 pub use time::{now_rfc3339, rfc3339};
 pub use types::{
-    AuditRecord, EventRecord, InstanceKey, InstanceRecord, Liveness, LockInfo, RunId, RunKind,
-    RunRecord, RunStatus,
+    AuditRecord, EventRecord, InstanceKey, InstanceRecord, Liveness, LockInfo, PlanOutdated, RunId,
+    RunKind, RunRecord, RunStatus,
 };
 
 /// The schema version this build reads and writes (`PRAGMA user_version`).

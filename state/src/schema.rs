@@ -117,6 +117,12 @@ const MIGRATIONS: &[&str] = &[
         fingerprint TEXT NOT NULL
     );
     "#,
+    // 3: the newest run when a plan was saved, so that an apply since then
+    // of anything else makes the saved plan outdated (NULL for plans saved
+    // before: any such apply does).
+    r#"
+    ALTER TABLE plans ADD COLUMN last_run INTEGER;
+    "#,
 ];
 
 /// The schema version this froyo writes and reads.

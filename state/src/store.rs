@@ -24,6 +24,7 @@ use crate::schema;
 use crate::secrets::{self, DerivedKey, SecretKey};
 use crate::time;
 use crate::types::AuditRecord;
+use crate::types::{PlanOutdated, RunId};
 
 /// How the lock's heartbeat runs. The defaults suit production; tests shorten them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,8 +205,8 @@ impl State {
         }
         transaction
             .prepare_cached(
-                "INSERT INTO plans (id, ir_hash, serial, document, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO plans (id, ir_hash, serial, document, created_at, last_run) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, (SELECT max(id) FROM runs))",
             )
             .and_then(|mut statement| {
                 statement.execute(params![id, ir_hash, serial, document, time::now_rfc3339()])
@@ -220,6 +221,42 @@ impl State {
             .prepare_cached("SELECT document FROM plans WHERE id = ?1")
             .and_then(|mut statement| statement.query_row([id], |row| row.get(0)).optional())
             .map_err(self.failed("read a plan"))
+    }
+
+    /// Why the saved plan `id` must not be applied any more, if it must
+    /// not: it is not recorded in this state, or an apply run since it was
+    /// saved applied something else (another plan, or the workspace) and
+    /// changed or may have changed hosts. Runs of the plan itself do not
+    /// count: a plan interrupted half-way can be applied again.
+    pub fn plan_outdated(&self, id: &str) -> Result<Option<PlanOutdated>, StateError> {
+        let recorded: Option<Option<i64>> = self
+            .connection
+            .prepare_cached("SELECT last_run FROM plans WHERE id = ?1")
+            .and_then(|mut statement| statement.query_row([id], |row| row.get(0)).optional())
+            .map_err(self.failed("read a plan"))?;
+        let Some(last_run) = recorded else {
+            return Ok(Some(PlanOutdated::NotRecorded));
+        };
+        let run: Option<i64> = self
+            .connection
+            .prepare_cached(
+                "SELECT runs.id FROM runs \
+                 WHERE runs.kind = 'apply' AND runs.id > ?2 \
+                 AND NOT EXISTS (SELECT 1 FROM events WHERE events.run = runs.id \
+                     AND events.kind = 'plan' AND json_valid(events.detail) \
+                     AND json_extract(events.detail, '$.plan') = ?1) \
+                 AND (runs.summary IS NULL OR NOT json_valid(runs.summary) \
+                     OR coalesce(json_extract(runs.summary, '$.applied'), 1) > 0 \
+                     OR coalesce(json_extract(runs.summary, '$.failed'), 1) > 0 \
+                     OR coalesce(json_extract(runs.summary, '$.forgotten'), 1) > 0) \
+                 ORDER BY runs.id LIMIT 1",
+            )
+            .and_then(|mut statement| {
+                statement.query_row(params![id, last_run.unwrap_or(0)], |row| row.get(0)).optional()
+            })
+            .map_err(self.failed("read the runs since a plan"))?;
+        run.map(|run| Ok(PlanOutdated::Superseded { run: RunId(self.unsigned(run, "run id")?) }))
+            .transpose()
     }
 
     // --- audit log ---

@@ -9,6 +9,16 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+/// Why a saved plan is not applied any more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanOutdated {
+    /// The state has no record of the plan (it was made with another state,
+    /// or its record was lost).
+    NotRecorded,
+    /// This apply run, since the plan was saved, applied something else.
+    Superseded { run: RunId },
+}
+
 /// A run's number, unique in one state database, increasing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]

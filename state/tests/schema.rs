@@ -71,7 +71,7 @@ fn refuses_a_newer_schema() {
     let error = check_refused(
         &workspace,
         expect![
-            "state database <workspace>/.froyo/state.db has schema version 3, written by a newer froyo; this froyo knows versions up to 2: upgrade froyo to use it"
+            "state database <workspace>/.froyo/state.db has schema version 4, written by a newer froyo; this froyo knows versions up to 3: upgrade froyo to use it"
         ],
     );
     assert!(
