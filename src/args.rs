@@ -79,6 +79,31 @@ pub struct EngineArgs {
     pub state: Option<PathBuf>,
 }
 
+/// Overrides of denying policies, for the commands that run policies.
+#[derive(Debug, Args, Default)]
+pub struct PolicyArgs {
+    /// Allow the findings of this denying policy for this run (repeatable); needs `--reason`. `froyo apply` records it in the audit log with the user and the reason.
+    #[arg(long = "allow-policy", value_name = "NAME", requires = "reason")]
+    pub allow_policy: Vec<String>,
+
+    /// Why the policies named by `--allow-policy` are allowed (recorded in the audit log).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+}
+
+impl PolicyArgs {
+    pub fn allowances(&self) -> Vec<froyo_policy::diagnostics::Allowance> {
+        let reason = self.reason.clone().unwrap_or_default();
+        self.allow_policy
+            .iter()
+            .map(|name| froyo_policy::diagnostics::Allowance {
+                name: name.clone(),
+                reason: reason.clone(),
+            })
+            .collect()
+    }
+}
+
 /// How plans and reports are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
@@ -303,6 +328,9 @@ pub struct CheckArgs {
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 /// How diagnostics are printed.

@@ -20,6 +20,8 @@ use froyo_loader::{FileKind, Overlay, Request, Target, display_path};
 pub struct LoadedWorkspace {
     pub files: Files,
     pub input: froyo_db::Workspace,
+    /// The workspace's `policies/*.rego`.
+    pub policies: froyo_db::Policies,
     /// Problems found while loading (unreadable files, files of another
     /// package), in the file table.
     pub diagnostics: Vec<Diagnostic>,
@@ -64,6 +66,7 @@ pub fn load(database: &mut froyo_db::Database, current_dir: &Path, root: &Path) 
     LoadedWorkspace {
         files,
         input: loaded.input,
+        policies: loaded.policies,
         diagnostics,
         starlark_files: loaded.starlark_count(),
     }

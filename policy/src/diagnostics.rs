@@ -76,47 +76,61 @@ pub fn explanation(set: &PolicySet, policy: &Policy) -> String {
     }
 }
 
-/// How a finding of a denying policy that was allowed is reported.
+/// A denying policy allowed for one run: `--allow-policy NAME --reason TEXT`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Allowed<'a> {
-    pub reason: &'a str,
+pub struct Allowance {
+    pub name: String,
+    pub reason: String,
 }
 
 /// The diagnostic of `finding`, at `span` (the value the finding's path
 /// names, else its resource's or host's declaration).
-pub fn finding_diagnostic(
-    set: &PolicySet,
-    finding: &Finding,
-    span: Span,
-    allowed: Option<Allowed<'_>>,
-) -> Option<Diagnostic> {
+pub fn finding_diagnostic(set: &PolicySet, finding: &Finding, span: Span) -> Option<Diagnostic> {
     let policy = set.policies.get(finding.policy)?;
     let mut diagnostic = Diagnostic::new(code_of(set, policy), finding.message.clone(), span)
         .with_severity(severity(finding.level))
         .with_primary_label(format!("policy `{}` ({})", policy.name, finding.level.as_str()));
     if finding.level == Level::Deny {
-        match allowed {
-            Some(allowed) => {
-                diagnostic = diagnostic.with_severity(Severity::Warning).with_note(format!(
-                    "allowed by --allow-policy {} (reason: {})",
-                    policy.name, allowed.reason
-                ));
-            }
-            None => {
-                diagnostic = diagnostic.with_help(format!(
-                    "fix the value, or allow it once with `--allow-policy {} --reason TEXT`",
-                    policy.name
-                ));
-            }
-        }
-    }
-    if policy.builtin(set) {
-        diagnostic = diagnostic.with_note(format!(
-            "built-in policy; change its level with `policy_data: levels: \"{}\": \"warn\"`",
+        diagnostic = diagnostic.with_help(format!(
+            "change the value, or allow it for one run with `--allow-policy {} --reason TEXT`",
             policy.name
         ));
     }
+    if policy.builtin(set) {
+        diagnostic = diagnostic.with_note(format!(
+            "built-in policy `{}`; set its level with `policy_data: levels: \"{}\": \"warn\"`",
+            policy.name, policy.name
+        ));
+    }
     Some(diagnostic)
+}
+
+/// Whether `diagnostic` is a policy's finding (not one of froyo's own codes).
+pub fn is_finding(diagnostic: &Diagnostic) -> bool {
+    registry::ALL.iter().all(|code| !std::ptr::eq(*code, diagnostic.code))
+}
+
+/// Lowers the denying findings of allowed policies to warnings that say
+/// who allowed them and why; returns how many were allowed.
+pub fn allow(diagnostics: &mut [Diagnostic], allowances: &[Allowance]) -> usize {
+    let mut allowed = 0;
+    for diagnostic in diagnostics.iter_mut() {
+        if diagnostic.severity != Severity::Error || !is_finding(diagnostic) {
+            continue;
+        }
+        let Some(allowance) = allowances.iter().find(|allowance| allowance.name == diagnostic.code.name)
+        else {
+            continue;
+        };
+        diagnostic.severity = Severity::Warning;
+        diagnostic.help = None;
+        diagnostic.notes.insert(
+            0,
+            format!("allowed by --allow-policy {} (reason: {})", allowance.name, allowance.reason),
+        );
+        allowed += 1;
+    }
+    allowed
 }
 
 /// The diagnostic of a problem with a policy file; `file_of` gives the
