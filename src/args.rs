@@ -130,6 +130,13 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
 
+    /// Allow changes that delete something (`state: "absent"` of a file, package, user, …); without it the built-in policy `destroy-without-allow` denies them.
+    #[arg(long)]
+    pub allow_destroy: bool,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -150,6 +157,13 @@ pub struct ApplyArgs {
     /// How to print the report: text for people, or one JSON document.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
+
+    /// Allow changes that delete something (`state: "absent"` of a file, package, user, …); without it the built-in policy `destroy-without-allow` denies them.
+    #[arg(long)]
+    pub allow_destroy: bool,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 
     #[command(flatten)]
     pub engine: EngineArgs,

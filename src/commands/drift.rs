@@ -12,7 +12,7 @@ use crate::{hosts, output};
 
 pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let prepared =
-        match hosts::prepare(&args.paths, &args.engine, color, "nothing checked", Some("drift"))? {
+        match hosts::prepare(&args.paths, &args.engine, color, "nothing checked", Some("drift"), None)? {
             Ok(prepared) => prepared,
             Err(status) => return Ok(status),
         };
