@@ -48,6 +48,8 @@ pub enum Command {
     Graph(GraphArgs),
     /// Inspect the recorded state and its lock.
     State(StateArgs),
+    /// Test, list and inspect policies (built-in and `policies/*.rego`).
+    Policy(PolicyCommandArgs),
     /// List past runs and show their events.
     Runs(RunsArgs),
     /// Print a shell completion script to stdout.
@@ -102,6 +104,68 @@ impl PolicyArgs {
             })
             .collect()
     }
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyCommandArgs {
+    #[command(subcommand)]
+    pub command: PolicyCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Run every `test_*` rule of the workspace's and the built-in policies, like `opa test`; exit 1 when one fails.
+    Test(PolicyTestArgs),
+    /// Print the input document policies see: the IR's (check time), or a saved plan's (`--plan FILE`).
+    Eval(PolicyEvalArgs),
+    /// List the policies with their code, level and stage.
+    List(PolicyListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyTestArgs {
+    /// The workspace (default: the one containing the current directory).
+    pub paths: Vec<PathBuf>,
+
+    /// Run only the tests whose name contains this text.
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub run: String,
+
+    /// Leave the built-in policies' tests out.
+    #[arg(long)]
+    pub no_builtin: bool,
+
+    /// How to print the results: text for people, or one JSON document.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyEvalArgs {
+    /// The workspace (default: the one containing the current directory).
+    pub paths: Vec<PathBuf>,
+
+    /// Print the plan-time input of this saved plan (`froyo plan -o FILE`) instead of the check-time input.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+
+    /// With `--plan`: the input as `--allow-destroy` would make it.
+    #[arg(long)]
+    pub allow_destroy: bool,
+
+    /// Also evaluate this policy on the input and print its findings after the input.
+    #[arg(long, value_name = "NAME")]
+    pub policy: Option<String>,
+
+    /// The state database that authenticates the saved plan (default: `.froyo/state.db` in the workspace).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyListArgs {
+    /// The workspace (default: the one containing the current directory).
+    pub paths: Vec<PathBuf>,
 }
 
 /// How plans and reports are printed.

@@ -126,7 +126,8 @@ pub fn judge(
         let mut placed = false;
         if let Some(resource) = &finding.resource {
             for instance in &mut plan.instances {
-                let host_matches = finding.host.as_ref().is_none_or(|host| *host == instance.key.host);
+                let host_matches =
+                    finding.host.as_ref().is_none_or(|host| *host == instance.key.host);
                 if instance.key.resource == *resource && host_matches {
                     instance.policy.push(note.clone());
                     placed = true;
@@ -144,7 +145,9 @@ pub fn judge(
             let file = problem
                 .source
                 .and_then(|index| set.sources.get(index))
-                .map_or(String::new(), |source| format!("{}:{}:{}: ", source.path, problem.line, problem.column));
+                .map_or(String::new(), |source| {
+                    format!("{}:{}:{}: ", source.path, problem.line, problem.column)
+                });
             format!("{file}{}", problem.message)
         })
         .collect();

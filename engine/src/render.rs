@@ -102,10 +102,9 @@ pub fn plan_text(plan: &Plan, show_ops: bool) -> String {
 /// A plan-time policy's finding: `! deny destroy-without-allow: …`.
 fn policy_text(note: &crate::policy::PolicyNote) -> String {
     match &note.allowed {
-        Some(reason) => format!(
-            "! {} {} (allowed: {reason}): {}",
-            note.level, note.policy, note.message
-        ),
+        Some(reason) => {
+            format!("! {} {} (allowed: {reason}): {}", note.level, note.policy, note.message)
+        }
         None => format!("! {} {}: {}", note.level, note.policy, note.message),
     }
 }

@@ -118,7 +118,8 @@ pub fn allow(diagnostics: &mut [Diagnostic], allowances: &[Allowance]) -> usize 
         if diagnostic.severity != Severity::Error || !is_finding(diagnostic) {
             continue;
         }
-        let Some(allowance) = allowances.iter().find(|allowance| allowance.name == diagnostic.code.name)
+        let Some(allowance) =
+            allowances.iter().find(|allowance| allowance.name == diagnostic.code.name)
         else {
             continue;
         };

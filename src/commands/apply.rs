@@ -46,7 +46,9 @@ pub fn run(args: &ApplyArgs, color: ColorWhen) -> io::Result<ExitStatus> {
             let root = froyo_loader::workspace_root(&current_dir);
             let Some(policies) = crate::compile::workspace_policies(&current_dir, &root, color)?
             else {
-                output::print_status("error: the workspace's policies have errors; nothing applied");
+                output::print_status(
+                    "error: the workspace's policies have errors; nothing applied",
+                );
                 return Ok(ExitStatus::Failure);
             };
             (root, Err((path, text)), policies, Vec::new())
@@ -126,11 +128,11 @@ pub fn run(args: &ApplyArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         output::print_status("apply cancelled; nothing changed");
         return Ok(ExitStatus::Failure);
     }
-    if let Err(error) =
-        super::plan::audit_allowed(&state, &plan, &allowed, &args.policy)
-    {
+    if let Err(error) = super::plan::audit_allowed(&state, &plan, &allowed, &args.policy) {
         engine.close();
-        output::print_error(&format!("cannot record the allowed policies in the audit log: {error}"));
+        output::print_error(&format!(
+            "cannot record the allowed policies in the audit log: {error}"
+        ));
         return Ok(ExitStatus::Error);
     }
     let report = match engine.apply(&plan, &state, from_file) {

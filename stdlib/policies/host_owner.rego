@@ -18,7 +18,7 @@ package froyo.builtin.host_owner
 policy := {
 	"name": "host-without-owner",
 	"code": "P0005",
-	"level": "off",
+	"level": "warn",
 	"summary": "A host has no owner label.",
 }
 
@@ -26,7 +26,13 @@ label := data.policy_data.owner_label if data.policy_data.owner_label
 
 else := "owner"
 
+# Off unless the workspace names the label or sets this policy's level.
+enabled if data.policy_data.owner_label
+
+enabled if data.policy_data.levels["host-without-owner"]
+
 violations contains finding if {
+	enabled
 	some host in input.hosts
 	not host.labels[label]
 	finding := {

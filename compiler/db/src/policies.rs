@@ -26,8 +26,7 @@ use serde_json::Value as Json;
 
 use crate::SourceFile;
 use crate::workspace::{
-    FileTable, Workspace, checked_files, cue_errors, first_starlark_id, lowered_file,
-    lowered_files,
+    FileTable, Workspace, checked_files, cue_errors, first_starlark_id, lowered_file, lowered_files,
 };
 
 /// The workspace's own Rego files (`policies/*.rego`), paths as shown to users.
@@ -76,7 +75,11 @@ pub fn policy_set(
     let sources = policies
         .files(db)
         .iter()
-        .map(|file| Source { path: file.path(db).clone(), text: file.text(db).clone(), builtin: false })
+        .map(|file| Source {
+            path: file.path(db).clone(),
+            text: file.text(db).clone(),
+            builtin: false,
+        })
         .collect();
     let data = policy_data(db, workspace).clone();
     LoadedPolicies { set: Arc::new(PolicySet::load(sources, &data)), data }
@@ -273,8 +276,8 @@ impl Placement {
             };
             if declared.is_none() {
                 if let Some(id) = &finding.resource {
-                    diagnostic = diagnostic
-                        .with_note(format!("the workspace declares no resource `{id}`"));
+                    diagnostic =
+                        diagnostic.with_note(format!("the workspace declares no resource `{id}`"));
                 } else if let Some(name) = &finding.host {
                     diagnostic =
                         diagnostic.with_note(format!("the workspace declares no host `{name}`"));

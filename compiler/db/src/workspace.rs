@@ -279,7 +279,11 @@ const VALIDATION_CHUNK: usize = 32;
 /// The validated, lowered hosts and resources one source file declares: a
 /// file of the CUE package or a Starlark file.
 #[salsa::tracked(returns(ref))]
-pub(crate) fn lowered_file(db: &dyn salsa::Database, workspace: Workspace, file: SourceFile) -> Lowered {
+pub(crate) fn lowered_file(
+    db: &dyn salsa::Database,
+    workspace: Workspace,
+    file: SourceFile,
+) -> Lowered {
     let table = FileTable::new(db, workspace);
     let Some(file_id) = table.id_of(file) else { return Lowered::default() };
     let mut lowered = Lowered::default();
