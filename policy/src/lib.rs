@@ -19,6 +19,7 @@
 
 pub mod diagnostics;
 pub mod input;
+pub mod reference;
 pub mod rego;
 pub mod set;
 pub mod testing;
