@@ -108,9 +108,12 @@ impl Rego {
         })
     }
 
-    /// Converts an input document once, for several evaluations.
+    /// Converts an input document once, for several evaluations. Through
+    /// JSON text: regorus then keeps it in its compact frozen form, which it
+    /// reads faster than a value built piece by piece.
     pub fn input(input: &Json) -> Input {
-        Input(regorus::Value::from(input.clone()))
+        let text = serde_json::to_string(input).unwrap_or_default();
+        Input(regorus::Value::from_json_str(&text).unwrap_or_else(|_| regorus::Value::from(input.clone())))
     }
 }
 

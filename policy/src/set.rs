@@ -169,9 +169,12 @@ pub struct Evaluation {
 }
 
 /// Built-in and workspace policies, parsed.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct PolicySet {
     rego: Rego,
+    /// An evaluator kept between evaluations: copying one costs more than
+    /// most evaluations (a busy one is copied, so threads never wait).
+    spare: std::sync::Mutex<Option<Rego>>,
     pub sources: Vec<Source>,
     pub policies: Vec<Policy>,
     /// Problems found while loading (syntax errors, metadata).
@@ -207,6 +210,7 @@ impl PolicySet {
     pub fn load_sources(sources: Vec<Source>, policy_data: &Json) -> PolicySet {
         let mut set = PolicySet {
             rego: Rego::default(),
+            spare: std::sync::Mutex::new(None),
             sources,
             policies: Vec::new(),
             problems: Vec::new(),
@@ -407,7 +411,8 @@ impl PolicySet {
         select: &dyn Fn(&Policy) -> bool,
     ) -> Evaluation {
         let mut evaluation = Evaluation::default();
-        let mut rego = self.rego.clone();
+        let spare = self.spare.try_lock().ok().and_then(|mut spare| spare.take());
+        let mut rego = spare.unwrap_or_else(|| self.rego.clone());
         let prepared = Rego::input(input);
         for (index, policy) in self.policies.iter().enumerate() {
             let level = self.level(policy);
@@ -455,6 +460,9 @@ impl PolicySet {
                     error,
                 )),
             }
+        }
+        if let Ok(mut spare) = self.spare.try_lock() {
+            *spare = Some(rego);
         }
         evaluation
     }

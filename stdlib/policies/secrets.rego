@@ -26,15 +26,33 @@ patterns := {
 	"a Google API key": `(^|[^0-9A-Za-z_-])AIza[0-9A-Za-z_-]{35}([^0-9A-Za-z_-]|$)`,
 }
 
-violations contains finding if {
+# One cheap test per string first: only strings that contain a marker are
+# matched against the patterns.
+markers := `PRIVATE KEY-----|AKIA|ASIA|AIza`
+
+# Strings at the top of the properties (most of them), without `walk`.
+suspects contains [resource, [name], value] if {
 	some resource in input.resources
 	some name, value in resource.properties
-	not name in resource.sensitive
-	walk(value, [inner, text])
+	is_string(value)
+	regex.match(markers, value)
+}
+
+# Strings inside maps and lists.
+suspects contains [resource, array.concat([name], path), text] if {
+	some resource in input.resources
+	some name, value in resource.properties
+	not is_string(value)
+	walk(value, [path, text])
 	is_string(text)
+	regex.match(markers, text)
+}
+
+violations contains finding if {
+	some [resource, path, text] in suspects
+	not path[0] in resource.sensitive
 	some what, pattern in patterns
 	regex.match(pattern, text)
-	path := array.concat([name], inner)
 	finding := {
 		"msg": sprintf("`%s` of `%s` holds what looks like %s, in a field that is not sensitive", [concat(".", [sprintf("%v", [segment]) | some segment in path]), resource.id, what]),
 		"resource": resource.id,
