@@ -59,7 +59,12 @@ fn main() {
     for policy in set.policies.iter().filter(|policy| policy.check) {
         let started = Instant::now();
         let found = set.evaluate(Stage::Check, &input, &|candidate| candidate.name == policy.name);
-        println!("  {:<24} {:>8.1} ms  {} findings", policy.name, ms(started.elapsed()), found.findings.len());
+        println!(
+            "  {:<24} {:>8.1} ms  {} findings",
+            policy.name,
+            ms(started.elapsed()),
+            found.findings.len()
+        );
     }
     println!(
         "{} resources, {} hosts, {} files: load {:.1} ms; whole IR {:.1} ms ({} findings); per file {:.1} ms ({} findings); cold total (load + per file) {:.1} ms",

@@ -113,7 +113,10 @@ impl Rego {
     /// reads faster than a value built piece by piece.
     pub fn input(input: &Json) -> Input {
         let text = serde_json::to_string(input).unwrap_or_default();
-        Input(regorus::Value::from_json_str(&text).unwrap_or_else(|_| regorus::Value::from(input.clone())))
+        Input(
+            regorus::Value::from_json_str(&text)
+                .unwrap_or_else(|_| regorus::Value::from(input.clone())),
+        )
     }
 }
 

@@ -103,9 +103,8 @@ fn main() {
             edit_rounds(&mut database, workspace, policies, file, label, rounds);
         times.sort();
         with_policies.sort();
-        let percentile = |times: &[Duration], p: f64| {
-            times[((times.len() as f64 - 1.0) * p).round() as usize]
-        };
+        let percentile =
+            |times: &[Duration], p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
         println!(
             "re-check after a one-line edit in a {label} file: p50 {:.1} ms, p95 {:.1} ms; with policies p50 {:.1} ms, p95 {:.1} ms",
             ms(percentile(&times, 0.5)),
