@@ -48,6 +48,8 @@ pub enum Command {
     Graph(GraphArgs),
     /// Inspect the recorded state and its lock.
     State(StateArgs),
+    /// Test, list and inspect policies (built-in and `policies/*.rego`).
+    Policy(PolicyCommandArgs),
     /// List past runs and show their events.
     Runs(RunsArgs),
     /// Print a shell completion script to stdout.
@@ -79,6 +81,93 @@ pub struct EngineArgs {
     pub state: Option<PathBuf>,
 }
 
+/// Overrides of denying policies, for the commands that run policies.
+#[derive(Debug, Args, Default)]
+pub struct PolicyArgs {
+    /// Allow the findings of this denying policy for this run (repeatable); needs `--reason`. `froyo apply` records it in the audit log with the user and the reason.
+    #[arg(long = "allow-policy", value_name = "NAME", requires = "reason")]
+    pub allow_policy: Vec<String>,
+
+    /// Why the policies named by `--allow-policy` are allowed (recorded in the audit log).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+}
+
+impl PolicyArgs {
+    pub fn allowances(&self) -> Vec<froyo_policy::diagnostics::Allowance> {
+        let reason = self.reason.clone().unwrap_or_default();
+        self.allow_policy
+            .iter()
+            .map(|name| froyo_policy::diagnostics::Allowance {
+                name: name.clone(),
+                reason: reason.clone(),
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyCommandArgs {
+    #[command(subcommand)]
+    pub command: PolicyCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Run every `test_*` rule of the workspace's and the built-in policies, like `opa test`; exit 1 when one fails.
+    Test(PolicyTestArgs),
+    /// Print the input document policies see: the IR's (check time), or a saved plan's (`--plan FILE`).
+    Eval(PolicyEvalArgs),
+    /// List the policies with their code, level and stage.
+    List(PolicyListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyTestArgs {
+    /// The workspace (default: the one containing the current directory).
+    pub paths: Vec<PathBuf>,
+
+    /// Run only the tests whose name contains this text.
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub run: String,
+
+    /// Leave the built-in policies' tests out.
+    #[arg(long)]
+    pub no_builtin: bool,
+
+    /// How to print the results: text for people, or one JSON document.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyEvalArgs {
+    /// The workspace (default: the one containing the current directory).
+    pub paths: Vec<PathBuf>,
+
+    /// Print the plan-time input of this saved plan (`froyo plan -o FILE`) instead of the check-time input.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+
+    /// With `--plan`: the input as `--allow-destroy` would make it.
+    #[arg(long)]
+    pub allow_destroy: bool,
+
+    /// Also evaluate this policy on the input and print its findings after the input.
+    #[arg(long, value_name = "NAME")]
+    pub policy: Option<String>,
+
+    /// The state database that authenticates the saved plan (default: `.froyo/state.db` in the workspace).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyListArgs {
+    /// The workspace (default: the one containing the current directory).
+    pub paths: Vec<PathBuf>,
+}
+
 /// How plans and reports are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
@@ -105,6 +194,13 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
 
+    /// Allow changes that delete something (`state: "absent"` of a file, package, user, …); without it the built-in policy `destroy-without-allow` denies them.
+    #[arg(long)]
+    pub allow_destroy: bool,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -125,6 +221,13 @@ pub struct ApplyArgs {
     /// How to print the report: text for people, or one JSON document.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
+
+    /// Allow changes that delete something (`state: "absent"` of a file, package, user, …); without it the built-in policy `destroy-without-allow` denies them.
+    #[arg(long)]
+    pub allow_destroy: bool,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 
     #[command(flatten)]
     pub engine: EngineArgs,
@@ -303,6 +406,9 @@ pub struct CheckArgs {
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 /// How diagnostics are printed.

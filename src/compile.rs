@@ -20,6 +20,8 @@ use froyo_loader::{FileKind, Overlay, Request, Target, display_path};
 pub struct LoadedWorkspace {
     pub files: Files,
     pub input: froyo_db::Workspace,
+    /// The workspace's `policies/*.rego`.
+    pub policies: froyo_db::Policies,
     /// Problems found while loading (unreadable files, files of another
     /// package), in the file table.
     pub diagnostics: Vec<Diagnostic>,
@@ -64,6 +66,7 @@ pub fn load(database: &mut froyo_db::Database, current_dir: &Path, root: &Path) 
     LoadedWorkspace {
         files,
         input: loaded.input,
+        policies: loaded.policies,
         diagnostics,
         starlark_files: loaded.starlark_count(),
     }
@@ -142,7 +145,7 @@ pub const NO_WORKSPACE: &str = "no workspace here: a workspace is a directory wi
 /// `current_dir`) into the IR, printing its diagnostics to stderr. Returns the
 /// workspace root and the IR, or the exit status to end with when there is no
 /// single workspace or it has errors (then `refusal` ends the summary line,
-/// such as "no IR written").
+/// such as "no IR written"). Policies are not evaluated (see [`build_checked`]).
 pub fn build_ir(
     current_dir: &Path,
     paths: &[PathBuf],
@@ -150,6 +153,39 @@ pub fn build_ir(
     color: crate::args::ColorWhen,
     refusal: &str,
 ) -> std::io::Result<Result<(PathBuf, froyo_ir::Ir), crate::ExitStatus>> {
+    Ok(build(current_dir, paths, format, color, refusal, None)?.map(|built| (built.root, built.ir)))
+}
+
+/// A compiled workspace with its policies.
+pub struct Built {
+    pub root: PathBuf,
+    pub ir: froyo_ir::Ir,
+    /// The built-in and workspace policies, loaded with `policy_data`.
+    pub policies: std::sync::Arc<froyo_policy::PolicySet>,
+    /// Findings of denying check-time policies that `--allow-policy` allowed.
+    pub allowed: Vec<Diagnostic>,
+}
+
+/// [`build_ir`] with the check-time policies too: a denying policy's
+/// finding is an error unless `policy` allows it.
+pub fn build_checked(
+    current_dir: &Path,
+    paths: &[PathBuf],
+    color: crate::args::ColorWhen,
+    refusal: &str,
+    policy: &crate::args::PolicyArgs,
+) -> std::io::Result<Result<Built, crate::ExitStatus>> {
+    build(current_dir, paths, crate::args::OutputFormat::Human, color, refusal, Some(policy))
+}
+
+fn build(
+    current_dir: &Path,
+    paths: &[PathBuf],
+    format: crate::args::OutputFormat,
+    color: crate::args::ColorWhen,
+    refusal: &str,
+    policy: Option<&crate::args::PolicyArgs>,
+) -> std::io::Result<Result<Built, crate::ExitStatus>> {
     use crate::ExitStatus;
     use crate::output;
     let roots = roots(current_dir, paths, &[]);
@@ -169,6 +205,13 @@ pub fn build_ir(
     let compiled = froyo_db::compile_workspace(&database, loaded.input);
     let mut diagnostics = loaded.diagnostics.clone();
     diagnostics.extend(compiled.diagnostics.iter().cloned());
+    let mut allowed = Vec::new();
+    if let Some(policy) = policy {
+        let mut found = froyo_db::policy_diagnostics(&database, loaded.input, loaded.policies);
+        froyo_policy::diagnostics::allow(&mut found, &policy.allowances());
+        allowed.extend(found.iter().filter(|diagnostic| was_allowed(diagnostic)).cloned());
+        diagnostics.extend(found);
+    }
     crate::commands::check::sort_diagnostics(&mut diagnostics);
     {
         let mut stderr = std::io::stderr().lock();
@@ -183,7 +226,12 @@ pub fn build_ir(
     let tally = output::Tally::of(&diagnostics);
     let ir = froyo_db::workspace_ir(&database, loaded.input);
     match ir.as_ref().filter(|_| tally.errors == 0) {
-        Some(ir) => Ok(Ok((root, ir.clone()))),
+        Some(ir) => Ok(Ok(Built {
+            root,
+            ir: ir.clone(),
+            policies: froyo_db::policy_set(&database, loaded.input, loaded.policies).set.clone(),
+            allowed,
+        })),
         None => {
             output::print_status(&format!(
                 "error: {}; {refusal}",
@@ -192,4 +240,36 @@ pub fn build_ir(
             Ok(Err(ExitStatus::Failure))
         }
     }
+}
+
+/// Whether `allow` lowered this diagnostic (it says so in its first note).
+pub fn was_allowed(diagnostic: &Diagnostic) -> bool {
+    diagnostic.notes.first().is_some_and(|note| note.starts_with("allowed by --allow-policy"))
+}
+
+/// The policies of the workspace at `root`, for judging a saved plan:
+/// problems with them are printed, and `None` returned, when they do not
+/// load cleanly.
+pub fn workspace_policies(
+    current_dir: &Path,
+    root: &Path,
+    color: crate::args::ColorWhen,
+) -> std::io::Result<Option<std::sync::Arc<froyo_policy::PolicySet>>> {
+    let mut database = froyo_db::Database::default();
+    let loaded = load(&mut database, current_dir, root);
+    let set = froyo_db::policy_set(&database, loaded.input, loaded.policies).set.clone();
+    if set.problems.is_empty() {
+        return Ok(Some(set));
+    }
+    let mut problems = froyo_db::policy_diagnostics(&database, loaded.input, loaded.policies);
+    problems.retain(|diagnostic| !froyo_policy::diagnostics::is_finding(diagnostic));
+    let mut stderr = std::io::stderr().lock();
+    crate::output::write_diagnostics(
+        &mut stderr,
+        &loaded.files,
+        &problems,
+        crate::args::OutputFormat::Human,
+        crate::output::stderr_color(color),
+    )?;
+    Ok(None)
 }

@@ -156,30 +156,47 @@ pub struct Prepared {
     pub root: PathBuf,
     pub ir: froyo_ir::Ir,
     pub state: State,
+    /// The workspace's policies (none loaded when the command runs none).
+    pub policies: std::sync::Arc<froyo_policy::PolicySet>,
     /// Held until this is dropped.
     _lock: Option<froyo_state::LockGuard>,
 }
 
-/// Compiles the workspace `paths` name (diagnostics to stderr), opens its
-/// state and takes the lock for `lock`; or the exit status to end with.
+/// Compiles the workspace `paths` name (diagnostics to stderr; with
+/// `policy`, the check-time policies too), opens its state and takes the
+/// lock for `lock`; or the exit status to end with.
 pub fn prepare(
     paths: &[PathBuf],
     args: &EngineArgs,
     color: crate::args::ColorWhen,
     refusal: &str,
     lock_for: Option<&str>,
+    policy: Option<&crate::args::PolicyArgs>,
 ) -> std::io::Result<Result<Prepared, crate::ExitStatus>> {
     use crate::ExitStatus;
     let Some(current_dir) = crate::commands::current_dir() else {
         return Ok(Err(ExitStatus::Error));
     };
-    let (root, ir) = match crate::compile::build_ir(
-        &current_dir,
-        paths,
-        crate::args::OutputFormat::Human,
-        color,
-        refusal,
-    )? {
+    let built = match policy {
+        Some(policy) => crate::compile::build_checked(&current_dir, paths, color, refusal, policy)?,
+        None => crate::compile::build_ir(
+            &current_dir,
+            paths,
+            crate::args::OutputFormat::Human,
+            color,
+            refusal,
+        )?
+        .map(|(root, ir)| crate::compile::Built {
+            root,
+            ir,
+            policies: std::sync::Arc::new(froyo_policy::PolicySet::load_sources(
+                Vec::new(),
+                &serde_json::Value::Null,
+            )),
+            allowed: Vec::new(),
+        }),
+    };
+    let crate::compile::Built { root, ir, policies, .. } = match built {
         Ok(built) => built,
         Err(status) => return Ok(Err(status)),
     };
@@ -196,7 +213,7 @@ pub fn prepare(
         },
         None => None,
     };
-    Ok(Ok(Prepared { root, ir, state, _lock: lock }))
+    Ok(Ok(Prepared { root, ir, state, policies, _lock: lock }))
 }
 
 /// The engine for `prepared`'s IR (its resource types' providers), with the progress display.

@@ -110,6 +110,7 @@ fn run(cli: Cli) -> io::Result<ExitStatus> {
         Command::Drift(drift_args) => commands::drift::run(&drift_args, color),
         Command::Graph(graph_args) => commands::graph::run(&graph_args, color),
         Command::State(state_args) => commands::state::run(&state_args),
+        Command::Policy(policy_args) => commands::policy::run(&policy_args, color),
         Command::Runs(runs_args) => commands::runs::run(&runs_args),
         Command::Completions(completions_args) => commands::completions::run(&completions_args),
         Command::Lsp(_) => commands::lsp::run(),

@@ -20,9 +20,11 @@ mod site;
 use site::{Site, froyo_in};
 
 impl Site {
-    /// `froyo apply --yes --format json`: the exit code and the report.
+    /// `froyo apply --yes --allow-destroy --format json`: the exit code and
+    /// the report. (Removals are what some of these tests are about; the
+    /// policy that asks for `--allow-destroy` is tested in tests/policy.rs.)
     fn apply(&self) -> (i32, Value) {
-        let output = self.froyo(&["apply", "--yes", "--format", "json"]);
+        let output = self.froyo(&["apply", "--yes", "--allow-destroy", "--format", "json"]);
         let code = output.status.code().unwrap_or(-1);
         let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
             panic!(

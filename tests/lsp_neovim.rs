@@ -1,6 +1,7 @@
 //! End to end with a real editor: Neovim (headless, its built-in LSP client,
 //! set up by `editors/neovim`) opens a copy of `examples/quickstart` with `froyo lsp`, and the test
-//! checks the diagnostics Neovim received after an edit, that they clear
+//! checks the diagnostics Neovim received after an edit (a broken `require`,
+//! then a world-writable mode, which a built-in policy reports), that they clear
 //! when the edit is undone, and what Neovim's own completion (omnifunc
 //! `vim.lsp.omnifunc`, `<C-x><C-o>` in Insert mode) offers after
 //! `linux.#Fi`. The session is `tests/lsp_neovim/session.lua`.
@@ -67,9 +68,14 @@ fn neovim_receives_diagnostics_and_completes_through_omnifunc() {
     assert_eq!(result["filetype"], "cue", "{text}");
     assert_eq!(result["omnifunc"], "v:lua.vim.lsp.omnifunc", "{text}");
     assert_eq!(result["cleared"], true, "the diagnostics clear after undo: {text}");
+    let policy = &result["policy"][0];
+    assert_eq!(policy["code"], "P0001", "the world-writable policy's diagnostic: {text}");
+    assert_eq!(policy["lnum"], result["mode_line"], "on the `mode:` line: {text}");
+    assert_eq!(result["policy_cleared"], true, "the policy diagnostic clears after undo: {text}");
     let summary = format!(
-        "diagnostics:\n{}\ncompletion after `linux.#Fi`: {}\nline after completing: {:?}",
+        "diagnostics:\n{}\npolicy diagnostics after `mode: \"0666\"`:\n{}\ncompletion after `linux.#Fi`: {}\nline after completing: {:?}",
         serde_json::to_string_pretty(&result["diagnostics"]).unwrap_or_default(),
+        serde_json::to_string_pretty(&result["policy"]).unwrap_or_default(),
         result["completion"],
         result["line"].as_str().unwrap_or("")
     );

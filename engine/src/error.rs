@@ -150,6 +150,9 @@ pub enum Error {
     State(String),
     Graph(String),
     Runtime(String),
+    /// Denying plan-time policies found fault with the plan (one line per
+    /// finding), or could not be evaluated.
+    PolicyDenied(Vec<String>),
 }
 
 impl fmt::Display for Error {
@@ -158,6 +161,13 @@ impl fmt::Display for Error {
             Error::State(message) => write!(f, "state: {message}"),
             Error::Graph(message) => write!(f, "{message}"),
             Error::Runtime(message) => write!(f, "{message}"),
+            Error::PolicyDenied(lines) => {
+                write!(f, "policies deny this plan, so it is not applied")?;
+                for line in lines {
+                    write!(f, "\n  - {line}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -170,6 +180,7 @@ impl miette::Diagnostic for Error {
             Error::State(_) => "E1201",
             Error::Graph(_) => "E1202",
             Error::Runtime(_) => "E1203",
+            Error::PolicyDenied(_) => "E1215",
         }))
     }
 
@@ -180,6 +191,9 @@ impl miette::Diagnostic for Error {
             }
             Error::Graph(_) => "`froyo check` shows the dependency problem with its source",
             Error::Runtime(_) => "run again; if it persists, please report it",
+            Error::PolicyDenied(_) => {
+                "change the configuration, or allow a policy for this run with `--allow-policy NAME --reason TEXT` (recorded in the audit log); deletions need `--allow-destroy`"
+            }
         }))
     }
 }
@@ -212,7 +226,8 @@ pub fn reference() -> String {
          | E1211 | plan-unreadable | A plan file is not JSON, is from another format or version of froyo, or is malformed. Nothing was applied; make a new plan with `froyo plan -o FILE`. |\n\
          | E1212 | plan-not-authentic | A plan file's `mac` is missing, garbled, or does not match its content and the workspace state's key: the file was changed after `froyo plan -o` wrote it, or it was made with another state. froyo applies nothing of it; make a new plan with `froyo plan -o FILE` and review it. |\n\
          | E1213 | operation-refused | An operation or probe lies outside the capabilities its provider declared (a command it may not run, a path or URL that is not the resource's). The engine checks every one right before sending it to a host, and refuses it there: the instance fails, what depends on it is skipped. A plan file changed by hand, or a provider bug. |\n\
-         | E1214 | plan-outdated | A plan file is authentic but no longer current: an apply of something else (another plan, or the workspace) ran after it was made, or the state has no record of it. Applying it would undo or race what was applied since. Runs of the same plan do not count: an interrupted plan can be applied again. Make a new plan with `froyo plan -o FILE` and review it. |\n",
+         | E1214 | plan-outdated | A plan file is authentic but no longer current: an apply of something else (another plan, or the workspace) ran after it was made, or the state has no record of it. Applying it would undo or race what was applied since. Runs of the same plan do not count: an interrupted plan can be applied again. Make a new plan with `froyo plan -o FILE` and review it. |\n\
+         | E1215 | policy-denied | A denying plan-time policy (built-in or in `policies/`) found fault with the plan, or a policy could not be evaluated: `froyo apply` refuses before anything runs, saved plans too. Change the configuration, pass `--allow-destroy` for deletions, or allow the policy for one run with `--allow-policy NAME --reason TEXT`, which the audit log records with the user; see `docs/policy.md`. |\n",
     );
     text
 }

@@ -17,6 +17,8 @@
 //! - [`error`]: run and host errors with stable codes, rendered with miette;
 //! - [`render`]: plans, apply results and drift as text;
 //! - [`report`]: progress events and results;
+//! - [`policy`]: plan-time policies: the plan as their input, their
+//!   findings beside the changes, and the gate that refuses a denied plan;
 //! - [`scrub`]: the doors through which hosts' and providers' text enters
 //!   the engine, where the run's sensitive values are scrubbed from it.
 //!
@@ -39,6 +41,7 @@ pub mod instance;
 mod parents;
 pub mod plan;
 mod planning;
+pub mod policy;
 mod probe;
 mod record;
 pub mod render;

@@ -52,6 +52,13 @@ pub struct Plan {
     pub instances: Vec<PlannedInstance>,
     /// Instances in state that the configuration no longer has.
     pub orphans: Vec<Orphan>,
+    /// The facts of each host the plan reached, as its runner reported them
+    /// (what plan-time policies see as `input.facts`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub facts: BTreeMap<String, froyo_runner_protocol::Facts>,
+    /// Findings of plan-time policies about no instance in particular.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy: Vec<crate::policy::PolicyNote>,
 }
 
 /// One instance's plan.
@@ -91,6 +98,9 @@ pub struct PlannedInstance {
     /// Planning failed: why. The instance and what depends on it are not applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Findings of plan-time policies about this instance.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy: Vec<crate::policy::PolicyNote>,
 }
 
 /// An instance recorded in state whose resource is gone from the configuration
@@ -473,6 +483,8 @@ mod tests {
             hosts: Vec::new(),
             instances: Vec::new(),
             orphans: Vec::new(),
+            facts: BTreeMap::new(),
+            policy: Vec::new(),
         }
     }
 

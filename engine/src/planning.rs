@@ -47,6 +47,7 @@ impl Engine {
                 notes: Vec::new(),
                 warnings: Vec::new(),
                 error,
+                policy: Vec::new(),
             });
         }
         // From here on, what hosts and providers say is scrubbed of these.
@@ -227,6 +228,8 @@ impl Engine {
             hosts: ir.hosts.clone(),
             instances,
             orphans,
+            facts: self.facts(),
+            policy: Vec::new(),
         })
     }
 }

@@ -50,6 +50,12 @@ pub fn plan_text(plan: &Plan, show_ops: bool) -> String {
         }
         out.push('\n');
     }
+    for note in &plan.policy {
+        let _ = writeln!(out, "{}", policy_text(note));
+    }
+    if !plan.policy.is_empty() {
+        out.push('\n');
+    }
     let summary = plan.summary();
     if !plan.has_changes() && summary.errors == 0 {
         let _ = writeln!(
@@ -93,6 +99,16 @@ pub fn plan_text(plan: &Plan, show_ops: bool) -> String {
     out
 }
 
+/// A plan-time policy's finding: `! deny destroy-without-allow: …`.
+fn policy_text(note: &crate::policy::PolicyNote) -> String {
+    match &note.allowed {
+        Some(reason) => {
+            format!("! {} {} (allowed: {reason}): {}", note.level, note.policy, note.message)
+        }
+        None => format!("! {} {}: {}", note.level, note.policy, note.message),
+    }
+}
+
 fn write_instance(out: &mut String, plan: &Plan, instance: &PlannedInstance, show_ops: bool) {
     if let Some(error) = &instance.error {
         let _ = writeln!(out, "  ✗ {}: {error}", instance.address);
@@ -133,6 +149,9 @@ fn write_instance(out: &mut String, plan: &Plan, instance: &PlannedInstance, sho
     }
     for warning in &instance.warnings {
         let _ = writeln!(out, "      ! warning: {warning}");
+    }
+    for note in &instance.policy {
+        let _ = writeln!(out, "      {}", policy_text(note));
     }
     if show_ops {
         for op in &instance.ops {

@@ -54,9 +54,11 @@ pub fn all_diagnostics(snapshot: &Snapshot) -> Vec<(Uri, Option<i32>, Vec<Diagno
     let mut out: Vec<(Uri, Option<i32>, Vec<Diagnostic>)> = Vec::new();
     for project in &snapshot.projects {
         let compiled = froyo_db::compile_workspace(&snapshot.db, project.input);
+        // Policies: per file where they allow, so an edit re-evaluates one file.
+        let policies = froyo_db::policy_diagnostics(&snapshot.db, project.input, project.policies);
         let mut by_file: Vec<Vec<Diagnostic>> = vec![Vec::new(); project.files.len()];
         let mut texts: Vec<Option<FileText<'_>>> = (0..project.files.len()).map(|_| None).collect();
-        for diagnostic in &compiled.diagnostics {
+        for diagnostic in compiled.diagnostics.iter().chain(&policies) {
             let Some(diagnostic) = user_diagnostic(snapshot, project, diagnostic) else { continue };
             let id = diagnostic.primary.span.file.0;
             if let Some(converted) = diagnostic_to_lsp(snapshot, project, &mut texts, &diagnostic) {

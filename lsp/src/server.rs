@@ -235,6 +235,11 @@ impl Backend {
                 return;
             }
         }
+        // A Rego file outside a workspace's `policies/` is no project's: it
+        // is not CUE, and froyo evaluates policies only with a workspace.
+        if path.extension().is_some_and(|extension| extension == "rego") {
+            return;
+        }
         let loaded = project::load(&mut state.db, &directory, Some(path), &read, None);
         state.projects.push(loaded);
     }

@@ -339,3 +339,91 @@ async fn malformed_messages_are_answered_and_the_server_goes_on() {
     let symbols = client.request("shutdown", Value::Null).await;
     assert_eq!(symbols, Value::Null);
 }
+
+const POLICY_WORKSPACE: &str = r#"
+//- cue.mod/module.cue
+module: "example.com/site"
+//- hosts.cue
+package site
+
+hosts: web1: {address: "10.0.0.1", labels: role: "web"}
+//- site.cue
+package site
+
+import "froyo.dev/linux"
+
+resources: notes: linux.#File & {
+	path:    "/srv/notes.txt"
+	content: "x"
+	mode:    "0644"
+}
+//- policies/no_srv.rego
+package no_srv
+
+policy := {"name": "no-srv", "level": "warn"}
+
+violations contains {"msg": "under /srv", "resource": r.id, "path": ["path"]} if {
+	some r in input.resources
+	startswith(r.properties.path, "/srv/")
+}
+"#;
+
+/// The line (0-based) and code of each diagnostic.
+fn lines_and_codes(diagnostics: &[Value]) -> Vec<(i64, String)> {
+    let mut found: Vec<(i64, String)> = diagnostics
+        .iter()
+        .map(|d| {
+            (
+                d["range"]["start"]["line"].as_i64().unwrap_or(-1),
+                d["code"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_findings_are_published_on_the_value_as_you_type() {
+    let fixture = Fixture::new(POLICY_WORKSPACE);
+    let mut client = start(&fixture).await;
+    client.open(&fixture, "site.cue").await;
+    let site = fixture.uri("site.cue");
+    // The workspace policy's warning, on the `path:` line (line 5).
+    let first = client.diagnostics_until(&site, |d| !d.is_empty()).await;
+    assert_eq!(lines_and_codes(&first), vec![(5, "no-srv".to_string())], "{first:?}");
+    // Typing a world-writable mode: the built-in's error joins, on the `mode:` line.
+    let edited = fixture.text("site.cue").replace("\"0644\"", "\"0666\"");
+    client.change(&site, 2, &edited).await;
+    let second = client.diagnostics_until(&site, |d| d.len() == 2).await;
+    insta::assert_snapshot!("policy_world_writable", pretty(&fixture.redact(&json!(second))));
+    assert_eq!(
+        lines_and_codes(&second),
+        vec![(5, "no-srv".to_string()), (7, "P0001".to_string())],
+        "{second:?}"
+    );
+    // And fixing it clears it.
+    client.change(&site, 3, &fixture.text("site.cue")).await;
+    client.diagnostics_until(&site, |d| d.len() == 1).await;
+    client.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rego_syntax_error_is_published_in_the_rego_file() {
+    let fixture = Fixture::new(POLICY_WORKSPACE);
+    let mut client = start(&fixture).await;
+    let rego = fixture.uri("policies/no_srv.rego");
+    let params = json!({"textDocument": {"uri": rego, "languageId": "rego", "version": 1, "text": fixture.text("policies/no_srv.rego")}});
+    client.notify("textDocument/didOpen", params).await;
+    let broken =
+        fixture.text("policies/no_srv.rego").replace("some r in input.resources", "some r in (");
+    client.change(&rego, 2, &broken).await;
+    let diagnostics = client.diagnostics_until(&rego, |d| !d.is_empty()).await;
+    let found = lines_and_codes(&diagnostics);
+    assert_eq!(found.len(), 1, "{diagnostics:?}");
+    assert_eq!(found[0].1, "E0500", "{diagnostics:?}");
+    assert!((5..=7).contains(&found[0].0), "{diagnostics:?}");
+    client.change(&rego, 3, &fixture.text("policies/no_srv.rego")).await;
+    client.diagnostics_until(&rego, Vec::is_empty).await;
+    client.shutdown().await;
+}

@@ -4,6 +4,10 @@
 //! for confirmation (or `--yes`), applies. With a plan file (`froyo plan -o`):
 //! re-probes each planned change and applies those whose host still matches
 //! what they were planned against; the others are refused as stale.
+//! Either way the plan is judged by the workspace's plan-time policies
+//! first (a saved plan by today's policies), and a denying policy's
+//! finding refuses the whole apply before anything runs (`E1215`) unless
+//! `--allow-policy NAME --reason TEXT` allows it, which the audit log records.
 //! Exit 0 when everything applied, 1 when something failed, was skipped or
 //! refused (or the workspace has errors), 2 when the command could not run.
 
@@ -13,7 +17,7 @@ use std::sync::Arc;
 use froyo_engine::Plan;
 
 use crate::ExitStatus;
-use crate::args::{ApplyArgs, ColorWhen, OutputFormat, ReportFormat};
+use crate::args::{ApplyArgs, ColorWhen, ReportFormat};
 use crate::{hosts, output};
 
 /// What is applied: a saved plan, or the workspace's configuration, planned now.
@@ -37,18 +41,28 @@ pub fn run(args: &ApplyArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         },
         _ => None,
     };
-    let (root, input) = match saved {
-        Some((path, text)) => (froyo_loader::workspace_root(&current_dir), Err((path, text))),
+    let (root, input, policies, allowed) = match saved {
+        Some((path, text)) => {
+            let root = froyo_loader::workspace_root(&current_dir);
+            let Some(policies) = crate::compile::workspace_policies(&current_dir, &root, color)?
+            else {
+                output::print_status(
+                    "error: the workspace's policies have errors; nothing applied",
+                );
+                return Ok(ExitStatus::Failure);
+            };
+            (root, Err((path, text)), policies, Vec::new())
+        }
         None => {
             let paths: Vec<_> = args.target.iter().cloned().collect();
-            match crate::compile::build_ir(
+            match crate::compile::build_checked(
                 &current_dir,
                 &paths,
-                OutputFormat::Human,
                 color,
                 "nothing applied",
+                &args.policy,
             )? {
-                Ok((root, ir)) => (root, Ok(ir)),
+                Ok(built) => (built.root, Ok(built.ir), built.policies, built.allowed),
                 Err(status) => return Ok(status),
             }
         }
@@ -86,7 +100,7 @@ pub fn run(args: &ApplyArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let Some(mut engine) = hosts::engine(&root, &args.engine, &types, progress) else {
         return Ok(ExitStatus::Error);
     };
-    let (plan, from_file) = match source {
+    let (mut plan, from_file) = match source {
         Source::Saved(plan) => (plan, true),
         Source::Workspace(ir) => match engine.plan(&ir, &state) {
             Ok(plan) => (plan, false),
@@ -96,15 +110,30 @@ pub fn run(args: &ApplyArgs, color: ColorWhen) -> io::Result<ExitStatus> {
             }
         },
     };
+    let options = froyo_engine::policy::PlanOptions { allow_destroy: args.allow_destroy };
+    let judgement =
+        froyo_engine::policy::judge(&policies, &mut plan, options, &args.policy.allowances());
     let redacted = plan.redacted();
     if args.format == ReportFormat::Human {
         let mut stdout = io::stdout().lock();
         stdout.write_all(froyo_engine::render::plan_text(&redacted, args.show_ops).as_bytes())?;
         stdout.flush()?;
     }
+    if let Err(error) = froyo_engine::policy::gate(&plan, &judgement) {
+        engine.close();
+        output::print_runtime_errors(&[error]);
+        return Ok(ExitStatus::Failure);
+    }
     if !from_file && plan.has_changes() && !args.yes && !confirm()? {
         output::print_status("apply cancelled; nothing changed");
         return Ok(ExitStatus::Failure);
+    }
+    if let Err(error) = super::plan::audit_allowed(&state, &plan, &allowed, &args.policy) {
+        engine.close();
+        output::print_error(&format!(
+            "cannot record the allowed policies in the audit log: {error}"
+        ));
+        return Ok(ExitStatus::Error);
     }
     let report = match engine.apply(&plan, &state, from_file) {
         Ok(report) => report,

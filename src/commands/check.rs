@@ -5,7 +5,9 @@
 //! named Starlark file is checked with its workspace (exit 2 outside one); then
 //! each workspace the files belong to (a directory with `cue.mod/`) is
 //! compiled ([`froyo_db::compile_workspace`]): CUE evaluation, Starlark,
-//! schemas, ids, dependencies, host selectors and cycles. Syntax errors are
+//! schemas, ids, dependencies, host selectors and cycles; then the built-in
+//! and workspace policies (`--allow-policy NAME --reason TEXT` lowers a
+//! denying policy's findings to warnings). Syntax errors are
 //! reported once, by the first step. Diagnostics go to stdout (human, JSON
 //! lines or SARIF), the one-line summary to stderr. Exit 1 when any error was
 //! reported, 2 when no paths were given and no workspace contains the current
@@ -92,6 +94,9 @@ pub fn run(args: &CheckArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         found.extend(
             froyo_db::compile_workspace(&database, loaded.input).diagnostics.iter().cloned(),
         );
+        let mut policies = froyo_db::policy_diagnostics(&database, loaded.input, loaded.policies);
+        froyo_policy::diagnostics::allow(&mut policies, &args.policy.allowances());
+        found.extend(policies);
         let workspace_files = loaded.files;
         // Syntax errors of CUE files were reported above.
         let found = found.into_iter().filter(|diagnostic| !diagnostic.code.code.starts_with("E00"));

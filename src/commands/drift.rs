@@ -11,11 +11,17 @@ use crate::args::{ColorWhen, DriftArgs};
 use crate::{hosts, output};
 
 pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
-    let prepared =
-        match hosts::prepare(&args.paths, &args.engine, color, "nothing checked", Some("drift"))? {
-            Ok(prepared) => prepared,
-            Err(status) => return Ok(status),
-        };
+    let prepared = match hosts::prepare(
+        &args.paths,
+        &args.engine,
+        color,
+        "nothing checked",
+        Some("drift"),
+        None,
+    )? {
+        Ok(prepared) => prepared,
+        Err(status) => return Ok(status),
+    };
     let Some(mut engine) = hosts::engine_for(&prepared, &args.engine) else {
         return Ok(ExitStatus::Error);
     };

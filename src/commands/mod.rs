@@ -16,6 +16,7 @@ pub mod init;
 pub mod lsp;
 pub mod man;
 pub mod plan;
+pub mod policy;
 pub mod runs;
 pub mod state;
 

@@ -10,7 +10,11 @@
 //! every field are what an editor shows on hover, and fields marked
 //! `@sensitive()` are redacted wherever froyo prints or stores values.
 //!
-//! Start at [`PACKAGES`] and [`RESOURCE_TYPES`].
+//! The built-in Rego policies (`stdlib/policies/`, [`POLICIES`]) are data
+//! too: each file opens with its documentation (what it reports, why, how to
+//! fix it) and has its tests beside it in a `_test.rego` file.
+//!
+//! Start at [`PACKAGES`], [`RESOURCE_TYPES`] and [`POLICIES`].
 
 /// One embedded CUE file.
 #[derive(Debug)]
@@ -95,6 +99,41 @@ const fn resource_type(
     ResourceType { name, package, package_name, definition }
 }
 
+/// One embedded Rego file: a built-in policy or its tests.
+#[derive(Debug)]
+pub struct PolicyFile {
+    /// The path shown in diagnostics, such as `froyo.dev/policies/world_writable.rego`.
+    pub name: &'static str,
+    pub text: &'static str,
+}
+
+macro_rules! policy_file {
+    ($name:literal) => {
+        PolicyFile {
+            name: concat!("froyo.dev/policies/", $name),
+            text: include_str!(concat!("../policies/", $name)),
+        }
+    };
+}
+
+/// The built-in policies, each followed by its tests, in name order.
+pub static POLICIES: &[PolicyFile] = &[
+    policy_file!("destroy.rego"),
+    policy_file!("destroy_test.rego"),
+    policy_file!("exec_guard.rego"),
+    policy_file!("exec_guard_test.rego"),
+    policy_file!("host_owner.rego"),
+    policy_file!("host_owner_test.rego"),
+    policy_file!("package_lists.rego"),
+    policy_file!("package_lists_test.rego"),
+    policy_file!("secrets.rego"),
+    policy_file!("secrets_test.rego"),
+    policy_file!("setuid.rego"),
+    policy_file!("setuid_test.rego"),
+    policy_file!("world_writable.rego"),
+    policy_file!("world_writable_test.rego"),
+];
+
 /// The embedded package imported as `import_path`.
 pub fn package(import_path: &str) -> Option<&'static Package> {
     PACKAGES.iter().find(|package| package.import_path == import_path)
@@ -132,6 +171,26 @@ mod tests {
                 "{} never sets `{type_field}`",
                 resource_type.definition
             );
+        }
+    }
+
+    #[test]
+    fn every_policy_file_on_disk_is_embedded_and_has_tests() {
+        let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/policies");
+        let mut on_disk: Vec<String> = std::fs::read_dir(directory)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .collect();
+        on_disk.sort();
+        let embedded: Vec<&str> = POLICIES
+            .iter()
+            .map(|file| file.name.strip_prefix("froyo.dev/policies/").unwrap())
+            .collect();
+        assert_eq!(on_disk, embedded);
+        for file in POLICIES.iter().filter(|file| !file.name.ends_with("_test.rego")) {
+            let tests = file.name.replace(".rego", "_test.rego");
+            assert!(POLICIES.iter().any(|other| other.name == tests), "{} has no tests", file.name);
+            assert!(file.text.starts_with("# "), "{} opens with no documentation", file.name);
         }
     }
 

@@ -2,7 +2,8 @@
 -- (editors/neovim, `require('froyo').setup`), opens site.cue of a copy of
 -- examples/quickstart with `froyo lsp` as the built-in client's server,
 -- breaks a `require`, records the diagnostics Neovim received, undoes the
--- edit and waits for them to clear, then completes `linux.#Fi` in Insert
+-- edit and waits for them to clear, makes a file world-writable and records
+-- the built-in policy's diagnostic (then undoes that too), then completes `linux.#Fi` in Insert
 -- mode with <C-x><C-o> (omnifunc = vim.lsp.omnifunc) and records what
 -- complete_info() shows, as a user would see it. Results go to FROYO_OUT
 -- as JSON; Neovim then quits.
@@ -57,6 +58,30 @@ local ok, err = pcall(function()
   end
   vim.cmd('silent undo')
   result.cleared = vim.wait(30000, function() return #vim.diagnostic.get(bufnr) == 0 end, 20)
+
+  -- A world-writable mode: the built-in policy reports it on the `mode:` line.
+  result.policy = {}
+  lines = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
+  for index, line in ipairs(lines) do
+    local start = line:find('"0644"', 1, true)
+    if start and line:find('mode', 1, true) then
+      vim.api.nvim_buf_set_text(bufnr, index - 1, start, index - 1, start + 4, { '0666' })
+      result.mode_line = index - 1
+      break
+    end
+  end
+  vim.wait(30000, function() return #vim.diagnostic.get(bufnr) > 0 end, 20)
+  for _, diagnostic in ipairs(vim.diagnostic.get(bufnr)) do
+    table.insert(result.policy, {
+      lnum = diagnostic.lnum,
+      col = diagnostic.col,
+      severity = diagnostic.severity,
+      code = diagnostic.code or (diagnostic.user_data and diagnostic.user_data.lsp and diagnostic.user_data.lsp.code),
+      message = vim.split(diagnostic.message, '\n')[1],
+    })
+  end
+  vim.cmd('silent undo')
+  result.policy_cleared = vim.wait(30000, function() return #vim.diagnostic.get(bufnr) == 0 end, 20)
 
   -- A new resource whose schema is being typed: `linux.#Fi`, then <C-x><C-o>.
   lines = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)

@@ -24,6 +24,7 @@
 
 pub mod by_file;
 pub mod checks;
+pub mod locate;
 mod lower;
 pub mod origins;
 pub mod schema;

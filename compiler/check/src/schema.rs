@@ -279,7 +279,11 @@ impl Batch {
 
 /// The span of the argument `name =` (Starlark) or the field `name:` (CUE)
 /// inside `origin`, if it is written there.
-fn narrow(origin: Span, name: &str, text_of: &dyn Fn(FileId) -> Option<String>) -> Option<Span> {
+pub(crate) fn narrow(
+    origin: Span,
+    name: &str,
+    text_of: &dyn Fn(FileId) -> Option<String>,
+) -> Option<Span> {
     let text = text_of(origin.file)?;
     let inside = text.get(origin.start as usize..origin.end as usize)?;
     let bytes = inside.as_bytes();

@@ -1,6 +1,7 @@
 //! Re-checking a workspace through the database after a one-line edit, as
 //! the language server will: the cold compile, then edits to one CUE file and
-//! one Starlark file, each followed by `compile_workspace`.
+//! one Starlark file, each followed by `compile_workspace` and then the
+//! built-in policies (`policy_diagnostics`, as the language server runs them).
 //!
 //! Usage: `cargo bench -p froyo-db --bench recheck -- DIRECTORY` on a
 //! workspace from `bench/gen-workspace.py` (bench/check-workspace does both).
@@ -9,7 +10,10 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use froyo_db::{Database, Package, SourceFile, Workspace, compile_workspace, workspace_ir};
+use froyo_db::{
+    Database, Package, Policies, SourceFile, Workspace, compile_workspace, policy_diagnostics,
+    workspace_ir,
+};
 use salsa::Setter;
 
 // The allocator of the `froyo` binary (and so of the language server).
@@ -57,10 +61,14 @@ fn main() {
     }
     let package = Package::new(&database, cue.clone(), None, Vec::new());
     let workspace = Workspace::new(&database, package, starlark.clone());
+    let policies = Policies::new(&database, Vec::new());
 
     let start = Instant::now();
     let compiled = compile_workspace(&database, workspace);
     let cold = start.elapsed();
+    let start = Instant::now();
+    let findings = policy_diagnostics(&database, workspace, policies).len();
+    let cold_policies = start.elapsed();
     let resources = workspace_ir(&database, workspace).as_ref().map_or(0, |ir| ir.resources.len());
     assert!(
         compiled.diagnostics.is_empty(),
@@ -73,6 +81,10 @@ fn main() {
         starlark.len()
     );
     println!("cold compile through the database: {:.1} ms", cold.as_secs_f64() * 1000.0);
+    println!(
+        "then the built-in policies, cold: {:.1} ms ({findings} findings)",
+        cold_policies.as_secs_f64() * 1000.0
+    );
 
     // `FROYO_RECHECK_ROUNDS` and `FROYO_RECHECK_ONLY` (`CUE` or `Starlark`)
     // make a run for a profiler: many edits of one kind, so that the cold
@@ -87,30 +99,38 @@ fn main() {
         if only.as_deref().is_some_and(|only| only != label) {
             continue;
         }
-        let mut times = edit_rounds(&mut database, workspace, file, label, rounds);
+        let (mut times, mut with_policies) =
+            edit_rounds(&mut database, workspace, policies, file, label, rounds);
         times.sort();
-        let percentile = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
+        with_policies.sort();
+        let percentile =
+            |times: &[Duration], p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
         println!(
-            "re-check after a one-line edit in a {label} file: p50 {:.1} ms, p95 {:.1} ms",
-            ms(percentile(0.5)),
-            ms(percentile(0.95))
+            "re-check after a one-line edit in a {label} file: p50 {:.1} ms, p95 {:.1} ms; with policies p50 {:.1} ms, p95 {:.1} ms",
+            ms(percentile(&times, 0.5)),
+            ms(percentile(&times, 0.95)),
+            ms(percentile(&with_policies, 0.5)),
+            ms(percentile(&with_policies, 0.95))
         );
     }
 }
 
 /// `rounds` one-line edits of `file`, each followed by `compile_workspace`
-/// (timed); the file's text is restored at the end. Not inlined, so that a
+/// (timed), then `policy_diagnostics` (timed together with it); the file's
+/// text is restored at the end. Not inlined, so that a
 /// profiler can attribute what it counts to the re-checks.
 #[inline(never)]
 fn edit_rounds(
     database: &mut Database,
     workspace: Workspace,
+    policies: Policies,
     file: SourceFile,
     label: &str,
     rounds: usize,
-) -> Vec<Duration> {
+) -> (Vec<Duration>, Vec<Duration>) {
     let original = file.text(database).clone();
     let mut times = Vec::new();
+    let mut with_policies = Vec::new();
     for round in 0..rounds {
         // A one-line edit that changes a value: a comment would be cheaper.
         let edited = if label == "CUE" {
@@ -131,9 +151,11 @@ fn edit_rounds(
         let compiled = compile_workspace(database, workspace);
         times.push(start.elapsed());
         assert!(!compiled.has_errors);
+        policy_diagnostics(database, workspace, policies);
+        with_policies.push(start.elapsed());
     }
     file.set_text(database).to(original);
-    times
+    (times, with_policies)
 }
 
 fn ms(duration: Duration) -> f64 {

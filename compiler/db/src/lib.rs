@@ -13,6 +13,7 @@
 //! read files and set inputs.
 
 mod partition;
+pub mod policies;
 mod starlark_scan;
 mod units;
 mod workspace;
@@ -20,6 +21,7 @@ mod workspace;
 use froyo_diagnostics::{Diagnostic, FileId};
 use froyo_eval::{Data, EvalOptions};
 
+pub use policies::{Policies, policy_diagnostics, policy_set};
 pub use units::{partitioned_export, unit_count};
 pub use workspace::{
     Compiled, MAX_COMPILED_FILE_BYTES, MAX_COMPILED_PACKAGE_BYTES, Workspace, compile_workspace,

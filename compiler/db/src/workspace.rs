@@ -54,7 +54,7 @@ pub struct BatchText<'db> {
 
 /// The id of the first Starlark file: after the package, its imports and
 /// the standard library.
-fn first_starlark_id(db: &dyn salsa::Database, workspace: Workspace) -> u32 {
+pub(crate) fn first_starlark_id(db: &dyn salsa::Database, workspace: Workspace) -> u32 {
     let package = *workspace.package(db);
     let imported: usize = package.imports(db).iter().map(|(_, files)| files.len()).sum();
     (package.files(db).len() + imported + crate::stdlib_files().count()) as u32
@@ -63,7 +63,7 @@ fn first_starlark_id(db: &dyn salsa::Database, workspace: Workspace) -> u32 {
 /// The CUE package's errors: files too large to compile, or what its units'
 /// evaluation reports. Empty when the package evaluates (or has no files).
 #[salsa::tracked(returns(ref))]
-fn cue_errors(db: &dyn salsa::Database, workspace: Workspace) -> Vec<Diagnostic> {
+pub(crate) fn cue_errors(db: &dyn salsa::Database, workspace: Workspace) -> Vec<Diagnostic> {
     let package = *workspace.package(db);
     if package.files(db).is_empty() {
         return Vec::new();
@@ -279,7 +279,11 @@ const VALIDATION_CHUNK: usize = 32;
 /// The validated, lowered hosts and resources one source file declares: a
 /// file of the CUE package or a Starlark file.
 #[salsa::tracked(returns(ref))]
-fn lowered_file(db: &dyn salsa::Database, workspace: Workspace, file: SourceFile) -> Lowered {
+pub(crate) fn lowered_file(
+    db: &dyn salsa::Database,
+    workspace: Workspace,
+    file: SourceFile,
+) -> Lowered {
     let table = FileTable::new(db, workspace);
     let Some(file_id) = table.id_of(file) else { return Lowered::default() };
     let mut lowered = Lowered::default();
@@ -378,13 +382,13 @@ pub fn compile_workspace(db: &dyn salsa::Database, workspace: Workspace) -> Comp
 
 /// Every file's lowered values: CUE files first, then Starlark files (a
 /// later declaration of an id is the duplicate).
-fn lowered_files(db: &dyn salsa::Database, workspace: Workspace) -> Vec<&Lowered> {
+pub(crate) fn lowered_files(db: &dyn salsa::Database, workspace: Workspace) -> Vec<&Lowered> {
     checked_files(db, workspace).map(|file| lowered_file(db, workspace, file)).collect()
 }
 
 /// The source files in the order the checks read them: CUE files first,
 /// then Starlark files.
-fn checked_files(
+pub(crate) fn checked_files(
     db: &dyn salsa::Database,
     workspace: Workspace,
 ) -> impl Iterator<Item = SourceFile> + '_ {
@@ -578,7 +582,7 @@ fn same_cycle(a: &Diagnostic, b: &Diagnostic) -> bool {
 /// Paths and texts by file id, in the workspace's order. Texts are read from
 /// the database only when asked for, so that a query depends on the texts it
 /// reads and no others.
-struct FileTable<'db> {
+pub(crate) struct FileTable<'db> {
     db: &'db dyn salsa::Database,
     /// Package files, then imported files.
     cue: Vec<SourceFile>,
@@ -588,7 +592,7 @@ struct FileTable<'db> {
 }
 
 impl<'db> FileTable<'db> {
-    fn new(db: &'db dyn salsa::Database, workspace: Workspace) -> FileTable<'db> {
+    pub(crate) fn new(db: &'db dyn salsa::Database, workspace: Workspace) -> FileTable<'db> {
         let package = *workspace.package(db);
         let cue: Vec<SourceFile> = package
             .files(db)
@@ -633,7 +637,7 @@ impl<'db> FileTable<'db> {
         }
     }
 
-    fn text(&self, file: FileId) -> Option<String> {
+    pub(crate) fn text(&self, file: FileId) -> Option<String> {
         match self.source(file)? {
             Ok(source) => Some(source.text(self.db).clone()),
             Err((_, text)) => Some(text.to_string()),

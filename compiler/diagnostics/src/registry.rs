@@ -2,7 +2,7 @@
 //!
 //! Codes are stable and never reused. `E00xx` are syntax (the CUE lexer and
 //! parser), `E01xx` input files and the workspace, `E02xx` CUE evaluation, `E03xx`
-//! resources, hosts and the IR, `E04xx` Starlark. Each code has a kebab-case
+//! resources, hosts and the IR, `E04xx` Starlark, `E05xx` policy files. Each code has a kebab-case
 //! name saying what is wrong, and a documentation page in `docs/diagnostics.md`
 //! generated from [`ALL`] (a test keeps the two in step).
 
@@ -163,6 +163,12 @@ codes! {
     STARLARK_LOAD_CYCLE = "E0404", "starlark-load-cycle", Error,
         "Starlark files load each other in a cycle.",
         "A file cannot be evaluated before the files it loads, so a chain of loads that comes back to its start has no order. Every load of the chain is shown.\n\n```python\n# a.star\nload(\"b.star\", \"x\")\n# b.star\nload(\"a.star\", \"y\")\n```\n\nMove what both files need into a third file that loads neither.";
+    POLICY_SYNTAX = "E0500", "policy-syntax", Error,
+        "A policy file in `policies/` is not valid Rego.",
+        "Policies are Rego v1: rules use `if` and `contains`, as `opa` 1.0 reads them. A file that does not parse is reported at the place the parser stopped, and none of its rules run; the other policies still do.\n\n```rego\npackage no_tmp\n\nviolations contains v if {\n\tsome r in input.resources\n\tstartswith(r.properties.path, \"/tmp/\"\n}\n```\n\nClose the call's parenthesis. `froyo policy test` runs a policy's tests once it parses; see `docs/policy.md`.";
+    POLICY_ERROR = "E0501", "policy-error", Error,
+        "A policy could not be evaluated, or what it declares or returns has the wrong shape.",
+        "froyo evaluates each policy's `violations` (and `plan_violations`) and expects a set of objects with a `msg` string and optionally `resource`, `host` and `path`; `policy` must be an object with a kebab-case `name` and a `level` (`deny`, `warn`, `advisory` or `off`). A runtime error (such as a conflict between two values of a complete rule), a rule that runs past its time budget, or a result of another shape is reported here, at the rule; the policy's findings are then missing, so the check fails rather than pass silently.\n\n```rego\nviolations contains r.id if { some r in input.resources }\n```\n\nReturn objects: `violations contains {\"msg\": \"…\", \"resource\": r.id} if …`. `froyo policy eval` prints the input a policy sees.";
 }
 
 /// Looks a code up by its code (`E0006`) or its name (`unexpected-token`).

@@ -38,4 +38,4 @@ pub use read::{
     read_error_diagnostic, read_file, read_sources, read_stdin,
 };
 pub use walk::{Discovery, discover};
-pub use workspace::{FileKind, Loaded, Request, Target, WorkspaceFile, load};
+pub use workspace::{FileKind, Loaded, POLICY_DIRECTORY, Request, Target, WorkspaceFile, load};

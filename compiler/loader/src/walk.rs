@@ -155,12 +155,17 @@ pub fn module_packages(root: &Path, module: &str) -> Vec<String> {
 }
 
 /// What a workspace's load lists on disk: the root's `.cue` files and the
-/// `.star` files below it, sorted (a change means the load is stale).
+/// `.star` files below it and its `policies/*.rego`, sorted (a change means
+/// the load is stale).
 pub fn listing(root: &Path) -> Vec<PathBuf> {
     let mut files = directory_files(root, "cue", &Overlay::new()).unwrap_or_default();
     let mut starlark = BTreeSet::new();
     walk(root, "star", Search::Workspace, &mut starlark, &mut Vec::new());
     files.extend(starlark);
+    files.extend(
+        directory_files(&root.join(crate::POLICY_DIRECTORY), "rego", &Overlay::new())
+            .unwrap_or_default(),
+    );
     files.sort();
     files
 }

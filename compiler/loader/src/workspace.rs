@@ -72,6 +72,8 @@ pub enum FileKind {
     /// A file of the embedded standard library.
     Stdlib,
     Starlark,
+    /// A Rego policy of the workspace (`policies/*.rego`).
+    Policy,
 }
 
 /// One file of a workspace.
@@ -93,7 +95,9 @@ pub struct Loaded {
     /// The document of a single-file workspace.
     pub single_file: Option<PathBuf>,
     pub input: froyo_db::Workspace,
-    /// By `FileId`: package, imports, standard library, Starlark.
+    /// The workspace's Rego policies (`policies/*.rego`).
+    pub policies: froyo_db::Policies,
+    /// By `FileId`: package, imports, standard library, Starlark, policies.
     pub files: Vec<WorkspaceFile>,
     /// Files that could not be read or were left out, directories that could not be listed.
     pub problems: Vec<Problem>,
@@ -284,6 +288,27 @@ fn other_package(
     Problem { path: path.to_path_buf(), text, diagnostic }
 }
 
+/// The workspace's Rego files: `policies/*.rego` under the root, sorted.
+fn policy_files(
+    root: &Path,
+    overlay: &Overlay,
+    display_base: &Path,
+    problems: &mut Vec<Problem>,
+) -> Vec<PathBuf> {
+    let directory = root.join(POLICY_DIRECTORY);
+    match directory_files(&directory, "rego", overlay) {
+        Ok(files) => files,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(error) => {
+            problems.push(Problem::unreadable(display_base, &directory, &ReadError::Io(error)));
+            Vec::new()
+        }
+    }
+}
+
+/// Where a workspace keeps its Rego policies, under its root.
+pub const POLICY_DIRECTORY: &str = "policies";
+
 /// Loads (or reloads, reusing `request.previous`'s inputs) a workspace.
 pub fn load(db: &mut Database, request: &Request<'_>) -> Loaded {
     let overlay = request.overlay;
@@ -382,7 +407,34 @@ pub fn load(db: &mut Database, request: &Request<'_>) -> Loaded {
         });
     }
 
+    let policy_paths = match &single_file {
+        Some(_) => Vec::new(),
+        None => policy_files(&root, overlay, display_base, &mut problems),
+    };
+    let mut policy_inputs = Vec::new();
+    for path in policy_paths {
+        let text = read_one(&path, &mut problems);
+        let source = inputs.input(db, &path, text);
+        policy_inputs.push(source);
+        files.push(WorkspaceFile {
+            stamp: stamp(&path),
+            path,
+            kind: FileKind::Policy,
+            source: Some(source),
+        });
+    }
+
     let mut changed = inputs.changed;
+    let policies = match request.previous {
+        Some(previous) => {
+            if *previous.policies.files(db) != policy_inputs {
+                previous.policies.set_files(db).to(policy_inputs);
+                changed = true;
+            }
+            previous.policies
+        }
+        None => froyo_db::Policies::new(db, policy_inputs),
+    };
     let input = match request.previous {
         Some(previous) => {
             let workspace = previous.input;
@@ -413,6 +465,7 @@ pub fn load(db: &mut Database, request: &Request<'_>) -> Loaded {
         root,
         single_file,
         input,
+        policies,
         files,
         problems,
         module_path,

@@ -117,7 +117,7 @@ pub fn file_index<'db>(
     Some(match file.kind {
         FileKind::Starlark => index::starlark_index(db, source),
         FileKind::Cue | FileKind::Imported => index::cue_index(db, source),
-        FileKind::Stdlib => return None,
+        FileKind::Stdlib | FileKind::Policy => return None,
     })
 }
 

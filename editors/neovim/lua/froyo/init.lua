@@ -6,14 +6,15 @@
 --   require('froyo').setup()                       -- defaults
 --   require('froyo').setup({ cmd = { '/path/to/froyo', 'lsp' } })
 --
--- It starts `froyo lsp` for `*.cue` and `*.star` buffers, one server per
+-- It starts `froyo lsp` for `*.cue`, `*.star` and `*.rego` buffers (policies
+-- get their diagnostics), one server per
 -- workspace (the directory holding `cue.mod/`, or the file's directory in
 -- single-file mode), and sets omnifunc so that <C-x><C-o> completes.
 local M = {}
 
 local defaults = {
   cmd = { 'froyo', 'lsp' },
-  filetypes = { 'cue', 'starlark' },
+  filetypes = { 'cue', 'starlark', 'rego' },
   -- Called with (client, bufnr) when a buffer attaches.
   on_attach = nil,
 }
@@ -35,6 +36,7 @@ function M.setup(options)
       autocmd!
       autocmd BufRead,BufNewFile *.cue setlocal filetype=cue
       autocmd BufRead,BufNewFile *.star setlocal filetype=starlark
+      autocmd BufRead,BufNewFile *.rego setlocal filetype=rego
     augroup END
   ]])
   local group = vim.api.nvim_create_augroup('froyo_lsp', { clear = true })
