@@ -17,6 +17,8 @@
 //! - [`error`]: run and host errors with stable codes, rendered with miette;
 //! - [`render`]: plans, apply results and drift as text;
 //! - [`report`]: progress events and results;
+//! - [`metrics`]: Prometheus metrics of runs (phase durations, outcomes,
+//!   drift per host and resource type);
 //! - [`scrub`]: the doors through which hosts' and providers' text enters
 //!   the engine, where the run's sensitive values are scrubbed from it.
 //!
@@ -31,11 +33,12 @@
 
 mod apply;
 pub mod canonical;
-mod drift;
+pub mod drift;
 pub mod engine;
 pub mod error;
 pub mod graph;
 pub mod instance;
+pub mod metrics;
 mod parents;
 pub mod plan;
 mod planning;
@@ -46,7 +49,9 @@ pub mod report;
 pub mod scrub;
 pub mod transport;
 
+pub use drift::DriftCheck;
 pub use engine::{Engine, Options};
+pub use metrics::Metrics;
 pub use error::{Error, HostError};
 pub use instance::Key;
 pub use plan::{Plan, PlannedInstance, Summary};

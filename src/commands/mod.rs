@@ -18,6 +18,7 @@ pub mod man;
 pub mod plan;
 pub mod runs;
 pub mod state;
+pub mod watch;
 
 /// The current directory, or `None` after reporting why it cannot be read
 /// (the command then exits with [`crate::ExitStatus::Error`]).
