@@ -6,7 +6,8 @@
 //!   per line with the current span and its parents), filtered by
 //!   `--log-level LEVEL` or `FROYO_LOG` (a level, or `tracing` directives such
 //!   as `froyo_engine::apply=debug`); on when either is given, or by default
-//!   for `froyo drift --watch` (at `info`);
+//!   for `froyo drift --watch` (at `info`); at `debug` and `trace` the end of
+//!   every span is logged too, with how long it took;
 //! - **traces** sent over OTLP/HTTP (protobuf) when `OTEL_EXPORTER_OTLP_ENDPOINT`
 //!   or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set (and `OTEL_SDK_DISABLED`
 //!   is not `true`, nor `OTEL_TRACES_EXPORTER` `none`); the service is named
@@ -27,6 +28,7 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::filter::{EnvFilter, LevelFilter};
+use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{Layer, Registry};
@@ -63,11 +65,18 @@ impl Telemetry {
         }
         let log_layer = logs.map(|filter| {
             let format = settings.format.unwrap_or(LogFormat::Human);
+            // At debug and trace, every span's end is logged with its timing.
+            let span_events = if filter.max_level_hint().is_some_and(|level| level >= LevelFilter::DEBUG) {
+                FmtSpan::CLOSE
+            } else {
+                FmtSpan::NONE
+            };
             let layer: Box<dyn Layer<Registry> + Send + Sync> = match format {
                 LogFormat::Human => tracing_subscriber::fmt::layer()
                     .with_writer(std::io::stderr)
                     .with_ansi(settings.color)
                     .with_target(false)
+                    .with_span_events(span_events)
                     .with_filter(filter)
                     .boxed(),
                 LogFormat::Json => tracing_subscriber::fmt::layer()
@@ -75,6 +84,7 @@ impl Telemetry {
                     .with_writer(std::io::stderr)
                     .with_current_span(true)
                     .with_span_list(true)
+                    .with_span_events(span_events)
                     .with_filter(filter)
                     .boxed(),
             };

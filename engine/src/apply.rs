@@ -267,6 +267,17 @@ impl Engine {
         };
         let status = if report.failed() { RunStatus::Failed } else { RunStatus::Succeeded };
         span.record("outcome", if report.failed() { "failed" } else { "succeeded" });
+        tracing::info!(
+            run = run.0,
+            applied = report.count(|o| matches!(o, Outcome::Applied { .. })),
+            failed = report.count(|o| matches!(o, Outcome::Failed { .. })),
+            skipped = report.count(|o| matches!(o, Outcome::Skipped { .. })),
+            unchanged = report.count(|o| matches!(o, Outcome::Unchanged)),
+            operations = report.operations,
+            unreachable = report.host_errors.len(),
+            duration_ms = report.duration_ms,
+            "applied"
+        );
         if let Some(metrics) = &self.metrics {
             let actions: Vec<Action> =
                 plan.instances.iter().map(|instance| instance.action).collect();

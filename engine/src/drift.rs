@@ -202,6 +202,14 @@ impl Engine {
                 &serde_json::to_value(item).unwrap_or(Json::Null),
             );
         }
+        tracing::info!(
+            run = run.0,
+            checked = report.checked,
+            drifted = report.drifted.iter().filter(|i| !i.differences.is_empty()).count(),
+            unprobed = report.drifted.iter().filter(|i| i.error.is_some()).count(),
+            unreachable = report.host_errors.len(),
+            "drift checked"
+        );
         span.record("checked", report.checked);
         span.record("drifted", report.drifted.iter().filter(|i| !i.differences.is_empty()).count());
         span.record(

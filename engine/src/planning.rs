@@ -238,11 +238,11 @@ impl Engine {
         self.phase_took(kind, "plan", started);
         drop(plan_entered);
         parents::warn(&mut instances, &missing_parents);
+        let changes = instances.iter().filter(|instance| changes_host(instance.action)).count();
+        let errors = instances.iter().filter(|instance| instance.error.is_some()).count();
         span.record("instances", instances.len());
-        span.record(
-            "changes",
-            instances.iter().filter(|instance| changes_host(instance.action)).count(),
-        );
+        span.record("changes", changes);
+        tracing::info!(instances = instances.len(), changes, errors, "planned");
 
         // Orphans: recorded, no longer configured.
         let configured: BTreeSet<&Key> = instances.iter().map(|instance| &instance.key).collect();

@@ -215,14 +215,6 @@ fn run_check(context: &Context, sender: &mpsc::Sender<Message>) {
         }
     };
     let report = &check.report;
-    let drifted = report.drifted.iter().filter(|item| !item.differences.is_empty()).count();
-    tracing::info!(
-        run = report.run,
-        checked = report.checked,
-        drifted,
-        unreachable = report.host_errors.len(),
-        "drift check finished"
-    );
     if context.format == ReportFormat::Json
         && let Ok(line) = serde_json::to_string(report)
     {
