@@ -58,8 +58,9 @@ pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     if let Some(address) = args.metrics_addr {
         match crate::metrics_out::serve(address, metrics.clone()) {
             Ok(bound) => {
+                // Logged, not printed: with `--log-format json`, standard
+                // error is for log objects only.
                 tracing::info!(address = %bound, "serving metrics at /metrics");
-                output::print_status(&format!("serving metrics on http://{bound}/metrics"));
             }
             Err(error) => {
                 output::print_error(&format!(
@@ -100,7 +101,6 @@ pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         }
     }
     tracing::info!(checks = iteration, "stopped watching");
-    output::print_status("stopped watching");
     Ok(ExitStatus::Success)
 }
 
