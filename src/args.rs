@@ -216,7 +216,9 @@ pub struct DriftArgs {
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
     let wrong = || {
-        format!("`{text}` is not a duration: write a number and a unit, such as `30s`, `5m` or `1h30m`")
+        format!(
+            "`{text}` is not a duration: write a number and a unit, such as `30s`, `5m` or `1h30m`"
+        )
     };
     if let Ok(seconds) = text.parse::<u64>() {
         return Ok(std::time::Duration::from_secs(seconds));

@@ -30,9 +30,7 @@ pub fn write_file(path: &Path, metrics: &Metrics) -> io::Result<()> {
     // Not `*.prom`: the collector must not read the temporary file.
     let temporary = directory.join(format!(".{name}.{}.tmp", std::process::id()));
     let text = froyo_engine::metrics::prometheus_text(&metrics.encode());
-    let result = std::fs::write(&temporary, text).and_then(|()| {
-        std::fs::rename(&temporary, path)
-    });
+    let result = std::fs::write(&temporary, text).and_then(|()| std::fs::rename(&temporary, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&temporary);
     }
@@ -103,11 +101,9 @@ fn answer(stream: TcpStream, metrics: &Metrics) -> io::Result<()> {
         ("GET" | "HEAD", "/metrics" | "/") if openmetrics => {
             ("200 OK", OPENMETRICS, metrics.encode())
         }
-        ("GET" | "HEAD", "/metrics" | "/") => (
-            "200 OK",
-            PROMETHEUS_TEXT,
-            froyo_engine::metrics::prometheus_text(&metrics.encode()),
-        ),
+        ("GET" | "HEAD", "/metrics" | "/") => {
+            ("200 OK", PROMETHEUS_TEXT, froyo_engine::metrics::prometheus_text(&metrics.encode()))
+        }
         ("GET" | "HEAD", _) => {
             ("404 Not Found", "text/plain; charset=utf-8", "not found: try /metrics\n".to_string())
         }

@@ -66,11 +66,12 @@ impl Telemetry {
         let log_layer = logs.map(|filter| {
             let format = settings.format.unwrap_or(LogFormat::Human);
             // At debug and trace, every span's end is logged with its timing.
-            let span_events = if filter.max_level_hint().is_some_and(|level| level >= LevelFilter::DEBUG) {
-                FmtSpan::CLOSE
-            } else {
-                FmtSpan::NONE
-            };
+            let span_events =
+                if filter.max_level_hint().is_some_and(|level| level >= LevelFilter::DEBUG) {
+                    FmtSpan::CLOSE
+                } else {
+                    FmtSpan::NONE
+                };
             let layer: Box<dyn Layer<Registry> + Send + Sync> = match format {
                 LogFormat::Human => tracing_subscriber::fmt::layer()
                     .with_writer(std::io::stderr)
@@ -130,7 +131,9 @@ fn log_filter(settings: &Settings) -> Option<EnvFilter> {
     match EnvFilter::builder().with_default_directive(LevelFilter::OFF.into()).parse(&directives) {
         Ok(filter) => Some(filter),
         Err(error) => {
-            eprintln!("warning: FROYO_LOG `{directives}` is not a level or filter ({error}); logging at `info`");
+            eprintln!(
+                "warning: FROYO_LOG `{directives}` is not a level or filter ({error}); logging at `info`"
+            );
             EnvFilter::builder().parse("froyo=info").ok()
         }
     }

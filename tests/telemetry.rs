@@ -149,7 +149,8 @@ fn receive(stream: std::net::TcpStream, spans: &Mutex<Vec<Span>>, bodies: &Mutex
         }
         spans.lock().unwrap().extend(decoded);
         bodies.lock().unwrap().push(body);
-        let answer = "HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n";
+        let answer =
+            "HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n";
         if stream.write_all(answer.as_bytes()).is_err() {
             return;
         }
@@ -266,7 +267,10 @@ fn an_apply_is_exported_as_one_span_tree_with_phases_waves_batches_and_provider_
     let output = froyo(
         &site,
         &["apply", "--yes"],
-        &[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &format!("{endpoint}/v1/traces")), ("OTEL_SERVICE_NAME", "ops-froyo")],
+        &[
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &format!("{endpoint}/v1/traces")),
+            ("OTEL_SERVICE_NAME", "ops-froyo"),
+        ],
     );
     assert_eq!(output.status.code(), Some(0));
     let second = receiver.take();
@@ -357,9 +361,12 @@ fn without_an_endpoint_or_a_level_nothing_is_exported_or_logged() {
 
 /// `promtool`, or None (the test then says so) unless it is required.
 fn promtool() -> Option<&'static str> {
-    let found = Command::new("promtool").arg("--version").output().is_ok_and(|o| o.status.success());
+    let found =
+        Command::new("promtool").arg("--version").output().is_ok_and(|o| o.status.success());
     if !found && std::env::var_os("FROYO_REQUIRE_PROMETHEUS").is_some() {
-        panic!("promtool is missing and FROYO_REQUIRE_PROMETHEUS is set: install the prometheus package");
+        panic!(
+            "promtool is missing and FROYO_REQUIRE_PROMETHEUS is set: install the prometheus package"
+        );
     }
     found.then_some("promtool")
 }
@@ -405,8 +412,7 @@ fn metrics_files_of_apply_and_drift_pass_promtool_and_count_what_happened() {
     }
 
     // A run that finds the lock held counts as `locked`.
-    let lock = froyo_state::State::open_existing(&site.dir.path().join(".froyo/state.db"))
-        .unwrap();
+    let lock = froyo_state::State::open_existing(&site.dir.path().join(".froyo/state.db")).unwrap();
     let guard = lock.lock("apply").unwrap();
     let output = froyo(&site, &["drift", "--metrics-file", path], &[]);
     assert_eq!(output.status.code(), Some(4), "{:?}", text(&output));

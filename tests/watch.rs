@@ -93,10 +93,13 @@ struct Prometheus {
 
 impl Prometheus {
     fn start(dir: &Path, target: u16) -> Option<Prometheus> {
-        let found = Command::new("prometheus").arg("--version").output().is_ok_and(|o| o.status.success());
+        let found =
+            Command::new("prometheus").arg("--version").output().is_ok_and(|o| o.status.success());
         if !found {
             if std::env::var_os("FROYO_REQUIRE_PROMETHEUS").is_some() {
-                panic!("prometheus is missing and FROYO_REQUIRE_PROMETHEUS is set: install the prometheus package");
+                panic!(
+                    "prometheus is missing and FROYO_REQUIRE_PROMETHEUS is set: install the prometheus package"
+                );
             }
             return None;
         }
@@ -128,7 +131,8 @@ impl Prometheus {
 
     /// The value of the one series `query` selects now, if there is one.
     fn value(&self, query: &str) -> Option<String> {
-        let (status, body) = http_get(self.port, &format!("/api/v1/query?query={}", encode(query)))?;
+        let (status, body) =
+            http_get(self.port, &format!("/api/v1/query?query={}", encode(query)))?;
         assert_eq!(status, 200, "{query}: {body}");
         let answer: Value = serde_json::from_str(&body).ok()?;
         let result = answer["data"]["result"].as_array()?;
@@ -177,7 +181,8 @@ impl Site {
         fs::create_dir_all(home.join(".ssh")).unwrap();
         fs::create_dir_all(dir.path().join("cue.mod")).unwrap();
         fs::create_dir_all(dir.path().join("root")).unwrap();
-        fs::write(dir.path().join("cue.mod/module.cue"), "module: \"example.com/watch\"\n").unwrap();
+        fs::write(dir.path().join("cue.mod/module.cue"), "module: \"example.com/watch\"\n")
+            .unwrap();
         let mut inventory = String::from("package site\n\nhosts: {\n");
         for host in hosts.hosts() {
             inventory.push_str(&format!(
@@ -191,7 +196,8 @@ impl Site {
         fs::write(dir.path().join("hosts.cue"), inventory).unwrap();
         fs::copy(hosts.known_hosts(), dir.path().join("known_hosts")).unwrap();
         let site = Site { dir };
-        let mut resources = String::from("package site\n\nimport \"froyo.dev/linux\"\n\nresources: {\n");
+        let mut resources =
+            String::from("package site\n\nimport \"froyo.dev/linux\"\n\nresources: {\n");
         for host in hosts.hosts() {
             resources.push_str(&format!(
                 "\t\"motd-{name}\": linux.#File & {{on: name: \"{name}\", path: \"{}\", content: \"managed\\n\"}}\n",
@@ -225,8 +231,16 @@ impl Site {
     /// Starts `froyo drift --watch` serving metrics on `port`, logging JSON to `log`.
     fn watch(&self, port: u16, extra: &[&str], log: &Path) -> Running {
         let address = format!("127.0.0.1:{port}");
-        let mut args =
-            vec!["drift", "--watch", "--interval", "1s", "--metrics-addr", &address, "--log-format", "json"];
+        let mut args = vec![
+            "drift",
+            "--watch",
+            "--interval",
+            "1s",
+            "--metrics-addr",
+            &address,
+            "--log-format",
+            "json",
+        ];
         args.extend_from_slice(extra);
         let child = self
             .command(&args)
@@ -321,11 +335,7 @@ fn prometheus_sees_drift_on_a_test_host_hosts_that_come_and_go_and_remediation()
     let mut watch = site.watch(metrics_port, &["--remediate"], &log);
     prometheus.wait_for(drifted, "0", &log);
     assert_eq!(fs::read_to_string(site.file("host1")).unwrap(), "managed\n");
-    prometheus.wait_for(
-        r#"froyo_instances_total{action="update",outcome="applied"}"#,
-        "1",
-        &log,
-    );
+    prometheus.wait_for(r#"froyo_instances_total{action="update",outcome="applied"}"#, "1", &log);
     let (code, _) = terminate(&mut watch);
     assert_eq!(code, Some(0));
 

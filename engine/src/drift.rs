@@ -10,8 +10,8 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::engine::*;
 use crate::instance::Key;
-use crate::record::*;
 use crate::plan::{Plan, PlannedInstance};
+use crate::record::*;
 use crate::report::{ApplyReport, Difference, DriftItem, DriftReport};
 
 /// A drift check: its report, and what remediation needs from it.

@@ -51,9 +51,9 @@ pub mod transport;
 
 pub use drift::DriftCheck;
 pub use engine::{Engine, Options};
-pub use metrics::Metrics;
 pub use error::{Error, HostError};
 pub use instance::Key;
+pub use metrics::Metrics;
 pub use plan::{Plan, PlannedInstance, Summary};
 pub use report::{ApplyReport, DriftReport, Outcome, Phase, Reporter, Silent};
 pub use transport::{Hosts, HostsOptions, RunnerSession, Transport};

@@ -199,7 +199,12 @@ impl Engine {
             let providers = self.providers.clone();
             let planned = self.parallel(
                 requests,
-                move |((index, address, host), (type_name, sensitive), notified_by, mut request)| {
+                move |(
+                    (index, address, host),
+                    (type_name, sensitive),
+                    notified_by,
+                    mut request,
+                )| {
                     let span = tracing::debug_span!(
                         "provider.plan",
                         host = %host,

@@ -37,7 +37,11 @@ pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     status
 }
 
-fn once(args: &DriftArgs, color: ColorWhen, metrics: Option<&Arc<Metrics>>) -> io::Result<ExitStatus> {
+fn once(
+    args: &DriftArgs,
+    color: ColorWhen,
+    metrics: Option<&Arc<Metrics>>,
+) -> io::Result<ExitStatus> {
     let prepared =
         match hosts::prepare(&args.paths, &args.engine, color, "nothing checked", Some("drift"))? {
             Ok(prepared) => prepared,

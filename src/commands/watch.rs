@@ -47,8 +47,9 @@ pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         // A second signal while stopping ends the process at once.
-        let registered = signal_hook::flag::register_conditional_shutdown(signal, 130, stop.clone())
-            .and_then(|_| signal_hook::flag::register(signal, stop.clone()));
+        let registered =
+            signal_hook::flag::register_conditional_shutdown(signal, 130, stop.clone())
+                .and_then(|_| signal_hook::flag::register(signal, stop.clone()));
         if let Err(error) = registered {
             output::print_error(&format!("cannot handle signals: {error}"));
             return Ok(ExitStatus::Error);
@@ -260,7 +261,10 @@ mod tests {
     fn jitter_stays_within_ten_percent() {
         for _ in 0..1000 {
             let wait = jittered(Duration::from_secs(100));
-            assert!(wait >= Duration::from_secs(90) && wait <= Duration::from_secs(110), "{wait:?}");
+            assert!(
+                wait >= Duration::from_secs(90) && wait <= Duration::from_secs(110),
+                "{wait:?}"
+            );
         }
     }
 }
