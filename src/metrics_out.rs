@@ -56,10 +56,14 @@ pub fn serve(address: SocketAddr, metrics: Arc<Metrics>) -> io::Result<SocketAdd
     let listener = TcpListener::bind(address)?;
     let bound = listener.local_addr()?;
     std::thread::Builder::new().name("froyo-metrics".to_string()).spawn(move || {
-        for stream in listener.incoming() {
-            // A failed accept or a broken client affects that client only.
-            if let Ok(stream) = stream {
-                let _ = answer(stream, &metrics);
+        loop {
+            match listener.accept() {
+                // A broken client affects that client only.
+                Ok((stream, _)) => {
+                    let _ = answer(stream, &metrics);
+                }
+                // Out of descriptors, say: wait rather than spin.
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
             }
         }
     })?;
