@@ -523,3 +523,24 @@ pub struct ManArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::parse_duration;
+
+    #[test]
+    fn durations_have_units_and_add_up() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        for wrong in ["", "m", "5x", "1.5m", "-5s", "5m30", "99999999999999999999h"] {
+            assert!(parse_duration(wrong).is_err(), "{wrong}");
+        }
+        assert!(parse_duration("0s").unwrap_err().contains("longer than zero"));
+    }
+}

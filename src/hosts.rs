@@ -161,13 +161,15 @@ pub struct Prepared {
 }
 
 /// Compiles the workspace `paths` name (diagnostics to stderr), opens its
-/// state and takes the lock for `lock`; or the exit status to end with.
+/// state (creating it only when `creates` says so) and takes the lock for
+/// `lock_for`; or the exit status to end with.
 pub fn prepare(
     paths: &[PathBuf],
     args: &EngineArgs,
     color: crate::args::ColorWhen,
     refusal: &str,
     lock_for: Option<&str>,
+    creates: Creates,
 ) -> std::io::Result<Result<Prepared, crate::ExitStatus>> {
     use crate::ExitStatus;
     let Some(current_dir) = crate::commands::current_dir() else {
@@ -183,7 +185,6 @@ pub fn prepare(
         Ok(built) => built,
         Err(status) => return Ok(Err(status)),
     };
-    let creates = if lock_for == Some("drift") { Creates::No } else { Creates::Yes };
     let Some(state) =
         open_state(&state_path(&root, args.state.as_deref()), args.state.is_some(), creates)
     else {

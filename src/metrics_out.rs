@@ -44,7 +44,7 @@ pub fn write_requested(path: Option<&Path>, metrics: &Metrics) {
         && let Err(error) = write_file(path, metrics)
     {
         crate::output::print_error(&format!(
-            "cannot write the metrics file {}: {error}; check that its directory exists and is writable",
+            "E1221 cannot write the metrics file {}: {error}; check that its directory exists and is writable",
             path.display()
         ));
     }

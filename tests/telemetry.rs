@@ -442,3 +442,33 @@ fn metrics_files_of_apply_and_drift_pass_promtool_and_count_what_happened() {
         );
     }
 }
+
+#[test]
+fn watch_arguments_and_an_address_in_use_are_refused_with_what_to_do() {
+    let site = Site::new(SITE);
+    let output = froyo(&site, &["drift", "--interval", "5m"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output).1.contains("--watch"), "{:?}", text(&output));
+    let output = froyo(&site, &["drift", "--watch", "--interval", "0s"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output).1.contains("longer than zero"), "{:?}", text(&output));
+    // No state yet: the watch does not make one.
+    let output = froyo(&site, &["drift", "--watch"], &[]);
+    assert_eq!(output.status.code(), Some(2), "{:?}", text(&output));
+    assert!(!site.dir.path().join(".froyo/state.db").exists());
+
+    let output = froyo(&site, &["apply", "--yes"], &[]);
+    assert_eq!(output.status.code(), Some(0));
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let output = froyo(&site, &["drift", "--watch", "--metrics-addr", &address], &[]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("E1221 cannot serve metrics on"), "{stderr}");
+    // A metrics file in a directory that does not exist: reported, the run stands.
+    let missing = site.dir.path().join("missing/froyo.prom");
+    let output = froyo(&site, &["drift", "--metrics-file", missing.to_str().unwrap()], &[]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("E1221 cannot write the metrics file"), "{stderr}");
+}

@@ -145,7 +145,9 @@ impl Engine {
                         "{} on {} did not apply",
                         plan.instances[blocker].address, plan.instances[blocker].key.host
                     );
-                    outcomes[index] = Some(Outcome::Skipped { because });
+                    let outcome = Outcome::Skipped { because };
+                    log_outcome(instance, &outcome);
+                    outcomes[index] = Some(outcome);
                     reporter.step(
                         Phase::Apply,
                         &instance.key,

@@ -211,7 +211,8 @@ pub fn reference() -> String {
          | E1203 | runtime-failed | The engine could not start its scheduler. |\n\
          | E1211 | plan-unreadable | A plan file is not JSON, is from another format or version of froyo, or is malformed. Nothing was applied; make a new plan with `froyo plan -o FILE`. |\n\
          | E1212 | plan-not-authentic | A plan file's `mac` is missing, garbled, or does not match its content and the workspace state's key: the file was changed after `froyo plan -o` wrote it, or it was made with another state. froyo applies nothing of it; make a new plan with `froyo plan -o FILE` and review it. |\n\
-         | E1213 | operation-refused | An operation or probe lies outside the capabilities its provider declared (a command it may not run, a path or URL that is not the resource's). The engine checks every one right before sending it to a host, and refuses it there: the instance fails, what depends on it is skipped. A plan file changed by hand, or a provider bug. |\n",
+         | E1213 | operation-refused | An operation or probe lies outside the capabilities its provider declared (a command it may not run, a path or URL that is not the resource's). The engine checks every one right before sending it to a host, and refuses it there: the instance fails, what depends on it is skipped. A plan file changed by hand, or a provider bug. |\n\
+         | E1221 | metrics-unavailable | The Prometheus metrics could not be served on `--metrics-addr` (the address is in use, or not one of this machine's) or written to `--metrics-file` (its directory is missing or not writable). `drift --watch` does not start without its endpoint; a file that cannot be written is reported and the run's outcome stands. |\n",
     );
     text
 }

@@ -42,11 +42,17 @@ fn once(
     color: ColorWhen,
     metrics: Option<&Arc<Metrics>>,
 ) -> io::Result<ExitStatus> {
-    let prepared =
-        match hosts::prepare(&args.paths, &args.engine, color, "nothing checked", Some("drift"))? {
-            Ok(prepared) => prepared,
-            Err(status) => return Ok(status),
-        };
+    let prepared = match hosts::prepare(
+        &args.paths,
+        &args.engine,
+        color,
+        "nothing checked",
+        Some("drift"),
+        hosts::Creates::No,
+    )? {
+        Ok(prepared) => prepared,
+        Err(status) => return Ok(status),
+    };
     let Some(mut engine) = hosts::engine_for(&prepared, &args.engine) else {
         return Ok(ExitStatus::Error);
     };
@@ -63,7 +69,11 @@ fn once(
     };
     let report = &check.report;
     output::print_runtime_errors(&report.host_errors);
-    output::write_report(args.format, || froyo_engine::render::drift_text(report), || report)?;
+    let remediates = remediating(args) && report.has_drift();
+    // With remediation, the JSON document holds both reports (written below).
+    if !remediates || args.format == crate::args::ReportFormat::Human {
+        output::write_report(args.format, || froyo_engine::render::drift_text(report), || report)?;
+    }
     let drift_status = if report.has_drift() {
         ExitStatus::Drifted
     } else if report.has_errors() {
@@ -71,12 +81,19 @@ fn once(
     } else {
         ExitStatus::Success
     };
-    if !remediating(args) || !report.has_drift() {
+    if !remediates {
         engine.close();
         return Ok(drift_status);
     }
-    let status = remediate(&mut engine, &check, state, args)?;
+    let (status, remediation) = remediate(&mut engine, &check, state, args)?;
     engine.close();
+    if args.format == crate::args::ReportFormat::Json {
+        output::write_report(
+            args.format,
+            String::new,
+            || serde_json::json!({"drift": report, "remediation": remediation}),
+        )?;
+    }
     Ok(status)
 }
 
@@ -85,16 +102,17 @@ pub fn remediating(args: &DriftArgs) -> bool {
     args.remediate || !args.remediate_only.is_empty()
 }
 
-/// Remediates `check`'s drift (the lock is held), printing what happened:
-/// 0 when everything that drifted was put back, 1 when something failed, 3
-/// when drift was left (configuration changed since it was applied, or a
-/// type not named by `--remediate-only`).
+/// Remediates `check`'s drift (the lock is held), printing what happened
+/// in human format: 0 when everything that drifted was put back, 1 when
+/// something failed, 3 when drift was left (configuration changed since it
+/// was applied, or a type not named by `--remediate-only`); and the apply's
+/// report, when something was applied.
 pub fn remediate(
     engine: &mut Engine,
     check: &DriftCheck,
     state: &State,
     args: &DriftArgs,
-) -> io::Result<ExitStatus> {
+) -> io::Result<(ExitStatus, Option<froyo_engine::ApplyReport>)> {
     for instance in &check.configuration_changed {
         output::print_status(&format!(
             "not remediated: {instance} drifted, but its configuration changed since it was applied; review it with `froyo plan`, then `froyo apply`"
@@ -105,11 +123,11 @@ pub fn remediate(
         Ok(Some(report)) => report,
         Ok(None) => {
             output::print_status("nothing to remediate");
-            return Ok(ExitStatus::Drifted);
+            return Ok((ExitStatus::Drifted, None));
         }
         Err(error) => {
             output::print_error(&format!("remediation failed: {error}"));
-            return Ok(ExitStatus::Error);
+            return Ok((ExitStatus::Error, None));
         }
     };
     output::print_runtime_errors(&report.host_errors);
@@ -130,11 +148,12 @@ pub fn remediate(
         !item.differences.is_empty()
             && !remediated.contains(&(item.key.host.as_str(), item.key.resource.as_str()))
     });
-    Ok(if report.failed() {
+    let status = if report.failed() {
         ExitStatus::Failure
     } else if left {
         ExitStatus::Drifted
     } else {
         ExitStatus::Success
-    })
+    };
+    Ok((status, Some(report)))
 }

@@ -13,8 +13,14 @@ use crate::args::{ColorWhen, PlanArgs};
 use crate::{hosts, output};
 
 pub fn run(args: &PlanArgs, color: ColorWhen) -> io::Result<ExitStatus> {
-    let prepared = match hosts::prepare(&args.paths, &args.engine, color, "nothing planned", None)?
-    {
+    let prepared = match hosts::prepare(
+        &args.paths,
+        &args.engine,
+        color,
+        "nothing planned",
+        None,
+        hosts::Creates::Yes,
+    )? {
         Ok(prepared) => prepared,
         Err(status) => return Ok(status),
     };

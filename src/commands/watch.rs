@@ -40,7 +40,14 @@ pub const STOP_GRACE: Duration = Duration::from_secs(10);
 const POLL: Duration = Duration::from_millis(200);
 
 pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
-    let prepared = match hosts::prepare(&args.paths, &args.engine, color, "not watching", None)? {
+    let prepared = match hosts::prepare(
+        &args.paths,
+        &args.engine,
+        color,
+        "not watching",
+        None,
+        hosts::Creates::No,
+    )? {
         Ok(prepared) => prepared,
         Err(status) => return Ok(status),
     };
@@ -65,7 +72,7 @@ pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
             }
             Err(error) => {
                 output::print_error(&format!(
-                    "cannot serve metrics on {address}: {error}; choose another --metrics-addr"
+                    "E1221 cannot serve metrics on {address}: {error}; choose another --metrics-addr (a free port of this machine)"
                 ));
                 return Ok(ExitStatus::Error);
             }
