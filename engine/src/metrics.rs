@@ -363,8 +363,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_empty_registry_encodes_help_and_types_only() {
-        let text = Metrics::new().encode();
+    fn families_appear_with_their_first_sample() {
+        let metrics = Metrics::new();
+        assert_eq!(metrics.encode(), "# EOF\n");
+        metrics.record_run(RunKind::Apply, RunOutcome::Failed);
+        let text = metrics.encode();
         assert!(text.contains("# TYPE froyo_runs counter"), "{text}");
         assert!(text.ends_with("# EOF\n"), "{text}");
     }
@@ -376,7 +379,7 @@ mod tests {
         let text = prometheus_text(&metrics.encode());
         assert!(text.contains("# TYPE froyo_runs_total counter\n"), "{text}");
         assert!(text.contains("# HELP froyo_runs_total Runs"), "{text}");
-        assert!(text.contains("# TYPE froyo_host_up gauge\n"), "{text}");
+        assert!(text.contains("# TYPE froyo_last_run_timestamp_seconds gauge\n"), "{text}");
         assert!(!text.contains("# EOF"), "{text}");
     }
 
