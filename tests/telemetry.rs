@@ -211,7 +211,12 @@ fn an_apply_is_exported_as_one_span_tree_with_phases_waves_batches_and_provider_
     let receiver = Receiver::start();
     let site = Site::new(SITE);
     let endpoint = receiver.endpoint();
-    let output = froyo(&site, &["apply", "--yes"], &[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)]);
+    // With the provider calls (debug spans).
+    let output = froyo(
+        &site,
+        &["apply", "--yes"],
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint), ("FROYO_TRACE_LEVEL", "debug")],
+    );
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
     // Logging is off unless asked for: nothing but the usual output.
@@ -276,6 +281,9 @@ fn an_apply_is_exported_as_one_span_tree_with_phases_waves_batches_and_provider_
     let second = receiver.take();
     one_tree(&second);
     assert!(second.iter().all(|span| span.service == "ops-froyo"));
+    // By default, no span per provider call.
+    assert!(named(&second, "provider.plan").is_empty(), "{:?}", names(&second));
+    assert!(!named(&second, "probe_batch").is_empty());
     assert_ne!(second[0].trace, spans[0].trace);
 }
 
