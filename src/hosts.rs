@@ -97,15 +97,28 @@ pub fn engine(
     types: &std::collections::BTreeSet<String>,
     reporter: Arc<dyn froyo_engine::Reporter>,
 ) -> Option<froyo_engine::Engine> {
+    engine_with(root, args, providers(types)?, reporter)
+}
+
+/// The built-in providers of `types`, printing why not when they cannot be loaded.
+pub fn providers(types: &std::collections::BTreeSet<String>) -> Option<Arc<froyo_providers::Host>> {
     let options = froyo_providers::HostOptions::default();
-    let providers = match froyo_providers::Host::with_builtins(options, |name| types.contains(name))
-    {
-        Ok(providers) => providers,
+    match froyo_providers::Host::with_builtins(options, |name| types.contains(name)) {
+        Ok(providers) => Some(Arc::new(providers)),
         Err(error) => {
             output::print_error(&format!("cannot load the providers: {error}"));
-            return None;
+            None
         }
-    };
+    }
+}
+
+/// The engine over `providers` (loaded once, for a process that makes many engines).
+pub fn engine_with(
+    root: &Path,
+    args: &EngineArgs,
+    providers: Arc<froyo_providers::Host>,
+    reporter: Arc<dyn froyo_engine::Reporter>,
+) -> Option<froyo_engine::Engine> {
     let transport = froyo_engine::Hosts::new(froyo_engine::HostsOptions {
         accept_new_host_keys: args.accept_new_host_keys,
         workspace_known_hosts: Some(root.join("known_hosts")),
@@ -117,7 +130,7 @@ pub fn engine(
         reporter,
         transport: Arc::new(transport),
     };
-    match froyo_engine::Engine::new(Arc::new(providers), options) {
+    match froyo_engine::Engine::new(providers, options) {
         Ok(engine) => Some(engine),
         Err(error) => {
             output::print_error(&error.to_string());

@@ -5,7 +5,7 @@
 //! (a check that finds it held is skipped, logged and counted as `locked`),
 //! re-probe every recorded instance with a fresh engine (so a host that went
 //! away is simply unreachable in that check, and reached again in the next
-//! one), record the check as a drift run, log what drifted, remediate when
+//! one; the providers are loaded once, at start), record the check as a drift run, log what drifted, remediate when
 //! asked, update the metrics (served with `--metrics-addr`, written with
 //! `--metrics-file`), release the lock, then wait the interval, jittered by
 //! up to ±10% so that many watchers do not check in step.
@@ -78,7 +78,13 @@ pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
             }
         }
     }
+    // Loaded once: the providers do not depend on the hosts.
+    let types = prepared.ir.resources.iter().map(|r| r.type_name.clone()).collect();
+    let Some(providers) = hosts::providers(&types) else {
+        return Ok(ExitStatus::Error);
+    };
     let context = Arc::new(Context {
+        providers,
         root: prepared.root.clone(),
         state_path: prepared.state.path().to_path_buf(),
         ir: prepared.ir,
@@ -114,6 +120,7 @@ pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
 
 /// What every check needs.
 struct Context {
+    providers: Arc<froyo_providers::Host>,
     root: PathBuf,
     state_path: PathBuf,
     ir: froyo_ir::Ir,
@@ -206,10 +213,12 @@ fn run_check(context: &Context, sender: &mpsc::Sender<Message>) {
             return;
         }
     }
-    let types = context.ir.resources.iter().map(|r| r.type_name.clone()).collect();
-    let Some(mut engine) =
-        hosts::engine(&context.root, &context.engine, &types, Arc::new(froyo_engine::Silent))
-    else {
+    let Some(mut engine) = hosts::engine_with(
+        &context.root,
+        &context.engine,
+        context.providers.clone(),
+        Arc::new(froyo_engine::Silent),
+    ) else {
         metrics.record_run(RunKind::Drift, RunOutcome::Error);
         return;
     };
