@@ -20,8 +20,49 @@ pub struct Cli {
     )]
     pub color: ColorWhen,
 
+    /// Write logs to standard error as text for people (`human`) or one JSON object per line (`json`); logging is off unless this, `--log-level` or `FROYO_LOG` is given (`drift --watch` logs at `info`).
+    #[arg(long, value_enum, global = true, value_name = "FORMAT", hide_possible_values = true)]
+    pub log_format: Option<LogFormat>,
+
+    /// The least severe log events written: `error`, `warn`, `info`, `debug`, `trace` or `off` (default: `FROYO_LOG`, a level or `tracing` filter directives).
+    #[arg(long, value_enum, global = true, value_name = "LEVEL", hide_possible_values = true)]
+    pub log_level: Option<LogLevel>,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One line of text per event.
+    Human,
+    /// One JSON object per event and line, with its spans.
+    Json,
+}
+
+/// The least severe log events written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogLevel {
+    Off,
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Off => "off",
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+            LogLevel::Trace => "trace",
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,7 +103,7 @@ pub enum Command {
 }
 
 /// Options shared by the commands that reach hosts.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct EngineArgs {
     /// How many operations a host runs at once, and provider calls in flight.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -229,6 +270,10 @@ pub struct ApplyArgs {
     #[command(flatten)]
     pub policy: PolicyArgs,
 
+    /// Write the run's Prometheus metrics to this file when it ends (OpenMetrics text, replaced atomically: for node_exporter's textfile collector).
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
+
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -242,8 +287,75 @@ pub struct DriftArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
 
+    /// Keep running: check again every `--interval` until SIGTERM or SIGINT, recording each check as a run and logging drift.
+    #[arg(long)]
+    pub watch: bool,
+
+    /// How long to wait between checks with `--watch` (`30s`, `5m`, `1h30m`; each wait is jittered by up to 10%).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration, requires = "watch")]
+    pub interval: std::time::Duration,
+
+    /// Serve Prometheus metrics on this address (`127.0.0.1:9464`) at `/metrics` while watching.
+    #[arg(long, value_name = "ADDR", requires = "watch")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+
+    /// Write Prometheus metrics to this file after each check (OpenMetrics text, replaced atomically: for node_exporter's textfile collector).
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
+
+    /// Apply the recorded desired state to drifted instances (only those, and only when the configuration did not change since it was applied), under the lock.
+    #[arg(long)]
+    pub remediate: bool,
+
+    /// Remediate only instances of these resource types (`linux.file`); implies `--remediate`.
+    #[arg(long, value_name = "TYPE", num_args = 1..)]
+    pub remediate_only: Vec<String>,
+
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+/// Parses `500ms`, `30s`, `5m`, `2h`, `1d` and sums such as `1h30m`; a bare number is seconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let wrong = || {
+        format!(
+            "`{text}` is not a duration: write a number and a unit, such as `30s`, `5m` or `1h30m`"
+        )
+    };
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(seconds));
+    }
+    let mut total = std::time::Duration::ZERO;
+    let mut rest = text;
+    if rest.is_empty() {
+        return Err(wrong());
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(wrong());
+        }
+        let number: u64 = rest[..digits].parse().map_err(|_| wrong())?;
+        rest = &rest[digits..];
+        let unit_length = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit = &rest[..unit_length];
+        rest = &rest[unit_length..];
+        let millis: u64 = match unit {
+            "ms" => 1,
+            "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            _ => return Err(wrong()),
+        };
+        let part = number.checked_mul(millis).ok_or_else(wrong)?;
+        total = total.checked_add(std::time::Duration::from_millis(part)).ok_or_else(wrong)?;
+    }
+    if total.is_zero() {
+        return Err(format!("`{text}`: the interval must be longer than zero"));
+    }
+    Ok(total)
 }
 
 /// What `froyo graph` draws.
@@ -516,4 +628,25 @@ pub struct ManArgs {
     /// such as `~/.local/share/man/man1`.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::parse_duration;
+
+    #[test]
+    fn durations_have_units_and_add_up() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        for wrong in ["", "m", "5x", "1.5m", "-5s", "5m30", "99999999999999999999h"] {
+            assert!(parse_duration(wrong).is_err(), "{wrong}");
+        }
+        assert!(parse_duration("0s").unwrap_err().contains("longer than zero"));
+    }
 }

@@ -200,6 +200,13 @@ fn build(
             return Ok(Err(ExitStatus::Error));
         }
     };
+    let span = tracing::info_span!(
+        "compile",
+        workspace = %root.display(),
+        resources = tracing::field::Empty,
+        errors = tracing::field::Empty,
+    );
+    let _entered = span.enter();
     let mut database = froyo_db::Database::default();
     let loaded = load(&mut database, current_dir, &root);
     let compiled = froyo_db::compile_workspace(&database, loaded.input);
@@ -225,6 +232,10 @@ fn build(
     }
     let tally = output::Tally::of(&diagnostics);
     let ir = froyo_db::workspace_ir(&database, loaded.input);
+    span.record("errors", tally.errors);
+    if let Some(ir) = &ir {
+        span.record("resources", ir.resources.len());
+    }
     match ir.as_ref().filter(|_| tally.errors == 0) {
         Some(ir) => Ok(Ok(Built {
             root,

@@ -97,15 +97,28 @@ pub fn engine(
     types: &std::collections::BTreeSet<String>,
     reporter: Arc<dyn froyo_engine::Reporter>,
 ) -> Option<froyo_engine::Engine> {
+    engine_with(root, args, providers(types)?, reporter)
+}
+
+/// The built-in providers of `types`, printing why not when they cannot be loaded.
+pub fn providers(types: &std::collections::BTreeSet<String>) -> Option<Arc<froyo_providers::Host>> {
     let options = froyo_providers::HostOptions::default();
-    let providers = match froyo_providers::Host::with_builtins(options, |name| types.contains(name))
-    {
-        Ok(providers) => providers,
+    match froyo_providers::Host::with_builtins(options, |name| types.contains(name)) {
+        Ok(providers) => Some(Arc::new(providers)),
         Err(error) => {
             output::print_error(&format!("cannot load the providers: {error}"));
-            return None;
+            None
         }
-    };
+    }
+}
+
+/// The engine over `providers` (loaded once, for a process that makes many engines).
+pub fn engine_with(
+    root: &Path,
+    args: &EngineArgs,
+    providers: Arc<froyo_providers::Host>,
+    reporter: Arc<dyn froyo_engine::Reporter>,
+) -> Option<froyo_engine::Engine> {
     let transport = froyo_engine::Hosts::new(froyo_engine::HostsOptions {
         accept_new_host_keys: args.accept_new_host_keys,
         workspace_known_hosts: Some(root.join("known_hosts")),
@@ -117,7 +130,7 @@ pub fn engine(
         reporter,
         transport: Arc::new(transport),
     };
-    match froyo_engine::Engine::new(Arc::new(providers), options) {
+    match froyo_engine::Engine::new(providers, options) {
         Ok(engine) => Some(engine),
         Err(error) => {
             output::print_error(&error.to_string());
@@ -163,8 +176,9 @@ pub struct Prepared {
 }
 
 /// Compiles the workspace `paths` name (diagnostics to stderr; with
-/// `policy`, the check-time policies too), opens its state and takes the
-/// lock for `lock`; or the exit status to end with.
+/// `policy`, the check-time policies too), opens its state (creating it only
+/// when `creates` says so) and takes the lock for `lock_for`; or the exit
+/// status to end with.
 pub fn prepare(
     paths: &[PathBuf],
     args: &EngineArgs,
@@ -172,6 +186,7 @@ pub fn prepare(
     refusal: &str,
     lock_for: Option<&str>,
     policy: Option<&crate::args::PolicyArgs>,
+    creates: Creates,
 ) -> std::io::Result<Result<Prepared, crate::ExitStatus>> {
     use crate::ExitStatus;
     let Some(current_dir) = crate::commands::current_dir() else {
@@ -200,7 +215,6 @@ pub fn prepare(
         Ok(built) => built,
         Err(status) => return Ok(Err(status)),
     };
-    let creates = if lock_for == Some("drift") { Creates::No } else { Creates::Yes };
     let Some(state) =
         open_state(&state_path(&root, args.state.as_deref()), args.state.is_some(), creates)
     else {

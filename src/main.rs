@@ -15,9 +15,11 @@ mod commands;
 mod compile;
 mod given;
 mod hosts;
+mod metrics_out;
 mod output;
 mod package;
 mod progress;
+mod telemetry;
 
 use std::io;
 use std::process::ExitCode;
@@ -46,15 +48,22 @@ pub enum ExitStatus {
     Locked,
 }
 
+impl ExitStatus {
+    /// The process's exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Error => 2,
+            ExitStatus::Drifted => 3,
+            ExitStatus::Locked => 4,
+        }
+    }
+}
+
 impl From<ExitStatus> for ExitCode {
     fn from(status: ExitStatus) -> ExitCode {
-        match status {
-            ExitStatus::Success => ExitCode::from(0),
-            ExitStatus::Failure => ExitCode::from(1),
-            ExitStatus::Error => ExitCode::from(2),
-            ExitStatus::Drifted => ExitCode::from(3),
-            ExitStatus::Locked => ExitCode::from(4),
-        }
+        ExitCode::from(status.code())
     }
 }
 
@@ -68,6 +77,12 @@ fn main() -> ExitCode {
             return if error.use_stderr() { ExitStatus::Error } else { ExitStatus::Success }.into();
         }
     };
+    let telemetry = telemetry::Telemetry::init(&telemetry::Settings {
+        format: cli.log_format,
+        level: cli.log_level,
+        logs_by_default: matches!(&cli.command, Command::Drift(drift) if drift.watch),
+        color: output::stderr_color(cli.color),
+    });
     // The work runs on a thread with a generous stack: the compiler bounds its
     // recursion, and this is a second fence. A panic there is joined as an error.
     let worker = std::thread::Builder::new().stack_size(WORKER_STACK_BYTES).spawn(move || run(cli));
@@ -78,6 +93,8 @@ fn main() -> ExitCode {
             return ExitStatus::Error.into();
         }
     };
+    // Spans are sent whatever happened, failures included.
+    telemetry.finish();
     match result {
         Ok(Ok(status)) => status.into(),
         // The reader of our output went away (`froyo export | head`): nothing
@@ -98,7 +115,48 @@ const WORKER_STACK_BYTES: usize = 64 * 1024 * 1024;
 /// Runs one parsed command line.
 fn run(cli: Cli) -> io::Result<ExitStatus> {
     let color = cli.color;
-    match cli.command {
+    // One trace per command; `drift --watch` starts one per check instead.
+    let span = match &cli.command {
+        Command::Drift(drift) if drift.watch => tracing::Span::none(),
+        command => tracing::info_span!(
+            "froyo",
+            command = command_name(command),
+            version = env!("CARGO_PKG_VERSION"),
+            exit_status = tracing::field::Empty,
+        ),
+    };
+    let _entered = span.enter();
+    let status = run_command(cli.command, color);
+    if let Ok(status) = &status {
+        span.record("exit_status", status.code());
+    }
+    status
+}
+
+/// The subcommand's name, for the root span.
+fn command_name(command: &Command) -> &'static str {
+    match command {
+        Command::Init(_) => "init",
+        Command::Check(_) => "check",
+        Command::Build(_) => "build",
+        Command::Fmt(_) => "fmt",
+        Command::Export(_) => "export",
+        Command::Eval(_) => "eval",
+        Command::Plan(_) => "plan",
+        Command::Apply(_) => "apply",
+        Command::Drift(_) => "drift",
+        Command::Graph(_) => "graph",
+        Command::State(_) => "state",
+        Command::Runs(_) => "runs",
+        Command::Policy(_) => "policy",
+        Command::Completions(_) => "completions",
+        Command::Lsp(_) => "lsp",
+        Command::Man(_) => "man",
+    }
+}
+
+fn run_command(command: Command, color: args::ColorWhen) -> io::Result<ExitStatus> {
+    match command {
         Command::Init(init_args) => commands::init::run(&init_args),
         Command::Check(check_args) => commands::check::run(&check_args, color),
         Command::Build(build_args) => commands::build::run(&build_args, color),

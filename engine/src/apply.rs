@@ -33,6 +33,16 @@ impl Engine {
             Vec::new()
         };
         let run = state.begin_run(RunKind::Apply, &plan.ir_hash).map_err(state_error)?;
+        let span = tracing::info_span!(
+            "apply",
+            run = run.0,
+            plan = %plan.id,
+            saved,
+            instances = plan.instances.len(),
+            outcome = tracing::field::Empty,
+        );
+        let _entered = span.enter();
+        let phase_started = Instant::now();
         let _ = state.event(
             run,
             None,
@@ -105,7 +115,9 @@ impl Engine {
                 outcomes[index] = Some(Outcome::Unchanged);
             }
         }
-        state.put_instances(run, &unchanged).map_err(state_error)?;
+        tracing::info_span!("state_write", run = run.0, records = unchanged.len())
+            .in_scope(|| state.put_instances(run, &unchanged))
+            .map_err(state_error)?;
 
         let mut per_host: BTreeMap<String, usize> = BTreeMap::new();
         for instance in &plan.instances {
@@ -133,7 +145,9 @@ impl Engine {
                         "{} on {} did not apply",
                         plan.instances[blocker].address, plan.instances[blocker].key.host
                     );
-                    outcomes[index] = Some(Outcome::Skipped { because });
+                    let outcome = Outcome::Skipped { because };
+                    log_outcome(instance, &outcome);
+                    outcomes[index] = Some(outcome);
                     reporter.step(
                         Phase::Apply,
                         &instance.key,
@@ -149,6 +163,7 @@ impl Engine {
             if ready.is_empty() {
                 continue;
             }
+            let _wave = tracing::info_span!("wave", wave, instances = ready.len()).entered();
             let applied = self.run_operations(plan, &ready);
             for (index, result) in applied {
                 let outcome = match result {
@@ -193,6 +208,7 @@ impl Engine {
                     "apply",
                     &json!({"address": instance.address, "action": instance.action, "outcome": outcome}),
                 );
+                log_outcome(instance, &outcome);
                 if instance.ops.is_empty() {
                     // Operations were reported as they streamed in.
                     reporter.step(
@@ -213,9 +229,12 @@ impl Engine {
                     _ => {}
                 }
             }
-            state.put_instances(run, &records).map_err(state_error)?;
+            tracing::info_span!("state_write", run = run.0, records = records.len())
+                .in_scope(|| state.put_instances(run, &records))
+                .map_err(state_error)?;
         }
         reporter.end(Phase::Apply);
+        self.phase_took(crate::metrics::RunKind::Apply, "apply", phase_started);
 
         // Orphans leave state; the host is not touched.
         let mut reports: Vec<InstanceReport> = plan
@@ -249,6 +268,24 @@ impl Engine {
             host_errors: self.host_errors(),
         };
         let status = if report.failed() { RunStatus::Failed } else { RunStatus::Succeeded };
+        span.record("outcome", if report.failed() { "failed" } else { "succeeded" });
+        tracing::info!(
+            run = run.0,
+            applied = report.count(|o| matches!(o, Outcome::Applied { .. })),
+            failed = report.count(|o| matches!(o, Outcome::Failed { .. })),
+            skipped = report.count(|o| matches!(o, Outcome::Skipped { .. })),
+            unchanged = report.count(|o| matches!(o, Outcome::Unchanged)),
+            operations = report.operations,
+            unreachable = report.host_errors.len(),
+            duration_ms = report.duration_ms,
+            "applied"
+        );
+        if let Some(metrics) = &self.metrics {
+            let actions: Vec<Action> =
+                plan.instances.iter().map(|instance| instance.action).collect();
+            metrics.record_apply(&report, &actions);
+        }
+        let _write = tracing::info_span!("state_write", run = run.0, records = 0).entered();
         state
             .finish_run(
                 run,
@@ -334,6 +371,13 @@ impl Engine {
                     .collect::<Vec<_>>()
             }
             Ok((host, session, items, addresses)) => {
+                let span = tracing::info_span!(
+                    "operations_batch",
+                    host = %host,
+                    items = items.len(),
+                    outcome = tracing::field::Empty,
+                );
+                let _entered = span.enter();
                 let ids: Vec<u64> = items.iter().map(|item| item.id).collect();
                 let mut reported = BTreeSet::new();
                 let mut on_item = |id: u64, outcome: &ItemOutcome| {
@@ -354,6 +398,7 @@ impl Engine {
                         .map_err(|error| lose(&lost, &host, format!("applying failed: {error}"))),
                     Err(_) => Err(format!("the session to `{host}` is unusable")),
                 };
+                span.record("outcome", if answer.is_ok() { "ok" } else { "lost" });
                 match answer {
                     Err(error) => {
                         report_failed(&*reporter, &addresses, &reported, &error);
@@ -490,6 +535,37 @@ fn stale(
             Outcome::AlreadyApplied { run: run.0 }
         }
         _ => Outcome::Stale,
+    }
+}
+
+/// Logs what became of an instance: changes at info, failures at warn,
+/// the rest at debug. Only names and outcomes, never property values
+/// (failure messages were scrubbed as they entered the engine).
+fn log_outcome(instance: &crate::plan::PlannedInstance, outcome: &Outcome) {
+    let action = instance.action;
+    let (host, address) = (&instance.key.host, &instance.address);
+    let resource_type = &instance.resource_type;
+    match outcome {
+        Outcome::Failed { message } => tracing::warn!(
+            %host, %address, %resource_type, ?action, outcome = "failed", error = %message,
+            "instance failed"
+        ),
+        Outcome::Skipped { because } => tracing::warn!(
+            %host, %address, %resource_type, ?action, outcome = "skipped", %because,
+            "instance skipped"
+        ),
+        Outcome::Stale => tracing::warn!(
+            %host, %address, %resource_type, ?action, outcome = "stale",
+            "instance refused: the host changed since the plan was made"
+        ),
+        Outcome::Applied { operations, ran } => tracing::info!(
+            %host, %address, %resource_type, ?action, outcome = "applied", operations, ran,
+            "instance applied"
+        ),
+        _ => tracing::debug!(
+            %host, %address, %resource_type, ?action, outcome = %outcome_message(outcome),
+            "instance"
+        ),
     }
 }
 

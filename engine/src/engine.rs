@@ -90,6 +90,10 @@ pub struct Engine {
     pub(crate) connections: BTreeMap<String, Connection>,
     /// Hosts whose session broke during the run, and why.
     pub(crate) lost: Lost,
+    /// Where phase durations and run results are recorded, if anywhere.
+    pub(crate) metrics: Option<Arc<crate::metrics::Metrics>>,
+    /// What the phases being run belong to (`plan` serves apply and drift).
+    pub(crate) kind: crate::metrics::RunKind,
 }
 
 /// Hosts whose session broke during the run, shared with the batch threads.
@@ -126,7 +130,27 @@ impl Engine {
             runtime,
             connections: BTreeMap::new(),
             lost: Arc::new(Mutex::new(BTreeMap::new())),
+            metrics: None,
+            kind: crate::metrics::RunKind::Apply,
         })
+    }
+
+    /// Records phase durations and the results of runs in `metrics` from now on.
+    pub fn set_metrics(&mut self, metrics: Arc<crate::metrics::Metrics>) {
+        self.metrics = Some(metrics);
+    }
+
+    /// Records that `phase` of a `kind` run took since `started` (when
+    /// metrics are kept).
+    pub(crate) fn phase_took(
+        &self,
+        kind: crate::metrics::RunKind,
+        phase: &'static str,
+        started: std::time::Instant,
+    ) {
+        if let Some(metrics) = &self.metrics {
+            metrics.observe_phase(kind, phase, started.elapsed());
+        }
     }
 
     /// Batches sent to runners so far (handshakes included).
@@ -161,6 +185,7 @@ impl Engine {
         if pending.is_empty() {
             return;
         }
+        let _span = tracing::info_span!("connect", hosts = pending.len()).entered();
         let reporter = self.options.reporter.clone();
         reporter.begin(Phase::Connect, pending.len());
         let transport = self.options.transport.clone();
@@ -176,6 +201,14 @@ impl Engine {
             let inventory = inventory.clone();
             let secrets = secrets.clone();
             results.extend(self.on_blocking_pool(wave, move |host| {
+                let span = tracing::info_span!(
+                    "connect_host",
+                    host = %host.name,
+                    transport = ?host.transport,
+                    outcome = tracing::field::Empty,
+                    error.code = tracing::field::Empty,
+                );
+                let _entered = span.enter();
                 // What the host says reaches the engine scrubbed.
                 let connection = transport
                     .connect(&host, &inventory)
@@ -187,8 +220,16 @@ impl Engine {
                     .map_err(|error| secrets.scrub_host_error(error));
                 let key = Key { host: host.name.clone(), resource: String::new() };
                 let message = match &connection {
-                    Ok(_) => "connected".to_string(),
-                    Err(error) => format!("{} {}", error.code, error.message),
+                    Ok(_) => {
+                        span.record("outcome", "connected");
+                        "connected".to_string()
+                    }
+                    Err(error) => {
+                        span.record("outcome", "unreachable");
+                        span.record("error.code", error.code.as_str());
+                        tracing::warn!(host = %host.name, code = %error.code, error = %error.message, "host not reached");
+                        format!("{} {}", error.code, error.message)
+                    }
                 };
                 reporter.step(Phase::Connect, &key, &host.name, &message, connection.is_err());
                 (host.name, connection)
@@ -286,12 +327,15 @@ impl Engine {
         R: Send + 'static,
     {
         let job = Arc::new(job);
+        // Spans opened by the jobs are children of the caller's.
+        let parent = tracing::Span::current();
         self.runtime.block_on(async move {
             let tasks: Vec<_> = jobs
                 .into_iter()
                 .map(|item| {
                     let job = job.clone();
-                    tokio::task::spawn_blocking(move || job(item))
+                    let parent = parent.clone();
+                    tokio::task::spawn_blocking(move || parent.in_scope(|| job(item)))
                 })
                 .collect();
             let mut out = Vec::with_capacity(tasks.len());

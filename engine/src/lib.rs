@@ -19,6 +19,8 @@
 //! - [`report`]: progress events and results;
 //! - [`policy`]: plan-time policies: the plan as their input, their
 //!   findings beside the changes, and the gate that refuses a denied plan;
+//! - [`metrics`]: Prometheus metrics of runs (phase durations, outcomes,
+//!   drift per host and resource type);
 //! - [`scrub`]: the doors through which hosts' and providers' text enters
 //!   the engine, where the run's sensitive values are scrubbed from it.
 //!
@@ -33,11 +35,12 @@
 
 mod apply;
 pub mod canonical;
-mod drift;
+pub mod drift;
 pub mod engine;
 pub mod error;
 pub mod graph;
 pub mod instance;
+pub mod metrics;
 mod parents;
 pub mod plan;
 mod planning;
@@ -49,9 +52,11 @@ pub mod report;
 pub mod scrub;
 pub mod transport;
 
+pub use drift::DriftCheck;
 pub use engine::{Engine, Options};
 pub use error::{Error, HostError};
 pub use instance::Key;
+pub use metrics::Metrics;
 pub use plan::{Plan, PlannedInstance, Summary};
 pub use report::{ApplyReport, DriftReport, Outcome, Phase, Reporter, Silent};
 pub use transport::{Hosts, HostsOptions, RunnerSession, Transport};

@@ -21,6 +21,14 @@ use crate::report::Phase;
 impl Engine {
     /// Plans `ir` against the hosts and `state`.
     pub fn plan(&mut self, ir: &Ir, state: &State) -> Result<Plan, Error> {
+        let span = tracing::info_span!(
+            "plan",
+            ir_hash = %ir.hash,
+            instances = tracing::field::Empty,
+            changes = tracing::field::Empty,
+        );
+        let _entered = span.enter();
+        let kind = self.kind;
         let expanded = instance::expand(ir, &self.options.workspace_root);
         let mut instances: Vec<PlannedInstance> = Vec::with_capacity(expanded.len());
         let mut edges = Vec::with_capacity(expanded.len());
@@ -76,7 +84,9 @@ impl Engine {
             .filter(|host| instances.iter().any(|instance| instance.key.host == host.name))
             .cloned()
             .collect();
+        let started = std::time::Instant::now();
         self.connect(&used_hosts, &ir.hosts);
+        self.phase_took(kind, "connect", started);
         for instance in &mut instances {
             if instance.error.is_none()
                 && let Some(Err(error)) = self.connections.get(&instance.key.host)
@@ -101,6 +111,9 @@ impl Engine {
                 ))
             })
             .collect();
+        let probe_span = tracing::info_span!("probe", instances = probe_requests.len());
+        let probe_entered = probe_span.enter();
+        let started = std::time::Instant::now();
         let providers = self.providers.clone();
         let probe_lists = self.parallel(probe_requests, move |(index, type_name, request)| {
             (index, providers.probe(&type_name, &request))
@@ -129,6 +142,8 @@ impl Engine {
         }));
         let outcomes = self.run_probes(probing);
         reporter.end(Phase::Probe);
+        self.phase_took(kind, "probe", started);
+        drop(probe_entered);
         let mut probe_results: Vec<Vec<ProbeOutcome>> = vec![Vec::new(); instances.len()];
         let mut missing_parents = Vec::new();
         for (index, result) in outcomes {
@@ -149,6 +164,9 @@ impl Engine {
         }
 
         // Provider plans, wave by wave: a notified instance needs its notifiers' actions.
+        let plan_span = tracing::info_span!("provider_plans", instances = instances.len());
+        let plan_entered = plan_span.enter();
+        let started = std::time::Instant::now();
         reporter.begin(Phase::Plan, instances.len());
         for wave in 0..graph.wave_count().max(1) {
             let mut requests = Vec::new();
@@ -168,7 +186,7 @@ impl Engine {
                     continue;
                 };
                 requests.push((
-                    index,
+                    (index, instance.address.clone(), instance.key.host.clone()),
                     (instance.resource_type.clone(), instance.sensitive.clone()),
                     notified_by,
                     PlanRequest {
@@ -182,10 +200,30 @@ impl Engine {
             let providers = self.providers.clone();
             let planned = self.parallel(
                 requests,
-                move |(index, (type_name, sensitive), notified_by, mut request)| {
+                move |(
+                    (index, address, host),
+                    (type_name, sensitive),
+                    notified_by,
+                    mut request,
+                )| {
+                    let span = tracing::debug_span!(
+                        "provider.plan",
+                        host = %host,
+                        address = %address,
+                        resource_type = %type_name,
+                        action = tracing::field::Empty,
+                    );
+                    let _entered = span.enter();
                     request.notified = !notified_by.is_empty();
                     let observed_hash = observed_hash(&request.probes);
                     let response = providers.plan(&type_name, &request, &sensitive);
+                    if !span.is_disabled() {
+                        let action = match &response {
+                            Ok(response) => format!("{:?}", response.action).to_lowercase(),
+                            Err(_) => "error".to_string(),
+                        };
+                        span.record("action", action.as_str());
+                    }
                     (index, notified_by, observed_hash, response)
                 },
             );
@@ -203,7 +241,14 @@ impl Engine {
             }
         }
         reporter.end(Phase::Plan);
+        self.phase_took(kind, "plan", started);
+        drop(plan_entered);
         parents::warn(&mut instances, &missing_parents);
+        let changes = instances.iter().filter(|instance| changes_host(instance.action)).count();
+        let errors = instances.iter().filter(|instance| instance.error.is_some()).count();
+        span.record("instances", instances.len());
+        span.record("changes", changes);
+        tracing::info!(instances = instances.len(), changes, errors, "planned");
 
         // Orphans: recorded, no longer configured.
         let configured: BTreeSet<&Key> = instances.iter().map(|instance| &instance.key).collect();

@@ -60,6 +60,9 @@ impl Engine {
                     indexes.into_iter().map(|index| (index, Err(error.clone()))).collect::<Vec<_>>()
                 }
                 Ok((host, session, items, wanted)) => {
+                    let _span =
+                        tracing::info_span!("probe_batch", host = %host, items = items.len())
+                            .entered();
                     let answer = match session.lock() {
                         Ok(mut session) => session.probe(items).map_err(|error| {
                             lose(&lost, &host, format!("probing failed: {error}"))
@@ -156,6 +159,8 @@ impl Engine {
         }
         let providers = self.providers.clone();
         let planned = self.parallel(requests, move |(index, (type_name, sensitive), request)| {
+            let _span =
+                tracing::debug_span!("provider.observe", resource_type = %type_name).entered();
             let hash = observed_hash(&request.probes);
             let response = providers.plan(&type_name, &request, &sensitive);
             (index, response.map(|response| (response.observed, hash)))

@@ -296,6 +296,7 @@ impl Providers {
 
     /// The probes a resource needs (they go to the host as they are), or why not.
     pub fn probe(&self, type_name: &str, request: &ProbeRequest) -> Result<ProbeResponse, String> {
+        let _span = tracing::debug_span!("provider.probe", resource_type = %type_name).entered();
         self.host.probe(type_name, request).map_err(|error| self.error(error))
     }
 
@@ -344,6 +345,7 @@ impl Providers {
         type_name: &str,
         request: &VerifyRequest,
     ) -> Result<VerifyResponse, String> {
+        let _span = tracing::debug_span!("provider.verify", resource_type = %type_name).entered();
         let mut response =
             self.host.verify(type_name, request).map_err(|error| self.error(error))?;
         self.secrets.scrub_string(&mut response.message);

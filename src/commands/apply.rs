@@ -15,6 +15,7 @@ use std::io::{self, BufRead as _, IsTerminal as _, Write as _};
 use std::sync::Arc;
 
 use froyo_engine::Plan;
+use froyo_engine::metrics::{RunKind, RunOutcome};
 
 use crate::ExitStatus;
 use crate::args::{ApplyArgs, ColorWhen, ReportFormat};
@@ -27,6 +28,28 @@ enum Source {
 }
 
 pub fn run(args: &ApplyArgs, color: ColorWhen) -> io::Result<ExitStatus> {
+    let Some(path) = &args.metrics_file else {
+        return apply(args, color, None);
+    };
+    let metrics = Arc::new(froyo_engine::Metrics::new());
+    let status = apply(args, color, Some(&metrics));
+    // A run that ended before the engine recorded it still counts.
+    if metrics.runs_recorded() == 0 {
+        let outcome = match status {
+            Ok(ExitStatus::Locked) => RunOutcome::Locked,
+            _ => RunOutcome::Error,
+        };
+        metrics.record_run(RunKind::Apply, outcome);
+    }
+    crate::metrics_out::write_requested(Some(path), &metrics);
+    status
+}
+
+fn apply(
+    args: &ApplyArgs,
+    color: ColorWhen,
+    metrics: Option<&Arc<froyo_engine::Metrics>>,
+) -> io::Result<ExitStatus> {
     let Some(current_dir) = super::current_dir() else {
         return Ok(ExitStatus::Error);
     };
@@ -100,6 +123,9 @@ pub fn run(args: &ApplyArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let Some(mut engine) = hosts::engine(&root, &args.engine, &types, progress) else {
         return Ok(ExitStatus::Error);
     };
+    if let Some(metrics) = metrics {
+        engine.set_metrics(metrics.clone());
+    }
     let (mut plan, from_file) = match source {
         Source::Saved(plan) => (plan, true),
         Source::Workspace(ir) => match engine.plan(&ir, &state) {

@@ -1,16 +1,47 @@
 //! `froyo drift`: re-probe the hosts and compare them with the recorded state.
 //!
-//! Exit 0 when nothing drifted, 2 when something did (so scripts can tell
-//! drift from failure), 1 when the workspace has errors or some instance
-//! could not be probed.
+//! Exit 0 when nothing drifted (or all of it was remediated), 3 when
+//! something did, 1 when the workspace has errors, some instance could not be
+//! probed or remediation failed, 4 when another run holds the lock.
+//!
+//! `--watch` keeps checking (see [`super::watch`]); `--remediate` applies
+//! the recorded desired state to what drifted, under the same lock.
 
 use std::io;
+use std::sync::Arc;
+
+use froyo_engine::metrics::{RunKind, RunOutcome};
+use froyo_engine::{DriftCheck, Engine, Metrics};
+use froyo_state::State;
 
 use crate::ExitStatus;
 use crate::args::{ColorWhen, DriftArgs};
 use crate::{hosts, output};
 
 pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
+    if args.watch {
+        return super::watch::run(args, color);
+    }
+    let metrics = args.metrics_file.as_ref().map(|_| Arc::new(Metrics::new()));
+    let status = once(args, color, metrics.as_ref());
+    if let Some(metrics) = &metrics {
+        if metrics.runs_recorded() == 0 {
+            let outcome = match status {
+                Ok(ExitStatus::Locked) => RunOutcome::Locked,
+                _ => RunOutcome::Error,
+            };
+            metrics.record_run(RunKind::Drift, outcome);
+        }
+        crate::metrics_out::write_requested(args.metrics_file.as_deref(), metrics);
+    }
+    status
+}
+
+fn once(
+    args: &DriftArgs,
+    color: ColorWhen,
+    metrics: Option<&Arc<Metrics>>,
+) -> io::Result<ExitStatus> {
     let prepared = match hosts::prepare(
         &args.paths,
         &args.engine,
@@ -18,6 +49,7 @@ pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         "nothing checked",
         Some("drift"),
         None,
+        hosts::Creates::No,
     )? {
         Ok(prepared) => prepared,
         Err(status) => return Ok(status),
@@ -25,22 +57,104 @@ pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let Some(mut engine) = hosts::engine_for(&prepared, &args.engine) else {
         return Ok(ExitStatus::Error);
     };
+    if let Some(metrics) = metrics {
+        engine.set_metrics(metrics.clone());
+    }
     let (ir, state) = (&prepared.ir, &prepared.state);
-    let report = match engine.drift(ir, state) {
-        Ok(report) => report,
+    let check = match engine.check_drift(ir, state) {
+        Ok(check) => check,
         Err(error) => {
             output::print_error(&error.to_string());
             return Ok(ExitStatus::Error);
         }
     };
-    engine.close();
+    let report = &check.report;
     output::print_runtime_errors(&report.host_errors);
-    output::write_report(args.format, || froyo_engine::render::drift_text(&report), || &report)?;
-    Ok(if report.has_drift() {
+    let remediates = remediating(args) && report.has_drift();
+    // With remediation, the JSON document holds both reports (written below).
+    if !remediates || args.format == crate::args::ReportFormat::Human {
+        output::write_report(args.format, || froyo_engine::render::drift_text(report), || report)?;
+    }
+    let drift_status = if report.has_drift() {
         ExitStatus::Drifted
     } else if report.has_errors() {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
-    })
+    };
+    if !remediates {
+        engine.close();
+        return Ok(drift_status);
+    }
+    let (status, remediation) = remediate(&mut engine, &check, state, args)?;
+    engine.close();
+    if args.format == crate::args::ReportFormat::Json {
+        output::write_report(
+            args.format,
+            String::new,
+            || serde_json::json!({"drift": report, "remediation": remediation}),
+        )?;
+    }
+    Ok(status)
+}
+
+/// Whether drift is to be remediated.
+pub fn remediating(args: &DriftArgs) -> bool {
+    args.remediate || !args.remediate_only.is_empty()
+}
+
+/// Remediates `check`'s drift (the lock is held), printing what happened
+/// in human format: 0 when everything that drifted was put back, 1 when
+/// something failed, 3 when drift was left (configuration changed since it
+/// was applied, or a type not named by `--remediate-only`); and the apply's
+/// report, when something was applied.
+pub fn remediate(
+    engine: &mut Engine,
+    check: &DriftCheck,
+    state: &State,
+    args: &DriftArgs,
+) -> io::Result<(ExitStatus, Option<froyo_engine::ApplyReport>)> {
+    for instance in &check.configuration_changed {
+        output::print_status(&format!(
+            "not remediated: {instance} drifted, but its configuration changed since it was applied; review it with `froyo plan`, then `froyo apply`"
+        ));
+        tracing::warn!(instance = %instance, "drift not remediated: the configuration changed since it was applied");
+    }
+    let report = match engine.remediate(check, state, &args.remediate_only) {
+        Ok(Some(report)) => report,
+        Ok(None) => {
+            output::print_status("nothing to remediate");
+            return Ok((ExitStatus::Drifted, None));
+        }
+        Err(error) => {
+            output::print_error(&format!("remediation failed: {error}"));
+            return Ok((ExitStatus::Error, None));
+        }
+    };
+    output::print_runtime_errors(&report.host_errors);
+    if args.format == crate::args::ReportFormat::Human {
+        use std::io::Write as _;
+        let mut stdout = io::stdout().lock();
+        stdout.write_all(b"\nRemediation:\n")?;
+        stdout.write_all(froyo_engine::render::apply_text(&report).as_bytes())?;
+        stdout.flush()?;
+    }
+    let remediated: std::collections::BTreeSet<(&str, &str)> = report
+        .instances
+        .iter()
+        .filter(|instance| !instance.outcome.is_failure())
+        .map(|instance| (instance.key.host.as_str(), instance.key.resource.as_str()))
+        .collect();
+    let left = check.report.drifted.iter().any(|item| {
+        !item.differences.is_empty()
+            && !remediated.contains(&(item.key.host.as_str(), item.key.resource.as_str()))
+    });
+    let status = if report.failed() {
+        ExitStatus::Failure
+    } else if left {
+        ExitStatus::Drifted
+    } else {
+        ExitStatus::Success
+    };
+    Ok((status, Some(report)))
 }

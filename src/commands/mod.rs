@@ -19,6 +19,7 @@ pub mod plan;
 pub mod policy;
 pub mod runs;
 pub mod state;
+pub mod watch;
 
 /// The current directory, or `None` after reporting why it cannot be read
 /// (the command then exits with [`crate::ExitStatus::Error`]).

@@ -22,6 +22,7 @@ pub fn run(args: &PlanArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         "nothing planned",
         None,
         Some(&args.policy),
+        hosts::Creates::Yes,
     )? {
         Ok(prepared) => prepared,
         Err(status) => return Ok(status),
