@@ -653,7 +653,7 @@ resources: {
             .replace("\t\trequire: [\"group\"]\n", "")
             .replace("system: true}", "system: true, require: [\"user\"]}"),
     );
-    let (code, report, stderr) = site.apply(&[]);
+    let (code, report, stderr) = site.apply(&["--allow-destroy"]);
     assert_eq!(code, 0, "{report:#}\n{stderr}");
     assert!(getent("passwd", &name).is_empty() && getent("group", &name).is_empty());
 
@@ -727,7 +727,7 @@ fn packages_install_and_remove_over_ssh() {
     assert_eq!(code, 0, "{again:#}\n{stderr}");
     assert_eq!(again["report"]["operations"], 0, "{again:#}");
     site.write(&format!("\tpkg: linux.#Package & {{name: \"{package}\", state: \"absent\"}}\n"));
-    let (code, report, stderr) = site.apply(&[]);
+    let (code, report, stderr) = site.apply(&["--allow-destroy"]);
     assert_eq!(code, 0, "{report:#}\n{stderr}");
     assert!(!package_installed(package));
 }
