@@ -36,20 +36,8 @@ fn widened(span: Span, text_of: &dyn Fn(FileId) -> Option<String>) -> Span {
         return span;
     }
     let mut depth = 0i32;
-    let mut in_string = false;
-    let mut escaped = false;
-    for (offset, character) in text[span.start as usize..].char_indices() {
-        if in_string {
-            match character {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    for (offset, character) in crate::schema::unquoted(&text[span.start as usize..]) {
         match character {
-            '"' => in_string = true,
             '{' | '(' | '[' => depth += 1,
             '}' | ')' | ']' => {
                 depth -= 1;

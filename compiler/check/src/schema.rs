@@ -313,20 +313,8 @@ pub(crate) fn narrow(
 /// bracket at depth zero, outside strings.
 fn argument_length(line: &str) -> usize {
     let mut depth = 0i32;
-    let mut in_string = false;
-    let mut escaped = false;
-    for (index, character) in line.char_indices() {
-        if in_string {
-            match character {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    for (index, character) in unquoted(line) {
         match character {
-            '"' => in_string = true,
             '(' | '[' | '{' => depth += 1,
             ')' | ']' | '}' if depth == 0 => return index,
             ')' | ']' | '}' => depth -= 1,
@@ -335,6 +323,28 @@ fn argument_length(line: &str) -> usize {
         }
     }
     line.len()
+}
+
+/// The characters of `text` outside `"…"` string literals (the quotes
+/// included), with their byte offsets: what bracket matching looks at.
+pub(crate) fn unquoted(text: &str) -> impl Iterator<Item = (usize, char)> + '_ {
+    let mut in_string = false;
+    let mut escaped = false;
+    text.char_indices().filter(move |&(_, character)| {
+        if in_string {
+            match character {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            return false;
+        }
+        if character == '"' {
+            in_string = true;
+        }
+        true
+    })
 }
 
 fn is_word(byte: u8) -> bool {
