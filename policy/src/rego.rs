@@ -79,15 +79,7 @@ impl Rego {
     /// The value of the rule at `path` (`data.pkg.rule`) for `input`: `None`
     /// when it is undefined.
     pub fn evaluate(&mut self, path: &str, input: &Json) -> Result<Option<Json>, RegoError> {
-        self.engine.set_input(regorus::Value::from(input.clone()));
-        let value = guarded(|| self.engine.eval_rule(path.to_string()))?;
-        if value == regorus::Value::Undefined {
-            return Ok(None);
-        }
-        serde_json::to_value(&value).map(Some).map_err(|error| RegoError {
-            message: format!("the value of `{path}` is not JSON: {error}"),
-            location: None,
-        })
+        self.evaluate_value(path, regorus::Value::from(input.clone()))
     }
 
     /// The value of the rule at `path` for an input already converted once
@@ -97,7 +89,15 @@ impl Rego {
         path: &str,
         input: &Input,
     ) -> Result<Option<Json>, RegoError> {
-        self.engine.set_input(input.0.clone());
+        self.evaluate_value(path, input.0.clone())
+    }
+
+    fn evaluate_value(
+        &mut self,
+        path: &str,
+        input: regorus::Value,
+    ) -> Result<Option<Json>, RegoError> {
+        self.engine.set_input(input);
         let value = guarded(|| self.engine.eval_rule(path.to_string()))?;
         if value == regorus::Value::Undefined {
             return Ok(None);
