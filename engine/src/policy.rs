@@ -105,7 +105,7 @@ pub fn judge(
     allowances: &[Allowance],
 ) -> Judgement {
     let input = plan_input(plan, options);
-    let evaluation = set.evaluate(Stage::Plan, &input, &|_| true);
+    let evaluation = set.evaluate(Stage::Plan, &froyo_policy::Input::from_json(&input), &|_| true);
     for instance in &mut plan.instances {
         instance.policy.clear();
     }

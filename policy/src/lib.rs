@@ -24,6 +24,7 @@ pub mod rego;
 pub mod set;
 pub mod testing;
 
+pub use rego::{Input, InputBuilder};
 pub use set::{
     Evaluation, Finding, Level, Policy, PolicySet, Problem, ProblemKind, Scope, Source, Stage,
     builtin_sources,

@@ -1,7 +1,8 @@
 //! The one door to regorus: Rego enters froyo here and nowhere else.
 //!
 //! [`Rego`] holds parsed modules; [`Rego::evaluate`] evaluates one rule
-//! against an input and data with a wall-clock budget, and every error
+//! against an [`Input`] (built by an [`InputBuilder`]) and data with a
+//! wall-clock budget, and every error
 //! regorus reports (syntax, evaluation, the budget) comes back as a
 //! [`RegoError`] with the file, line and column regorus named, so callers can
 //! point at the `.rego` source. Values cross this door as `serde_json` values.
@@ -78,26 +79,8 @@ impl Rego {
 
     /// The value of the rule at `path` (`data.pkg.rule`) for `input`: `None`
     /// when it is undefined.
-    pub fn evaluate(&mut self, path: &str, input: &Json) -> Result<Option<Json>, RegoError> {
-        self.evaluate_value(path, regorus::Value::from(input.clone()))
-    }
-
-    /// The value of the rule at `path` for an input already converted once
-    /// with [`Rego::input`].
-    pub fn evaluate_prepared(
-        &mut self,
-        path: &str,
-        input: &Input,
-    ) -> Result<Option<Json>, RegoError> {
-        self.evaluate_value(path, input.0.clone())
-    }
-
-    fn evaluate_value(
-        &mut self,
-        path: &str,
-        input: regorus::Value,
-    ) -> Result<Option<Json>, RegoError> {
-        self.engine.set_input(input);
+    pub fn evaluate(&mut self, path: &str, input: &Input) -> Result<Option<Json>, RegoError> {
+        self.engine.set_input(input.0.clone());
         let value = guarded(|| self.engine.eval_rule(path.to_string()))?;
         if value == regorus::Value::Undefined {
             return Ok(None);
@@ -107,22 +90,125 @@ impl Rego {
             location: None,
         })
     }
+}
 
-    /// Converts an input document once, for several evaluations. Through
-    /// JSON text: regorus then keeps it in its compact frozen form, which it
-    /// reads faster than a value built piece by piece.
-    pub fn input(input: &Json) -> Input {
-        let text = serde_json::to_string(input).unwrap_or_default();
-        Input(
-            regorus::Value::from_json_str(&text)
-                .unwrap_or_else(|_| regorus::Value::from(input.clone())),
-        )
+/// An input document in regorus's representation, built once and read by
+/// any number of evaluations (cloning one is a reference count).
+#[derive(Debug, Clone)]
+pub struct Input(regorus::Value);
+
+impl Input {
+    /// The empty input (`input` is null), for rules that read no input.
+    pub fn null() -> Input {
+        Input(regorus::Value::Null)
+    }
+
+    /// Converts a JSON document (plans, tests); built documents come from
+    /// an [`InputBuilder`] without JSON in between.
+    pub fn from_json(input: &Json) -> Input {
+        let mut builder = InputBuilder::default();
+        builder.json(input)
+    }
+
+    /// The document as JSON, to show it (`froyo policy eval`).
+    pub fn to_json(&self) -> Json {
+        serde_json::to_value(&self.0).unwrap_or(Json::Null)
     }
 }
 
-/// An input document in regorus's representation.
-#[derive(Debug, Clone)]
-pub struct Input(regorus::Value);
+/// Builds [`Input`] documents directly from froyo's values. Each distinct
+/// object key is allocated once and shared by every object that has it, as
+/// regorus's own JSON reader does, so that the interpreter compares keys by
+/// pointer first; objects are frozen into regorus's compact sorted form.
+#[derive(Debug, Default)]
+pub struct InputBuilder {
+    keys: std::collections::HashMap<Box<str>, regorus::Value>,
+}
+
+impl InputBuilder {
+    pub fn null(&self) -> Input {
+        Input(regorus::Value::Null)
+    }
+
+    pub fn bool(&self, flag: bool) -> Input {
+        Input(regorus::Value::Bool(flag))
+    }
+
+    pub fn int(&self, integer: i64) -> Input {
+        Input(regorus::Value::from(integer))
+    }
+
+    /// A float; one that is not finite (which JSON cannot hold) is null.
+    pub fn float(&self, float: f64) -> Input {
+        Input(if float.is_finite() { regorus::Value::from(float) } else { regorus::Value::Null })
+    }
+
+    pub fn string(&self, text: &str) -> Input {
+        Input(regorus::Value::from(text))
+    }
+
+    pub fn array(&self, items: impl IntoIterator<Item = Input>) -> Input {
+        Input(regorus::Value::from(items.into_iter().map(|item| item.0).collect::<Vec<_>>()))
+    }
+
+    /// An object; of two entries with one key, the last wins.
+    pub fn object<'a>(&mut self, entries: impl IntoIterator<Item = (&'a str, Input)>) -> Input {
+        let mut object = regorus::value::Object::new();
+        for (key, value) in entries {
+            object.insert(self.key(key), value.0);
+        }
+        Input(object.into_value())
+    }
+
+    /// A list of strings.
+    pub fn strings<'a>(&self, items: impl IntoIterator<Item = &'a str>) -> Input {
+        self.array(items.into_iter().map(|text| self.string(text)))
+    }
+
+    /// A map of strings to strings.
+    pub fn string_map<'a>(
+        &mut self,
+        entries: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Input {
+        let entries: Vec<(&str, Input)> =
+            entries.into_iter().map(|(key, value)| (key, self.string(value))).collect();
+        self.object(entries)
+    }
+
+    /// A JSON value.
+    pub fn json(&mut self, value: &Json) -> Input {
+        match value {
+            Json::Null => self.null(),
+            Json::Bool(flag) => self.bool(*flag),
+            Json::Number(number) => match number.as_i64() {
+                Some(integer) => self.int(integer),
+                None => match number.as_u64() {
+                    Some(unsigned) => Input(regorus::Value::from(unsigned)),
+                    None => self.float(number.as_f64().unwrap_or(f64::NAN)),
+                },
+            },
+            Json::String(text) => self.string(text),
+            Json::Array(items) => {
+                let items: Vec<Input> = items.iter().map(|item| self.json(item)).collect();
+                self.array(items)
+            }
+            Json::Object(entries) => {
+                let entries: Vec<(&str, Input)> =
+                    entries.iter().map(|(key, value)| (key.as_str(), self.json(value))).collect();
+                self.object(entries)
+            }
+        }
+    }
+
+    fn key(&mut self, key: &str) -> regorus::Value {
+        if let Some(shared) = self.keys.get(key) {
+            return shared.clone();
+        }
+        let shared = regorus::Value::from(key);
+        self.keys.insert(key.into(), shared.clone());
+        shared
+    }
+}
 
 /// Runs a regorus call, turning its errors (and a panic inside it, which
 /// would be regorus's bug, not the user's) into a [`RegoError`].
@@ -189,8 +275,9 @@ mod tests {
         let package = rego.add("a.rego", "package a\nx := input.n + data.policy_data.m\n").unwrap();
         assert_eq!(package, "data.a");
         rego.set_data(&json!({"policy_data": {"m": 2}})).unwrap();
-        assert_eq!(rego.evaluate("data.a.x", &json!({"n": 1})).unwrap(), Some(json!(3)));
-        assert_eq!(rego.evaluate("data.a.x", &json!({})).unwrap(), None);
+        let input = |json| Input::from_json(&json);
+        assert_eq!(rego.evaluate("data.a.x", &input(json!({"n": 1}))).unwrap(), Some(json!(3)));
+        assert_eq!(rego.evaluate("data.a.x", &input(json!({}))).unwrap(), None);
     }
 
     #[test]
@@ -202,7 +289,7 @@ mod tests {
         )
         .unwrap();
         let started = std::time::Instant::now();
-        let result = rego.evaluate("data.slow.n", &json!({}));
+        let result = rego.evaluate("data.slow.n", &Input::from_json(&json!({})));
         assert!(result.is_err(), "{result:?}");
         assert!(started.elapsed() < Duration::from_secs(5));
     }

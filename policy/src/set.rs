@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use crate::rego::{Rego, RegoError};
+use crate::rego::{Input, Rego, RegoError};
 
 /// A Rego file: a built-in policy or one of the workspace's `policies/*.rego`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -261,7 +261,7 @@ impl PolicySet {
             let Some(line) = rule_line(text, "policy") else { continue };
             let check = rule_line(text, Stage::Check.rule()).is_some();
             let plan = rule_line(text, Stage::Plan.rule()).is_some();
-            let metadata = match self.rego.evaluate(&format!("{package}.policy"), &Json::Null) {
+            let metadata = match self.rego.evaluate(&format!("{package}.policy"), &Input::null()) {
                 Ok(Some(Json::Object(metadata))) => metadata,
                 Ok(_) => {
                     self.invalid(index, line, "`policy` must be an object such as {\"name\": \"no-tmp-files\", \"level\": \"deny\"}");
@@ -407,13 +407,12 @@ impl PolicySet {
     pub fn evaluate(
         &self,
         stage: Stage,
-        input: &Json,
+        input: &Input,
         select: &dyn Fn(&Policy) -> bool,
     ) -> Evaluation {
         let mut evaluation = Evaluation::default();
         let spare = self.spare.try_lock().ok().and_then(|mut spare| spare.take());
         let mut rego = spare.unwrap_or_else(|| self.rego.clone());
-        let prepared = Rego::input(input);
         for (index, policy) in self.policies.iter().enumerate() {
             let level = self.level(policy);
             if level == Level::Off || !policy.runs_at(stage) || !select(policy) {
@@ -422,7 +421,7 @@ impl PolicySet {
             let rule = format!("{}.{}", policy.package, stage.rule());
             let line =
                 rule_line(&self.sources[policy.source].text, stage.rule()).unwrap_or(policy.line);
-            match rego.evaluate_prepared(&rule, &prepared) {
+            match rego.evaluate(&rule, input) {
                 Ok(None) => {}
                 Ok(Some(Json::Array(items))) => {
                     for item in items {

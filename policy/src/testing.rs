@@ -48,16 +48,17 @@ pub fn run_tests(set: &PolicySet, select: &dyn Fn(usize) -> bool, filter: &str) 
             }
             let mut rego = set.rego();
             let started = Instant::now();
-            let outcome = match rego.evaluate(&format!("{package}.{name}"), &Json::Null) {
-                Ok(Some(Json::Bool(true))) => Outcome::Pass,
-                Ok(_) => Outcome::Fail,
-                Err(error) => Outcome::Error(match error.location {
-                    Some((file, line, column)) => {
-                        format!("{file}:{line}:{column}: {}", error.message)
-                    }
-                    None => error.message,
-                }),
-            };
+            let outcome =
+                match rego.evaluate(&format!("{package}.{name}"), &crate::rego::Input::null()) {
+                    Ok(Some(Json::Bool(true))) => Outcome::Pass,
+                    Ok(_) => Outcome::Fail,
+                    Err(error) => Outcome::Error(match error.location {
+                        Some((file, line, column)) => {
+                            format!("{file}:{line}:{column}: {}", error.message)
+                        }
+                        None => error.message,
+                    }),
+                };
             results.push(TestResult {
                 file: source.path.clone(),
                 package: package.to_string(),

@@ -3,6 +3,7 @@
 
 use serde_json::json;
 
+use crate::rego::Input;
 use crate::set::{Level, PolicySet, ProblemKind, Source, Stage};
 
 fn user(path: &str, text: &str) -> Source {
@@ -23,11 +24,11 @@ violations contains {"msg": sprintf("%s is under /tmp", [r.id]), "resource": r.i
 }
 "#;
 
-fn input() -> serde_json::Value {
-    json!({"resources": [
+fn input() -> Input {
+    Input::from_json(&json!({"resources": [
         {"id": "a", "type": "linux.file", "properties": {"path": "/tmp/a"}},
         {"id": "b", "type": "linux.file", "properties": {"path": "/etc/b"}},
-    ]})
+    ]}))
 }
 
 #[test]

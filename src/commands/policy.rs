@@ -178,7 +178,9 @@ fn run_eval(args: &PolicyEvalArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         ));
         return Ok(ExitStatus::Error);
     };
-    let evaluation = set.evaluate(stage, &input, &|candidate| candidate.name == policy.name);
+    let evaluation = set.evaluate(stage, &froyo_policy::Input::from_json(&input), &|candidate| {
+        candidate.name == policy.name
+    });
     let findings: Vec<_> = evaluation
         .findings
         .iter()

@@ -30,9 +30,21 @@ patterns := {
 # matched against the patterns.
 markers := `PRIVATE KEY-----|AKIA|ASIA|AIza`
 
+# Cheaper still, one test for all resources, then one per resource: their
+# properties as JSON text. JSON escapes none of the markers' characters, so
+# text without a marker has no string with one. Most workspaces stop at the
+# first test, most resources at the second.
+any_marked if regex.match(markers, json.marshal([resource.properties | some resource in input.resources]))
+
+marked contains resource if {
+	any_marked
+	some resource in input.resources
+	regex.match(markers, json.marshal(resource.properties))
+}
+
 # Strings at the top of the properties (most of them), without `walk`.
 suspects contains [resource, [name], value] if {
-	some resource in input.resources
+	some resource in marked
 	some name, value in resource.properties
 	is_string(value)
 	regex.match(markers, value)
@@ -40,7 +52,7 @@ suspects contains [resource, [name], value] if {
 
 # Strings inside maps and lists.
 suspects contains [resource, array.concat([name], path), text] if {
-	some resource in input.resources
+	some resource in marked
 	some name, value in resource.properties
 	not is_string(value)
 	walk(value, [path, text])

@@ -25,3 +25,12 @@ test_a_sensitive_field_is_not_reported if {
 test_ordinary_text_is_not_reported if {
 	count(secrets.violations) == 0 with input as resource({"content": "BEGIN PUBLIC KEY and AKIA-short"}, [])
 }
+
+test_only_the_resource_with_the_key_is_reported if {
+	found := secrets.violations with input as {"resources": [
+		{"id": "clean", "type": "linux.file", "properties": {"content": "hello", "mode": "0644"}, "sensitive": []},
+		{"id": "leaky", "type": "linux.exec", "properties": {"command": "deploy", "env": {"K": "ASIAIOSFODNN7EXAMPLE"}}, "sensitive": []},
+		{"id": "named", "type": "linux.file", "properties": {"AKIAIOSFODNN7EXAMPLE": "only the name looks like a key"}, "sensitive": []},
+	]}
+	{[finding.resource, finding.path] | some finding in found} == {["leaky", ["env", "K"]]}
+}

@@ -156,7 +156,7 @@ pub fn file_policy_diagnostics(
         return Vec::new();
     }
     let hosts = workspace_hosts(db, workspace);
-    let input = froyo_policy::input::check_input_of(
+    let input = froyo_policy::input::check_document(
         hosts,
         lowered.resources.iter().map(|(resource, _)| resource),
     );
@@ -185,7 +185,7 @@ fn workspace_policy_diagnostics(
         .filter(|(resource, _)| seen.insert(resource.id.clone()))
         .cloned()
         .collect();
-    let input = froyo_policy::input::check_input_of(
+    let input = froyo_policy::input::check_document(
         workspace_hosts(db, workspace),
         resources.iter().map(|(resource, _)| resource),
     );
