@@ -123,7 +123,7 @@ pub struct EngineArgs {
 }
 
 /// Overrides of denying policies, for the commands that run policies.
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Clone, Args, Default)]
 pub struct PolicyArgs {
     /// Allow the findings of this denying policy for this run (repeatable); needs `--reason`. `froyo apply` records it in the audit log with the user and the reason.
     #[arg(long = "allow-policy", value_name = "NAME", requires = "reason")]
@@ -310,6 +310,14 @@ pub struct DriftArgs {
     /// Remediate only instances of these resource types (`linux.file`); implies `--remediate`.
     #[arg(long, value_name = "TYPE", num_args = 1..)]
     pub remediate_only: Vec<String>,
+
+    /// With `--remediate`: let remediation delete what drifted back into existence (`state: "absent"`); without it the built-in policy `destroy-without-allow` refuses, as for `froyo apply`.
+    #[arg(long)]
+    pub allow_destroy: bool,
+
+    /// With `--remediate`: overrides of denying policies, as for `froyo apply`.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 
     #[command(flatten)]
     pub engine: EngineArgs,

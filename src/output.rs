@@ -115,6 +115,16 @@ pub fn print_runtime_errors<E: miette::Diagnostic + Send + Sync + 'static>(error
     }
 }
 
+/// A runtime error as JSON: `{"code", "message", "help"}`, for reports that
+/// say why a command refused.
+pub fn error_json(error: &dyn miette::Diagnostic) -> serde_json::Value {
+    serde_json::json!({
+        "code": error.code().map(|code| code.to_string()),
+        "message": error.to_string(),
+        "help": error.help().map(|help| help.to_string()),
+    })
+}
+
 /// Prints a line to standard error, ignoring failure like [`print_error`].
 pub fn print_status(message: &str) {
     let _ = writeln!(io::stderr().lock(), "{message}");

@@ -253,6 +253,22 @@ fn a_plan_time_policy_refuses_an_apply_until_it_is_allowed_and_audited() {
     assert!(saved.starts_with("exit: 1\n") && saved.contains("E1215"), "{saved}");
     assert!(target.exists());
 
+    // In JSON, standard output says why: the plan with the finding beside
+    // its instance, and the refusal's code.
+    let output = Command::new(env!("CARGO_BIN_EXE_froyo"))
+        .args(["apply", "plan.froyo", "--format", "json"])
+        .stdin(Stdio::null())
+        .current_dir(directory.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["error"]["code"], "E1215", "{report}");
+    assert!(report["report"].is_null(), "{report}");
+    let notes = report["plan"]["instances"][0]["policy"].to_string();
+    assert!(notes.contains("destroy-without-allow"), "{report}");
+    assert!(target.exists());
+
     // Allowed, with a reason: applied, and the audit log says who and why.
     let allowed = run_in(
         directory.path(),

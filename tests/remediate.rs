@@ -86,3 +86,50 @@ fn remediation_applies_drifted_instances_of_the_named_types_whose_configuration_
     let output = site.froyo(&["drift", "--remediate"]);
     assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
 }
+
+const RETIRED: &str = r#"package site
+
+import "froyo.dev/linux"
+
+resources: old: linux.#File & {path: "@ROOT@/old.conf", state: "absent"}
+"#;
+
+/// Remediation is an apply: the plan-time policies judge it, a deletion
+/// needs `--allow-destroy` as it does for `froyo apply`, and an override is
+/// audited.
+#[test]
+fn remediation_is_judged_by_the_plan_time_policies() {
+    let site = Site::new(RETIRED);
+    fs::write(site.path("old.conf"), "old\n").unwrap();
+    let output = site.froyo(&["apply", "--yes", "--allow-destroy"]);
+    assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+    assert!(!site.path("old.conf").exists());
+
+    // Someone puts the file back: it drifted, and remediating deletes it.
+    fs::write(site.path("old.conf"), "back\n").unwrap();
+    let output = site.froyo(&["drift", "--remediate"]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("remediation refused by policy; nothing changed"), "{stderr}");
+    assert!(stderr.contains("E1215") && stderr.contains("destroy-without-allow"), "{stderr}");
+    assert!(site.path("old.conf").exists());
+
+    let output = site.froyo(&[
+        "drift",
+        "--remediate",
+        "--allow-policy",
+        "destroy-without-allow",
+        "--reason",
+        "the file came back",
+    ]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(!site.path("old.conf").exists());
+    let audit = text(&site.froyo(&["state", "audit"])).0;
+    assert!(audit.contains("policy.allow") && audit.contains("the file came back"), "{audit}");
+
+    fs::write(site.path("old.conf"), "back again\n").unwrap();
+    let output = site.froyo(&["drift", "--remediate", "--allow-destroy"]);
+    assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+    assert!(!site.path("old.conf").exists());
+}

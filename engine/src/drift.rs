@@ -12,7 +12,7 @@ use crate::engine::*;
 use crate::instance::Key;
 use crate::plan::{Plan, PlannedInstance};
 use crate::record::*;
-use crate::report::{ApplyReport, Difference, DriftItem, DriftReport};
+use crate::report::{Difference, DriftItem, DriftReport};
 
 /// A drift check: its report, and what remediation needs from it.
 pub struct DriftCheck {
@@ -34,16 +34,12 @@ impl Engine {
         self.check_drift(ir, state).map(|check| check.report)
     }
 
-    /// Applies the recorded desired state to the instances of `check` that
-    /// drifted (of `types`, or every type when empty), and to the handlers
-    /// they notify: one apply run, under the caller's lock. None when there
-    /// was nothing to remediate.
-    pub fn remediate(
-        &mut self,
-        check: &DriftCheck,
-        state: &State,
-        types: &[String],
-    ) -> Result<Option<ApplyReport>, Error> {
+    /// The plan that applies the recorded desired state to the instances of
+    /// `check` that drifted (of `types`, or every type when empty), and to
+    /// the handlers they notify; None when there is nothing to remediate.
+    /// The caller judges it with the plan-time policies and applies it, as
+    /// `froyo apply` does, under its lock.
+    pub fn remediation(&self, check: &DriftCheck, types: &[String]) -> Option<Plan> {
         let instances = &check.plan.instances;
         let mut selected: BTreeSet<usize> = check
             .remediable
@@ -55,7 +51,7 @@ impl Engine {
             .filter(|&index| changes_host(instances[index].action))
             .collect();
         if selected.is_empty() {
-            return Ok(None);
+            return None;
         }
         // Handlers notified by what is remediated run too.
         for (index, instance) in instances.iter().enumerate() {
@@ -66,7 +62,6 @@ impl Engine {
                 selected.insert(index);
             }
         }
-        let _span = tracing::info_span!("remediate", instances = selected.len()).entered();
         let renumber: BTreeMap<usize, usize> =
             selected.iter().enumerate().map(|(new, &old)| (old, new)).collect();
         let subset: Vec<PlannedInstance> = selected
@@ -92,8 +87,7 @@ impl Engine {
                 instance
             })
             .collect();
-        let plan = Plan { instances: subset, orphans: Vec::new(), ..check.plan.clone() };
-        self.apply(&plan, state, false).map(Some)
+        Some(Plan { instances: subset, orphans: Vec::new(), ..check.plan.clone() })
     }
 
     /// [`Engine::drift`], keeping what [`Engine::remediate`] needs.

@@ -147,7 +147,16 @@ fn apply(
     }
     if let Err(error) = froyo_engine::policy::gate(&plan, &judgement) {
         engine.close();
-        output::print_runtime_errors(&[error]);
+        output::print_runtime_errors(std::slice::from_ref(&error));
+        // A script reading JSON learns why: the plan with its findings
+        // beside the instances, and the refusal, with no report.
+        if args.format == ReportFormat::Json {
+            output::write_report(
+                args.format,
+                String::new,
+                || serde_json::json!({"plan": redacted, "report": null, "error": output::error_json(&error)}),
+            )?;
+        }
         return Ok(ExitStatus::Failure);
     }
     if !from_file && plan.has_changes() && !args.yes && !confirm()? {

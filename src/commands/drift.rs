@@ -48,7 +48,8 @@ fn once(
         color,
         "nothing checked",
         Some("drift"),
-        None,
+        // Remediation is an apply: the check-time policies run first.
+        remediating(args).then_some(&args.policy),
         hosts::Creates::No,
     )? {
         Ok(prepared) => prepared,
@@ -86,7 +87,7 @@ fn once(
         engine.close();
         return Ok(drift_status);
     }
-    let (status, remediation) = remediate(&mut engine, &check, state, args)?;
+    let (status, remediation) = remediate(&mut engine, &check, state, &prepared.policies, args)?;
     engine.close();
     if args.format == crate::args::ReportFormat::Json {
         output::write_report(
@@ -103,15 +104,68 @@ pub fn remediating(args: &DriftArgs) -> bool {
     args.remediate || !args.remediate_only.is_empty()
 }
 
+/// Why a remediation did not run or did not finish.
+pub enum Refusal {
+    /// A denying plan-time policy found fault with it (`E1215`).
+    Denied(froyo_engine::Error),
+    /// The audit log could not record the allowed policies.
+    Audit(froyo_state::StateError),
+    /// The apply failed before it could report.
+    Failed(froyo_engine::Error),
+}
+
+/// What `--remediate-only`, `--allow-destroy` and `--allow-policy` ask of a
+/// remediation.
+#[derive(Debug, Clone)]
+pub struct RemediationOptions {
+    /// Resource types to remediate; empty: every type.
+    pub types: Vec<String>,
+    pub allow_destroy: bool,
+    pub policy: crate::args::PolicyArgs,
+}
+
+impl RemediationOptions {
+    pub fn of(args: &DriftArgs) -> RemediationOptions {
+        RemediationOptions {
+            types: args.remediate_only.clone(),
+            allow_destroy: args.allow_destroy,
+            policy: args.policy.clone(),
+        }
+    }
+}
+
+/// Applies the remediation of `check` (the lock is held) the way `froyo
+/// apply` applies a plan: judged by the plan-time policies (`--allow-destroy`
+/// and `--allow-policy` as `apply` has them), allowed findings audited, then
+/// applied. None when nothing is to be remediated.
+pub fn remediation(
+    engine: &mut Engine,
+    check: &DriftCheck,
+    state: &State,
+    policies: &froyo_policy::PolicySet,
+    options: &RemediationOptions,
+) -> Result<Option<(froyo_engine::Plan, froyo_engine::ApplyReport)>, Refusal> {
+    let Some(mut plan) = engine.remediation(check, &options.types) else { return Ok(None) };
+    let _span = tracing::info_span!("remediate", instances = plan.instances.len()).entered();
+    let plan_options = froyo_engine::policy::PlanOptions { allow_destroy: options.allow_destroy };
+    let allowances = options.policy.allowances();
+    let judgement = froyo_engine::policy::judge(policies, &mut plan, plan_options, &allowances);
+    froyo_engine::policy::gate(&plan, &judgement).map_err(Refusal::Denied)?;
+    super::plan::audit_allowed(state, &plan, &[], &options.policy).map_err(Refusal::Audit)?;
+    let report = engine.apply(&plan, state, false).map_err(Refusal::Failed)?;
+    Ok(Some((plan, report)))
+}
+
 /// Remediates `check`'s drift (the lock is held), printing what happened
 /// in human format: 0 when everything that drifted was put back, 1 when
-/// something failed, 3 when drift was left (configuration changed since it
-/// was applied, or a type not named by `--remediate-only`); and the apply's
-/// report, when something was applied.
+/// something failed or a policy refused, 3 when drift was left
+/// (configuration changed since it was applied, or a type not named by
+/// `--remediate-only`); and the apply's report, when something was applied.
 pub fn remediate(
     engine: &mut Engine,
     check: &DriftCheck,
     state: &State,
+    policies: &froyo_policy::PolicySet,
     args: &DriftArgs,
 ) -> io::Result<(ExitStatus, Option<froyo_engine::ApplyReport>)> {
     for instance in &check.configuration_changed {
@@ -120,13 +174,24 @@ pub fn remediate(
         ));
         tracing::warn!(instance = %instance, "drift not remediated: the configuration changed since it was applied");
     }
-    let report = match engine.remediate(check, state, &args.remediate_only) {
-        Ok(Some(report)) => report,
+    let report = match remediation(engine, check, state, policies, &RemediationOptions::of(args)) {
+        Ok(Some((_, report))) => report,
         Ok(None) => {
             output::print_status("nothing to remediate");
             return Ok((ExitStatus::Drifted, None));
         }
-        Err(error) => {
+        Err(Refusal::Denied(error)) => {
+            output::print_status("remediation refused by policy; nothing changed");
+            output::print_runtime_errors(&[error]);
+            return Ok((ExitStatus::Failure, None));
+        }
+        Err(Refusal::Audit(error)) => {
+            output::print_error(&format!(
+                "cannot record the allowed policies in the audit log: {error}; nothing remediated"
+            ));
+            return Ok((ExitStatus::Error, None));
+        }
+        Err(Refusal::Failed(error)) => {
             output::print_error(&format!("remediation failed: {error}"));
             return Ok((ExitStatus::Error, None));
         }

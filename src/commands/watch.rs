@@ -46,7 +46,8 @@ pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         color,
         "not watching",
         None,
-        None,
+        // Remediation is an apply: the check-time policies run first.
+        super::drift::remediating(args).then_some(&args.policy),
         hosts::Creates::No,
     )? {
         Ok(prepared) => prepared,
@@ -91,7 +92,8 @@ pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         ir: prepared.ir,
         engine: args.engine.clone(),
         remediate: super::drift::remediating(args),
-        remediate_only: args.remediate_only.clone(),
+        remediation: super::drift::RemediationOptions::of(args),
+        policies: prepared.policies.clone(),
         format: args.format,
         metrics: metrics.clone(),
     });
@@ -127,7 +129,9 @@ struct Context {
     ir: froyo_ir::Ir,
     engine: EngineArgs,
     remediate: bool,
-    remediate_only: Vec<String>,
+    remediation: super::drift::RemediationOptions,
+    /// The plan-time policies remediations are judged by.
+    policies: Arc<froyo_policy::PolicySet>,
     format: ReportFormat,
     metrics: Arc<Metrics>,
 }
@@ -240,8 +244,15 @@ fn run_check(context: &Context, sender: &mpsc::Sender<Message>) {
         let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
     }
     if context.remediate && report.has_drift() {
-        match engine.remediate(&check, &state, &context.remediate_only) {
-            Ok(Some(applied)) => tracing::info!(
+        let remediated = super::drift::remediation(
+            &mut engine,
+            &check,
+            &state,
+            &context.policies,
+            &context.remediation,
+        );
+        match remediated {
+            Ok(Some((_, applied))) => tracing::info!(
                 run = applied.run,
                 applied = applied
                     .count(|outcome| matches!(outcome, froyo_engine::Outcome::Applied { .. })),
@@ -249,7 +260,15 @@ fn run_check(context: &Context, sender: &mpsc::Sender<Message>) {
                 "remediation finished"
             ),
             Ok(None) => tracing::info!("nothing to remediate"),
-            Err(error) => tracing::error!(error = %error, "remediation failed"),
+            Err(super::drift::Refusal::Denied(error)) => {
+                tracing::error!(code = "E1215", error = %error, "remediation refused by policy; nothing changed");
+            }
+            Err(super::drift::Refusal::Audit(error)) => {
+                tracing::error!(error = %error, "remediation not run: the audit log cannot record the allowed policies");
+            }
+            Err(super::drift::Refusal::Failed(error)) => {
+                tracing::error!(error = %error, "remediation failed");
+            }
         }
         for instance in &check.configuration_changed {
             tracing::warn!(
