@@ -88,15 +88,4 @@ pub fn quoted_in(
     None
 }
 
-/// The candidate closest to `name`, when one is close enough to be a typo.
-pub fn did_you_mean<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|candidate| (strsim::jaro_winkler(name, candidate), candidate))
-        .filter(|(score, candidate)| *score >= 0.8 && *candidate != name)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, candidate)| candidate)
-}
+pub use froyo_diagnostics::did_you_mean;

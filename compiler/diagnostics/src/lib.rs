@@ -18,7 +18,9 @@ mod files;
 pub mod reference;
 pub mod registry;
 pub mod render;
+mod suggest;
 
 pub use diagnostic::{Applicability, Diagnostic, Edit, FileId, Fix, Label, Severity, Span};
 pub use files::{Files, LineColumn, SourceFile};
 pub use registry::Code;
+pub use suggest::did_you_mean;

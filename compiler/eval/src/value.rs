@@ -40,11 +40,20 @@ pub(crate) struct EvalError {
     pub incomplete: bool,
     /// The path of the field where it happened, filled in by export.
     pub path: String,
+    /// What to do about it, when there is something to say (a did-you-mean).
+    pub help: Option<String>,
 }
 
 impl EvalError {
     pub fn new(code: &'static Code, message: impl Into<String>, spans: Vec<Span>) -> EvalError {
-        EvalError { code, message: message.into(), spans, incomplete: false, path: String::new() }
+        EvalError {
+            code,
+            message: message.into(),
+            spans,
+            incomplete: false,
+            path: String::new(),
+            help: None,
+        }
     }
 
     pub fn incomplete(message: impl Into<String>, spans: Vec<Span>) -> EvalError {
@@ -54,6 +63,7 @@ impl EvalError {
             spans,
             incomplete: true,
             path: String::new(),
+            help: None,
         }
     }
 

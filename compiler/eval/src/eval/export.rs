@@ -565,6 +565,7 @@ impl Evaluator {
                     spans,
                     incomplete: true,
                     path: self.path_of(id),
+                    help: None,
                 });
                 None
             }

@@ -244,6 +244,9 @@ impl Evaluator {
         for span in error.spans.iter().skip(1) {
             diagnostic = diagnostic.with_secondary(to_span(span), "");
         }
+        if let Some(help) = &error.help {
+            diagnostic = diagnostic.with_help(help.clone());
+        }
         diagnostic
     }
 

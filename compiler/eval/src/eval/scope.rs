@@ -92,6 +92,11 @@ impl StaticScope {
         self.field(name).is_some()
     }
 
+    /// The static labels the literal declares (shared names not included).
+    pub fn labels(&self) -> impl Iterator<Item = &str> {
+        self.labels.iter().map(|(label, _)| label.as_ref())
+    }
+
     /// Whether the literal declares the static label `label` (shared names not included).
     pub fn has_label(&self, label: &str) -> bool {
         self.position(label).is_some()

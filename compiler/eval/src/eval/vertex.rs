@@ -351,6 +351,7 @@ impl Evaluator {
                     spans: Vec::new(),
                     incomplete: true,
                     path: String::new(),
+                    help: None,
                 })),
             },
             State::Unevaluated => {
@@ -451,6 +452,7 @@ impl Evaluator {
                     spans,
                     incomplete: true,
                     path: String::new(),
+                    help: None,
                 }));
             }
         }
@@ -862,6 +864,15 @@ impl Evaluator {
         }
     }
 
+    /// The span of the label of the field a conjunct is the value of, when
+    /// it is one written in the source (`label: value`).
+    fn label_span(&self, conjunct: &Conjunct) -> Option<Span> {
+        let ConjunctKind::Expr(node, _) = &conjunct.kind else { return None };
+        let field = node.parent().filter(|parent| parent.kind() == FIELD)?;
+        let label = field.children().find(|child| child.kind() == LABEL)?;
+        Some(self.span(&label))
+    }
+
     pub fn conjunct_span(&self, conjunct: &Conjunct) -> Option<Span> {
         match &conjunct.kind {
             ConjunctKind::Expr(node, _) => Some(self.span(node)),
@@ -1169,17 +1180,29 @@ impl Evaluator {
                     if group.patterns.iter().any(|p| self.label_matches(p, &label)) {
                         continue;
                     }
-                    let spans: Vec<Span> = self.vertices[arc as usize]
-                        .conjuncts
+                    // On the label the user wrote (the first declaration's),
+                    // else on the value.
+                    let conjuncts = &self.vertices[arc as usize].conjuncts;
+                    let spans: Vec<Span> = conjuncts
                         .iter()
-                        .filter_map(|c| self.conjunct_span(c))
-                        .take(1)
+                        .find_map(|c| self.label_span(c))
+                        .or_else(|| conjuncts.iter().find_map(|c| self.conjunct_span(c)))
+                        .into_iter()
                         .collect();
-                    let error = EvalError::new(
+                    let allowed = groups
+                        .values()
+                        .flat_map(|group| {
+                            let declared = group.scopes.iter().flat_map(|scope| scope.labels());
+                            declared.chain(group.labels.iter().map(|label| label.as_ref()))
+                        })
+                        .filter(|candidate| !candidate.starts_with(['#', '_']));
+                    let mut error = EvalError::new(
                         &registry::FIELD_NOT_ALLOWED,
                         format!("field not allowed: {}", super::labels::label_name(&label)),
                         spans,
                     );
+                    error.help = froyo_diagnostics::did_you_mean(&label, allowed)
+                        .map(|field| format!("did you mean `{field}`?"));
                     let vertex = &mut self.vertices[arc as usize];
                     vertex.conjuncts.push(Conjunct {
                         kind: ConjunctKind::Value(Value::Bottom(Rc::new(error)), None),
