@@ -23,4 +23,4 @@ mod suggest;
 pub use diagnostic::{Applicability, Diagnostic, Edit, FileId, Fix, Label, Severity, Span};
 pub use files::{Files, LineColumn, SourceFile};
 pub use registry::Code;
-pub use suggest::did_you_mean;
+pub use suggest::{did_you_mean, did_you_mean_qualified, suggest_or_list};

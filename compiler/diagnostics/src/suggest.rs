@@ -16,9 +16,49 @@ pub fn did_you_mean<'a>(
         .map(|(_, candidate)| candidate)
 }
 
+/// For qualified names (`linux.file`): the candidate whose last segment is
+/// closest to `name`'s, one of the same qualifier first. A shared prefix
+/// such as `linux.fi` says nothing about the name, so only the last
+/// segments are compared (`linux.firewall` is not a typo of `linux.file`).
+pub fn did_you_mean_qualified<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let last = |text: &'a str| text.rsplit_once('.').map_or(text, |(_, last)| last);
+    let (qualifier, short) = name.rsplit_once('.').unwrap_or(("", name));
+    let candidates: Vec<&'a str> = candidates.into_iter().collect();
+    let best = did_you_mean(short, candidates.iter().map(|candidate| last(candidate)))?;
+    let mut matching = candidates.into_iter().filter(|candidate| last(candidate) == best);
+    let first = matching.next()?;
+    Some(
+        std::iter::once(first)
+            .chain(matching)
+            .find(|candidate| candidate.rsplit_once('.').is_some_and(|(q, _)| q == qualifier))
+            .unwrap_or(first),
+    )
+}
+
+/// `diagnostic` with `suggestion` as a did-you-mean help, or, without one,
+/// a note listing every candidate ("the {what} are `a`, `b`, …").
+pub fn suggest_or_list<'a>(
+    diagnostic: crate::Diagnostic,
+    suggestion: Option<&str>,
+    candidates: impl IntoIterator<Item = &'a str>,
+    what: &str,
+) -> crate::Diagnostic {
+    match suggestion {
+        Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
+        None => {
+            let all: Vec<String> =
+                candidates.into_iter().map(|candidate| format!("`{candidate}`")).collect();
+            diagnostic.with_note(format!("the {what} are {}", all.join(", ")))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::did_you_mean;
+    use super::{did_you_mean, did_you_mean_qualified};
 
     #[test]
     fn only_close_names_are_suggested() {
@@ -27,6 +67,14 @@ mod tests {
         assert_eq!(did_you_mean("apache-service", ids), Some("apache-svc"));
         assert_eq!(did_you_mean("nginx", ids), None);
         assert_eq!(did_you_mean("contnet", ["content", "mode", "path"]), Some("content"));
+    }
+
+    #[test]
+    fn qualified_names_compare_their_last_segments() {
+        let types = ["linux.file", "linux.group", "probe.http"];
+        assert_eq!(did_you_mean_qualified("linux.fiel", types), Some("linux.file"));
+        assert_eq!(did_you_mean_qualified("linux.firewall", types), None);
+        assert_eq!(did_you_mean_qualified("linux.htpp", types), Some("probe.http"));
     }
 
     #[test]

@@ -437,6 +437,10 @@ impl Session<'_> {
             })
             .unwrap_or(Span::new(file_id, 0, 0));
         let message = error.without_diagnostic().to_string();
+        if let Some(diagnostic) = unknown_constructor(error, &message, span) {
+            self.report(diagnostic);
+            return;
+        }
         let message = message
             .lines()
             .map(str::trim)
@@ -455,6 +459,39 @@ impl Session<'_> {
         }
         self.report(diagnostic);
     }
+}
+
+/// `linux.firewall(…)`: a constructor the prelude does not have is a
+/// resource type that does not exist, reported as the CUE side reports an
+/// unknown type (`E0301`), with the nearest type or the list of them.
+fn unknown_constructor(error: &starlark::Error, message: &str, span: Span) -> Option<Diagnostic> {
+    if !message.starts_with("Object of type `namespace` has no attribute") {
+        return None;
+    }
+    // The error's span is the call: `linux.firewall("fw", …)`.
+    let source = error.span()?.source_span();
+    let callee = source.split('(').next()?.trim_end();
+    let written: String = callee.chars().filter(|c| !c.is_whitespace()).collect();
+    let (namespace, name) = written.split_once('.')?;
+    let identifier = |text: &str| {
+        !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    if !matches!(namespace, "linux" | "probe") || !identifier(name) {
+        return None;
+    }
+    let type_name = format!("{namespace}.{name}");
+    let span = Span::new(span.file, span.start, span.start + callee.len() as u32);
+    let known = froyo_stdlib::RESOURCE_TYPES.iter().map(|resource_type| resource_type.name);
+    let diagnostic = Diagnostic::new(
+        &registry::UNKNOWN_RESOURCE_TYPE,
+        format!("unknown resource type `{type_name}`"),
+        span,
+    )
+    .with_primary_label("no such resource type");
+    Some({
+        let suggestion = froyo_diagnostics::did_you_mean_qualified(&type_name, known.clone());
+        froyo_diagnostics::suggest_or_list(diagnostic, suggestion, known, "resource types")
+    })
 }
 
 /// Whether the error is one of the bounds froyo sets (other than steps,

@@ -108,6 +108,13 @@ fn check_with(fixture: &str, options: &Options, expect: Expect) {
             let source = text.get(label.span.start as usize..label.span.end as usize).unwrap_or("");
             let _ = writeln!(actual, "  also {path}: {source:?} ({})", label.message);
         }
+        if let Some(help) = &diagnostic.help {
+            let _ = writeln!(actual, "  help: {help}");
+        }
+        // Call stacks left out: they repeat the source above.
+        for note in diagnostic.notes.iter().filter(|note| !note.starts_with("Traceback")) {
+            let _ = writeln!(actual, "  note: {note}");
+        }
     }
     for line in &output.printed {
         let _ = writeln!(actual, "print: {line}");
@@ -194,6 +201,7 @@ c = 1
             E0404 `a.star` loads itself: `a.star` loads `b.star` loads `c.star` loads `a.star` at c.star: "\"a.star\""
               also a.star: "\"b.star\"" (loaded here)
               also b.star: "\"c.star\"" (loaded here)
+              help: move what both files need into a third file that loads neither
         "#]],
     );
 }
@@ -210,8 +218,11 @@ load("missing.star", "z")
 "#,
         expect![[r#"
             E0403 cannot load `../../etc/secrets.star`: the path leads outside the workspace at site.star: "\"../../etc/secrets.star\""
+              help: load workspace files by a path from the workspace root (`//lib/helpers.star`) or from this file (`helpers.star`)
             E0403 cannot load `/etc/passwd.star`: absolute paths are outside the workspace at site.star: "\"/etc/passwd.star\""
+              help: load workspace files by a path from the workspace root (`//lib/helpers.star`) or from this file (`helpers.star`)
             E0403 cannot load `helpers.py`: only `.star` files can be loaded at site.star: "\"helpers.py\""
+              help: load workspace files by a path from the workspace root (`//lib/helpers.star`) or from this file (`helpers.star`)
             E0403 cannot load `missing.star`: no such file in the workspace at site.star: "\"missing.star\""
         "#]],
     );
@@ -230,6 +241,7 @@ forever()
         &Options { max_steps: 10_000, ..Options::default() },
         expect![[r#"
             E0402 the Starlark step limit (10000 statements) was reached; is there an endless loop? at loop.star: "i"
+              help: Starlark in froyo is bounded so that no script can hang a check; make the loop finite or smaller
         "#]],
     );
 }
@@ -244,6 +256,7 @@ for i in range(1, 2000000000, 3):
 "#,
         expect![[r#"
             E0402 range() of 666666667 elements is longer than froyo allows (1000000); is there an endless loop? at loop.star: "range(1, 2000000000, 3)"
+              help: Starlark in froyo is bounded so that no script can hang a check; make the loop finite or smaller
         "#]],
     );
 }
@@ -259,6 +272,31 @@ down(0)
 "#,
         expect![[r#"
             E0402 Starlark call stack overflow at deep.star: "down(n + 1)"
+              help: Starlark in froyo is bounded so that no script can hang a check; make the loop finite or smaller
+        "#]],
+    );
+}
+
+#[test]
+fn an_unknown_constructor_is_an_unknown_resource_type() {
+    check(
+        r#"
+//- fw.star
+linux.firewall("fw", rules = [])
+"#,
+        expect![[r#"
+            E0301 unknown resource type `linux.firewall` at fw.star: "linux.firewall"
+              note: the resource types are `linux.directory`, `linux.exec`, `linux.file`, `linux.group`, `linux.package`, `linux.service`, `linux.user`, `probe.http`
+        "#]],
+    );
+    check(
+        r#"
+//- typo.star
+linux.fiel("motd", path = "/etc/motd")
+"#,
+        expect![[r#"
+            E0301 unknown resource type `linux.fiel` at typo.star: "linux.fiel"
+              help: did you mean `linux.file`?
         "#]],
     );
 }
@@ -415,6 +453,7 @@ f()
 "#,
         expect![[r#"
             E0402 `*=` is not supported: froyo checks the size of a repetition before building it, and `*=` builds it in place at grow.star: "x *= 1000000000"
+              help: write `x = x * n`
         "#]],
     );
 }

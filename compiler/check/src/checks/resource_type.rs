@@ -22,15 +22,8 @@ pub fn unknown(id: &str, type_name: &str, origin: Span) -> Diagnostic {
         origin,
     )
     .with_primary_label("unknown resource type");
-    match super::did_you_mean(type_name, known) {
-        Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
-        None => diagnostic.with_note(format!(
-            "the resource types are {}",
-            froyo_stdlib::RESOURCE_TYPES
-                .iter()
-                .map(|resource_type| format!("`{}`", resource_type.name))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+    {
+        let suggestion = froyo_diagnostics::did_you_mean_qualified(type_name, known.clone());
+        froyo_diagnostics::suggest_or_list(diagnostic, suggestion, known, "resource types")
     }
 }
