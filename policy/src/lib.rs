@@ -14,7 +14,7 @@
 //! Invariant: regorus is used in [`rego`] only; its errors become
 //! [`Problem`]s there, and no input, policy or result makes this crate panic.
 //! Invariant: evaluation is deterministic and each rule's evaluation has a
-//! time budget ([`rego::DEFAULT_BUDGET`]).
+//! time budget that grows with its input ([`rego::Rego::budget_for`]).
 //! Invariant: no IO: callers hand over file texts, inputs and data.
 
 pub mod diagnostics;

@@ -18,8 +18,16 @@ use std::time::Duration;
 use regorus::utils::limits::ExecutionTimerConfig;
 use serde_json::Value as Json;
 
-/// How long one evaluation of one rule may take.
+/// How long one evaluation of one rule may take on an empty input.
 pub const DEFAULT_BUDGET: Duration = Duration::from_millis(500);
+
+/// What each item of the input (a resource, a host, a planned instance)
+/// adds to the budget: a policy's work grows with its input, and a large
+/// fleet's plan must not be refused because it is large.
+pub const BUDGET_PER_ITEM: Duration = Duration::from_micros(200);
+
+/// Debug builds (tests) interpret Rego about ten times slower.
+const BUILD_FACTOR: u32 = if cfg!(debug_assertions) { 10 } else { 1 };
 
 /// A problem regorus reported, with where it was found when it said.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +57,12 @@ impl Default for Rego {
 }
 
 impl Rego {
+    /// The time one evaluation of a rule on `input` may take.
+    pub fn budget_for(&self, input: &Input) -> Duration {
+        let items = u32::try_from(input.items()).unwrap_or(u32::MAX);
+        (self.budget + BUDGET_PER_ITEM.saturating_mul(items)).saturating_mul(BUILD_FACTOR)
+    }
+
     pub fn new(budget: Duration) -> Rego {
         let mut engine = regorus::Engine::new();
         engine.set_rego_v0(false);
@@ -80,8 +94,25 @@ impl Rego {
     /// The value of the rule at `path` (`data.pkg.rule`) for `input`: `None`
     /// when it is undefined.
     pub fn evaluate(&mut self, path: &str, input: &Input) -> Result<Option<Json>, RegoError> {
+        let budget = self.budget_for(input);
+        self.engine.set_execution_timer_config(ExecutionTimerConfig {
+            limit: budget,
+            check_interval: NonZeroU32::MIN.saturating_add(63),
+        });
         self.engine.set_input(input.0.clone());
-        let value = guarded(|| self.engine.eval_rule(path.to_string()))?;
+        let value = guarded(|| self.engine.eval_rule(path.to_string())).map_err(|mut error| {
+            if error.message.contains("execution exceeded") || error.message.contains("time limit")
+            {
+                error.message = format!(
+                    "{} (the budget of this evaluation was {budget:?}: {:?}, and {:?} for each of the input's {} items)",
+                    error.message,
+                    self.budget * BUILD_FACTOR,
+                    BUDGET_PER_ITEM * BUILD_FACTOR,
+                    input.items()
+                );
+            }
+            error
+        })?;
         if value == regorus::Value::Undefined {
             return Ok(None);
         }
@@ -98,6 +129,21 @@ impl Rego {
 pub struct Input(regorus::Value);
 
 impl Input {
+    /// The input's items, which its budget grows with: the entries of its
+    /// top-level lists (resources, hosts, edges; instances, orphans).
+    pub fn items(&self) -> usize {
+        match &self.0 {
+            regorus::Value::Object(fields) => fields
+                .values()
+                .map(|value| match value {
+                    regorus::Value::Array(items) => items.len(),
+                    _ => 0,
+                })
+                .sum(),
+            _ => 0,
+        }
+    }
+
     /// The empty input (`input` is null), for rules that read no input.
     pub fn null() -> Input {
         Input(regorus::Value::Null)
@@ -244,11 +290,6 @@ impl RegoError {
                 .unwrap_or_else(|| text.trim().to_string()),
             None => text.trim().to_string(),
         };
-        let message = if message.contains("execution exceeded") || message.contains("time limit") {
-            format!("{message} (the budget of one evaluation is {DEFAULT_BUDGET:?})")
-        } else {
-            message
-        };
         RegoError { message, location }
     }
 }
@@ -278,6 +319,19 @@ mod tests {
         let input = |json| Input::from_json(&json);
         assert_eq!(rego.evaluate("data.a.x", &input(json!({"n": 1}))).unwrap(), Some(json!(3)));
         assert_eq!(rego.evaluate("data.a.x", &input(json!({}))).unwrap(), None);
+    }
+
+    #[test]
+    fn the_budget_grows_with_the_input() {
+        let rego = Rego::new(Duration::from_millis(100));
+        let small = Input::from_json(&json!({"kind": "plan", "instances": []}));
+        let large = Input::from_json(&json!({"instances": vec![json!({}); 1000], "hosts": [1, 2]}));
+        assert_eq!((small.items(), large.items()), (0, 1002));
+        assert_eq!(rego.budget_for(&small), Duration::from_millis(100) * BUILD_FACTOR);
+        assert_eq!(
+            rego.budget_for(&large) - rego.budget_for(&small),
+            BUDGET_PER_ITEM * 1002 * BUILD_FACTOR
+        );
     }
 
     #[test]
