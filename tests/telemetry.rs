@@ -287,6 +287,65 @@ fn an_apply_is_exported_as_one_span_tree_with_phases_waves_batches_and_provider_
     assert_ne!(second[0].trace, spans[0].trace);
 }
 
+#[test]
+fn an_apply_interrupted_by_sigterm_or_sigint_sends_its_spans_as_one_tree_before_exiting() {
+    for (signal, code) in [("TERM", 143), ("INT", 130)] {
+        let receiver = Receiver::start();
+        // The second wave runs a command that takes a minute.
+        let site = Site::new(&format!(
+            "{SITE}\nresources: slow: linux.#Exec & {{command: \"touch @ROOT@/started; sleep 60\", require: [\"motd\"]}}\n"
+        ));
+        let mut command = Command::new(env!("CARGO_BIN_EXE_froyo"));
+        command
+            .args(["apply", "--yes"])
+            .current_dir(site.dir.path())
+            .env("NO_COLOR", "1")
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint())
+            .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+            .env_remove("FROYO_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let child = command.spawn().unwrap();
+        let started = std::time::Instant::now();
+        while !site.root().join("started").exists() {
+            assert!(started.elapsed().as_secs() < 60, "the slow command did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let interrupted = std::time::Instant::now();
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "SIG{signal}: {stderr}");
+        assert!(interrupted.elapsed().as_secs() < 10, "SIG{signal}: exiting took too long");
+        assert!(stderr.contains("interrupted"), "{stderr}");
+
+        // The spans arrived before the process exited: the finished ones and
+        // those still open, ended as interrupted, in one tree.
+        let spans = receiver.take();
+        one_tree(&spans);
+        let root = spans.iter().find(|span| span.parent.is_empty()).unwrap();
+        assert_eq!(root.attributes["command"], "apply");
+        assert_eq!(root.attributes["outcome"], "interrupted", "SIG{signal}");
+        for name in ["apply", "wave"] {
+            assert!(
+                named(&spans, name)
+                    .iter()
+                    .any(|span| span.attributes.get("outcome") == Some(&"interrupted".to_string())),
+                "SIG{signal}: an interrupted `{name}` span in {spans:#?}"
+            );
+        }
+        // The first wave finished as usual.
+        assert!(named(&spans, "wave").iter().any(|span| span.attributes.get("outcome").is_none()));
+        assert!(!named(&spans, "compile").is_empty() && !named(&spans, "plan").is_empty());
+    }
+}
+
 fn names(spans: &[Span]) -> BTreeSet<&str> {
     spans.iter().map(|span| span.name.as_str()).collect()
 }
