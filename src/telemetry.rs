@@ -268,6 +268,23 @@ fn otlp_provider() -> Option<SdkTracerProvider> {
     if !endpoint_set || disabled {
         return None;
     }
+    // The traces endpoint wins over the general one, as in the exporter.
+    let (variable, endpoint) =
+        ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"]
+            .into_iter()
+            .find_map(|name| {
+                std::env::var(name)
+                    .ok()
+                    .filter(|value| !value.is_empty())
+                    .map(|value| (name, value))
+            })?;
+    if endpoint.trim().get(..8).is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://")) {
+        eprintln!(
+            "warning: {variable} `{endpoint}`: this froyo has no TLS in its OTLP client, so traces are not sent; \
+             send them over http:// to an OpenTelemetry Collector on this machine or network, which can forward them over TLS"
+        );
+        return None;
+    }
     if let Ok(protocol) = std::env::var("OTEL_EXPORTER_OTLP_PROTOCOL")
         && !matches!(protocol.trim(), "" | "http/protobuf")
     {

@@ -346,6 +346,25 @@ fn an_apply_interrupted_by_sigterm_or_sigint_sends_its_spans_as_one_tree_before_
     }
 }
 
+#[test]
+fn an_https_endpoint_is_refused_with_a_warning_since_the_client_has_no_tls() {
+    let site = Site::new(SITE);
+    for variable in ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] {
+        let started = std::time::Instant::now();
+        let output = froyo(&site, &["check"], &[(variable, "HTTPS://127.0.0.1:4318")]);
+        let (stdout, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "warning: {variable} `HTTPS://127.0.0.1:4318`: this froyo has no TLS"
+            )),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("could not send traces"), "nothing was tried: {stderr}");
+        assert!(started.elapsed().as_secs() < 30);
+    }
+}
+
 fn names(spans: &[Span]) -> BTreeSet<&str> {
     spans.iter().map(|span| span.name.as_str()).collect()
 }
