@@ -11,6 +11,8 @@
 //! unless `FROYO_REQUIRE_SSH=1` or `FROYO_REQUIRE_PROMETHEUS=1` (both set by
 //! `scripts/test`) makes that a failure.
 
+#[path = "support/otlp.rs"]
+mod otlp;
 #[path = "support/testhosts.rs"]
 mod testhosts;
 
@@ -387,7 +389,17 @@ fn sigterm_during_a_check_stalled_on_a_paused_sshd_abandons_it_within_the_grace_
     let paused = Paused::new(sshd_pid.trim().parse().unwrap());
 
     let log = site.dir.path().join("watch.log");
-    let mut watch = site.watch(free_port(), &[], &log);
+    // Spans are exported, to see the abandoned check's trace arrive.
+    let receiver = otlp::Receiver::start();
+    let child = site
+        .command(&["drift", "--watch", "--interval", "1s", "--log-format", "json"])
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint())
+        .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut watch = Running(child);
     // The first check has taken the lock and is stuck on host2.
     wait_until(Duration::from_secs(60), "the check to take the lock", || {
         site.state().lock_info().unwrap().is_some()
@@ -404,6 +416,31 @@ fn sigterm_during_a_check_stalled_on_a_paused_sshd_abandons_it_within_the_grace_
     );
     assert!(logged.contains("abandoning it"), "{logged}");
     assert!(!logged.contains("\"drift checked\""), "the check did not finish: {logged}");
+
+    // The abandoned check was sent as one trace, its open spans ended as
+    // interrupted.
+    let spans = receiver.take();
+    let root = spans
+        .iter()
+        .find(|span| span.name == "drift_check")
+        .unwrap_or_else(|| panic!("{spans:#?}"));
+    assert!(root.parent.is_empty());
+    assert_eq!(root.attributes.get("outcome").map(String::as_str), Some("interrupted"));
+    // (The watch's compile, at start, is a trace of its own.)
+    let check: Vec<&otlp::Span> = spans.iter().filter(|span| span.trace == root.trace).collect();
+    let ids: Vec<&Vec<u8>> = check.iter().map(|span| &span.id).collect();
+    assert!(
+        check.iter().all(|span| span.parent.is_empty() || ids.contains(&&span.parent)),
+        "every parent was sent: {check:#?}"
+    );
+    assert_eq!(check.iter().filter(|span| span.parent.is_empty()).count(), 1);
+    for name in ["drift", "connect_host"] {
+        assert!(
+            check.iter().any(|span| span.name == name
+                && span.attributes.get("outcome").map(String::as_str) == Some("interrupted")),
+            "an interrupted `{name}`: {check:#?}"
+        );
+    }
 
     // The lock is free: another process can take it at once, while host2
     // is still paused.
