@@ -96,12 +96,13 @@ fn main() -> ExitCode {
     };
     // While spans are exported, SIGINT and SIGTERM end a command only after
     // its spans are sent (`drift --watch` handles them itself).
-    if telemetry.exports() && !watching {
-        if let Some(signal) = wait_unless_signalled(&handle) {
-            output::print_error("interrupted; sending the spans of the run before exiting");
-            telemetry.finish();
-            return ExitCode::from(128u8.saturating_add(u8::try_from(signal).unwrap_or(0)));
-        }
+    if telemetry.exports()
+        && !watching
+        && let Some(signal) = wait_unless_signalled(&handle)
+    {
+        output::print_error("interrupted; sending the spans of the run before exiting");
+        telemetry.finish();
+        return ExitCode::from(128u8.saturating_add(u8::try_from(signal).unwrap_or(0)));
     }
     let result = handle.join();
     // Spans are sent whatever happened, failures included.
