@@ -83,16 +83,28 @@ fn main() -> ExitCode {
         logs_by_default: matches!(&cli.command, Command::Drift(drift) if drift.watch),
         color: output::stderr_color(cli.color),
     });
+    let watching = matches!(&cli.command, Command::Drift(drift) if drift.watch);
     // The work runs on a thread with a generous stack: the compiler bounds its
     // recursion, and this is a second fence. A panic there is joined as an error.
     let worker = std::thread::Builder::new().stack_size(WORKER_STACK_BYTES).spawn(move || run(cli));
-    let result = match worker {
-        Ok(handle) => handle.join(),
+    let handle = match worker {
+        Ok(handle) => handle,
         Err(error) => {
             output::print_error(&format!("cannot start a thread: {error}"));
             return ExitStatus::Error.into();
         }
     };
+    // While spans are exported, SIGINT and SIGTERM end a command only after
+    // its spans are sent (`drift --watch` handles them itself).
+    if telemetry.exports()
+        && !watching
+        && let Some(signal) = wait_unless_signalled(&handle)
+    {
+        output::print_error("interrupted; sending the spans of the run before exiting");
+        telemetry.finish();
+        return ExitCode::from(128u8.saturating_add(u8::try_from(signal).unwrap_or(0)));
+    }
+    let result = handle.join();
     // Spans are sent whatever happened, failures included.
     telemetry.finish();
     match result {
@@ -107,6 +119,37 @@ fn main() -> ExitCode {
         // The panic hook has already explained what happened.
         Err(_) => ExitStatus::Error.into(),
     }
+}
+
+/// Waits for the worker to finish, or for SIGINT or SIGTERM: the signal, if
+/// one came first. A second signal exits at once. Without the handlers (they
+/// could not be installed), waits for the worker.
+fn wait_unless_signalled<T>(worker: &std::thread::JoinHandle<T>) -> Option<i32> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    let received = Arc::new(AtomicUsize::new(0));
+    let once = Arc::new(AtomicBool::new(false));
+    for signal in [SIGINT, SIGTERM] {
+        let code = 128 + signal;
+        let installed =
+            signal_hook::flag::register_conditional_shutdown(signal, code, once.clone())
+                .and_then(|_| signal_hook::flag::register(signal, once.clone()))
+                .and_then(|_| {
+                    signal_hook::flag::register_usize(signal, received.clone(), signal as usize)
+                });
+        if installed.is_err() {
+            return None;
+        }
+    }
+    while !worker.is_finished() {
+        match received.load(Ordering::SeqCst) {
+            0 => std::thread::sleep(std::time::Duration::from_millis(20)),
+            signal => return i32::try_from(signal).ok(),
+        }
+    }
+    None
 }
 
 /// Stack size of the thread that does the work.

@@ -14,7 +14,10 @@
 //!   `froyo` unless `OTEL_SERVICE_NAME` says otherwise; spans at `info` and
 //!   above unless `FROYO_TRACE_LEVEL` says otherwise (`debug` adds one span
 //!   per provider call). Spans are batched and
-//!   flushed by [`Telemetry::finish`], which `main` calls whatever the outcome.
+//!   flushed by [`Telemetry::finish`], which `main` calls whatever the outcome,
+//!   also when SIGINT or SIGTERM interrupts a command: spans still open then
+//!   (the run, its phase, the wave in progress) are ended with an error status
+//!   `interrupted`, so that the trace keeps its tree.
 //!
 //! With neither, no subscriber is installed and every span and event in the
 //! code costs one relaxed atomic load.
@@ -24,9 +27,11 @@
 //! sensitive values as they entered it (`froyo_engine::scrub`), never
 //! property values; `tests/telemetry.rs` plants a secret and looks for it.
 
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
 use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::filter::{EnvFilter, LevelFilter};
@@ -50,6 +55,8 @@ pub struct Settings {
 #[derive(Default)]
 pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
+    /// The spans open now (only while exporting).
+    open: Arc<OpenSpans>,
 }
 
 /// How long the exporter may take to send the last spans at exit.
@@ -101,22 +108,103 @@ impl Telemetry {
             let filter = EnvFilter::new(format!("froyo={}", trace_level()));
             tracing_opentelemetry::layer().with_tracer(tracer).with_filter(filter).boxed()
         });
-        let installed =
-            tracing_subscriber::registry().with(log_layer).with(trace_layer).try_init().is_ok();
+        let open = Arc::new(OpenSpans::default());
+        // The exporter's filter: spans of other crates stay disabled.
+        let open_layer = provider.as_ref().map(|_| {
+            OpenSpansLayer(open.clone())
+                .with_filter(EnvFilter::new(format!("froyo={}", trace_level())))
+        });
+        let installed = tracing_subscriber::registry()
+            .with(log_layer)
+            .with(trace_layer)
+            .with(open_layer)
+            .try_init()
+            .is_ok();
         if !installed {
             eprintln!("warning: cannot install the log subscriber; logging is off");
         }
-        Telemetry { provider }
+        Telemetry { provider, open }
+    }
+
+    /// Whether spans are exported (and so must be flushed on a signal).
+    pub fn exports(&self) -> bool {
+        self.provider.is_some()
     }
 
     /// Sends the spans not yet exported (bounded by a timeout) and stops the
-    /// exporter. Called once, at exit, also when the command failed.
+    /// exporter. Called once, at exit, also when the command failed or was
+    /// interrupted; spans still open (an interrupted command's, an abandoned
+    /// check's) are ended first, with an error status `interrupted`.
     pub fn finish(self) {
         if let Some(provider) = self.provider {
+            let ended = self.open.end_all();
+            if ended > 0 {
+                tracing::debug!(spans = ended, "ended the spans still open at exit");
+            }
             if let Err(error) = provider.force_flush() {
                 eprintln!("warning: could not send traces to the OTLP endpoint: {error}");
             }
             let _ = provider.shutdown_with_timeout(FLUSH_TIMEOUT);
+        }
+    }
+}
+
+/// The ids of the spans that are open, kept while exporting so that the ones
+/// still open at exit can be ended and sent.
+#[derive(Default)]
+struct OpenSpans {
+    ids: Mutex<BTreeSet<u64>>,
+}
+
+impl OpenSpans {
+    /// Ends every open span's OpenTelemetry span as interrupted; returns how many.
+    fn end_all(&self) -> usize {
+        let ids: Vec<u64> = match self.ids.lock() {
+            Ok(mut ids) => std::mem::take(&mut *ids).into_iter().collect(),
+            Err(_) => return 0,
+        };
+        let dispatch = tracing::dispatcher::get_default(Clone::clone);
+        let mut ended = 0;
+        for id in ids {
+            let Some(id) = std::num::NonZeroU64::new(id).map(tracing::span::Id::from_non_zero_u64)
+            else {
+                continue;
+            };
+            // None for spans the exporter filtered out.
+            let Some(context) = tracing_opentelemetry::get_otel_context(&id, &dispatch) else {
+                continue;
+            };
+            let span = context.span();
+            if !span.span_context().is_valid() {
+                continue;
+            }
+            span.set_attribute(opentelemetry::KeyValue::new("outcome", "interrupted"));
+            span.set_status(opentelemetry::trace::Status::error("interrupted"));
+            span.end();
+            ended += 1;
+        }
+        ended
+    }
+}
+
+/// Keeps [`OpenSpans`] up to date.
+struct OpenSpansLayer(Arc<OpenSpans>);
+
+impl<S: tracing::Subscriber> Layer<S> for OpenSpansLayer {
+    fn on_new_span(
+        &self,
+        _attributes: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        _context: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        if let Ok(mut ids) = self.0.ids.lock() {
+            ids.insert(id.into_u64());
+        }
+    }
+
+    fn on_close(&self, id: tracing::span::Id, _context: tracing_subscriber::layer::Context<'_, S>) {
+        if let Ok(mut ids) = self.0.ids.lock() {
+            ids.remove(&id.into_u64());
         }
     }
 }
@@ -178,6 +266,23 @@ fn otlp_provider() -> Option<SdkTracerProvider> {
     let disabled = std::env::var("OTEL_SDK_DISABLED").is_ok_and(|value| value.trim() == "true")
         || std::env::var("OTEL_TRACES_EXPORTER").is_ok_and(|value| value.trim() == "none");
     if !endpoint_set || disabled {
+        return None;
+    }
+    // The traces endpoint wins over the general one, as in the exporter.
+    let (variable, endpoint) =
+        ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"]
+            .into_iter()
+            .find_map(|name| {
+                std::env::var(name)
+                    .ok()
+                    .filter(|value| !value.is_empty())
+                    .map(|value| (name, value))
+            })?;
+    if endpoint.trim().get(..8).is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://")) {
+        eprintln!(
+            "warning: {variable} `{endpoint}`: this froyo has no TLS in its OTLP client, so traces are not sent; \
+             send them over http:// to an OpenTelemetry Collector on this machine or network, which can forward them over TLS"
+        );
         return None;
     }
     if let Ok(protocol) = std::env::var("OTEL_EXPORTER_OTLP_PROTOCOL")

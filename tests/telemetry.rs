@@ -6,18 +6,17 @@
 //! Prometheus' own `promtool` (when installed: `scripts/test` installs it and
 //! sets `FROYO_REQUIRE_PROMETHEUS=1`, which makes its absence a failure).
 
+#[path = "support/otlp.rs"]
+mod otlp;
 #[path = "support/site.rs"]
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::Write as _;
 use std::net::TcpListener;
 use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
-use prost::Message as _;
+use otlp::{Receiver, Span};
 use support::{Site, text};
 
 const SECRET: &str = "s3cr3t-Tok3n-telemetry-71f0";
@@ -44,128 +43,6 @@ resources: leak: linux.#Exec & {
 	env: SECRET: "@SECRET@"
 }
 "#;
-
-/// One span as the receiver decoded it.
-#[derive(Debug, Clone)]
-struct Span {
-    trace: Vec<u8>,
-    id: Vec<u8>,
-    parent: Vec<u8>,
-    name: String,
-    attributes: BTreeMap<String, String>,
-    service: String,
-}
-
-/// An OTLP/HTTP receiver on loopback: decodes every export request and
-/// keeps its spans (and the raw bodies, to look for secrets).
-struct Receiver {
-    port: u16,
-    spans: Arc<Mutex<Vec<Span>>>,
-    bodies: Arc<Mutex<Vec<Vec<u8>>>>,
-}
-
-impl Receiver {
-    fn start() -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let spans = Arc::new(Mutex::new(Vec::new()));
-        let bodies = Arc::new(Mutex::new(Vec::new()));
-        let (kept, raw) = (spans.clone(), bodies.clone());
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                let (kept, raw) = (kept.clone(), raw.clone());
-                std::thread::spawn(move || receive(stream, &kept, &raw));
-            }
-        });
-        Receiver { port, spans, bodies }
-    }
-
-    fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn take(&self) -> Vec<Span> {
-        std::mem::take(&mut *self.spans.lock().unwrap())
-    }
-}
-
-/// Answers the export requests of one connection (keep-alive or not).
-fn receive(stream: std::net::TcpStream, spans: &Mutex<Vec<Span>>, bodies: &Mutex<Vec<Vec<u8>>>) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut stream = stream;
-    loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut length = 0usize;
-        let mut content_type = String::new();
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header).unwrap_or(0) == 0 {
-                return;
-            }
-            if header.trim().is_empty() {
-                break;
-            }
-            let (name, value) = header.split_once(':').unwrap();
-            match name.trim().to_ascii_lowercase().as_str() {
-                "content-length" => length = value.trim().parse().unwrap(),
-                "content-type" => content_type = value.trim().to_string(),
-                _ => {}
-            }
-        }
-        let mut body = vec![0u8; length];
-        reader.read_exact(&mut body).unwrap();
-        assert!(request_line.starts_with("POST /v1/traces "), "{request_line}");
-        assert_eq!(content_type, "application/x-protobuf");
-        let request = ExportTraceServiceRequest::decode(body.as_slice()).unwrap();
-        let mut decoded = Vec::new();
-        for resource_spans in request.resource_spans {
-            let service = resource_spans
-                .resource
-                .iter()
-                .flat_map(|resource| &resource.attributes)
-                .find(|attribute| attribute.key == "service.name")
-                .map(|attribute| value_text(attribute.value.as_ref()))
-                .unwrap_or_default();
-            for scope_spans in resource_spans.scope_spans {
-                for span in scope_spans.spans {
-                    decoded.push(Span {
-                        trace: span.trace_id,
-                        id: span.span_id,
-                        parent: span.parent_span_id,
-                        name: span.name,
-                        attributes: span
-                            .attributes
-                            .iter()
-                            .map(|kv| (kv.key.clone(), value_text(kv.value.as_ref())))
-                            .collect(),
-                        service: service.clone(),
-                    });
-                }
-            }
-        }
-        spans.lock().unwrap().extend(decoded);
-        bodies.lock().unwrap().push(body);
-        let answer =
-            "HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n";
-        if stream.write_all(answer.as_bytes()).is_err() {
-            return;
-        }
-    }
-}
-
-fn value_text(value: Option<&opentelemetry_proto::tonic::common::v1::AnyValue>) -> String {
-    match value.and_then(|value| value.value.as_ref()) {
-        Some(AnyValue::StringValue(text)) => text.clone(),
-        Some(AnyValue::IntValue(number)) => number.to_string(),
-        Some(AnyValue::BoolValue(flag)) => flag.to_string(),
-        Some(AnyValue::DoubleValue(number)) => number.to_string(),
-        other => format!("{other:?}"),
-    }
-}
 
 /// `froyo` in `site` with `environment` (and no OTEL_* or FROYO_LOG of the caller's).
 fn froyo(site: &Site, args: &[&str], environment: &[(&str, &str)]) -> Output {
@@ -285,6 +162,84 @@ fn an_apply_is_exported_as_one_span_tree_with_phases_waves_batches_and_provider_
     assert!(named(&second, "provider.plan").is_empty(), "{:?}", names(&second));
     assert!(!named(&second, "probe_batch").is_empty());
     assert_ne!(second[0].trace, spans[0].trace);
+}
+
+#[test]
+fn an_apply_interrupted_by_sigterm_or_sigint_sends_its_spans_as_one_tree_before_exiting() {
+    for (signal, code) in [("TERM", 143), ("INT", 130)] {
+        let receiver = Receiver::start();
+        // The second wave runs a command that takes a minute.
+        let site = Site::new(&format!(
+            "{SITE}\nresources: slow: linux.#Exec & {{command: \"touch @ROOT@/started; sleep 60\", require: [\"motd\"]}}\n"
+        ));
+        let mut command = Command::new(env!("CARGO_BIN_EXE_froyo"));
+        command
+            .args(["apply", "--yes"])
+            .current_dir(site.dir.path())
+            .env("NO_COLOR", "1")
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint())
+            .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+            .env_remove("FROYO_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let child = command.spawn().unwrap();
+        let started = std::time::Instant::now();
+        while !site.root().join("started").exists() {
+            assert!(started.elapsed().as_secs() < 60, "the slow command did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let interrupted = std::time::Instant::now();
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "SIG{signal}: {stderr}");
+        assert!(interrupted.elapsed().as_secs() < 10, "SIG{signal}: exiting took too long");
+        assert!(stderr.contains("interrupted"), "{stderr}");
+
+        // The spans arrived before the process exited: the finished ones and
+        // those still open, ended as interrupted, in one tree.
+        let spans = receiver.take();
+        one_tree(&spans);
+        let root = spans.iter().find(|span| span.parent.is_empty()).unwrap();
+        assert_eq!(root.attributes["command"], "apply");
+        assert_eq!(root.attributes["outcome"], "interrupted", "SIG{signal}");
+        for name in ["apply", "wave"] {
+            assert!(
+                named(&spans, name)
+                    .iter()
+                    .any(|span| span.attributes.get("outcome") == Some(&"interrupted".to_string())),
+                "SIG{signal}: an interrupted `{name}` span in {spans:#?}"
+            );
+        }
+        // The first wave finished as usual.
+        assert!(named(&spans, "wave").iter().any(|span| !span.attributes.contains_key("outcome")));
+        assert!(!named(&spans, "compile").is_empty() && !named(&spans, "plan").is_empty());
+    }
+}
+
+#[test]
+fn an_https_endpoint_is_refused_with_a_warning_since_the_client_has_no_tls() {
+    let site = Site::new(SITE);
+    for variable in ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] {
+        let started = std::time::Instant::now();
+        let output = froyo(&site, &["check"], &[(variable, "HTTPS://127.0.0.1:4318")]);
+        let (stdout, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "warning: {variable} `HTTPS://127.0.0.1:4318`: this froyo has no TLS"
+            )),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("could not send traces"), "nothing was tried: {stderr}");
+        assert!(started.elapsed().as_secs() < 30);
+    }
 }
 
 fn names(spans: &[Span]) -> BTreeSet<&str> {

@@ -11,6 +11,8 @@
 //! unless `FROYO_REQUIRE_SSH=1` or `FROYO_REQUIRE_PROMETHEUS=1` (both set by
 //! `scripts/test`) makes that a failure.
 
+#[path = "support/otlp.rs"]
+mod otlp;
 #[path = "support/testhosts.rs"]
 mod testhosts;
 
@@ -345,4 +347,118 @@ fn prometheus_sees_drift_on_a_test_host_hosts_that_come_and_go_and_remediation()
     let apply_runs = runs.iter().filter(|run| run.kind == froyo_state::RunKind::Apply).count();
     assert!(drift_runs >= 5, "{runs:#?}");
     assert_eq!(apply_runs, 2, "the first apply and one remediation: {runs:#?}");
+}
+
+/// Pauses a process with SIGSTOP; it is continued (SIGCONT) when dropped,
+/// however the test ends.
+struct Paused(u32);
+
+impl Paused {
+    fn new(pid: u32) -> Paused {
+        let status = Command::new("kill").arg("-STOP").arg(pid.to_string()).status().unwrap();
+        assert!(status.success(), "cannot pause {pid}");
+        Paused(pid)
+    }
+}
+
+impl Drop for Paused {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg("-CONT").arg(self.0.to_string()).status();
+    }
+}
+
+#[test]
+fn sigterm_during_a_check_stalled_on_a_paused_sshd_abandons_it_within_the_grace_and_releases_the_lock()
+ {
+    let hosts = match TestHosts::try_up(2) {
+        Ok(hosts) => hosts,
+        Err(unavailable) => {
+            eprintln!("skipped: {unavailable}");
+            return;
+        }
+    };
+    let site = Site::new(&hosts);
+    let applied = site.command(&["apply", "--yes"]).output().unwrap();
+    assert_eq!(applied.status.code(), Some(0), "{}", String::from_utf8_lossy(&applied.stderr));
+
+    // host2's sshd is paused: the kernel still accepts the connection, and
+    // the SSH handshake waits for a banner that does not come, for up to
+    // ConnectTimeout, here far beyond the watch's 10 s grace.
+    fs::write(site.dir.path().join("home/.ssh/config"), "Host *\n  ConnectTimeout 300\n").unwrap();
+    let sshd_pid = fs::read_to_string(hosts.dir().join("host2/sshd.pid")).unwrap();
+    let paused = Paused::new(sshd_pid.trim().parse().unwrap());
+
+    let log = site.dir.path().join("watch.log");
+    // Spans are exported, to see the abandoned check's trace arrive.
+    let receiver = otlp::Receiver::start();
+    let child = site
+        .command(&["drift", "--watch", "--interval", "1s", "--log-format", "json"])
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint())
+        .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut watch = Running(child);
+    // The first check has taken the lock and is stuck on host2.
+    wait_until(Duration::from_secs(60), "the check to take the lock", || {
+        site.state().lock_info().unwrap().is_some()
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(site.state().lock_info().unwrap().is_some(), "the check is still going");
+    let (code, took) = terminate(&mut watch);
+    let logged = fs::read_to_string(&log).unwrap();
+    assert_eq!(code, Some(0), "{logged}");
+    // Abandoned after the grace (10 s), not finished: the handshake had 300 s.
+    assert!(
+        took >= Duration::from_secs(9) && took < Duration::from_secs(15),
+        "stopping took {took:?}: {logged}"
+    );
+    assert!(logged.contains("abandoning it"), "{logged}");
+    assert!(!logged.contains("\"drift checked\""), "the check did not finish: {logged}");
+
+    // The abandoned check was sent as one trace, its open spans ended as
+    // interrupted.
+    let spans = receiver.take();
+    let root = spans
+        .iter()
+        .find(|span| span.name == "drift_check")
+        .unwrap_or_else(|| panic!("{spans:#?}"));
+    assert!(root.parent.is_empty());
+    assert_eq!(root.attributes.get("outcome").map(String::as_str), Some("interrupted"));
+    // (The watch's compile, at start, is a trace of its own.)
+    let check: Vec<&otlp::Span> = spans.iter().filter(|span| span.trace == root.trace).collect();
+    let ids: Vec<&Vec<u8>> = check.iter().map(|span| &span.id).collect();
+    assert!(
+        check.iter().all(|span| span.parent.is_empty() || ids.contains(&&span.parent)),
+        "every parent was sent: {check:#?}"
+    );
+    assert_eq!(check.iter().filter(|span| span.parent.is_empty()).count(), 1);
+    for name in ["drift", "connect_host"] {
+        assert!(
+            check.iter().any(|span| span.name == name
+                && span.attributes.get("outcome").map(String::as_str) == Some("interrupted")),
+            "an interrupted `{name}`: {check:#?}"
+        );
+    }
+
+    // The lock is free: another process can take it at once, while host2
+    // is still paused.
+    assert!(site.state().lock_info().unwrap().is_none(), "the lock was released");
+    let guard = site.state().lock("test").expect("the lock can be taken");
+    drop(guard);
+
+    // With host2 back, the next command runs, and the abandoned check's run
+    // is marked interrupted.
+    drop(paused);
+    let drift = site.command(&["drift"]).output().unwrap();
+    assert_eq!(drift.status.code(), Some(0), "{}", String::from_utf8_lossy(&drift.stderr));
+    let runs = site.state().runs(100).unwrap();
+    let abandoned: Vec<_> = runs
+        .iter()
+        .filter(|run| run.kind == froyo_state::RunKind::Drift)
+        .map(|run| run.status)
+        .collect();
+    assert!(abandoned.contains(&froyo_state::RunStatus::Interrupted), "{runs:#?}");
+    assert!(runs.iter().all(|run| run.status != froyo_state::RunStatus::Running), "{runs:#?}");
 }
