@@ -272,18 +272,25 @@ fn terminate(watch: &mut Running) -> (Option<i32>, Duration) {
     }
 }
 
-#[test]
-fn prometheus_sees_drift_on_a_test_host_hosts_that_come_and_go_and_remediation() {
-    let mut hosts = match TestHosts::try_up(2) {
+/// Two test hosts with the site applied to them; none (the test is
+/// skipped) when this machine cannot run test hosts.
+fn applied_site() -> Option<(TestHosts, Site)> {
+    let hosts = match TestHosts::try_up(2) {
         Ok(hosts) => hosts,
         Err(unavailable) => {
             eprintln!("skipped: {unavailable}");
-            return;
+            return None;
         }
     };
     let site = Site::new(&hosts);
     let applied = site.command(&["apply", "--yes"]).output().unwrap();
     assert_eq!(applied.status.code(), Some(0), "{}", String::from_utf8_lossy(&applied.stderr));
+    Some((hosts, site))
+}
+
+#[test]
+fn prometheus_sees_drift_on_a_test_host_hosts_that_come_and_go_and_remediation() {
+    let Some((mut hosts, site)) = applied_site() else { return };
 
     let metrics_port = free_port();
     let Some(prometheus) = Prometheus::start(site.dir.path(), metrics_port) else {
@@ -370,16 +377,7 @@ impl Drop for Paused {
 #[test]
 fn sigterm_during_a_check_stalled_on_a_paused_sshd_abandons_it_within_the_grace_and_releases_the_lock()
  {
-    let hosts = match TestHosts::try_up(2) {
-        Ok(hosts) => hosts,
-        Err(unavailable) => {
-            eprintln!("skipped: {unavailable}");
-            return;
-        }
-    };
-    let site = Site::new(&hosts);
-    let applied = site.command(&["apply", "--yes"]).output().unwrap();
-    assert_eq!(applied.status.code(), Some(0), "{}", String::from_utf8_lossy(&applied.stderr));
+    let Some((hosts, site)) = applied_site() else { return };
 
     // host2's sshd is paused: the kernel still accepts the connection, and
     // the SSH handshake waits for a banner that does not come, for up to
