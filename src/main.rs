@@ -77,13 +77,13 @@ fn main() -> ExitCode {
             return if error.use_stderr() { ExitStatus::Error } else { ExitStatus::Success }.into();
         }
     };
+    let watching = matches!(&cli.command, Command::Drift(drift) if drift.watch);
     let telemetry = telemetry::Telemetry::init(&telemetry::Settings {
         format: cli.log_format,
         level: cli.log_level,
-        logs_by_default: matches!(&cli.command, Command::Drift(drift) if drift.watch),
+        logs_by_default: watching,
         color: output::stderr_color(cli.color),
     });
-    let watching = matches!(&cli.command, Command::Drift(drift) if drift.watch);
     // The work runs on a thread with a generous stack: the compiler bounds its
     // recursion, and this is a second fence. A panic there is joined as an error.
     let worker = std::thread::Builder::new().stack_size(WORKER_STACK_BYTES).spawn(move || run(cli));

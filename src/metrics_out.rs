@@ -50,6 +50,26 @@ pub fn write_requested(path: Option<&Path>, metrics: &Metrics) {
     }
 }
 
+/// Ends a one-shot command's metrics: a run that ended before the engine
+/// recorded it (the lock was held, the workspace had errors) still counts,
+/// as `locked` or `error`; then the file is written when one was asked for.
+pub fn finish(
+    path: Option<&Path>,
+    metrics: &Metrics,
+    kind: froyo_engine::metrics::RunKind,
+    status: &io::Result<crate::ExitStatus>,
+) {
+    use froyo_engine::metrics::RunOutcome;
+    if metrics.runs_recorded() == 0 {
+        let outcome = match status {
+            Ok(crate::ExitStatus::Locked) => RunOutcome::Locked,
+            _ => RunOutcome::Error,
+        };
+        metrics.record_run(kind, outcome);
+    }
+    write_requested(path, metrics);
+}
+
 /// Listens on `address` and serves `metrics` from a thread of its own;
 /// returns the address actually bound (port 0 picks one).
 pub fn serve(address: SocketAddr, metrics: Arc<Metrics>) -> io::Result<SocketAddr> {

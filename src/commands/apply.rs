@@ -15,7 +15,7 @@ use std::io::{self, BufRead as _, IsTerminal as _, Write as _};
 use std::sync::Arc;
 
 use froyo_engine::Plan;
-use froyo_engine::metrics::{RunKind, RunOutcome};
+use froyo_engine::metrics::RunKind;
 
 use crate::ExitStatus;
 use crate::args::{ApplyArgs, ColorWhen, ReportFormat};
@@ -33,15 +33,7 @@ pub fn run(args: &ApplyArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     };
     let metrics = Arc::new(froyo_engine::Metrics::new());
     let status = apply(args, color, Some(&metrics));
-    // A run that ended before the engine recorded it still counts.
-    if metrics.runs_recorded() == 0 {
-        let outcome = match status {
-            Ok(ExitStatus::Locked) => RunOutcome::Locked,
-            _ => RunOutcome::Error,
-        };
-        metrics.record_run(RunKind::Apply, outcome);
-    }
-    crate::metrics_out::write_requested(Some(path), &metrics);
+    crate::metrics_out::finish(Some(path), &metrics, RunKind::Apply, &status);
     status
 }
 

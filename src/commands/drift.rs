@@ -10,7 +10,7 @@
 use std::io;
 use std::sync::Arc;
 
-use froyo_engine::metrics::{RunKind, RunOutcome};
+use froyo_engine::metrics::RunKind;
 use froyo_engine::{DriftCheck, Engine, Metrics};
 use froyo_state::State;
 
@@ -25,14 +25,7 @@ pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let metrics = args.metrics_file.as_ref().map(|_| Arc::new(Metrics::new()));
     let status = once(args, color, metrics.as_ref());
     if let Some(metrics) = &metrics {
-        if metrics.runs_recorded() == 0 {
-            let outcome = match status {
-                Ok(ExitStatus::Locked) => RunOutcome::Locked,
-                _ => RunOutcome::Error,
-            };
-            metrics.record_run(RunKind::Drift, outcome);
-        }
-        crate::metrics_out::write_requested(args.metrics_file.as_deref(), metrics);
+        crate::metrics_out::finish(args.metrics_file.as_deref(), metrics, RunKind::Drift, &status);
     }
     status
 }
