@@ -229,17 +229,8 @@ impl Metrics {
                 (_, Some(action)) => format!("{action:?}").to_lowercase(),
                 (_, None) => "none".to_string(),
             };
-            let outcome = match &instance.outcome {
-                Outcome::Unchanged => "unchanged",
-                Outcome::Applied { .. } => "applied",
-                Outcome::Checked => "checked",
-                Outcome::Failed { .. } => "failed",
-                Outcome::Skipped { .. } => "skipped",
-                Outcome::Stale => "stale",
-                Outcome::AlreadyApplied { .. } => "already_applied",
-                Outcome::Forgotten => "forgotten",
-            };
-            self.instances.get_or_create(&InstanceLabels { action, outcome: outcome.into() }).inc();
+            let outcome = instance.outcome.status().to_string();
+            self.instances.get_or_create(&InstanceLabels { action, outcome }).inc();
         }
         let hosts = report.instances.iter().map(|instance| instance.key.host.as_str());
         self.record_hosts(RunKind::Apply, hosts, &report.host_errors);

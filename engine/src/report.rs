@@ -88,6 +88,43 @@ impl Outcome {
     pub fn is_failure(&self) -> bool {
         matches!(self, Outcome::Failed { .. } | Outcome::Skipped { .. } | Outcome::Stale)
     }
+
+    /// Its name: the `status` of the JSON report, and the `outcome` label of
+    /// the instance metrics.
+    pub fn status(&self) -> &'static str {
+        match self {
+            Outcome::Unchanged => "unchanged",
+            Outcome::Applied { .. } => "applied",
+            Outcome::Checked => "checked",
+            Outcome::Failed { .. } => "failed",
+            Outcome::Skipped { .. } => "skipped",
+            Outcome::Stale => "stale",
+            Outcome::AlreadyApplied { .. } => "already_applied",
+            Outcome::Forgotten => "forgotten",
+        }
+    }
+}
+
+#[cfg(test)]
+mod outcome_tests {
+    use super::Outcome;
+
+    #[test]
+    fn the_status_is_the_name_the_json_report_gives() {
+        for outcome in [
+            Outcome::Unchanged,
+            Outcome::Applied { operations: 2, ran: 1 },
+            Outcome::Checked,
+            Outcome::Failed { message: "no".into() },
+            Outcome::Skipped { because: "no".into() },
+            Outcome::Stale,
+            Outcome::AlreadyApplied { run: 1 },
+            Outcome::Forgotten,
+        ] {
+            let json = serde_json::to_value(&outcome).unwrap();
+            assert_eq!(json["status"], outcome.status(), "{outcome:?}");
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
