@@ -90,7 +90,7 @@ impl Engine {
         Some(Plan { instances: subset, orphans: Vec::new(), ..check.plan.clone() })
     }
 
-    /// [`Engine::drift`], keeping what [`Engine::remediate`] needs.
+    /// [`Engine::drift`], keeping what [`Engine::remediation`] needs.
     pub fn check_drift(&mut self, ir: &Ir, state: &State) -> Result<DriftCheck, Error> {
         let started = std::time::Instant::now();
         let run = state.begin_run(RunKind::Drift, &ir.hash).map_err(state_error)?;
@@ -196,16 +196,17 @@ impl Engine {
                 &serde_json::to_value(item).unwrap_or(Json::Null),
             );
         }
+        let drifted_count = report.drifted.iter().filter(|i| !i.differences.is_empty()).count();
         tracing::info!(
             run = run.0,
             checked = report.checked,
-            drifted = report.drifted.iter().filter(|i| !i.differences.is_empty()).count(),
+            drifted = drifted_count,
             unprobed = report.drifted.iter().filter(|i| i.error.is_some()).count(),
             unreachable = report.host_errors.len(),
             "drift checked"
         );
         span.record("checked", report.checked);
-        span.record("drifted", report.drifted.iter().filter(|i| !i.differences.is_empty()).count());
+        span.record("drifted", drifted_count);
         span.record(
             "outcome",
             if report.has_drift() {

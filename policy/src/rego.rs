@@ -67,10 +67,7 @@ impl Rego {
         let mut engine = regorus::Engine::new();
         engine.set_rego_v0(false);
         engine.set_strict_builtin_errors(true);
-        engine.set_execution_timer_config(ExecutionTimerConfig {
-            limit: budget,
-            check_interval: NonZeroU32::MIN.saturating_add(63),
-        });
+        engine.set_execution_timer_config(timer(budget));
         Rego { engine, budget }
     }
 
@@ -95,10 +92,7 @@ impl Rego {
     /// when it is undefined.
     pub fn evaluate(&mut self, path: &str, input: &Input) -> Result<Option<Json>, RegoError> {
         let budget = self.budget_for(input);
-        self.engine.set_execution_timer_config(ExecutionTimerConfig {
-            limit: budget,
-            check_interval: NonZeroU32::MIN.saturating_add(63),
-        });
+        self.engine.set_execution_timer_config(timer(budget));
         self.engine.set_input(input.0.clone());
         let value = guarded(|| self.engine.eval_rule(path.to_string())).map_err(|mut error| {
             if error.message.contains("execution exceeded") || error.message.contains("time limit")
@@ -121,6 +115,11 @@ impl Rego {
             location: None,
         })
     }
+}
+
+/// Regorus's timer for a budget: the clock is read every 64 steps.
+fn timer(limit: Duration) -> ExecutionTimerConfig {
+    ExecutionTimerConfig { limit, check_interval: NonZeroU32::MIN.saturating_add(63) }
 }
 
 /// An input document in regorus's representation, built once and read by
