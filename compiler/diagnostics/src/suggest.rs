@@ -38,15 +38,16 @@ pub fn did_you_mean_qualified<'a>(
     )
 }
 
-/// `diagnostic` with `suggestion` as a did-you-mean help, or, without one,
-/// a note listing every candidate ("the {what} are `a`, `b`, …").
+/// `diagnostic` with the candidate closest to `name` (by
+/// [`did_you_mean_qualified`]) as a did-you-mean help, or, when none is
+/// close, a note listing every candidate ("the {what} are `a`, `b`, …").
 pub fn suggest_or_list<'a>(
     diagnostic: crate::Diagnostic,
-    suggestion: Option<&str>,
-    candidates: impl IntoIterator<Item = &'a str>,
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str> + Clone,
     what: &str,
 ) -> crate::Diagnostic {
-    match suggestion {
+    match did_you_mean_qualified(name, candidates.clone()) {
         Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
         None => {
             let all: Vec<String> =

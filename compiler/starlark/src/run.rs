@@ -488,10 +488,7 @@ fn unknown_constructor(error: &starlark::Error, message: &str, span: Span) -> Op
         span,
     )
     .with_primary_label("no such resource type");
-    Some({
-        let suggestion = froyo_diagnostics::did_you_mean_qualified(&type_name, known.clone());
-        froyo_diagnostics::suggest_or_list(diagnostic, suggestion, known, "resource types")
-    })
+    Some(froyo_diagnostics::suggest_or_list(diagnostic, &type_name, known, "resource types"))
 }
 
 /// Whether the error is one of the bounds froyo sets (other than steps,

@@ -22,8 +22,5 @@ pub fn unknown(id: &str, type_name: &str, origin: Span) -> Diagnostic {
         origin,
     )
     .with_primary_label("unknown resource type");
-    {
-        let suggestion = froyo_diagnostics::did_you_mean_qualified(type_name, known.clone());
-        froyo_diagnostics::suggest_or_list(diagnostic, suggestion, known, "resource types")
-    }
+    froyo_diagnostics::suggest_or_list(diagnostic, type_name, known, "resource types")
 }
