@@ -262,21 +262,8 @@ impl Fixture {
     }
 }
 
-fn status(outcome: &Outcome) -> &'static str {
-    match outcome {
-        Outcome::Unchanged => "unchanged",
-        Outcome::Applied { .. } => "applied",
-        Outcome::Checked => "checked",
-        Outcome::Failed { .. } => "failed",
-        Outcome::Skipped { .. } => "skipped",
-        Outcome::Stale => "stale",
-        Outcome::AlreadyApplied { .. } => "already applied",
-        Outcome::Forgotten => "forgotten",
-    }
-}
-
 fn statuses(outcomes: &BTreeMap<String, Outcome>) -> String {
-    outcomes.iter().map(|(key, outcome)| format!("{key}: {}\n", status(outcome))).collect()
+    outcomes.iter().map(|(key, outcome)| format!("{key}: {}\n", outcome.status())).collect()
 }
 
 #[test]
@@ -391,7 +378,7 @@ fn handlers_run_once_after_every_notifier_and_are_skipped_when_one_fails() {
     changed.notify = vec!["handler".to_string()];
     let ir = Ir::new(vec![host("a")], vec![changed, broken, handler]);
     let (outcomes, _) = fixture.apply(&ir);
-    assert_eq!(status(&outcomes["second@a"]), "failed", "{outcomes:#?}");
-    assert_eq!(status(&outcomes["handler@a"]), "skipped", "{outcomes:#?}");
+    assert_eq!(outcomes["second@a"].status(), "failed", "{outcomes:#?}");
+    assert_eq!(outcomes["handler@a"].status(), "skipped", "{outcomes:#?}");
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "ran\n");
 }
