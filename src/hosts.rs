@@ -97,7 +97,7 @@ pub fn engine(
     types: &std::collections::BTreeSet<String>,
     reporter: Arc<dyn froyo_engine::Reporter>,
 ) -> Option<froyo_engine::Engine> {
-    engine_with(root, args, providers(types)?, reporter)
+    engine_with(root, args, providers(types)?, reporter, None)
 }
 
 /// The built-in providers of `types`, printing why not when they cannot be loaded.
@@ -118,10 +118,12 @@ pub fn engine_with(
     args: &EngineArgs,
     providers: Arc<froyo_providers::Host>,
     reporter: Arc<dyn froyo_engine::Reporter>,
+    runtimes: Option<&froyo_engine::Runtimes>,
 ) -> Option<froyo_engine::Engine> {
     let transport = froyo_engine::Hosts::new(froyo_engine::HostsOptions {
         accept_new_host_keys: args.accept_new_host_keys,
         workspace_known_hosts: Some(root.join("known_hosts")),
+        ssh_runtime: runtimes.map(froyo_engine::Runtimes::ssh),
     });
     let options = froyo_engine::Options {
         workspace_root: root.to_path_buf(),
@@ -129,6 +131,7 @@ pub fn engine_with(
         forks: usize::from(args.forks),
         reporter,
         transport: Arc::new(transport),
+        scheduler: runtimes.map(froyo_engine::Runtimes::scheduler),
     };
     match froyo_engine::Engine::new(providers, options) {
         Ok(engine) => Some(engine),

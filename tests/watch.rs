@@ -298,7 +298,7 @@ fn prometheus_sees_drift_on_a_test_host_hosts_that_come_and_go_and_remediation()
         return;
     };
     let log = site.dir.path().join("watch.log");
-    let mut watch = site.watch(metrics_port, &[], &log);
+    let mut watch = site.watch(metrics_port, &["--log-level", "debug"], &log);
     let drifted = r#"froyo_drifted_instances{host="host1",resource_type="linux.file"}"#;
     prometheus.wait_for(drifted, "0", &log);
     prometheus.wait_for(r#"froyo_host_up{host="host2"}"#, "1", &log);
@@ -337,6 +337,14 @@ fn prometheus_sees_drift_on_a_test_host_hosts_that_come_and_go_and_remediation()
     assert!(events.iter().any(|event| event["fields"]["message"] == "host not reached"
         && event["fields"]["host"] == "host2"));
     assert!(events.iter().any(|event| event["fields"]["message"] == "stopped watching"));
+    // Every check's engine runs on the watch's runtimes, and leaves nothing
+    // running there when it ends: not when a host was unreachable either.
+    let checks: Vec<&Value> =
+        events.iter().filter(|event| event["fields"]["message"] == "check done").collect();
+    assert!(checks.len() >= 5, "{logged}");
+    for check in checks {
+        assert_eq!(check["fields"]["alive_tasks"], 0, "a check left tasks running: {check}");
+    }
     assert_eq!(fs::read_to_string(site.file("host1")).unwrap(), "edited by hand\n");
 
     // --remediate: the file is put back, and the metric goes back to 0.

@@ -46,6 +46,10 @@ pub struct Options {
     pub reporter: Arc<dyn Reporter>,
     /// How hosts are reached.
     pub transport: Arc<dyn Transport>,
+    /// The scheduler the engine runs on; none: one of its own (see
+    /// [`scheduler`]). A long-running process that makes an engine per run
+    /// shares one, so that each run does not start threads anew.
+    pub scheduler: Option<Arc<tokio::runtime::Runtime>>,
 }
 
 pub(crate) fn state_error(error: impl std::fmt::Display) -> Error {
@@ -86,7 +90,7 @@ pub struct Engine {
     /// providers say (every session is a [`ScrubbedSession`]).
     pub(crate) secrets: Arc<Secrets>,
     pub(crate) options: Options,
-    pub(crate) runtime: tokio::runtime::Runtime,
+    pub(crate) runtime: Arc<tokio::runtime::Runtime>,
     pub(crate) connections: BTreeMap<String, Connection>,
     /// Hosts whose session broke during the run, and why.
     pub(crate) lost: Lost,
@@ -111,17 +115,65 @@ pub(crate) fn lose(lost: &Lost, host: &str, message: String) -> String {
     short
 }
 
+/// A scheduler for engines with `parallelism` and `forks` (as in
+/// [`Options`]): two worker threads, and a blocking thread per host worked
+/// on and per item in flight.
+pub fn scheduler(parallelism: usize, forks: usize) -> Result<Arc<tokio::runtime::Runtime>, Error> {
+    let threads = parallelism.clamp(1, 64);
+    let forks = forks.clamp(1, 1024);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(threads.max(forks) + 8)
+        .thread_name("froyo-engine")
+        .enable_time()
+        .build()
+        .map(Arc::new)
+        .map_err(|error| Error::Runtime(format!("cannot start the scheduler: {error}")))
+}
+
+/// The threads engines run on, started once by a process that makes an
+/// engine per run (`froyo drift --watch`), so that runs do not each start
+/// and end threads of their own: the scheduler and the SSH connections' runtime.
+#[derive(Clone)]
+pub struct Runtimes {
+    scheduler: Arc<tokio::runtime::Runtime>,
+    ssh: Arc<tokio::runtime::Runtime>,
+}
+
+impl Runtimes {
+    /// The runtimes for engines with `parallelism` and `forks`.
+    pub fn start(parallelism: usize, forks: usize) -> Result<Runtimes, Error> {
+        Ok(Runtimes {
+            scheduler: scheduler(parallelism, forks)?,
+            ssh: froyo_ssh::runtime().map_err(|error| Error::Runtime(error.to_string()))?,
+        })
+    }
+
+    /// For [`Options::scheduler`].
+    pub fn scheduler(&self) -> Arc<tokio::runtime::Runtime> {
+        self.scheduler.clone()
+    }
+
+    /// For [`crate::HostsOptions::ssh_runtime`].
+    pub fn ssh(&self) -> Arc<tokio::runtime::Runtime> {
+        self.ssh.clone()
+    }
+
+    /// Tasks alive on the runtimes: none between runs, once every engine
+    /// made on them is dropped.
+    pub fn alive_tasks(&self) -> usize {
+        self.scheduler.metrics().num_alive_tasks() + self.ssh.metrics().num_alive_tasks()
+    }
+}
+
 impl Engine {
     pub fn new(providers: Arc<froyo_providers::Host>, options: Options) -> Result<Engine, Error> {
         let threads = options.parallelism.clamp(1, 64);
         let forks = options.forks.clamp(1, 1024);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .max_blocking_threads(threads.max(forks) + 8)
-            .thread_name("froyo-engine")
-            .enable_time()
-            .build()
-            .map_err(|error| Error::Runtime(format!("cannot start the scheduler: {error}")))?;
+        let runtime = match &options.scheduler {
+            Some(runtime) => runtime.clone(),
+            None => scheduler(threads, forks)?,
+        };
         let secrets = Arc::new(Secrets::default());
         Ok(Engine {
             providers: Providers::new(providers, secrets.clone()),

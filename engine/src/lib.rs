@@ -53,7 +53,7 @@ pub mod scrub;
 pub mod transport;
 
 pub use drift::DriftCheck;
-pub use engine::{Engine, Options};
+pub use engine::{Engine, Options, Runtimes, scheduler};
 pub use error::{Error, HostError};
 pub use instance::Key;
 pub use metrics::Metrics;

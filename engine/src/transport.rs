@@ -82,6 +82,8 @@ pub struct HostsOptions {
     pub accept_new_host_keys: bool,
     /// The workspace's `known_hosts` file (consulted first; new keys go there).
     pub workspace_known_hosts: Option<PathBuf>,
+    /// The runtime SSH connections run on; none: one of their own per run.
+    pub ssh_runtime: Option<std::sync::Arc<tokio::runtime::Runtime>>,
 }
 
 /// The transport of a real run: local hosts and SSH hosts.
@@ -101,6 +103,7 @@ impl Hosts {
                 let mut options = froyo_ssh::Options::for_current_user();
                 options.accept_new_host_keys = self.options.accept_new_host_keys;
                 options.workspace_known_hosts = self.options.workspace_known_hosts.clone();
+                options.runtime = self.options.ssh_runtime.clone();
                 SshTransport::new(options)
             })
             .as_ref()

@@ -87,6 +87,7 @@ fn operations_outside_a_providers_capabilities_never_reach_the_host() {
             forks: 4,
             reporter: Arc::new(Silent),
             transport: Arc::new(froyo_engine::Hosts::new(Default::default())),
+            scheduler: None,
         },
     )
     .unwrap();
@@ -165,6 +166,7 @@ fn engine_in(directory: &Path) -> Engine {
             forks: 4,
             reporter: Arc::new(Silent),
             transport: Arc::new(froyo_engine::Hosts::new(Default::default())),
+            scheduler: None,
         },
     )
     .unwrap()

@@ -237,6 +237,7 @@ impl Fixture {
                 forks: 2,
                 reporter: self.recorder.clone(),
                 transport: self.transport.clone(),
+                scheduler: None,
             },
         )
         .unwrap()

@@ -3,10 +3,10 @@
 //! The workspace is compiled once, at start (restart the watch to pick up a
 //! changed configuration). Then, one check at a time: take the state lock
 //! (a check that finds it held is skipped, logged and counted as `locked`),
-//! re-probe every recorded instance with a fresh engine (so a host that went
-//! away is simply unreachable in that check, and reached again in the next
-//! one; the providers are loaded once, at start), record the check as a drift run, log what drifted, remediate when
-//! asked, update the metrics (served with `--metrics-addr`, written with
+//! re-probe every recorded instance with a fresh engine and fresh
+//! connections (so a host that went away is simply unreachable in that
+//! check, and reached again in the next one), record the check as a drift
+//! run, log what drifted, remediate when asked, update the metrics (served with `--metrics-addr`, written with
 //! `--metrics-file`), release the lock, then wait the interval, jittered by
 //! up to ±10% so that many watchers do not check in step.
 //!
@@ -16,8 +16,15 @@
 //! next run that takes the lock, as for any process that is gone). A second
 //! SIGINT exits at once.
 //!
-//! Each check runs on a thread of its own with its own connection to the
-//! state, so that the main thread can always honour a stop.
+//! What does not change between checks is made once, at start: the
+//! providers, and the threads checks run on: a check thread (with its own
+//! connection to the state, so that the main thread can always honour a
+//! stop) and the runtimes of the engine's scheduler and of SSH. A check
+//! that started threads of its own would leave the allocator a little more
+//! to keep each time: the resident set of a watch that did grew by a third
+//! over its first 300 checks (docs/benchmarks.md); now it stays flat. After
+//! each check the debug log says how many tasks are still alive on the
+//! runtimes: none, since every check's sessions end with it.
 
 use std::io::{self, Write as _};
 use std::path::PathBuf;
@@ -85,6 +92,16 @@ pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let Some(providers) = hosts::providers(&types) else {
         return Ok(ExitStatus::Error);
     };
+    let runtimes = match froyo_engine::Runtimes::start(
+        usize::from(args.engine.parallelism),
+        usize::from(args.engine.forks),
+    ) {
+        Ok(runtimes) => runtimes,
+        Err(error) => {
+            output::print_error(&error.to_string());
+            return Ok(ExitStatus::Error);
+        }
+    };
     let context = Arc::new(Context {
         providers,
         root: prepared.root.clone(),
@@ -96,6 +113,7 @@ pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         policies: prepared.policies.clone(),
         format: args.format,
         metrics: metrics.clone(),
+        runtimes,
     });
     drop(prepared.state);
     tracing::info!(
@@ -103,15 +121,21 @@ pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         remediate = context.remediate,
         "watching for drift"
     );
+    let mut checker = Checker::new(context.clone());
     let mut iteration: u64 = 0;
     while !stop.load(Ordering::SeqCst) {
         iteration += 1;
-        if !check(&context, iteration, &stop) {
+        if !check(&mut checker, iteration, &stop) {
             break;
         }
         crate::metrics_out::write_requested(args.metrics_file.as_deref(), &metrics);
         let wait = jittered(args.interval);
-        tracing::debug!(iteration, next_in_seconds = wait.as_secs_f64(), "check done");
+        tracing::debug!(
+            iteration,
+            next_in_seconds = wait.as_secs_f64(),
+            alive_tasks = context.runtimes.alive_tasks(),
+            "check done"
+        );
         let until = Instant::now() + wait;
         while !stop.load(Ordering::SeqCst) && Instant::now() < until {
             std::thread::sleep(POLL.min(until.saturating_duration_since(Instant::now())));
@@ -134,6 +158,8 @@ struct Context {
     policies: Arc<froyo_policy::PolicySet>,
     format: ReportFormat,
     metrics: Arc<Metrics>,
+    /// The threads every check's engine runs on.
+    runtimes: froyo_engine::Runtimes,
 }
 
 /// What the check thread tells the main thread.
@@ -143,22 +169,63 @@ enum Message {
     Done,
 }
 
-/// Runs one check on its own thread; false when the watch must end (stopped
-/// during the check).
-fn check(context: &Arc<Context>, iteration: u64, stop: &AtomicBool) -> bool {
-    let (sender, receiver) = mpsc::channel();
-    let thread_context = context.clone();
-    let spawned = std::thread::Builder::new().name("froyo-check".to_string()).spawn(move || {
-        // Each check is a trace of its own.
-        let span = tracing::info_span!(parent: None, "drift_check", iteration);
-        let _entered = span.enter();
-        run_check(&thread_context, &sender);
-        let _ = sender.send(Message::Done);
-    });
-    if let Err(error) = spawned {
-        output::print_error(&format!("cannot start a check: {error}"));
-        return false;
+/// The thread checks run on, one at a time, started once and again only if
+/// it ended (so that a check does not start and end threads of its own: the
+/// memory of a watch stays what one check needs).
+struct Checker {
+    context: Arc<Context>,
+    jobs: Option<mpsc::Sender<Job>>,
+}
+
+impl Checker {
+    fn new(context: Arc<Context>) -> Checker {
+        Checker { context, jobs: None }
     }
+
+    /// Starts a check; its messages come on the returned receiver.
+    fn submit(&mut self, iteration: u64) -> io::Result<mpsc::Receiver<Message>> {
+        let (sender, receiver) = mpsc::channel();
+        let job = Job { iteration, reply: sender };
+        let job = match &self.jobs {
+            Some(jobs) => match jobs.send(job) {
+                Ok(()) => return Ok(receiver),
+                // The thread ended (a check panicked): a new one takes over.
+                Err(mpsc::SendError(job)) => job,
+            },
+            None => job,
+        };
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let context = self.context.clone();
+        std::thread::Builder::new().name("froyo-check".to_string()).spawn(move || {
+            for Job { iteration, reply } in queue {
+                // Each check is a trace of its own.
+                let span = tracing::info_span!(parent: None, "drift_check", iteration);
+                span.in_scope(|| run_check(&context, &reply));
+                let _ = reply.send(Message::Done);
+            }
+        })?;
+        let _ = jobs.send(job);
+        self.jobs = Some(jobs);
+        Ok(receiver)
+    }
+}
+
+/// A check for the checker's thread: its number, and where its messages go.
+struct Job {
+    iteration: u64,
+    reply: mpsc::Sender<Message>,
+}
+
+/// Runs one check on the checker's thread; false when the watch must end
+/// (stopped during the check).
+fn check(checker: &mut Checker, iteration: u64, stop: &AtomicBool) -> bool {
+    let receiver = match checker.submit(iteration) {
+        Ok(receiver) => receiver,
+        Err(error) => {
+            output::print_error(&format!("cannot start a check: {error}"));
+            return false;
+        }
+    };
     let mut lock: Option<LockGuard> = None;
     let mut stopping_since: Option<Instant> = None;
     loop {
@@ -223,6 +290,7 @@ fn run_check(context: &Context, sender: &mpsc::Sender<Message>) {
         &context.engine,
         context.providers.clone(),
         Arc::new(froyo_engine::Silent),
+        Some(&context.runtimes),
     ) else {
         metrics.record_run(RunKind::Drift, RunOutcome::Error);
         return;

@@ -68,6 +68,10 @@ pub struct Options {
     pub window_size: u32,
     /// Largest SSH packet sent or accepted, in bytes.
     pub maximum_packet_size: u32,
+    /// The runtime connections run on; none: the transport starts its own
+    /// (see [`runtime`]). A long-running process shares one between its
+    /// transports so that each does not start threads of its own.
+    pub runtime: Option<Arc<tokio::runtime::Runtime>>,
 }
 
 impl Options {
@@ -87,6 +91,7 @@ impl Options {
             // go (bench/ssh-window compares them with russh's defaults).
             window_size: 16 * 1024 * 1024,
             maximum_packet_size: 65535,
+            runtime: None,
         }
     }
 }
@@ -112,10 +117,24 @@ pub struct Target {
 /// The one connection to a jump host, made by the first host that needs it.
 type JumpCell = tokio::sync::OnceCell<Result<Arc<Connection>, SshError>>;
 
+/// A runtime for SSH connections: two worker threads (the work is waiting
+/// on the network).
+pub fn runtime() -> Result<Arc<tokio::runtime::Runtime>, SshError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("froyo-ssh")
+        .enable_all()
+        .build()
+        .map(Arc::new)
+        .map_err(|error| SshError::Config {
+            message: format!("cannot start the SSH runtime: {error}"),
+        })
+}
+
 /// Connections to hosts over SSH, shared by every host of a run: jump hosts
 /// are connected once and carry every host behind them.
 pub struct SshTransport {
-    runtime: tokio::runtime::Runtime,
+    runtime: Arc<tokio::runtime::Runtime>,
     options: Options,
     config: SshConfig,
     client_config: Arc<client::Config>,
@@ -125,14 +144,10 @@ pub struct SshTransport {
 
 impl SshTransport {
     pub fn new(options: Options) -> Result<SshTransport, SshError> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("froyo-ssh")
-            .enable_all()
-            .build()
-            .map_err(|error| SshError::Config {
-                message: format!("cannot start the SSH runtime: {error}"),
-            })?;
+        let runtime = match &options.runtime {
+            Some(runtime) => runtime.clone(),
+            None => runtime()?,
+        };
         let local = config::LocalUser { home: options.home.clone(), name: local_user() };
         let config = SshConfig::load(
             options.user_config.as_deref(),
