@@ -246,8 +246,21 @@ pub fn starlark_file(
         Err(broken) => {
             let index =
                 workspace.starlark(db).iter().position(|candidate| *candidate == file).unwrap_or(0);
-            let span = Span::new(FileId(first + index as u32), 0, 0);
-            return (Vec::new(), vec![not_run(file.path(db), broken, span)]);
+            // At the first use of a broken field, else at the file's start.
+            let text = file.text(db);
+            let at = broken
+                .iter()
+                .flat_map(|name| [format!("config.{name}"), format!("config[\"{name}\"]")])
+                .filter_map(|spelled| Some((text.find(&spelled)?, spelled.len())))
+                .min();
+            let (start, length) = at.unwrap_or((0, 0));
+            let span =
+                Span::new(FileId(first + index as u32), start as u32, (start + length) as u32);
+            let mut note = not_run(file.path(db), broken, span);
+            if at.is_some() {
+                note = note.with_primary_label("this field has errors");
+            }
+            return (Vec::new(), vec![note]);
         }
     };
     let output =
@@ -279,7 +292,7 @@ fn not_run(path: &str, broken: &[String], span: Span) -> Diagnostic {
         format!("`{path}` was not run: {reads}"),
         span,
     )
-    .with_note("its resources are checked once the errors above are fixed")
+    .with_note("its resources are checked once those errors are fixed")
 }
 
 /// The workspace's Starlark files as the bridge reads them: a file's text is
@@ -414,7 +427,10 @@ pub(crate) fn lowered_file(
     lowered.hosts = values.hosts;
     lowered.resources = values.resources;
     lowered.diagnostics.extend(values.diagnostics);
-    // What failed validation still takes part in the workspace checks.
+    // What failed validation still takes part in the workspace checks,
+    // unless a declaration of the same name was validated (CUE unified the
+    // two, and both were lowered from that value).
+    unchecked.retain(|item| !validated.contains_key(&(item.is_host, item.name.clone())));
     unchecked.sort_by_key(|item| (item.origin.start, item.origin.end));
     lowered.add_unchecked(&unchecked, &path_of);
     lowered

@@ -72,8 +72,7 @@ pub fn of_resource(
         if !incomplete.is_empty() {
             let files: Vec<String> = incomplete.iter().map(|path| format!("`{path}`")).collect();
             diagnostic = diagnostic.with_note(format!(
-                "{} stopped with an error before declaring all of its resources; \
-                 `{target}` may be one of those",
+                "{} did not run to the end because of an error, so `{target}` may be declared there",
                 files.join(", ")
             ));
         }
