@@ -764,6 +764,23 @@ fn check_json_lines_carry_fixes() {
     assert!(output.contains("\"fix\":{\"title\":\"use `apache`\""), "{output}");
 }
 
+/// One `froyo check` reports the errors of every stage: the `many-errors-*`
+/// examples plant a field typo, a wrong type, an unknown resource type, an
+/// unknown dependency and a cycle each, in CUE, in Starlark and in both. The
+/// JSON lines are snapshotted (the human output is, by `examples_broken`).
+#[test]
+fn check_reports_every_independent_error_in_one_run() {
+    for name in ["many-errors-cue", "many-errors-starlark", "many-errors-mixed"] {
+        let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/broken").join(name);
+        let output = run_in(&case, &["check", "--format", "json"], "");
+        assert!(output.starts_with("exit: 1\n"), "{name}:\n{output}");
+        for code in ["E0200", "E0203", "E0301", "E0303", "E0306"] {
+            assert!(output.contains(&format!("{{\"code\":\"{code}\"")), "{name}: no {code}\n{output}");
+        }
+        insta::assert_snapshot!(format!("json_{}", name.replace('-', "_")), output);
+    }
+}
+
 /// A data file too large to compile is a diagnostic, found without parsing
 /// or evaluating it (a 50 MB file took seconds and gigabytes before).
 #[test]
