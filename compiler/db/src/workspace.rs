@@ -640,6 +640,12 @@ pub fn workspace_ir(db: &dyn salsa::Database, workspace: Workspace) -> Option<Ir
 /// user's value is what to fix, the constraint explains why.
 fn user_value_first(mut diagnostic: Diagnostic, stdlib: &std::ops::Range<u32>) -> Diagnostic {
     if !stdlib.contains(&diagnostic.primary.span.file.0) {
+        // A schema's constraint beside the user's value says what it is.
+        for label in &mut diagnostic.secondary {
+            if label.message.is_empty() && stdlib.contains(&label.span.file.0) {
+                label.message = "constraint from the schema".into();
+            }
+        }
         return diagnostic;
     }
     let Some(position) =

@@ -459,6 +459,10 @@ impl Evaluator {
                 let mut error = (*error).clone();
                 error.path = self.path_of(id);
                 error.labels = self.labels_of(id);
+                // An error that lost its sources points at the field's declarations.
+                if error.spans.is_empty() {
+                    error.spans = self.vertex_spans(id);
+                }
                 errors.push(error);
             }
             Value::Struct(..) | Value::List(..) => {
@@ -560,6 +564,9 @@ impl Evaluator {
                 if error.path.is_empty() {
                     error.path = self.path_of(id);
                     error.labels = self.labels_of(id);
+                }
+                if error.spans.is_empty() {
+                    error.spans = self.vertex_spans(id);
                 }
                 if error.incomplete && error.code != &registry::CYCLE {
                     error.code = &registry::INCOMPLETE_VALUE;
