@@ -43,6 +43,8 @@ pub struct Outline {
     pub hosts: Vec<Host>,
     /// The file's path when it stopped early ([`Lowered::incomplete`]).
     pub incomplete: Option<String>,
+    /// [`Lowered::hosts_unknown`].
+    pub hosts_unknown: bool,
 }
 
 impl Outline {
@@ -64,6 +66,7 @@ impl Outline {
                 .cloned()
                 .collect(),
             incomplete: lowered.incomplete.clone(),
+            hosts_unknown: lowered.hosts_unknown,
         }
     }
 }
@@ -85,6 +88,8 @@ pub struct Index {
     hosts: Vec<Host>,
     /// The files that stopped early, in file order.
     incomplete: Vec<String>,
+    /// Whether some host's labels are not known.
+    hosts_unknown: bool,
 }
 
 impl Index {
@@ -104,7 +109,8 @@ impl Index {
         let hosts = outlines.iter().flat_map(|outline| outline.hosts.iter().cloned()).collect();
         let incomplete =
             outlines.iter().filter_map(|outline| outline.incomplete.clone()).collect();
-        Index { resources, hosts, incomplete }
+        let hosts_unknown = outlines.iter().any(|outline| outline.hosts_unknown);
+        Index { resources, hosts, incomplete, hosts_unknown }
     }
 
     /// The files that stopped before declaring all they would have.
@@ -208,6 +214,9 @@ pub fn check_file(
             text_of,
         ) {
             findings.unknown_dependencies.push((resource.id.clone(), diagnostic));
+        }
+        if index.hosts_unknown {
+            continue;
         }
         if let Some(diagnostic) =
             checks::host_selector::of_resource(resource, *span, &hosts, text_of)

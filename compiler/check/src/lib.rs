@@ -139,10 +139,12 @@ pub fn collect_cue_partial(
             for (name, value) in hosts {
                 let origin = host_origins.of(name).unwrap_or(fallback);
                 if errors.member_broken("hosts", name) {
+                    // Which of its labels are missing is not known: none of
+                    // it is used.
                     collected.unchecked.push(Unchecked {
                         is_host: true,
                         name: name.clone(),
-                        value: Some(value.clone()),
+                        value: None,
                         origin,
                     });
                     continue;
@@ -268,6 +270,9 @@ pub struct Lowered {
     /// Hosts that could not be validated: only their labels count, so that
     /// host selectors are matched against every declared host.
     pub unchecked_hosts: Vec<froyo_ir::Host>,
+    /// Whether a host's labels are not known (its value, or its `labels`,
+    /// has an error): no selector is then said to match no host.
+    pub hosts_unknown: bool,
     /// The file's path when it stopped before declaring all it would have
     /// (a Starlark error, a CUE file that does not evaluate at all): an id
     /// that looks unknown may be one it did not get to.
@@ -298,8 +303,9 @@ impl Lowered {
             let data = item.value.as_ref().unwrap_or(&empty);
             let origin = lower::origin(item.origin, &path_of(item.origin.file));
             if item.is_host {
-                if let Ok(host) = lower::host(&item.name, data, origin, item.origin) {
-                    self.unchecked_hosts.push(host);
+                match lower::host(&item.name, data, origin, item.origin) {
+                    Ok(host) if data.field("labels").is_some() => self.unchecked_hosts.push(host),
+                    _ => self.hosts_unknown = true,
                 }
                 continue;
             }
@@ -434,7 +440,9 @@ pub fn check(files: &[&Lowered], text_of: &dyn Fn(FileId) -> Option<String>) -> 
     let context =
         checks::Context { ir: checks::View::new(hosts, resources), spans: &spans, text_of };
     diagnostics.extend(checks::unknown_dependency::check(&context, &incomplete));
-    diagnostics.extend(checks::host_selector::check(&context));
+    if !files.iter().any(|lowered| lowered.hosts_unknown) {
+        diagnostics.extend(checks::host_selector::check(&context));
+    }
     diagnostics.extend(checks::dependency_cycle::check(&context));
     diagnostics
 }
