@@ -80,9 +80,11 @@ pub(crate) fn cue_errors(db: &dyn salsa::Database, workspace: Workspace) -> Vec<
     diagnostics
 }
 
-/// The top-level fields of the CUE package that have errors, in name order,
-/// or `None` when none of its data is known (a file too large, a unit that
-/// does not evaluate at all, an error at the root).
+/// The top-level fields of the CUE package that have errors, in name order
+/// (all that a unit declares when it does not evaluate at all), or `None`
+/// when which they are is not known (a file too large, an error at the
+/// root, a unit that does not evaluate and declares fields only evaluation
+/// can name).
 #[salsa::tracked(returns(ref))]
 fn broken_config_names(db: &dyn salsa::Database, workspace: Workspace) -> Option<Vec<String>> {
     let package = *workspace.package(db);
@@ -92,7 +94,17 @@ fn broken_config_names(db: &dyn salsa::Database, workspace: Workspace) -> Option
     let mut names = Vec::new();
     for files in package_units(db, package) {
         let partial = unit_partial(db, Unit::new(db, package, files.clone()));
-        partial.data.as_ref()?;
+        if partial.data.is_none() {
+            for index in files {
+                let file = package.files(db).get(*index as usize)?;
+                let summary = crate::units::file_summary(db, *file);
+                if summary.unreadable || summary.declared.opaque {
+                    return None;
+                }
+                names.extend(summary.declared.children.keys().cloned());
+            }
+            continue;
+        }
         for path in &partial.error_paths {
             names.push(path.first()?.clone());
         }
@@ -180,6 +192,9 @@ fn config<'db>(
         return Ok(Arc::new(Data::Struct(Vec::new())));
     }
     let wanted = names.names(db).as_deref();
+    if wanted.is_some_and(|wanted| wanted.is_empty()) {
+        return Ok(Arc::new(Data::Struct(Vec::new())));
+    }
     if !cue_errors(db, workspace).is_empty() {
         let Some(broken) = broken_config_names(db, workspace) else { return Err(Vec::new()) };
         let read: Vec<String> = match wanted {
