@@ -775,7 +775,10 @@ fn check_reports_every_independent_error_in_one_run() {
         let output = run_in(&case, &["check", "--format", "json"], "");
         assert!(output.starts_with("exit: 1\n"), "{name}:\n{output}");
         for code in ["E0200", "E0203", "E0301", "E0303", "E0306"] {
-            assert!(output.contains(&format!("{{\"code\":\"{code}\"")), "{name}: no {code}\n{output}");
+            assert!(
+                output.contains(&format!("{{\"code\":\"{code}\"")),
+                "{name}: no {code}\n{output}"
+            );
         }
         insta::assert_snapshot!(format!("json_{}", name.replace('-', "_")), output);
     }

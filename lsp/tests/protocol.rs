@@ -430,7 +430,8 @@ async fn a_rego_syntax_error_is_published_in_the_rego_file() {
 
 /// The workspace of `examples/broken/<name>` as a fixture.
 fn example_fixture(name: &str) -> Fixture {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/broken").join(name);
+    let root =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/broken").join(name);
     let mut paths = vec![std::path::PathBuf::from("cue.mod/module.cue")];
     for entry in std::fs::read_dir(&root).expect("example directory") {
         let path = entry.expect("entry").path();

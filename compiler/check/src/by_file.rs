@@ -107,8 +107,7 @@ impl Index {
             first.into_iter().map(|(id, declaration)| (id.to_string(), declaration)).collect();
         resources.sort_by(|a, b| a.0.cmp(&b.0));
         let hosts = outlines.iter().flat_map(|outline| outline.hosts.iter().cloned()).collect();
-        let incomplete =
-            outlines.iter().filter_map(|outline| outline.incomplete.clone()).collect();
+        let incomplete = outlines.iter().filter_map(|outline| outline.incomplete.clone()).collect();
         let hosts_unknown = outlines.iter().any(|outline| outline.hosts_unknown);
         Index { resources, hosts, incomplete, hosts_unknown }
     }

@@ -199,12 +199,14 @@ pub fn collect_cue_partial(
     {
         let whole = whole_package_broken || errors.whole_broken(top);
         let known = |name: &str| {
-            collected.unchecked.iter().any(|unchecked| {
-                unchecked.is_host == is_host && unchecked.name == name
-            }) || match cue.field(top) {
-                Some(Data::Struct(members)) => members.iter().any(|(member, _)| member == name),
-                _ => false,
-            }
+            collected
+                .unchecked
+                .iter()
+                .any(|unchecked| unchecked.is_host == is_host && unchecked.name == name)
+                || match cue.field(top) {
+                    Some(Data::Struct(members)) => members.iter().any(|(member, _)| member == name),
+                    _ => false,
+                }
         };
         let mut missing: Vec<(&String, &Span)> = origins
             .members
@@ -214,7 +216,12 @@ pub fn collect_cue_partial(
         missing.sort_by_key(|(name, span)| (span.file, span.start, name.as_str()));
         let missing: Vec<Unchecked> = missing
             .into_iter()
-            .map(|(name, span)| Unchecked { is_host, name: name.clone(), value: None, origin: *span })
+            .map(|(name, span)| Unchecked {
+                is_host,
+                name: name.clone(),
+                value: None,
+                origin: *span,
+            })
             .collect();
         collected.unchecked.extend(missing);
     }

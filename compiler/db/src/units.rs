@@ -145,7 +145,9 @@ pub fn merged_units(
             continue;
         }
         let unit = Unit::new(db, package, unit.clone());
-        let value = if partial { unit_partial(db, unit).data.as_ref().ok_or(&[][..]) } else {
+        let value = if partial {
+            unit_partial(db, unit).data.as_ref().ok_or(&[][..])
+        } else {
             unit_export(db, unit)
         };
         match value {

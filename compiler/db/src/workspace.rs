@@ -74,8 +74,9 @@ pub(crate) fn cue_errors(db: &dyn salsa::Database, workspace: Workspace) -> Vec<
     }
     let mut diagnostics = Vec::new();
     for files in package_units(db, package) {
-        diagnostics
-            .extend(unit_partial(db, Unit::new(db, package, files.clone())).diagnostics.iter().cloned());
+        diagnostics.extend(
+            unit_partial(db, Unit::new(db, package, files.clone())).diagnostics.iter().cloned(),
+        );
     }
     diagnostics
 }
@@ -205,9 +206,7 @@ fn config<'db>(
             return Err(read);
         }
     }
-    crate::units::merged_units(db, package, wanted, true)
-        .map(Arc::new)
-        .map_err(|_| Vec::new())
+    crate::units::merged_units(db, package, wanted, true).map(Arc::new).map_err(|_| Vec::new())
 }
 
 /// The top-level `config` fields a Starlark file (with what it loads) reads,

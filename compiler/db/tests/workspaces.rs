@@ -135,7 +135,7 @@ fn every_independent_error_is_reported_in_one_compile() {
         let database = Database::default();
         let (workspace, _) = load(&database, &Fixture::parse(&text));
         let compiled = compile_workspace(&database, workspace);
-        let mut codes: Vec<&str> =
+        let codes: Vec<&str> =
             compiled.diagnostics.iter().map(|diagnostic| diagnostic.code.code).collect();
         for code in ["E0200", "E0203", "E0301", "E0303", "E0306"].iter().chain(also) {
             assert!(codes.contains(code), "{name}: no {code} in {codes:?}");
