@@ -119,7 +119,15 @@ pub struct Partial {
 /// some values have errors, so that later stages can check the rest.
 /// `Ok(data)` of [`export`] is `data: Some(data)` without diagnostics.
 pub fn export_partial(files: &[SourceFile], options: &EvalOptions) -> Partial {
-    let options = EvalOptions { expression: None, ..options.clone() };
+    // The options are copied to the evaluation's thread once; `-e` has no
+    // part here.
+    let without_expression;
+    let options = if options.expression.is_some() {
+        without_expression = EvalOptions { expression: None, ..options.clone() };
+        &without_expression
+    } else {
+        options
+    };
     let job = |evaluator: &mut Evaluator, root: VertexId, diagnostics: Vec<Diagnostic>| {
         if !diagnostics.is_empty() {
             let error_paths = vec![Vec::new(); diagnostics.len()];
@@ -140,7 +148,7 @@ pub fn export_partial(files: &[SourceFile], options: &EvalOptions) -> Partial {
             error_paths: errors.into_iter().map(|error| error.labels).collect(),
         }
     };
-    on_large_stack(files, &options, job).unwrap_or_else(|| Partial {
+    on_large_stack(files, options, job).unwrap_or_else(|| Partial {
         data: None,
         diagnostics: vec![internal_error()],
         error_paths: vec![Vec::new()],
