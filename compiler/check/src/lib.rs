@@ -174,6 +174,14 @@ pub fn collect_cue_partial(
             for (id, value) in resources {
                 let origin = resource_origins.of(id).unwrap_or(fallback);
                 if errors.member_broken("resources", id) {
+                    // Its type is a problem of its own.
+                    if let Some(Data::String(type_name)) = value.field("type")
+                        && froyo_stdlib::resource_type_named(type_name).is_none()
+                    {
+                        collected
+                            .diagnostics
+                            .push(checks::resource_type::unknown(id, type_name, origin));
+                    }
                     collected.unchecked.push(Unchecked {
                         is_host: false,
                         name: id.clone(),
