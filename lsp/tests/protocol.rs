@@ -432,11 +432,19 @@ async fn a_rego_syntax_error_is_published_in_the_rego_file() {
 fn example_fixture(name: &str) -> Fixture {
     let root =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/broken").join(name);
-    let mut paths = vec![std::path::PathBuf::from("cue.mod/module.cue")];
-    for entry in std::fs::read_dir(&root).expect("example directory") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_some_and(|extension| extension == "cue" || extension == "star") {
-            paths.push(path.strip_prefix(&root).expect("inside").to_path_buf());
+    let mut paths = Vec::new();
+    let mut directories = vec![root.clone()];
+    while let Some(directory) = directories.pop() {
+        for entry in std::fs::read_dir(&directory).expect("example directory") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                directories.push(path);
+            } else if path
+                .extension()
+                .is_some_and(|extension| extension == "cue" || extension == "star")
+            {
+                paths.push(path.strip_prefix(&root).expect("inside").to_path_buf());
+            }
         }
     }
     paths.sort();
@@ -478,16 +486,28 @@ fn cli_diagnostics(name: &str) -> std::collections::BTreeMap<String, Vec<String>
     found
 }
 
-/// The editor shows what one `froyo check` run reports, no less: errors of
-/// every stage (CUE evaluation, Starlark, schemas, types, dependencies,
-/// cycles) at the same ranges, for CUE, Starlark and mixed workspaces.
+/// The editor shows what one `froyo check` run reports, no less and at the
+/// same ranges, for every workspace of `examples/broken/`: among them the
+/// `many-errors-*` ones, with errors of every stage (CUE evaluation,
+/// Starlark, schemas, types, dependencies, cycles) in CUE, Starlark and
+/// mixed workspaces.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_independent_error_is_published_as_the_cli_reports_it() {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/broken");
+    let mut names: Vec<String> = std::fs::read_dir(examples)
+        .expect("examples/broken")
+        .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
     for name in ["many-errors-cue", "many-errors-starlark", "many-errors-mixed"] {
+        assert!(names.iter().any(|known| known == name), "{name} in {names:?}");
+        assert!(cli_diagnostics(name).values().map(Vec::len).sum::<usize>() >= 5, "{name}");
+    }
+    for name in &names {
+        let name = name.as_str();
         let fixture = example_fixture(name);
         let mut client = start(&fixture).await;
         let expected = cli_diagnostics(name);
-        assert!(expected.values().map(Vec::len).sum::<usize>() >= 5, "{name}: {expected:?}");
         let mut published = std::collections::BTreeMap::new();
         for path in expected.keys() {
             let diagnostics = client.diagnostics_until(&fixture.uri(path), |d| !d.is_empty()).await;
