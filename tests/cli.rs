@@ -764,6 +764,40 @@ fn check_json_lines_carry_fixes() {
     assert!(output.contains("\"fix\":{\"title\":\"use `apache`\""), "{output}");
 }
 
+/// One `froyo check` reports the errors of every stage: the `many-errors-*`
+/// examples plant a field typo, a wrong type, an unknown resource type, an
+/// unknown dependency and a cycle each, in CUE, in Starlark and in both.
+#[test]
+fn check_reports_every_independent_error_in_one_run() {
+    for name in ["many-errors-cue", "many-errors-starlark", "many-errors-mixed"] {
+        let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/broken").join(name);
+        let output = run_in(&case, &["check", "--format", "json"], "");
+        assert!(output.starts_with("exit: 1\n"), "{name}:\n{output}");
+        for code in ["E0200", "E0203", "E0301", "E0303", "E0306"] {
+            assert!(
+                output.contains(&format!("{{\"code\":\"{code}\"")),
+                "{name}: no {code}\n{output}"
+            );
+        }
+    }
+}
+
+/// Every workspace under `examples/broken/` as JSON lines: what the
+/// language server's test (`lsp/tests/protocol.rs`) compares its published
+/// diagnostics with.
+#[test]
+fn examples_broken_json() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/broken");
+    let mut cases: Vec<_> =
+        fs::read_dir(&root).unwrap().map(|entry| entry.unwrap().path()).collect();
+    cases.sort();
+    for case in cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let output = run_in(&case, &["check", "--format", "json"], "");
+        insta::assert_snapshot!(format!("json_{}", name.replace('-', "_")), output);
+    }
+}
+
 /// A data file too large to compile is a diagnostic, found without parsing
 /// or evaluating it (a 50 MB file took seconds and gigabytes before).
 #[test]

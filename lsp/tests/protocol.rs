@@ -427,3 +427,108 @@ async fn a_rego_syntax_error_is_published_in_the_rego_file() {
     client.diagnostics_until(&rego, Vec::is_empty).await;
     client.shutdown().await;
 }
+
+/// The workspace of `examples/broken/<name>` as a fixture.
+fn example_fixture(name: &str) -> Fixture {
+    let root =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/broken").join(name);
+    let mut paths = Vec::new();
+    let mut directories = vec![root.clone()];
+    while let Some(directory) = directories.pop() {
+        for entry in std::fs::read_dir(&directory).expect("example directory") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                directories.push(path);
+            } else if path
+                .extension()
+                .is_some_and(|extension| extension == "cue" || extension == "star")
+            {
+                paths.push(path.strip_prefix(&root).expect("inside").to_path_buf());
+            }
+        }
+    }
+    paths.sort();
+    let mut spec = String::new();
+    for path in paths {
+        let text = std::fs::read_to_string(root.join(&path)).expect("example file");
+        spec.push_str(&format!("//- {}\n{text}", path.display()));
+    }
+    Fixture::new(&spec)
+}
+
+/// What `froyo check --format json` reports for the example (its snapshot
+/// in `tests/snapshots/`, kept true by `tests/cli.rs`), per file: each
+/// diagnostic's zero-based range (the examples are ASCII, so columns are
+/// the same in every encoding) and code.
+fn cli_diagnostics(name: &str) -> std::collections::BTreeMap<String, Vec<String>> {
+    let snapshot = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../tests/snapshots/cli__json_{}.snap", name.replace('-', "_")));
+    let text = std::fs::read_to_string(snapshot).expect("the CLI's snapshot");
+    let stdout = text.split("--- stdout\n").nth(1).and_then(|rest| rest.split("--- stderr").next());
+    let mut found = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for line in stdout.expect("stdout in the snapshot").lines() {
+        let diagnostic: Value = serde_json::from_str(line).expect("a JSON line");
+        let at = |key: &str| diagnostic[key].as_i64().unwrap_or(0) - 1;
+        found.entry(diagnostic["file"].as_str().unwrap_or("").to_string()).or_default().push(
+            format!(
+                "{}:{}-{}:{} {}",
+                at("line"),
+                at("column"),
+                at("end_line"),
+                at("end_column"),
+                diagnostic["code"].as_str().unwrap_or("")
+            ),
+        );
+    }
+    for lines in found.values_mut() {
+        lines.sort();
+    }
+    found
+}
+
+/// The editor shows what one `froyo check` run reports, no less and at the
+/// same ranges, for every workspace of `examples/broken/`: among them the
+/// `many-errors-*` ones, with errors of every stage (CUE evaluation,
+/// Starlark, schemas, types, dependencies, cycles) in CUE, Starlark and
+/// mixed workspaces.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_independent_error_is_published_as_the_cli_reports_it() {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/broken");
+    let mut names: Vec<String> = std::fs::read_dir(examples)
+        .expect("examples/broken")
+        .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in ["many-errors-cue", "many-errors-starlark", "many-errors-mixed"] {
+        assert!(names.iter().any(|known| known == name), "{name} in {names:?}");
+        assert!(cli_diagnostics(name).values().map(Vec::len).sum::<usize>() >= 5, "{name}");
+    }
+    for name in &names {
+        let name = name.as_str();
+        let fixture = example_fixture(name);
+        let mut client = start(&fixture).await;
+        let expected = cli_diagnostics(name);
+        let mut published = std::collections::BTreeMap::new();
+        for path in expected.keys() {
+            let diagnostics = client.diagnostics_until(&fixture.uri(path), |d| !d.is_empty()).await;
+            let mut lines: Vec<String> = diagnostics
+                .iter()
+                .map(|diagnostic| {
+                    let range = &diagnostic["range"];
+                    format!(
+                        "{}:{}-{}:{} {}",
+                        range["start"]["line"],
+                        range["start"]["character"],
+                        range["end"]["line"],
+                        range["end"]["character"],
+                        diagnostic["code"].as_str().unwrap_or("")
+                    )
+                })
+                .collect();
+            lines.sort();
+            published.insert(path.clone(), lines);
+        }
+        assert_eq!(published, expected, "{name}: the editor's diagnostics differ from the CLI's");
+        client.shutdown().await;
+    }
+}

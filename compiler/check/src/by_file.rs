@@ -39,23 +39,34 @@ pub struct OutlineResource {
 pub struct Outline {
     /// In declaration order.
     pub resources: Vec<OutlineResource>,
-    /// In declaration order.
+    /// In declaration order, then the unchecked hosts.
     pub hosts: Vec<Host>,
+    /// The file's path when it stopped early ([`Lowered::incomplete`]).
+    pub incomplete: Option<String>,
+    /// [`Lowered::hosts_unknown`].
+    pub hosts_unknown: bool,
 }
 
 impl Outline {
     pub fn new(lowered: &Lowered) -> Outline {
         Outline {
             resources: lowered
-                .resources
-                .iter()
+                .checked_resources()
                 .map(|(resource, _)| OutlineResource {
                     id: resource.id.clone(),
                     require: resource.require.clone(),
                     notify: resource.notify.clone(),
                 })
                 .collect(),
-            hosts: lowered.hosts.iter().map(|(host, _)| host.clone()).collect(),
+            hosts: lowered
+                .hosts
+                .iter()
+                .map(|(host, _)| host)
+                .chain(&lowered.unchecked_hosts)
+                .cloned()
+                .collect(),
+            incomplete: lowered.incomplete.clone(),
+            hosts_unknown: lowered.hosts_unknown,
         }
     }
 }
@@ -75,6 +86,10 @@ pub struct Index {
     resources: Vec<(String, Declaration)>,
     /// Every host of every file, in file order.
     hosts: Vec<Host>,
+    /// The files that stopped early, in file order.
+    incomplete: Vec<String>,
+    /// Whether some host's labels are not known.
+    hosts_unknown: bool,
 }
 
 impl Index {
@@ -92,7 +107,14 @@ impl Index {
             first.into_iter().map(|(id, declaration)| (id.to_string(), declaration)).collect();
         resources.sort_by(|a, b| a.0.cmp(&b.0));
         let hosts = outlines.iter().flat_map(|outline| outline.hosts.iter().cloned()).collect();
-        Index { resources, hosts }
+        let incomplete = outlines.iter().filter_map(|outline| outline.incomplete.clone()).collect();
+        let hosts_unknown = outlines.iter().any(|outline| outline.hosts_unknown);
+        Index { resources, hosts, incomplete, hosts_unknown }
+    }
+
+    /// The files that stopped before declaring all they would have.
+    pub fn incomplete(&self) -> &[String] {
+        &self.incomplete
     }
 
     /// The first declaration of `id`.
@@ -165,11 +187,11 @@ pub fn check_file(
     let mut findings = FileFindings::default();
     let hosts: Vec<&Host> = index.hosts().iter().collect();
     let exists = |target: &str| index.first(target).is_some();
-    for (position, (resource, span)) in lowered.resources.iter().enumerate() {
+    for (position, (resource, span)) in lowered.checked_resources().enumerate() {
         let Some(first) = index.first(&resource.id) else { continue };
         if first != (Declaration { file, position: position as u32 }) {
             let first_span = if first.file == file {
-                lowered.resources.get(first.position as usize).map(|(_, span)| *span)
+                lowered.resource_at(first.position).map(|(_, span)| *span)
             } else {
                 first_span(first)
             };
@@ -182,10 +204,18 @@ pub fn check_file(
             }
             continue;
         }
-        for diagnostic in
-            checks::unknown_dependency::of_resource(resource, *span, &exists, suggest, text_of)
-        {
+        for diagnostic in checks::unknown_dependency::of_resource(
+            resource,
+            *span,
+            &exists,
+            suggest,
+            index.incomplete(),
+            text_of,
+        ) {
             findings.unknown_dependencies.push((resource.id.clone(), diagnostic));
+        }
+        if index.hosts_unknown {
+            continue;
         }
         if let Some(diagnostic) =
             checks::host_selector::of_resource(resource, *span, &hosts, text_of)
@@ -249,7 +279,7 @@ pub fn check_all(
     let index = Index::new(&outlines);
     let span_at = |declaration: Declaration| {
         let lowered = files.get(declaration.file as usize)?;
-        lowered.resources.get(declaration.position as usize).map(|(_, span)| *span)
+        lowered.resource_at(declaration.position).map(|(_, span)| *span)
     };
     let suggest = |target: &str| index.suggest(target);
     let findings: Vec<FileFindings> = files

@@ -51,6 +51,53 @@ pub struct Declared {
 pub struct Collected {
     pub entries: Vec<Entry>,
     pub diagnostics: Vec<Diagnostic>,
+    /// What cannot be validated but still takes part in the workspace checks.
+    pub unchecked: Vec<Unchecked>,
+}
+
+/// A host or resource that is not validated: its value has an error that
+/// was reported already (by the CUE evaluation, a schema, or its type), so
+/// validating it again would only repeat or guess. What the workspace checks
+/// read of it (its name, host selector, edges, labels) comes from what of
+/// its value is known, so that the checks see every declaration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unchecked {
+    pub is_host: bool,
+    /// Host name or resource id.
+    pub name: String,
+    /// What is known of the value: `None` when nothing is.
+    pub value: Option<Data>,
+    pub origin: Span,
+}
+
+impl Unchecked {
+    /// An entry that failed validation, with its value as declared.
+    pub fn of_entry(entry: &Entry) -> Unchecked {
+        Unchecked {
+            is_host: entry.kind == Kind::Host,
+            name: entry.name.clone(),
+            value: Some(entry.value.clone()),
+            origin: entry.origin,
+        }
+    }
+}
+
+/// Where a CUE package's evaluation errors are: the labels of each
+/// erroneous field from the package root ([`froyo_eval::Partial`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ErrorPaths<'a>(pub &'a [Vec<String>]);
+
+impl ErrorPaths<'_> {
+    /// Whether the member `name` of the top-level field `top` has an error.
+    fn member_broken(&self, top: &str, name: &str) -> bool {
+        self.0.iter().any(|path| path.len() >= 2 && path[0] == top && path[1] == name)
+    }
+
+    /// Whether the top-level field `top` (or the whole package) has an
+    /// error of its own, so that none of its members is known.
+    fn whole_broken(&self, top: &str) -> bool {
+        self.0.iter().any(|path| path.is_empty() || (path.len() == 1 && path[0] == top))
+    }
 }
 
 /// Reads hosts and resources from the evaluated package `cue`, whose files
@@ -65,7 +112,23 @@ pub fn collect_cue(cue: &Data, cue_files: &[(FileId, &str)]) -> Collected {
 
 /// [`collect_cue`] for files already parsed: each file's id and syntax tree.
 pub fn collect_cue_in(cue: &Data, cue_files: &[(FileId, froyo_syntax::SyntaxNode)]) -> Collected {
+    collect_cue_partial(Some(cue), cue_files, ErrorPaths::default())
+}
+
+/// [`collect_cue_in`] for a package that evaluated only in part: `cue` is
+/// its value without the fields that have errors (`None` when nothing
+/// evaluated), `errors` where those are. A host or resource with an error
+/// is [`Unchecked`], with what of its value is known; one whose value is
+/// unknown altogether still has its name and declaration, from the syntax.
+pub fn collect_cue_partial(
+    cue: Option<&Data>,
+    cue_files: &[(FileId, froyo_syntax::SyntaxNode)],
+    errors: ErrorPaths<'_>,
+) -> Collected {
     let mut collected = Collected::default();
+    let empty = Data::Struct(Vec::new());
+    let whole_package_broken = cue.is_none();
+    let cue = cue.unwrap_or(&empty);
     let fallback =
         cue_files.first().map_or(Span::new(FileId(0), 0, 0), |(file, _)| Span::new(*file, 0, 0));
 
@@ -75,6 +138,17 @@ pub fn collect_cue_in(cue: &Data, cue_files: &[(FileId, froyo_syntax::SyntaxNode
         Some(Data::Struct(hosts)) => {
             for (name, value) in hosts {
                 let origin = host_origins.of(name).unwrap_or(fallback);
+                if errors.member_broken("hosts", name) {
+                    // Which of its labels are missing is not known: none of
+                    // it is used.
+                    collected.unchecked.push(Unchecked {
+                        is_host: true,
+                        name: name.clone(),
+                        value: None,
+                        origin,
+                    });
+                    continue;
+                }
                 if !matches!(value, Data::Struct(_)) {
                     collected.diagnostics.push(not_a_struct("host", name, value, origin));
                     continue;
@@ -99,9 +173,24 @@ pub fn collect_cue_in(cue: &Data, cue_files: &[(FileId, froyo_syntax::SyntaxNode
         Some(Data::Struct(resources)) => {
             for (id, value) in resources {
                 let origin = resource_origins.of(id).unwrap_or(fallback);
-                if let Some(entry) = typed_entry(id, value, origin, &mut collected.diagnostics) {
-                    collected.entries.push(entry);
+                if errors.member_broken("resources", id) {
+                    // Its type is a problem of its own.
+                    if let Some(Data::String(type_name)) = value.field("type")
+                        && froyo_stdlib::resource_type_named(type_name).is_none()
+                    {
+                        collected
+                            .diagnostics
+                            .push(checks::resource_type::unknown(id, type_name, origin));
+                    }
+                    collected.unchecked.push(Unchecked {
+                        is_host: false,
+                        name: id.clone(),
+                        value: Some(value.clone()),
+                        origin,
+                    });
+                    continue;
                 }
+                collected.add_resource(id, value, origin);
             }
         }
         Some(other) => collected.diagnostics.push(Diagnostic::new(
@@ -111,6 +200,39 @@ pub fn collect_cue_in(cue: &Data, cue_files: &[(FileId, froyo_syntax::SyntaxNode
         )),
         None => {}
     }
+
+    // Declarations whose whole value has an error are not in the data.
+    for (top, origins, is_host) in
+        [("hosts", &host_origins, true), ("resources", &resource_origins, false)]
+    {
+        let whole = whole_package_broken || errors.whole_broken(top);
+        let known = |name: &str| {
+            collected
+                .unchecked
+                .iter()
+                .any(|unchecked| unchecked.is_host == is_host && unchecked.name == name)
+                || match cue.field(top) {
+                    Some(Data::Struct(members)) => members.iter().any(|(member, _)| member == name),
+                    _ => false,
+                }
+        };
+        let mut missing: Vec<(&String, &Span)> = origins
+            .members
+            .iter()
+            .filter(|(name, _)| (whole || errors.member_broken(top, name)) && !known(name))
+            .collect();
+        missing.sort_by_key(|(name, span)| (span.file, span.start, name.as_str()));
+        let missing: Vec<Unchecked> = missing
+            .into_iter()
+            .map(|(name, span)| Unchecked {
+                is_host,
+                name: name.clone(),
+                value: None,
+                origin: *span,
+            })
+            .collect();
+        collected.unchecked.extend(missing);
+    }
     collected
 }
 
@@ -118,11 +240,7 @@ pub fn collect_cue_in(cue: &Data, cue_files: &[(FileId, froyo_syntax::SyntaxNode
 pub fn collect_starlark(declared: &[Declared]) -> Collected {
     let mut collected = Collected::default();
     for declared in declared {
-        if let Some(entry) =
-            typed_entry(&declared.id, &declared.value, declared.span, &mut collected.diagnostics)
-        {
-            collected.entries.push(entry);
-        }
+        collected.add_resource(&declared.id, &declared.value, declared.span);
     }
     collected
 }
@@ -131,6 +249,25 @@ impl Collected {
     /// The batch of the entries declared in `file`.
     pub fn batch_of(&self, file: FileId) -> Batch {
         Batch::new(self.entries.iter().filter(|entry| entry.origin.file == file).cloned().collect())
+    }
+
+    /// The unchecked hosts and resources declared in `file`.
+    pub fn unchecked_of(&self, file: FileId) -> Vec<Unchecked> {
+        self.unchecked.iter().filter(|unchecked| unchecked.origin.file == file).cloned().collect()
+    }
+
+    /// A resource as an entry when its type is known, else as unchecked
+    /// (its type's problem reported).
+    fn add_resource(&mut self, id: &str, value: &Data, origin: Span) {
+        match typed_entry(id, value, origin, &mut self.diagnostics) {
+            Some(entry) => self.entries.push(entry),
+            None => self.unchecked.push(Unchecked {
+                is_host: false,
+                name: id.to_string(),
+                value: matches!(value, Data::Struct(_)).then(|| value.clone()),
+                origin,
+            }),
+        }
     }
 }
 
@@ -141,6 +278,62 @@ pub struct Lowered {
     pub hosts: Vec<(froyo_ir::Host, Span)>,
     pub resources: Vec<(froyo_ir::Resource, Span)>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Resources that could not be validated ([`Unchecked`]): only their
+    /// id, host selector and edges, for the workspace checks. Never part of
+    /// the IR or of what policies read.
+    pub unchecked: Vec<(froyo_ir::Resource, Span)>,
+    /// Hosts that could not be validated: only their labels count, so that
+    /// host selectors are matched against every declared host.
+    pub unchecked_hosts: Vec<froyo_ir::Host>,
+    /// Whether a host's labels are not known (its value, or its `labels`,
+    /// has an error): no selector is then said to match no host.
+    pub hosts_unknown: bool,
+    /// The file's path when it stopped before declaring all it would have
+    /// (a Starlark error, a CUE file that does not evaluate at all): an id
+    /// that looks unknown may be one it did not get to.
+    pub incomplete: Option<String>,
+}
+
+impl Lowered {
+    /// Every resource the workspace checks read: the validated ones, then
+    /// the unchecked ones. Positions in a [`by_file::Declaration`] count in
+    /// this order.
+    pub fn checked_resources(&self) -> impl Iterator<Item = &(froyo_ir::Resource, Span)> {
+        self.resources.iter().chain(&self.unchecked)
+    }
+
+    /// The resource at `position` of [`Lowered::checked_resources`].
+    pub fn resource_at(&self, position: u32) -> Option<&(froyo_ir::Resource, Span)> {
+        let position = position as usize;
+        match self.resources.get(position) {
+            Some(resource) => Some(resource),
+            None => self.unchecked.get(position - self.resources.len()),
+        }
+    }
+
+    /// Lowers what is known of unchecked hosts and resources.
+    pub fn add_unchecked(&mut self, unchecked: &[Unchecked], path_of: &dyn Fn(FileId) -> String) {
+        let empty = Data::Struct(Vec::new());
+        for item in unchecked {
+            let data = item.value.as_ref().unwrap_or(&empty);
+            let origin = lower::origin(item.origin, &path_of(item.origin.file));
+            if item.is_host {
+                match lower::host(&item.name, data, origin, item.origin) {
+                    Ok(host) if data.field("labels").is_some() => self.unchecked_hosts.push(host),
+                    _ => self.hosts_unknown = true,
+                }
+                continue;
+            }
+            let type_name = match data.field("type") {
+                Some(Data::String(type_name)) => type_name.as_str(),
+                _ => "",
+            };
+            let mut resource = lower::resource(&item.name, type_name, data, &[], origin);
+            // Not validated: nothing of its properties is trusted.
+            resource.properties.clear();
+            self.unchecked.push((resource, item.origin));
+        }
+    }
 }
 
 /// Lowers the validated values of `batch`'s entries.
@@ -238,7 +431,7 @@ pub fn check(files: &[&Lowered], text_of: &dyn Fn(FileId) -> Option<String>) -> 
             spans.insert((true, host.name.clone()), *span);
             hosts.push(host);
         }
-        for (resource, span) in &lowered.resources {
+        for (resource, span) in lowered.checked_resources() {
             match spans.entry((false, resource.id.clone())) {
                 std::collections::hash_map::Entry::Occupied(first) => diagnostics
                     .push(checks::duplicate_id::diagnostic(&resource.id, *first.get(), *span)),
@@ -249,11 +442,22 @@ pub fn check(files: &[&Lowered], text_of: &dyn Fn(FileId) -> Option<String>) -> 
             }
         }
     }
+    // Hosts that were not validated are not checked, but their labels count
+    // for host selectors.
+    diagnostics.extend(checks::hosts::of_hosts(
+        &hosts,
+        &|name| spans.get(&(true, name.to_string())).copied().unwrap_or(Span::new(FileId(0), 0, 0)),
+        text_of,
+    ));
+    hosts.extend(files.iter().flat_map(|lowered| &lowered.unchecked_hosts));
+    let incomplete: Vec<String> =
+        files.iter().filter_map(|lowered| lowered.incomplete.clone()).collect();
     let context =
         checks::Context { ir: checks::View::new(hosts, resources), spans: &spans, text_of };
-    diagnostics.extend(checks::hosts::check(&context));
-    diagnostics.extend(checks::unknown_dependency::check(&context));
-    diagnostics.extend(checks::host_selector::check(&context));
+    diagnostics.extend(checks::unknown_dependency::check(&context, &incomplete));
+    if !files.iter().any(|lowered| lowered.hosts_unknown) {
+        diagnostics.extend(checks::host_selector::check(&context));
+    }
     diagnostics.extend(checks::dependency_cycle::check(&context));
     diagnostics
 }

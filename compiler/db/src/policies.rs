@@ -59,7 +59,7 @@ pub fn policy_data(db: &dyn salsa::Database, workspace: Workspace) -> Json {
         return Json::Null;
     }
     let wanted = ["policy_data".to_string()];
-    match crate::units::merged_units(db, package, Some(&wanted)) {
+    match crate::units::merged_units(db, package, Some(&wanted), false) {
         Ok(data) => data.field("policy_data").map_or(Json::Null, data_json),
         Err(_) => Json::Null,
     }

@@ -10,7 +10,7 @@
 //! declarations and references as they were (a changed value does).
 
 use froyo_diagnostics::{Diagnostic, FileId};
-use froyo_eval::Data;
+use froyo_eval::{Data, Partial};
 
 use crate::partition::{self, Summary};
 use crate::{Package, SourceFile, export_package};
@@ -45,12 +45,25 @@ pub struct Unit<'db> {
     pub files: Vec<u32>,
 }
 
-/// The value of one unit, diagnostics in the package's file ids.
-#[salsa::tracked(returns(ref))]
+/// The value of one unit, diagnostics in the package's file ids: `Ok` when
+/// it evaluates without errors (see [`unit_partial`]).
 pub fn unit_export<'db>(
     db: &'db dyn salsa::Database,
     unit: Unit<'db>,
-) -> Result<Data, Vec<Diagnostic>> {
+) -> Result<&'db Data, &'db [Diagnostic]> {
+    let partial = unit_partial(db, unit);
+    match &partial.data {
+        Some(data) if partial.diagnostics.is_empty() => Ok(data),
+        _ => Err(&partial.diagnostics),
+    }
+}
+
+/// The value of one unit as far as it evaluates, with its diagnostics in
+/// the package's file ids and where each error is
+/// ([`froyo_eval::export_partial`]): evaluated once for both the checks of
+/// what is valid and the report of what is not.
+#[salsa::tracked(returns(ref))]
+pub fn unit_partial<'db>(db: &'db dyn salsa::Database, unit: Unit<'db>) -> Partial {
     let package = *unit.package(db);
     let all = package.files(db);
     let indexes = unit.files(db);
@@ -76,16 +89,14 @@ pub fn unit_export<'db>(
         stdlib_start += stdlib.files.len() as u32;
     }
     options.imports = kept;
-    froyo_eval::export(&sources, &options).map_err(|diagnostics| {
-        diagnostics
-            .into_iter()
-            .map(|diagnostic| {
-                crate::map_files(diagnostic, |file| {
-                    ids.get(file.0 as usize).copied().unwrap_or(file)
-                })
-            })
-            .collect()
-    })
+    let mut partial = froyo_eval::export_partial(&sources, &options);
+    partial.diagnostics = std::mem::take(&mut partial.diagnostics)
+        .into_iter()
+        .map(|diagnostic| {
+            crate::map_files(diagnostic, |file| ids.get(file.0 as usize).copied().unwrap_or(file))
+        })
+        .collect();
+    partial
 }
 
 /// The package's value, evaluated unit by unit when it splits.
@@ -97,18 +108,20 @@ pub fn partitioned_export(
     if package_units(db, package).len() <= 1 {
         return export_package(db, package).clone();
     }
-    merged_units(db, package, None)
+    merged_units(db, package, None, false)
 }
 
 /// The package's value restricted to the top-level fields `wanted` (all of
 /// them for `None`): the merge of the units that declare one of them. Only
 /// those units are evaluated, so the result depends on no other. When the
 /// units disagree the analysis missed an interaction, and the package
-/// evaluated whole decides.
+/// evaluated whole decides. With `partial`, a unit with errors gives what
+/// of its value evaluates (see [`unit_partial`]) instead of failing.
 pub fn merged_units(
     db: &dyn salsa::Database,
     package: Package,
     wanted: Option<&[String]>,
+    partial: bool,
 ) -> Result<Data, Vec<Diagnostic>> {
     let is_wanted = |name: &String| wanted.is_none_or(|wanted| wanted.contains(name));
     let restrict = |fields: &[(String, Data)]| {
@@ -131,14 +144,20 @@ pub fn merged_units(
         {
             continue;
         }
-        match unit_export(db, Unit::new(db, package, unit.clone())) {
+        let unit = Unit::new(db, package, unit.clone());
+        let value = if partial {
+            unit_partial(db, unit).data.as_ref().ok_or(&[][..])
+        } else {
+            unit_export(db, unit)
+        };
+        match value {
             Ok(Data::Struct(fields)) => values.push(restrict(fields)),
             Ok(other) => values.push(other.clone()),
-            Err(unit_diagnostics) => diagnostics.extend(unit_diagnostics.iter().cloned()),
+            Err(unit_diagnostics) => diagnostics.push(unit_diagnostics.to_vec()),
         }
     }
     if !diagnostics.is_empty() {
-        return Err(diagnostics);
+        return Err(diagnostics.concat());
     }
     let summaries: Vec<&Summary> = files.iter().map(|file| file_summary(db, *file)).collect();
     match partition::merge(values, &summaries) {

@@ -19,12 +19,12 @@ use std::sync::Arc;
 
 use froyo_check::by_file::{Declaration, FileFindings, Index, Outline};
 use froyo_check::checks::dependency_cycle::Cycle;
-use froyo_check::{Collected, Declared, Lowered};
+use froyo_check::{Collected, Declared, Lowered, Unchecked};
 use froyo_diagnostics::{Diagnostic, FileId, Span, registry};
 use froyo_eval::Data;
 use froyo_ir::Ir;
 
-use crate::units::{Unit, package_units, unit_export};
+use crate::units::{Unit, package_units, unit_partial};
 use crate::{Package, SourceFile};
 
 /// The files of one workspace.
@@ -74,11 +74,45 @@ pub(crate) fn cue_errors(db: &dyn salsa::Database, workspace: Workspace) -> Vec<
     }
     let mut diagnostics = Vec::new();
     for files in package_units(db, package) {
-        if let Err(unit_diagnostics) = unit_export(db, Unit::new(db, package, files.clone())) {
-            diagnostics.extend(unit_diagnostics.iter().cloned());
-        }
+        diagnostics.extend(
+            unit_partial(db, Unit::new(db, package, files.clone())).diagnostics.iter().cloned(),
+        );
     }
     diagnostics
+}
+
+/// The top-level fields of the CUE package that have errors, in name order
+/// (all that a unit declares when it does not evaluate at all), or `None`
+/// when which they are is not known (a file too large, an error at the
+/// root, a unit that does not evaluate and declares fields only evaluation
+/// can name).
+#[salsa::tracked(returns(ref))]
+fn broken_config_names(db: &dyn salsa::Database, workspace: Workspace) -> Option<Vec<String>> {
+    let package = *workspace.package(db);
+    if !oversized_cue_files(db, workspace).is_empty() {
+        return None;
+    }
+    let mut names = Vec::new();
+    for files in package_units(db, package) {
+        let partial = unit_partial(db, Unit::new(db, package, files.clone()));
+        if partial.data.is_none() {
+            for index in files {
+                let file = package.files(db).get(*index as usize)?;
+                let summary = crate::units::file_summary(db, *file);
+                if summary.unreadable || summary.declared.opaque {
+                    return None;
+                }
+                names.extend(summary.declared.children.keys().cloned());
+            }
+            continue;
+        }
+        for path in &partial.error_paths {
+            names.push(path.first()?.clone());
+        }
+    }
+    names.sort();
+    names.dedup();
+    Some(names)
 }
 
 /// The unit of the package holding its file `index`.
@@ -145,22 +179,34 @@ struct ConfigNames<'db> {
 
 /// The CUE data a Starlark file sees as `config`: only the top-level fields
 /// it names (so that an edit elsewhere does not re-run it), or all of it.
-/// Empty when the package does not evaluate.
+/// When a field it names has errors (or it names all of them, and some
+/// have), `Err` with the broken fields it reads (empty when not known): the
+/// file is not run, since what it would do depends on the broken value.
 #[salsa::tracked(returns(ref))]
 fn config<'db>(
     db: &'db dyn salsa::Database,
     workspace: Workspace,
     names: ConfigNames<'db>,
-) -> Arc<Data> {
+) -> Result<Arc<Data>, Vec<String>> {
     let package = *workspace.package(db);
-    let empty = || Arc::new(Data::Struct(Vec::new()));
-    if package.files(db).is_empty() || !cue_errors(db, workspace).is_empty() {
-        return empty();
+    if package.files(db).is_empty() {
+        return Ok(Arc::new(Data::Struct(Vec::new())));
     }
-    match crate::units::merged_units(db, package, names.names(db).as_deref()) {
-        Ok(data) => Arc::new(data),
-        Err(_) => empty(),
+    let wanted = names.names(db).as_deref();
+    if wanted.is_some_and(|wanted| wanted.is_empty()) {
+        return Ok(Arc::new(Data::Struct(Vec::new())));
     }
+    if !cue_errors(db, workspace).is_empty() {
+        let Some(broken) = broken_config_names(db, workspace) else { return Err(Vec::new()) };
+        let read: Vec<String> = match wanted {
+            Some(wanted) => broken.iter().filter(|name| wanted.contains(name)).cloned().collect(),
+            None => broken.clone(),
+        };
+        if !read.is_empty() {
+            return Err(read);
+        }
+    }
+    crate::units::merged_units(db, package, wanted, true).map(Arc::new).map_err(|_| Vec::new())
 }
 
 /// The top-level `config` fields a Starlark file (with what it loads) reads,
@@ -209,12 +255,30 @@ pub fn starlark_file(
     }
     let files = StarlarkFiles { db, workspace, first };
     let names = ConfigNames::new(db, starlark_config_names(db, workspace, file).clone());
-    let output = froyo_starlark::run(
-        file.path(db),
-        &files,
-        config(db, workspace, names).clone(),
-        &froyo_starlark::Options::default(),
-    );
+    let config = match config(db, workspace, names) {
+        Ok(config) => config.clone(),
+        Err(broken) => {
+            let index =
+                workspace.starlark(db).iter().position(|candidate| *candidate == file).unwrap_or(0);
+            // At the first use of a broken field, else at the file's start.
+            let text = file.text(db);
+            let at = broken
+                .iter()
+                .flat_map(|name| [format!("config.{name}"), format!("config[\"{name}\"]")])
+                .filter_map(|spelled| Some((text.find(&spelled)?, spelled.len())))
+                .min();
+            let (start, length) = at.unwrap_or((0, 0));
+            let span =
+                Span::new(FileId(first + index as u32), start as u32, (start + length) as u32);
+            let mut note = not_run(file.path(db), broken, span);
+            if at.is_some() {
+                note = note.with_primary_label("this field has errors");
+            }
+            return (Vec::new(), vec![note]);
+        }
+    };
+    let output =
+        froyo_starlark::run(file.path(db), &files, config, &froyo_starlark::Options::default());
     let declared = output
         .resources
         .into_iter()
@@ -226,6 +290,23 @@ pub fn starlark_file(
         })
         .collect();
     (declared, output.diagnostics)
+}
+
+/// The note for a Starlark file that is not run because the CUE data it
+/// reads (`broken`, when known) has errors.
+fn not_run(path: &str, broken: &[String], span: Span) -> Diagnostic {
+    let reads = if broken.is_empty() {
+        "the CUE data it reads does not evaluate".to_string()
+    } else {
+        let names: Vec<String> = broken.iter().map(|name| format!("`config.{name}`")).collect();
+        format!("it reads {}, which has errors", names.join(", "))
+    };
+    Diagnostic::new(
+        &registry::NOT_CHECKED_AFTER_ERROR,
+        format!("`{path}` was not run: {reads}"),
+        span,
+    )
+    .with_note("its resources are checked once those errors are fixed")
 }
 
 /// The workspace's Starlark files as the bridge reads them: a file's text is
@@ -255,10 +336,11 @@ fn validate_batch<'db>(
 }
 
 /// The hosts and resources of one unit of the CUE package, typed, with their
-/// origins (empty when the unit does not evaluate).
+/// origins; those with evaluation errors are unchecked (see
+/// [`froyo_check::collect_cue_partial`]).
 #[salsa::tracked(returns(ref))]
 fn unit_collected<'db>(db: &'db dyn salsa::Database, unit: Unit<'db>) -> Collected {
-    let Ok(data) = unit_export(db, unit) else { return Collected::default() };
+    let partial = unit_partial(db, unit);
     let package = *unit.package(db);
     let trees: Vec<(FileId, froyo_syntax::SyntaxNode)> = unit
         .files(db)
@@ -268,7 +350,11 @@ fn unit_collected<'db>(db: &'db dyn salsa::Database, unit: Unit<'db>) -> Collect
             Some((FileId(*index), crate::parse_file(db, *file).syntax_node()))
         })
         .collect();
-    froyo_check::collect_cue_in(data, &trees)
+    froyo_check::collect_cue_partial(
+        partial.data.as_ref(),
+        &trees,
+        froyo_check::ErrorPaths(&partial.error_paths),
+    )
 }
 
 /// How many declarations are validated together: an edit re-validates the
@@ -287,27 +373,42 @@ pub(crate) fn lowered_file(
     let table = FileTable::new(db, workspace);
     let Some(file_id) = table.id_of(file) else { return Lowered::default() };
     let mut lowered = Lowered::default();
-    let batch = if table.is_starlark(file_id) {
-        let collected = froyo_check::collect_starlark(&starlark_file(db, workspace, file).0);
+    let path_of = |file: FileId| table.path(file);
+    let (batch, mut unchecked) = if table.is_starlark(file_id) {
+        let (declared, diagnostics) = starlark_file(db, workspace, file);
+        if !diagnostics.is_empty() {
+            lowered.incomplete = Some(file.path(db).clone());
+        }
+        let collected = froyo_check::collect_starlark(declared);
         lowered.diagnostics = collected.diagnostics.clone();
-        collected.batch_of(file_id)
+        (collected.batch_of(file_id), collected.unchecked_of(file_id))
     } else {
         // The entries of this file in its unit; the unit's collection reports
         // their typing problems once.
         let package = *workspace.package(db);
+        if !oversized_cue_files(db, workspace).is_empty() {
+            lowered.incomplete = Some(file.path(db).clone());
+            return lowered;
+        }
         match unit_of(db, package, file_id.0) {
-            Some(unit) => unit_collected(db, unit).batch_of(file_id),
+            Some(unit) => {
+                if unit_partial(db, unit).data.is_none() {
+                    lowered.incomplete = Some(file.path(db).clone());
+                }
+                let collected = unit_collected(db, unit);
+                (collected.batch_of(file_id), collected.unchecked_of(file_id))
+            }
             None => return lowered,
         }
     };
     if batch.is_empty() {
+        lowered.add_unchecked(&unchecked, &path_of);
         return lowered;
     }
     let stdlib_ids: Vec<FileId> = (0..crate::stdlib_files().count())
         .map(|index| FileId(table.stdlib_start + index as u32))
         .collect();
     let text_of = |file: FileId| table.text(file);
-    let path_of = |file: FileId| table.path(file);
     let mut validated = HashMap::new();
     // Validated in chunks, each cached by its text: an edit to one
     // declaration re-validates its chunk only. A failing chunk is validated
@@ -317,14 +418,20 @@ pub(crate) fn lowered_file(
         let result = validate_batch(db, BatchText::new(db, chunk.text.clone()));
         match chunk.resolve(result, &stdlib_ids, &text_of) {
             Ok(values) => validated.extend(values),
-            Err(diagnostics) if chunk.len() == 1 => lowered.diagnostics.extend(diagnostics),
+            Err(diagnostics) if chunk.len() == 1 => {
+                lowered.diagnostics.extend(diagnostics);
+                unchecked.extend(chunk.entries().map(Unchecked::of_entry));
+            }
             // Find which entries fail, so that the others go on to the checks.
             Err(_) => {
                 for single in chunk.split() {
                     let result = validate_batch(db, BatchText::new(db, single.text.clone()));
                     match single.resolve(result, &stdlib_ids, &text_of) {
                         Ok(values) => validated.extend(values),
-                        Err(diagnostics) => lowered.diagnostics.extend(diagnostics),
+                        Err(diagnostics) => {
+                            lowered.diagnostics.extend(diagnostics);
+                            unchecked.extend(single.entries().map(Unchecked::of_entry));
+                        }
                     }
                 }
             }
@@ -334,6 +441,12 @@ pub(crate) fn lowered_file(
     lowered.hosts = values.hosts;
     lowered.resources = values.resources;
     lowered.diagnostics.extend(values.diagnostics);
+    // What failed validation still takes part in the workspace checks,
+    // unless a declaration of the same name was validated (CUE unified the
+    // two, and both were lowered from that value).
+    unchecked.retain(|item| !validated.contains_key(&(item.is_host, item.name.clone())));
+    unchecked.sort_by_key(|item| (item.origin.start, item.origin.end));
+    lowered.add_unchecked(&unchecked, &path_of);
     lowered
 }
 
@@ -342,19 +455,11 @@ pub(crate) fn lowered_file(
 pub fn compile_workspace(db: &dyn salsa::Database, workspace: Workspace) -> Compiled {
     let table = FileTable::new(db, workspace);
     let stdlib = table.stdlib_start..table.stdlib_start + crate::stdlib_files().count() as u32;
-    let errors = cue_errors(db, workspace);
-    if !errors.is_empty() {
-        let diagnostics = errors
-            .iter()
-            .map(|diagnostic| {
-                froyo_check::schema::redact(user_value_first(diagnostic.clone(), &stdlib))
-            })
-            .collect();
-        return Compiled { diagnostics, has_errors: true };
-    }
-
+    // Every stage goes on with what the stage before it could give: the CUE
+    // values without errors, the Starlark files whose `config` evaluates,
+    // and for the workspace checks every declaration, validated or not.
     let package = *workspace.package(db);
-    let mut diagnostics = Vec::new();
+    let mut diagnostics = cue_errors(db, workspace).clone();
     for files in package_units(db, package) {
         diagnostics.extend(
             unit_collected(db, Unit::new(db, package, files.clone())).diagnostics.iter().cloned(),
@@ -448,7 +553,7 @@ fn declaration_span(
 ) -> Option<Span> {
     let file = checked_files(db, workspace).nth(declaration.file as usize)?;
     let lowered = lowered_file(db, workspace, file);
-    lowered.resources.get(declaration.position as usize).map(|(_, span)| *span)
+    lowered.resource_at(declaration.position).map(|(_, span)| *span)
 }
 
 /// One file's duplicate ids, unknown dependencies and host selectors
@@ -549,6 +654,12 @@ pub fn workspace_ir(db: &dyn salsa::Database, workspace: Workspace) -> Option<Ir
 /// user's value is what to fix, the constraint explains why.
 fn user_value_first(mut diagnostic: Diagnostic, stdlib: &std::ops::Range<u32>) -> Diagnostic {
     if !stdlib.contains(&diagnostic.primary.span.file.0) {
+        // A schema's constraint beside the user's value says what it is.
+        for label in &mut diagnostic.secondary {
+            if label.message.is_empty() && stdlib.contains(&label.span.file.0) {
+                label.message = "constraint from the schema".into();
+            }
+        }
         return diagnostic;
     }
     let Some(position) =

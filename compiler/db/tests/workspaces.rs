@@ -119,3 +119,40 @@ fn workspaces() {
         });
     }
 }
+
+/// Errors of every stage are reported in one compile, whatever the
+/// language: the `many_errors_*` fixtures plant a field typo, a wrong type,
+/// an unknown resource type, an unknown dependency and a cycle each.
+#[test]
+fn every_independent_error_is_reported_in_one_compile() {
+    let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data/workspaces");
+    for (name, also) in [
+        ("many_errors_cue", &[][..]),
+        ("many_errors_starlark", &[][..]),
+        ("many_errors_mixed", &["E0304", "E0308"][..]),
+    ] {
+        let text = std::fs::read_to_string(directory.join(format!("{name}.txt"))).unwrap();
+        let database = Database::default();
+        let (workspace, _) = load(&database, &Fixture::parse(&text));
+        let compiled = compile_workspace(&database, workspace);
+        let codes: Vec<&str> =
+            compiled.diagnostics.iter().map(|diagnostic| diagnostic.code.code).collect();
+        for code in ["E0200", "E0203", "E0301", "E0303", "E0306"].iter().chain(also) {
+            assert!(codes.contains(code), "{name}: no {code} in {codes:?}");
+        }
+        // Each error once: nothing is reported twice.
+        let mut seen = Vec::new();
+        for diagnostic in &compiled.diagnostics {
+            let key = (diagnostic.code.code, &diagnostic.message, diagnostic.primary.span);
+            assert!(!seen.contains(&key), "{name}: reported twice: {key:?}");
+            seen.push(key);
+        }
+        assert!(compiled.has_errors && workspace_ir(&database, workspace).is_none());
+        // The incremental checks agree with the whole check.
+        assert_eq!(
+            froyo_db::incremental_workspace_checks(&database, workspace),
+            froyo_db::whole_workspace_checks(&database, workspace),
+            "{name}"
+        );
+    }
+}

@@ -33,7 +33,12 @@ pub fn markdown() -> String {
          `E00xx` codes come from the CUE lexer and parser, `E01xx` codes from reading \
          input files.\n\
          `froyo check --format json` prints the same codes and names; its format is \
-         described in [json-diagnostics.md](json-diagnostics.md).\n\n",
+         described in [json-diagnostics.md](json-diagnostics.md).\n\n\
+         One run reports every independent error, whatever the stage that finds it: \
+         a resource whose value has an error still takes part in the checks of ids, \
+         dependencies, host selectors and cycles, and what cannot be checked without a \
+         broken value is skipped with the note [E0308](#e0308-not-checked-after-error), \
+         never silently.\n\n",
     );
     out.push_str("| Code | Name | Severity | Summary |\n|---|---|---|---|\n");
     for code in registry::ALL {

@@ -148,6 +148,9 @@ codes! {
     INVALID_HOST = "E0307", "invalid-host", Error,
         "A host cannot be reached as declared.",
         "A host with `transport: \"ssh\"` (the default) needs an `address`; a `jump_host` that names no host is reported too.\n\n```cue\nhosts: web1: {user: \"deploy\"}\n```\n\nAdd the address, or use `transport: \"local\"` for the machine froyo runs on.";
+    NOT_CHECKED_AFTER_ERROR = "E0308", "not-checked-after-error", Note,
+        "Something was not checked because what it depends on has an error reported in the same run.",
+        "froyo reports every independent error in one run: a resource whose value has an error still takes part in the checks of ids, dependencies, host selectors and cycles. What cannot be checked without the broken value is skipped, and this note says so. A Starlark file that reads a `config` field with an error (here `sites`, whose `port` is not an int) is not run, since what it declares depends on that value.\n\n```python\nfor site in config.sites:\n    linux.file(site.name, path = \"/etc/sites/\" + site.name)\n```\n\nFix the error the note names; what was skipped is checked in the next run.";
     STARLARK_SYNTAX = "E0400", "starlark-syntax", Error,
         "A Starlark file does not parse.",
         "froyo runs `.star` files with the Starlark dialect of starlark-rust (with `def`, `lambda`, `load`, f-strings and type annotations).\n\n```python\nlinux.file(\"motd\", path = \"/etc/motd\"\n```\n\nFix the syntax at the span shown.";

@@ -21,4 +21,6 @@ pub mod output;
 mod value;
 
 pub use data::Data;
-pub use eval::{EvalOptions, ImportedPackage, Limits, SourceFile, eval_text, export};
+pub use eval::{
+    EvalOptions, ImportedPackage, Limits, Partial, SourceFile, eval_text, export, export_partial,
+};

@@ -40,6 +40,8 @@ pub(crate) struct EvalError {
     pub incomplete: bool,
     /// The path of the field where it happened, filled in by export.
     pub path: String,
+    /// The same path as labels (names, unquoted), filled in with `path`.
+    pub labels: Vec<String>,
     /// What to do about it, when there is something to say (a did-you-mean).
     pub help: Option<String>,
 }
@@ -52,6 +54,7 @@ impl EvalError {
             spans,
             incomplete: false,
             path: String::new(),
+            labels: Vec::new(),
             help: None,
         }
     }
@@ -63,6 +66,7 @@ impl EvalError {
             spans,
             incomplete: true,
             path: String::new(),
+            labels: Vec::new(),
             help: None,
         }
     }

@@ -79,7 +79,8 @@ pub struct Resource {
 pub struct Output {
     /// In declaration order.
     pub resources: Vec<Resource>,
-    /// Errors stop the file: when there is one, `resources` is empty.
+    /// Errors stop the file: when there is one, `resources` holds what was
+    /// declared before it (complete declarations, each checked like any other).
     pub diagnostics: Vec<Diagnostic>,
     /// Lines printed with `print()`, in order.
     pub printed: Vec<String>,
@@ -132,7 +133,8 @@ pub fn run(path: &str, files: &dyn Files, config: Arc<Data>, options: &Options) 
         diagnostics: RefCell::new(Vec::new()),
     };
     let registry = Registry::with_limit(options.max_resources);
-    let result = session.evaluate(path, Some(&registry), None);
+    // A failure is in the session's diagnostics.
+    let _ = session.evaluate(path, Some(&registry), None);
     let mut output = Output {
         printed: session.printed.lines.take(),
         files_read: session.file_ids.borrow().keys().cloned().collect(),
@@ -140,7 +142,9 @@ pub fn run(path: &str, files: &dyn Files, config: Arc<Data>, options: &Options) 
     };
     output.files_read.sort();
     output.diagnostics = session.diagnostics.take();
-    if result.is_ok() && output.diagnostics.is_empty() {
+    // What was declared before an error is kept, so that it is checked in
+    // the same run.
+    {
         let file_ids = session.file_ids.borrow();
         output.resources = registry
             .take()

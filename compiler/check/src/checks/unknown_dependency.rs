@@ -6,7 +6,9 @@ use froyo_ir::Resource;
 
 use super::Context;
 
-pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
+/// `incomplete`: the files that stopped before declaring all they would
+/// have (see [`crate::Lowered::incomplete`]).
+pub fn check(context: &Context<'_>, incomplete: &[String]) -> Vec<Diagnostic> {
     let exists = |target: &str| context.ir.resource(target).is_some();
     let suggest = |target: &str| {
         let ids = context.ir.resources.iter().map(|other| other.id.as_str());
@@ -15,19 +17,29 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     for resource in &context.ir.resources {
         let declaration = context.resource_span(&resource.id);
-        diagnostics.extend(of_resource(resource, declaration, &exists, &suggest, context.text_of));
+        diagnostics.extend(of_resource(
+            resource,
+            declaration,
+            &exists,
+            &suggest,
+            incomplete,
+            context.text_of,
+        ));
     }
     diagnostics
 }
 
 /// The unknown dependencies of one resource declared at `declaration`:
 /// `exists` says whether an id is declared, `suggest` gives the closest
-/// declared id (see [`super::did_you_mean`]), `text_of` a file's text.
+/// declared id (see [`super::did_you_mean`]), `incomplete` the files that
+/// stopped early (each unknown id gets a note naming them), `text_of` a
+/// file's text.
 pub fn of_resource(
     resource: &Resource,
     declaration: Span,
     exists: &dyn Fn(&str) -> bool,
     suggest: &dyn Fn(&str) -> Option<String>,
+    incomplete: &[String],
     text_of: &dyn Fn(FileId) -> Option<String>,
 ) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
@@ -56,6 +68,13 @@ pub fn of_resource(
                     edits: vec![Edit { span, replacement: format!("\"{suggestion}\"") }],
                 });
             }
+        }
+        if !incomplete.is_empty() {
+            let files: Vec<String> = incomplete.iter().map(|path| format!("`{path}`")).collect();
+            diagnostic = diagnostic.with_note(format!(
+                "{} did not run to the end because of an error, so `{target}` may be declared there",
+                files.join(", ")
+            ));
         }
         diagnostics.push(diagnostic);
     }

@@ -396,6 +396,17 @@ impl Evaluator {
         if errors.is_empty() { data.ok_or_default() } else { Err(errors) }
     }
 
+    /// Exports the root vertex as far as it is concrete: the fields whose
+    /// values have errors are left out of the data, and the errors (the same
+    /// as [`Evaluator::export_root`]'s) say where they are.
+    pub(super) fn export_root_partial(&mut self, root: VertexId) -> (Data, Vec<EvalError>) {
+        self.evaluate(root);
+        let mut errors = Vec::new();
+        self.collect_errors(root, &mut errors, 0);
+        let data = self.export_vertex(root, &mut errors, 0);
+        (data.unwrap_or(Data::Struct(Vec::new())), errors)
+    }
+
     /// The one error of a run that hit a limit (see `run_on_large_stack`):
     /// what it ran into, instead of every value the stop left unfinished.
     pub(super) fn limit_error(&self) -> EvalError {
@@ -447,6 +458,11 @@ impl Evaluator {
             Value::Bottom(error) if !error.incomplete => {
                 let mut error = (*error).clone();
                 error.path = self.path_of(id);
+                error.labels = self.labels_of(id);
+                // An error that lost its sources points at the field's declarations.
+                if error.spans.is_empty() {
+                    error.spans = self.vertex_spans(id);
+                }
                 errors.push(error);
             }
             Value::Struct(..) | Value::List(..) => {
@@ -547,6 +563,10 @@ impl Evaluator {
                 let mut error = (*error).clone();
                 if error.path.is_empty() {
                     error.path = self.path_of(id);
+                    error.labels = self.labels_of(id);
+                }
+                if error.spans.is_empty() {
+                    error.spans = self.vertex_spans(id);
                 }
                 if error.incomplete && error.code != &registry::CYCLE {
                     error.code = &registry::INCOMPLETE_VALUE;
@@ -565,6 +585,7 @@ impl Evaluator {
                     spans,
                     incomplete: true,
                     path: self.path_of(id),
+                    labels: self.labels_of(id),
                     help: None,
                 });
                 None
@@ -601,6 +622,22 @@ impl OkOrDefault for Option<Data> {
 }
 
 impl Evaluator {
+    /// The labels of a vertex from the root, as names: `["a", "c-d"]`.
+    pub(super) fn labels_of(&self, id: VertexId) -> Vec<String> {
+        let mut labels = Vec::new();
+        let mut current = Some(id);
+        while let Some(vertex) = current {
+            let v = &self.vertices[vertex as usize];
+            if v.parent.is_none() {
+                break;
+            }
+            labels.push(super::labels::label_name(&v.label).to_string());
+            current = v.parent;
+        }
+        labels.reverse();
+        labels
+    }
+
     /// The path of a vertex from the root, for messages: `a.b."c-d".0`.
     pub(super) fn path_of(&self, id: VertexId) -> String {
         let mut labels = Vec::new();

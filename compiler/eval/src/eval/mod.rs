@@ -101,23 +101,105 @@ pub fn export(files: &[SourceFile], options: &EvalOptions) -> Result<Data, Vec<D
     run_on_large_stack(files, options, |evaluator, root| evaluator.export_root(root))
 }
 
+/// What [`export_partial`] gives: the package's value as far as it is
+/// concrete, and the diagnostics [`export`] would report.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Partial {
+    /// The value without the fields that have errors; `None` when nothing
+    /// could be evaluated (syntax errors, a broken declaration, a limit).
+    pub data: Option<Data>,
+    /// The same diagnostics as [`export`]'s, in the same order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Where each diagnostic's error is, one for each, as the labels of its
+    /// field from the root (empty for the root itself and without data).
+    pub error_paths: Vec<Vec<String>>,
+}
+
+/// Evaluates a package as [`export`] does, but keeps what is concrete when
+/// some values have errors, so that later stages can check the rest.
+/// `Ok(data)` of [`export`] is `data: Some(data)` without diagnostics.
+pub fn export_partial(files: &[SourceFile], options: &EvalOptions) -> Partial {
+    // The options are copied to the evaluation's thread once; `-e` has no
+    // part here.
+    let without_expression;
+    let options = if options.expression.is_some() {
+        without_expression = EvalOptions { expression: None, ..options.clone() };
+        &without_expression
+    } else {
+        options
+    };
+    let job = |evaluator: &mut Evaluator, root: VertexId, diagnostics: Vec<Diagnostic>| {
+        if !diagnostics.is_empty() {
+            let error_paths = vec![Vec::new(); diagnostics.len()];
+            return Partial { data: None, diagnostics, error_paths };
+        }
+        let (data, errors) = evaluator.export_root_partial(root);
+        if evaluator.exhausted {
+            let error = evaluator.limit_error();
+            return Partial {
+                data: None,
+                diagnostics: vec![evaluator.diagnostic(&error)],
+                error_paths: vec![Vec::new()],
+            };
+        }
+        Partial {
+            data: Some(data),
+            diagnostics: errors.iter().map(|error| evaluator.diagnostic(error)).collect(),
+            error_paths: errors.into_iter().map(|error| error.labels).collect(),
+        }
+    };
+    on_large_stack(files, options, job).unwrap_or_else(|| Partial {
+        data: None,
+        diagnostics: vec![internal_error()],
+        error_paths: vec![Vec::new()],
+    })
+}
+
 /// Evaluates a package and prints its value in CUE syntax, as `cue eval` does
 /// (values need not be concrete).
 pub fn eval_text(files: &[SourceFile], options: &EvalOptions) -> Result<String, Vec<Diagnostic>> {
     run_on_large_stack(files, options, |evaluator, root| evaluator.print_root(root))
 }
 
-/// Evaluation recurses with the depth of the configuration; run it on a
-/// thread whose stack fits [`Limits::max_depth`].
-///
-/// The result comes back over a channel as soon as it is known; the thread
-/// then frees the evaluator's memory on its own, while the caller goes on
-/// (printing the result, say) on the other core.
+/// Evaluation recurses with the depth of the configuration: `job` runs on a
+/// thread of its own ([`on_large_stack`]).
 fn run_on_large_stack<T: Send + 'static>(
     files: &[SourceFile],
     options: &EvalOptions,
     job: fn(&mut Evaluator, VertexId) -> Result<T, Vec<EvalError>>,
 ) -> Result<T, Vec<Diagnostic>> {
+    let whole = move |evaluator: &mut Evaluator, root, mut diagnostics: Vec<Diagnostic>| {
+        // Syntax errors and static rule violations stop before evaluation.
+        if !diagnostics.is_empty() {
+            return Err(diagnostics);
+        }
+        let result = job(evaluator, root);
+        // A run that hit a limit reports that one error, not every
+        // value the stop left unfinished.
+        let result = if evaluator.exhausted { Err(vec![evaluator.limit_error()]) } else { result };
+        match result {
+            Ok(value) => Ok(value),
+            Err(errors) => {
+                diagnostics.extend(errors.iter().map(|error| evaluator.diagnostic(error)));
+                Err(diagnostics)
+            }
+        }
+    };
+    on_large_stack(files, options, whole).unwrap_or_else(|| Err(vec![internal_error()]))
+}
+
+/// Loads the files and runs `job` on the evaluator, the root and the
+/// loading diagnostics, on a thread whose stack fits
+/// [`Limits::max_depth`]; `None` when the thread panicked.
+///
+/// The result comes back over a channel as soon as it is known; the thread
+/// then frees the evaluator's memory on its own, while the caller goes on
+/// (printing the result, say) on the other core.
+fn on_large_stack<R: Send + 'static>(
+    files: &[SourceFile],
+    options: &EvalOptions,
+    job: impl FnOnce(&mut Evaluator, VertexId, Vec<Diagnostic>) -> R + Send + 'static,
+) -> Option<R> {
     let files = files.to_vec();
     let options = options.clone();
     let (sender, receiver) = std::sync::mpsc::sync_channel(1);
@@ -125,37 +207,22 @@ fn run_on_large_stack<T: Send + 'static>(
         .name("froyo-eval".into())
         .stack_size(512 << 20)
         .spawn(move || {
-            let (mut evaluator, root, mut diagnostics) = Evaluator::load(&files, &options);
-            // Syntax errors and static rule violations stop before evaluation.
-            let result = if !diagnostics.is_empty() {
-                Err(diagnostics)
-            } else {
-                let result = job(&mut evaluator, root);
-                // A run that hit a limit reports that one error, not every
-                // value the stop left unfinished.
-                let result =
-                    if evaluator.exhausted { Err(vec![evaluator.limit_error()]) } else { result };
-                match result {
-                    Ok(value) => Ok(value),
-                    Err(errors) => {
-                        diagnostics.extend(errors.iter().map(|error| evaluator.diagnostic(error)));
-                        Err(diagnostics)
-                    }
-                }
-            };
+            let (mut evaluator, root, diagnostics) = Evaluator::load(&files, &options);
+            let result = job(&mut evaluator, root, diagnostics);
             // The caller may have stopped waiting; the result is then dropped here.
             let _ = sender.send(result);
             drop(evaluator);
         });
     // A panic on the thread drops the sender without a result.
-    match spawned.ok().and_then(|_| receiver.recv().ok()) {
-        Some(result) => result,
-        None => Err(vec![Diagnostic::new(
-            &froyo_diagnostics::registry::EVALUATION_LIMIT,
-            "internal error: the evaluator stopped unexpectedly; please report this with the input",
-            froyo_diagnostics::Span::new(FileId(0), 0, 0),
-        )]),
-    }
+    spawned.ok().and_then(|_| receiver.recv().ok())
+}
+
+fn internal_error() -> Diagnostic {
+    Diagnostic::new(
+        &froyo_diagnostics::registry::EVALUATION_LIMIT,
+        "internal error: the evaluator stopped unexpectedly; please report this with the input",
+        froyo_diagnostics::Span::new(FileId(0), 0, 0),
+    )
 }
 
 /// The state of one evaluation.

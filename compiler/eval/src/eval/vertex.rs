@@ -351,6 +351,7 @@ impl Evaluator {
                     spans: Vec::new(),
                     incomplete: true,
                     path: String::new(),
+                    labels: Vec::new(),
                     help: None,
                 })),
             },
@@ -452,6 +453,7 @@ impl Evaluator {
                     spans,
                     incomplete: true,
                     path: String::new(),
+                    labels: Vec::new(),
                     help: None,
                 }));
             }
