@@ -189,11 +189,7 @@ fn written_fields(
         let Some(declaration) = text.get(named.full_start as usize..named.full_end as usize) else {
             continue;
         };
-        if context
-            .project
-            .file(*file)
-            .is_some_and(|file| file.kind == crate::project::FileKind::Starlark)
-        {
+        if context.project.file(*file).is_some_and(|file| file.kind == crate::FileKind::Starlark) {
             let tokens = starlark::tokenize(declaration);
             for window in tokens.windows(2) {
                 if let [(starlark::Token::Ident(name), ..), (starlark::Token::Punct('='), ..)] =

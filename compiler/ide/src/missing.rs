@@ -7,7 +7,7 @@
 
 use super::schema;
 use super::{FileRange, indexes, resource_declarations};
-use crate::project::{FileKind, Project};
+use crate::{FileKind, Project};
 use froyo_db::Database;
 
 /// The field path a message starts with, unquoted: `["resources", "web", "path"]`.
