@@ -24,6 +24,9 @@
 
 pub mod by_file;
 pub mod checks;
+pub mod cue;
+pub mod declarations;
+pub mod definitions;
 pub mod locate;
 mod lower;
 pub mod origins;

@@ -26,7 +26,6 @@ use std::sync::OnceLock;
 use froyo_diagnostics::{Diagnostic, FileId, Span};
 use froyo_eval::{Data, EvalOptions, ImportedPackage, SourceFile};
 use froyo_stdlib::ResourceType;
-use froyo_syntax::ast::{self, AstNode, Decl, FieldValue};
 
 /// What a value to validate is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -456,34 +455,15 @@ pub fn redact(mut diagnostic: Diagnostic) -> Diagnostic {
 }
 
 /// The fields each schema definition marks `@sensitive()`, by definition
-/// name (`#User`), read from the standard library's syntax.
+/// name (`#User`), as the one reader of the schemas ([`crate::definitions`])
+/// finds them.
 pub fn sensitive_fields(definition: &str) -> &'static [String] {
-    static INDEX: OnceLock<HashMap<String, Vec<String>>> = OnceLock::new();
+    static INDEX: OnceLock<HashMap<&'static str, Vec<String>>> = OnceLock::new();
     let index = INDEX.get_or_init(|| {
-        let mut index: HashMap<String, Vec<String>> = HashMap::new();
-        for package in froyo_stdlib::PACKAGES {
-            for file in package.files {
-                let parse = froyo_syntax::parse(file.text);
-                let Some(root) = ast::SourceFile::cast(parse.syntax_node()) else { continue };
-                for decl in root.decls() {
-                    let Decl::Field(field) = decl else { continue };
-                    let Some(name) = crate::origins::label_text(&field) else { continue };
-                    let Some(FieldValue::Expr(body)) = field.value() else { continue };
-                    let Some(literal) = ast::StructLit::cast(body.syntax().clone()) else {
-                        continue;
-                    };
-                    for inner in literal.decls() {
-                        let Decl::Field(member) = inner else { continue };
-                        let sensitive = member
-                            .attributes()
-                            .any(|attribute| attribute.text().starts_with("@sensitive("));
-                        if sensitive && let Some(member_name) = crate::origins::label_text(&member)
-                        {
-                            index.entry(name.clone()).or_default().push(member_name);
-                        }
-                    }
-                }
-            }
+        let mut index: HashMap<&'static str, Vec<String>> = HashMap::new();
+        for found in crate::definitions::definitions() {
+            let names = found.fields.iter().filter(|field| field.sensitive);
+            index.entry(found.name.as_str()).or_default().extend(names.map(|f| f.name.clone()));
         }
         index
     });

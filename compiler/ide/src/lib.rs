@@ -30,13 +30,15 @@ mod hover;
 pub mod index;
 pub mod missing;
 mod navigation;
-pub mod schema;
-pub mod starlark;
 mod symbols;
 mod tokens;
 
+/// The one reader of the standard library's schemas (`froyo_check::definitions`).
+pub use froyo_check::definitions as schema;
 pub use froyo_db::{Database, SourceFile, stdlib_files};
 pub use froyo_loader::{FileKind, Loaded as Project};
+/// The one Starlark scanner (`froyo_starlark::scan`), shared with the database.
+pub use froyo_starlark::scan as starlark;
 
 pub use actions::{Action, code_actions};
 pub use completion::{MAX_ID_ITEMS, completions};
