@@ -30,6 +30,7 @@ pub mod definitions;
 pub mod locate;
 mod lower;
 pub mod origins;
+pub mod place;
 pub mod schema;
 
 use std::collections::HashMap;

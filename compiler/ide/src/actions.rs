@@ -1,5 +1,5 @@
 //! Code actions: the quick fixes of the diagnostics that touch a range of
-//! a file.
+//! a file, each the `Diagnostic::fix` the compiler attached.
 
 use froyo_diagnostics::Applicability;
 
@@ -28,14 +28,6 @@ pub fn code_actions(context: &Context<'_>, start: u32, end: u32) -> Vec<Action> 
         let span = diagnostic.primary.span;
         if span.file.0 != context.file || span.end < start || span.start > end {
             continue;
-        }
-        let missing = (diagnostic.code.code == "E0201")
-            .then(|| {
-                crate::missing::add_missing_field(context.db, context.project, &diagnostic.message)
-            })
-            .flatten();
-        if let Some((title, range, text)) = missing {
-            actions.push(Action { title, preferred: true, edits: vec![Edit { range, text }] });
         }
         let Some(fix) = &diagnostic.fix else { continue };
         let edits = fix

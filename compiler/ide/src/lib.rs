@@ -28,7 +28,6 @@ mod format;
 mod hints;
 mod hover;
 pub mod index;
-pub mod missing;
 mod navigation;
 mod symbols;
 mod tokens;
