@@ -26,7 +26,7 @@ use froyo_eval::{Data, EvalOptions};
 pub use declarations::{cue_declarations, starlark_declarations};
 pub use placed::compile_workspace;
 pub use policies::{Policies, policy_diagnostics, policy_set};
-pub use units::{partitioned_export, unit_count};
+pub use units::{merged_units, partitioned_export, unit_count};
 pub use workspace::{
     Compiled, MAX_COMPILED_FILE_BYTES, MAX_COMPILED_PACKAGE_BYTES, Workspace,
     incremental_workspace_checks, starlark_file, too_large, whole_workspace_checks, workspace_ir,

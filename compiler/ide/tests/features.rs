@@ -3,6 +3,8 @@
 //! `$0`), loaded with `froyo-loader` into the database the CLI uses, one
 //! call, and the answer checked as plain data.
 
+use std::path::Path;
+
 use froyo_ide::{CompletionKind, Context, Database, FileKind, Project, SymbolKind};
 
 const MODULE: &str = "//- cue.mod/module.cue\nmodule: \"example.com/site\"\n//- hosts.cue\npackage site\n\nhosts: web1: {address: \"10.0.0.1\", labels: {role: \"web\", zone: \"eu\"}}\n";
@@ -49,6 +51,30 @@ impl Fixture {
         );
         let (path, offset) = cursor.unwrap_or_else(|| (root.join("hosts.cue"), 0));
         let file = project.file_id(&path).expect("the cursor's file is in the project");
+        Fixture { _directory: directory, db, project, file, offset }
+    }
+
+    /// The example workspace `name` of the repository, with the cursor in
+    /// `file` at the start of the first `needle` plus `shift` bytes.
+    fn example(name: &str, file: &str, needle: &str, shift: u32) -> Fixture {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(name);
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let mut db = Database::default();
+        let stdlib = directory.path().join("stdlib");
+        let project = froyo_loader::load(
+            &mut db,
+            &froyo_loader::Request {
+                target: froyo_loader::Target::Module(root.clone()),
+                overlay: &froyo_loader::Overlay::new(),
+                previous: None,
+                display_base: &root,
+                stdlib_directory: &stdlib,
+                watch: false,
+            },
+        );
+        let file = project.file_id(&root.join(file)).expect("the file is in the example");
+        let text = project.text(&db, file).expect("text");
+        let offset = text.find(needle).expect("the needle is in the file") as u32 + shift;
         Fixture { _directory: directory, db, project, file, offset }
     }
 
@@ -268,4 +294,79 @@ fn project_files_outside_the_package_have_no_index() {
         .position(|file| file.kind == FileKind::Stdlib)
         .expect("a stdlib file") as u32;
     assert!(froyo_ide::file_index(&fixture.db, &fixture.project, stdlib).is_none());
+}
+
+#[test]
+fn hover_on_a_reference_shows_the_value_type_and_origin_of_the_field() {
+    // `path: root` in examples/quickstart: on `root`.
+    let fixture = Fixture::example("quickstart", "site.cue", "path: root", 7);
+    let hover = froyo_ide::hover(&fixture.context(), fixture.offset).expect("a hover");
+    assert_eq!(
+        hover.markdown,
+        "```cue\nroot: string\n```\n\nEverything the quickstart writes lives under this directory.\n\nValue: `\"/tmp/froyo-quickstart\"`"
+    );
+    let text = fixture.context().text;
+    assert_eq!(&text[hover.start as usize..hover.end as usize], "root");
+    let places: Vec<(String, String)> = hover
+        .provenance
+        .iter()
+        .map(|(what, range)| (what.clone(), fixture.text_of(range)))
+        .collect();
+    assert_eq!(places, vec![("declared".to_string(), "root".to_string())]);
+    let declared = &hover.provenance[0].1;
+    assert!(declared.start < hover.start, "the top-level field, above the reference");
+}
+
+#[test]
+fn hover_on_a_top_level_field_shows_its_value() {
+    let fixture = Fixture::example("quickstart", "site.cue", "root: ", 1);
+    let hover = froyo_ide::hover(&fixture.context(), fixture.offset).expect("a hover");
+    assert!(hover.markdown.starts_with("```cue\nroot: string\n```"), "{}", hover.markdown);
+    assert!(hover.markdown.contains("Value: `\"/tmp/froyo-quickstart\"`"), "{}", hover.markdown);
+    assert_eq!(hover.provenance.len(), 1);
+}
+
+#[test]
+fn hover_on_a_selection_and_on_any_nested_field() {
+    // `\(resources.directory.path)` in `welcome`: on `directory`.
+    let fixture = Fixture::example("quickstart", "site.cue", "directory.path)", 2);
+    let hover = froyo_ide::hover(&fixture.context(), fixture.offset).expect("a hover");
+    assert!(
+        hover.markdown.starts_with("```cue\nresources.directory: struct\n```"),
+        "{}",
+        hover.markdown
+    );
+    assert!(hover.markdown.contains("\"/tmp/froyo-quickstart\""), "{}", hover.markdown);
+    // A field below a resource's schema fields: `on: role: …`.
+    let fixture = Fixture::example("quickstart", "hosts.cue", "role:", 1);
+    let hover = froyo_ide::hover(&fixture.context(), fixture.offset).expect("a hover");
+    assert!(
+        hover.markdown.starts_with("```cue\nhosts.localhost.labels.role: string\n```"),
+        "{}",
+        hover.markdown
+    );
+    assert!(hover.markdown.contains("Value: `\"workstation\"`"), "{}", hover.markdown);
+}
+
+#[test]
+fn hover_on_a_definition_or_unevaluated_field_shows_it_as_written() {
+    let fixture = Fixture::new(&format!(
+        "{SITE}#Port: int & >0
+port: #P$0ort & 80
+broken: 1 & 2
+"
+    ));
+    let hover = froyo_ide::hover(&fixture.context(), fixture.offset).expect("a hover");
+    assert!(hover.markdown.starts_with("```cue\n#Port\n```"), "{}", hover.markdown);
+    assert!(hover.markdown.contains("As written: `int & >0`"), "{}", hover.markdown);
+}
+
+#[test]
+fn hover_never_shows_a_sensitive_value() {
+    let fixture = Fixture::new(&format!(
+        "{SITE}resources: x: linux.#Exec & {{on: role: \"web\", command: \"true\", env: {{TO$0KEN: \"hunter2\"}}}}\n"
+    ));
+    let hover = froyo_ide::hover(&fixture.context(), fixture.offset).expect("a hover");
+    assert!(!hover.markdown.contains("hunter2"), "{}", hover.markdown);
+    assert!(hover.markdown.contains("(sensitive)"), "{}", hover.markdown);
 }
