@@ -1,141 +1,12 @@
-//! Loading a workspace into the database for the commands that compile it
-//! (`froyo check`, `froyo build`).
-//!
-//! A workspace is a CUE module: the package in the directory holding
-//! `cue.mod/` (with the module packages it imports and the embedded standard
-//! library) and every `*.star` file under that directory. The file table
-//! follows the database's order: package files, imports, standard library,
-//! Starlark files. Files are named relative to the workspace root in the
-//! database (what `load` resolves against and what the IR records as
-//! origins) and relative to the current directory in the file table (what
-//! users read).
+//! Compiling the one workspace a command names, for the commands that
+//! need its IR (`froyo build`, `froyo graph`, `froyo plan`, `froyo apply`):
+//! the loading is `froyo_loader`'s ([`froyo_loader::load_workspace`]), the
+//! compile the database's; this module prints what they report.
 
 use std::path::{Path, PathBuf};
 
-use froyo_diagnostics::{Diagnostic, FileId, Files, Span};
-use froyo_loader::{FileKind, Overlay, Request, Target, display_path};
-
-/// A workspace set up as database inputs, and the file table its
-/// diagnostics point into.
-pub struct LoadedWorkspace {
-    pub files: Files,
-    pub input: froyo_db::Workspace,
-    /// The workspace's `policies/*.rego`.
-    pub policies: froyo_db::Policies,
-    /// Problems found while loading (unreadable files, files of another
-    /// package), in the file table.
-    pub diagnostics: Vec<Diagnostic>,
-    /// How many Starlark files the workspace has.
-    pub starlark_files: usize,
-}
-
-/// Loads the workspace whose root is `root` with [`froyo_loader::load`],
-/// naming files relative to `current_dir` in the file table.
-pub fn load(database: &mut froyo_db::Database, current_dir: &Path, root: &Path) -> LoadedWorkspace {
-    let overlay = Overlay::new();
-    let loaded = froyo_loader::load(
-        database,
-        &Request {
-            target: Target::Module(root.to_path_buf()),
-            overlay: &overlay,
-            previous: None,
-            display_base: current_dir,
-            stdlib_directory: Path::new(""),
-            watch: false,
-        },
-    );
-    let mut files = Files::new();
-    for (id, file) in loaded.files.iter().enumerate() {
-        let name = match file.kind {
-            FileKind::Stdlib => file.path.to_string_lossy().into_owned(),
-            _ => display_path(current_dir, &file.path),
-        };
-        files.add(name, loaded.text(database, id as u32).unwrap_or_default());
-    }
-    let diagnostics = loaded
-        .problems
-        .iter()
-        .map(|problem| {
-            let id = match loaded.file_id(&problem.path) {
-                Some(id) => FileId(id),
-                None => files.add(display_path(current_dir, &problem.path), problem.text.clone()),
-            };
-            problem.diagnostic_in(id)
-        })
-        .collect();
-    LoadedWorkspace {
-        files,
-        input: loaded.input,
-        policies: loaded.policies,
-        diagnostics,
-        starlark_files: loaded.starlark_count(),
-    }
-}
-
-/// The workspace roots (directories holding `cue.mod/module.cue`) that
-/// `paths` name or lie in; without paths, the one around `current_dir`.
-pub fn roots(current_dir: &Path, paths: &[PathBuf], discovered: &[PathBuf]) -> Vec<PathBuf> {
-    let mut roots: Vec<PathBuf> = Vec::new();
-    let mut add = |root: Option<PathBuf>| {
-        if let Some(root) = root
-            && !roots.contains(&root)
-        {
-            roots.push(root);
-        }
-    };
-    if paths.is_empty() {
-        add(froyo_loader::find_root(current_dir));
-    }
-    for path in paths {
-        let path = froyo_loader::absolute(current_dir, path);
-        let directory = if path.is_dir() {
-            path.clone()
-        } else {
-            path.parent().map(Path::to_path_buf).unwrap_or_default()
-        };
-        add(froyo_loader::find_root(&directory));
-    }
-    for file in discovered {
-        add(file.parent().and_then(froyo_loader::find_root));
-    }
-    roots.sort();
-    roots
-}
-
-/// Moves diagnostics from one file table to another, matching files by name
-/// and adding those the target does not have.
-pub fn move_diagnostics(
-    from: &Files,
-    to: &mut Files,
-    diagnostics: Vec<Diagnostic>,
-) -> Vec<Diagnostic> {
-    let mut map = |file: FileId| -> FileId {
-        let Some(source) = from.get(file) else { return file };
-        for index in 0..to.len() {
-            let id = FileId(index as u32);
-            if to.get(id).is_some_and(|existing| existing.name() == source.name()) {
-                return id;
-            }
-        }
-        to.add(source.name().to_string(), source.text().to_string())
-    };
-    diagnostics
-        .into_iter()
-        .map(|mut diagnostic| {
-            let mut move_span = |span: &mut Span| span.file = map(span.file);
-            move_span(&mut diagnostic.primary.span);
-            for label in &mut diagnostic.secondary {
-                move_span(&mut label.span);
-            }
-            if let Some(fix) = &mut diagnostic.fix {
-                for edit in &mut fix.edits {
-                    move_span(&mut edit.span);
-                }
-            }
-            diagnostic
-        })
-        .collect()
-}
+use froyo_diagnostics::Diagnostic;
+use froyo_loader::{load_workspace as load, workspace_roots as roots};
 
 /// What commands that need a workspace say when there is none.
 pub const NO_WORKSPACE: &str = "no workspace here: a workspace is a directory with cue.mod/module.cue \
@@ -219,7 +90,7 @@ fn build(
         allowed.extend(found.iter().filter(|diagnostic| was_allowed(diagnostic)).cloned());
         diagnostics.extend(found);
     }
-    crate::commands::check::sort_diagnostics(&mut diagnostics);
+    froyo_loader::sort_diagnostics(&mut diagnostics);
     {
         let mut stderr = std::io::stderr().lock();
         output::write_diagnostics(
