@@ -1,12 +1,11 @@
-//! Compiling the one workspace a command names, for the commands that
-//! need its IR (`froyo build`, `froyo graph`, `froyo plan`, `froyo apply`):
-//! the loading is `froyo_loader`'s ([`froyo_loader::load_workspace`]), the
-//! compile the database's; this module prints what they report.
+//! The one workspace a command names, compiled for the commands that need
+//! its IR (`froyo build`, `froyo graph`, `froyo plan`, `froyo apply`): the
+//! work is [`froyo_loader::build`]'s; this module picks the workspace from
+//! the paths given and prints what it reports.
 
 use std::path::{Path, PathBuf};
 
 use froyo_diagnostics::Diagnostic;
-use froyo_loader::{load_workspace as load, workspace_roots as roots};
 
 /// What commands that need a workspace say when there is none.
 pub const NO_WORKSPACE: &str = "no workspace here: a workspace is a directory with cue.mod/module.cue \
@@ -59,7 +58,7 @@ fn build(
 ) -> std::io::Result<Result<Built, crate::ExitStatus>> {
     use crate::ExitStatus;
     use crate::output;
-    let roots = roots(current_dir, paths, &[]);
+    let roots = froyo_loader::workspace_roots(current_dir, paths, &[]);
     let root = match roots.as_slice() {
         [root] => root.clone(),
         [] => {
@@ -79,42 +78,26 @@ fn build(
     );
     let _entered = span.enter();
     let mut database = froyo_db::Database::default();
-    let loaded = load(&mut database, current_dir, &root);
-    let compiled = froyo_db::compile_workspace(&database, loaded.input);
-    let mut diagnostics = loaded.diagnostics.clone();
-    diagnostics.extend(compiled.diagnostics.iter().cloned());
-    let mut allowed = Vec::new();
-    if let Some(policy) = policy {
-        let mut found = froyo_db::policy_diagnostics(&database, loaded.input, loaded.policies);
-        froyo_policy::diagnostics::allow(&mut found, &policy.allowances());
-        allowed.extend(found.iter().filter(|diagnostic| was_allowed(diagnostic)).cloned());
-        diagnostics.extend(found);
-    }
-    froyo_loader::sort_diagnostics(&mut diagnostics);
+    let allowances = policy.map(crate::args::PolicyArgs::allowances);
+    let built = froyo_loader::build(&mut database, current_dir, &root, allowances.as_deref());
     {
         let mut stderr = std::io::stderr().lock();
         output::write_diagnostics(
             &mut stderr,
-            &loaded.files,
-            &diagnostics,
+            &built.files,
+            &built.diagnostics,
             format,
             output::stderr_color(color),
         )?;
     }
-    let tally = output::Tally::of(&diagnostics);
-    let ir = froyo_db::workspace_ir(&database, loaded.input);
+    let tally = output::Tally::of(&built.diagnostics);
     span.record("errors", tally.errors);
-    if let Some(ir) = &ir {
+    if let Some(ir) = &built.ir {
         span.record("resources", ir.resources.len());
     }
-    match ir.as_ref().filter(|_| tally.errors == 0) {
-        Some(ir) => Ok(Ok(Built {
-            root,
-            ir: ir.clone(),
-            policies: froyo_db::policy_set(&database, loaded.input, loaded.policies).set.clone(),
-            allowed,
-        })),
-        None => {
+    match (built.ir, built.policies) {
+        (Some(ir), Some(policies)) => Ok(Ok(Built { root, ir, policies, allowed: built.allowed })),
+        _ => {
             output::print_status(&format!(
                 "error: {}; {refusal}",
                 output::count(tally.errors.max(1), "error")
@@ -122,11 +105,6 @@ fn build(
             Ok(Err(ExitStatus::Failure))
         }
     }
-}
-
-/// Whether `allow` lowered this diagnostic (it says so in its first note).
-pub fn was_allowed(diagnostic: &Diagnostic) -> bool {
-    diagnostic.notes.first().is_some_and(|note| note.starts_with("allowed by --allow-policy"))
 }
 
 /// The policies of the workspace at `root`, for judging a saved plan:
@@ -138,20 +116,18 @@ pub fn workspace_policies(
     color: crate::args::ColorWhen,
 ) -> std::io::Result<Option<std::sync::Arc<froyo_policy::PolicySet>>> {
     let mut database = froyo_db::Database::default();
-    let loaded = load(&mut database, current_dir, root);
-    let set = froyo_db::policy_set(&database, loaded.input, loaded.policies).set.clone();
-    if set.problems.is_empty() {
-        return Ok(Some(set));
+    match froyo_loader::workspace_policies(&mut database, current_dir, root) {
+        Ok(set) => Ok(Some(set)),
+        Err((files, problems)) => {
+            let mut stderr = std::io::stderr().lock();
+            crate::output::write_diagnostics(
+                &mut stderr,
+                &files,
+                &problems,
+                crate::args::OutputFormat::Human,
+                crate::output::stderr_color(color),
+            )?;
+            Ok(None)
+        }
     }
-    let mut problems = froyo_db::policy_diagnostics(&database, loaded.input, loaded.policies);
-    problems.retain(|diagnostic| !froyo_policy::diagnostics::is_finding(diagnostic));
-    let mut stderr = std::io::stderr().lock();
-    crate::output::write_diagnostics(
-        &mut stderr,
-        &loaded.files,
-        &problems,
-        crate::args::OutputFormat::Human,
-        crate::output::stderr_color(color),
-    )?;
-    Ok(None)
 }

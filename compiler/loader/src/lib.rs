@@ -28,6 +28,7 @@
 //! **Boundary:** the CLI (`src/compile.rs`, `froyo check`, `froyo export`,
 //! `froyo eval` and `froyo fmt`) and the language server (`lsp/src/project.rs`).
 
+pub mod build;
 pub mod check;
 pub mod imports;
 pub mod overlay;
@@ -39,6 +40,7 @@ pub mod table;
 pub mod walk;
 pub mod workspace;
 
+pub use build::{Built, build, was_allowed, workspace_policies};
 pub use check::{Checked, check};
 pub use overlay::Overlay;
 pub use paths::{absolute, display_path, find_root, workspace_root};
