@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use froyo_diagnostics::{Diagnostic, Files};
 use froyo_policy::diagnostics::Allowance;
 
-use crate::Sources;
-use crate::table::{load_workspace, move_diagnostics, sort_diagnostics};
+use crate::table::{load_workspace_over, move_diagnostics, sort_diagnostics};
+use crate::{Overlay, Sources};
 
 /// What a check found: every diagnostic, sorted by file and position, and
 /// the file table they point into.
@@ -49,10 +49,15 @@ pub fn check(
         );
         diagnostics.extend(froyo_db::syntax_diagnostics_in(database, input, file.id));
     }
+    // The workspaces' files that were read already are not read again.
+    let mut read = Overlay::new();
+    for file in &sources.loaded {
+        read.set(file.path.clone(), sources.text(file));
+    }
     let mut files = sources.files;
     let mut file_count = sources.file_count;
     for root in roots {
-        let loaded = load_workspace(database, current_dir, root);
+        let loaded = load_workspace_over(database, current_dir, root, &read);
         file_count += loaded.starlark_files;
         let mut found = loaded.diagnostics.clone();
         found.extend(

@@ -36,12 +36,21 @@ pub fn load_workspace(
     current_dir: &Path,
     root: &Path,
 ) -> LoadedWorkspace {
-    let overlay = Overlay::new();
+    load_workspace_over(database, current_dir, root, &Overlay::new())
+}
+
+/// [`load_workspace`] with `overlay` laid over the disk (texts read already).
+pub(crate) fn load_workspace_over(
+    database: &mut froyo_db::Database,
+    current_dir: &Path,
+    root: &Path,
+    overlay: &Overlay,
+) -> LoadedWorkspace {
     let loaded = crate::load(
         database,
         &Request {
             target: Target::Module(root.to_path_buf()),
-            overlay: &overlay,
+            overlay,
             previous: None,
             display_base: current_dir,
             stdlib_directory: Path::new(""),
