@@ -21,8 +21,7 @@ pub fn code_actions(context: &Context<'_>, start: u32, end: u32) -> Vec<Action> 
     let compiled = froyo_db::compile_workspace(context.db, context.project.input);
     let mut actions = Vec::new();
     for diagnostic in &compiled.diagnostics {
-        let Some(diagnostic) = crate::user_diagnostic(context.db, context.project, diagnostic)
-        else {
+        let Some(diagnostic) = crate::user_diagnostic(context.project, diagnostic) else {
             continue;
         };
         let span = diagnostic.primary.span;

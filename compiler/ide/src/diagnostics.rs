@@ -17,18 +17,14 @@ pub fn project_diagnostics(db: &Database, project: &Project) -> Vec<Diagnostic> 
         .diagnostics
         .iter()
         .chain(&policies)
-        .filter_map(|diagnostic| user_diagnostic(db, project, diagnostic))
+        .filter_map(|diagnostic| user_diagnostic(project, diagnostic))
         .collect()
 }
 
 /// The diagnostic, when its primary span is in a file of the project the
 /// user can edit (not the standard library). The compiler already moved
 /// what it reported at a schema to the declaration it is about.
-pub fn user_diagnostic(
-    _db: &Database,
-    project: &Project,
-    diagnostic: &Diagnostic,
-) -> Option<Diagnostic> {
+pub fn user_diagnostic(project: &Project, diagnostic: &Diagnostic) -> Option<Diagnostic> {
     let file = project.file(diagnostic.primary.span.file.0)?;
     (file.kind != FileKind::Stdlib).then(|| diagnostic.clone())
 }
