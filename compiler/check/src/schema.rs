@@ -150,30 +150,19 @@ impl Batch {
     /// The entry a message's path names (`resources."apache-svc".state: …`),
     /// and the field after it.
     fn entry_named_in(&self, message: &str) -> Option<(&Entry, Option<String>)> {
-        let (kind, rest) = if let Some(rest) = message.strip_prefix("resources.") {
-            (false, rest)
-        } else if let Some(rest) = message.strip_prefix("hosts.") {
-            (true, rest)
-        } else {
-            return None;
+        let path = crate::place::message_path(message);
+        let kind = match path.first().map(String::as_str) {
+            Some("resources") => false,
+            Some("hosts") => true,
+            _ => return None,
         };
-        let (name, after) = if let Some(quoted) = rest.strip_prefix('"') {
-            let end = quoted.find('"')? + 1;
-            (serde_json::from_str::<String>(&rest[..=end]).ok()?, &rest[end + 1..])
-        } else {
-            let end = rest.find(['.', ':', ' ']).unwrap_or(rest.len());
-            (rest[..end].to_string(), &rest[end..])
-        };
-        let field = after
-            .strip_prefix('.')
-            .and_then(|rest| rest.split(['.', ':', ' ']).next())
-            .filter(|field| !field.is_empty() && !field.starts_with('"'))
-            .map(str::to_string);
+        let name = path.get(1)?;
+        let field = path.get(2).cloned();
         let entry = self
             .entries
             .iter()
             .map(|(entry, ..)| entry)
-            .find(|entry| (entry.kind == Kind::Host) == kind && entry.name == name)?;
+            .find(|entry| (entry.kind == Kind::Host) == kind && &entry.name == name)?;
         Some((entry, field))
     }
 
