@@ -525,6 +525,27 @@ fn field_hover(
     HoverInfo { markdown, start, end, provenance }
 }
 
+/// The hover of `config.name` in Starlark: the package's top-level field
+/// `name`, as a hover on its first declaration shows it.
+fn config_hover(context: &Context<'_>, name: &str, start: u32, end: u32) -> Option<HoverInfo> {
+    for (id, file) in context.project.files.iter().enumerate() {
+        if file.kind != crate::FileKind::Cue {
+            continue;
+        }
+        let Some(source) = file.source else { continue };
+        let root = froyo_db::parse_file(context.db, source).syntax_node();
+        let declaration = root.children().find(|node| {
+            ast::Field::cast(node.clone())
+                .and_then(|field| cue::field_name(&field))
+                .is_some_and(|(label, ..)| label == name)
+        });
+        if let Some(declaration) = declaration {
+            return value_hover(context, id as u32, &declaration, &[], start, end);
+        }
+    }
+    None
+}
+
 fn starlark_hover(context: &Context<'_>, offset: u32) -> Option<HoverInfo> {
     let tokens = starlark::tokenize(context.text);
     let index = tokens
@@ -532,6 +553,15 @@ fn starlark_hover(context: &Context<'_>, offset: u32) -> Option<HoverInfo> {
         .position(|(_, start, end)| *start <= offset && offset <= *end && *start < *end)?;
     let (token, start, end) = &tokens[index];
     let starlark::Token::Ident(name) = token else { return None };
+    // `config.name`: the top-level CUE field it reads.
+    if index >= 2
+        && let (starlark::Token::Ident(config), starlark::Token::Punct('.')) =
+            (&tokens[index - 2].0, &tokens[index - 1].0)
+        && config == "config"
+        && (index < 3 || tokens[index - 3].0 != starlark::Token::Punct('.'))
+    {
+        return config_hover(context, name, *start, *end);
+    }
     // `linux.file`: the constructor.
     if index >= 2
         && let (starlark::Token::Ident(namespace), starlark::Token::Punct('.')) =

@@ -370,3 +370,17 @@ fn hover_never_shows_a_sensitive_value() {
     assert!(!hover.markdown.contains("hunter2"), "{}", hover.markdown);
     assert!(hover.markdown.contains("(sensitive)"), "{}", hover.markdown);
 }
+
+#[test]
+fn hover_on_config_in_starlark_shows_the_cue_field() {
+    let fixture = Fixture::new(&format!(
+        "{SITE}// Where sites live.\nroot: \"/srv\"\n//- site.star\nlinux.directory(\"d\", on = {{\"role\": \"web\"}}, path = config.ro$0ot)\n"
+    ));
+    let hover = froyo_ide::hover(&fixture.context(), fixture.offset).expect("a hover");
+    assert_eq!(
+        hover.markdown,
+        "```cue\nroot: string\n```\n\nWhere sites live.\n\nValue: `\"/srv\"`"
+    );
+    assert_eq!(hover.provenance.len(), 1);
+    assert_eq!(fixture.file_name(hover.provenance[0].1.file), "site.cue");
+}
