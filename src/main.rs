@@ -17,7 +17,6 @@ mod given;
 mod hosts;
 mod metrics_out;
 mod output;
-mod package;
 mod progress;
 mod telemetry;
 

@@ -53,13 +53,9 @@ impl<'a> FileText<'a> {
 pub fn all_diagnostics(snapshot: &Snapshot) -> Vec<(Uri, Option<i32>, Vec<Diagnostic>)> {
     let mut out: Vec<(Uri, Option<i32>, Vec<Diagnostic>)> = Vec::new();
     for project in &snapshot.projects {
-        let compiled = froyo_db::compile_workspace(&snapshot.db, project.input);
-        // Policies: per file where they allow, so an edit re-evaluates one file.
-        let policies = froyo_db::policy_diagnostics(&snapshot.db, project.input, project.policies);
         let mut by_file: Vec<Vec<Diagnostic>> = vec![Vec::new(); project.files.len()];
         let mut texts: Vec<Option<FileText<'_>>> = (0..project.files.len()).map(|_| None).collect();
-        for diagnostic in compiled.diagnostics.iter().chain(&policies) {
-            let Some(diagnostic) = user_diagnostic(snapshot, project, diagnostic) else { continue };
+        for diagnostic in ide::project_diagnostics(&snapshot.db, project) {
             let id = diagnostic.primary.span.file.0;
             if let Some(converted) = diagnostic_to_lsp(snapshot, project, &mut texts, &diagnostic) {
                 by_file[id as usize].push(converted);
@@ -116,42 +112,6 @@ pub fn all_diagnostics(snapshot: &Snapshot) -> Vec<(Uri, Option<i32>, Vec<Diagno
         }
     }
     out
-}
-
-/// The diagnostic as the editor shows it: one the compiler reports at a
-/// schema of the standard library (a required field nobody set) is moved to
-/// the declaration it is about, the schema becoming a related location.
-/// `None` when it points at no user file.
-fn user_diagnostic(
-    snapshot: &Snapshot,
-    project: &Project,
-    diagnostic: &froyo_diagnostics::Diagnostic,
-) -> Option<froyo_diagnostics::Diagnostic> {
-    let file = project.file(diagnostic.primary.span.file.0)?;
-    if file.kind != FileKind::Stdlib {
-        return Some(diagnostic.clone());
-    }
-    let location = ide::missing::user_location(&snapshot.db, project, &diagnostic.message)?;
-    let mut moved = diagnostic.clone();
-    let schema = std::mem::replace(
-        &mut moved.primary,
-        froyo_diagnostics::Label {
-            span: froyo_diagnostics::Span::new(
-                froyo_diagnostics::FileId(location.file),
-                location.start,
-                location.end,
-            ),
-            message: String::new(),
-        },
-    );
-    moved.secondary.insert(
-        0,
-        froyo_diagnostics::Label {
-            span: schema.span,
-            message: "constraint from the schema".into(),
-        },
-    );
-    Some(moved)
 }
 
 fn diagnostic_to_lsp<'a>(
@@ -442,66 +402,39 @@ pub fn workspace_symbols(snapshot: &Snapshot, query: &str) -> Option<WorkspaceSy
 
 pub fn formatting(snapshot: &Snapshot, uri: &Uri) -> Option<Vec<TextEdit>> {
     let (project, id, text) = document(snapshot, uri)?;
-    if project.file(id)?.kind == FileKind::Starlark {
-        return None;
-    }
-    let formatted = froyo_fmt::format(text.text).ok()?;
-    if formatted == text.text {
-        return Some(Vec::new());
-    }
-    Some(vec![TextEdit { range: text.range(0, text.text.len() as u32), new_text: formatted }])
+    let edits = ide::formatting(&context(snapshot, project, id, text.text))?;
+    Some(
+        edits
+            .into_iter()
+            .map(|edit| TextEdit {
+                range: text.range(edit.range.start, edit.range.end),
+                new_text: edit.text,
+            })
+            .collect(),
+    )
 }
 
 pub fn code_actions(snapshot: &Snapshot, params: &CodeActionParams) -> Option<CodeActionResponse> {
     let (project, id, text) = document(snapshot, &params.text_document.uri)?;
     let start = text.offset(params.range.start);
     let end = text.offset(params.range.end);
-    let compiled = froyo_db::compile_workspace(&snapshot.db, project.input);
-    let mut actions = Vec::new();
-    for diagnostic in &compiled.diagnostics {
-        let Some(diagnostic) = user_diagnostic(snapshot, project, diagnostic) else { continue };
-        let span = diagnostic.primary.span;
-        if span.file.0 != id || span.end < start || span.start > end {
-            continue;
-        }
-        let missing = (diagnostic.code.code == "E0201")
-            .then(|| ide::missing::add_missing_field(&snapshot.db, project, &diagnostic.message))
-            .flatten();
-        if let Some((title, range, text)) = missing {
-            actions.push(CodeActionOrCommand::CodeAction(CodeAction {
-                title,
-                kind: Some(CodeActionKind::QUICKFIX),
-                is_preferred: Some(true),
-                edit: Some(workspace_edit(snapshot, project, &[(range, text)])),
-                ..CodeAction::default()
-            }));
-        }
-        let Some(fix) = &diagnostic.fix else { continue };
-        let edits: Vec<(ide::FileRange, String)> = fix
-            .edits
-            .iter()
-            .map(|edit| {
-                (
-                    ide::FileRange {
-                        file: edit.span.file.0,
-                        start: edit.span.start,
-                        end: edit.span.end,
-                    },
-                    edit.replacement.clone(),
-                )
+    let actions = ide::code_actions(&context(snapshot, project, id, text.text), start, end);
+    Some(
+        actions
+            .into_iter()
+            .map(|action| {
+                let edits: Vec<(ide::FileRange, String)> =
+                    action.edits.into_iter().map(|edit| (edit.range, edit.text)).collect();
+                CodeActionOrCommand::CodeAction(CodeAction {
+                    title: action.title,
+                    kind: Some(CodeActionKind::QUICKFIX),
+                    is_preferred: Some(action.preferred),
+                    edit: Some(workspace_edit(snapshot, project, &edits)),
+                    ..CodeAction::default()
+                })
             })
-            .collect();
-        actions.push(CodeActionOrCommand::CodeAction(CodeAction {
-            title: fix.title.clone(),
-            kind: Some(CodeActionKind::QUICKFIX),
-            is_preferred: Some(
-                fix.applicability == froyo_diagnostics::Applicability::MachineApplicable,
-            ),
-            edit: Some(workspace_edit(snapshot, project, &edits)),
-            ..CodeAction::default()
-        }));
-    }
-    Some(actions)
+            .collect(),
+    )
 }
 
 pub fn semantic_legend() -> SemanticTokensLegend {

@@ -8,16 +8,16 @@
 //!
 //! Reading order: [`serve`] (the transport), [`server`] (the LSP backend:
 //! state, snapshots, debounced diagnostics), [`project`] (loading
-//! workspaces from disk), [`convert`] (LSP types at the edge), [`ide`] (the
-//! features, in offsets and file ids), [`line_index`] (position encodings).
+//! workspaces from disk), [`convert`] (LSP types at the edge, over the
+//! features of `froyo-ide`, which answer in offsets and file ids),
+//! [`line_index`] (position encodings).
 //!
-//! Invariant: only `server` and `convert` know LSP types; `ide` answers in
-//! plain data. Invariant: no input from the client or the files makes the
+//! Invariant: only `server` and `convert` know LSP types; the features are
+//! `froyo-ide`'s, and this crate only converts between them and LSP. Invariant: no input from the client or the files makes the
 //! server exit; a bug in one request fails that request only.
 //! Boundary: [`run_stdio`] is what the CLI calls; [`serve`] is what tests call.
 
 pub mod convert;
-pub mod ide;
 pub mod line_index;
 pub mod project;
 pub mod server;
@@ -26,6 +26,8 @@ mod transport;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tower_lsp_server::{LspService, Server};
 
+/// The features this server adapts (`froyo-ide`).
+pub use froyo_ide as ide;
 pub use line_index::{Encoding, LineCol, LineIndex};
 
 /// Serves LSP on `input`/`output` until the client sends `exit` or closes

@@ -12,7 +12,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use froyo_db::Database;
+use froyo_ide::Database;
 use froyo_loader::{Overlay, Request, Target};
 
 pub use froyo_loader::find_root;
@@ -57,7 +57,7 @@ pub fn stdlib_directory() -> PathBuf {
 /// effort: without them, links into the library do not open).
 pub fn write_stdlib() {
     let directory = stdlib_directory();
-    for (name, text) in froyo_db::stdlib_files() {
+    for (name, text) in froyo_ide::stdlib_files() {
         let path = directory.join(name);
         if fs::read_to_string(&path).is_ok_and(|existing| existing == text) {
             continue;

@@ -23,8 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use froyo_db::Database;
-use salsa::Setter as _;
+use froyo_ide::Database;
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
@@ -151,7 +150,7 @@ impl Backend {
         .await;
         match joined {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(payload)) if payload.is::<salsa::Cancelled>() => Err(Error::content_modified()),
+            Ok(Err(payload)) if froyo_ide::is_cancelled(payload.as_ref()) => Err(Error::content_modified()),
             _ => Err(Error {
                 code: ErrorCode::InternalError,
                 message: "the froyo language server failed on this request; this is a bug, please report it".into(),
@@ -274,9 +273,7 @@ impl Backend {
             })
             .collect();
         for source in sources {
-            if source.text(&state.db) != text {
-                source.set_text(&mut state.db).to(text.to_string());
-            }
+            froyo_ide::set_text(&mut state.db, source, text);
         }
     }
 }

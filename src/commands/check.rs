@@ -1,21 +1,19 @@
 //! `froyo check`: everything that can be wrong before anything touches a host.
 //!
-//! Every CUE file found is parsed ([`froyo_db::syntax_diagnostics`]); a
-//! named file that is neither CUE nor Starlark is refused with `E0104`, and a
-//! named Starlark file is checked with its workspace (exit 2 outside one); then
-//! each workspace the files belong to (a directory with `cue.mod/`) is
-//! compiled ([`froyo_db::compile_workspace`]): CUE evaluation, Starlark,
-//! schemas, ids, dependencies, host selectors and cycles; then the built-in
-//! and workspace policies (`--allow-policy NAME --reason TEXT` lowers a
-//! denying policy's findings to warnings). Syntax errors are
-//! reported once, by the first step. Diagnostics go to stdout (human, JSON
+//! This module sorts out the paths given (a named file that is neither CUE
+//! nor Starlark is refused with `E0104`, and a named Starlark file is
+//! checked with its workspace, exit 2 outside one), reads them and prints;
+//! what is reported is [`froyo_loader::check`]'s: every CUE file parsed,
+//! then each workspace the files belong to (a directory with `cue.mod/`)
+//! compiled (CUE evaluation, Starlark, schemas, ids, dependencies, host
+//! selectors and cycles) with the built-in and workspace policies
+//! (`--allow-policy NAME --reason TEXT` lowers a denying policy's findings
+//! to warnings). Diagnostics go to stdout (human, JSON
 //! lines or SARIF), the one-line summary to stderr. Exit 1 when any error was
 //! reported, 2 when no paths were given and no workspace contains the current
 //! directory.
 
 use std::io::{self, Write as _};
-
-use froyo_diagnostics::Diagnostic;
 
 use crate::ExitStatus;
 use crate::args::{CheckArgs, ColorWhen};
@@ -63,57 +61,20 @@ pub fn run(args: &CheckArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         sources.diagnostics.push(refusal);
     }
 
-    let mut database = froyo_db::Database::default();
-    let mut diagnostics = sources.diagnostics.clone();
-    for file in &sources.loaded {
-        // What a workspace compile refuses to evaluate is not parsed either.
-        let size = sources.text(file).len();
-        if size > froyo_db::MAX_COMPILED_FILE_BYTES {
-            diagnostics.push(froyo_db::too_large(sources.name(file), size, file.id));
-            continue;
-        }
-        let input = froyo_db::SourceFile::new(
-            &database,
-            sources.name(file).to_string(),
-            sources.text(file).to_string(),
-        );
-        diagnostics.extend(froyo_db::syntax_diagnostics_in(&database, input, file.id));
-    }
-    let mut files = sources.files;
     let discovered: Vec<_> = sources.loaded.iter().map(|file| file.path.clone()).collect();
-    let mut file_count = sources.file_count;
     let roots = if named_nothing_readable {
         Vec::new()
     } else {
-        crate::compile::roots(&current_dir, &given.kept, &discovered)
+        froyo_loader::workspace_roots(&current_dir, &given.kept, &discovered)
     };
-    for root in roots {
-        let loaded = crate::compile::load(&mut database, &current_dir, &root);
-        file_count += loaded.starlark_files;
-        let mut found = loaded.diagnostics.clone();
-        found.extend(
-            froyo_db::compile_workspace(&database, loaded.input).diagnostics.iter().cloned(),
-        );
-        let mut policies = froyo_db::policy_diagnostics(&database, loaded.input, loaded.policies);
-        froyo_policy::diagnostics::allow(&mut policies, &args.policy.allowances());
-        found.extend(policies);
-        let workspace_files = loaded.files;
-        // Syntax errors of CUE files were reported above.
-        let found = found.into_iter().filter(|diagnostic| !diagnostic.code.code.starts_with("E00"));
-        // Files that could not be read were reported by the first step too.
-        let moved = crate::compile::move_diagnostics(&workspace_files, &mut files, found.collect());
-        for diagnostic in moved {
-            let known = diagnostics.iter().any(|existing| {
-                existing.code == diagnostic.code
-                    && existing.message == diagnostic.message
-                    && existing.primary.span == diagnostic.primary.span
-            });
-            if !known {
-                diagnostics.push(diagnostic);
-            }
-        }
-    }
-    sort_diagnostics(&mut diagnostics);
+    let mut database = froyo_db::Database::default();
+    let froyo_loader::Checked { files, diagnostics, file_count } = froyo_loader::check(
+        &mut database,
+        &current_dir,
+        sources,
+        &roots,
+        &args.policy.allowances(),
+    );
 
     let mut stdout = io::stdout().lock();
     output::write_diagnostics(
@@ -150,10 +111,4 @@ pub fn run(args: &CheckArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     };
     output::print_status(&format!("checked {}: {problems}", count(file_count, "file")));
     Ok(ExitStatus::Success)
-}
-
-/// File order (file ids are handed out in path order), then position in the file.
-pub fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
-    diagnostics
-        .sort_by_key(|diagnostic| (diagnostic.primary.span.file, diagnostic.primary.span.start));
 }

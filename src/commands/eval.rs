@@ -13,9 +13,9 @@ use froyo_diagnostics::{Diagnostic, Files};
 
 use crate::ExitStatus;
 use crate::args::{ColorWhen, EvalArgs, OutputFormat};
-use crate::commands::check::sort_diagnostics;
 use crate::output::{self, Tally, count};
-use crate::package::{self, LoadError, Package};
+use froyo_loader::package::{self, LoadError, Package};
+use froyo_loader::sort_diagnostics;
 
 pub fn run(args: &EvalArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let database = froyo_db::Database::default();

@@ -1,7 +1,7 @@
 //! `froyo export`: evaluate a CUE package and print it as JSON or YAML, as
 //! `cue export --out json|yaml` does.
 //!
-//! The files come from [`crate::package`] as inputs of a [`froyo_db::Database`];
+//! The files come from [`froyo_loader::package`] as inputs of a [`froyo_db::Database`];
 //! the value is its [`froyo_db::export_package`] query. The data goes to
 //! stdout, exactly as the reference prints it (`froyo_eval::output`);
 //! diagnostics (human or JSON lines) go to stderr. Exit 0 when the package

@@ -22,9 +22,9 @@ use froyo_fmt::FormatError;
 
 use crate::ExitStatus;
 use crate::args::{ColorWhen, FmtArgs, OutputFormat};
-use crate::commands::check::sort_diagnostics;
 use crate::output::{self, Tally, count};
 use froyo_loader::describe_io_error;
+use froyo_loader::sort_diagnostics;
 
 /// What `froyo fmt` says when it has neither paths nor a workspace to format.
 const NO_WORKSPACE: &str = "no workspace here, and no files named: froyo fmt formats the workspace \

@@ -35,12 +35,12 @@ pub fn run(args: &PolicyCommandArgs, color: ColorWhen) -> io::Result<ExitStatus>
 struct Workspace {
     root: PathBuf,
     database: froyo_db::Database,
-    loaded: crate::compile::LoadedWorkspace,
+    loaded: froyo_loader::LoadedWorkspace,
 }
 
 fn workspace(paths: &[PathBuf]) -> Option<Workspace> {
     let current_dir = super::current_dir()?;
-    let roots = crate::compile::roots(&current_dir, paths, &[]);
+    let roots = froyo_loader::workspace_roots(&current_dir, paths, &[]);
     let [root] = roots.as_slice() else {
         output::print_error(if roots.is_empty() {
             crate::compile::NO_WORKSPACE
@@ -50,7 +50,7 @@ fn workspace(paths: &[PathBuf]) -> Option<Workspace> {
         return None;
     };
     let mut database = froyo_db::Database::default();
-    let loaded = crate::compile::load(&mut database, &current_dir, root);
+    let loaded = froyo_loader::load_workspace(&mut database, &current_dir, root);
     Some(Workspace { root: root.clone(), database, loaded })
 }
 

@@ -19,14 +19,23 @@
 //!    them into an [`froyo_ir::Ir`]; [`by_file`] runs the same checks in
 //!    pieces that a caller can cache per file, with the same result.
 //!
+//! Shared with the editor's features: the one declaration index of a CUE
+//! file ([`declarations`]), the one reader of the standard library's
+//! schemas ([`definitions`]), small readings of CUE syntax ([`cue`]), and
+//! where a diagnostic belongs with its fix ([`place`]).
+//!
 //! Invariant: no IO; the caller supplies texts and evaluated data.
 //! Invariant: knows nothing of salsa, Starlark's crate or the engine.
 
 pub mod by_file;
 pub mod checks;
+pub mod cue;
+pub mod declarations;
+pub mod definitions;
 pub mod locate;
 mod lower;
 pub mod origins;
+pub mod place;
 pub mod schema;
 
 use std::collections::HashMap;

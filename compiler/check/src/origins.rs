@@ -1,4 +1,5 @@
-//! Where hosts and resources are declared in CUE, read from the syntax.
+//! Where hosts and resources are declared in CUE, read from the one
+//! declaration index ([`crate::declarations`]).
 //!
 //! The evaluated data says what a resource is, not where it came from; this
 //! walk of the package's files finds, for each `hosts: <name>` and
@@ -11,7 +12,7 @@ use std::collections::HashMap;
 
 use froyo_diagnostics::{FileId, Span};
 use froyo_syntax::SyntaxNode;
-use froyo_syntax::ast::{self, AstNode, Decl, FieldValue, LabelName};
+use froyo_syntax::ast;
 
 /// Declaration spans, by name, of the members of one top-level field.
 #[derive(Debug, Default, Clone)]
@@ -39,74 +40,38 @@ pub fn collect(files: &[(FileId, &str)], top: &str) -> Origins {
 }
 
 /// The origins of the members of each top-level field of `tops` in the
-/// files given as syntax trees, reading each tree once.
+/// files given as syntax trees, read from each file's declaration index
+/// ([`crate::declarations`]).
 pub fn collect_each<const N: usize>(
     files: &[(FileId, SyntaxNode)],
     tops: [&str; N],
 ) -> [Origins; N] {
     let mut all: [Origins; N] = std::array::from_fn(|_| Origins::default());
     for (file, tree) in files {
-        let Some(root) = ast::SourceFile::cast(tree.clone()) else { continue };
-        for decl in root.decls() {
-            let Decl::Field(field) = decl else { continue };
-            let label = label_text(&field);
-            let Some(which) = tops.iter().position(|top| label.as_deref() == Some(*top)) else {
-                continue;
-            };
+        let index = crate::declarations::index_cue(tree);
+        for (which, top) in tops.iter().enumerate() {
             let origins = &mut all[which];
-            let span = span_of(*file, field.syntax());
-            origins.whole.get_or_insert(span);
-            match field.value() {
-                Some(FieldValue::Field(member)) => add_member(origins, *file, &member),
-                Some(FieldValue::Expr(expr)) => {
-                    for literal in struct_literals(&expr) {
-                        for inner in literal.decls() {
-                            if let Decl::Field(member) = inner {
-                                add_member(origins, *file, &member);
-                            }
-                        }
-                    }
-                }
-                _ => {}
+            if let Some((_, start, end)) = index.tops.iter().find(|(name, ..)| name == top) {
+                origins.whole.get_or_insert(Span::new(*file, *start, *end));
+            }
+            let members = match *top {
+                "hosts" => &index.hosts,
+                "resources" => &index.resources,
+                _ => continue,
+            };
+            for named in members.iter().filter(|named| named.top_level) {
+                origins
+                    .members
+                    .entry(named.name.clone())
+                    .or_insert_with(|| Span::new(*file, named.full_start, named.full_end));
             }
         }
     }
     all
 }
 
-fn add_member(origins: &mut Origins, file: FileId, member: &ast::Field) {
-    if let Some(name) = label_text(member) {
-        origins.members.entry(name).or_insert_with(|| span_of(file, member.syntax()));
-    }
-}
-
-/// The struct literals an expression unifies: `{…}`, and those of `a & {…}`.
-fn struct_literals(expr: &ast::Expr) -> Vec<ast::StructLit> {
-    let node = expr.syntax();
-    if let Some(literal) = ast::StructLit::cast(node.clone()) {
-        return vec![literal];
-    }
-    if node.kind() == froyo_syntax::SyntaxKind::BINARY_EXPR {
-        return node
-            .children()
-            .filter_map(ast::Expr::cast)
-            .flat_map(|operand| struct_literals(&operand))
-            .collect();
-    }
-    Vec::new()
-}
-
 /// A field's label as a plain name: identifiers as written, simple quoted
 /// strings without their quotes; other labels have none.
 pub fn label_text(field: &ast::Field) -> Option<String> {
-    match field.label()?.name()? {
-        LabelName::Ident(token) => Some(token.text().to_string()),
-        LabelName::String(token) => serde_json::from_str::<String>(token.text()).ok(),
-        _ => None,
-    }
-}
-
-fn span_of(file: FileId, node: &froyo_syntax::SyntaxNode) -> Span {
-    let range = node.text_range();
-    Span::new(file, range.start().into(), range.end().into())
+    crate::cue::field_name(field).map(|(name, ..)| name)
 }

@@ -26,7 +26,6 @@ use std::sync::OnceLock;
 use froyo_diagnostics::{Diagnostic, FileId, Span};
 use froyo_eval::{Data, EvalOptions, ImportedPackage, SourceFile};
 use froyo_stdlib::ResourceType;
-use froyo_syntax::ast::{self, AstNode, Decl, FieldValue};
 
 /// What a value to validate is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,30 +150,19 @@ impl Batch {
     /// The entry a message's path names (`resources."apache-svc".state: …`),
     /// and the field after it.
     fn entry_named_in(&self, message: &str) -> Option<(&Entry, Option<String>)> {
-        let (kind, rest) = if let Some(rest) = message.strip_prefix("resources.") {
-            (false, rest)
-        } else if let Some(rest) = message.strip_prefix("hosts.") {
-            (true, rest)
-        } else {
-            return None;
+        let path = crate::place::message_path(message);
+        let kind = match path.first().map(String::as_str) {
+            Some("resources") => false,
+            Some("hosts") => true,
+            _ => return None,
         };
-        let (name, after) = if let Some(quoted) = rest.strip_prefix('"') {
-            let end = quoted.find('"')? + 1;
-            (serde_json::from_str::<String>(&rest[..=end]).ok()?, &rest[end + 1..])
-        } else {
-            let end = rest.find(['.', ':', ' ']).unwrap_or(rest.len());
-            (rest[..end].to_string(), &rest[end..])
-        };
-        let field = after
-            .strip_prefix('.')
-            .and_then(|rest| rest.split(['.', ':', ' ']).next())
-            .filter(|field| !field.is_empty() && !field.starts_with('"'))
-            .map(str::to_string);
+        let name = path.get(1)?;
+        let field = path.get(2).cloned();
         let entry = self
             .entries
             .iter()
             .map(|(entry, ..)| entry)
-            .find(|entry| (entry.kind == Kind::Host) == kind && entry.name == name)?;
+            .find(|entry| (entry.kind == Kind::Host) == kind && &entry.name == name)?;
         Some((entry, field))
     }
 
@@ -456,34 +444,15 @@ pub fn redact(mut diagnostic: Diagnostic) -> Diagnostic {
 }
 
 /// The fields each schema definition marks `@sensitive()`, by definition
-/// name (`#User`), read from the standard library's syntax.
+/// name (`#User`), as the one reader of the schemas ([`crate::definitions`])
+/// finds them.
 pub fn sensitive_fields(definition: &str) -> &'static [String] {
-    static INDEX: OnceLock<HashMap<String, Vec<String>>> = OnceLock::new();
+    static INDEX: OnceLock<HashMap<&'static str, Vec<String>>> = OnceLock::new();
     let index = INDEX.get_or_init(|| {
-        let mut index: HashMap<String, Vec<String>> = HashMap::new();
-        for package in froyo_stdlib::PACKAGES {
-            for file in package.files {
-                let parse = froyo_syntax::parse(file.text);
-                let Some(root) = ast::SourceFile::cast(parse.syntax_node()) else { continue };
-                for decl in root.decls() {
-                    let Decl::Field(field) = decl else { continue };
-                    let Some(name) = crate::origins::label_text(&field) else { continue };
-                    let Some(FieldValue::Expr(body)) = field.value() else { continue };
-                    let Some(literal) = ast::StructLit::cast(body.syntax().clone()) else {
-                        continue;
-                    };
-                    for inner in literal.decls() {
-                        let Decl::Field(member) = inner else { continue };
-                        let sensitive = member
-                            .attributes()
-                            .any(|attribute| attribute.text().starts_with("@sensitive("));
-                        if sensitive && let Some(member_name) = crate::origins::label_text(&member)
-                        {
-                            index.entry(name.clone()).or_default().push(member_name);
-                        }
-                    }
-                }
-            }
+        let mut index: HashMap<&'static str, Vec<String>> = HashMap::new();
+        for found in crate::definitions::definitions() {
+            let names = found.fields.iter().filter(|field| field.sensitive);
+            index.entry(found.name.as_str()).or_default().extend(names.map(|f| f.name.clone()));
         }
         index
     });

@@ -1,4 +1,4 @@
-//! The incremental database shared by the CLI and (later) the language server.
+//! The incremental database shared by the CLI and the language server.
 //!
 //! Source files are salsa *inputs*; everything else is a *tracked* query
 //! derived from them: the syntax diagnostics of a file, and the evaluation of
@@ -12,7 +12,9 @@
 //! Invariant: queries do no IO; hosts (the CLI, tests, the language server)
 //! read files and set inputs.
 
+pub mod declarations;
 mod partition;
+mod placed;
 pub mod policies;
 mod starlark_scan;
 mod units;
@@ -21,10 +23,12 @@ mod workspace;
 use froyo_diagnostics::{Diagnostic, FileId};
 use froyo_eval::{Data, EvalOptions};
 
+pub use declarations::{cue_declarations, starlark_declarations};
+pub use placed::compile_workspace;
 pub use policies::{Policies, policy_diagnostics, policy_set};
-pub use units::{partitioned_export, unit_count};
+pub use units::{merged_units, partitioned_export, unit_count};
 pub use workspace::{
-    Compiled, MAX_COMPILED_FILE_BYTES, MAX_COMPILED_PACKAGE_BYTES, Workspace, compile_workspace,
+    Compiled, MAX_COMPILED_FILE_BYTES, MAX_COMPILED_PACKAGE_BYTES, Workspace,
     incremental_workspace_checks, starlark_file, too_large, whole_workspace_checks, workspace_ir,
 };
 

@@ -13,6 +13,11 @@
 //! [`froyo_db::Workspace`] inputs, reusing the inputs of a previous load so
 //! that salsa keeps what it derived from unchanged files ([`workspace`]).
 //!
+//! For the command line, [`table`] loads a workspace with a file table for
+//! rendering and finds the workspaces paths name, [`check`] is everything
+//! `froyo check` reports in one call, and [`package`] says which files make
+//! the package `froyo export` and `froyo eval` evaluate.
+//!
 //! Start reading at [`load`].
 //!
 //! **Invariant:** no input panics the loader: unreadable, oversized,
@@ -20,22 +25,29 @@
 //! symbolic-link loops end in [`Problem`]s or are skipped.
 //! **Invariant:** file ids follow the database's order: package files,
 //! module imports, standard library, Starlark files.
-//! **Boundary:** the CLI (`src/compile.rs`, `src/package.rs`, `froyo check`
-//! and `froyo fmt`) and the language server (`lsp/src/project.rs`).
+//! **Boundary:** the CLI (`src/compile.rs`, `froyo check`, `froyo export`,
+//! `froyo eval` and `froyo fmt`) and the language server (`lsp/src/project.rs`).
 
+pub mod build;
+pub mod check;
 pub mod imports;
 pub mod overlay;
+pub mod package;
 pub mod paths;
 pub mod read;
 pub mod scan;
+pub mod table;
 pub mod walk;
 pub mod workspace;
 
+pub use build::{Built, build, was_allowed, workspace_policies};
+pub use check::{Checked, check};
 pub use overlay::Overlay;
 pub use paths::{absolute, display_path, find_root, workspace_root};
 pub use read::{
     LoadedFile, MAX_SOURCE_BYTES, Problem, ReadError, Sources, describe_io_error,
     read_error_diagnostic, read_file, read_sources, read_stdin,
 };
+pub use table::{LoadedWorkspace, load_workspace, sort_diagnostics, workspace_roots};
 pub use walk::{Discovery, discover};
 pub use workspace::{FileKind, Loaded, POLICY_DIRECTORY, Request, Target, WorkspaceFile, load};

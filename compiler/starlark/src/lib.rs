@@ -13,7 +13,7 @@
 //! Resources come out as concrete data, not yet checked: the compiler
 //! validates them against the same schemas as CUE resources.
 //!
-//! Start at [`run()`].
+//! Start at [`run()`]; [`scan`] reads a file's text without running it.
 
 pub mod config;
 mod convert;
@@ -22,6 +22,7 @@ mod prelude;
 mod registry;
 mod repeat;
 mod run;
+pub mod scan;
 
 pub use run::{Declared, Files, Options, Output, Resource, resolve_load, run};
 

@@ -9,11 +9,11 @@
 //! declare one. Without paths, the directory at the root of the workspace is
 //! used.
 //!
-//! Files are read with the limits of [`froyo_loader::read`]; their package
-//! clauses and imports are read by [`froyo_loader::scan`], the scanner the
+//! Files are read with the limits of [`crate::read`]; their package
+//! clauses and imports are read by [`crate::scan`], the scanner the
 //! workspace loader uses (evaluation parses each file once and reports
 //! syntax errors before evaluating anything), and module imports are
-//! resolved by [`froyo_loader::imports`].
+//! resolved by [`crate::imports`].
 //! The result is a [`froyo_db::Package`] input of the caller's database, to
 //! evaluate with its queries, plus a [`Files`] table whose ids are the
 //! package's file indexes, for rendering their diagnostics.
@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 
 use froyo_diagnostics::{Diagnostic, Files, Span, registry};
 
-use froyo_loader::scan::{PackageClause, package_clause};
-use froyo_loader::{Discovery, Overlay, Sources, display_path};
+use crate::scan::{PackageClause, package_clause};
+use crate::{Discovery, Overlay, Sources, display_path};
 
 /// The package as a database input, and the table its diagnostics point into.
 pub struct Package {
@@ -56,9 +56,9 @@ pub fn load(
     // Inputs are named as users read them: `froyo export` records no origins.
     let input_name = |_: &Path, display: &str| -> String { display.to_string() };
     let roots: Vec<PathBuf> = if paths.is_empty() {
-        vec![froyo_loader::workspace_root(current_dir)]
+        vec![crate::workspace_root(current_dir)]
     } else {
-        paths.iter().map(|path| froyo_loader::absolute(current_dir, path)).collect()
+        paths.iter().map(|path| crate::absolute(current_dir, path)).collect()
     };
     let mut explicit = BTreeSet::new();
     let mut from_directories: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
@@ -66,7 +66,7 @@ pub fn load(
     for root in &roots {
         match fs::metadata(root) {
             Ok(metadata) if metadata.is_dir() => {
-                match froyo_loader::walk::directory_files(root, "cue", &Overlay::new()) {
+                match crate::walk::directory_files(root, "cue", &Overlay::new()) {
                     Ok(files) => {
                         for file in files {
                             from_directories.insert(file, root.clone());
@@ -89,7 +89,7 @@ pub fn load(
         return Err(LoadError::NoFiles { searched });
     }
 
-    let sources = froyo_loader::read_sources(current_dir, discovery);
+    let sources = crate::read_sources(current_dir, discovery);
     if !sources.diagnostics.is_empty() {
         return Err(LoadError::Diagnostics {
             files: sources.files,
@@ -128,14 +128,14 @@ pub fn load(
     let main_texts: Vec<String> =
         (0..inputs.len()).map(|i| inputs[i].text(database).clone()).collect();
     let main_texts: Vec<&str> = main_texts.iter().map(String::as_str).collect();
-    let module_dir = main_dir.as_deref().and_then(froyo_loader::find_root);
+    let module_dir = main_dir.as_deref().and_then(crate::find_root);
     let mut imports = Vec::new();
     if let Some(root) = &module_dir
-        && let Ok(module_text) = froyo_loader::read_file(&root.join("cue.mod").join("module.cue"))
-        && let Some(module) = froyo_loader::scan::module_path(&module_text)
+        && let Ok(module_text) = crate::read_file(&root.join("cue.mod").join("module.cue"))
+        && let Some(module) = crate::scan::module_path(&module_text)
     {
         let mut problems = Vec::new();
-        let packages = froyo_loader::imports::resolve(
+        let packages = crate::imports::resolve(
             root,
             &module,
             &main_texts,

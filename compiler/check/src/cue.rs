@@ -1,12 +1,13 @@
-//! Small readings of CUE syntax shared by the IDE features: a field's label
-//! as text, string literals, doc comments above a declaration, the members of
-//! a disjunction, and the chain of fields around an offset.
+//! Small readings of CUE syntax shared by the checks and the editor's
+//! features: a field's label as text, string literals, doc comments above a
+//! declaration, the members of a disjunction, the chain of fields around a
+//! node, import aliases and the schemas a value unifies with.
 //!
 //! Everything here reads a (possibly broken) syntax tree or text and answers
 //! `None` or nothing when the shape is not what it looks for; nothing panics.
 
 use froyo_syntax::ast::{self, AstNode as _, LabelName};
-use froyo_syntax::{SyntaxKind, SyntaxNode, SyntaxToken, TextSize};
+use froyo_syntax::{SyntaxKind, SyntaxNode};
 
 /// The name a field's label gives, unquoted, with its byte range (quotes
 /// included for a quoted label).
@@ -30,13 +31,18 @@ pub fn unquote(text: &str) -> Option<String> {
     if inner.starts_with("\"\"") {
         return None;
     }
+    // CUE's escapes are JSON's, `\u` included; a literal JSON does not
+    // read (an unterminated one, CUE-only escapes) is unescaped by hand.
+    if let Ok(value) = serde_json::from_str::<String>(text) {
+        return Some(value);
+    }
     let inner = inner.strip_suffix('"').unwrap_or(inner);
     Some(unescape(inner))
 }
 
 /// The text of a string literal's body with its backslash escapes undone:
 /// `\n` and `\t`, and any other escaped character as itself (enough for ids,
-/// paths and labels, in CUE and Starlark alike).
+/// paths and labels).
 pub fn unescape(text: &str) -> String {
     let mut out = String::new();
     let mut chars = text.chars();
@@ -132,31 +138,6 @@ pub fn disjuncts(text: &str) -> Vec<String> {
     members.push(text[start..].trim().to_string());
     members.retain(|member| !member.is_empty());
     members
-}
-
-/// The token at `offset`, preferring the one that ends there (the word being
-/// typed) over the one that starts there.
-pub fn token_before(root: &SyntaxNode, offset: u32) -> Option<SyntaxToken> {
-    let size = TextSize::from(offset.min(u32::from(root.text_range().end())));
-    match root.token_at_offset(size) {
-        rowan::TokenAtOffset::None => None,
-        rowan::TokenAtOffset::Single(token) => Some(token),
-        rowan::TokenAtOffset::Between(left, right) => {
-            if left.kind().is_trivia()
-                || matches!(
-                    left.kind(),
-                    SyntaxKind::L_CURLY
-                        | SyntaxKind::COMMA
-                        | SyntaxKind::L_BRACK
-                        | SyntaxKind::COLON
-                )
-            {
-                Some(right)
-            } else {
-                Some(left)
-            }
-        }
-    }
 }
 
 /// The names of the fields enclosing `node`, outermost first: for the

@@ -505,7 +505,7 @@ fn import_completions(
         .map(|package| (package.import_path.to_string(), schema::package_doc(package.import_path)))
         .collect();
     if let Some(module) = &context.project.module_path {
-        for path in crate::project::module_packages(&context.project.root, module) {
+        for path in froyo_loader::walk::module_packages(&context.project.root, module) {
             paths.push((path, "a package of this module".into()));
         }
     }

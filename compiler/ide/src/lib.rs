@@ -1,34 +1,68 @@
-//! The IDE features in editor terms: offsets into a file, file ids of a
-//! project, plain data out. Nothing here knows LSP types (see
-//! [`crate::convert`]); everything reads the database through queries and
-//! the (possibly broken) text of the file being edited, and answers
-//! nothing rather than failing.
+//! Every editor feature of froyo as plain data in, plain data out, like
+//! rust-analyzer's `ide` crate: completion, hover with provenance, go to
+//! definition, references, rename, document and workspace symbols,
+//! semantic tokens, inlay hints, code actions, formatting and the
+//! diagnostics an editor shows. Requests name a file of a loaded project
+//! (`froyo_loader::Loaded`) by id and a place in it by byte offset; answers
+//! are byte ranges of project files and this crate's own small structs.
+//!
+//! Everything reads the same salsa database the CLI uses (`froyo_db`)
+//! through queries, and the (possibly broken) text of the file being
+//! edited, and answers nothing rather than failing.
 //!
 //! Start at [`completions`] and [`hover`]; [`index`] holds the per-file
 //! salsa queries they share.
+//!
+//! **Invariant:** no LSP types: positions are byte offsets, files are ids
+//! of the project; converting to a protocol is the caller's job.
+//! **Invariant:** no input panics a feature; a feature that cannot answer
+//! answers nothing.
+//! **Boundary:** the language server (`lsp/`) is a protocol adapter over
+//! this crate; tests call it directly, without a client.
 
+mod actions;
 mod completion;
 pub mod cue;
+mod diagnostics;
+mod format;
 mod hints;
 mod hover;
 pub mod index;
-pub mod missing;
 mod navigation;
-pub mod schema;
-pub mod starlark;
 mod symbols;
 mod tokens;
 
-use froyo_db::Database;
+/// The one reader of the standard library's schemas (`froyo_check::definitions`).
+pub use froyo_check::definitions as schema;
+pub use froyo_db::{Database, SourceFile, stdlib_files};
+pub use froyo_loader::{FileKind, Loaded as Project};
+/// The one Starlark scanner (`froyo_starlark::scan`), shared with the database.
+pub use froyo_starlark::scan as starlark;
 
-use crate::project::{FileKind, Project};
-
+pub use actions::{Action, code_actions};
 pub use completion::{MAX_ID_ITEMS, completions};
+pub use diagnostics::{project_diagnostics, user_diagnostic};
+pub use format::{Edit, formatting};
 pub use hints::inlay_hints;
 pub use hover::hover;
 pub use navigation::{definition, references, rename, rename_target};
 pub use symbols::{document_symbols, workspace_symbols};
 pub use tokens::{TOKEN_TYPES, semantic_tokens};
+
+/// Sets the text of an input file (an edit from the editor); salsa cancels
+/// queries still running on older snapshots.
+pub fn set_text(db: &mut Database, file: SourceFile, text: &str) {
+    use salsa::Setter as _;
+    if file.text(db) != text {
+        file.set_text(db).to(text.to_string());
+    }
+}
+
+/// Whether a panic's payload is salsa's cancellation of a query on an old
+/// snapshot (an edit arrived), rather than a bug.
+pub fn is_cancelled(payload: &(dyn std::any::Any + Send)) -> bool {
+    payload.is::<salsa::Cancelled>()
+}
 
 /// The file a request is about.
 pub struct Context<'a> {

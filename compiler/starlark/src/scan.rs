@@ -1,9 +1,11 @@
-//! A small lexer for Starlark, for the editor's purposes: resource
-//! constructor calls and their ids, `require`/`notify` lists, `load`
-//! statements, the call around the cursor, and token classes for
-//! highlighting. It never fails; unknown characters are punctuation.
+//! The one scanner of Starlark text, for what froyo needs to know of a file
+//! without running it: the database's `load`s and `config` reads (so that a
+//! file re-runs only when what it reads changes, [`reads`]), and the
+//! editor's resource constructor calls and their ids, `require`/`notify`
+//! lists, `load` statements, the call around the cursor and token classes
+//! for highlighting. It never fails; unknown characters are punctuation.
 //!
-//! Running a file is `froyo-starlark`'s job; this reads text only, so it
+//! Running a file is [`crate::run()`]'s job; this reads text only, so it
 //! works on files that do not run.
 
 /// One Starlark token.
@@ -60,9 +62,7 @@ pub fn tokenize(text: &str) -> Vec<(Token, u32, u32)> {
                             .get(index..index + 3)
                             .is_some_and(|three| three.iter().all(|b| *b == byte)))
                 {
-                    value.push_str(&super::cue::unescape(
-                        text.get(content_start..index).unwrap_or(""),
-                    ));
+                    value.push_str(&unescape(text.get(content_start..index).unwrap_or("")));
                     index += quote_len;
                     break;
                 }
@@ -70,18 +70,20 @@ pub fn tokenize(text: &str) -> Vec<(Token, u32, u32)> {
             }
             index = index.min(bytes.len());
             if value.is_empty() && index > content_start {
-                value = super::cue::unescape(text.get(content_start..index).unwrap_or(""));
+                value = unescape(text.get(content_start..index).unwrap_or(""));
                 value = value.trim_end_matches(['"', '\'']).to_string();
             }
             out.push((Token::Str(value), start as u32, index as u32));
             continue;
         }
-        if byte.is_ascii_alphabetic() || byte == b'_' {
-            while index < bytes.len()
-                && (bytes[index].is_ascii_alphanumeric() || bytes[index] == b'_')
-            {
-                index += 1;
-            }
+        let character = text[index..].chars().next().unwrap_or(' ');
+        if character.is_alphabetic() || character == '_' {
+            let length: usize = text[index..]
+                .chars()
+                .take_while(|next| next.is_alphanumeric() || *next == '_')
+                .map(char::len_utf8)
+                .sum();
+            index += length;
             out.push((Token::Ident(text[start..index].to_string()), start as u32, index as u32));
             continue;
         }
@@ -94,7 +96,6 @@ pub fn tokenize(text: &str) -> Vec<(Token, u32, u32)> {
             out.push((Token::Number, start as u32, index as u32));
             continue;
         }
-        let character = text[index..].chars().next().unwrap_or(' ');
         index += character.len_utf8();
         out.push((Token::Punct(character), start as u32, index as u32));
     }
@@ -257,9 +258,106 @@ pub fn call_at(tokens: &[(Token, u32, u32)], offset: u32) -> Option<(String, Vec
     None
 }
 
+/// The text of a string literal's body with its backslash escapes undone:
+/// `\n` and `\t`, and any other escaped character as itself (enough for ids,
+/// paths and labels, in CUE and Starlark alike).
+pub fn unescape(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(character) = chars.next() {
+        if character == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        } else {
+            out.push(character);
+        }
+    }
+    out
+}
+
+/// What a file loads and which top-level `config` fields it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reads {
+    pub loads: Vec<String>,
+    pub config_names: Vec<String>,
+}
+
+/// What `text` loads and which `config` fields it reads, or `None` when it
+/// uses `config` in a way that does not name its fields.
+///
+/// Strings and comments are skipped. Every `config` identifier must be
+/// followed by `.name` or `["name"]`; any other use (passing `config` along,
+/// `config[key]`, `dir(config)`) means the file may read anything, and the
+/// scan gives up (the caller then gives it all of `config`).
+pub fn reads(text: &str) -> Option<Reads> {
+    let tokens: Vec<Token> = tokenize(text)
+        .into_iter()
+        .map(|(token, ..)| token)
+        .filter(|token| *token != Token::Comment)
+        .collect();
+    let mut result = Reads { loads: Vec::new(), config_names: Vec::new() };
+    for (index, token) in tokens.iter().enumerate() {
+        match token {
+            Token::Ident(word) if word == "load" => {
+                if let (Some(Token::Punct('(')), Some(Token::Str(path))) =
+                    (tokens.get(index + 1), tokens.get(index + 2))
+                {
+                    result.loads.push(path.clone());
+                }
+            }
+            Token::Ident(word) if word == "config" => {
+                // An attribute of something else (`x.config`) is not ours.
+                let after_dot = index > 0 && tokens[index - 1] == Token::Punct('.');
+                if !after_dot {
+                    match (tokens.get(index + 1), tokens.get(index + 2), tokens.get(index + 3)) {
+                        (Some(Token::Punct('.')), Some(Token::Ident(name)), _) => {
+                            result.config_names.push(name.clone())
+                        }
+                        (
+                            Some(Token::Punct('[')),
+                            Some(Token::Str(name)),
+                            Some(Token::Punct(']')),
+                        ) => result.config_names.push(name.clone()),
+                        _ => return None,
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(result)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_and_loads() {
+        let scan = reads(
+            "load(\"//lib/x.star\", \"f\")\n# config is fine in comments\nx = config.apps\ny = config[\"hosts\"]\nz = \"config\"\nw = a.config\n",
+        )
+        .unwrap();
+        assert_eq!(scan.loads, ["//lib/x.star"]);
+        assert_eq!(scan.config_names, ["apps", "hosts"]);
+    }
+
+    #[test]
+    fn other_uses_give_up() {
+        assert!(reads("f(config)\n").is_none());
+        assert!(reads("config[key]\n").is_none());
+        assert!(reads("for k in config:\n    pass\n").is_none());
+    }
+
+    #[test]
+    fn identifiers_may_be_unicode() {
+        let scan = reads("x = config.größe\n").unwrap();
+        assert_eq!(scan.config_names, ["größe"]);
+    }
 
     #[test]
     fn finds_calls_dependencies_and_loads() {

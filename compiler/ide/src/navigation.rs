@@ -10,7 +10,7 @@ use super::schema;
 use super::{
     Context, FileRange, cue, file_index, indexes, resource_declarations, starlark, stdlib_file_id,
 };
-use crate::project::FileKind;
+use crate::FileKind;
 
 /// What the cursor is on, for navigation.
 enum Target {

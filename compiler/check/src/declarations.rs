@@ -1,14 +1,17 @@
-//! Per-file indexes for the IDE features, as salsa queries of the shared
-//! database: what a file declares (hosts, resources with their types and
-//! ranges, host labels) and where it names resources (`require`/`notify`).
-//! Each is derived from one file's text only, so an edit re-indexes that
-//! file alone.
+//! The one index of what a file declares: hosts and resources with their
+//! names, label ranges, whole declarations and types, host labels, the ids
+//! named in `require`/`notify`, and (for Starlark, filled by the editor
+//! from the one Starlark scanner) `load`s. The checks read declaration
+//! spans from it ([`crate::origins`]); the editor's features read all of
+//! it, through a per-file query of the database.
+//!
+//! Built from one file's syntax alone, so a cache keyed by file stays valid
+//! when other files change.
 
-use froyo_db::SourceFile;
-use froyo_syntax::ast::{self, AstNode as _};
+use froyo_syntax::ast::{self, AstNode as _, Decl, FieldValue};
 use froyo_syntax::{SyntaxKind, SyntaxNode};
 
-use super::{cue, starlark};
+use crate::cue;
 
 /// A declared or referenced name and the range that names it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -22,6 +25,10 @@ pub struct Named {
     pub full_end: u32,
     /// The resource type, when the file says which (`linux.file`).
     pub type_name: Option<String>,
+    /// A member written directly in a top-level `hosts`/`resources` field
+    /// (in its struct literal, one it unifies, or the `resources: id: …`
+    /// short form), rather than in a comprehension or a nested field.
+    pub top_level: bool,
 }
 
 /// What one file declares and references.
@@ -35,18 +42,9 @@ pub struct FileIndex {
     pub dependency_refs: Vec<Named>,
     /// Starlark `load` modules (ranges include quotes).
     pub loads: Vec<Named>,
-}
-
-/// The index of a CUE file.
-#[salsa::tracked(returns(ref))]
-pub fn cue_index(db: &dyn salsa::Database, file: SourceFile) -> FileIndex {
-    index_cue_text(file.text(db))
-}
-
-/// The index of a Starlark file.
-#[salsa::tracked(returns(ref))]
-pub fn starlark_index(db: &dyn salsa::Database, file: SourceFile) -> FileIndex {
-    index_starlark_text(file.text(db))
+    /// The top-level fields `hosts` and `resources` of a CUE file: name
+    /// and the whole field's range, in order.
+    pub tops: Vec<(String, u32, u32)>,
 }
 
 fn named(
@@ -64,12 +62,18 @@ fn named(
         full_start: range.start().into(),
         full_end: range.end().into(),
         type_name,
+        top_level: false,
     }
 }
 
+/// The index of a CUE file's text.
 pub fn index_cue_text(text: &str) -> FileIndex {
-    let parse = froyo_syntax::parse(text);
-    let root = parse.syntax_node();
+    index_cue(&froyo_syntax::parse(text).syntax_node())
+}
+
+/// The index of a CUE file's syntax tree.
+pub fn index_cue(root: &SyntaxNode) -> FileIndex {
+    let direct = top_level_members(root);
     let imports =
         ast::SourceFile::cast(root.clone()).map(|file| cue::imports(&file)).unwrap_or_default();
     let mut index = FileIndex::default();
@@ -83,9 +87,15 @@ pub fn index_cue_text(text: &str) -> FileIndex {
                 match names.as_slice() {
                     ["resources", _] => {
                         let type_name = resource_type_of(&field, &imports);
-                        index.resources.push(named(name, start, end, &node, type_name));
+                        let mut named = named(name, start, end, &node, type_name);
+                        named.top_level = direct.contains(&node);
+                        index.resources.push(named);
                     }
-                    ["hosts", _] => index.hosts.push(named(name, start, end, &node, None)),
+                    ["hosts", _] => {
+                        let mut named = named(name, start, end, &node, None);
+                        named.top_level = direct.contains(&node);
+                        index.hosts.push(named);
+                    }
                     ["hosts", _, "labels", key] => {
                         if let Some(ast::FieldValue::Expr(ast::Expr::Literal(literal))) =
                             field.value()
@@ -126,7 +136,60 @@ pub fn index_cue_text(text: &str) -> FileIndex {
     }
     index.host_labels.sort();
     index.host_labels.dedup();
+    for decl in ast::SourceFile::cast(root.clone()).iter().flat_map(|file| file.decls()) {
+        let Decl::Field(field) = decl else { continue };
+        let Some((name, ..)) = cue::field_name(&field) else { continue };
+        if name == "hosts" || name == "resources" {
+            let range = field.syntax().text_range();
+            index.tops.push((name, range.start().into(), range.end().into()));
+        }
+    }
     index
+}
+
+/// The member fields written directly in the top-level `hosts` and
+/// `resources` fields: in a struct literal, a struct literal it unifies
+/// (`linux.#Base & {…}`), or the short form `resources: id: …`.
+fn top_level_members(root: &SyntaxNode) -> Vec<SyntaxNode> {
+    let mut members = Vec::new();
+    let Some(file) = ast::SourceFile::cast(root.clone()) else { return members };
+    for decl in file.decls() {
+        let Decl::Field(field) = decl else { continue };
+        if !cue::field_name(&field).is_some_and(|(name, ..)| name == "hosts" || name == "resources")
+        {
+            continue;
+        }
+        match field.value() {
+            Some(FieldValue::Field(member)) => members.push(member.syntax().clone()),
+            Some(FieldValue::Expr(expr)) => {
+                for literal in struct_literals(&expr) {
+                    for inner in literal.decls() {
+                        if let Decl::Field(member) = inner {
+                            members.push(member.syntax().clone());
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    members
+}
+
+/// The struct literals an expression unifies: `{…}`, and those of `a & {…}`.
+fn struct_literals(expr: &ast::Expr) -> Vec<ast::StructLit> {
+    let node = expr.syntax();
+    if let Some(literal) = ast::StructLit::cast(node.clone()) {
+        return vec![literal];
+    }
+    if node.kind() == SyntaxKind::BINARY_EXPR {
+        return node
+            .children()
+            .filter_map(ast::Expr::cast)
+            .flat_map(|operand| struct_literals(&operand))
+            .collect();
+    }
+    Vec::new()
 }
 
 /// The resource type a CUE resource field declares: through a schema it
@@ -163,44 +226,6 @@ pub fn resource_type_of(
     None
 }
 
-pub fn index_starlark_text(text: &str) -> FileIndex {
-    let tokens = starlark::tokenize(text);
-    let mut index = FileIndex::default();
-    for call in starlark::calls(&tokens) {
-        if let Some((id, start, end)) = call.id {
-            index.resources.push(Named {
-                name: id,
-                start,
-                end,
-                full_start: call.start,
-                full_end: call.end,
-                type_name: Some(call.type_name),
-            });
-        }
-    }
-    for (name, start, end) in starlark::dependency_strings(&tokens) {
-        index.dependency_refs.push(Named {
-            name,
-            start,
-            end,
-            full_start: start,
-            full_end: end,
-            type_name: None,
-        });
-    }
-    for (name, start, end) in starlark::loads(&tokens) {
-        index.loads.push(Named {
-            name,
-            start,
-            end,
-            full_start: start,
-            full_end: end,
-            type_name: None,
-        });
-    }
-    index
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,5 +257,16 @@ resources: svc: linux.#Service & {name: "x"}
         let refs: Vec<_> =
             index.dependency_refs.iter().map(|r| &text[r.start as usize..r.end as usize]).collect();
         assert_eq!(refs, vec!["\"dir\"", "\"svc\""]);
+        assert!(index.resources.iter().all(|r| r.top_level));
+        let tops: Vec<_> = index.tops.iter().map(|top| top.0.as_str()).collect();
+        assert_eq!(tops, vec!["hosts", "resources", "resources"]);
+    }
+
+    #[test]
+    fn members_of_comprehensions_are_not_top_level() {
+        let index = index_cue_text("resources: {\n\tif true {\n\t\ta: {}\n\t}\n\tb: {}\n}\n");
+        let found: Vec<_> =
+            index.resources.iter().map(|r| (r.name.as_str(), r.top_level)).collect();
+        assert_eq!(found, vec![("a", false), ("b", true)]);
     }
 }

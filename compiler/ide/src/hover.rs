@@ -61,6 +61,12 @@ pub fn hover(context: &Context<'_>, offset: u32) -> Option<HoverInfo> {
             return Some(resource_hover(context, &id, start, end));
         }
     }
+    // A reference (`path: root`), or a selection from one (`resources.dir.path`).
+    if token.kind() == SyntaxKind::IDENT
+        && matches!(parent.kind(), SyntaxKind::NAME_REF | SyntaxKind::SELECTOR_EXPR)
+    {
+        return reference_hover(context, &parent, start, end);
+    }
     // A field's label.
     let field = parent
         .ancestors()
@@ -72,10 +78,24 @@ pub fn hover(context: &Context<'_>, offset: u32) -> Option<HoverInfo> {
     }
     let path = cue::field_path(field.syntax());
     let names: Vec<&str> = path.iter().map(|(name, _)| name.as_str()).collect();
-    match names.as_slice() {
+    schema_field_hover(context, &field, &path, &names, &imports, start, end)
+        .or_else(|| value_hover(context, context.file, field.syntax(), &[], start, end))
+}
+
+/// The hover of a host's or resource's field its schema declares.
+fn schema_field_hover(
+    context: &Context<'_>,
+    field: &ast::Field,
+    path: &[(String, ast::Field)],
+    names: &[&str],
+    imports: &[(String, String, u32, u32)],
+    start: u32,
+    end: u32,
+) -> Option<HoverInfo> {
+    match names {
         ["resources", id] => Some(resource_hover(context, id, start, end)),
         ["resources", id, name] => {
-            let type_name = super::index::resource_type_of(&path[1].1, &imports);
+            let type_name = super::index::resource_type_of(&path[1].1, imports);
             let definition = type_name.as_deref().and_then(schema::resource_schema)?;
             let schema_field = definition.field(name)?;
             let value = super::evaluated_property(context.db, context.project, id, Some(name));
@@ -105,6 +125,198 @@ pub fn hover(context: &Context<'_>, offset: u32) -> Option<HoverInfo> {
         }
         _ => None,
     }
+}
+
+/// The hover of a reference, or of a name selected from one
+/// (`resources.dir.path` on `dir`): the value of the field it refers to.
+fn reference_hover(
+    context: &Context<'_>,
+    node: &SyntaxNode,
+    start: u32,
+    end: u32,
+) -> Option<HoverInfo> {
+    // The names selected after the reference, up to the hovered one.
+    let mut selected = Vec::new();
+    let mut current = node.clone();
+    while current.kind() == SyntaxKind::SELECTOR_EXPR {
+        let selector = ast::SelectorExpr::cast(current.clone())?;
+        let name = selector.name()?;
+        if u32::from(name.text_range().end()) <= end {
+            selected.push(name.text().to_string());
+        }
+        current = selector.base()?.syntax().clone();
+    }
+    selected.reverse();
+    let reference = ast::NameRef::cast(current)?.ident()?;
+    // At its end: the token that ends there is the reference itself.
+    let targets = super::navigation::definition(context, u32::from(reference.text_range().end()));
+    let target = targets.first()?;
+    let source = context.project.file(target.file)?.source?;
+    let root = froyo_db::parse_file(context.db, source).syntax_node();
+    let token = cue::token_before(&root, target.start + 1)?;
+    let declaration = token.parent_ancestors().find(|node| node.kind() == SyntaxKind::FIELD)?;
+    let mut info = value_hover(context, target.file, &declaration, &selected, start, end)?;
+    let declared = FileRange { file: target.file, start: target.start, end: target.end };
+    if !info.provenance.iter().any(|(_, range)| *range == declared) {
+        info.provenance.insert(0, ("defined".into(), declared));
+    }
+    Some(info)
+}
+
+/// The most characters of a value a hover shows.
+const MAX_VALUE_CHARS: usize = 400;
+
+/// The hover of any CUE field (`declaration` in project file `file`, followed by the names
+/// `selected` from its value): its path, its evaluated value and type (the
+/// value as written when it does not evaluate or is not exported), its doc
+/// comment, and where it comes from: every field of the package that
+/// declares the same path, and the fields its value refers to.
+fn value_hover(
+    context: &Context<'_>,
+    file: u32,
+    declaration: &SyntaxNode,
+    selected: &[String],
+    start: u32,
+    end: u32,
+) -> Option<HoverInfo> {
+    let mut path: Vec<String> =
+        cue::field_path(declaration).into_iter().map(|(name, _)| name).collect();
+    path.extend(selected.iter().cloned());
+    // A field inside a list or a comprehension has no one path of the value.
+    let plain = !path.iter().any(|name| name == "*")
+        && !declaration
+            .ancestors()
+            .any(|node| matches!(node.kind(), SyntaxKind::LIST_LIT | SyntaxKind::COMPREHENSION));
+    let value = if plain { evaluated_path(context, &path) } else { None };
+    let field = ast::Field::cast(declaration.clone())?;
+    let written = field
+        .value()
+        .map(|value| match value {
+            ast::FieldValue::Expr(expr) => expr.syntax().text().to_string(),
+            ast::FieldValue::Alias(alias) => alias.syntax().text().to_string(),
+            ast::FieldValue::Field(field) => field.syntax().text().to_string(),
+        })
+        .unwrap_or_default();
+    let type_text = value.as_ref().map(|value| value.kind_name()).unwrap_or("");
+    let mut markdown = format!(
+        "```cue\n{}{}{}\n```",
+        path.iter().map(|name| path_label(name)).collect::<Vec<_>>().join("."),
+        if type_text.is_empty() { "" } else { ": " },
+        type_text
+    );
+    let file_text = context.project.text(context.db, file).unwrap_or("");
+    let doc = if selected.is_empty() {
+        cue::doc_comment_above(file_text, u32::from(declaration.text_range().start()) as usize)
+    } else {
+        String::new()
+    };
+    if !doc.is_empty() {
+        markdown.push_str(&format!("\n\n{doc}"));
+    }
+    let sensitive = path.len() >= 3
+        && matches!(path[0].as_str(), "resources" | "hosts")
+        && schema::definitions()
+            .iter()
+            .any(|definition| definition.field(&path[2]).is_some_and(|field| field.sensitive));
+    match (&value, sensitive) {
+        (_, true) => markdown.push_str(&format!("\n\nValue: `{}` (sensitive)", froyo_ir::REDACTED)),
+        (Some(value), false) => markdown.push_str(&format!(
+            "\n\nValue: `{}`",
+            shortened(&froyo_eval::builtins::cue_text(value))
+        )),
+        (None, false) if selected.is_empty() && !written.trim().is_empty() => {
+            markdown.push_str(&format!("\n\nAs written: `{}`", shortened(written.trim())))
+        }
+        (None, false) => {}
+    }
+    // Where it comes from: the fields declaring this path, then what the
+    // value refers to.
+    let mut provenance = Vec::new();
+    if selected.is_empty() && plain {
+        for (file, start, end) in declarations_of(context, &path) {
+            provenance.push(("declared".to_string(), FileRange { file, start, end }));
+        }
+    }
+    if selected.is_empty() {
+        let referring = Context { db: context.db, project: context.project, file, text: file_text };
+        for reference in
+            declaration.descendants().filter(|node| node.kind() == SyntaxKind::NAME_REF)
+        {
+            let Some(name) = ast::NameRef::cast(reference).and_then(|name| name.ident()) else {
+                continue;
+            };
+            let offset = u32::from(name.text_range().end());
+            for target in super::navigation::definition(&referring, offset) {
+                provenance.push((format!("`{}` (referenced)", name.text()), target));
+            }
+        }
+    }
+    Some(HoverInfo { markdown, start, end, provenance })
+}
+
+/// A name of a path as CUE writes it: definitions and hidden fields as
+/// they are, other names as labels (quoted when they must be).
+fn path_label(name: &str) -> String {
+    match name.strip_prefix('#').or_else(|| name.strip_prefix('_')) {
+        Some(rest) if !rest.is_empty() && cue::label_text(rest) == rest => name.to_string(),
+        _ => cue::label_text(name),
+    }
+}
+
+fn shortened(text: &str) -> String {
+    let single: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if single.chars().count() <= MAX_VALUE_CHARS {
+        return single;
+    }
+    let cut: String = single.chars().take(MAX_VALUE_CHARS).collect();
+    format!("{cut}…")
+}
+
+/// The evaluated value at `path` of the workspace's package, evaluating
+/// only the units that declare its top-level field.
+fn evaluated_path(context: &Context<'_>, path: &[String]) -> Option<froyo_eval::Data> {
+    let top = path.first()?;
+    if top.starts_with('#') || top.starts_with('_') {
+        return None;
+    }
+    let package = *context.project.input.package(context.db);
+    let data =
+        froyo_db::merged_units(context.db, package, Some(std::slice::from_ref(top)), true).ok()?;
+    let mut value = &data;
+    for name in path {
+        value = value.field(name)?;
+    }
+    Some(value.clone())
+}
+
+/// The labels of the fields of the package's files that declare `path`.
+fn declarations_of(context: &Context<'_>, path: &[String]) -> Vec<(u32, u32, u32)> {
+    let mut out = Vec::new();
+    for (id, file) in context.project.files.iter().enumerate() {
+        if file.kind != crate::FileKind::Cue {
+            continue;
+        }
+        let Some(source) = file.source else { continue };
+        let root = froyo_db::parse_file(context.db, source).syntax_node();
+        for node in root.descendants().filter(|node| node.kind() == SyntaxKind::FIELD) {
+            let names = cue::field_path(&node);
+            if names.len() != path.len()
+                || names.iter().zip(path).any(|((name, _), want)| name != want)
+            {
+                continue;
+            }
+            if node.ancestors().any(|ancestor| {
+                matches!(ancestor.kind(), SyntaxKind::LIST_LIT | SyntaxKind::COMPREHENSION)
+            }) {
+                continue;
+            }
+            let Some(field) = ast::Field::cast(node) else { continue };
+            if let Some((_, start, end)) = cue::field_name(&field) {
+                out.push((id as u32, start, end));
+            }
+        }
+    }
+    out
 }
 
 fn definition_range(context: &Context<'_>, definition: &Definition) -> Option<FileRange> {
@@ -189,11 +401,7 @@ fn written_fields(
         let Some(declaration) = text.get(named.full_start as usize..named.full_end as usize) else {
             continue;
         };
-        if context
-            .project
-            .file(*file)
-            .is_some_and(|file| file.kind == crate::project::FileKind::Starlark)
-        {
+        if context.project.file(*file).is_some_and(|file| file.kind == crate::FileKind::Starlark) {
             let tokens = starlark::tokenize(declaration);
             for window in tokens.windows(2) {
                 if let [(starlark::Token::Ident(name), ..), (starlark::Token::Punct('='), ..)] =
@@ -318,6 +526,27 @@ fn field_hover(
     HoverInfo { markdown, start, end, provenance }
 }
 
+/// The hover of `config.name` in Starlark: the package's top-level field
+/// `name`, as a hover on its first declaration shows it.
+fn config_hover(context: &Context<'_>, name: &str, start: u32, end: u32) -> Option<HoverInfo> {
+    for (id, file) in context.project.files.iter().enumerate() {
+        if file.kind != crate::FileKind::Cue {
+            continue;
+        }
+        let Some(source) = file.source else { continue };
+        let root = froyo_db::parse_file(context.db, source).syntax_node();
+        let declaration = root.children().find(|node| {
+            ast::Field::cast(node.clone())
+                .and_then(|field| cue::field_name(&field))
+                .is_some_and(|(label, ..)| label == name)
+        });
+        if let Some(declaration) = declaration {
+            return value_hover(context, id as u32, &declaration, &[], start, end);
+        }
+    }
+    None
+}
+
 fn starlark_hover(context: &Context<'_>, offset: u32) -> Option<HoverInfo> {
     let tokens = starlark::tokenize(context.text);
     let index = tokens
@@ -325,6 +554,15 @@ fn starlark_hover(context: &Context<'_>, offset: u32) -> Option<HoverInfo> {
         .position(|(_, start, end)| *start <= offset && offset <= *end && *start < *end)?;
     let (token, start, end) = &tokens[index];
     let starlark::Token::Ident(name) = token else { return None };
+    // `config.name`: the top-level CUE field it reads.
+    if index >= 2
+        && let (starlark::Token::Ident(config), starlark::Token::Punct('.')) =
+            (&tokens[index - 2].0, &tokens[index - 1].0)
+        && config == "config"
+        && (index < 3 || tokens[index - 3].0 != starlark::Token::Punct('.'))
+    {
+        return config_hover(context, name, *start, *end);
+    }
     // `linux.file`: the constructor.
     if index >= 2
         && let (starlark::Token::Ident(namespace), starlark::Token::Punct('.')) =

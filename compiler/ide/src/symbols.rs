@@ -3,7 +3,7 @@
 use froyo_db::Database;
 
 use super::{Context, FileRange, Symbol, SymbolKind, file_index, indexes};
-use crate::project::Project;
+use crate::Project;
 
 fn symbols_of(file: u32, index: &super::index::FileIndex) -> Vec<Symbol> {
     let host = index.hosts.iter().map(|named| (named, SymbolKind::Host));

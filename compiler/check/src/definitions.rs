@@ -1,6 +1,8 @@
-//! The standard library's schemas as the editor needs them: each
+//! The one reader of the standard library's schemas as written: each
 //! definition's fields with their doc comment, type text, default, enum
-//! members and `@sensitive()` mark, and where in the library they are.
+//! members and `@sensitive()` mark, and where in the library they are. The
+//! checks read the sensitive marks from it ([`crate::schema::sensitive_fields`]),
+//! the editor everything else (completion, hover, hints, quick fixes).
 //!
 //! Read once from the embedded CUE of `froyo-stdlib` with the syntax tree
 //! (no evaluation): a definition's embedded definitions (`#Resource`)
@@ -10,7 +12,7 @@ use std::sync::OnceLock;
 
 use froyo_syntax::ast::{self, AstNode as _, Decl, FieldValue};
 
-use super::cue;
+use crate::cue;
 
 /// One field of a schema definition.
 #[derive(Debug, Clone)]
