@@ -87,7 +87,7 @@ codes! {
         "CUE unifies every declaration of a field. When two of them disagree (two different concrete values, or values of different types), the field has no value. The diagnostic points at every declaration involved.\n\n```cue\nport: 80\nport: 8080\n```\n\nKeep one value, or make one of them a default (`*80 | int`).";
     INCOMPLETE_VALUE = "E0201", "incomplete-value", Error,
         "A value that must be concrete (for export, or an operation) is not.",
-        "Export needs every regular field to have one concrete value. A type (`int`), a bound (`>0`) or a disjunction without a default (`\"a\" | \"b\"`) is not concrete.\n\n```cue\nport: int\n```\n\nGive the field a value, or a default with `*`.";
+        "Export needs every regular field to have one concrete value. A type (`int`), a bound (`>0`) or a disjunction without a default (`\"a\" | \"b\"`) is not concrete.\n\n```cue\nport: int\n```\n\nGive the field a value, or a default with `*`. When a resource leaves out a field its schema requires, the error is at the resource's declaration (the schema's constraint shown beside it) and comes with a fix that adds the field with a placeholder value of its type (`froyo check --format json` lists it under `fix`; editors offer it as a quick fix).";
     UNDEFINED_REFERENCE = "E0202", "undefined-reference", Error,
         "A name does not refer to any field, let, alias or import in scope.",
         "References are resolved lexically: a name refers to a field of an enclosing struct, a `let`, an alias, a comprehension variable or an import of the file.\n\n```cue\na: b\n```\n\nCheck the spelling, or declare the field.";
