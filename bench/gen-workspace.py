@@ -36,10 +36,13 @@ def cue_file(index, count):
         if kind == 0:
             lines.append(f'\t"{rid}": linux.#Directory & {{{on}, path: "/srv/app{index}/d{item}", mode: "0755"}}')
         elif kind == 1:
+            # The service two items on, when the file has it (not past the
+            # end of a file whose size is not a multiple of 6).
+            notify = f', notify: ["c{index}-{item + 2}"]' if item + 2 < count else ""
             lines.append(
                 f'\t"{rid}": linux.#File & {{{on}, path: "/srv/app{index}/d{item - 1}/config", '
-                f'content: "port = \\(apps.app{index}.port)\\n", mode: "0644", require: ["c{index}-{item - 1}"], '
-                f'notify: ["c{index}-{item + 2}"]}}'
+                f'content: "port = \\(apps.app{index}.port)\\n", mode: "0644", require: ["c{index}-{item - 1}"]'
+                f'{notify}}}'
             )
         elif kind == 2:
             lines.append(f'\t"{rid}": linux.#Package & {{{on}, name: "pkg{index}-{item}", state: "present"}}')

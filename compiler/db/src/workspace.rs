@@ -261,15 +261,13 @@ pub fn starlark_file(
             let index =
                 workspace.starlark(db).iter().position(|candidate| *candidate == file).unwrap_or(0);
             // At the first use of a broken field, else at the file's start.
-            let text = file.text(db);
-            let at = broken
-                .iter()
-                .flat_map(|name| [format!("config.{name}"), format!("config[\"{name}\"]")])
-                .filter_map(|spelled| Some((text.find(&spelled)?, spelled.len())))
-                .min();
-            let (start, length) = at.unwrap_or((0, 0));
-            let span =
-                Span::new(FileId(first + index as u32), start as u32, (start + length) as u32);
+            let tokens = froyo_starlark::scan::tokenize(file.text(db));
+            let at = froyo_starlark::scan::config_reads(&tokens)
+                .into_iter()
+                .find(|(name, ..)| broken.contains(name))
+                .map(|(_, start, end)| (start, end));
+            let (start, end) = at.unwrap_or((0, 0));
+            let span = Span::new(FileId(first + index as u32), start, end);
             let mut note = not_run(file.path(db), broken, span);
             if at.is_some() {
                 note = note.with_primary_label("this field has errors");

@@ -294,42 +294,67 @@ pub struct Reads {
 /// `config[key]`, `dir(config)`) means the file may read anything, and the
 /// scan gives up (the caller then gives it all of `config`).
 pub fn reads(text: &str) -> Option<Reads> {
-    let tokens: Vec<Token> = tokenize(text)
-        .into_iter()
-        .map(|(token, ..)| token)
-        .filter(|token| *token != Token::Comment)
-        .collect();
+    let tokens = significant(&tokenize(text));
     let mut result = Reads { loads: Vec::new(), config_names: Vec::new() };
-    for (index, token) in tokens.iter().enumerate() {
-        match token {
-            Token::Ident(word) if word == "load" => {
-                if let (Some(Token::Punct('(')), Some(Token::Str(path))) =
-                    (tokens.get(index + 1), tokens.get(index + 2))
-                {
-                    result.loads.push(path.clone());
-                }
-            }
-            Token::Ident(word) if word == "config" => {
-                // An attribute of something else (`x.config`) is not ours.
-                let after_dot = index > 0 && tokens[index - 1] == Token::Punct('.');
-                if !after_dot {
-                    match (tokens.get(index + 1), tokens.get(index + 2), tokens.get(index + 3)) {
-                        (Some(Token::Punct('.')), Some(Token::Ident(name)), _) => {
-                            result.config_names.push(name.clone())
-                        }
-                        (
-                            Some(Token::Punct('[')),
-                            Some(Token::Str(name)),
-                            Some(Token::Punct(']')),
-                        ) => result.config_names.push(name.clone()),
-                        _ => return None,
-                    }
-                }
-            }
-            _ => {}
+    for index in 0..tokens.len() {
+        if let [(Token::Ident(word), ..), (Token::Punct('('), ..), (Token::Str(path), ..), ..] =
+            &tokens[index..]
+            && word == "load"
+        {
+            result.loads.push(path.clone());
+        }
+        match config_use(&tokens, index) {
+            ConfigUse::NotConfig => {}
+            ConfigUse::Field(name, ..) => result.config_names.push(name),
+            ConfigUse::Other => return None,
         }
     }
     Some(result)
+}
+
+/// Every `config.name` and `config["name"]` of a file, in the order they
+/// appear: the field's name and the range of the whole expression. Other
+/// uses of `config` are left out.
+pub fn config_reads(tokens: &[(Token, u32, u32)]) -> Vec<(String, u32, u32)> {
+    let tokens = significant(tokens);
+    (0..tokens.len())
+        .filter_map(|index| match config_use(&tokens, index) {
+            ConfigUse::Field(name, start, end) => Some((name, start, end)),
+            ConfigUse::NotConfig | ConfigUse::Other => None,
+        })
+        .collect()
+}
+
+fn significant(tokens: &[(Token, u32, u32)]) -> Vec<(Token, u32, u32)> {
+    tokens.iter().filter(|token| token.0 != Token::Comment).cloned().collect()
+}
+
+enum ConfigUse {
+    /// The token is not the workspace's `config`.
+    NotConfig,
+    /// `config.name` or `config["name"]`, with the expression's range.
+    Field(String, u32, u32),
+    /// Any other use: `f(config)`, `config[key]`, `for k in config`.
+    Other,
+}
+
+/// What the token at `index` (of tokens without comments) is, as a use of
+/// `config`.
+fn config_use(tokens: &[(Token, u32, u32)], index: usize) -> ConfigUse {
+    let (Token::Ident(word), start, _) = &tokens[index] else { return ConfigUse::NotConfig };
+    // An attribute of something else (`x.config`) is not ours.
+    if word != "config" || (index > 0 && tokens[index - 1].0 == Token::Punct('.')) {
+        return ConfigUse::NotConfig;
+    }
+    match &tokens[index + 1..] {
+        [(Token::Punct('.'), ..), (Token::Ident(name), _, end), ..] => {
+            ConfigUse::Field(name.clone(), *start, *end)
+        }
+        [(Token::Punct('['), ..), (Token::Str(name), ..), (Token::Punct(']'), _, end), ..] => {
+            ConfigUse::Field(name.clone(), *start, *end)
+        }
+        _ => ConfigUse::Other,
+    }
 }
 
 #[cfg(test)]
@@ -351,6 +376,18 @@ mod tests {
         assert!(reads("f(config)\n").is_none());
         assert!(reads("config[key]\n").is_none());
         assert!(reads("for k in config:\n    pass\n").is_none());
+    }
+
+    #[test]
+    fn config_reads_have_ranges_and_skip_comments_and_strings() {
+        let text = "# config.apps in a comment\ns = \"config.apps\"\nx = config.apps\ny = config[\"hosts\"]\nf(config)\n";
+        let reads = config_reads(&tokenize(text));
+        let spelled: Vec<(&str, &str)> = reads
+            .iter()
+            .map(|(name, start, end)| (name.as_str(), &text[*start as usize..*end as usize]))
+            .collect();
+        assert_eq!(spelled, [("apps", "config.apps"), ("hosts", "config[\"hosts\"]")]);
+        assert_eq!(reads[0].1 as usize, text.find("x = ").unwrap() + 4);
     }
 
     #[test]
