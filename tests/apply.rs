@@ -771,27 +771,230 @@ resources: {
     assert!(getent("group", &name).is_empty());
 }
 
+/// An LSB init script for a test daemon: `sleep` in the background, its pid
+/// in `/run/@NAME@.pid`, LSB exit codes for `status` (1: dead but the pid
+/// file remains). A zombie counts as dead: this machine's PID 1 may not reap
+/// the orphans it inherits.
+const INIT_SCRIPT: &str = r#"#!/bin/sh
+### BEGIN INIT INFO
+# Provides:          @NAME@
+# Required-Start:
+# Required-Stop:
+# Default-Start:     2 3 4 5
+# Default-Stop:      0 1 6
+# Short-Description: froyo's test daemon (tests/apply.rs); safe to remove
+### END INIT INFO
+PIDFILE=/run/@NAME@.pid
+alive() {
+	[ -f "$PIDFILE" ] || return 1
+	state=$(sed 's/.*) //' "/proc/$(cat "$PIDFILE")/stat" 2>/dev/null | cut -c1)
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+case "$1" in
+start)
+	alive && exit 0
+	sleep 86400 </dev/null >/dev/null 2>&1 &
+	echo $! >"$PIDFILE"
+	;;
+stop)
+	alive && kill "$(cat "$PIDFILE")"
+	rm -f "$PIDFILE"
+	;;
+restart)
+	"$0" stop
+	"$0" start
+	;;
+status)
+	if alive; then echo "@NAME@ is running"; exit 0; fi
+	if [ -f "$PIDFILE" ]; then echo "@NAME@ is dead but its pid file exists"; exit 1; fi
+	echo "@NAME@ is not running"
+	exit 3
+	;;
+*)
+	echo "usage: $0 start|stop|restart|status" >&2
+	exit 2
+	;;
+esac
+"#;
+
+/// Removes the test daemon, its init script, pid file and runlevel links
+/// however the test ends.
+struct InitScriptCleanup(String);
+
+impl InitScriptCleanup {
+    fn pid_file(&self) -> String {
+        format!("/run/{}.pid", self.0)
+    }
+}
+
+impl Drop for InitScriptCleanup {
+    fn drop(&mut self) {
+        if let Some(pid) = daemon_pid(&self.pid_file()) {
+            let _ = Command::new("kill").arg(pid.to_string()).output();
+        }
+        let _ = fs::remove_file(self.pid_file());
+        let _ = fs::remove_file(format!("/etc/init.d/{}", self.0));
+        for (directory, link) in rc_links(&self.0) {
+            let _ = fs::remove_file(Path::new(&directory).join(link));
+        }
+    }
+}
+
+/// The pid in `pid_file`, if any.
+fn daemon_pid(pid_file: &str) -> Option<u32> {
+    fs::read_to_string(pid_file).ok()?.trim().parse().ok()
+}
+
+/// Whether process `pid` runs (exists and is not a zombie).
+fn alive(pid: u32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| stat.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with('Z')))
+}
+
+/// The `/etc/rc?.d` links to script `name`: (directory, link name).
+fn rc_links(name: &str) -> Vec<(String, String)> {
+    let mut links = Vec::new();
+    for level in ["0", "1", "2", "3", "4", "5", "6", "S"] {
+        let directory = format!("/etc/rc{level}.d");
+        let Ok(entries) = fs::read_dir(&directory) else { continue };
+        for entry in entries.flatten() {
+            let link = entry.file_name().to_string_lossy().into_owned();
+            if link.len() == name.len() + 3
+                && link.ends_with(name)
+                && (link.starts_with('S') || link.starts_with('K'))
+            {
+                links.push((directory.clone(), link));
+            }
+        }
+    }
+    links
+}
+
+/// Whether Debian's `service` and `update-rc.d` are installed; as root with
+/// apt, installs them (package `init-system-helpers`) when missing.
+fn sysvinit_helpers() -> bool {
+    let present =
+        || Path::new("/usr/sbin/service").exists() && Path::new("/usr/sbin/update-rc.d").exists();
+    if !present() && Path::new("/usr/bin/apt-get").exists() {
+        let _ = Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends", "init-system-helpers"])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .output();
+    }
+    present()
+}
+
+/// On a host without systemd or OpenRC, `linux.service` drives Debian's
+/// sysvinit: start, enable (the `/etc/rc?.d` links), restart when notified,
+/// the truth about a daemon that died behind froyo's back, stop and disable.
 #[test]
-fn services_say_clearly_when_the_host_has_no_init_system_froyo_knows() {
-    if Path::new("/run/systemd/system").is_dir() {
-        eprintln!("skipped: this machine runs systemd; the test is for hosts without it");
+fn sysvinit_services_start_enable_restart_and_come_back_after_their_process_dies() {
+    if Path::new("/run/systemd/system").is_dir() || Path::new("/run/openrc/softlevel").exists() {
+        eprintln!("skipped: this machine runs systemd or OpenRC; the test is for sysvinit hosts");
         return;
     }
-    let site = Site::new(
-        r#"package site
+    let uid = Command::new("id").arg("-u").output().unwrap();
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        eprintln!("skipped: the sysvinit test needs root (it writes /etc/init.d)");
+        return;
+    }
+    assert!(
+        sysvinit_helpers(),
+        "service and update-rc.d are missing and could not be installed (init-system-helpers)"
+    );
+    let name = format!("froyo-test-{}", std::process::id());
+    let cleanup = InitScriptCleanup(name.clone());
+    let script = format!("/etc/init.d/{name}");
+    fs::write(&script, INIT_SCRIPT.replace("@NAME@", &name)).unwrap();
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+
+    let template = r#"package site
 
 import "froyo.dev/linux"
 
-resources: svc: linux.#Service & {name: "ssh"}
-"#,
-    );
-    let output = site.froyo(&["plan"]);
-    assert_eq!(output.status.code(), Some(1));
-    let text = String::from_utf8_lossy(&output.stdout);
+resources: {
+	config: linux.#File & {
+		path:    "@ROOT@/daemon.conf"
+		content: "@CONFIG@\n"
+		notify: ["svc"]
+	}
+	svc: linux.#Service & {
+		name:    "@NAME@"
+		state:   "@STATE@"
+		enabled: @ENABLED@
+		require: ["config"]
+	}
+}
+"#
+    .replace("@NAME@", &name);
+    let workspace = |config: &str, state: &str, enabled: bool| {
+        template
+            .replace("@CONFIG@", config)
+            .replace("@STATE@", state)
+            .replace("@ENABLED@", &enabled.to_string())
+    };
+    let site = Site::new(&workspace("one", "running", true));
+    let text = site.plan_text(&["--show-ops"]);
+    assert!(text.contains(&format!("service {name} start")), "{text}");
+    assert!(text.contains(&format!("update-rc.d {name} defaults")), "{text}");
+
+    // Started and enabled: the daemon runs, start links exist.
+    let (code, report) = site.apply();
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(status_of(&report, "linux.service.svc"), "applied");
+    let first = daemon_pid(&cleanup.pid_file()).expect("the daemon wrote its pid file");
+    assert!(alive(first));
+    let links = rc_links(&name);
     assert!(
-        text.contains("unsupported on this host: no init system froyo knows (systemd)"),
-        "{text}"
+        links.iter().any(|(directory, link)| directory == "/etc/rc2.d" && link.starts_with('S')),
+        "{links:?}"
     );
+    let (code, again) = site.apply();
+    assert_eq!(code, 0, "{again:#}");
+    assert_eq!(operations(&again), 0, "{again:#}");
+    let clean = site.froyo(&["drift"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", String::from_utf8_lossy(&clean.stdout));
+
+    // The configuration changes: the handler restarts the daemon, once.
+    site.write(&workspace("two", "running", true));
+    let text = site.plan_text(&["--show-ops"]);
+    assert!(text.contains("linux.service.svc will be refreshed"), "{text}");
+    assert!(text.contains(&format!("service {name} restart")), "{text}");
+    let (code, report) = site.apply();
+    assert_eq!(code, 0, "{report:#}");
+    let second = daemon_pid(&cleanup.pid_file()).expect("the restarted daemon's pid file");
+    assert_ne!(first, second, "restarted: a new process");
+    assert!(alive(second) && !alive(first));
+
+    // The daemon dies behind froyo's back, leaving its pid file: not running.
+    Command::new("kill").args(["-KILL", &second.to_string()]).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while alive(second) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!alive(second));
+    let drift = site.froyo(&["drift"]);
+    let text = String::from_utf8_lossy(&drift.stdout);
+    assert_eq!(drift.status.code(), Some(3), "{text}");
+    assert!(text.contains("linux.service.svc on localhost drifted"), "{text}");
+    assert!(text.contains("state"), "{text}");
+    let text = site.plan_text(&["--show-ops"]);
+    assert!(text.contains("dead but its pid file remains"), "{text}");
+    let (code, report) = site.apply();
+    assert_eq!(code, 0, "{report:#}");
+    let third = daemon_pid(&cleanup.pid_file()).expect("the daemon is started again");
+    assert!(alive(third), "{report:#}");
+
+    // Stopped and disabled: no daemon, no start links.
+    site.write(&workspace("two", "stopped", false));
+    let (code, report) = site.apply();
+    assert_eq!(code, 0, "{report:#}");
+    assert!(!alive(third));
+    let links = rc_links(&name);
+    assert!(links.iter().all(|(_, link)| link.starts_with('K')), "{links:?}");
+    let (code, again) = site.apply();
+    assert_eq!(code, 0, "{again:#}");
+    assert_eq!(operations(&again), 0, "{again:#}");
 }
 
 #[test]

@@ -2,8 +2,8 @@
 //!
 //! Sources: os-release (`/etc/os-release`, else `/usr/lib/os-release`), the
 //! package managers found on `PATH` (plus the standard directories, since
-//! `sudo` may narrow `PATH`), `/run/systemd/system`, the effective user, and
-//! the kernel's hostname.
+//! `sudo` may narrow `PATH`), the init system (see [`init_system`]), the
+//! effective user, and the kernel's hostname.
 //!
 //! Invariant: gathering facts never fails; what cannot be read is left at its
 //! neutral value (`linux`, empty, `None`).
@@ -34,6 +34,11 @@ pub fn gather() -> Facts {
         .unwrap_or_default();
     let uid = sys::effective_uid();
     let gid = sys::effective_gid();
+    let directories = search_path();
+    let init = init_system(
+        |path| Path::new(path).exists(),
+        |program| directories.iter().any(|directory| is_executable(&directory.join(program))),
+    );
     Facts {
         os_family: os_release
             .get("ID")
@@ -45,8 +50,8 @@ pub fn gather() -> Facts {
             .get("ID_LIKE")
             .map(|like| like.split_whitespace().map(str::to_owned).collect())
             .unwrap_or_default(),
-        package_manager: package_manager(&search_path()),
-        init_system: Path::new("/run/systemd/system").is_dir().then(|| "systemd".to_owned()),
+        package_manager: package_manager(&directories),
+        init_system: init.map(str::to_owned),
         user: accounts::user_name(uid),
         uid,
         gid,
@@ -113,6 +118,35 @@ pub fn package_manager(directories: &[PathBuf]) -> Option<String> {
     })
 }
 
+/// The init system that runs this host, from what can be seen of it:
+/// `exists` answers whether a path exists, `program` whether a program is
+/// found on the search path.
+///
+/// - `systemd` when `/run/systemd/system` exists: the test of `sd_booted(3)`,
+///   which systemd creates at boot.
+/// - `openrc` when `/run/openrc/softlevel` exists and `rc-service` is found:
+///   OpenRC writes the file when it boots a system, and its service scripts
+///   refuse to run without it ("a system which openrc did not boot").
+/// - `sysvinit` when neither runs, `/etc/init.d` exists and Debian's
+///   `service` and `update-rc.d` (package `init-system-helpers`) are found:
+///   what the `linux.service` provider runs on such a host.
+/// - otherwise none: an installed but idle OpenRC or systemd (a chroot, a
+///   container image) does not count.
+pub fn init_system(
+    exists: impl Fn(&str) -> bool,
+    program: impl Fn(&str) -> bool,
+) -> Option<&'static str> {
+    if exists("/run/systemd/system") {
+        Some("systemd")
+    } else if exists("/run/openrc/softlevel") && program("rc-service") {
+        Some("openrc")
+    } else if exists("/etc/init.d") && program("service") && program("update-rc.d") {
+        Some("sysvinit")
+    } else {
+        None
+    }
+}
+
 fn is_executable(path: &Path) -> bool {
     fs::metadata(path)
         .map(|metadata| metadata.is_file() && metadata.permissions().mode() & 0o111 != 0)
@@ -148,6 +182,41 @@ mod tests {
             }
         "#]]
         .assert_debug_eq(&parsed);
+    }
+
+    /// The init system of a host where `paths` exist and `programs` are found.
+    fn init(paths: &[&str], programs: &[&str]) -> Option<&'static str> {
+        init_system(|path| paths.contains(&path), |program| programs.contains(&program))
+    }
+
+    #[test]
+    fn init_system_detection() {
+        let debian = ["/etc/init.d"];
+        let helpers = ["service", "update-rc.d"];
+        // systemd wins wherever it runs, whatever else is installed.
+        assert_eq!(init(&["/run/systemd/system", "/etc/init.d"], &helpers), Some("systemd"));
+        assert_eq!(
+            init(&["/run/systemd/system", "/run/openrc/softlevel"], &["rc-service"]),
+            Some("systemd")
+        );
+        // OpenRC, booted (Alpine, Gentoo, Devuan with OpenRC, which also has the helpers).
+        assert_eq!(init(&["/run/openrc/softlevel"], &["rc-service"]), Some("openrc"));
+        assert_eq!(
+            init(
+                &["/run/openrc/softlevel", "/etc/init.d"],
+                &["rc-service", "service", "update-rc.d"]
+            ),
+            Some("openrc")
+        );
+        // OpenRC installed but not booted (a chroot, an image): not OpenRC.
+        assert_eq!(init(&["/etc/init.d"], &["rc-service", "openrc"]), None);
+        assert_eq!(init(&["/run/openrc/softlevel"], &[]), None);
+        // Debian-style sysvinit, including a container whose scripts `service` runs.
+        assert_eq!(init(&debian, &helpers), Some("sysvinit"));
+        assert_eq!(init(&debian, &["service"]), None, "update-rc.d is needed for `enabled`");
+        assert_eq!(init(&debian, &["update-rc.d"]), None, "service is needed for the state");
+        assert_eq!(init(&[], &helpers), None, "no /etc/init.d");
+        assert_eq!(init(&[], &[]), None);
     }
 
     #[test]

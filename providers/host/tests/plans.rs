@@ -1033,9 +1033,222 @@ fn service_cases() {
           "notes": []
         }"#]]
     .assert_eq(&plan("linux.service", &plan_req(p.clone(), facts(), running, true)));
-    let no_systemd = Facts { init_system: None, ..facts() };
-    expect!["error: linux.service: unsupported on this host: no init system froyo knows (systemd)"]
-        .assert_eq(&plan("linux.service", &plan_req(p, no_systemd, vec![], false)));
+    let no_init = Facts { init_system: None, ..facts() };
+    expect!["error: linux.service: unsupported on this host: no init system froyo knows (systemd, openrc, sysvinit)"]
+        .assert_eq(&plan("linux.service", &plan_req(p, no_init, vec![], false)));
+}
+
+/// The argument vectors of a plan's operations, one per line.
+fn exec_lines(response: &froyo_provider_api::PlanResponse) -> String {
+    response
+        .ops
+        .iter()
+        .map(|op| match op {
+            froyo_provider_api::Op::Exec { command, .. } => command.argv.join(" "),
+            other => format!("{other:?}"),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// sysvinit through the real component: its probes (`service`, a stat, `ls`)
+/// and its operations (`service`, `update-rc.d`) pass the capability checks.
+#[test]
+fn service_sysvinit_cases() {
+    let p = json!({"name": "apache2"});
+    let sysvinit = || Facts { init_system: Some("sysvinit".into()), ..facts() };
+    expect![[r#"
+        {
+          "probes": [
+            {
+              "probe": "command",
+              "argv": [
+                "service",
+                "apache2",
+                "status"
+              ]
+            },
+            {
+              "probe": "stat",
+              "path": "/etc/init.d/apache2"
+            },
+            {
+              "probe": "command",
+              "argv": [
+                "ls",
+                "-1",
+                "/etc/rcS.d",
+                "/etc/rc2.d",
+                "/etc/rc3.d",
+                "/etc/rc4.d",
+                "/etc/rc5.d"
+              ]
+            }
+          ]
+        }"#]]
+    .assert_eq(&probe("linux.service", &probe_req(p.clone(), sysvinit())));
+    // Dead with its pid file left (LSB 1), no links yet: started, and enabled
+    // with `defaults` first.
+    let script = || file("#!/bin/sh\n", "0755", "root");
+    let dead = plan_req(
+        p.clone(),
+        sysvinit(),
+        vec![
+            out(1, "apache2 is not running ... failed!\n"),
+            script(),
+            out(0, "/etc/rc2.d:\nS01ssh\n"),
+        ],
+        false,
+    );
+    expect![[r#"
+        {
+          "observed": {
+            "enabled": false,
+            "name": "apache2",
+            "state": "stopped"
+          },
+          "action": "update",
+          "changes": [
+            {
+              "property": "state",
+              "before": "stopped",
+              "after": "running"
+            },
+            {
+              "property": "enabled",
+              "before": false,
+              "after": true
+            }
+          ],
+          "ops": [
+            {
+              "op": "exec",
+              "command": {
+                "argv": [
+                  "service",
+                  "apache2",
+                  "start"
+                ]
+              }
+            },
+            {
+              "op": "exec",
+              "command": {
+                "argv": [
+                  "update-rc.d",
+                  "apache2",
+                  "defaults"
+                ]
+              }
+            },
+            {
+              "op": "exec",
+              "command": {
+                "argv": [
+                  "update-rc.d",
+                  "apache2",
+                  "enable"
+                ]
+              }
+            }
+          ],
+          "checks": [],
+          "notes": [
+            "service apache2 is dead but its pid file remains (LSB status 1): it is not running"
+          ]
+        }"#]]
+    .assert_eq(&plan("linux.service", &dead));
+    // Running and enabled: converged, or restarted when notified.
+    let running =
+        || vec![out(0, "apache2 is running.\n"), script(), out(0, "/etc/rc2.d:\nS01apache2\n")];
+    let converged = plan_ok("linux.service", &plan_req(p.clone(), sysvinit(), running(), false));
+    assert_eq!(converged.action, Action::None);
+    let notified = plan_ok("linux.service", &plan_req(p.clone(), sysvinit(), running(), true));
+    assert_eq!(notified.action, Action::Refresh);
+    expect!["service apache2 restart"].assert_eq(&exec_lines(&notified));
+    // Stopped and disabled on request.
+    let off = plan_ok(
+        "linux.service",
+        &plan_req(
+            json!({"name": "apache2", "state": "stopped", "enabled": false}),
+            sysvinit(),
+            running(),
+            false,
+        ),
+    );
+    expect![[r#"
+        service apache2 stop
+        update-rc.d apache2 disable"#]]
+    .assert_eq(&exec_lines(&off));
+}
+
+/// OpenRC through the real component: a crashed service is not running, and
+/// is reset before its start.
+#[test]
+fn service_openrc_cases() {
+    let p = json!({"name": "nginx"});
+    let openrc =
+        || Facts { init_system: Some("openrc".into()), os_family: "alpine".into(), ..facts() };
+    expect![[r#"
+        {
+          "probes": [
+            {
+              "probe": "command",
+              "argv": [
+                "rc-service",
+                "nginx",
+                "status"
+              ]
+            },
+            {
+              "probe": "stat",
+              "path": "/etc/init.d/nginx"
+            },
+            {
+              "probe": "stat",
+              "path": "/etc/runlevels/default/nginx"
+            },
+            {
+              "probe": "stat",
+              "path": "/etc/runlevels/boot/nginx"
+            }
+          ]
+        }"#]]
+    .assert_eq(&probe("linux.service", &probe_req(p.clone(), openrc())));
+    let script = || file("#!/sbin/openrc-run\n", "0755", "root");
+    let crashed = plan_ok(
+        "linux.service",
+        &plan_req(
+            p.clone(),
+            openrc(),
+            vec![out(32, " * status: crashed\n"), script(), absent(), absent()],
+            true,
+        ),
+    );
+    assert_eq!(crashed.action, Action::Update);
+    assert_eq!(crashed.observed.as_ref().and_then(|o| o.get("state")), Some(&json!("stopped")));
+    expect![[r#"
+        rc-service nginx zap
+        rc-service nginx start
+        rc-update add nginx default"#]]
+    .assert_eq(&exec_lines(&crashed));
+    let started = || vec![out(0, " * status: started\n"), script(), dir("0755", "root"), absent()];
+    let notified = plan_ok("linux.service", &plan_req(p.clone(), openrc(), started(), true));
+    assert_eq!(notified.action, Action::Refresh);
+    expect!["rc-service nginx restart"].assert_eq(&exec_lines(&notified));
+    let off = plan_ok(
+        "linux.service",
+        &plan_req(
+            json!({"name": "nginx", "state": "stopped", "enabled": false}),
+            openrc(),
+            started(),
+            false,
+        ),
+    );
+    expect![[r#"
+        rc-service nginx stop
+        rc-update del nginx default"#]]
+    .assert_eq(&exec_lines(&off));
 }
 
 #[test]

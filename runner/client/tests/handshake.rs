@@ -25,7 +25,20 @@ fn handshake_reports_this_hosts_facts() {
     assert_eq!(facts.gid, id("-g"));
     let name = std::process::Command::new("id").arg("-un").output().unwrap().stdout;
     assert_eq!(facts.user, String::from_utf8(name).unwrap().trim());
-    assert_eq!(facts.init_system.is_some(), std::path::Path::new("/run/systemd/system").is_dir());
+    // Debian: systemd when it runs; in a container without it, sysvinit when
+    // init-system-helpers is installed (`service`, `update-rc.d`).
+    let exists = |path: &str| std::path::Path::new(path).exists();
+    let expected_init = if exists("/run/systemd/system") {
+        Some("systemd")
+    } else if exists("/etc/init.d")
+        && exists("/usr/sbin/service")
+        && exists("/usr/sbin/update-rc.d")
+    {
+        Some("sysvinit")
+    } else {
+        None
+    };
+    assert_eq!(facts.init_system.as_deref(), expected_init);
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     assert_eq!(facts.hostname, hostname.trim());
     assert_eq!(session.round_trips(), 1);

@@ -91,7 +91,9 @@ pub struct Facts {
     pub os_like: Vec<String>,
     /// The first of `apt`, `dnf`, `yum`, `zypper`, `apk` found on `PATH`.
     pub package_manager: Option<String>,
-    /// `systemd` when `/run/systemd/system` exists; otherwise none.
+    /// The init system running the host: `systemd`, `openrc` or `sysvinit`
+    /// (Debian's `service` and `update-rc.d` over `/etc/init.d`); none when
+    /// the runner recognises none of them.
     pub init_system: Option<String>,
     /// The user the runner runs as.
     pub user: String,
