@@ -14,23 +14,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+#[path = "support/copy.rs"]
+mod copy;
+use copy::copy_dir;
+
 type Location = (String, u64, u64, u64, u64, String);
 
 fn froyo() -> &'static str {
     env!("CARGO_BIN_EXE_froyo")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create directory");
-    for entry in std::fs::read_dir(from).expect("read directory") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy file");
-        }
-    }
 }
 
 /// Where `froyo check --format json` run at `root` puts each diagnostic.

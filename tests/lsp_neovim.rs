@@ -12,18 +12,9 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create directory");
-    for entry in std::fs::read_dir(from).expect("read example") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy file");
-        }
-    }
-}
+#[path = "support/copy.rs"]
+mod copy;
+use copy::copy_dir;
 
 #[test]
 fn neovim_receives_diagnostics_and_completes_through_omnifunc() {
