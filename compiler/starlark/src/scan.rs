@@ -116,8 +116,7 @@ pub struct Call {
 
 /// Every resource constructor call of a file.
 pub fn calls(tokens: &[(Token, u32, u32)]) -> Vec<Call> {
-    let significant: Vec<&(Token, u32, u32)> =
-        tokens.iter().filter(|token| token.0 != Token::Comment).collect();
+    let significant = significant(tokens);
     let mut out = Vec::new();
     for (index, window) in significant.windows(4).enumerate() {
         let [
@@ -294,7 +293,8 @@ pub struct Reads {
 /// `config[key]`, `dir(config)`) means the file may read anything, and the
 /// scan gives up (the caller then gives it all of `config`).
 pub fn reads(text: &str) -> Option<Reads> {
-    let tokens = significant(&tokenize(text));
+    let all = tokenize(text);
+    let tokens = significant(&all);
     let mut result = Reads { loads: Vec::new(), config_names: Vec::new() };
     for index in 0..tokens.len() {
         if let [(Token::Ident(word), ..), (Token::Punct('('), ..), (Token::Str(path), ..), ..] =
@@ -325,8 +325,9 @@ pub fn config_reads(tokens: &[(Token, u32, u32)]) -> Vec<(String, u32, u32)> {
         .collect()
 }
 
-fn significant(tokens: &[(Token, u32, u32)]) -> Vec<(Token, u32, u32)> {
-    tokens.iter().filter(|token| token.0 != Token::Comment).cloned().collect()
+/// The tokens without comments.
+fn significant(tokens: &[(Token, u32, u32)]) -> Vec<&(Token, u32, u32)> {
+    tokens.iter().filter(|token| token.0 != Token::Comment).collect()
 }
 
 enum ConfigUse {
@@ -340,8 +341,8 @@ enum ConfigUse {
 
 /// What the token at `index` (of tokens without comments) is, as a use of
 /// `config`.
-fn config_use(tokens: &[(Token, u32, u32)], index: usize) -> ConfigUse {
-    let (Token::Ident(word), start, _) = &tokens[index] else { return ConfigUse::NotConfig };
+fn config_use(tokens: &[&(Token, u32, u32)], index: usize) -> ConfigUse {
+    let (Token::Ident(word), start, _) = tokens[index] else { return ConfigUse::NotConfig };
     // An attribute of something else (`x.config`) is not ours.
     if word != "config" || (index > 0 && tokens[index - 1].0 == Token::Punct('.')) {
         return ConfigUse::NotConfig;
