@@ -12,7 +12,7 @@ use std::io::IsTerminal as _;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use froyo_engine::{Key, Phase, Reporter};
+use froyo_engine::{HostSteps, Key, Phase, Reporter};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub struct Progress {
@@ -25,23 +25,23 @@ pub struct Progress {
 #[derive(Debug, Default)]
 struct HostTally {
     /// Per host: steps left, steps in all, steps failed.
-    hosts: BTreeMap<String, (usize, usize, usize)>,
+    hosts: BTreeMap<String, (usize, HostSteps, usize)>,
     done: usize,
 }
 
 impl HostTally {
-    fn new(steps: &BTreeMap<String, usize>) -> HostTally {
+    fn new(steps: &BTreeMap<String, HostSteps>) -> HostTally {
         let hosts = steps
             .iter()
-            .filter(|(_, steps)| **steps > 0)
-            .map(|(host, steps)| (host.clone(), (*steps, *steps, 0)))
+            .filter(|(_, steps)| steps.total() > 0)
+            .map(|(host, steps)| (host.clone(), (steps.total(), *steps, 0)))
             .collect();
         HostTally { hosts, done: 0 }
     }
 
     /// Counts one step on `host`; the line to print when it was the host's last.
     fn step(&mut self, host: &str, failed: bool) -> Option<String> {
-        let (left, total, failures) = self.hosts.get_mut(host)?;
+        let (left, steps, failures) = self.hosts.get_mut(host)?;
         if *left == 0 {
             return None;
         }
@@ -51,10 +51,10 @@ impl HostTally {
             return None;
         }
         self.done += 1;
-        let changes = if *total == 1 { "1 change".to_string() } else { format!("{total} changes") };
+        let steps = describe(*steps);
         Some(match *failures {
-            0 => format!("{host}: done ({changes})"),
-            failed => format!("{host}: done ({changes}, {failed} failed or skipped)"),
+            0 => format!("{host}: done ({steps})"),
+            failed => format!("{host}: done ({steps}, {failed} failed or skipped)"),
         })
     }
 
@@ -66,6 +66,16 @@ impl HostTally {
     /// Worth showing: one host's progress is the instances' progress.
     fn several(&self) -> bool {
         self.hosts.len() > 1
+    }
+}
+
+/// `3 changes`, `1 check`, `5 changes and 1 check`.
+fn describe(steps: HostSteps) -> String {
+    let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    match (steps.changes, steps.checks) {
+        (changes, 0) => count(changes, "change"),
+        (0, checks) => count(checks, "check"),
+        (changes, checks) => format!("{} and {}", count(changes, "change"), count(checks, "check")),
     }
 }
 
@@ -91,9 +101,7 @@ impl Progress {
 impl Reporter for Progress {
     fn begin(&self, phase: Phase, total: usize) {
         if !self.live {
-            if phase == Phase::Apply && total > 0 {
-                eprintln!("applying {total} change{}", if total == 1 { "" } else { "s" });
-            }
+            // The apply phase's first line comes with `hosts`, which tells changes from checks.
             return;
         }
         if total == 0 {
@@ -115,9 +123,17 @@ impl Reporter for Progress {
         }
     }
 
-    fn hosts(&self, phase: Phase, steps: &BTreeMap<String, usize>) {
+    fn hosts(&self, phase: Phase, steps: &BTreeMap<String, HostSteps>) {
         if phase != Phase::Apply {
             return;
+        }
+        let all = steps.values().fold(HostSteps::default(), |all, steps| HostSteps {
+            changes: all.changes + steps.changes,
+            checks: all.checks + steps.checks,
+        });
+        if !self.live && all.total() > 0 {
+            let verb = if all.changes > 0 { "applying" } else { "running" };
+            eprintln!("{verb} {}", describe(all));
         }
         let tally = HostTally::new(steps);
         if self.live && tally.several() {
@@ -186,32 +202,45 @@ impl Reporter for Progress {
 mod tests {
     use super::*;
 
+    fn steps(changes: usize, checks: usize) -> HostSteps {
+        HostSteps { changes, checks }
+    }
+
     #[test]
     fn each_host_is_said_done_once_after_its_last_change() {
         let steps = BTreeMap::from([
-            ("web1".to_string(), 2),
-            ("web2".to_string(), 1),
-            ("idle".to_string(), 0),
+            ("web1".to_string(), steps(2, 0)),
+            ("web2".to_string(), steps(1, 0)),
+            ("web3".to_string(), steps(0, 1)),
+            ("web4".to_string(), steps(1, 2)),
+            ("idle".to_string(), steps(0, 0)),
         ]);
         let mut tally = HostTally::new(&steps);
         assert!(tally.several());
-        assert_eq!(tally.summary(), "0/2 hosts");
+        assert_eq!(tally.summary(), "0/4 hosts");
         assert_eq!(tally.step("web1", false), None);
         assert_eq!(
             tally.step("web2", true).as_deref(),
             Some("web2: done (1 change, 1 failed or skipped)")
         );
         assert_eq!(tally.step("web1", false).as_deref(), Some("web1: done (2 changes)"));
-        assert_eq!(tally.summary(), "2/2 hosts");
+        assert_eq!(tally.step("web3", false).as_deref(), Some("web3: done (1 check)"));
+        assert_eq!(tally.step("web4", false), None);
+        assert_eq!(tally.step("web4", false), None);
+        assert_eq!(
+            tally.step("web4", false).as_deref(),
+            Some("web4: done (1 change and 2 checks)")
+        );
+        assert_eq!(tally.summary(), "4/4 hosts");
         // More steps than announced, or an unknown host, change nothing.
         assert_eq!(tally.step("web1", false), None);
         assert_eq!(tally.step("other", false), None);
-        assert_eq!(tally.summary(), "2/2 hosts");
+        assert_eq!(tally.summary(), "4/4 hosts");
     }
 
     #[test]
     fn one_host_is_not_counted_apart() {
-        let tally = HostTally::new(&BTreeMap::from([("localhost".to_string(), 5)]));
+        let tally = HostTally::new(&BTreeMap::from([("localhost".to_string(), steps(5, 0))]));
         assert!(!tally.several());
     }
 }

@@ -15,6 +15,7 @@ use crate::engine::*;
 use crate::instance::Key;
 use crate::plan::Plan;
 use crate::record::*;
+use crate::report::HostSteps;
 use crate::report::{ApplyReport, InstanceReport, Outcome, Phase};
 
 impl Engine {
@@ -119,13 +120,18 @@ impl Engine {
             .in_scope(|| state.put_instances(run, &unchanged))
             .map_err(state_error)?;
 
-        let mut per_host: BTreeMap<String, usize> = BTreeMap::new();
+        let mut per_host: BTreeMap<String, HostSteps> = BTreeMap::new();
         for instance in &plan.instances {
             if instance.error.is_none() && instance.action != Action::None {
-                *per_host.entry(instance.key.host.clone()).or_default() += 1;
+                let steps = per_host.entry(instance.key.host.clone()).or_default();
+                if instance.action == Action::Check {
+                    steps.checks += 1;
+                } else {
+                    steps.changes += 1;
+                }
             }
         }
-        reporter.begin(Phase::Apply, per_host.values().sum());
+        reporter.begin(Phase::Apply, per_host.values().map(HostSteps::total).sum());
         reporter.hosts(Phase::Apply, &per_host);
         let waves = plan.instances.iter().map(|i| i.wave).max().map_or(0, |w| w + 1);
         let mut operations = 0usize;

@@ -58,7 +58,7 @@ pub use error::{Error, HostError};
 pub use instance::Key;
 pub use metrics::Metrics;
 pub use plan::{Plan, PlannedInstance, Summary};
-pub use report::{ApplyReport, DriftReport, Outcome, Phase, Reporter, Silent};
+pub use report::{ApplyReport, DriftReport, HostSteps, Outcome, Phase, Reporter, Silent};
 pub use transport::{Hosts, HostsOptions, RunnerSession, Transport};
 
 /// The dependency graph of `ir`'s instances (for `froyo graph`).

@@ -34,13 +34,27 @@ impl Phase {
     }
 }
 
+/// What one host has to do in a phase: changes, and checks (probes run
+/// after the changes, which change nothing).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HostSteps {
+    pub changes: usize,
+    pub checks: usize,
+}
+
+impl HostSteps {
+    pub fn total(&self) -> usize {
+        self.changes + self.checks
+    }
+}
+
 /// Progress events. Calls come from several threads.
 pub trait Reporter: Send + Sync {
     /// A phase starts with `total` steps.
     fn begin(&self, _phase: Phase, _total: usize) {}
     /// Right after `begin`: how many of the phase's steps each host has
     /// (every one of them is then reported by `step`, also when the host is lost).
-    fn hosts(&self, _phase: Phase, _steps: &BTreeMap<String, usize>) {}
+    fn hosts(&self, _phase: Phase, _steps: &BTreeMap<String, HostSteps>) {}
     /// One step of the phase is done: `message` says what happened to
     /// `address` on `key.host`, and `failed` whether it went wrong.
     fn step(&self, _phase: Phase, _key: &Key, _address: &str, _message: &str, _failed: bool) {}

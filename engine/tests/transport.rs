@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use froyo_engine::{
-    Engine, HostError, Key, Options, Outcome, Phase, Reporter, RunnerSession, Transport,
+    Engine, HostError, HostSteps, Key, Options, Outcome, Phase, Reporter, RunnerSession, Transport,
 };
 use froyo_ir::{Host, Ir, Language, Origin, Resource, Value};
 use froyo_providers::{Host as Providers, HostOptions};
@@ -173,9 +173,10 @@ struct Recorder {
 }
 
 impl Reporter for Recorder {
-    fn hosts(&self, phase: Phase, steps: &BTreeMap<String, usize>) {
+    fn hosts(&self, phase: Phase, steps: &BTreeMap<String, HostSteps>) {
         if phase == Phase::Apply {
-            *self.announced.lock().unwrap() = steps.clone();
+            *self.announced.lock().unwrap() =
+                steps.iter().map(|(host, steps)| (host.clone(), steps.total())).collect();
         }
     }
 

@@ -126,21 +126,7 @@ fn exchange(
     let deadline = Instant::now() + timeout;
     let stream = connect(&addresses, deadline, timeout)?;
 
-    let mut head = format!("{method} {} HTTP/1.1\r\nHost: {}\r\n", target.path, target.authority);
-    let has = |header: &str| headers.keys().any(|name| name.eq_ignore_ascii_case(header));
-    if !has("user-agent") {
-        head.push_str(concat!("User-Agent: froyo-runner/", env!("CARGO_PKG_VERSION"), "\r\n"));
-    }
-    if !has("accept") {
-        head.push_str("Accept: */*\r\n");
-    }
-    for (name, value) in headers {
-        if name.eq_ignore_ascii_case("host") || name.eq_ignore_ascii_case("connection") {
-            continue;
-        }
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("Connection: close\r\n\r\n");
+    let head = request_head(method, &target, headers);
     let mut stream = Deadline { stream, deadline, timeout };
     stream
         .write_all(head.as_bytes())
@@ -216,6 +202,31 @@ impl Write for Deadline {
 
 fn invalid(message: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message.into())
+}
+
+/// The request line and headers. A `Host` header given replaces the URL's
+/// authority (to ask a name-based virtual host through `localhost`); the
+/// connection is always closed after one exchange.
+fn request_head(method: &str, target: &Target, headers: &BTreeMap<String, String>) -> String {
+    let given = |header: &str| {
+        headers.iter().find(|(name, _)| name.eq_ignore_ascii_case(header)).map(|(_, value)| value)
+    };
+    let host = given("host").map_or(target.authority.as_str(), String::as_str);
+    let mut head = format!("{method} {} HTTP/1.1\r\nHost: {host}\r\n", target.path);
+    if given("user-agent").is_none() {
+        head.push_str(concat!("User-Agent: froyo-runner/", env!("CARGO_PKG_VERSION"), "\r\n"));
+    }
+    if given("accept").is_none() {
+        head.push_str("Accept: */*\r\n");
+    }
+    for (name, value) in headers {
+        if name.eq_ignore_ascii_case("host") || name.eq_ignore_ascii_case("connection") {
+            continue;
+        }
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    head
 }
 
 /// Reads the status line, headers and body (after skipping `1xx` answers).
@@ -415,6 +426,28 @@ mod tests {
             ]
         "#]]
         .assert_debug_eq(&refused);
+    }
+
+    #[test]
+    fn a_host_header_given_replaces_the_authority() {
+        let target = parse_url("http://localhost:8080/x").unwrap();
+        let headers = |pairs: &[(&str, &str)]| {
+            pairs.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect()
+        };
+        let plain = request_head("GET", &target, &headers(&[("X-Token", "t")]));
+        expect![[r#"
+            "GET /x HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: froyo-runner/0.1.0\r\nAccept: */*\r\nX-Token: t\r\nConnection: close\r\n\r\n"
+        "#]]
+        .assert_debug_eq(&plain);
+        let named = request_head(
+            "HEAD",
+            &target,
+            &headers(&[("host", "www.example.com"), ("Accept", "text/html"), ("Connection", "x")]),
+        );
+        expect![[r#"
+            "HEAD /x HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: froyo-runner/0.1.0\r\nAccept: text/html\r\nConnection: close\r\n\r\n"
+        "#]]
+        .assert_debug_eq(&named);
     }
 
     fn parse(raw: &str) -> io::Result<HttpResponse> {

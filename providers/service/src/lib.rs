@@ -15,8 +15,10 @@
 //!
 //! The probe reports the truth: a service whose process died (a pid file
 //! left behind, OpenRC's `crashed`) is not running, so `state: "running"`
-//! plans a start. A notified service that should run and runs is restarted
-//! (`Action::Refresh` when that is all there is to do). A service that is not
+//! plans a start. A notified service that should run is restarted
+//! (`Action::Refresh` when that is all there is to do), after its start when
+//! it did not run when planned: a package installed earlier in the same apply
+//! may have started it before the configuration that changed was written. A service that is not
 //! installed yet is planned as stopped and disabled, with a note: a package
 //! earlier in the same apply may install it.
 //!
@@ -169,7 +171,10 @@ fn plan(
     {
         commands.extend(if want_enabled { finding.enable } else { finding.disable });
     }
-    let restart = notified && want_running && finding.running;
+    // Also when it was not running as planned: something earlier in this
+    // apply (its package's scripts) may have started it before the
+    // configuration that notified it was written.
+    let restart = notified && want_running;
     if restart {
         commands.extend(finding.restart);
     }
