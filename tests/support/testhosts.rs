@@ -67,6 +67,9 @@ pub struct TestHost {
     /// The sshd's log (`LogLevel DEBUG1`).
     pub log: PathBuf,
     pub sshd_config: PathBuf,
+    /// A machine's root file system (`up --machines`), as this machine sees
+    /// it; none for a host that shares this machine's.
+    pub root: Option<PathBuf>,
     /// SHA256 fingerprints of the host keys by type: `ed25519`, `ecdsa`, `rsa`.
     pub fingerprints: BTreeMap<String, String>,
 }
@@ -121,7 +124,36 @@ impl TestHosts {
     /// Panics when the harness could run but failed (a bug to look at), and,
     /// with `FROYO_REQUIRE_SSH=1`, when it cannot run.
     pub fn try_up(count: usize) -> Result<TestHosts, Unavailable> {
-        let result = TestHosts::start(count);
+        TestHosts::try_up_with(count, &[])
+    }
+
+    /// Brings up `count` separate machines (`up --machines`): their own root
+    /// file systems, process trees and hostnames, apt installing from a
+    /// local archive of `packages`. Host I gets the label `role: roles[I-1]`,
+    /// and with `site`, a copy of that workspace with these hosts as its
+    /// inventory is made in [`TestHosts::site`]. The first call on a machine
+    /// makes the image with debootstrap (about 30 s, cached under ~/.cache).
+    pub fn try_up_machines(
+        count: usize,
+        roles: &[&str],
+        packages: &[&str],
+        site: Option<&Path>,
+    ) -> Result<TestHosts, Unavailable> {
+        let mut arguments = vec!["--machines".to_string()];
+        if !roles.is_empty() {
+            arguments.extend(["--roles".to_string(), roles.join(",")]);
+        }
+        if !packages.is_empty() {
+            arguments.extend(["--packages".to_string(), packages.join(",")]);
+        }
+        if let Some(site) = site {
+            arguments.extend(["--site".to_string(), site.display().to_string()]);
+        }
+        TestHosts::try_up_with(count, &arguments)
+    }
+
+    fn try_up_with(count: usize, arguments: &[String]) -> Result<TestHosts, Unavailable> {
+        let result = TestHosts::start(count, arguments);
         if let Err(unavailable) = &result
             && std::env::var_os("FROYO_REQUIRE_SSH").is_some_and(|value| value == "1")
         {
@@ -130,7 +162,7 @@ impl TestHosts {
         result
     }
 
-    fn start(count: usize) -> Result<TestHosts, Unavailable> {
+    fn start(count: usize, arguments: &[String]) -> Result<TestHosts, Unavailable> {
         let dir =
             tempfile::Builder::new().prefix("froyo-testhosts-").tempdir().map_err(|error| {
                 Unavailable { reason: format!("cannot create a temporary directory: {error}") }
@@ -144,6 +176,7 @@ impl TestHosts {
             // Should this process die before `Drop` runs, the next `up` removes the hosts.
             .arg("--owner")
             .arg(std::process::id().to_string())
+            .args(arguments)
             .output()
             .map_err(|error| Unavailable {
                 reason: format!("cannot run bash {SCRIPT}: {error}"),
@@ -205,6 +238,11 @@ impl TestHosts {
     /// Every host's keys, one `ADDRESS TYPE KEY` line each.
     pub fn known_hosts(&self) -> PathBuf {
         self.dir().join("known_hosts")
+    }
+
+    /// The workspace `up --site` copied, with these hosts as its inventory.
+    pub fn site(&self) -> PathBuf {
+        self.dir().join("site")
     }
 
     /// An OpenSSH client configuration with a `Host hostI` block per host.
