@@ -216,3 +216,63 @@ fn command_output(command: &mut Command) -> String {
     assert!(output.status.success(), "{command:?}: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+#[test]
+fn machines_have_their_own_files_processes_and_hostnames_and_go_without_a_trace() {
+    let mut hosts = match TestHosts::try_up_machines(2, &["web", "db"], &[], None) {
+        Ok(hosts) => hosts,
+        Err(unavailable) => {
+            eprintln!("skipped: {unavailable}");
+            return;
+        }
+    };
+    let dir = hosts.dir().to_path_buf();
+    let inventory = std::fs::read_to_string(hosts.inventory_cue()).unwrap();
+    assert!(inventory.contains("index: \"1\", role: \"web\"}"), "{inventory}");
+    assert!(inventory.contains("index: \"2\", role: \"db\"}"), "{inventory}");
+    let marker = "/etc/froyo-testhosts-only-on-host1";
+    let host1 = hosts.host(1).clone();
+    let host2 = hosts.host(2).clone();
+    let seen = run_ssh(
+        &hosts,
+        &host1,
+        &format!(
+            "hostname; cat /proc/1/comm; ls /proc | grep -c '^[0-9]'; \
+             echo here > {marker}; cat /etc/apt/sources.list.d/*.list; \
+             apt-cache policy apache2 | grep -c 'file:/srv/froyo-archive'"
+        ),
+    );
+    let lines: Vec<&str> = seen.lines().collect();
+    assert_eq!(lines[0], "host1", "its own hostname: {seen}");
+    assert_eq!(lines[1], "sshd", "sshd is its first process: {seen}");
+    let processes: usize = lines[2].parse().unwrap();
+    assert!(processes < 10, "it sees only its own processes: {seen}");
+    assert_eq!(lines[3], "deb [trusted=yes] file:/srv/froyo-archive ./", "{seen}");
+    assert_eq!(lines[4], "1", "apt knows apache2 from the local archive: {seen}");
+    // The file is on host1's disk only.
+    let root1 = host1.root.clone().expect("a machine");
+    let root2 = host2.root.clone().expect("a machine");
+    assert!(root1.join(marker.trim_start_matches('/')).exists());
+    assert!(!root2.join(marker.trim_start_matches('/')).exists());
+    assert!(!std::path::Path::new(marker).exists(), "written on the controller");
+    assert_eq!(run_ssh(&hosts, &host2, &format!("test -e {marker} || echo absent")), "absent\n");
+
+    // Lost power, and back with its disk as it was.
+    hosts.stop_sshd(1);
+    assert!(connect(&host1).is_err());
+    hosts.start_sshd(1);
+    let host1 = hosts.host(1).clone();
+    assert_eq!(run_ssh(&hosts, &host1, &format!("cat {marker}")), "here\n");
+
+    let mounted = |dir: &std::path::Path| {
+        std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap()
+            .lines()
+            .filter(|line| line.contains(&*dir.to_string_lossy()))
+            .count()
+    };
+    assert_eq!(mounted(&dir), 2, "one root file system per machine");
+    drop(hosts);
+    assert_eq!(mounted(&dir), 0, "mounts left behind");
+    assert!(!dir.exists(), "{} is still there", dir.display());
+}
