@@ -1230,7 +1230,8 @@ fn service_openrc_cases() {
     expect![[r#"
         rc-service nginx zap
         rc-service nginx start
-        rc-update add nginx default"#]]
+        rc-update add nginx default
+        rc-service nginx restart"#]]
     .assert_eq(&exec_lines(&crashed));
     let started = || vec![out(0, " * status: started\n"), script(), dir("0755", "root"), absent()];
     let notified = plan_ok("linux.service", &plan_req(p.clone(), openrc(), started(), true));
