@@ -113,7 +113,7 @@ fn int_op(
     op(a, b).map(Data::Number)
 }
 
-fn tables() -> [&'static [Builtin]; 18] {
+fn tables() -> [&'static [Builtin]; 21] {
     [
         UNIVERSE,
         strings::FUNCTIONS,
@@ -133,6 +133,9 @@ fn tables() -> [&'static [Builtin]; 18] {
         time::FUNCTIONS,
         crypto::SHA256,
         crypto::SHA512,
+        crypto::MD5,
+        crypto::SHA1,
+        crypto::HMAC,
     ]
 }
 
@@ -154,6 +157,9 @@ const PACKAGES: &[&str] = &[
     "html",
     "crypto/sha256",
     "crypto/sha512",
+    "crypto/md5",
+    "crypto/sha1",
+    "crypto/hmac",
 ];
 
 /// Whether `path` names a built-in package this crate provides.
@@ -175,26 +181,16 @@ pub fn constant(package: &str, name: &str) -> Option<Data> {
     match package {
         "math" => math::constant(name),
         "time" => time::constant(name),
+        "path" => path::constant(name),
         "strconv" if name == "IntSize" => Some(int(64)),
         "net" => match name {
             "IPv4len" => Some(int(4)),
             "IPv6len" => Some(int(16)),
             _ => None,
         },
-        "crypto/sha256" => match name {
-            "Size" => Some(int(32)),
-            "Size224" => Some(int(28)),
-            "BlockSize" => Some(int(64)),
-            _ => None,
-        },
-        "crypto/sha512" => match name {
-            "Size" => Some(int(64)),
-            "Size224" => Some(int(28)),
-            "Size256" => Some(int(32)),
-            "Size384" => Some(int(48)),
-            "BlockSize" => Some(int(128)),
-            _ => None,
-        },
+        "crypto/md5" | "crypto/sha1" | "crypto/sha256" | "crypto/sha512" | "crypto/hmac" => {
+            crypto::constant(package, name)
+        }
         _ => None,
     }
 }

@@ -771,7 +771,12 @@ impl Evaluator {
                 } else {
                     format!("{}.{}", builtin.package, builtin.name)
                 };
-                if builtin.validator && data_args.len() + 1 == builtin.params {
+                // As in the reference, a call that leaves out a parameter with
+                // a default (`path.IsAbs(p)`) is a call, not a validator.
+                if builtin.validator
+                    && builtin.optional == 0
+                    && data_args.len() + 1 == builtin.params
+                {
                     return Value::Constraint(Rc::new(Constraint {
                         kinds: Kinds::TOP,
                         bounds: Vec::new(),
@@ -779,7 +784,8 @@ impl Evaluator {
                         spans: vec![span],
                     }));
                 }
-                if data_args.len() != builtin.params
+                let fewest = builtin.params - builtin.optional;
+                if !(fewest..=builtin.params).contains(&data_args.len())
                     && !(builtin.variadic && data_args.len() + 1 >= builtin.params)
                 {
                     return Value::error(
