@@ -15,11 +15,11 @@ fn digest<D: Digest>(args: &[Data]) -> Result<Data, String> {
     Ok(Data::Bytes(D::digest(&*bytes_arg(args, 0)?).to_vec()))
 }
 
-fn md5_sum(data: &[u8]) -> Vec<u8> {
+pub(super) fn md5_sum(data: &[u8]) -> Vec<u8> {
     md5::compute(data).0.to_vec()
 }
 
-fn sha1_sum(data: &[u8]) -> Vec<u8> {
+pub(super) fn sha1_sum(data: &[u8]) -> Vec<u8> {
     <sha1::Sha1 as sha1::Digest>::digest(data).to_vec()
 }
 
@@ -56,7 +56,7 @@ pub(super) const HMAC: &[Builtin] = &[function("crypto/hmac", "Sign", 3, |a| {
         "SHA512" => (sha2_sum::<sha2::Sha512>, 128),
         "SHA512_224" => (sha2_sum::<sha2::Sha512_224>, 128),
         "SHA512_256" => (sha2_sum::<sha2::Sha512_256>, 128),
-        other => return Err(format!("unsupported hash function {other}")),
+        _ => return Err("unsupported hash function".to_string()),
     };
     Ok(Data::Bytes(hmac(hash, block_size, &bytes_arg(a, 1)?, &bytes_arg(a, 2)?)))
 })];
@@ -145,7 +145,7 @@ mod tests {
         );
         assert_eq!(
             text(call("crypto/hmac", "Sign", vec![s("SHA3"), s("k"), s("d")])),
-            "error: error in call to crypto/hmac.Sign: unsupported hash function SHA3"
+            "error: error in call to crypto/hmac.Sign: unsupported hash function"
         );
     }
 }

@@ -22,6 +22,7 @@ use crate::data::Data;
 use crate::num::Number;
 
 mod crypto;
+mod csv;
 mod encoding;
 mod list;
 mod math;
@@ -32,6 +33,7 @@ mod strconv;
 mod strings;
 mod structs;
 mod time;
+mod uuid;
 mod yaml;
 
 /// A built-in function.
@@ -113,7 +115,7 @@ fn int_op(
     op(a, b).map(Data::Number)
 }
 
-fn tables() -> [&'static [Builtin]; 21] {
+fn tables() -> [&'static [Builtin]; 23] {
     [
         UNIVERSE,
         strings::FUNCTIONS,
@@ -136,6 +138,8 @@ fn tables() -> [&'static [Builtin]; 21] {
         crypto::MD5,
         crypto::SHA1,
         crypto::HMAC,
+        csv::FUNCTIONS,
+        uuid::FUNCTIONS,
     ]
 }
 
@@ -160,6 +164,8 @@ const PACKAGES: &[&str] = &[
     "crypto/md5",
     "crypto/sha1",
     "crypto/hmac",
+    "encoding/csv",
+    "uuid",
 ];
 
 /// Whether `path` names a built-in package this crate provides.
@@ -182,6 +188,7 @@ pub fn constant(package: &str, name: &str) -> Option<Data> {
         "math" => math::constant(name),
         "time" => time::constant(name),
         "path" => path::constant(name),
+        "uuid" => uuid::constant(name),
         "strconv" if name == "IntSize" => Some(int(64)),
         "net" => match name {
             "IPv4len" => Some(int(4)),
