@@ -32,8 +32,7 @@ fn stdlib_cases() {
             text.starts_with("// ") && text.contains("Expected output: "),
             "{name} says where its expected output comes from"
         );
-        let result =
-            export(&[SourceFile { name: name.clone(), text }], &EvalOptions::default());
+        let result = export(&[SourceFile { name: name.clone(), text }], &EvalOptions::default());
         let expected_json = std::fs::read_to_string(path.with_extension("json")).ok();
         let expected_error = std::fs::read_to_string(path.with_extension("error")).ok();
         match (result, expected_json, expected_error) {
@@ -54,7 +53,8 @@ fn stdlib_cases() {
                 }
             }
             (Ok(data), None, Some(_)) => {
-                failures.push(format!("{name}: expected an error, got\n{}", output::to_json(&data)));
+                failures
+                    .push(format!("{name}: expected an error, got\n{}", output::to_json(&data)));
             }
             (Err(diagnostics), Some(_), None) => {
                 let messages: Vec<&str> =
@@ -68,5 +68,11 @@ fn stdlib_cases() {
             )),
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n\n{}", failures.len(), paths.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n\n{}",
+        failures.len(),
+        paths.len(),
+        failures.join("\n\n")
+    );
 }

@@ -91,7 +91,13 @@ pub(super) fn constant(package: &str, name: &str) -> Option<Data> {
         ("crypto/hmac", _) => {
             return matches!(
                 name,
-                "MD5" | "SHA1" | "SHA224" | "SHA256" | "SHA384" | "SHA512" | "SHA512_224"
+                "MD5"
+                    | "SHA1"
+                    | "SHA224"
+                    | "SHA256"
+                    | "SHA384"
+                    | "SHA512"
+                    | "SHA512_224"
                     | "SHA512_256"
             )
             .then(|| string(name));
@@ -119,19 +125,30 @@ mod tests {
             hex(call("crypto/sha256", "Sum256", vec![s("abc")])),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
-        assert_eq!(hex(call("crypto/md5", "Sum", vec![s("abc")])), "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(
+            hex(call("crypto/md5", "Sum", vec![s("abc")])),
+            "900150983cd24fb0d6963f7d28e17f72"
+        );
         assert_eq!(
             hex(call("crypto/sha1", "Sum", vec![s("abc")])),
             "a9993e364706816aba3e25717850c26c9cd0d89d"
         );
         // RFC 4231, test case 2.
         assert_eq!(
-            hex(call("crypto/hmac", "Sign", vec![s("SHA256"), s("Jefe"), s("what do ya want for nothing?")])),
+            hex(call(
+                "crypto/hmac",
+                "Sign",
+                vec![s("SHA256"), s("Jefe"), s("what do ya want for nothing?")]
+            )),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
         // RFC 2202, test cases 2 (HMAC-MD5) and 6 (HMAC-SHA1, a key longer than a block).
         assert_eq!(
-            hex(call("crypto/hmac", "Sign", vec![s("MD5"), s("Jefe"), s("what do ya want for nothing?")])),
+            hex(call(
+                "crypto/hmac",
+                "Sign",
+                vec![s("MD5"), s("Jefe"), s("what do ya want for nothing?")]
+            )),
             "750c783e6ab0b503eaa86e310a5db738"
         );
         let long_key = Data::Bytes(vec![0xaa; 80]);
@@ -139,7 +156,11 @@ mod tests {
             hex(call(
                 "crypto/hmac",
                 "Sign",
-                vec![s("SHA1"), long_key, s("Test Using Larger Than Block-Size Key - Hash Key First")]
+                vec![
+                    s("SHA1"),
+                    long_key,
+                    s("Test Using Larger Than Block-Size Key - Hash Key First")
+                ]
             )),
             "aa4ae5e15272d00e95705637ce8a3b55ed402112"
         );

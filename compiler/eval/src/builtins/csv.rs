@@ -117,7 +117,10 @@ fn decode(text: &str) -> Result<Vec<Vec<String>>, String> {
                                 Some(next_line) => {
                                     line_number += 1;
                                     field.push('\n');
-                                    remaining = next_line.strip_suffix('\n').unwrap_or(next_line).to_string();
+                                    remaining = next_line
+                                        .strip_suffix('\n')
+                                        .unwrap_or(next_line)
+                                        .to_string();
                                     position = 0;
                                 }
                                 None => {
@@ -175,7 +178,10 @@ mod tests {
     #[test]
     fn csv_like_go() {
         assert_eq!(t("Decode", vec![s("a,b\n\"c,d\",e\n")]), r#"[["a","b"],["c,d","e"]]"#);
-        assert_eq!(t("Decode", vec![s("a,\"x\r\ny\"\r\n\r\nb,\"q\"\"\"")]), r#"[["a","x\ny"],["b","q\""]]"#);
+        assert_eq!(
+            t("Decode", vec![s("a,\"x\r\ny\"\r\n\r\nb,\"q\"\"\"")]),
+            r#"[["a","x\ny"],["b","q\""]]"#
+        );
         assert_eq!(t("Decode", vec![s(" a ,\n")]), r#"[[" a ",""]]"#);
         assert_eq!(t("Decode", vec![s("")]), "[]");
         assert_eq!(
@@ -191,7 +197,10 @@ mod tests {
             "error: error in call to encoding/csv.Decode: parse error on line 1, column 5: extraneous or missing \" in quoted-field"
         );
         assert_eq!(
-            t("Encode", vec![list(vec![list(vec![s("a"), s("b,c")]), list(vec![s("d"), s("e\"f")])])]),
+            t(
+                "Encode",
+                vec![list(vec![list(vec![s("a"), s("b,c")]), list(vec![s("d"), s("e\"f")])])]
+            ),
             r#""a,\"b,c\"\nd,\"e\"\"f\"\n""#
         );
         assert_eq!(

@@ -125,7 +125,9 @@ impl Os {
                 read += 1;
             } else if path[read] == b'.' && ends_element(read + 1) {
                 read += 1;
-            } else if path[read] == b'.' && path.get(read + 1) == Some(&b'.') && ends_element(read + 2)
+            } else if path[read] == b'.'
+                && path.get(read + 1) == Some(&b'.')
+                && ends_element(read + 2)
             {
                 read += 2;
                 if out.len() > dotdot {
@@ -273,10 +275,7 @@ impl Os {
             while target_index < target_length && target_bytes[target_index] != separator {
                 target_index += 1;
             }
-            if !self.same_word(
-                &target[target_start..target_index],
-                &base[base_start..base_index],
-            ) {
+            if !self.same_word(&target[target_start..target_index], &base[base_start..base_index]) {
                 break;
             }
             if base_index < base_length {
@@ -393,7 +392,8 @@ fn glob(pattern: &[u8], name: &[u8], os: Os) -> bool {
             .take_while(|&i| i == 0 || !os.is_separator(name[i - 1]))
             .any(|i| glob(&pattern[1..], &name[i..], os)),
         Some(b'?') => {
-            name.first().is_some_and(|&c| !os.is_separator(c)) && glob(&pattern[1..], &name[1..], os)
+            name.first().is_some_and(|&c| !os.is_separator(c))
+                && glob(&pattern[1..], &name[1..], os)
         }
         Some(b'[') => {
             let Some(close) = pattern.iter().skip(1).position(|&c| c == b']').map(|p| p + 1) else {

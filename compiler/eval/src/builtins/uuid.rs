@@ -163,19 +163,37 @@ mod tests {
     #[test]
     fn uuids() {
         let dns = "6ba7b810-9dad-11d1-80b4-00c04fd430c8";
-        assert_eq!(t("SHA1", vec![s(dns), s("cuelang.org")]), r#""052ef62d-7223-58b6-a551-c1deee46d401""#);
-        assert_eq!(t("Parse", vec![s("{6BA7B810-9DAD-11D1-80B4-00C04FD430C8}")]), format!("{dns:?}"));
-        assert_eq!(t("Parse", vec![s("URN:uuid:6ba7b810-9dad-11d1-80b4-00c04fd430c8")]), format!("{dns:?}"));
+        assert_eq!(
+            t("SHA1", vec![s(dns), s("cuelang.org")]),
+            r#""052ef62d-7223-58b6-a551-c1deee46d401""#
+        );
+        assert_eq!(
+            t("Parse", vec![s("{6BA7B810-9DAD-11D1-80B4-00C04FD430C8}")]),
+            format!("{dns:?}")
+        );
+        assert_eq!(
+            t("Parse", vec![s("URN:uuid:6ba7b810-9dad-11d1-80b4-00c04fd430c8")]),
+            format!("{dns:?}")
+        );
         assert_eq!(
             t("Parse", vec![s("urn:uuxd:6ba7b810-9dad-11d1-80b4-00c04fd430c8")]),
             r#"error: error in call to uuid.Parse: invalid urn prefix: "urn:uuxd:""#
         );
         assert_eq!(t("Parse", vec![s("6ba7b8109dad11d180b400c04fd430c8")]), format!("{dns:?}"));
-        assert_eq!(t("Parse", vec![s("abc")]), "error: error in call to uuid.Parse: invalid UUID length: 3");
-        assert_eq!(t("Parse", vec![s("6ba7b810-9dad-11d1-80b4-00c04fd430cg")]), "error: error in call to uuid.Parse: invalid UUID format");
+        assert_eq!(
+            t("Parse", vec![s("abc")]),
+            "error: error in call to uuid.Parse: invalid UUID length: 3"
+        );
+        assert_eq!(
+            t("Parse", vec![s("6ba7b810-9dad-11d1-80b4-00c04fd430cg")]),
+            "error: error in call to uuid.Parse: invalid UUID format"
+        );
         assert_eq!(t("ToInt", vec![s("00000000-0000-0000-0000-000000000101")]), "257");
         assert_eq!(t("FromInt", vec![n("257")]), r#""00000000-0000-0000-0000-000000000101""#);
-        assert_eq!(t("FromInt", vec![n("-1")]), "error: error in call to uuid.FromInt: -1 is not a 128-bit unsigned integer");
+        assert_eq!(
+            t("FromInt", vec![n("-1")]),
+            "error: error in call to uuid.FromInt: -1 is not a 128-bit unsigned integer"
+        );
         assert_eq!(t("Version", vec![s(dns)]), "1");
         assert_eq!(t("Variant", vec![s(dns)]), "1");
         assert_eq!(t("Variant", vec![s("00000000-0000-0000-c000-000000000000")]), "3");

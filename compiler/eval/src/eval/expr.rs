@@ -544,6 +544,12 @@ impl Evaluator {
         if let Some(builtin) = builtins::lookup(path, name) {
             return Value::Builtin(builtin);
         }
+        if path == "list"
+            && matches!(name, "Sort" | "SortStable" | "IsSorted" | "Ascending" | "Descending")
+        {
+            // Evaluated here, not in `builtins`: see `sort.rs`.
+            return Value::Package(format!("@list.{name}").into());
+        }
         if let Some(data) = builtins::constant(path, name) {
             return self.data_value(&data);
         }
@@ -589,7 +595,12 @@ impl Evaluator {
         }
     }
 
-    fn fill_data_vertex(&mut self, vertex: VertexId, values: Vec<(String, Value)>, is_list: bool) {
+    pub(super) fn fill_data_vertex(
+        &mut self,
+        vertex: VertexId,
+        values: Vec<(String, Value)>,
+        is_list: bool,
+    ) {
         for (label, value) in values {
             self.add_arc_conjunct(
                 vertex,
@@ -817,6 +828,9 @@ impl Evaluator {
     }
 
     fn call_universe(&mut self, name: &str, args: &[ast::Expr], env: &Env, span: Span) -> Value {
+        if let Some(function) = super::sort::SortFunction::of(name) {
+            return self.call_sort(function, args, env, span);
+        }
         let arity_error = |expected: usize| {
             Value::error(
                 &registry::INVALID_OPERATION,
@@ -1241,7 +1255,7 @@ impl Evaluator {
         }
     }
 
-    fn arithmetic(
+    pub(super) fn arithmetic(
         &mut self,
         op: SyntaxKind,
         text: &str,

@@ -22,6 +22,7 @@ pub(crate) mod labels;
 mod literal;
 pub(crate) mod print;
 mod scope;
+mod sort;
 mod vertex;
 
 use rustc_hash::FxHashMap as HashMap;
