@@ -168,6 +168,16 @@ const PACKAGES: &[&str] = &[
     "uuid",
 ];
 
+/// The value of a JSON text, or the reference's message (`json: invalid JSON`).
+pub(crate) fn decode_json(text: &[u8]) -> Result<Data, String> {
+    encoding::parse_json(text)
+}
+
+/// The documents of a YAML stream, or the YAML parser's message.
+pub(crate) fn decode_yaml_stream(text: &str) -> Result<Vec<Data>, String> {
+    yaml::unmarshal_stream(text)
+}
+
 /// Whether `path` names a built-in package this crate provides.
 pub fn is_package(path: &str) -> bool {
     PACKAGES.contains(&path)

@@ -360,6 +360,7 @@ impl Evaluator {
                 kinds: Kinds::INT,
                 bounds,
                 validators: Vec::new(),
+                schemas: Vec::new(),
                 spans: Vec::new(),
             })))
         };
@@ -544,11 +545,17 @@ impl Evaluator {
         if let Some(builtin) = builtins::lookup(path, name) {
             return Value::Builtin(builtin);
         }
-        if path == "list"
-            && matches!(name, "Sort" | "SortStable" | "IsSorted" | "Ascending" | "Descending")
-        {
-            // Evaluated here, not in `builtins`: see `sort.rs`.
-            return Value::Package(format!("@list.{name}").into());
+        let in_evaluator = match path {
+            "list" => {
+                matches!(name, "Sort" | "SortStable" | "IsSorted" | "Ascending" | "Descending")
+            }
+            "encoding/json" => name == "Validate",
+            "encoding/yaml" => matches!(name, "Validate" | "ValidatePartial"),
+            _ => false,
+        };
+        if in_evaluator {
+            // Evaluated here, not in `builtins`: see `sort.rs` and `validate.rs`.
+            return Value::Package(format!("@{path}.{name}").into());
         }
         if let Some(data) = builtins::constant(path, name) {
             return self.data_value(&data);
@@ -792,6 +799,7 @@ impl Evaluator {
                         kinds: Kinds::TOP,
                         bounds: Vec::new(),
                         validators: vec![(builtin, data_args.into())],
+                        schemas: Vec::new(),
                         spans: vec![span],
                     }));
                 }
@@ -830,6 +838,9 @@ impl Evaluator {
     fn call_universe(&mut self, name: &str, args: &[ast::Expr], env: &Env, span: Span) -> Value {
         if let Some(function) = super::sort::SortFunction::of(name) {
             return self.call_sort(function, args, env, span);
+        }
+        if let Some(function) = super::validate::SchemaFunction::of(name) {
+            return self.call_validate(function, args, env, span);
         }
         let arity_error = |expected: usize| {
             Value::error(
@@ -1057,6 +1068,7 @@ impl Evaluator {
                         kinds,
                         bounds: vec![(bound_op, scalar)],
                         validators: Vec::new(),
+                        schemas: Vec::new(),
                         spans: vec![span],
                     }))
                 }
