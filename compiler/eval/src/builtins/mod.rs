@@ -33,6 +33,7 @@ mod strconv;
 mod strings;
 mod structs;
 mod time;
+mod transcendental;
 mod uuid;
 mod yaml;
 
