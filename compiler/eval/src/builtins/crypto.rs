@@ -45,9 +45,12 @@ pub(super) const SHA512: &[Builtin] = &[
     function("crypto/sha512", "Sum512_256", 1, digest::<sha2::Sha512_256>),
 ];
 
+/// A hash function over all of its input.
+type HashFunction = fn(&[u8]) -> Vec<u8>;
+
 pub(super) const HMAC: &[Builtin] = &[function("crypto/hmac", "Sign", 3, |a| {
     let hash_name = str_arg(a, 0)?;
-    let (hash, block_size): (fn(&[u8]) -> Vec<u8>, usize) = match hash_name {
+    let (hash, block_size): (HashFunction, usize) = match hash_name {
         "MD5" => (md5_sum, 64),
         "SHA1" => (sha1_sum, 64),
         "SHA224" => (sha2_sum::<sha2::Sha224>, 64),
@@ -63,7 +66,7 @@ pub(super) const HMAC: &[Builtin] = &[function("crypto/hmac", "Sign", 3, |a| {
 
 /// RFC 2104: `H((K ^ opad) || H((K ^ ipad) || data))`, with a key longer
 /// than a block hashed first and a shorter one padded with zeros.
-fn hmac(hash: fn(&[u8]) -> Vec<u8>, block_size: usize, key: &[u8], data: &[u8]) -> Vec<u8> {
+fn hmac(hash: HashFunction, block_size: usize, key: &[u8], data: &[u8]) -> Vec<u8> {
     let mut block = if key.len() > block_size { hash(key) } else { key.to_vec() };
     block.resize(block_size, 0);
     let mut inner: Vec<u8> = block.iter().map(|byte| byte ^ 0x36).collect();

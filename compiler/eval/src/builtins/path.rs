@@ -73,7 +73,7 @@ impl Os {
         self.volume_length(path) > 2
     }
 
-    fn from_slash(self, path: &str) -> String {
+    fn with_separators(self, path: &str) -> String {
         if self == Os::Windows { path.replace('/', "\\") } else { path.to_string() }
     }
 
@@ -103,10 +103,10 @@ impl Os {
     fn clean(self, original: &str) -> String {
         let volume_length = self.volume_length(original);
         let volume = &original[..volume_length];
-        let path = original[volume_length..].as_bytes();
+        let path = &original.as_bytes()[volume_length..];
         if path.is_empty() {
             if volume_length > 1 && original.as_bytes()[1] != b':' {
-                return self.from_slash(original);
+                return self.with_separators(original);
             }
             return format!("{original}.");
         }
@@ -121,9 +121,8 @@ impl Os {
         let length = path.len();
         let ends_element = |index: usize| index == length || self.is_separator(path[index]);
         while read < length {
-            if self.is_separator(path[read]) {
-                read += 1;
-            } else if path[read] == b'.' && ends_element(read + 1) {
+            if self.is_separator(path[read]) || (path[read] == b'.' && ends_element(read + 1)) {
+                // An empty element or `.`.
                 read += 1;
             } else if path[read] == b'.'
                 && path.get(read + 1) == Some(&b'.')
@@ -158,7 +157,7 @@ impl Os {
         }
         // Only ASCII bytes were removed, at element boundaries: still UTF-8.
         let cleaned = String::from_utf8_lossy(&out);
-        self.from_slash(&format!("{volume}{cleaned}"))
+        self.with_separators(&format!("{volume}{cleaned}"))
     }
 
     fn join(self, elements: &[&str]) -> String {
@@ -352,7 +351,7 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
         let path = str_arg(a, 0)?;
         Ok(string(if os == Os::Windows { path.replace('\\', "/") } else { path.to_string() }))
     }),
-    with_os("FromSlash", 2, |a| Ok(string(os_arg(a, 1)?.from_slash(str_arg(a, 0)?)))),
+    with_os("FromSlash", 2, |a| Ok(string(os_arg(a, 1)?.with_separators(str_arg(a, 0)?)))),
     with_os("VolumeName", 2, |a| {
         let os = os_arg(a, 1)?;
         let path = str_arg(a, 0)?;

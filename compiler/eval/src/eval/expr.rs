@@ -804,9 +804,9 @@ impl Evaluator {
                     }));
                 }
                 let fewest = builtin.params - builtin.optional;
-                if !(fewest..=builtin.params).contains(&data_args.len())
-                    && !(builtin.variadic && data_args.len() + 1 >= builtin.params)
-                {
+                let count_ok = (fewest..=builtin.params).contains(&data_args.len())
+                    || (builtin.variadic && data_args.len() + 1 >= builtin.params);
+                if !count_ok {
                     return Value::error(
                         &registry::INVALID_OPERATION,
                         format!(
