@@ -32,6 +32,7 @@ mod regexp;
 mod strconv;
 mod strings;
 mod structs;
+mod tabwriter;
 mod time;
 mod transcendental;
 mod uuid;
@@ -116,7 +117,7 @@ fn int_op(
     op(a, b).map(Data::Number)
 }
 
-fn tables() -> [&'static [Builtin]; 23] {
+fn tables() -> [&'static [Builtin]; 24] {
     [
         UNIVERSE,
         strings::FUNCTIONS,
@@ -141,6 +142,7 @@ fn tables() -> [&'static [Builtin]; 23] {
         crypto::HMAC,
         csv::FUNCTIONS,
         uuid::FUNCTIONS,
+        tabwriter::FUNCTIONS,
     ]
 }
 
@@ -167,6 +169,7 @@ const PACKAGES: &[&str] = &[
     "crypto/hmac",
     "encoding/csv",
     "uuid",
+    "text/tabwriter",
 ];
 
 /// The value of a JSON text, or the reference's message (`json: invalid JSON`).
