@@ -33,7 +33,7 @@ fn parse(text: &str) -> Result<Uuid, String> {
         45 => {
             let (prefix, rest) = bytes.split_at(9);
             if !prefix.eq_ignore_ascii_case(b"urn:uuid:") {
-                return Err(format!("invalid urn prefix: {:?}", &text[..9.min(text.len())]));
+                return Err(format!("invalid urn prefix: {:?}", String::from_utf8_lossy(prefix)));
             }
             rest
         }
@@ -193,6 +193,13 @@ mod tests {
         assert_eq!(
             t("FromInt", vec![n("-1")]),
             "error: error in call to uuid.FromInt: -1 is not a 128-bit unsigned integer"
+        );
+        // 45 bytes whose ninth is inside a character: no panic, an error.
+        let wide = format!("urn:uuid{}", "é".repeat(18));
+        assert_eq!(wide.len(), 44);
+        assert!(
+            t("Parse", vec![s(&format!("{wide}x"))])
+                .starts_with("error: error in call to uuid.Parse: invalid urn prefix")
         );
         assert_eq!(t("Version", vec![s(dns)]), "1");
         assert_eq!(t("Variant", vec![s(dns)]), "1");
