@@ -33,6 +33,7 @@ mod strconv;
 mod strings;
 mod structs;
 mod tabwriter;
+mod template;
 mod time;
 mod transcendental;
 mod uuid;
@@ -117,7 +118,7 @@ fn int_op(
     op(a, b).map(Data::Number)
 }
 
-fn tables() -> [&'static [Builtin]; 24] {
+fn tables() -> [&'static [Builtin]; 25] {
     [
         UNIVERSE,
         strings::FUNCTIONS,
@@ -143,6 +144,7 @@ fn tables() -> [&'static [Builtin]; 24] {
         csv::FUNCTIONS,
         uuid::FUNCTIONS,
         tabwriter::FUNCTIONS,
+        template::FUNCTIONS,
     ]
 }
 
@@ -170,6 +172,7 @@ const PACKAGES: &[&str] = &[
     "encoding/csv",
     "uuid",
     "text/tabwriter",
+    "text/template",
 ];
 
 /// The value of a JSON text, or the reference's message (`json: invalid JSON`).
