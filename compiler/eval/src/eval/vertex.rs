@@ -858,7 +858,9 @@ impl Evaluator {
         acc.constraint.kinds = kinds;
         acc.constraint.bounds.extend(constraint.bounds.iter().cloned());
         acc.constraint.validators.extend(constraint.validators.iter().cloned());
-        acc.constraint.schemas.extend(constraint.schemas.iter().cloned());
+        if !constraint.schemas.is_empty() {
+            acc.constraint.schemas.extend(constraint.schemas.iter().cloned());
+        }
         // Point at the bound or type itself (in the schema) when it has a
         // place of its own, else at the conjunct that brought it.
         if constraint.spans.is_empty() {
@@ -1340,6 +1342,21 @@ impl Evaluator {
                 }
             }
         }
+        if !constraint.schemas.is_empty() {
+            self.check_schemas(constraint, scalar, spans())?;
+        }
+        Ok(())
+    }
+
+    /// Applies `json.Validate(schema)` and the like to a scalar (kept out of
+    /// [`Self::check_scalar`], which every scalar goes through).
+    #[inline(never)]
+    fn check_schemas(
+        &mut self,
+        constraint: &Constraint,
+        scalar: &Scalar,
+        spans: Vec<Span>,
+    ) -> Result<(), Value> {
         for (function, schema) in &constraint.schemas {
             let text: &[u8] = match scalar {
                 Scalar::String(text) => text.as_bytes(),
@@ -1351,11 +1368,11 @@ impl Evaluator {
                             "invalid value {scalar} (does not satisfy {}: not a string or bytes)",
                             function.name()
                         ),
-                        spans(),
+                        spans.clone(),
                     ));
                 }
             };
-            let first_span = spans().first().copied();
+            let first_span = spans.first().copied();
             if let Err(error) = self.validate_text(*function, text, schema, first_span) {
                 let Value::Bottom(error) = error else { return Err(error) };
                 return Err(Value::error(
@@ -1365,7 +1382,7 @@ impl Evaluator {
                         function.name(),
                         error.message
                     ),
-                    spans(),
+                    spans.clone(),
                 ));
             }
         }
@@ -1569,7 +1586,9 @@ impl Evaluator {
                             constraint.kinds = kinds;
                             constraint.bounds.extend(other.bounds.iter().cloned());
                             constraint.validators.extend(other.validators.iter().cloned());
-                            constraint.schemas.extend(other.schemas.iter().cloned());
+                            if !other.schemas.is_empty() {
+                                constraint.schemas.extend(other.schemas.iter().cloned());
+                            }
                         }
                         _ => continue,
                     }
