@@ -155,14 +155,13 @@ fn float_g(value: f64, precision: Option<usize>) -> String {
         let sign = if exponent < 0 { '-' } else { '+' };
         return format!("{mantissa}e{sign}{:02}", exponent.abs());
     }
-    let text = match precision {
+    match precision {
         None => format!("{value}"),
         Some(digits) => {
             let decimals = (digits as i32 - 1 - exponent).max(0) as usize;
             trim_zeros(&format!("{value:.decimals$}"))
         }
-    };
-    text
+    }
 }
 
 fn trim_zeros(text: &str) -> String {

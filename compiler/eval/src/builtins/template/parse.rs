@@ -58,9 +58,9 @@ pub(super) fn parse(source: &str) -> Result<Vec<Node>, String> {
     let mut parser = Parser { items, position: 0, depth: 0 };
     let (nodes, end) = parser.nodes()?;
     match end {
-        End::Eof => Ok(nodes),
-        End::End => Err("unexpected {{end}}".to_string()),
-        End::Else(_) => Err("unexpected {{else}}".to_string()),
+        Stop::Eof => Ok(nodes),
+        Stop::End => Err("unexpected {{end}}".to_string()),
+        Stop::Else(_) => Err("unexpected {{else}}".to_string()),
     }
 }
 
@@ -153,7 +153,8 @@ fn unclosed() -> String {
     "unclosed action".to_string()
 }
 
-enum End {
+/// What ended a list of nodes.
+enum Stop {
     Eof,
     End,
     /// `{{else}}` or `{{else if …}}` (the words after `else`).
@@ -168,7 +169,7 @@ struct Parser {
 
 impl Parser {
     /// Nodes up to the end of the source, an `{{end}}` or an `{{else}}`.
-    fn nodes(&mut self) -> Result<(Vec<Node>, End), String> {
+    fn nodes(&mut self) -> Result<(Vec<Node>, Stop), String> {
         let mut nodes = Vec::new();
         while self.position < self.items.len() {
             let index = self.position;
@@ -182,8 +183,8 @@ impl Parser {
             };
             let (keyword, rest) = split_keyword(&action);
             match keyword {
-                "end" if rest.is_empty() => return Ok((nodes, End::End)),
-                "else" => return Ok((nodes, End::Else(rest.to_string()))),
+                "end" if rest.is_empty() => return Ok((nodes, Stop::End)),
+                "else" => return Ok((nodes, Stop::Else(rest.to_string()))),
                 "if" => nodes.push(self.if_block(rest)?),
                 "range" | "with" => {
                     let pipeline = pipeline(rest, keyword == "range")?;
@@ -200,7 +201,7 @@ impl Parser {
                 _ => nodes.push(Node::Action(pipeline(&action, false)?)),
             }
         }
-        Ok((nodes, End::Eof))
+        Ok((nodes, Stop::Eof))
     }
 
     fn enter(&mut self) -> Result<(), String> {
@@ -216,13 +217,13 @@ impl Parser {
         self.enter()?;
         let (body, end) = self.nodes()?;
         let otherwise = match end {
-            End::End => Vec::new(),
-            End::Else(rest) if rest.is_empty() => match self.nodes()? {
-                (otherwise, End::End) => otherwise,
+            Stop::End => Vec::new(),
+            Stop::Else(rest) if rest.is_empty() => match self.nodes()? {
+                (otherwise, Stop::End) => otherwise,
                 _ => return Err(format!("missing {{{{end}}}} of {{{{{keyword}}}}}")),
             },
-            End::Else(rest) => return Err(format!("unexpected {{{{else {rest}}}}} in {keyword}")),
-            End::Eof => return Err(format!("missing {{{{end}}}} of {{{{{keyword}}}}}")),
+            Stop::Else(rest) => return Err(format!("unexpected {{{{else {rest}}}}} in {keyword}")),
+            Stop::Eof => return Err(format!("missing {{{{end}}}} of {{{{{keyword}}}}}")),
         };
         self.depth -= 1;
         Ok((body, otherwise))
@@ -236,19 +237,19 @@ impl Parser {
             let (body, end) = self.nodes()?;
             branches.push((condition, body));
             match end {
-                End::End => break Vec::new(),
-                End::Else(rest) if rest.is_empty() => match self.nodes()? {
-                    (otherwise, End::End) => break otherwise,
+                Stop::End => break Vec::new(),
+                Stop::Else(rest) if rest.is_empty() => match self.nodes()? {
+                    (otherwise, Stop::End) => break otherwise,
                     _ => return Err("missing {{end}} of {{if}}".to_string()),
                 },
-                End::Else(rest) => {
+                Stop::Else(rest) => {
                     let (keyword, next) = split_keyword(&rest);
                     if keyword != "if" {
                         return Err(format!("unexpected {{{{else {rest}}}}}"));
                     }
                     condition = pipeline(next, false)?;
                 }
-                End::Eof => return Err("missing {{end}} of {{if}}".to_string()),
+                Stop::Eof => return Err("missing {{end}} of {{if}}".to_string()),
             }
         };
         self.depth -= 1;
