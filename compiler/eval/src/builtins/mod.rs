@@ -8,7 +8,9 @@
 //!
 //! Not here: `len`, `close`, `and`, `or` (the evaluator handles them, they take
 //! non-concrete values), `list.Sort`, `list.SortStable` and `list.IsSorted`
-//! (their comparator is a CUE struct that must be evaluated: `eval/sort.rs`).
+//! (their comparator is a CUE struct that must be evaluated: `eval/sort.rs`),
+//! `json.Validate`, `yaml.Validate` and `yaml.ValidatePartial` (their schema
+//! need not be concrete: `eval/validate.rs`).
 //!
 //! Invariant: no IO, no clock, no panics on user input; every argument is
 //! checked and a wrong one is an `Err`.
