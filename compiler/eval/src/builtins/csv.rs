@@ -65,93 +65,75 @@ fn write_field(out: &mut String, field: &str) {
 /// The records of `text`, or Go's message for the first malformed one.
 fn decode(text: &str) -> Result<Vec<Vec<String>>, String> {
     let normalized = text.replace("\r\n", "\n");
-    let mut lines = normalized.split_inclusive('\n').peekable();
+    let mut lines =
+        normalized.split_inclusive('\n').map(|line| line.strip_suffix('\n').unwrap_or(line));
     let mut records: Vec<Vec<String>> = Vec::new();
     let mut line_number = 0usize;
     let mut fields_per_record: Option<usize> = None;
-    while let Some(line) = lines.next() {
+    while let Some(first_line) = lines.next() {
         line_number += 1;
-        if line == "\n" {
+        if first_line.is_empty() {
             continue;
         }
         let record_line = line_number;
         let mut record = Vec::new();
-        let mut rest = line.strip_suffix('\n').unwrap_or(line).to_string();
-        let mut column_offset = 0usize;
-        loop {
-            if let Some(quoted) = rest.strip_prefix('"') {
-                // A quoted field, which may run over several lines.
-                let mut field = String::new();
-                let mut remaining = quoted.to_string();
-                let mut position = column_offset + 1;
-                loop {
-                    match remaining.find('"') {
-                        Some(index) => {
-                            field.push_str(&remaining[..index]);
-                            let after = &remaining[index + 1..];
-                            position += index + 1;
-                            if let Some(next) = after.strip_prefix('"') {
-                                field.push('"');
-                                remaining = next.to_string();
-                                position += 1;
-                            } else if let Some(next) = after.strip_prefix(',') {
-                                record.push(field);
-                                column_offset = position + 1;
-                                rest = next.to_string();
-                                break;
-                            } else if after.is_empty() {
-                                record.push(field);
-                                rest = String::new();
-                                column_offset = usize::MAX;
-                                break;
-                            } else {
-                                return Err(format!(
-                                    "parse error on line {line_number}, column {}: extraneous or missing \" in quoted-field",
-                                    position + 1
-                                ));
-                            }
-                        }
-                        None => {
-                            field.push_str(&remaining);
-                            match lines.next() {
-                                Some(next_line) => {
-                                    line_number += 1;
-                                    field.push('\n');
-                                    remaining = next_line
-                                        .strip_suffix('\n')
-                                        .unwrap_or(next_line)
-                                        .to_string();
-                                    position = 0;
-                                }
-                                None => {
-                                    return Err(format!(
-                                        "parse error on line {record_line}, column {}: extraneous or missing \" in quoted-field",
-                                        position + remaining.len() + 1
-                                    ));
-                                }
-                            }
-                        }
-                    }
-                }
-                if column_offset == usize::MAX {
-                    break;
-                }
-            } else {
+        let mut line = first_line;
+        // The byte in `line` where the next field starts.
+        let mut position = 0;
+        'fields: loop {
+            if !line[position..].starts_with('"') {
+                let rest = &line[position..];
                 let end = rest.find(',');
                 let field = &rest[..end.unwrap_or(rest.len())];
                 if let Some(quote) = field.find('"') {
                     return Err(format!(
                         "parse error on line {line_number}, column {}: bare \" in non-quoted-field",
-                        column_offset + quote + 1
+                        position + quote + 1
                     ));
                 }
                 record.push(field.to_string());
                 match end {
-                    Some(index) => {
-                        column_offset += index + 1;
-                        rest = rest[index + 1..].to_string();
-                    }
-                    None => break,
+                    Some(comma) => position += comma + 1,
+                    None => break 'fields,
+                }
+                continue;
+            }
+            // A quoted field, which may run over several lines.
+            let mut field = String::new();
+            position += 1;
+            loop {
+                let Some(offset) = line[position..].find('"') else {
+                    field.push_str(&line[position..]);
+                    let Some(next) = lines.next() else {
+                        return Err(format!(
+                            "parse error on line {line_number}, column {}: extraneous or missing \" in quoted-field",
+                            line.len() + 1
+                        ));
+                    };
+                    line_number += 1;
+                    field.push('\n');
+                    line = next;
+                    position = 0;
+                    continue;
+                };
+                field.push_str(&line[position..position + offset]);
+                position += offset + 1;
+                let after = &line[position..];
+                if after.starts_with('"') {
+                    field.push('"');
+                    position += 1;
+                } else if after.starts_with(',') {
+                    record.push(field);
+                    position += 1;
+                    continue 'fields;
+                } else if after.is_empty() {
+                    record.push(field);
+                    break 'fields;
+                } else {
+                    return Err(format!(
+                        "parse error on line {line_number}, column {}: extraneous or missing \" in quoted-field",
+                        position + 1
+                    ));
                 }
             }
         }
