@@ -598,6 +598,14 @@ pub enum ExportFormat {
     Json,
     /// YAML, as `cue export --out yaml` prints it.
     Yaml,
+    /// JSON Lines: the value as JSON on one line.
+    Jsonl,
+    /// CUE text of the data, as `cue export --out cue` prints it.
+    Cue,
+    /// TOML; the value must be a struct, without nulls.
+    Toml,
+    /// A string value as raw text, with a final newline (select it with `-e`), as `cue export --out text`.
+    Text,
 }
 
 #[derive(Debug, Args)]

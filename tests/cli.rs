@@ -545,6 +545,77 @@ fn export_json_and_yaml() {
     );
 }
 
+/// The package of the `--out` transcripts: a struct of every kind of value.
+const EXPORT_FORMS: &[u8] = br##"package site
+
+name: "web"
+port: 8080
+ratio: 0.5
+tags: ["a", "b"]
+script: "#!/bin/sh\necho ready\n"
+owner: {team: "ops", "on-call": true}
+servers: [{host: "a", port: 1}, {host: "b", port: 2}]
+"##;
+
+#[test]
+fn export_out_cue() {
+    insta::assert_snapshot!(run(
+        &["export", "--out", "cue", "site.cue"],
+        &[("site.cue", EXPORT_FORMS)]
+    ));
+}
+
+#[test]
+fn export_out_toml() {
+    insta::assert_snapshot!(run(
+        &["export", "--out", "toml", "site.cue"],
+        &[("site.cue", EXPORT_FORMS)]
+    ));
+}
+
+#[test]
+fn export_out_toml_of_a_list_or_a_null_fails() {
+    let files: &[(&str, &[u8])] = &[("site.cue", b"package site\n\na: [1]\nb: {c: null}\n")];
+    assert_eq!(
+        run(&["export", "--out", "toml", "-e", "a", "site.cue"], files),
+        "exit: 1\n--- stdout\n--- stderr\nerror: TOML needs a struct at the top, not a list (select one with -e)\n"
+    );
+    assert_eq!(
+        run(&["export", "--out", "toml", "site.cue"], files),
+        "exit: 1\n--- stdout\n--- stderr\nerror: TOML cannot hold null (at b.c)\n"
+    );
+}
+
+#[test]
+fn export_out_jsonl() {
+    assert_eq!(
+        run(&["export", "--out", "jsonl", "site.cue"], &[("site.cue", EXPORT_FORMS)]),
+        "exit: 0\n--- stdout\n{\"name\":\"web\",\"port\":8080,\"ratio\":0.5,\"tags\":[\"a\",\"b\"],\"script\":\"#!/bin/sh\\necho ready\\n\",\"owner\":{\"team\":\"ops\",\"on-call\":true},\"servers\":[{\"host\":\"a\",\"port\":1},{\"host\":\"b\",\"port\":2}]}\n--- stderr\n"
+    );
+}
+
+#[test]
+fn export_out_text_prints_a_string_raw() {
+    let files: &[(&str, &[u8])] = &[("site.cue", EXPORT_FORMS)];
+    assert_eq!(
+        run(&["export", "--out", "text", "-e", "script", "site.cue"], files),
+        "exit: 0\n--- stdout\n#!/bin/sh\necho ready\n--- stderr\n"
+    );
+    // A final newline is added when the string has none.
+    assert_eq!(
+        run(&["export", "--out", "text", "-e", "name", "site.cue"], files),
+        "exit: 0\n--- stdout\nweb\n--- stderr\n"
+    );
+}
+
+#[test]
+fn export_out_text_of_a_struct_fails() {
+    assert_eq!(
+        run(&["export", "--out", "text", "-e", "owner", "site.cue"], &[("site.cue", EXPORT_FORMS)]),
+        "exit: 1\n--- stdout\n--- stderr\nerror: --out text needs a string value, and this value is a struct; select a string with -e, or use another --out\n"
+    );
+}
+
 #[test]
 fn export_directory_takes_its_package_only() {
     // `sub/` is not searched, and the file without a package clause is left out.

@@ -1,6 +1,7 @@
 //! JSON and YAML text of concrete [`Data`], byte for byte as
 //! `cue export --out json` and `cue export --out yaml` of CUE v0.4.0-beta.1
-//! print it.
+//! print it; also JSON Lines, CUE and TOML text (`--out jsonl|cue|toml`,
+//! which v0.4 did not have: see `cue.rs` and `toml.rs`).
 //!
 //! JSON is what Go's `encoding/json` encoder prints with a four-space indent
 //! and HTML escaping on (`<`, `>` and `&` become `\u003c`, `\u003e` and
@@ -25,7 +26,9 @@
 
 use crate::data::Data;
 
+mod cue;
 mod json;
+mod toml;
 mod yaml;
 mod yaml_resolve;
 
@@ -35,6 +38,22 @@ mod tests;
 /// The JSON text of `data`, with a trailing newline.
 pub fn to_json(data: &Data) -> String {
     json::to_json(data)
+}
+
+/// The JSON text of `data` on one line (JSON Lines), with a trailing newline.
+pub fn to_json_line(data: &Data) -> String {
+    json::to_json_line(data)
+}
+
+/// The CUE text of `data`, with a trailing newline.
+pub fn to_cue(data: &Data) -> String {
+    cue::to_cue(data)
+}
+
+/// The TOML text of `data`, or why TOML cannot hold it (not a struct, a
+/// null, an integer past 64 bits).
+pub fn to_toml(data: &Data) -> Result<String, String> {
+    toml::to_toml(data)
 }
 
 /// The YAML text of `data`, with a trailing newline.

@@ -248,6 +248,9 @@ pub(crate) struct Constraint {
     pub kinds: Kinds,
     pub bounds: Vec<(BoundOp, Scalar)>,
     pub validators: Vec<(&'static Builtin, Rc<[Data]>)>,
+    /// `json.Validate(schema)` and the like: the text must decode to data
+    /// that unifies with the schema (`eval/validate.rs`).
+    pub schemas: Vec<(crate::eval::SchemaFunction, Value)>,
     pub spans: Vec<Span>,
 }
 
@@ -257,6 +260,7 @@ impl Constraint {
             kinds: Kinds::TOP,
             bounds: Vec::new(),
             validators: Vec::new(),
+            schemas: Vec::new(),
             spans: Vec::new(),
         }
     }
@@ -266,6 +270,7 @@ impl Constraint {
             kinds,
             bounds: Vec::new(),
             validators: Vec::new(),
+            schemas: Vec::new(),
             spans: span.into_iter().collect(),
         }
     }
@@ -274,7 +279,9 @@ impl Constraint {
 impl fmt::Display for Constraint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts = Vec::new();
-        if self.kinds != Kinds::TOP || (self.bounds.is_empty() && self.validators.is_empty()) {
+        if self.kinds != Kinds::TOP
+            || (self.bounds.is_empty() && self.validators.is_empty() && self.schemas.is_empty())
+        {
             parts.push(self.kinds.name());
         }
         for (op, value) in &self.bounds {
@@ -288,6 +295,9 @@ impl fmt::Display for Constraint {
             } else {
                 parts.push(format!("{package}.{}({})", builtin.name, args.join(", ")));
             }
+        }
+        for (function, _) in &self.schemas {
+            parts.push(format!("{}(…)", function.name()));
         }
         write!(f, "{}", parts.join(" & "))
     }

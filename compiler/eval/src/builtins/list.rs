@@ -1,5 +1,5 @@
-//! `list`. `Sort`, `SortStable` and `IsSorted` are absent: their comparator
-//! is a CUE struct the evaluator would have to evaluate.
+//! `list`. `Sort`, `SortStable`, `IsSorted`, `Ascending` and `Descending`
+//! are in the evaluator (`eval/sort.rs`): their comparator is a CUE struct.
 //!
 //! Sums and products are exact (the reference rounds them to 24 digits);
 //! `Avg` divides like `/`.

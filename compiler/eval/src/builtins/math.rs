@@ -2,15 +2,16 @@
 //!
 //! Rounding, `Abs`, `Pow` with an integral exponent, `Exp2` of an integer,
 //! `Pow10`, `Copysign`, `Dim`, `MultipleOf` are exact decimals as in the
-//! reference. The reference computes `Exp`, `Log`, `Log10`, `Log2`, `Cbrt`
-//! and fractional `Pow` in 24-digit decimal arithmetic; here they go through
-//! `f64`, so their last digits differ. The functions the reference itself
-//! computes in `f64` (`Sqrt`, `Sin`, …) print exactly like the reference.
+//! reference. `Exp`, `Log`, `Log10`, `Log2`, `Cbrt` and fractional `Pow`
+//! are 24-digit decimals like the reference's (`transcendental.rs`). The
+//! functions the reference itself computes in `f64` (`Sqrt`, `Sin`, …) print
+//! exactly like the reference.
 
 use num_bigint::BigInt;
 use num_integer::Integer;
 use num_traits::{Signed, ToPrimitive, Zero};
 
+use super::transcendental;
 use super::{Builtin, bigint_arg, decimal, float_arg, function, int_arg, number_arg, validator};
 use crate::data::Data;
 use crate::num::{Number, RoundMode};
@@ -65,11 +66,11 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
     function(P, "Pow", 2, |a| pow(number_arg(a, 0)?, number_arg(a, 1)?)),
     function(P, "Exp2", 1, |a| pow(&Number::from_i64(2), number_arg(a, 0)?)),
     function(P, "Jacobi", 2, |a| jacobi(bigint_arg(a, 0)?, bigint_arg(a, 1)?)),
-    float1!("Exp", f64::exp),
-    float1!("Log", f64::ln),
-    float1!("Log10", f64::log10),
-    float1!("Log2", f64::log2),
-    float1!("Cbrt", f64::cbrt),
+    function(P, "Exp", 1, |a| Ok(decimal(transcendental::exp_number(number_arg(a, 0)?)?))),
+    function(P, "Log", 1, |a| Ok(decimal(transcendental::ln_number(number_arg(a, 0)?)?))),
+    function(P, "Log10", 1, |a| Ok(decimal(transcendental::log10_number(number_arg(a, 0)?)?))),
+    function(P, "Log2", 1, |a| Ok(decimal(transcendental::log2_number(number_arg(a, 0)?)?))),
+    function(P, "Cbrt", 1, |a| Ok(decimal(transcendental::cbrt_number(number_arg(a, 0)?)?))),
     float1!("Sqrt", f64::sqrt),
     float1!("Sin", f64::sin),
     float1!("Cos", f64::cos),
@@ -128,7 +129,7 @@ pub(super) const BITS: &[Builtin] = &[
 ];
 
 /// `x ** y`: exact for an integral `y` (repeated multiplication, a
-/// negative power divides), through `f64` otherwise.
+/// negative power divides), rounded to 24 digits otherwise.
 fn pow(x: &Number, y: &Number) -> Result<Data, String> {
     if let Some(n) = y.to_i64().filter(|n| n.unsigned_abs() <= 10_000) {
         let mut result = Number::from_i64(1);
@@ -148,7 +149,7 @@ fn pow(x: &Number, y: &Number) -> Result<Data, String> {
         }
         return Ok(decimal(result));
     }
-    float(x.to_f64().powf(y.to_f64()))
+    transcendental::pow_number(x, y).map(decimal)
 }
 
 fn jacobi(a: BigInt, n: BigInt) -> Result<Data, String> {

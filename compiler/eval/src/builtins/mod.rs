@@ -8,7 +8,9 @@
 //!
 //! Not here: `len`, `close`, `and`, `or` (the evaluator handles them, they take
 //! non-concrete values), `list.Sort`, `list.SortStable` and `list.IsSorted`
-//! (their comparator is a CUE struct that must be evaluated).
+//! (their comparator is a CUE struct that must be evaluated: `eval/sort.rs`),
+//! `json.Validate`, `yaml.Validate` and `yaml.ValidatePartial` (their schema
+//! need not be concrete: `eval/validate.rs`).
 //!
 //! Invariant: no IO, no clock, no panics on user input; every argument is
 //! checked and a wrong one is an `Err`.
@@ -22,6 +24,7 @@ use crate::data::Data;
 use crate::num::Number;
 
 mod crypto;
+mod csv;
 mod encoding;
 mod list;
 mod math;
@@ -31,7 +34,11 @@ mod regexp;
 mod strconv;
 mod strings;
 mod structs;
+mod tabwriter;
+mod template;
 mod time;
+mod transcendental;
+mod uuid;
 mod yaml;
 
 /// A built-in function.
@@ -113,7 +120,7 @@ fn int_op(
     op(a, b).map(Data::Number)
 }
 
-fn tables() -> [&'static [Builtin]; 18] {
+fn tables() -> [&'static [Builtin]; 25] {
     [
         UNIVERSE,
         strings::FUNCTIONS,
@@ -133,6 +140,13 @@ fn tables() -> [&'static [Builtin]; 18] {
         time::FUNCTIONS,
         crypto::SHA256,
         crypto::SHA512,
+        crypto::MD5,
+        crypto::SHA1,
+        crypto::HMAC,
+        csv::FUNCTIONS,
+        uuid::FUNCTIONS,
+        tabwriter::FUNCTIONS,
+        template::FUNCTIONS,
     ]
 }
 
@@ -154,7 +168,24 @@ const PACKAGES: &[&str] = &[
     "html",
     "crypto/sha256",
     "crypto/sha512",
+    "crypto/md5",
+    "crypto/sha1",
+    "crypto/hmac",
+    "encoding/csv",
+    "uuid",
+    "text/tabwriter",
+    "text/template",
 ];
+
+/// The value of a JSON text, or the reference's message (`json: invalid JSON`).
+pub(crate) fn decode_json(text: &[u8]) -> Result<Data, String> {
+    encoding::parse_json(text)
+}
+
+/// The documents of a YAML stream, or the YAML parser's message.
+pub(crate) fn decode_yaml_stream(text: &str) -> Result<Vec<Data>, String> {
+    yaml::unmarshal_stream(text)
+}
 
 /// Whether `path` names a built-in package this crate provides.
 pub fn is_package(path: &str) -> bool {
@@ -175,26 +206,17 @@ pub fn constant(package: &str, name: &str) -> Option<Data> {
     match package {
         "math" => math::constant(name),
         "time" => time::constant(name),
+        "path" => path::constant(name),
+        "uuid" => uuid::constant(name),
         "strconv" if name == "IntSize" => Some(int(64)),
         "net" => match name {
             "IPv4len" => Some(int(4)),
             "IPv6len" => Some(int(16)),
             _ => None,
         },
-        "crypto/sha256" => match name {
-            "Size" => Some(int(32)),
-            "Size224" => Some(int(28)),
-            "BlockSize" => Some(int(64)),
-            _ => None,
-        },
-        "crypto/sha512" => match name {
-            "Size" => Some(int(64)),
-            "Size224" => Some(int(28)),
-            "Size256" => Some(int(32)),
-            "Size384" => Some(int(48)),
-            "BlockSize" => Some(int(128)),
-            _ => None,
-        },
+        "crypto/md5" | "crypto/sha1" | "crypto/sha256" | "crypto/sha512" | "crypto/hmac" => {
+            crypto::constant(package, name)
+        }
         _ => None,
     }
 }

@@ -88,7 +88,7 @@ fn is_print(c: char) -> bool {
 }
 
 /// Go's `strconv.Quote` (and `QuoteToASCII` when `ascii`).
-pub(super) fn go_quote(s: &str, ascii: bool) -> String {
+pub(crate) fn go_quote(s: &str, ascii: bool) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         escape_char(&mut out, c, '"', ascii);
@@ -333,7 +333,7 @@ pub(super) fn format_float(value: f64, format: char, precision: i64) -> String {
 }
 
 /// Go's `strconv.QuoteRune`.
-pub(super) fn go_quote_rune(c: char) -> String {
+pub(crate) fn go_quote_rune(c: char) -> String {
     quote_rune(i64::from(u32::from(c)), false)
 }
 

@@ -420,6 +420,16 @@ impl MarkedEventReceiver for Builder {
 }
 
 fn unmarshal(text: &str) -> Result<Data, String> {
+    let mut documents = unmarshal_stream(text)?;
+    match documents.len() {
+        0 => Ok(Data::Null),
+        1 => Ok(documents.remove(0)),
+        _ => Err("yaml: expected a single document".to_string()),
+    }
+}
+
+/// Every document of a YAML stream.
+pub(crate) fn unmarshal_stream(text: &str) -> Result<Vec<Data>, String> {
     let mut builder = Builder {
         stack: Vec::new(),
         anchors: Vec::new(),
@@ -432,11 +442,7 @@ fn unmarshal(text: &str) -> Result<Data, String> {
     if let Some(error) = builder.error {
         return Err(error);
     }
-    match builder.documents.len() {
-        0 => Ok(Data::Null),
-        1 => Ok(builder.documents.remove(0)),
-        _ => Err("yaml: expected a single document".to_string()),
-    }
+    Ok(builder.documents)
 }
 
 #[cfg(test)]

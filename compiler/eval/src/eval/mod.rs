@@ -22,6 +22,8 @@ pub(crate) mod labels;
 mod literal;
 pub(crate) mod print;
 mod scope;
+mod sort;
+mod validate;
 mod vertex;
 
 use rustc_hash::FxHashMap as HashMap;
@@ -34,6 +36,7 @@ use crate::data::Data;
 use crate::value;
 use crate::value::{EvalError, Span, VertexId};
 pub(crate) use scope::{Env, Frame, FrameKind, StaticScope};
+pub(crate) use validate::SchemaFunction;
 pub(crate) use vertex::Vertex;
 
 /// One source file of the package to evaluate.

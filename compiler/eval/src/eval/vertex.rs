@@ -794,6 +794,7 @@ impl Evaluator {
                     kinds: Kinds::TOP,
                     bounds: Vec::new(),
                     validators: vec![(builtin, Rc::from(Vec::new()))],
+                    schemas: Vec::new(),
                     spans: span.into_iter().collect(),
                 };
                 self.meet_constraint(acc, &constraint, span);
@@ -857,6 +858,9 @@ impl Evaluator {
         acc.constraint.kinds = kinds;
         acc.constraint.bounds.extend(constraint.bounds.iter().cloned());
         acc.constraint.validators.extend(constraint.validators.iter().cloned());
+        if !constraint.schemas.is_empty() {
+            acc.constraint.schemas.extend(constraint.schemas.iter().cloned());
+        }
         // Point at the bound or type itself (in the schema) when it has a
         // place of its own, else at the conjunct that brought it.
         if constraint.spans.is_empty() {
@@ -1326,6 +1330,7 @@ impl Evaluator {
                                 kinds: Kinds::TOP,
                                 bounds: Vec::new(),
                                 validators: vec![(builtin, args.clone())],
+                                schemas: Vec::new(),
                                 spans: Vec::new(),
                             }
                         ),
@@ -1337,11 +1342,66 @@ impl Evaluator {
                 }
             }
         }
+        if !constraint.schemas.is_empty() {
+            self.check_schemas(constraint, scalar, spans())?;
+        }
+        Ok(())
+    }
+
+    /// Applies `json.Validate(schema)` and the like to a scalar (kept out of
+    /// [`Self::check_scalar`], which every scalar goes through).
+    #[inline(never)]
+    fn check_schemas(
+        &mut self,
+        constraint: &Constraint,
+        scalar: &Scalar,
+        spans: Vec<Span>,
+    ) -> Result<(), Value> {
+        for (function, schema) in &constraint.schemas {
+            let text: &[u8] = match scalar {
+                Scalar::String(text) => text.as_bytes(),
+                Scalar::Bytes(bytes) => bytes,
+                _ => {
+                    return Err(Value::error(
+                        &registry::CONFLICTING_VALUES,
+                        format!(
+                            "invalid value {scalar} (does not satisfy {}: not a string or bytes)",
+                            function.name()
+                        ),
+                        spans.clone(),
+                    ));
+                }
+            };
+            let first_span = spans.first().copied();
+            if let Err(error) = self.validate_text(*function, text, schema, first_span) {
+                let Value::Bottom(error) = error else { return Err(error) };
+                return Err(Value::error(
+                    error.code,
+                    format!(
+                        "invalid value {scalar} (does not satisfy {}): {}",
+                        function.name(),
+                        error.message
+                    ),
+                    spans.clone(),
+                ));
+            }
+        }
         Ok(())
     }
 
     /// Applies validators (`list.MinItems(2)`, `struct.MaxFields(3)`) to a struct or list.
     fn check_validators(&mut self, constraint: &Constraint, value: Value) -> Value {
+        if let Some((function, _)) = constraint.schemas.first() {
+            return Value::error(
+                &registry::CONFLICTING_VALUES,
+                format!(
+                    "invalid value {} (does not satisfy {}: not a string or bytes)",
+                    if value.kind_name() == "list" { "[...]" } else { "{...}" },
+                    function.name()
+                ),
+                constraint.spans.clone(),
+            );
+        }
         if constraint.validators.is_empty() {
             return value;
         }
@@ -1526,6 +1586,9 @@ impl Evaluator {
                             constraint.kinds = kinds;
                             constraint.bounds.extend(other.bounds.iter().cloned());
                             constraint.validators.extend(other.validators.iter().cloned());
+                            if !other.schemas.is_empty() {
+                                constraint.schemas.extend(other.schemas.iter().cloned());
+                            }
                         }
                         _ => continue,
                     }

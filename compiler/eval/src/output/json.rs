@@ -14,6 +14,43 @@ pub fn to_json(data: &Data) -> String {
     out
 }
 
+/// The JSON text of `data` on one line, with a trailing newline: Go's
+/// `json.Marshal` (no spaces), the form of JSON Lines.
+pub fn to_json_line(data: &Data) -> String {
+    let mut out = String::with_capacity(estimated_len(data, 0));
+    write_compact(&mut out, data);
+    out.push('\n');
+    out
+}
+
+fn write_compact(out: &mut String, data: &Data) {
+    match data {
+        Data::List(items) => {
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                write_compact(out, item);
+            }
+            out.push(']');
+        }
+        Data::Struct(fields) => {
+            out.push('{');
+            for (index, (name, value)) in fields.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                write_json_string(out, name);
+                out.push(':');
+                write_compact(out, value);
+            }
+            out.push('}');
+        }
+        scalar => write_json_value(out, scalar, 0),
+    }
+}
+
 const JSON_INDENT: &str = "    ";
 
 /// About the length of `data`'s JSON text at `depth` (exact but for
