@@ -116,9 +116,8 @@ fn installed(host: &TestHost, package: &str) -> bool {
 /// GET / from this machine, on `host`'s address: the status line and body,
 /// or the error.
 fn get(address: Ipv4Addr, port: u16) -> Result<String, String> {
-    let mut stream =
-        TcpStream::connect_timeout(&(address, port).into(), Duration::from_secs(5))
-            .map_err(|error| error.to_string())?;
+    let mut stream = TcpStream::connect_timeout(&(address, port).into(), Duration::from_secs(5))
+        .map_err(|error| error.to_string())?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     write!(stream, "GET / HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").unwrap();
     let mut answer = String::new();

@@ -7,6 +7,10 @@
 //! diagnostics (human or JSON lines) go to stderr. Exit 0 when the package
 //! exported, 1 when files could not be read, did not parse or did not
 //! evaluate to concrete data.
+//!
+//! Data files among the paths (`.json`, `.jsonl`, `.yaml`, `.toml`) are
+//! unified with the package (`froyo_loader::data`); one that holds several
+//! values (JSON Lines, YAML documents) is exported once per value, in order.
 
 use std::io::{self, Write as _};
 
@@ -15,7 +19,7 @@ use crate::args::{ColorWhen, ExportArgs, ExportFormat};
 use crate::commands::eval::{load_package, report};
 
 pub fn run(args: &ExportArgs, color: ColorWhen) -> io::Result<ExitStatus> {
-    let database = froyo_db::Database::default();
+    let mut database = froyo_db::Database::default();
     let package = match load_package(
         &database,
         &args.paths,
@@ -26,17 +30,33 @@ pub fn run(args: &ExportArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         Ok(package) => package,
         Err(status) => return status,
     };
-    match froyo_db::export_package(&database, package.input) {
-        Ok(data) => {
-            let text = match args.out {
-                ExportFormat::Json => froyo_eval::output::to_json(data),
-                ExportFormat::Yaml => froyo_eval::output::to_yaml(data),
-            };
-            let mut stdout = io::stdout().lock();
-            stdout.write_all(text.as_bytes())?;
-            stdout.flush()?;
-            Ok(ExitStatus::Success)
+    // A data file of several values: the package once per value, the
+    // results one after another (YAML documents separated by `---`).
+    let values = package.stream.as_ref().map_or(1, |stream| stream.len());
+    let mut status = ExitStatus::Success;
+    for index in 0..values {
+        if index > 0
+            && let Some(stream) = &package.stream
+        {
+            stream.select(&mut database, index);
         }
-        Err(diagnostics) => report(&package.files, diagnostics.clone(), args.format, color),
+        match froyo_db::export_package(&database, package.input) {
+            Ok(data) => {
+                let text = match args.out {
+                    ExportFormat::Json => froyo_eval::output::to_json(data),
+                    ExportFormat::Yaml => froyo_eval::output::to_yaml(data),
+                };
+                let mut stdout = io::stdout().lock();
+                if index > 0 && args.out == ExportFormat::Yaml {
+                    stdout.write_all(b"---\n")?;
+                }
+                stdout.write_all(text.as_bytes())?;
+                stdout.flush()?;
+            }
+            Err(diagnostics) => {
+                status = report(&package.files, diagnostics.clone(), args.format, color)?;
+            }
+        }
     }
+    Ok(status)
 }
