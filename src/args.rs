@@ -574,7 +574,10 @@ pub struct FmtArgs {
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// Files to evaluate together, or directories whose package to evaluate
-    /// (default: the package at the root of the workspace).
+    /// (default: the package at the root of the workspace). Data files
+    /// (`.json`, `.jsonl`/`.ndjson`, `.yaml`/`.yml`, `.toml`) are unified with
+    /// the CUE; one holding several values (JSON Lines, YAML documents) is
+    /// exported once per value.
     pub paths: Vec<PathBuf>,
 
     /// The output format.

@@ -962,3 +962,64 @@ fn a_file_path_ending_in_a_slash_is_an_error_at_check_not_at_apply() {
     assert!(output.starts_with("exit: 1\n"), "{output}");
     assert!(output.contains("E0207") && output.contains("!~\"/$\""), "{output}");
 }
+
+// --- Data files as inputs (JSON, JSON Lines, YAML, TOML) -----------------------------
+
+const HOST_SCHEMA: &[u8] = b"package site\n\n#Host: {name: string, port: int & >0 & <65536, tags: [...string]}\nhosts: [string]: #Host\n";
+
+#[test]
+fn export_unifies_data_files_with_the_package() {
+    let files: &[(&str, &[u8])] = &[
+        ("schema.cue", HOST_SCHEMA),
+        ("values.yaml", b"hosts:\n  web:\n    name: web\n    port: 8080\n    tags: [a, yes, 1m]\n"),
+        ("more.toml", b"[hosts.db]\nname = \"db\"\nport = 5432\ntags = []\n"),
+        ("extra.json", b"{\"hosts\": {\"web\": {\"name\": \"web\"}}, \"owner\": \"ops\"}\n"),
+    ];
+    insta::assert_snapshot!(run(
+        &["export", "schema.cue", "values.yaml", "more.toml", "extra.json"],
+        files
+    ));
+    // A data file alone is its own value.
+    insta::assert_snapshot!(run(&["export", "--out", "yaml", "more.toml"], files));
+}
+
+#[test]
+fn export_reports_data_the_schema_refuses_at_the_data_line() {
+    let files: &[(&str, &[u8])] = &[
+        ("schema.cue", HOST_SCHEMA),
+        ("values.yaml", b"hosts:\n  web:\n    name: web\n    port: 0\n    tags: []\n"),
+    ];
+    insta::assert_snapshot!(run(&["export", "schema.cue", "values.yaml"], files));
+}
+
+#[test]
+fn export_reports_data_files_that_do_not_parse_with_their_line_and_column() {
+    let files: &[(&str, &[u8])] = &[
+        ("schema.cue", HOST_SCHEMA),
+        ("trailing.json", b"{\n  \"hosts\": {},\n}\n"),
+        ("tab.yaml", b"hosts:\n  web: {name: web\n  db: 1\n"),
+        ("key.toml", b"[hosts]\nweb = \n"),
+        ("infinite.yaml", b"ratio: .inf\n"),
+    ];
+    for file in ["trailing.json", "tab.yaml", "key.toml", "infinite.yaml"] {
+        insta::assert_snapshot!(file, run(&["export", "schema.cue", file], files));
+    }
+}
+
+#[test]
+fn export_evaluates_each_value_of_a_json_lines_file_or_yaml_stream() {
+    let files: &[(&str, &[u8])] = &[
+        ("schema.cue", b"package site\n\nport: int & <1024\nname: string\n"),
+        (
+            "events.jsonl",
+            b"{\"name\": \"a\", \"port\": 22}\n{\"name\": \"b\", \"port\": 8080}\n{\"name\": \"c\", \"port\": 80}\n",
+        ),
+        ("docs.yaml", b"name: a\nport: 22\n---\nname: b\nport: 80\n"),
+    ];
+    // The second value breaks the schema; the first and third still export.
+    insta::assert_snapshot!(run(&["export", "schema.cue", "events.jsonl"], files));
+    insta::assert_snapshot!(run(&["export", "--out", "yaml", "schema.cue", "docs.yaml"], files));
+    // Two streams at once are refused.
+    let output = run(&["export", "events.jsonl", "docs.yaml"], files);
+    assert!(output.starts_with("exit: 1\n") && output.contains("E0105"), "{output}");
+}

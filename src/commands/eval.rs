@@ -18,7 +18,7 @@ use froyo_loader::package::{self, LoadError, Package};
 use froyo_loader::sort_diagnostics;
 
 pub fn run(args: &EvalArgs, color: ColorWhen) -> io::Result<ExitStatus> {
-    let database = froyo_db::Database::default();
+    let mut database = froyo_db::Database::default();
     let package = match load_package(
         &database,
         &args.paths,
@@ -29,18 +29,33 @@ pub fn run(args: &EvalArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         Ok(package) => package,
         Err(status) => return status,
     };
-    match froyo_db::eval_package_text(&database, package.input) {
-        Ok(text) => {
-            let mut stdout = io::stdout().lock();
-            stdout.write_all(text.as_bytes())?;
-            if !text.ends_with('\n') {
-                stdout.write_all(b"\n")?;
-            }
-            stdout.flush()?;
-            Ok(ExitStatus::Success)
+    // A data file of several values: the package once per value, a blank line between.
+    let values = package.stream.as_ref().map_or(1, |stream| stream.len());
+    let mut status = ExitStatus::Success;
+    for index in 0..values {
+        if index > 0
+            && let Some(stream) = &package.stream
+        {
+            stream.select(&mut database, index);
         }
-        Err(diagnostics) => report(&package.files, diagnostics.clone(), args.format, color),
+        match froyo_db::eval_package_text(&database, package.input) {
+            Ok(text) => {
+                let mut stdout = io::stdout().lock();
+                if index > 0 {
+                    stdout.write_all(b"\n")?;
+                }
+                stdout.write_all(text.as_bytes())?;
+                if !text.ends_with('\n') {
+                    stdout.write_all(b"\n")?;
+                }
+                stdout.flush()?;
+            }
+            Err(diagnostics) => {
+                status = report(&package.files, diagnostics.clone(), args.format, color)?;
+            }
+        }
     }
+    Ok(status)
 }
 
 /// The package `paths` name, as inputs of `database`, or the exit status

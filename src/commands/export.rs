@@ -9,6 +9,10 @@
 //! exported, 1 when files could not be read, did not parse, did not
 //! evaluate to concrete data, or the data has no form in the format asked
 //! for (`--out text` of a struct, `--out toml` of a list or of a null).
+//!
+//! Data files among the paths (`.json`, `.jsonl`, `.yaml`, `.toml`) are
+//! unified with the package (`froyo_loader::data`); one that holds several
+//! values (JSON Lines, YAML documents) is exported once per value, in order.
 
 use std::io::{self, Write as _};
 
@@ -17,7 +21,7 @@ use crate::args::{ColorWhen, ExportArgs, ExportFormat};
 use crate::commands::eval::{load_package, report};
 
 pub fn run(args: &ExportArgs, color: ColorWhen) -> io::Result<ExitStatus> {
-    let database = froyo_db::Database::default();
+    let mut database = froyo_db::Database::default();
     let package = match load_package(
         &database,
         &args.paths,
@@ -28,22 +32,39 @@ pub fn run(args: &ExportArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         Ok(package) => package,
         Err(status) => return status,
     };
-    match froyo_db::export_package(&database, package.input) {
-        Ok(data) => {
-            let text = match encode(data, args.out) {
-                Ok(text) => text,
-                Err(message) => {
-                    crate::output::print_error(&message);
-                    return Ok(ExitStatus::Failure);
-                }
-            };
-            let mut stdout = io::stdout().lock();
-            stdout.write_all(text.as_bytes())?;
-            stdout.flush()?;
-            Ok(ExitStatus::Success)
+    // A data file of several values: the package once per value, the
+    // results one after another (YAML documents separated by `---`).
+    let values = package.stream.as_ref().map_or(1, |stream| stream.len());
+    let mut status = ExitStatus::Success;
+    for index in 0..values {
+        if index > 0
+            && let Some(stream) = &package.stream
+        {
+            stream.select(&mut database, index);
         }
-        Err(diagnostics) => report(&package.files, diagnostics.clone(), args.format, color),
+        match froyo_db::export_package(&database, package.input) {
+            Ok(data) => {
+                let text = match encode(data, args.out) {
+                    Ok(text) => text,
+                    Err(message) => {
+                        crate::output::print_error(&message);
+                        status = ExitStatus::Failure;
+                        continue;
+                    }
+                };
+                let mut stdout = io::stdout().lock();
+                if index > 0 && args.out == ExportFormat::Yaml {
+                    stdout.write_all(b"---\n")?;
+                }
+                stdout.write_all(text.as_bytes())?;
+                stdout.flush()?;
+            }
+            Err(diagnostics) => {
+                status = report(&package.files, diagnostics.clone(), args.format, color)?;
+            }
+        }
     }
+    Ok(status)
 }
 
 /// The text of `data` in `format`, or why the format cannot hold it.

@@ -30,6 +30,7 @@
 
 pub mod build;
 pub mod check;
+pub mod data;
 pub mod imports;
 pub mod overlay;
 pub mod package;

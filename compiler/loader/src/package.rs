@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 
 use froyo_diagnostics::{Diagnostic, Files, Span, registry};
 
+use crate::data::{DataFile, DataKind};
 use crate::scan::{PackageClause, package_clause};
 use crate::{Discovery, Overlay, Sources, display_path};
 
@@ -33,6 +34,32 @@ pub struct Package {
     /// follows the files as one more entry, named `<expression>`.
     pub files: Files,
     pub input: froyo_db::Package,
+    /// A data file of several values (JSON Lines, YAML documents), when one
+    /// was given: the package is evaluated once per value.
+    pub stream: Option<Stream>,
+}
+
+/// A data file of several values among the package's inputs. The input
+/// holds the first value; [`Stream::select`] sets another.
+pub struct Stream {
+    pub input: froyo_db::SourceFile,
+    pub data: DataFile,
+}
+
+impl Stream {
+    pub fn len(&self) -> usize {
+        self.data.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.values.is_empty()
+    }
+
+    /// Makes value `index` the one the package is evaluated with.
+    pub fn select(&self, database: &mut froyo_db::Database, index: usize) {
+        use salsa::Setter as _;
+        self.input.set_text(database).to(self.data.value_text(index));
+    }
 }
 
 /// Why there is nothing to evaluate.
@@ -110,20 +137,88 @@ pub fn load(
         }
     };
 
+    // Data files (JSON, YAML, TOML, …) named on the command line become CUE text.
+    let offset = |at: usize| u32::try_from(at).unwrap_or(u32::MAX);
+    let mut data: BTreeMap<usize, DataFile> = BTreeMap::new();
+    let mut data_errors = Vec::new();
+    for (index, file) in sources.loaded.iter().enumerate() {
+        let Some(kind) = explicit.contains(&file.path).then(|| DataKind::of(&file.path)).flatten()
+        else {
+            continue;
+        };
+        match crate::data::decode(kind, sources.text(file)) {
+            Ok(decoded) => {
+                data.insert(index, decoded);
+            }
+            Err(error) => data_errors.push(
+                Diagnostic::new(
+                    &registry::INVALID_DATA_FILE,
+                    format!(
+                        "{} is not valid {}: {}",
+                        sources.name(file),
+                        kind.name(),
+                        error.message
+                    ),
+                    Span::new(file.id, offset(error.range.start), offset(error.range.end)),
+                )
+                .with_primary_label(error.message)
+                .with_help(format!(
+                    "fix the {} there; the file's extension says how it is read",
+                    kind.name()
+                )),
+            ),
+        }
+    }
+    if !data_errors.is_empty() {
+        return Err(LoadError::Diagnostics { files: sources.files, diagnostics: data_errors });
+    }
+    let streams: Vec<usize> =
+        data.iter().filter(|(_, file)| file.values.len() > 1).map(|(index, _)| *index).collect();
+    if let [_, second, ..] = streams[..] {
+        let file = &sources.loaded[second];
+        let diagnostic = Diagnostic::new(
+            &registry::INVALID_DATA_FILE,
+            format!(
+                "{} holds several values, and so does {}: one such file at a time",
+                sources.name(file),
+                sources.name(&sources.loaded[streams[0]])
+            ),
+            Span::new(file.id, 0, 0),
+        )
+        .with_help("each value of a JSON Lines file or YAML stream is evaluated with the package on its own; give one such file per run");
+        return Err(LoadError::Diagnostics { files: sources.files, diagnostics: vec![diagnostic] });
+    }
+
     let mut files = Files::new();
     let mut inputs = Vec::new();
+    let mut stream = None;
     let mut main_dir: Option<PathBuf> = None;
-    for (file, kept) in sources.loaded.iter().zip(keep) {
+    for (index, (file, kept)) in sources.loaded.iter().zip(keep).enumerate() {
         if kept {
-            if main_dir.is_none() {
+            if main_dir.is_none() && DataKind::of(&file.path).is_none() {
                 main_dir = file.path.parent().map(Path::to_path_buf);
             }
             let name = sources.name(file).to_string();
-            let text = sources.text(file).to_string();
-            files.add(name.clone(), text.clone());
+            let (shown, text) = match data.remove(&index) {
+                Some(decoded) => {
+                    let first = decoded.value_text(0);
+                    let shown = decoded.text.clone();
+                    if decoded.values.len() > 1 {
+                        stream = Some((inputs.len(), decoded));
+                    }
+                    (shown, first)
+                }
+                None => {
+                    let text = sources.text(file).to_string();
+                    (text.clone(), text)
+                }
+            };
+            files.add(name.clone(), shown);
             inputs.push(froyo_db::SourceFile::new(database, input_name(&file.path, &name), text));
         }
     }
+    let stream =
+        stream.map(|(position, data): (usize, DataFile)| Stream { input: inputs[position], data });
     // Packages of the module that these files import, transitively.
     let main_texts: Vec<String> =
         (0..inputs.len()).map(|i| inputs[i].text(database).clone()).collect();
@@ -175,7 +270,7 @@ pub fn load(
         files.add("<expression>", expression);
     }
     let input = froyo_db::Package::new(database, inputs, expression.map(str::to_string), imports);
-    Ok(Package { files, input })
+    Ok(Package { files, input, stream })
 }
 
 /// Which loaded files belong to the evaluated package: every explicit file,
