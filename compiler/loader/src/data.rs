@@ -95,6 +95,11 @@ impl DataFile {
     }
 }
 
+/// The values of a file that holds one, at `range`.
+fn one_value(range: Range<usize>) -> Vec<Range<usize>> {
+    std::iter::once(range).collect()
+}
+
 /// Why a data file could not be read, and where in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataError {
@@ -139,7 +144,7 @@ fn json(text: &str) -> Result<DataFile, DataError> {
     serde::de::IgnoredAny::deserialize(&mut deserializer)
         .and_then(|_| deserializer.end())
         .map_err(|error| json_error(text, &error))?;
-    Ok(DataFile { text: text.to_string(), values: vec![0..text.len()] })
+    Ok(DataFile { text: text.to_string(), values: one_value(0..text.len()) })
 }
 
 fn json_lines(text: &str) -> Result<DataFile, DataError> {
@@ -154,7 +159,7 @@ fn json_lines(text: &str) -> Result<DataFile, DataError> {
     }
     if values.is_empty() {
         // No value at all: nothing to unify (as an empty struct would be).
-        return Ok(DataFile { text: " ".repeat(text.len()), values: vec![0..0] });
+        return Ok(DataFile { text: " ".repeat(text.len()), values: one_value(0..0) });
     }
     Ok(DataFile { text: text.to_string(), values })
 }
@@ -634,7 +639,7 @@ fn toml(text: &str) -> Result<DataFile, DataError> {
     let mut out = Aligned::new();
     toml_value(&lines, &mut out, &toml::de::DeValue::Table(table.into_inner()), 0..0)?;
     let end = out.text.len();
-    Ok(DataFile { text: out.text, values: vec![0..end] })
+    Ok(DataFile { text: out.text, values: one_value(0..end) })
 }
 
 fn toml_value(
