@@ -1023,3 +1023,46 @@ fn export_evaluates_each_value_of_a_json_lines_file_or_yaml_stream() {
     let output = run(&["export", "events.jsonl", "docs.yaml"], files);
     assert!(output.starts_with("exit: 1\n") && output.contains("E0105"), "{output}");
 }
+
+// --- Package and import-path arguments, cue.mod dependencies ----------------------------
+
+#[test]
+fn export_names_packages_by_qualified_path_or_import_path_as_cue_does() {
+    let files: &[(&str, &[u8])] = &[
+        (
+            "cue.mod/module.cue",
+            b"module: \"mod.example/m@v0\"\nlanguage: version: \"v0.10.0\"\nsource: kind: \"self\"\ndeps: \"reg.example/dep@v0\": v: \"v0.1.0\"\n",
+        ),
+        ("two/a.cue", b"package a\n\nx: 1\n"),
+        ("two/b.cue", b"package b\n\ny: 2\n"),
+        ("lib/q/q.cue", b"package q\n\nz: 4\n"),
+        (
+            "lib/p/p.cue",
+            b"package p\n\nimport (\n\t\"mod.example/m/lib/q@v0\"\n\t\"vend.example/lib\"\n)\n\nfrom_q: q.z\nfrom_vendored: lib.v\n",
+        ),
+        ("cue.mod/pkg/vend.example/lib/lib.cue", b"package lib\n\nv: 3\n"),
+        ("cue.mod/usr/vend.example/lib/extra.cue", b"package lib\n\nv: int\n"),
+    ];
+    let directory = workspace(files);
+    // `workspace` wrote its own module file first; this test's replaces it.
+    fs::write(directory.path().join("cue.mod/module.cue"), files[0].1).unwrap();
+    let mut transcript = String::new();
+    for arguments in [
+        &["export", "two:b"][..],
+        &["export", "./two:a"],
+        &["export", "two"],
+        &["export", "two:c"],
+        &["export", "mod.example/m/lib/p"],
+        &["export", "mod.example/m/lib/p@v0", "--out", "yaml"],
+        &["export", "vend.example/lib"],
+        &["export", "cue.mod/pkg/vend.example/lib"],
+        &["export", "reg.example/dep/x"],
+        &["export", "nowhere.example/x"],
+        &["export", "two/a.cue:a"],
+    ] {
+        transcript.push_str(&format!("$ froyo {}\n", arguments.join(" ")));
+        transcript.push_str(&run_in(directory.path(), arguments, ""));
+        transcript.push('\n');
+    }
+    insta::assert_snapshot!(transcript);
+}

@@ -76,6 +76,10 @@ pub fn load_package(
             output::print_error(&format!("no .cue files found in {searched}"));
             Err(Ok(ExitStatus::Failure))
         }
+        Err(LoadError::Argument { message }) => {
+            output::print_error(&message);
+            Err(Ok(ExitStatus::Failure))
+        }
         Err(LoadError::Diagnostics { files, diagnostics }) => {
             Err(report(&files, diagnostics, format, color))
         }

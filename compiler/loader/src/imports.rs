@@ -5,13 +5,18 @@
 //! one named by the last path element, or by `path:name`. Its files are the
 //! directory's `*.cue` files (overlay included) whose package clause names
 //! it; a file that cannot be read joins with no text and a [`Problem`].
-//! Imports are followed transitively; a package is loaded once. Paths
-//! outside the module, and directories that do not exist, are left to the
+//! Imports are followed transitively; a package is loaded once. A major
+//! version (`@v0`, today's module paths) is not part of the directory.
+//! Paths outside the module are read from vendored copies
+//! (`cue.mod/pkg`, `cue.mod/gen`, `cue.mod/usr`, merged as CUE merges them);
+//! anything else, and directories that do not exist, are left to the
 //! evaluator, which reports an unknown import at the import itself.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use crate::arguments::strip_major_version;
+use crate::module::VENDOR_DIRECTORIES;
 use crate::overlay::Overlay;
 use crate::read::Problem;
 use crate::scan;
@@ -46,6 +51,7 @@ pub fn resolve_paths(
     display_base: &Path,
     problems: &mut Vec<Problem>,
 ) -> Vec<ModulePackage> {
+    let module = strip_major_version(module);
     let mut pending = imports;
     let mut seen = BTreeSet::new();
     let mut packages = Vec::new();
@@ -54,16 +60,29 @@ pub fn resolve_paths(
             Some((path, name)) => (path.to_string(), Some(name.to_string())),
             None => (import.clone(), None),
         };
-        let Some(relative) = path.strip_prefix(module).and_then(|rest| rest.strip_prefix('/'))
-        else {
-            continue;
-        };
-        if !seen.insert(path.clone()) {
+        let bare = strip_major_version(&path);
+        let directories: Vec<PathBuf> =
+            match bare.strip_prefix(module).and_then(|rest| rest.strip_prefix('/')) {
+                Some(relative) => vec![root.join(relative)],
+                None if bare.split('/').all(|part| !part.is_empty() && part != "." && part != "..") => {
+                    VENDOR_DIRECTORIES
+                        .iter()
+                        .map(|vendor| root.join(vendor).join(bare))
+                        .filter(|directory| directory.is_dir())
+                        .collect()
+                }
+                None => Vec::new(),
+            };
+        if directories.is_empty() || !seen.insert(path.clone()) {
             continue;
         }
         let name =
-            explicit_name.unwrap_or_else(|| path.rsplit('/').next().unwrap_or(&path).to_string());
-        let Ok(paths) = directory_files(&root.join(relative), "cue", overlay) else { continue };
+            explicit_name.unwrap_or_else(|| bare.rsplit('/').next().unwrap_or(bare).to_string());
+        let paths: Vec<PathBuf> = directories
+            .iter()
+            .filter_map(|directory| directory_files(directory, "cue", overlay).ok())
+            .flatten()
+            .collect();
         let mut files = Vec::new();
         for file in paths {
             match overlay.read(&file) {

@@ -28,10 +28,12 @@
 //! **Boundary:** the CLI (`src/compile.rs`, `froyo check`, `froyo export`,
 //! `froyo eval` and `froyo fmt`) and the language server (`lsp/src/project.rs`).
 
+pub mod arguments;
 pub mod build;
 pub mod check;
 pub mod data;
 pub mod imports;
+pub mod module;
 pub mod overlay;
 pub mod package;
 pub mod paths;

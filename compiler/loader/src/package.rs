@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 
 use froyo_diagnostics::{Diagnostic, Files, Span, registry};
 
+use crate::arguments::Argument;
 use crate::data::{DataFile, DataKind};
 use crate::scan::{PackageClause, package_clause};
 use crate::{Discovery, Overlay, Sources, display_path};
@@ -70,6 +71,9 @@ pub enum LoadError {
     Diagnostics { files: Files, diagnostics: Vec<Diagnostic> },
     /// No `.cue` file was found where the paths point.
     NoFiles { searched: String },
+    /// A path argument names nothing that can be evaluated: what is wrong,
+    /// and what to do.
+    Argument { message: String },
 }
 
 /// Finds, reads and parses the files `paths` name (or the workspace root's),
@@ -82,30 +86,50 @@ pub fn load(
 ) -> Result<Package, LoadError> {
     // Inputs are named as users read them: `froyo export` records no origins.
     let input_name = |_: &Path, display: &str| -> String { display.to_string() };
-    let roots: Vec<PathBuf> = if paths.is_empty() {
-        vec![crate::workspace_root(current_dir)]
+    let arguments: Vec<Argument> = if paths.is_empty() {
+        vec![Argument::Package { directories: vec![crate::workspace_root(current_dir)], package: None }]
     } else {
-        paths.iter().map(|path| crate::absolute(current_dir, path)).collect()
+        let mut arguments = Vec::new();
+        for path in paths {
+            match crate::arguments::resolve(current_dir, path) {
+                Ok(argument) => arguments.push(argument),
+                Err(message) => return Err(LoadError::Argument { message }),
+            }
+        }
+        arguments
     };
+    let mut roots = Vec::new();
     let mut explicit = BTreeSet::new();
     let mut from_directories: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
+    // Directories whose package was named (`dir:pkg`, or by an import path).
+    let mut wanted: BTreeMap<PathBuf, String> = BTreeMap::new();
     let mut discovery = Discovery::default();
-    for root in &roots {
-        match fs::metadata(root) {
-            Ok(metadata) if metadata.is_dir() => {
-                match crate::walk::directory_files(root, "cue", &Overlay::new()) {
-                    Ok(files) => {
-                        for file in files {
-                            from_directories.insert(file, root.clone());
+    for argument in arguments {
+        match argument {
+            Argument::File(path) => {
+                if let Err(error) = fs::metadata(&path) {
+                    discovery.errors.push((path.clone(), error));
+                } else {
+                    explicit.insert(path.clone());
+                }
+                roots.push(path);
+            }
+            Argument::Package { directories, package } => {
+                for directory in directories {
+                    match crate::walk::directory_files(&directory, "cue", &Overlay::new()) {
+                        Ok(files) => {
+                            for file in files {
+                                from_directories.insert(file, directory.clone());
+                            }
                         }
+                        Err(error) => discovery.errors.push((directory.clone(), error)),
                     }
-                    Err(error) => discovery.errors.push((root.clone(), error)),
+                    if let Some(package) = &package {
+                        wanted.insert(directory.clone(), package.clone());
+                    }
+                    roots.push(directory);
                 }
             }
-            Ok(_) => {
-                explicit.insert(root.clone());
-            }
-            Err(error) => discovery.errors.push((root.clone(), error)),
         }
     }
     let all: BTreeSet<PathBuf> = explicit.iter().chain(from_directories.keys()).cloned().collect();
@@ -129,13 +153,44 @@ pub fn load(
     let package_names: Vec<Option<PackageClause>> =
         sources.loaded.iter().map(|file| package_clause(sources.text(file))).collect();
 
-    let keep = select_packages(&sources, &package_names, &from_directories, current_dir);
+    let keep = select_packages(&sources, &package_names, &from_directories, &wanted, current_dir);
     let keep = match keep {
         Ok(keep) => keep,
         Err(diagnostics) => {
             return Err(LoadError::Diagnostics { files: sources.files, diagnostics });
         }
     };
+    // A package that was named must be there.
+    for (directory, package) in &wanted {
+        let found = sources
+            .loaded
+            .iter()
+            .zip(&keep)
+            .any(|(file, kept)| *kept && from_directories.get(&file.path) == Some(directory));
+        if !found {
+            let mut others: Vec<&str> = sources
+                .loaded
+                .iter()
+                .zip(&package_names)
+                .filter(|(file, _)| from_directories.get(&file.path) == Some(directory))
+                .filter_map(|(_, clause)| clause.as_ref().map(|clause| clause.name.as_str()))
+                .collect();
+            others.sort_unstable();
+            others.dedup();
+            let there = if others.is_empty() {
+                "it has no package".to_string()
+            } else {
+                format!("it has {}", others.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", "))
+            };
+            return Err(LoadError::Argument {
+                message: format!(
+                    "no package `{package}` in {}: {there}; name one with {}:NAME",
+                    display_path(current_dir, directory),
+                    display_path(current_dir, directory)
+                ),
+            });
+        }
+    }
 
     // Data files (JSON, YAML, TOML, …) named on the command line become CUE text.
     let offset = |at: usize| u32::try_from(at).unwrap_or(u32::MAX);
@@ -279,6 +334,7 @@ fn select_packages(
     sources: &Sources,
     package_names: &[Option<PackageClause>],
     from_directories: &BTreeMap<PathBuf, PathBuf>,
+    wanted: &BTreeMap<PathBuf, String>,
     current_dir: &Path,
 ) -> Result<Vec<bool>, Vec<Diagnostic>> {
     // Directory → the package names its files declare, in file order.
@@ -290,6 +346,9 @@ fn select_packages(
         else {
             continue;
         };
+        if wanted.contains_key(directory) {
+            continue;
+        }
         let names = names_by_directory.entry(directory).or_default();
         if let Some(first) = names.first()
             && first != name
@@ -305,7 +364,10 @@ fn select_packages(
                     Span::new(file.id, *start, *end),
                 )
                 .with_primary_label(format!("package `{name}`"))
-                .with_help("name the files to evaluate, or move one package to its own directory"),
+                .with_help(format!(
+                    "name the package to evaluate (`{}:{first}`), or move one package to its own directory",
+                    display_path(current_dir, directory)
+                )),
             );
         }
         names.push(name.as_str());
@@ -319,6 +381,9 @@ fn select_packages(
         .zip(package_names)
         .map(|(file, name)| match from_directories.get(&file.path) {
             None => true,
+            Some(directory) if wanted.contains_key(directory) => {
+                name.as_ref().is_some_and(|clause| Some(&clause.name) == wanted.get(directory))
+            }
             // A file without a package clause joins only a directory without packages.
             Some(directory) => {
                 name.is_some() || names_by_directory.get(directory).is_none_or(Vec::is_empty)

@@ -692,7 +692,20 @@ fn imports_of(file_root: &SyntaxNode) -> HashMap<String, String> {
             let name = match (spec.alias(), explicit) {
                 (Some(alias), _) => alias.text().to_string(),
                 (None, Some(name)) => name,
-                (None, None) => path.rsplit('/').next().unwrap_or(&path).to_string(),
+                // The last element, without a major version (`p@v0` → `p`).
+                (None, None) => {
+                    let last = path.rsplit('/').next().unwrap_or(&path);
+                    match last.split_once('@') {
+                        Some((name, version))
+                            if version.len() > 1
+                                && version.starts_with('v')
+                                && version[1..].bytes().all(|b| b.is_ascii_digit()) =>
+                        {
+                            name.to_string()
+                        }
+                        _ => last.to_string(),
+                    }
+                }
             };
             imports.insert(name, path);
         }
