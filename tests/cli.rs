@@ -1066,3 +1066,18 @@ fn export_names_packages_by_qualified_path_or_import_path_as_cue_does() {
     }
     insta::assert_snapshot!(transcript);
 }
+
+#[test]
+fn check_and_export_read_vendored_dependencies() {
+    let files: &[(&str, &[u8])] = &[
+        ("cue.mod/pkg/vend.example/net/net.cue", b"package net\n\nlocal: \"127.0.0.1\"\n"),
+        (
+            "site.cue",
+            b"package site\n\nimport \"vend.example/net\"\n\nhosts: local: {address: net.local}\n",
+        ),
+    ];
+    let checked = run(&["check"], files);
+    assert!(checked.starts_with("exit: 0\n"), "{checked}");
+    let exported = run(&["export", "-e", "hosts.local.address"], files);
+    assert_eq!(exported, "exit: 0\n--- stdout\n\"127.0.0.1\"\n--- stderr\n");
+}

@@ -11,8 +11,8 @@
 //! - an import path of a dependency vendored under `cue.mod/pkg`,
 //!   `cue.mod/gen` or `cue.mod/usr` (their files are merged, as CUE does).
 //!
-//! A path that exists on disk is a path, as before (`froyo export site`);
-//! an import path must not start with `.` or `/`. Files of `cue.mod/` named
+//! A path that exists on disk, or names a `.cue` or data file, is a path, as
+//! before (`froyo export site`); an import path must not start with `.` or `/`. Files of `cue.mod/` named
 //! directly are refused: that directory holds the module's configuration and
 //! dependencies, not a package to evaluate. Modules are never downloaded:
 //! a dependency that is not vendored is an error that says so.
@@ -41,7 +41,9 @@ pub fn resolve(current_dir: &Path, argument: &Path) -> Result<Argument, String> 
     let (location, package) = split_qualifier(text);
     let location = if location.is_empty() { "." } else { location };
     let on_disk = crate::absolute(current_dir, Path::new(location));
-    if location.starts_with('.') || location.starts_with('/') || on_disk.exists() {
+    let named_file = Path::new(location).extension().is_some_and(|extension| extension == "cue")
+        || crate::data::DataKind::of(Path::new(location)).is_some();
+    if location.starts_with('.') || location.starts_with('/') || on_disk.exists() || named_file {
         return as_path(current_dir, Path::new(location), package);
     }
     import_path(current_dir, location, package)
@@ -63,7 +65,11 @@ fn is_identifier(text: &str) -> bool {
         && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
-fn as_path(current_dir: &Path, location: &Path, package: Option<String>) -> Result<Argument, String> {
+fn as_path(
+    current_dir: &Path,
+    location: &Path,
+    package: Option<String>,
+) -> Result<Argument, String> {
     let path = crate::absolute(current_dir, location);
     if path.components().any(|component| component.as_os_str() == "cue.mod") {
         return Err(format!(
@@ -195,6 +201,8 @@ mod tests {
             "./site:q",
             "site/a.cue",
             "site/a.cue:x",
+            "missing.cue",
+            "missing/values.yaml",
             "mod.example/m/lib/p",
             "mod.example/m/lib/p@v0",
             "mod.example/m/lib/p:q",
@@ -205,7 +213,8 @@ mod tests {
             "unknown.example/z",
             "cue.mod/pkg/other.example/x",
         ];
-        let shown: Vec<String> = cases.iter().map(|case| format!("{case} → {}", run(case))).collect();
+        let shown: Vec<String> =
+            cases.iter().map(|case| format!("{case} → {}", run(case))).collect();
         expect_test::expect![[r#"
             site → package None in site
             ./site → package None in site
@@ -213,6 +222,8 @@ mod tests {
             ./site:q → package Some("q") in site
             site/a.cue → file site/a.cue
             site/a.cue:x → error: site/a.cue: a package qualifier (`:name`) needs a directory, and this is not one
+            missing.cue → file missing.cue
+            missing/values.yaml → file missing/values.yaml
             mod.example/m/lib/p → package Some("p") in lib/p
             mod.example/m/lib/p@v0 → package Some("p") in lib/p
             mod.example/m/lib/p:q → package Some("q") in lib/p

@@ -61,18 +61,20 @@ pub fn resolve_paths(
             None => (import.clone(), None),
         };
         let bare = strip_major_version(&path);
-        let directories: Vec<PathBuf> =
-            match bare.strip_prefix(module).and_then(|rest| rest.strip_prefix('/')) {
-                Some(relative) => vec![root.join(relative)],
-                None if bare.split('/').all(|part| !part.is_empty() && part != "." && part != "..") => {
-                    VENDOR_DIRECTORIES
-                        .iter()
-                        .map(|vendor| root.join(vendor).join(bare))
-                        .filter(|directory| directory.is_dir())
-                        .collect()
-                }
-                None => Vec::new(),
-            };
+        let directories: Vec<PathBuf> = match bare
+            .strip_prefix(module)
+            .and_then(|rest| rest.strip_prefix('/'))
+        {
+            Some(relative) => vec![root.join(relative)],
+            None if bare.split('/').all(|part| !part.is_empty() && part != "." && part != "..") => {
+                VENDOR_DIRECTORIES
+                    .iter()
+                    .map(|vendor| root.join(vendor).join(bare))
+                    .filter(|directory| directory.is_dir())
+                    .collect()
+            }
+            None => Vec::new(),
+        };
         if directories.is_empty() || !seen.insert(path.clone()) {
             continue;
         }

@@ -51,12 +51,18 @@ impl Module {
     /// does not evaluate (its errors are `froyo check`'s to report).
     pub fn parse(root: PathBuf, text: &str) -> Option<Module> {
         let database = froyo_db::Database::default();
-        let file = froyo_db::SourceFile::new(&database, "cue.mod/module.cue".to_string(), text.to_string());
+        let file = froyo_db::SourceFile::new(
+            &database,
+            "cue.mod/module.cue".to_string(),
+            text.to_string(),
+        );
         let package = froyo_db::Package::new(&database, vec![file], None, Vec::new());
         let data = froyo_db::export_package(&database, package).as_ref().ok().cloned();
         let field = |data: &Data, name: &str| -> Option<Data> {
             match data {
-                Data::Struct(fields) => fields.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone()),
+                Data::Struct(fields) => {
+                    fields.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone())
+                }
                 _ => None,
             }
         };
@@ -84,11 +90,7 @@ impl Module {
     /// in this module: `""` for the module itself.
     pub fn relative<'p>(&self, path: &'p str) -> Option<&'p str> {
         let rest = path.strip_prefix(self.path.as_str())?;
-        if rest.is_empty() {
-            Some("")
-        } else {
-            rest.strip_prefix('/')
-        }
+        if rest.is_empty() { Some("") } else { rest.strip_prefix('/') }
     }
 
     /// The vendored directories holding the package `path` (without major
@@ -110,7 +112,8 @@ impl Module {
             .iter()
             .filter(|dependency| {
                 let module = strip_major_version(dependency);
-                path == module || path.strip_prefix(module).is_some_and(|rest| rest.starts_with('/'))
+                path == module
+                    || path.strip_prefix(module).is_some_and(|rest| rest.starts_with('/'))
             })
             .max_by_key(|dependency| dependency.len())
             .cloned()
@@ -135,7 +138,10 @@ mod tests {
         assert_eq!(module.relative("mod.example/site/a/b"), Some("a/b"));
         assert_eq!(module.relative("mod.example/site"), Some(""));
         assert_eq!(module.relative("mod.example/siteother/a"), None);
-        assert_eq!(module.dependency_of("dep.example/lib/x").as_deref(), Some("dep.example/lib@v0"));
+        assert_eq!(
+            module.dependency_of("dep.example/lib/x").as_deref(),
+            Some("dep.example/lib@v0")
+        );
         assert_eq!(
             module.dependency_of("dep.example/lib/deeper/y").as_deref(),
             Some("dep.example/lib/deeper@v1")
@@ -145,7 +151,8 @@ mod tests {
         // v0.4's form, and a file that does not evaluate: the module path still counts.
         let old = Module::parse(PathBuf::from("/m"), "module: \"example.com/old\"\n").unwrap();
         assert_eq!((old.path.as_str(), old.dependencies.len()), ("example.com/old", 0));
-        let broken = Module::parse(PathBuf::from("/m"), "module: \"example.com/b\"\nx: 1 & 2\n").unwrap();
+        let broken =
+            Module::parse(PathBuf::from("/m"), "module: \"example.com/b\"\nx: 1 & 2\n").unwrap();
         assert_eq!(broken.path, "example.com/b");
         assert_eq!(Module::parse(PathBuf::from("/m"), "language: version: \"v0.9.0\"\n"), None);
     }

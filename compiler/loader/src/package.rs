@@ -87,7 +87,10 @@ pub fn load(
     // Inputs are named as users read them: `froyo export` records no origins.
     let input_name = |_: &Path, display: &str| -> String { display.to_string() };
     let arguments: Vec<Argument> = if paths.is_empty() {
-        vec![Argument::Package { directories: vec![crate::workspace_root(current_dir)], package: None }]
+        vec![Argument::Package {
+            directories: vec![crate::workspace_root(current_dir)],
+            package: None,
+        }]
     } else {
         let mut arguments = Vec::new();
         for path in paths {
@@ -180,7 +183,10 @@ pub fn load(
             let there = if others.is_empty() {
                 "it has no package".to_string()
             } else {
-                format!("it has {}", others.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", "))
+                format!(
+                    "it has {}",
+                    others.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
+                )
             };
             return Err(LoadError::Argument {
                 message: format!(
