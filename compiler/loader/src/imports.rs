@@ -52,6 +52,14 @@ pub fn resolve_paths(
     problems: &mut Vec<Problem>,
 ) -> Vec<ModulePackage> {
     let module = strip_major_version(module);
+    // The vendor directories that exist: most modules have none, and then no
+    // import outside the module costs a lookup.
+    let vendors: Vec<PathBuf> = VENDOR_DIRECTORIES
+        .iter()
+        .map(|vendor| root.join(vendor))
+        .filter(|directory| directory.is_dir())
+        .collect();
+    let mut missing = BTreeSet::new();
     let mut pending = imports;
     let mut seen = BTreeSet::new();
     let mut packages = Vec::new();
@@ -66,12 +74,19 @@ pub fn resolve_paths(
             .and_then(|rest| rest.strip_prefix('/'))
         {
             Some(relative) => vec![root.join(relative)],
-            None if bare.split('/').all(|part| !part.is_empty() && part != "." && part != "..") => {
-                VENDOR_DIRECTORIES
+            None if !vendors.is_empty()
+                && !missing.contains(bare)
+                && bare.split('/').all(|part| !part.is_empty() && part != "." && part != "..") =>
+            {
+                let found: Vec<PathBuf> = vendors
                     .iter()
-                    .map(|vendor| root.join(vendor).join(bare))
+                    .map(|vendor| vendor.join(bare))
                     .filter(|directory| directory.is_dir())
-                    .collect()
+                    .collect();
+                if found.is_empty() {
+                    missing.insert(bare.to_string());
+                }
+                found
             }
             None => Vec::new(),
         };
