@@ -9,6 +9,8 @@
 //! archive): what is installed on a web host is not installed on this
 //! machine or on the database host. Needs root; see `docs/testhosts.md`.
 
+#[path = "support/json_report.rs"]
+mod json_report;
 #[path = "support/testhosts.rs"]
 mod testhosts;
 
@@ -16,9 +18,10 @@ use std::fs;
 use std::io::{Read as _, Write as _};
 use std::net::{Ipv4Addr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use json_report::statuses;
 use serde_json::Value;
 use testhosts::{TestHost, TestHosts};
 
@@ -47,7 +50,7 @@ impl Site {
 
     /// `froyo apply --yes --format json`: the exit code, the report, stderr.
     fn apply(&self) -> (i32, Value, String) {
-        parse_report(self.command(&["apply", "--yes", "--format", "json"]).output().unwrap())
+        json_report::report(self.command(&["apply", "--yes", "--format", "json"]).output().unwrap())
     }
 
     fn edit(&self, file: &str, from: &str, to: &str) {
@@ -56,37 +59,6 @@ impl Site {
         assert!(text.contains(from), "{} has no `{from}`", path.display());
         fs::write(&path, text.replacen(from, to, 1)).unwrap();
     }
-}
-
-fn parse_report(output: Output) -> (i32, Value, String) {
-    let code = output.status.code().unwrap_or(-1);
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
-        panic!(
-            "no JSON report ({error}); exit {code}\nstdout: {}\nstderr: {stderr}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    });
-    (code, report, stderr)
-}
-
-/// `address@host: status`, one line per instance, sorted.
-fn statuses(report: &Value) -> String {
-    let mut lines: Vec<String> = report["report"]["instances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|instance| {
-            format!(
-                "{}@{}: {}",
-                instance["address"].as_str().unwrap(),
-                instance["key"]["host"].as_str().unwrap_or("?"),
-                instance["status"].as_str().unwrap()
-            )
-        })
-        .collect();
-    lines.sort();
-    lines.join("\n")
 }
 
 /// The statuses of the instances on `host`.
@@ -233,7 +205,7 @@ fn the_apache_example_converges_four_machines_restarts_once_and_survives_a_lost_
     assert!(output.status.success(), "{output:?}");
     assert!(fs::read_to_string(&edited).unwrap().ends_with("# edited by hand\n"));
     let output = site.command(&["drift", "--format", "json"]).output().unwrap();
-    let (code, drift, stderr) = parse_report(output);
+    let (code, drift, stderr) = json_report::report(output);
     assert_eq!(code, 3, "{drift:#}\n{stderr}");
     let drifted: Vec<String> = drift["drifted"]
         .as_array()
@@ -270,7 +242,7 @@ fn the_apache_example_converges_four_machines_restarts_once_and_survives_a_lost_
         std::thread::sleep(Duration::from_millis(50));
     }
     hosts.stop_sshd(3);
-    let (code, report, stderr) = parse_report(child.wait_with_output().unwrap());
+    let (code, report, stderr) = json_report::report(child.wait_with_output().unwrap());
     assert_eq!(code, 1, "{report:#}\n{stderr}");
     let all = statuses(&report);
     for host in ["host1", "host2"] {

@@ -9,6 +9,8 @@
 //! Without root or network namespaces the tests say why and pass, unless
 //! `FROYO_REQUIRE_SSH=1` (set by `scripts/test`) makes that a failure.
 
+#[path = "support/json_report.rs"]
+mod json_report;
 #[path = "support/testhosts.rs"]
 mod testhosts;
 
@@ -21,6 +23,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use json_report::{report, statuses};
 use serde_json::Value;
 use testhosts::TestHosts;
 
@@ -120,36 +123,6 @@ fn inventory(hosts: &TestHosts, identity: Option<&Path>) -> String {
     }
     text.push_str("}\n");
     text
-}
-
-fn report(output: Output) -> (i32, Value, String) {
-    let code = output.status.code().unwrap_or(-1);
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
-        panic!(
-            "no JSON report ({error}); exit {code}\nstdout: {}\nstderr: {stderr}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    });
-    (code, report, stderr)
-}
-
-fn statuses(report: &Value) -> String {
-    let mut lines: Vec<String> = report["report"]["instances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|instance| {
-            format!(
-                "{}@{}: {}",
-                instance["address"].as_str().unwrap(),
-                instance["key"]["host"].as_str().unwrap_or("?"),
-                instance["status"].as_str().unwrap()
-            )
-        })
-        .collect();
-    lines.sort();
-    lines.join("\n")
 }
 
 /// One file, directory and guarded command per host: the resource types

@@ -30,15 +30,8 @@ pub fn run(args: &EvalArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         Err(status) => return status,
     };
     // A data file of several values: the package once per value, a blank line between.
-    let values = package.stream.as_ref().map_or(1, |stream| stream.len());
-    let mut status = ExitStatus::Success;
-    for index in 0..values {
-        if index > 0
-            && let Some(stream) = &package.stream
-        {
-            stream.select(&mut database, index);
-        }
-        match froyo_db::eval_package_text(&database, package.input) {
+    for_each_value(&mut database, &package, |database, index| {
+        match froyo_db::eval_package_text(database, package.input) {
             Ok(text) => {
                 let mut stdout = io::stdout().lock();
                 if index > 0 {
@@ -51,8 +44,33 @@ pub fn run(args: &EvalArgs, color: ColorWhen) -> io::Result<ExitStatus> {
                 stdout.flush()?;
             }
             Err(diagnostics) => {
-                status = report(&package.files, diagnostics.clone(), args.format, color)?;
+                return report(&package.files, diagnostics.clone(), args.format, color);
             }
+        }
+        Ok(ExitStatus::Success)
+    })
+}
+
+/// Runs `each` with the package's value `index`: once, or once per value
+/// of a data file of several values (JSON Lines, YAML documents), selected
+/// in turn. A failure of one value does not stop the others; the status is
+/// the first failure's, else success.
+pub fn for_each_value(
+    database: &mut froyo_db::Database,
+    package: &Package,
+    mut each: impl FnMut(&froyo_db::Database, usize) -> io::Result<ExitStatus>,
+) -> io::Result<ExitStatus> {
+    let values = package.stream.as_ref().map_or(1, |stream| stream.len());
+    let mut status = ExitStatus::Success;
+    for index in 0..values {
+        if index > 0
+            && let Some(stream) = &package.stream
+        {
+            stream.select(database, index);
+        }
+        let outcome = each(database, index)?;
+        if status == ExitStatus::Success {
+            status = outcome;
         }
     }
     Ok(status)

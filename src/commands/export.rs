@@ -18,7 +18,7 @@ use std::io::{self, Write as _};
 
 use crate::ExitStatus;
 use crate::args::{ColorWhen, ExportArgs, ExportFormat};
-use crate::commands::eval::{load_package, report};
+use crate::commands::eval::{for_each_value, load_package, report};
 
 pub fn run(args: &ExportArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let mut database = froyo_db::Database::default();
@@ -34,22 +34,14 @@ pub fn run(args: &ExportArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     };
     // A data file of several values: the package once per value, the
     // results one after another (YAML documents separated by `---`).
-    let values = package.stream.as_ref().map_or(1, |stream| stream.len());
-    let mut status = ExitStatus::Success;
-    for index in 0..values {
-        if index > 0
-            && let Some(stream) = &package.stream
-        {
-            stream.select(&mut database, index);
-        }
-        match froyo_db::export_package(&database, package.input) {
+    for_each_value(&mut database, &package, |database, index| {
+        match froyo_db::export_package(database, package.input) {
             Ok(data) => {
                 let text = match encode(data, args.out) {
                     Ok(text) => text,
                     Err(message) => {
                         crate::output::print_error(&message);
-                        status = ExitStatus::Failure;
-                        continue;
+                        return Ok(ExitStatus::Failure);
                     }
                 };
                 let mut stdout = io::stdout().lock();
@@ -58,13 +50,11 @@ pub fn run(args: &ExportArgs, color: ColorWhen) -> io::Result<ExitStatus> {
                 }
                 stdout.write_all(text.as_bytes())?;
                 stdout.flush()?;
+                Ok(ExitStatus::Success)
             }
-            Err(diagnostics) => {
-                status = report(&package.files, diagnostics.clone(), args.format, color)?;
-            }
+            Err(diagnostics) => report(&package.files, diagnostics.clone(), args.format, color),
         }
-    }
-    Ok(status)
+    })
 }
 
 /// The text of `data` in `format`, or why the format cannot hold it.
