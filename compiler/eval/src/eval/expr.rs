@@ -328,6 +328,18 @@ impl Evaluator {
         match value {
             Value::Struct(id, closed) => Value::Struct(id, closed || is_definition),
             Value::List(id, closed) => Value::List(id, closed),
+            // A struct that is incomplete on its own (`if enable` with
+            // `enable: bool`) is still a struct where it is referenced:
+            // unified there, its declarations may complete it.
+            Value::Bottom(error)
+                if error.incomplete
+                    && !error.is_cycle()
+                    && !self.vertices[arc as usize].arcs.is_empty()
+                    && !self.vertices[arc as usize].is_list
+                    && !self.vertices[arc as usize].conjuncts.is_empty() =>
+            {
+                Value::Struct(arc, is_definition)
+            }
             other => other,
         }
     }
@@ -1224,6 +1236,16 @@ impl Evaluator {
                     left_bool || right_bool
                 })
             }
+            EQ2 | NEQ if is_bottom_literal(left) || is_bottom_literal(right) => {
+                // `x == _|_` and `x != _|_` test whether `x` is an error
+                // (a missing field, an out-of-range index, a conflict),
+                // whatever kind of expression `x` is.
+                let operand = if is_bottom_literal(left) { right } else { left };
+                let value = self.eval_expr(operand, env);
+                let value = self.default_of(value);
+                let is_error = matches!(value, Value::Bottom(_));
+                Value::bool(is_error == (op == EQ2))
+            }
             _ => {
                 let left_value = self.eval_expr(left, env);
                 let left_value = self.default_of(left_value);
@@ -1641,5 +1663,17 @@ impl Evaluator {
             Ok(envs) => envs.iter().map(|env| self.eval_expr(&body, env)).collect(),
             Err(error) => vec![error],
         }
+    }
+}
+
+/// Whether `node` is the literal `_|_`, possibly in parentheses.
+fn is_bottom_literal(node: &SyntaxNode) -> bool {
+    match node.kind() {
+        LITERAL => node.first_token().is_some_and(|t| t.kind() == BOTTOM),
+        PAREN_EXPR => node
+            .children()
+            .find(|c| ast::Expr::can_cast(c.kind()))
+            .is_some_and(|inner| is_bottom_literal(&inner)),
+        _ => false,
     }
 }

@@ -693,6 +693,11 @@ impl Evaluator {
                         acc.incomplete.push(error.clone());
                         return;
                     }
+                    // Incomplete on its own (`if enable` with `enable: bool`):
+                    // its declarations, unified here, may complete it.
+                    Value::Bottom(ref error)
+                        if error.incomplete
+                            && !self.vertices[other as usize].conjuncts.is_empty() => {}
                     other_value => {
                         // A struct literal whose value is a scalar or a disjunction.
                         self.add_value(
