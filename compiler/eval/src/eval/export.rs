@@ -623,6 +623,20 @@ impl Evaluator {
                 for index in 0..count {
                     let arc = self.vertices[vertex as usize].arcs[index];
                     let v = &self.vertices[arc as usize];
+                    if v.label_kind == LabelKind::Regular && v.optional && v.required {
+                        // `a!: T` and nothing gives `a`: today's CUE's error.
+                        let error = EvalError {
+                            path: self.path_of(arc),
+                            labels: self.labels_of(arc),
+                            ..EvalError::new(
+                                &registry::INCOMPLETE_VALUE,
+                                "field is required but not present",
+                                self.vertex_spans(arc),
+                            )
+                        };
+                        errors.push(error);
+                        continue;
+                    }
                     if v.label_kind != LabelKind::Regular || v.optional {
                         continue;
                     }

@@ -21,7 +21,15 @@ pub(crate) struct StructInfo {
 }
 
 pub(crate) enum DeclInfo {
-    Field { label: LabelInfo, label_node: SyntaxNode, value: SyntaxNode, optional: bool },
+    /// `optional` for `a?: …` and `a!: …` (neither makes the field present);
+    /// `required` for `a!: …`.
+    Field {
+        label: LabelInfo,
+        label_node: SyntaxNode,
+        value: SyntaxNode,
+        optional: bool,
+        required: bool,
+    },
     Embedding(SyntaxNode),
     Comprehension(SyntaxNode),
     Ellipsis(Option<SyntaxNode>),
@@ -140,7 +148,8 @@ fn compile_field(field: &SyntaxNode, scope: &mut StaticScope) -> Option<DeclInfo
     }
     let value = value?;
     let value = if value.kind() == ALIAS_EXPR { expr_child(&value)? } else { value };
-    let optional = label.constraint() == ast::Constraint::Optional;
+    let required = label.constraint() == ast::Constraint::Required;
+    let optional = required || label.constraint() == ast::Constraint::Optional;
     let info = match name? {
         ast::LabelName::Ident(_) | ast::LabelName::String(_) => match static_name {
             Some(text) => LabelInfo::Static(text),
@@ -162,7 +171,13 @@ fn compile_field(field: &SyntaxNode, scope: &mut StaticScope) -> Option<DeclInfo
             }
         },
     };
-    Some(DeclInfo::Field { label: info, label_node: label.syntax().clone(), value, optional })
+    Some(DeclInfo::Field {
+        label: info,
+        label_node: label.syntax().clone(),
+        value,
+        optional,
+        required,
+    })
 }
 
 /// The parts of an expression node, extracted once (walking rowan children

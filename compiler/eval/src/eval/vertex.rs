@@ -93,8 +93,12 @@ pub(crate) struct Vertex {
     /// instead of reading each sibling's label text.
     pub label_prefix: u64,
     pub label_kind: LabelKind,
-    /// All conjuncts declare the field optional (`a?: …`).
+    /// All conjuncts declare the field optional (`a?: …`) or required (`a!: …`).
     pub optional: bool,
+    /// Some conjunct declares the field required (`a!: …`): while no
+    /// regular conjunct gives it (`optional` stays true), exporting its
+    /// struct is an error.
+    pub required: bool,
     pub conjuncts: Vec<Conjunct>,
     pub state: State,
     pub arcs: Vec<VertexId>,
@@ -127,6 +131,7 @@ impl Vertex {
             label_prefix: super::labels::label_prefix(&label),
             label,
             optional: true,
+            required: false,
             conjuncts: Vec::new(),
             state: State::Unevaluated,
             arcs: Vec::new(),
@@ -188,6 +193,14 @@ impl Acc {
             self.errors.push(error);
         }
     }
+}
+
+/// How a field is declared: `a: …`, `a?: …` (optional) or `a!: …`
+/// (optional and required).
+#[derive(Clone, Copy)]
+struct FieldKind {
+    optional: bool,
+    required: bool,
 }
 
 struct ListPart {
@@ -918,8 +931,9 @@ impl Evaluator {
         }
         for declaration in &info.decls {
             match declaration {
-                DeclInfo::Field { label, label_node, value, optional } => {
-                    self.add_field(id, acc, label, label_node, value, *optional, &frame, close);
+                DeclInfo::Field { label, label_node, value, optional, required } => {
+                    let field = FieldKind { optional: *optional, required: *required };
+                    self.add_field(id, acc, label, label_node, value, field, &frame, close);
                 }
                 DeclInfo::Embedding(expr) => {
                     if self.vertices[id as usize]
@@ -979,7 +993,7 @@ impl Evaluator {
         label: &LabelInfo,
         label_node: &SyntaxNode,
         value: &SyntaxNode,
-        optional: bool,
+        field: FieldKind,
         frame: &Env,
         close: Option<CloseId>,
     ) {
@@ -1021,15 +1035,18 @@ impl Evaluator {
                     acc.groups.entry(group).or_default().labels.insert(text.clone());
                 }
                 let child_close = close.and_then(|group| self.child_close(group, &text));
-                self.add_arc_conjunct_rc(
+                let arc = self.add_arc_conjunct_rc(
                     id,
                     &text,
                     Conjunct {
                         kind: ConjunctKind::Expr(value.clone(), frame.clone()),
                         close: child_close,
                     },
-                    optional,
+                    field.optional,
                 );
+                if field.required {
+                    self.vertices[arc as usize].required = true;
+                }
             }
             Err(Value::Bottom(error)) => acc.push_error(error),
             Err(_) => {}
