@@ -665,6 +665,18 @@ impl Evaluator {
                 }
                 None
             }
+            Value::Builtin(_) | Value::Package(_) => {
+                // A function is a value to call, not data.
+                let mut error = EvalError::new(
+                    &registry::INVALID_OPERATION,
+                    "cannot use func as a value",
+                    self.vertex_spans(id),
+                );
+                error.path = self.path_of(id);
+                error.labels = self.labels_of(id);
+                errors.push(error);
+                None
+            }
             other => {
                 let spans = self.vertex_spans(id);
                 let description = self.describe(&other);

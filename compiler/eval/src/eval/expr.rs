@@ -839,6 +839,15 @@ impl Evaluator {
                 }
             }
             Value::Bottom(error) => Value::Bottom(error),
+            // `_fn: _` may still become a function through unification.
+            Value::Constraint(constraint)
+                if constraint.kinds == Kinds::TOP
+                    && constraint.bounds.is_empty()
+                    && constraint.validators.is_empty()
+                    && constraint.schemas.is_empty() =>
+            {
+                Value::incomplete("cannot call _: not yet a function", vec![span])
+            }
             other => Value::error(
                 &registry::INVALID_OPERATION,
                 format!("cannot call non-function {}", self.describe(&other)),

@@ -182,6 +182,8 @@ struct Acc {
     embed_groups: HashMap<(SyntaxNode, VertexId), CloseId>,
     /// Closedness from `close()` or a definition value with no group of its own.
     deferred_cycles: Vec<Conjunct>,
+    /// A function value (`_fn: strings.ToUpper`), with where it was given.
+    func: Option<(Value, Option<Span>)>,
 }
 
 impl Acc {
@@ -431,6 +433,7 @@ impl Evaluator {
             comprehensions: VecDeque::new(),
             embed_groups: HashMap::default(),
             deferred_cycles: Vec::new(),
+            func: None,
         };
         // Queues and kept lists come from a pool: most vertices need a few
         // entries for a moment, and allocating them each time shows.
@@ -817,11 +820,36 @@ impl Evaluator {
                 };
                 self.meet_constraint(acc, &constraint, span);
             }
-            Value::Builtin(_) | Value::Package(_) => {
+            Value::Builtin(_) => self.meet_func(acc, value, span),
+            Value::Package(ref name) if name.starts_with('@') => self.meet_func(acc, value, span),
+            Value::Package(_) => {
                 acc.errors.push(Rc::new(EvalError::new(
                     &registry::INVALID_OPERATION,
                     format!("cannot use {} as a value", value.kind_name()),
                     span.into_iter().collect(),
+                )));
+            }
+        }
+    }
+
+    /// A function as a field's value: unifies with `_` and with the same
+    /// function (`_fn: _`, then `_fn: strings.ToUpper`), conflicts with any
+    /// other function.
+    fn meet_func(&mut self, acc: &mut Acc, func: Value, span: Option<Span>) {
+        let same = |a: &Value, b: &Value| match (a, b) {
+            (Value::Builtin(a), Value::Builtin(b)) => std::ptr::eq(*a, *b),
+            (Value::Package(a), Value::Package(b)) => a == b,
+            _ => false,
+        };
+        match &acc.func {
+            None => acc.func = Some((func, span)),
+            Some((existing, _)) if same(existing, &func) => {}
+            Some((_, existing_span)) => {
+                let spans = existing_span.iter().chain(span.iter()).copied().collect();
+                acc.errors.push(Rc::new(EvalError::new(
+                    &registry::CONFLICTING_VALUES,
+                    "conflicting values: two different functions",
+                    spans,
                 )));
             }
         }
@@ -1148,6 +1176,7 @@ impl Evaluator {
             lists,
             groups,
             patterns,
+            func,
             ..
         } = acc;
         let has_arcs = !self.vertices[id as usize].arcs.is_empty();
@@ -1240,8 +1269,25 @@ impl Evaluator {
                 }
             }
         }
+        let is_top = constraint.kinds == Kinds::TOP
+            && constraint.bounds.is_empty()
+            && constraint.validators.is_empty()
+            && constraint.schemas.is_empty();
         let value = if let Some(error) = errors.into_iter().next() {
             Value::Bottom(error)
+        } else if let Some((func, span)) = func {
+            if is_struct || is_list || scalar.is_some() || !is_top {
+                let mut spans: Vec<Span> = span.into_iter().collect();
+                spans.extend(struct_span);
+                spans.extend(scalar.as_ref().and_then(|(_, span)| *span));
+                Value::error(
+                    &registry::CONFLICTING_VALUES,
+                    "conflicting values: a function and a value that is not a function",
+                    spans,
+                )
+            } else {
+                func
+            }
         } else if is_struct && is_list {
             Value::error(
                 &registry::CONFLICTING_VALUES,
