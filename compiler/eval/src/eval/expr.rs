@@ -320,6 +320,39 @@ impl Evaluator {
         })
     }
 
+    /// The field a name refers to (`#N` in `#N.#min`), if `node` is a name
+    /// of a field in scope.
+    fn field_vertex(&mut self, node: &SyntaxNode, env: &Env) -> Option<VertexId> {
+        let ExprInfo::Name(name) = &*self.expr_info(node) else { return None };
+        let mut current = Some(env.clone());
+        while let Some(frame) = current {
+            match &frame.kind {
+                FrameKind::Values(bindings) => {
+                    if bindings.iter().any(|(n, _)| n.as_ref() == name.as_ref()) {
+                        return None;
+                    }
+                }
+                FrameKind::Struct { scope, vertex, .. } => {
+                    if scope.let_expr(name).is_some() {
+                        return None;
+                    }
+                    let label = scope.alias(name).or_else(|| scope.field(name)).cloned();
+                    if let Some(label) = label {
+                        let arc = self.get_or_add_arc_rc(*vertex, &label);
+                        return Some(self.resolve(arc));
+                    }
+                }
+                FrameKind::File { imports, .. } => {
+                    if imports.contains_key(name.as_ref()) {
+                        return None;
+                    }
+                }
+            }
+            current = frame.parent.clone();
+        }
+        None
+    }
+
     /// The value of a field used as a reference: definitions are closed.
     pub fn reference_arc(&mut self, arc: VertexId) -> Value {
         let value = self.value_of(arc);
@@ -493,6 +526,14 @@ impl Evaluator {
         let base_value = self.eval_expr(base, env);
         let base_value = self.default_of(base_value);
         let span = self.span_in(node, env);
+        if LabelKind::of(name_text) != LabelKind::Regular
+            && matches!(base_value, Value::Scalar(_) | Value::Constraint(_) | Value::Disjunction(_))
+            && let Some(vertex) = self.field_vertex(base, env)
+            && let Some(arc) = self.arc(vertex, name_text)
+        {
+            // `#N: {int, #min: 0}`: a scalar with definitions; `#N.#min`.
+            return self.reference_arc(arc);
+        }
         match base_value {
             Value::Package(path) => self.package_member(&path, name_text, span),
             Value::Struct(id, _) => match self.arc(id, name_text) {

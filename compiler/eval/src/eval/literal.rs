@@ -16,6 +16,10 @@ pub(crate) struct StructInfo {
     /// embeddings; a literal of embeddings only takes its embeddings' value.
     pub has_fields: bool,
     pub has_embeddings: bool,
+    /// Regular fields, comprehensions or `...`: with embeddings, the value
+    /// is still a struct. Definitions, hidden fields and lets alone beside an
+    /// embedded scalar leave it a scalar (`#N: {int, #min: 0}`).
+    pub makes_struct: bool,
     /// The names the literal declares (for lookups and closedness).
     pub scope: Rc<StaticScope>,
 }
@@ -60,6 +64,7 @@ impl StructInfo {
             decls: Vec::new(),
             has_fields: node.kind() == FIELD,
             has_embeddings: false,
+            makes_struct: node.kind() == FIELD,
             scope: Rc::default(),
         };
         let mut scope = StaticScope::default();
@@ -70,7 +75,17 @@ impl StructInfo {
                 FIELD => {
                     info.has_fields = true;
                     if let Some(decl) = compile_field(&declaration, &mut scope) {
+                        let regular = match &decl {
+                            DeclInfo::Field { label: LabelInfo::Static(text), .. } => {
+                                super::vertex::LabelKind::of(text)
+                                    == super::vertex::LabelKind::Regular
+                            }
+                            _ => true,
+                        };
+                        info.makes_struct |= regular;
                         info.decls.push(decl);
+                    } else {
+                        info.makes_struct = true;
                     }
                 }
                 EMBEDDING => {
@@ -89,10 +104,12 @@ impl StructInfo {
                 }
                 COMPREHENSION => {
                     info.has_fields = true;
+                    info.makes_struct = true;
                     info.decls.push(DeclInfo::Comprehension(declaration));
                 }
                 ELLIPSIS_DECL => {
                     info.has_fields = true;
+                    info.makes_struct = true;
                     info.decls.push(DeclInfo::Ellipsis(expr_child(&declaration)));
                 }
                 LET_CLAUSE => {

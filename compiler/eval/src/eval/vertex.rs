@@ -161,6 +161,14 @@ fn shareable(value: &Value) -> bool {
     }
 }
 
+/// Whether `constraint` says nothing (the value is `_` so far).
+fn acc_constraint_is_top(constraint: &Constraint) -> bool {
+    constraint.kinds == Kinds::TOP
+        && constraint.bounds.is_empty()
+        && constraint.validators.is_empty()
+        && constraint.schemas.is_empty()
+}
+
 /// What evaluating a vertex accumulates.
 struct Acc {
     constraint: Constraint,
@@ -999,7 +1007,7 @@ impl Evaluator {
                 }
             }
         }
-        if info.has_fields || !info.has_embeddings {
+        if info.makes_struct || !info.has_embeddings {
             acc.struct_required = true;
         }
     }
@@ -1179,8 +1187,13 @@ impl Evaluator {
             func,
             ..
         } = acc;
-        let has_arcs = !self.vertices[id as usize].arcs.is_empty();
-        let is_struct = struct_required || has_arcs;
+        // Definitions and hidden fields beside an embedded scalar leave it
+        // a scalar (`#N: {int, #min: 0}`); any other arc makes a struct.
+        let is_struct = struct_required
+            || self.vertices[id as usize].arcs.iter().any(|&arc| {
+                self.vertices[arc as usize].label_kind == LabelKind::Regular
+                    || (scalar.is_none() && acc_constraint_is_top(&constraint))
+            });
         let is_list = !lists.is_empty();
         if is_list {
             self.merge_lists(id, lists, &mut errors);
@@ -1269,10 +1282,7 @@ impl Evaluator {
                 }
             }
         }
-        let is_top = constraint.kinds == Kinds::TOP
-            && constraint.bounds.is_empty()
-            && constraint.validators.is_empty()
-            && constraint.schemas.is_empty();
+        let is_top = acc_constraint_is_top(&constraint);
         let value = if let Some(error) = errors.into_iter().next() {
             Value::Bottom(error)
         } else if let Some((func, span)) = func {
