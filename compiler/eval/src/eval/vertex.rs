@@ -189,7 +189,9 @@ struct Acc {
     /// The group of definitions embedded in one struct literal instance.
     embed_groups: HashMap<(SyntaxNode, VertexId), CloseId>,
     /// Closedness from `close()` or a definition value with no group of its own.
-    deferred_cycles: Vec<Conjunct>,
+    /// Conjuncts that hit a cycle, each with the struct literal it is
+    /// embedded in, if any.
+    deferred_cycles: Vec<(Conjunct, Option<SyntaxNode>)>,
     /// A function value (`_fn: strings.ToUpper`), with where it was given.
     func: Option<(Value, Option<Span>)>,
 }
@@ -461,16 +463,21 @@ impl Evaluator {
             let deferred = std::mem::take(&mut acc.deferred_cycles);
             let mut queue: VecDeque<Item> = deferred
                 .into_iter()
-                .map(|conjunct| Item { conjunct, derived: true, embedded_in: None })
+                .map(|(conjunct, embedded_in)| Item { conjunct, derived: true, embedded_in })
                 .collect();
             self.run_queue(id, &mut acc, &mut queue);
             let unresolved = std::mem::take(&mut acc.deferred_cycles);
+            // `a: {a}`: a struct literal that only embeds its own field is
+            // a struct, the empty one (as the reference and today's CUE).
+            if unresolved.iter().any(|(_, embedded_in)| embedded_in.is_some()) {
+                acc.struct_required = true;
+            }
             if !unresolved.is_empty()
                 && acc.scalar.is_none()
                 && !acc.struct_required
                 && acc.lists.is_empty()
             {
-                let spans = unresolved.iter().filter_map(|c| self.conjunct_span(c)).collect();
+                let spans = unresolved.iter().filter_map(|(c, _)| self.conjunct_span(c)).collect();
                 acc.incomplete.push(Rc::new(EvalError {
                     code: &registry::CYCLE,
                     message: "cycle: the value depends on itself".into(),
@@ -641,7 +648,7 @@ impl Evaluator {
                         if let Value::Bottom(error) = &value
                             && error.is_cycle()
                         {
-                            acc.deferred_cycles.push(conjunct.clone());
+                            acc.deferred_cycles.push((conjunct.clone(), embedded_in));
                             return;
                         }
                         if matches!(value, Value::Disjunction(_)) {
