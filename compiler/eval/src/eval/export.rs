@@ -42,6 +42,7 @@ impl Evaluator {
             module_packages: HashMap::default(),
             main_files: files.len(),
             predeclared_values: Vec::new(),
+            text_errors: Vec::new(),
         };
         let mut diagnostics = Vec::new();
         // The package's files, then each imported module package's files:
@@ -235,7 +236,8 @@ impl Evaluator {
     /// Static rules: a `let` must be used and must not share its name with
     /// a field of its scope.
     fn check_declarations(&mut self, with_lets: &[bool], diagnostics: &mut Vec<Diagnostic>) {
-        self.check_imports_used(diagnostics);
+        let mut text_errors = Vec::new();
+        self.check_imports(diagnostics, &mut text_errors);
         for index in 0..self.files.len() {
             if !with_lets.get(index).copied().unwrap_or(true) {
                 continue;
@@ -269,7 +271,7 @@ impl Evaluator {
                         },
                     );
                 if redeclared {
-                    diagnostics.push(Diagnostic::new(
+                    text_errors.push(Diagnostic::new(
                         &registry::INVALID_DECLARATION,
                         format!("alias {name:?} redeclared in same scope"),
                         span,
@@ -303,13 +305,16 @@ impl Evaluator {
                 }
             }
         }
+        self.text_errors.append(&mut text_errors);
     }
 }
 
 impl Evaluator {
-    /// An import that no reference of its file uses is an error, as in
-    /// today's CUE ("imported and not used").
-    fn check_imports_used(&self, diagnostics: &mut Vec<Diagnostic>) {
+    /// Imports of packages that do not exist or whose path is malformed
+    /// (into `diagnostics`: evaluation stops), and imports that no
+    /// reference of their file uses (into `unused`), as today's CUE
+    /// reports them ("imported and not used").
+    fn check_imports(&self, diagnostics: &mut Vec<Diagnostic>, unused: &mut Vec<Diagnostic>) {
         for (index, (root, _)) in self.files.iter().enumerate() {
             let imports = import_names(root, index);
             if imports.is_empty() {
@@ -339,7 +344,7 @@ impl Evaluator {
                     continue;
                 }
                 if name != "_" && !referenced.contains(&name) {
-                    diagnostics.push(Diagnostic::new(
+                    unused.push(Diagnostic::new(
                         &registry::INVALID_DECLARATION,
                         format!("{path:?} imported and not used"),
                         span,
