@@ -620,8 +620,10 @@ fn export_out_text_of_a_struct_fails() {
 fn export_expression_ignores_errors_elsewhere() {
     // As today's `cue export -e`: a conflict outside the selected value does
     // not fail it; selecting the conflict does.
-    let files: &[(&str, &[u8])] =
-        &[("site.cue", b"package site\n\nname: \"web\"\nport: 80 & 443\nurl: \"http://\\(name)\"\n")];
+    let files: &[(&str, &[u8])] = &[(
+        "site.cue",
+        b"package site\n\nname: \"web\"\nport: 80 & 443\nurl: \"http://\\(name)\"\n",
+    )];
     insta::assert_snapshot!(run(&["export", "-e", "url", "site.cue"], files));
     insta::assert_snapshot!(run(&["export", "-e", "port", "site.cue"], files));
     insta::assert_snapshot!(run(&["eval", "-e", "name", "site.cue"], files));

@@ -320,11 +320,17 @@ impl Evaluator {
             if imports.is_empty() {
                 continue;
             }
-            let referenced: HashSet<String> = root
-                .descendants()
-                .filter(|n| n.kind() == NAME_REF)
-                .filter_map(|n| n.first_token().map(|t| t.text().to_string()))
-                .collect();
+            // The import names some reference of the file spells.
+            let names: HashSet<&str> = imports.iter().map(|(name, _, _)| name.as_str()).collect();
+            let mut referenced: HashSet<String> = HashSet::default();
+            for node in root.descendants().filter(|n| n.kind() == NAME_REF) {
+                if let Some(token) = node.first_token()
+                    && names.contains(token.text())
+                    && !referenced.contains(token.text())
+                {
+                    referenced.insert(token.text().to_string());
+                }
+            }
             for (name, path, span) in imports {
                 if !valid_import_path(&path) {
                     diagnostics.push(Diagnostic::new(
