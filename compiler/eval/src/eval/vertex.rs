@@ -193,7 +193,8 @@ struct Acc {
     /// embedded in, if any.
     deferred_cycles: Vec<(Conjunct, Option<SyntaxNode>)>,
     /// A function value (`_fn: strings.ToUpper`), with where it was given.
-    func: Option<(Value, Option<Span>)>,
+    /// Boxed: rare, and every vertex evaluation builds and moves an `Acc`.
+    func: Option<Box<(Value, Option<Span>)>>,
 }
 
 impl Acc {
@@ -856,8 +857,8 @@ impl Evaluator {
             (Value::Package(a), Value::Package(b)) => a == b,
             _ => false,
         };
-        match &acc.func {
-            None => acc.func = Some((func, span)),
+        match acc.func.as_deref() {
+            None => acc.func = Some(Box::new((func, span))),
             Some((existing, _)) if same(existing, &func) => {}
             Some((_, existing_span)) => {
                 let spans = existing_span.iter().chain(span.iter()).copied().collect();
@@ -1289,11 +1290,11 @@ impl Evaluator {
                 }
             }
         }
-        let is_top = acc_constraint_is_top(&constraint);
         let value = if let Some(error) = errors.into_iter().next() {
             Value::Bottom(error)
-        } else if let Some((func, span)) = func {
-            if is_struct || is_list || scalar.is_some() || !is_top {
+        } else if let Some(func) = func {
+            let (func, span) = *func;
+            if is_struct || is_list || scalar.is_some() || !acc_constraint_is_top(&constraint) {
                 let mut spans: Vec<Span> = span.into_iter().collect();
                 spans.extend(struct_span);
                 spans.extend(scalar.as_ref().and_then(|(_, span)| *span));
