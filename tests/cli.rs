@@ -617,6 +617,41 @@ fn export_out_text_of_a_struct_fails() {
 }
 
 #[test]
+fn export_expression_ignores_errors_elsewhere() {
+    // As today's `cue export -e`: a conflict outside the selected value does
+    // not fail it; selecting the conflict does.
+    let files: &[(&str, &[u8])] = &[(
+        "site.cue",
+        b"package site\n\nname: \"web\"\nport: 80 & 443\nurl: \"http://\\(name)\"\n",
+    )];
+    insta::assert_snapshot!(run(&["export", "-e", "url", "site.cue"], files));
+    insta::assert_snapshot!(run(&["export", "-e", "port", "site.cue"], files));
+    insta::assert_snapshot!(run(&["eval", "-e", "name", "site.cue"], files));
+}
+
+#[test]
+fn export_reports_required_fields_and_unused_imports() {
+    let files: &[(&str, &[u8])] = &[(
+        "site.cue",
+        b"package site\n\nimport \"strings\"\n\n#Host: {name!: string, port: *22 | int}\nweb: #Host & {name: \"web\"}\ndb: #Host\n",
+    )];
+    insta::assert_snapshot!(run(&["export", "site.cue"], files));
+}
+
+#[test]
+fn export_condition_from_another_file() {
+    // `enable` is decided in another file of the package.
+    let files: &[(&str, &[u8])] = &[
+        ("a.cue", b"package site\n\nenable: bool\nif enable {\n\tfeature: \"on\"\n}\n"),
+        ("b.cue", b"package site\n\nenable: true\n"),
+    ];
+    assert_eq!(
+        run(&["export"], files),
+        "exit: 0\n--- stdout\n{\n    \"enable\": true,\n    \"feature\": \"on\"\n}\n--- stderr\n"
+    );
+}
+
+#[test]
 fn export_directory_takes_its_package_only() {
     // `sub/` is not searched, and the file without a package clause is left out.
     let files: &[(&str, &[u8])] = &[

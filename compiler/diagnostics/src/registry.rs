@@ -114,10 +114,10 @@ codes! {
         "The message includes the function's own error (invalid JSON, a bad regular expression, a value out of range).\n\n```cue\nimport \"encoding/json\"\n\na: json.Unmarshal(\"{not json\")\n```\n\nFix the argument.";
     UNKNOWN_IMPORT = "E0209", "unknown-import", Error,
         "An import names a package that is neither built in nor in the module.",
-        "Built-in packages (`strings`, `list`, `math`, …) and packages of the current module (`cue.mod/module.cue`) can be imported.\n\n```cue\nimport \"no/such/pkg\"\n```\n\nFix the import path.";
+        "Built-in packages (`strings`, `list`, `math`, …) and packages of the current module (`cue.mod/module.cue`) can be imported. It is reported at the import, used or not, as is an import path with characters CUE does not allow (spaces, `!`, quotes, brackets…).\n\n```cue\nimport \"no/such/pkg\"\n```\n\nFix the import path.";
     INVALID_DECLARATION = "E0210", "invalid-declaration", Error,
-        "A `let`, alias or label is used in a way CUE does not allow.",
-        "An unused `let` or alias, a `let` whose name is also a field of the same scope, a label that is not a string, or files of different packages evaluated together.\n\n```cue\nv: 1\ns: {\n\tlet v = 10\n\tw: v\n}\n```\n\nRename the `let`, or remove it.";
+        "A `let`, alias, import or label is used in a way CUE does not allow.",
+        "An unused `let`, alias or import, a `let` declared twice in one scope or whose name is also a field of the same scope, a label that is not a string, or files of different packages evaluated together.\n\n```cue\nv: 1\ns: {\n\tlet v = 10\n\tw: v\n}\n```\n\nRename the `let`, or remove it.";
     EVALUATION_LIMIT = "E0211", "evaluation-limit", Error,
         "Evaluation exceeded a limit (disjunction size, depth or steps).",
         "froyo bounds evaluation so that no input can hang it or exhaust memory: at most 10,000 combinations when disjunctions multiply, 1,000 levels of nesting, 10,000,000 evaluation steps, 2,000,000 values, numbers of 1,000,000 bits, strings and bytes of 64 MiB each and 256 MiB built in all, and lists of 1,048,576 elements.\n\nSimplify the configuration: fewer disjunctions unified together, or less deep structure.";

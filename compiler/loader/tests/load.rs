@@ -520,8 +520,10 @@ fn an_import_of_a_missing_directory_is_reported_at_the_import() {
             format!("{} at `{}`", diagnostic.message, &text[span.start as usize..span.end as usize])
         })
         .collect();
-    expect![[r#"["x: package \"example.com/site/nowhere\" not found at `nowhere.y`"]"#]]
-        .assert_eq(&format!("{found:?}"));
+    expect![[
+        r#"["package \"example.com/site/nowhere\" not found at `\"example.com/site/nowhere\"`"]"#
+    ]]
+    .assert_eq(&format!("{found:?}"));
 }
 
 #[test]

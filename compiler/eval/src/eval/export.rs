@@ -1,6 +1,6 @@
 //! Loading a package, and exporting its value as concrete data.
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::rc::Rc;
 
 use froyo_diagnostics::{Diagnostic, FileId, registry};
@@ -42,6 +42,7 @@ impl Evaluator {
             module_packages: HashMap::default(),
             main_files: files.len(),
             predeclared_values: Vec::new(),
+            text_errors: Vec::new(),
         };
         let mut diagnostics = Vec::new();
         // The package's files, then each imported module package's files:
@@ -235,6 +236,8 @@ impl Evaluator {
     /// Static rules: a `let` must be used and must not share its name with
     /// a field of its scope.
     fn check_declarations(&mut self, with_lets: &[bool], diagnostics: &mut Vec<Diagnostic>) {
+        let mut text_errors = Vec::new();
+        self.check_imports(diagnostics, &mut text_errors);
         for index in 0..self.files.len() {
             if !with_lets.get(index).copied().unwrap_or(true) {
                 continue;
@@ -258,6 +261,23 @@ impl Evaluator {
                     let_node.text_range().start().into(),
                     let_node.text_range().end().into(),
                 );
+                let redeclared =
+                    std::iter::successors(let_node.prev_sibling(), |n| n.prev_sibling()).any(
+                        |sibling| {
+                            sibling.kind() == LET_CLAUSE
+                                && ast::LetClause::cast(sibling)
+                                    .and_then(|l| l.name())
+                                    .is_some_and(|n| n.text() == name)
+                        },
+                    );
+                if redeclared {
+                    text_errors.push(Diagnostic::new(
+                        &registry::INVALID_DECLARATION,
+                        format!("alias {name:?} redeclared in same scope"),
+                        span,
+                    ));
+                    continue;
+                }
                 let clashes = node.ancestors().any(|ancestor| {
                     matches!(ancestor.kind(), STRUCT_LIT | SOURCE_FILE)
                         && self.scope_of(&ancestor).has_field(&name)
@@ -285,7 +305,73 @@ impl Evaluator {
                 }
             }
         }
+        self.text_errors.append(&mut text_errors);
     }
+}
+
+impl Evaluator {
+    /// Imports of packages that do not exist or whose path is malformed
+    /// (into `diagnostics`: evaluation stops), and imports that no
+    /// reference of their file uses (into `unused`), as today's CUE
+    /// reports them ("imported and not used").
+    fn check_imports(&self, diagnostics: &mut Vec<Diagnostic>, unused: &mut Vec<Diagnostic>) {
+        for (index, (root, _)) in self.files.iter().enumerate() {
+            let imports = import_names(root, index);
+            if imports.is_empty() {
+                continue;
+            }
+            // The import names some reference of the file spells.
+            let names: HashSet<&str> = imports.iter().map(|(name, _, _)| name.as_str()).collect();
+            let mut referenced: HashSet<String> = HashSet::default();
+            for node in root.descendants().filter(|n| n.kind() == NAME_REF) {
+                if let Some(token) = node.first_token()
+                    && names.contains(token.text())
+                    && !referenced.contains(token.text())
+                {
+                    referenced.insert(token.text().to_string());
+                }
+            }
+            for (name, path, span) in imports {
+                if !valid_import_path(&path) {
+                    diagnostics.push(Diagnostic::new(
+                        &registry::UNKNOWN_IMPORT,
+                        format!("invalid import path {path:?}"),
+                        span,
+                    ));
+                    continue;
+                }
+                if !self.module_packages.contains_key(&path) && !crate::builtins::is_package(&path)
+                {
+                    diagnostics.push(Diagnostic::new(
+                        &registry::UNKNOWN_IMPORT,
+                        format!("package {path:?} not found"),
+                        span,
+                    ));
+                    continue;
+                }
+                if name != "_" && !referenced.contains(&name) {
+                    unused.push(Diagnostic::new(
+                        &registry::INVALID_DECLARATION,
+                        format!("{path:?} imported and not used"),
+                        span,
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Whether `path` (without its `:name` qualifier) may be an import path:
+/// not empty, and only printable characters other than spaces and
+/// ``!"#$%&'()*,:;<=>?[\]^`{|}`` (the CUE specification's restriction).
+fn valid_import_path(path: &str) -> bool {
+    !path.is_empty()
+        && path.chars().all(|c| {
+            !c.is_whitespace()
+                && !c.is_control()
+                && c != '\u{FFFD}'
+                && !"!\"#$%&'()*,:;<=>?[\\]^`{|}".contains(c)
+        })
 }
 
 /// A parsed file, and the predeclared names it declares itself.
@@ -376,14 +462,12 @@ impl Evaluator {
     pub(super) fn export_root(&mut self, root: VertexId) -> Result<Data, Vec<EvalError>> {
         self.evaluate(root);
         let mut errors = Vec::new();
-        // Errors anywhere, definitions and hidden fields included, fail the export.
-        self.collect_errors(root, &mut errors, 0);
         if let Some(expression) = self.expression.clone() {
+            // As today's `cue export -e`: only the expression's value must be
+            // free of errors, so a conflict elsewhere in the package does not
+            // fail it.
             let env = self.root_env(root);
             let value = self.eval_expr(&expression, &env);
-            if !errors.is_empty() {
-                return Err(errors);
-            }
             let holder = self.vertex_with(
                 None,
                 "".into(),
@@ -392,6 +476,8 @@ impl Evaluator {
             let data = self.export_vertex(holder, &mut errors, 0);
             return if errors.is_empty() { data.ok_or_default() } else { Err(errors) };
         }
+        // Errors anywhere, definitions and hidden fields included, fail the export.
+        self.collect_errors(root, &mut errors, 0);
         let data = self.export_vertex(root, &mut errors, 0);
         if errors.is_empty() { data.ok_or_default() } else { Err(errors) }
     }
@@ -548,6 +634,20 @@ impl Evaluator {
                 for index in 0..count {
                     let arc = self.vertices[vertex as usize].arcs[index];
                     let v = &self.vertices[arc as usize];
+                    if v.label_kind == LabelKind::Regular && v.optional && v.required {
+                        // `a!: T` and nothing gives `a`: today's CUE's error.
+                        let error = EvalError {
+                            path: self.path_of(arc),
+                            labels: self.labels_of(arc),
+                            ..EvalError::new(
+                                &registry::INCOMPLETE_VALUE,
+                                "field is required but not present",
+                                self.vertex_spans(arc),
+                            )
+                        };
+                        errors.push(error);
+                        continue;
+                    }
                     if v.label_kind != LabelKind::Regular || v.optional {
                         continue;
                     }
@@ -574,6 +674,18 @@ impl Evaluator {
                 if !errors.iter().any(|e| e.message == error.message && e.path == error.path) {
                     errors.push(error);
                 }
+                None
+            }
+            Value::Builtin(_) | Value::Package(_) => {
+                // A function is a value to call, not data.
+                let mut error = EvalError::new(
+                    &registry::INVALID_OPERATION,
+                    "cannot use func as a value",
+                    self.vertex_spans(id),
+                );
+                error.path = self.path_of(id);
+                error.labels = self.labels_of(id);
+                errors.push(error);
                 None
             }
             other => {
@@ -677,7 +789,16 @@ fn import_specs(file_root: &SyntaxNode, file: usize) -> Vec<(String, froyo_diagn
 
 /// A file's imports: the name each is referred to by → its package path.
 fn imports_of(file_root: &SyntaxNode) -> HashMap<String, String> {
-    let mut imports = HashMap::default();
+    import_names(file_root, 0).into_iter().map(|(name, path, _)| (name, path)).collect()
+}
+
+/// A file's imports in order: the name each is referred to by, its
+/// package path, and where the path is written.
+fn import_names(
+    file_root: &SyntaxNode,
+    file: usize,
+) -> Vec<(String, String, froyo_diagnostics::Span)> {
+    let mut imports = Vec::new();
     for import in file_root.children().filter_map(ast::ImportDecl::cast) {
         for spec in import.specs() {
             let Some(path_token) = spec.path() else { continue };
@@ -707,7 +828,13 @@ fn imports_of(file_root: &SyntaxNode) -> HashMap<String, String> {
                     }
                 }
             };
-            imports.insert(name, path);
+            let range = path_token.text_range();
+            let span = froyo_diagnostics::Span::new(
+                FileId(file as u32),
+                range.start().into(),
+                range.end().into(),
+            );
+            imports.push((name, path, span));
         }
     }
     imports

@@ -320,6 +320,39 @@ impl Evaluator {
         })
     }
 
+    /// The field a name refers to (`#N` in `#N.#min`), if `node` is a name
+    /// of a field in scope.
+    fn field_vertex(&mut self, node: &SyntaxNode, env: &Env) -> Option<VertexId> {
+        let ExprInfo::Name(name) = &*self.expr_info(node) else { return None };
+        let mut current = Some(env.clone());
+        while let Some(frame) = current {
+            match &frame.kind {
+                FrameKind::Values(bindings) => {
+                    if bindings.iter().any(|(n, _)| n.as_ref() == name.as_ref()) {
+                        return None;
+                    }
+                }
+                FrameKind::Struct { scope, vertex, .. } => {
+                    if scope.let_expr(name).is_some() {
+                        return None;
+                    }
+                    let label = scope.alias(name).or_else(|| scope.field(name)).cloned();
+                    if let Some(label) = label {
+                        let arc = self.get_or_add_arc_rc(*vertex, &label);
+                        return Some(self.resolve(arc));
+                    }
+                }
+                FrameKind::File { imports, .. } => {
+                    if imports.contains_key(name.as_ref()) {
+                        return None;
+                    }
+                }
+            }
+            current = frame.parent.clone();
+        }
+        None
+    }
+
     /// The value of a field used as a reference: definitions are closed.
     pub fn reference_arc(&mut self, arc: VertexId) -> Value {
         let value = self.value_of(arc);
@@ -328,6 +361,18 @@ impl Evaluator {
         match value {
             Value::Struct(id, closed) => Value::Struct(id, closed || is_definition),
             Value::List(id, closed) => Value::List(id, closed),
+            // A struct that is incomplete on its own (`if enable` with
+            // `enable: bool`) is still a struct where it is referenced:
+            // unified there, its declarations may complete it.
+            Value::Bottom(error)
+                if error.incomplete
+                    && !error.is_cycle()
+                    && !self.vertices[arc as usize].arcs.is_empty()
+                    && !self.vertices[arc as usize].is_list
+                    && !self.vertices[arc as usize].conjuncts.is_empty() =>
+            {
+                Value::Struct(arc, is_definition)
+            }
             other => other,
         }
     }
@@ -481,6 +526,14 @@ impl Evaluator {
         let base_value = self.eval_expr(base, env);
         let base_value = self.default_of(base_value);
         let span = self.span_in(node, env);
+        if LabelKind::of(name_text) != LabelKind::Regular
+            && matches!(base_value, Value::Scalar(_) | Value::Constraint(_) | Value::Disjunction(_))
+            && let Some(vertex) = self.field_vertex(base, env)
+            && let Some(arc) = self.arc(vertex, name_text)
+        {
+            // `#N: {int, #min: 0}`: a scalar with definitions; `#N.#min`.
+            return self.reference_arc(arc);
+        }
         match base_value {
             Value::Package(path) => self.package_member(&path, name_text, span),
             Value::Struct(id, _) => match self.arc(id, name_text) {
@@ -827,6 +880,15 @@ impl Evaluator {
                 }
             }
             Value::Bottom(error) => Value::Bottom(error),
+            // `_fn: _` may still become a function through unification.
+            Value::Constraint(constraint)
+                if constraint.kinds == Kinds::TOP
+                    && constraint.bounds.is_empty()
+                    && constraint.validators.is_empty()
+                    && constraint.schemas.is_empty() =>
+            {
+                Value::incomplete("cannot call _: not yet a function", vec![span])
+            }
             other => Value::error(
                 &registry::INVALID_OPERATION,
                 format!("cannot call non-function {}", self.describe(&other)),
@@ -1223,6 +1285,16 @@ impl Evaluator {
                 } else {
                     left_bool || right_bool
                 })
+            }
+            EQ2 | NEQ if is_bottom_literal(left) || is_bottom_literal(right) => {
+                // `x == _|_` and `x != _|_` test whether `x` is an error
+                // (a missing field, an out-of-range index, a conflict),
+                // whatever kind of expression `x` is.
+                let operand = if is_bottom_literal(left) { right } else { left };
+                let value = self.eval_expr(operand, env);
+                let value = self.default_of(value);
+                let is_error = matches!(value, Value::Bottom(_));
+                Value::bool(is_error == (op == EQ2))
             }
             _ => {
                 let left_value = self.eval_expr(left, env);
@@ -1641,5 +1713,17 @@ impl Evaluator {
             Ok(envs) => envs.iter().map(|env| self.eval_expr(&body, env)).collect(),
             Err(error) => vec![error],
         }
+    }
+}
+
+/// Whether `node` is the literal `_|_`, possibly in parentheses.
+fn is_bottom_literal(node: &SyntaxNode) -> bool {
+    match node.kind() {
+        LITERAL => node.first_token().is_some_and(|t| t.kind() == BOTTOM),
+        PAREN_EXPR => node
+            .children()
+            .find(|c| ast::Expr::can_cast(c.kind()))
+            .is_some_and(|inner| is_bottom_literal(&inner)),
+        _ => false,
     }
 }

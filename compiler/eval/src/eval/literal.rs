@@ -16,12 +16,24 @@ pub(crate) struct StructInfo {
     /// embeddings; a literal of embeddings only takes its embeddings' value.
     pub has_fields: bool,
     pub has_embeddings: bool,
+    /// Regular fields, comprehensions or `...`: with embeddings, the value
+    /// is still a struct. Definitions, hidden fields and lets alone beside an
+    /// embedded scalar leave it a scalar (`#N: {int, #min: 0}`).
+    pub makes_struct: bool,
     /// The names the literal declares (for lookups and closedness).
     pub scope: Rc<StaticScope>,
 }
 
 pub(crate) enum DeclInfo {
-    Field { label: LabelInfo, label_node: SyntaxNode, value: SyntaxNode, optional: bool },
+    /// `optional` for `a?: …` and `a!: …` (neither makes the field present);
+    /// `required` for `a!: …`.
+    Field {
+        label: LabelInfo,
+        label_node: SyntaxNode,
+        value: SyntaxNode,
+        optional: bool,
+        required: bool,
+    },
     Embedding(SyntaxNode),
     Comprehension(SyntaxNode),
     Ellipsis(Option<SyntaxNode>),
@@ -52,6 +64,7 @@ impl StructInfo {
             decls: Vec::new(),
             has_fields: node.kind() == FIELD,
             has_embeddings: false,
+            makes_struct: node.kind() == FIELD,
             scope: Rc::default(),
         };
         let mut scope = StaticScope::default();
@@ -62,7 +75,17 @@ impl StructInfo {
                 FIELD => {
                     info.has_fields = true;
                     if let Some(decl) = compile_field(&declaration, &mut scope) {
+                        let regular = match &decl {
+                            DeclInfo::Field { label: LabelInfo::Static(text), .. } => {
+                                super::vertex::LabelKind::of(text)
+                                    == super::vertex::LabelKind::Regular
+                            }
+                            _ => true,
+                        };
+                        info.makes_struct |= regular;
                         info.decls.push(decl);
+                    } else {
+                        info.makes_struct = true;
                     }
                 }
                 EMBEDDING => {
@@ -81,10 +104,12 @@ impl StructInfo {
                 }
                 COMPREHENSION => {
                     info.has_fields = true;
+                    info.makes_struct = true;
                     info.decls.push(DeclInfo::Comprehension(declaration));
                 }
                 ELLIPSIS_DECL => {
                     info.has_fields = true;
+                    info.makes_struct = true;
                     info.decls.push(DeclInfo::Ellipsis(expr_child(&declaration)));
                 }
                 LET_CLAUSE => {
@@ -140,7 +165,8 @@ fn compile_field(field: &SyntaxNode, scope: &mut StaticScope) -> Option<DeclInfo
     }
     let value = value?;
     let value = if value.kind() == ALIAS_EXPR { expr_child(&value)? } else { value };
-    let optional = label.constraint() == ast::Constraint::Optional;
+    let required = label.constraint() == ast::Constraint::Required;
+    let optional = required || label.constraint() == ast::Constraint::Optional;
     let info = match name? {
         ast::LabelName::Ident(_) | ast::LabelName::String(_) => match static_name {
             Some(text) => LabelInfo::Static(text),
@@ -162,7 +188,13 @@ fn compile_field(field: &SyntaxNode, scope: &mut StaticScope) -> Option<DeclInfo
             }
         },
     };
-    Some(DeclInfo::Field { label: info, label_node: label.syntax().clone(), value, optional })
+    Some(DeclInfo::Field {
+        label: info,
+        label_node: label.syntax().clone(),
+        value,
+        optional,
+        required,
+    })
 }
 
 /// The parts of an expression node, extracted once (walking rowan children

@@ -145,11 +145,11 @@ pub fn export_partial(files: &[SourceFile], options: &EvalOptions) -> Partial {
                 error_paths: vec![Vec::new()],
             };
         }
-        Partial {
-            data: Some(data),
-            diagnostics: errors.iter().map(|error| evaluator.diagnostic(error)).collect(),
-            error_paths: errors.into_iter().map(|error| error.labels).collect(),
-        }
+        let mut diagnostics = std::mem::take(&mut evaluator.text_errors);
+        let mut error_paths = vec![Vec::new(); diagnostics.len()];
+        diagnostics.extend(errors.iter().map(|error| evaluator.diagnostic(error)));
+        error_paths.extend(errors.into_iter().map(|error| error.labels));
+        Partial { data: Some(data), diagnostics, error_paths }
     };
     on_large_stack(files, options, job).unwrap_or_else(|| Partial {
         data: None,
@@ -180,7 +180,9 @@ fn run_on_large_stack<T: Send + 'static>(
         // A run that hit a limit reports that one error, not every
         // value the stop left unfinished.
         let result = if evaluator.exhausted { Err(vec![evaluator.limit_error()]) } else { result };
+        diagnostics.append(&mut evaluator.text_errors);
         match result {
+            Ok(_) if !diagnostics.is_empty() => Err(diagnostics),
             Ok(value) => Ok(value),
             Err(errors) => {
                 diagnostics.extend(errors.iter().map(|error| evaluator.diagnostic(error)));
@@ -272,6 +274,10 @@ pub(crate) struct Evaluator {
     pub module_packages: HashMap<String, VertexId>,
     /// Values of predeclared identifiers, by position in `expr::PREDECLARED`.
     pub predeclared_values: Vec<Option<value::Value>>,
+    /// Errors of the package's text that do not stop evaluation (unused
+    /// imports, a `let` declared twice): reported with the evaluation's own,
+    /// so that a package evaluated in units reports what the whole does.
+    pub text_errors: Vec<Diagnostic>,
     /// How many of `files` belong to the evaluated package (the rest are imported).
     pub main_files: usize,
 }

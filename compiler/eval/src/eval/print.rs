@@ -37,20 +37,19 @@ impl Evaluator {
     fn print_fields(&mut self, id: VertexId, indent: usize, out: &mut String) {
         let arcs = self.vertices[id as usize].arcs.clone();
         for arc in arcs {
-            let (name, kind, optional) = {
+            let (name, kind, marker) = {
                 let v = &self.vertices[arc as usize];
-                (v.label.clone(), v.label_kind, v.optional)
+                let marker = match (v.optional, v.required) {
+                    (true, true) => "!",
+                    (true, false) => "?",
+                    (false, _) => "",
+                };
+                (v.label.clone(), v.label_kind, marker)
             };
             if kind == LabelKind::Hidden {
                 continue;
             }
-            let _ = write!(
-                out,
-                "{}{}{}: ",
-                "\t".repeat(indent),
-                label(&name),
-                if optional { "?" } else { "" }
-            );
+            let _ = write!(out, "{}{}{}: ", "\t".repeat(indent), label(&name), marker);
             let value = self.value_of(arc);
             self.print_value(value, indent, out);
             out.push('\n');

@@ -93,8 +93,12 @@ pub(crate) struct Vertex {
     /// instead of reading each sibling's label text.
     pub label_prefix: u64,
     pub label_kind: LabelKind,
-    /// All conjuncts declare the field optional (`a?: …`).
+    /// All conjuncts declare the field optional (`a?: …`) or required (`a!: …`).
     pub optional: bool,
+    /// Some conjunct declares the field required (`a!: …`): while no
+    /// regular conjunct gives it (`optional` stays true), exporting its
+    /// struct is an error.
+    pub required: bool,
     pub conjuncts: Vec<Conjunct>,
     pub state: State,
     pub arcs: Vec<VertexId>,
@@ -127,6 +131,7 @@ impl Vertex {
             label_prefix: super::labels::label_prefix(&label),
             label,
             optional: true,
+            required: false,
             conjuncts: Vec::new(),
             state: State::Unevaluated,
             arcs: Vec::new(),
@@ -156,6 +161,14 @@ fn shareable(value: &Value) -> bool {
     }
 }
 
+/// Whether `constraint` says nothing (the value is `_` so far).
+fn acc_constraint_is_top(constraint: &Constraint) -> bool {
+    constraint.kinds == Kinds::TOP
+        && constraint.bounds.is_empty()
+        && constraint.validators.is_empty()
+        && constraint.schemas.is_empty()
+}
+
 /// What evaluating a vertex accumulates.
 struct Acc {
     constraint: Constraint,
@@ -176,7 +189,12 @@ struct Acc {
     /// The group of definitions embedded in one struct literal instance.
     embed_groups: HashMap<(SyntaxNode, VertexId), CloseId>,
     /// Closedness from `close()` or a definition value with no group of its own.
-    deferred_cycles: Vec<Conjunct>,
+    /// Conjuncts that hit a cycle, each with the struct literal it is
+    /// embedded in, if any.
+    deferred_cycles: Vec<(Conjunct, Option<SyntaxNode>)>,
+    /// A function value (`_fn: strings.ToUpper`), with where it was given.
+    /// Boxed: rare, and every vertex evaluation builds and moves an `Acc`.
+    func: Option<Box<(Value, Option<Span>)>>,
 }
 
 impl Acc {
@@ -188,6 +206,14 @@ impl Acc {
             self.errors.push(error);
         }
     }
+}
+
+/// How a field is declared: `a: …`, `a?: …` (optional) or `a!: …`
+/// (optional and required).
+#[derive(Clone, Copy)]
+struct FieldKind {
+    optional: bool,
+    required: bool,
 }
 
 struct ListPart {
@@ -418,6 +444,7 @@ impl Evaluator {
             comprehensions: VecDeque::new(),
             embed_groups: HashMap::default(),
             deferred_cycles: Vec::new(),
+            func: None,
         };
         // Queues and kept lists come from a pool: most vertices need a few
         // entries for a moment, and allocating them each time shows.
@@ -437,16 +464,21 @@ impl Evaluator {
             let deferred = std::mem::take(&mut acc.deferred_cycles);
             let mut queue: VecDeque<Item> = deferred
                 .into_iter()
-                .map(|conjunct| Item { conjunct, derived: true, embedded_in: None })
+                .map(|(conjunct, embedded_in)| Item { conjunct, derived: true, embedded_in })
                 .collect();
             self.run_queue(id, &mut acc, &mut queue);
             let unresolved = std::mem::take(&mut acc.deferred_cycles);
+            // `a: {a}`: a struct literal that only embeds its own field is
+            // a struct, the empty one (as the reference and today's CUE).
+            if unresolved.iter().any(|(_, embedded_in)| embedded_in.is_some()) {
+                acc.struct_required = true;
+            }
             if !unresolved.is_empty()
                 && acc.scalar.is_none()
                 && !acc.struct_required
                 && acc.lists.is_empty()
             {
-                let spans = unresolved.iter().filter_map(|c| self.conjunct_span(c)).collect();
+                let spans = unresolved.iter().filter_map(|(c, _)| self.conjunct_span(c)).collect();
                 acc.incomplete.push(Rc::new(EvalError {
                     code: &registry::CYCLE,
                     message: "cycle: the value depends on itself".into(),
@@ -617,7 +649,7 @@ impl Evaluator {
                         if let Value::Bottom(error) = &value
                             && error.is_cycle()
                         {
-                            acc.deferred_cycles.push(conjunct.clone());
+                            acc.deferred_cycles.push((conjunct.clone(), embedded_in));
                             return;
                         }
                         if matches!(value, Value::Disjunction(_)) {
@@ -693,6 +725,11 @@ impl Evaluator {
                         acc.incomplete.push(error.clone());
                         return;
                     }
+                    // Incomplete on its own (`if enable` with `enable: bool`):
+                    // its declarations, unified here, may complete it.
+                    Value::Bottom(ref error)
+                        if error.incomplete
+                            && !self.vertices[other as usize].conjuncts.is_empty() => {}
                     other_value => {
                         // A struct literal whose value is a scalar or a disjunction.
                         self.add_value(
@@ -799,11 +836,36 @@ impl Evaluator {
                 };
                 self.meet_constraint(acc, &constraint, span);
             }
-            Value::Builtin(_) | Value::Package(_) => {
+            Value::Builtin(_) => self.meet_func(acc, value, span),
+            Value::Package(ref name) if name.starts_with('@') => self.meet_func(acc, value, span),
+            Value::Package(_) => {
                 acc.errors.push(Rc::new(EvalError::new(
                     &registry::INVALID_OPERATION,
                     format!("cannot use {} as a value", value.kind_name()),
                     span.into_iter().collect(),
+                )));
+            }
+        }
+    }
+
+    /// A function as a field's value: unifies with `_` and with the same
+    /// function (`_fn: _`, then `_fn: strings.ToUpper`), conflicts with any
+    /// other function.
+    fn meet_func(&mut self, acc: &mut Acc, func: Value, span: Option<Span>) {
+        let same = |a: &Value, b: &Value| match (a, b) {
+            (Value::Builtin(a), Value::Builtin(b)) => std::ptr::eq(*a, *b),
+            (Value::Package(a), Value::Package(b)) => a == b,
+            _ => false,
+        };
+        match acc.func.as_deref() {
+            None => acc.func = Some(Box::new((func, span))),
+            Some((existing, _)) if same(existing, &func) => {}
+            Some((_, existing_span)) => {
+                let spans = existing_span.iter().chain(span.iter()).copied().collect();
+                acc.errors.push(Rc::new(EvalError::new(
+                    &registry::CONFLICTING_VALUES,
+                    "conflicting values: two different functions",
+                    spans,
                 )));
             }
         }
@@ -913,8 +975,9 @@ impl Evaluator {
         }
         for declaration in &info.decls {
             match declaration {
-                DeclInfo::Field { label, label_node, value, optional } => {
-                    self.add_field(id, acc, label, label_node, value, *optional, &frame, close);
+                DeclInfo::Field { label, label_node, value, optional, required } => {
+                    let field = FieldKind { optional: *optional, required: *required };
+                    self.add_field(id, acc, label, label_node, value, field, &frame, close);
                 }
                 DeclInfo::Embedding(expr) => {
                     if self.vertices[id as usize]
@@ -952,7 +1015,7 @@ impl Evaluator {
                 }
             }
         }
-        if info.has_fields || !info.has_embeddings {
+        if info.makes_struct || !info.has_embeddings {
             acc.struct_required = true;
         }
     }
@@ -974,7 +1037,7 @@ impl Evaluator {
         label: &LabelInfo,
         label_node: &SyntaxNode,
         value: &SyntaxNode,
-        optional: bool,
+        field: FieldKind,
         frame: &Env,
         close: Option<CloseId>,
     ) {
@@ -1016,15 +1079,18 @@ impl Evaluator {
                     acc.groups.entry(group).or_default().labels.insert(text.clone());
                 }
                 let child_close = close.and_then(|group| self.child_close(group, &text));
-                self.add_arc_conjunct_rc(
+                let arc = self.add_arc_conjunct_rc(
                     id,
                     &text,
                     Conjunct {
                         kind: ConjunctKind::Expr(value.clone(), frame.clone()),
                         close: child_close,
                     },
-                    optional,
+                    field.optional,
                 );
+                if field.required {
+                    self.vertices[arc as usize].required = true;
+                }
             }
             Err(Value::Bottom(error)) => acc.push_error(error),
             Err(_) => {}
@@ -1126,10 +1192,16 @@ impl Evaluator {
             lists,
             groups,
             patterns,
+            func,
             ..
         } = acc;
-        let has_arcs = !self.vertices[id as usize].arcs.is_empty();
-        let is_struct = struct_required || has_arcs;
+        // Definitions and hidden fields beside an embedded scalar leave it
+        // a scalar (`#N: {int, #min: 0}`); any other arc makes a struct.
+        let is_struct = struct_required
+            || self.vertices[id as usize].arcs.iter().any(|&arc| {
+                self.vertices[arc as usize].label_kind == LabelKind::Regular
+                    || (scalar.is_none() && acc_constraint_is_top(&constraint))
+            });
         let is_list = !lists.is_empty();
         if is_list {
             self.merge_lists(id, lists, &mut errors);
@@ -1220,6 +1292,20 @@ impl Evaluator {
         }
         let value = if let Some(error) = errors.into_iter().next() {
             Value::Bottom(error)
+        } else if let Some(func) = func {
+            let (func, span) = *func;
+            if is_struct || is_list || scalar.is_some() || !acc_constraint_is_top(&constraint) {
+                let mut spans: Vec<Span> = span.into_iter().collect();
+                spans.extend(struct_span);
+                spans.extend(scalar.as_ref().and_then(|(_, span)| *span));
+                Value::error(
+                    &registry::CONFLICTING_VALUES,
+                    "conflicting values: a function and a value that is not a function",
+                    spans,
+                )
+            } else {
+                func
+            }
         } else if is_struct && is_list {
             Value::error(
                 &registry::CONFLICTING_VALUES,
