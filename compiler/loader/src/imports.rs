@@ -95,11 +95,16 @@ pub fn resolve_paths(
         }
         let name =
             explicit_name.unwrap_or_else(|| bare.rsplit('/').next().unwrap_or(bare).to_string());
-        let paths: Vec<PathBuf> = directories
+        // A directory that does not exist is no package: the evaluator
+        // reports the import as not found.
+        let listed: Vec<Vec<PathBuf>> = directories
             .iter()
             .filter_map(|directory| directory_files(directory, "cue", overlay).ok())
-            .flatten()
             .collect();
+        if listed.is_empty() {
+            continue;
+        }
+        let paths: Vec<PathBuf> = listed.into_iter().flatten().collect();
         let mut files = Vec::new();
         for file in paths {
             match overlay.read(&file) {
