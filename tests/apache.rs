@@ -255,6 +255,41 @@ fn the_apache_example_converges_four_machines_restarts_once_and_survives_a_lost_
     assert_eq!(host_errors.len(), 1, "{report:#}");
     assert_eq!(host_errors[0]["host"], "host3", "{report:#}");
     assert!(stderr.contains("E1109"), "{stderr}");
+    // State says the same: the run failed, with what it applied; host1's and
+    // host2's new site files are recorded by it, host3's old one is not, and
+    // the command that never finished is not recorded at all.
+    let json = |args: &[&str]| -> Value {
+        let output = site.command(args).output().unwrap();
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let runs = json(&["runs", "list", "--format", "json"]);
+    let run = &runs[0];
+    assert_eq!(run["status"], "failed", "{run:#}");
+    assert_eq!(
+        run["summary"]["applied"],
+        report["report"]["instances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["status"] == "applied")
+            .count(),
+        "{run:#}\n{report:#}"
+    );
+    let failed_run = run["id"].as_u64().unwrap();
+    let recorded = json(&["state", "list", "--format", "json"]);
+    let last_run = |resource: &str, host: &str| {
+        recorded
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|record| record["key"]["resource"] == resource && record["key"]["host"] == host)
+            .map(|record| record["last_run"].as_u64().unwrap())
+    };
+    assert_eq!(last_run("site", "host1"), Some(failed_run), "{recorded:#}");
+    assert_eq!(last_run("site", "host2"), Some(failed_run), "{recorded:#}");
+    assert!(last_run("site", "host3").is_some_and(|run| run < failed_run), "{recorded:#}");
+    assert_eq!(last_run("slow", "host3"), None, "{recorded:#}");
     // host2's hand edit is gone with the new site file; host3 kept its old one.
     assert!(!fs::read_to_string(&edited).unwrap().contains("# edited by hand"));
     assert!(
