@@ -70,9 +70,14 @@ fn run() -> Result<(), String> {
     }
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
 
+    // A relative target directory is the workspace root's (this script runs
+    // in the package's directory, the nested build in the root).
     let target_dir = match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(d) => PathBuf::from(d).join("embedded"),
-        None => root.join("target").join("embedded"),
+        Some(d) if !d.is_empty() => {
+            let d = PathBuf::from(d);
+            if d.is_absolute() { d } else { root.join(d) }.join("embedded")
+        }
+        _ => root.join("target").join("embedded"),
     };
 
     target::ensure_target_installed(TARGET, &target_dir)
