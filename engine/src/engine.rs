@@ -164,6 +164,22 @@ impl Runtimes {
     pub fn alive_tasks(&self) -> usize {
         self.scheduler.metrics().num_alive_tasks() + self.ssh.metrics().num_alive_tasks()
     }
+
+    /// Waits up to `limit` for the tasks of finished runs to end, and says
+    /// how many are still alive then. A run's engine is gone when it
+    /// returns, but the tasks of a connection it dropped (a host that went
+    /// away) may take a moment to wind down; one that is still alive after
+    /// `limit` is a leak.
+    pub fn settle(&self, limit: std::time::Duration) -> usize {
+        let until = std::time::Instant::now() + limit;
+        loop {
+            let alive = self.alive_tasks();
+            if alive == 0 || std::time::Instant::now() >= until {
+                return alive;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
 }
 
 impl Engine {

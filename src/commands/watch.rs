@@ -133,7 +133,7 @@ pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         tracing::debug!(
             iteration,
             next_in_seconds = wait.as_secs_f64(),
-            alive_tasks = context.runtimes.alive_tasks(),
+            alive_tasks = context.runtimes.settle(Duration::from_millis(500)),
             "check done"
         );
         let until = Instant::now() + wait;
