@@ -189,11 +189,10 @@ pub fn imports(file: &ast::SourceFile) -> Vec<(String, String, u32, u32)> {
                 Some((path, name)) => (path.to_string(), Some(name.to_string())),
                 None => (path.clone(), None),
             };
-            let alias = spec
-                .alias()
-                .map(|token| token.text().to_string())
-                .or(explicit)
-                .unwrap_or_else(|| path_only.rsplit('/').next().unwrap_or("").to_string());
+            let alias =
+                spec.alias().map(|token| token.text().to_string()).or(explicit).unwrap_or_else(
+                    || froyo_eval::import_path::default_package_name(&path_only).to_string(),
+                );
             let range = path_token.text_range();
             out.push((alias, path_only, range.start().into(), range.end().into()));
         }

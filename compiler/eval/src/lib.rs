@@ -16,6 +16,7 @@
 pub mod builtins;
 mod data;
 mod eval;
+pub mod import_path;
 pub mod num;
 pub mod output;
 mod value;

@@ -19,6 +19,8 @@
 
 use std::path::{Path, PathBuf};
 
+use froyo_eval::import_path::{default_package_name, strip_major_version};
+
 use crate::module::Module;
 
 /// What one argument names.
@@ -100,7 +102,7 @@ fn import_path(
         ));
     };
     let path = strip_major_version(location);
-    let default_name = path.rsplit('/').next().unwrap_or(path).to_string();
+    let default_name = default_package_name(location).to_string();
     let package = package.or(Some(default_name));
     if let Some(relative) = module.relative(path) {
         let directory = module.root.join(relative);
@@ -130,20 +132,6 @@ fn import_path(
         "cannot find package `{location}`: it is not under the module `{}` and not vendored in cue.mod/pkg, cue.mod/gen or cue.mod/usr.{listed}",
         module.path
     ))
-}
-
-/// `mod.example/p@v0` → `mod.example/p` (the major version of today's module paths).
-pub fn strip_major_version(path: &str) -> &str {
-    match path.rsplit_once('@') {
-        Some((base, version))
-            if version.strip_prefix('v').is_some_and(|digits| {
-                !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
-            }) =>
-        {
-            base
-        }
-        _ => path,
-    }
 }
 
 fn display(root: &Path, path: &Path) -> String {
@@ -234,14 +222,5 @@ mod tests {
             unknown.example/z → error: cannot find package `unknown.example/z`: it is not under the module `mod.example/m` and not vendored in cue.mod/pkg, cue.mod/gen or cue.mod/usr.
             cue.mod/pkg/other.example/x → error: cue.mod/pkg/other.example/x is inside cue.mod/, which holds the module's configuration and its dependencies, not a package to evaluate; name a package of the module, or import the dependency from one"#]]
         .assert_eq(&shown.join("\n"));
-    }
-
-    #[test]
-    fn major_versions_are_stripped_only_when_they_are_one() {
-        assert_eq!(strip_major_version("a.example/p@v0"), "a.example/p");
-        assert_eq!(strip_major_version("a.example/p@v12"), "a.example/p");
-        assert_eq!(strip_major_version("a.example/p@latest"), "a.example/p@latest");
-        assert_eq!(strip_major_version("a.example/p@v"), "a.example/p@v");
-        assert_eq!(strip_major_version("a.example/p"), "a.example/p");
     }
 }

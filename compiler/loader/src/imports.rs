@@ -15,12 +15,12 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::arguments::strip_major_version;
-use crate::module::VENDOR_DIRECTORIES;
+use crate::module::Vendors;
 use crate::overlay::Overlay;
 use crate::read::Problem;
 use crate::scan;
 use crate::walk::directory_files;
+use froyo_eval::import_path::{default_package_name, strip_major_version};
 
 /// A module package: its import path and files (path and text), in path order.
 #[derive(Debug, Clone)]
@@ -52,13 +52,8 @@ pub fn resolve_paths(
     problems: &mut Vec<Problem>,
 ) -> Vec<ModulePackage> {
     let module = strip_major_version(module);
-    // The vendor directories that exist: most modules have none, and then no
-    // import outside the module costs a lookup.
-    let vendors: Vec<PathBuf> = VENDOR_DIRECTORIES
-        .iter()
-        .map(|vendor| root.join(vendor))
-        .filter(|directory| directory.is_dir())
-        .collect();
+    let vendors = Vendors::of(root);
+    // Import paths found in no vendor directory, not looked up again.
     let mut missing = BTreeSet::new();
     let mut pending = imports;
     let mut seen = BTreeSet::new();
@@ -69,32 +64,22 @@ pub fn resolve_paths(
             None => (import.clone(), None),
         };
         let bare = strip_major_version(&path);
-        let directories: Vec<PathBuf> = match bare
-            .strip_prefix(module)
-            .and_then(|rest| rest.strip_prefix('/'))
-        {
-            Some(relative) => vec![root.join(relative)],
-            None if !vendors.is_empty()
-                && !missing.contains(bare)
-                && bare.split('/').all(|part| !part.is_empty() && part != "." && part != "..") =>
-            {
-                let found: Vec<PathBuf> = vendors
-                    .iter()
-                    .map(|vendor| vendor.join(bare))
-                    .filter(|directory| directory.is_dir())
-                    .collect();
-                if found.is_empty() {
-                    missing.insert(bare.to_string());
+        let directories: Vec<PathBuf> =
+            match bare.strip_prefix(module).and_then(|rest| rest.strip_prefix('/')) {
+                Some(relative) => vec![root.join(relative)],
+                None if !missing.contains(bare) => {
+                    let found = vendors.find(bare);
+                    if found.is_empty() {
+                        missing.insert(bare.to_string());
+                    }
+                    found
                 }
-                found
-            }
-            None => Vec::new(),
-        };
+                None => Vec::new(),
+            };
         if directories.is_empty() || !seen.insert(path.clone()) {
             continue;
         }
-        let name =
-            explicit_name.unwrap_or_else(|| bare.rsplit('/').next().unwrap_or(bare).to_string());
+        let name = explicit_name.unwrap_or_else(|| default_package_name(&path).to_string());
         // A directory that does not exist is no package: the evaluator
         // reports the import as not found.
         let listed: Vec<Vec<PathBuf>> = directories

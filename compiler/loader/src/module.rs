@@ -18,10 +18,45 @@ use std::path::{Path, PathBuf};
 
 use froyo_eval::Data;
 
-use crate::arguments::strip_major_version;
+use froyo_eval::import_path::strip_major_version;
 
 /// The directories vendored dependencies are read from, in CUE's order.
 pub const VENDOR_DIRECTORIES: [&str; 3] = ["cue.mod/pkg", "cue.mod/gen", "cue.mod/usr"];
+
+/// The vendor directories of a module root that exist (most modules have
+/// none, and then no lookup costs anything).
+pub struct Vendors {
+    directories: Vec<PathBuf>,
+}
+
+impl Vendors {
+    pub fn of(root: &Path) -> Vendors {
+        let directories = VENDOR_DIRECTORIES
+            .iter()
+            .map(|vendor| root.join(vendor))
+            .filter(|directory| directory.is_dir())
+            .collect();
+        Vendors { directories }
+    }
+
+    /// The directories holding the package `path` (without major version),
+    /// in [`VENDOR_DIRECTORIES`] order; none for a path with an empty, `.`
+    /// or `..` element.
+    pub fn find(&self, path: &str) -> Vec<PathBuf> {
+        if self.directories.is_empty()
+            || path
+                .split('/')
+                .any(|element| element.is_empty() || element == "." || element == "..")
+        {
+            return Vec::new();
+        }
+        self.directories
+            .iter()
+            .map(|vendor| vendor.join(path))
+            .filter(|directory| directory.is_dir())
+            .collect()
+    }
+}
 
 /// What `cue.mod/module.cue` says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,14 +131,7 @@ impl Module {
     /// The vendored directories holding the package `path` (without major
     /// version), in [`VENDOR_DIRECTORIES`] order.
     pub fn vendored(&self, path: &str) -> Vec<PathBuf> {
-        if path.split('/').any(|element| element.is_empty() || element == "." || element == "..") {
-            return Vec::new();
-        }
-        VENDOR_DIRECTORIES
-            .iter()
-            .map(|vendor| self.root.join(vendor).join(path))
-            .filter(|directory| directory.is_dir())
-            .collect()
+        Vendors::of(&self.root).find(path)
     }
 
     /// The dependency of `deps` whose module holds `path`, if one does.

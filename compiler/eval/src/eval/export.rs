@@ -813,20 +813,7 @@ fn import_names(
             let name = match (spec.alias(), explicit) {
                 (Some(alias), _) => alias.text().to_string(),
                 (None, Some(name)) => name,
-                // The last element, without a major version (`p@v0` → `p`).
-                (None, None) => {
-                    let last = path.rsplit('/').next().unwrap_or(&path);
-                    match last.split_once('@') {
-                        Some((name, version))
-                            if version.len() > 1
-                                && version.starts_with('v')
-                                && version[1..].bytes().all(|b| b.is_ascii_digit()) =>
-                        {
-                            name.to_string()
-                        }
-                        _ => last.to_string(),
-                    }
-                }
+                (None, None) => crate::import_path::default_package_name(&path).to_string(),
             };
             let range = path_token.text_range();
             let span = froyo_diagnostics::Span::new(
