@@ -117,9 +117,9 @@ pub struct EngineArgs {
     #[arg(long)]
     pub accept_new_host_keys: bool,
 
-    /// The state database (default: `.froyo/state.db` in the workspace).
-    #[arg(long, value_name = "FILE")]
-    pub state: Option<PathBuf>,
+    /// The state: a SQLite file (default: `.froyo/state.db` in the workspace), or a PostgreSQL database a team shares, `postgres://[USER@]HOST[:PORT]/DB?workspace=ID` (password from PGPASSWORD or ~/.pgpass; see docs/state.md).
+    #[arg(long, value_name = "FILE|URL", env = "FROYO_STATE")]
+    pub state: Option<String>,
 }
 
 /// Overrides of denying policies, for the commands that run policies.
@@ -198,9 +198,9 @@ pub struct PolicyEvalArgs {
     #[arg(long, value_name = "NAME")]
     pub policy: Option<String>,
 
-    /// The state database that authenticates the saved plan (default: `.froyo/state.db` in the workspace).
-    #[arg(long, value_name = "FILE")]
-    pub state: Option<PathBuf>,
+    /// The state that authenticates the saved plan: a SQLite file (default: `.froyo/state.db` in the workspace) or `postgres://…?workspace=ID` (see docs/state.md).
+    #[arg(long, value_name = "FILE|URL", env = "FROYO_STATE")]
+    pub state: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -394,9 +394,9 @@ pub struct StateArgs {
     #[command(subcommand)]
     pub command: StateCommand,
 
-    /// The state database (default: `.froyo/state.db` in the workspace).
-    #[arg(long, value_name = "FILE", global = true)]
-    pub state: Option<PathBuf>,
+    /// The state: a SQLite file (default: `.froyo/state.db` in the workspace), or a PostgreSQL database a team shares, `postgres://[USER@]HOST[:PORT]/DB?workspace=ID` (password from PGPASSWORD or ~/.pgpass; see docs/state.md).
+    #[arg(long, value_name = "FILE|URL", env = "FROYO_STATE", global = true)]
+    pub state: Option<String>,
 
     /// How to print: text for people, or JSON.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human, global = true)]
@@ -466,9 +466,9 @@ pub struct RunsArgs {
     #[command(subcommand)]
     pub command: RunsCommand,
 
-    /// The state database (default: `.froyo/state.db` in the workspace).
-    #[arg(long, value_name = "FILE", global = true)]
-    pub state: Option<PathBuf>,
+    /// The state: a SQLite file (default: `.froyo/state.db` in the workspace), or a PostgreSQL database a team shares, `postgres://[USER@]HOST[:PORT]/DB?workspace=ID` (password from PGPASSWORD or ~/.pgpass; see docs/state.md).
+    #[arg(long, value_name = "FILE|URL", env = "FROYO_STATE", global = true)]
+    pub state: Option<String>,
 
     /// How to print: text for people, or JSON.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human, global = true)]

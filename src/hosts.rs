@@ -4,16 +4,23 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use froyo_state::State;
+use froyo_state::{State, StateLocation};
 
 use crate::args::EngineArgs;
 use crate::output;
 
-/// The state database of the workspace at `root`, or the one named with `--state`.
-pub fn state_path(root: &Path, explicit: Option<&Path>) -> PathBuf {
+/// The state of the workspace at `root` (`.froyo/state.db`), or the one
+/// named with `--state` or `FROYO_STATE`; `None`, said, when that cannot be used.
+pub fn state_location(root: &Path, explicit: Option<&str>) -> Option<StateLocation> {
     match explicit {
-        Some(path) => path.to_path_buf(),
-        None => root.join(".froyo").join("state.db"),
+        None => Some(StateLocation::File(root.join(".froyo").join("state.db"))),
+        Some(text) => match StateLocation::parse(text) {
+            Ok(location) => Some(location),
+            Err(error) => {
+                output::print_error(&format!("--state: {error}"));
+                None
+            }
+        },
     }
 }
 
@@ -27,9 +34,19 @@ pub enum Creates {
     No,
 }
 
-/// Opens the state database (`explicit`: named with `--state`), printing
-/// why not, and warning when other users can read it.
-pub fn open_state(path: &Path, explicit: bool, creates: Creates) -> Option<State> {
+/// Opens the state (`explicit`: named with `--state`), printing why not,
+/// and warning when other users can read its files.
+pub fn open_state(location: &StateLocation, explicit: bool, creates: Creates) -> Option<State> {
+    let StateLocation::File(path) = location else {
+        return match State::open_location(location, creates == Creates::Yes) {
+            Ok(state) => Some(state),
+            Err(error) => {
+                output::print_error(&format!("cannot open the state: {error}"));
+                None
+            }
+        };
+    };
+    let path = path.as_path();
     let exists = std::fs::symlink_metadata(path).is_ok();
     let opened = match (exists, explicit, creates) {
         (true, _, _) => State::open_existing(path),
@@ -218,8 +235,8 @@ pub fn prepare(
         Ok(built) => built,
         Err(status) => return Ok(Err(status)),
     };
-    let Some(state) =
-        open_state(&state_path(&root, args.state.as_deref()), args.state.is_some(), creates)
+    let Some(state) = state_location(&root, args.state.as_deref())
+        .and_then(|location| open_state(&location, args.state.is_some(), creates))
     else {
         return Ok(Err(ExitStatus::Error));
     };

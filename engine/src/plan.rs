@@ -220,7 +220,7 @@ impl Plan {
             return Err(PlanFileError::NotAuthentic(format!(
                 "the plan does not match its `mac`: it was changed after `froyo plan -o` wrote it, \
                  or it was made with another state than {}",
-                state.path().display()
+                state.location()
             )));
         }
         let plan: Plan = serde_json::from_value(value)
@@ -246,7 +246,7 @@ impl Plan {
                 Err(PlanFileError::Outdated(format!(
                     "plan {} is not recorded in {}: `froyo plan -o` records every plan it saves",
                     plan.id,
-                    state.path().display()
+                    state.location()
                 )))
             }
             Ok(Some(froyo_state::PlanOutdated::Superseded { run })) => {

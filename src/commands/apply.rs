@@ -82,13 +82,16 @@ fn apply(
             }
         }
     };
-    let state_path = hosts::state_path(&root, args.engine.state.as_deref());
+    let Some(state_location) = hosts::state_location(&root, args.engine.state.as_deref()) else {
+        return Ok(ExitStatus::Error);
+    };
     let creates = match &input {
         Ok(_) => hosts::Creates::Yes,
         // A saved plan was made against an existing state.
         Err(_) => hosts::Creates::No,
     };
-    let Some(state) = hosts::open_state(&state_path, args.engine.state.is_some(), creates) else {
+    let Some(state) = hosts::open_state(&state_location, args.engine.state.is_some(), creates)
+    else {
         return Ok(ExitStatus::Error);
     };
     let _lock = match hosts::lock(&state, "apply") {

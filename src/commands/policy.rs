@@ -215,9 +215,9 @@ fn plan_input(root: &Path, path: &Path, args: &PolicyEvalArgs) -> Option<serde_j
             return None;
         }
     };
-    let state_path = crate::hosts::state_path(root, args.state.as_deref());
+    let location = crate::hosts::state_location(root, args.state.as_deref())?;
     let state =
-        crate::hosts::open_state(&state_path, args.state.is_some(), crate::hosts::Creates::No)?;
+        crate::hosts::open_state(&location, args.state.is_some(), crate::hosts::Creates::No)?;
     match froyo_engine::Plan::from_file_text(&text, &state) {
         Ok(plan) => Some(froyo_engine::policy::plan_input(
             &plan,

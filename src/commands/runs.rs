@@ -5,14 +5,14 @@ use std::io;
 
 use crate::ExitStatus;
 use crate::args::{ReportFormat, RunsArgs, RunsCommand};
-use crate::commands::state::{fields_text, print_json, print_table, resolve_path};
+use crate::commands::state::{fields_text, print_json, print_table, resolve_location};
 use crate::{hosts, output};
 
 pub fn run(args: &RunsArgs) -> io::Result<ExitStatus> {
-    let Some(path) = resolve_path(args.state.as_deref(), args.command.workspace()) else {
+    let Some(location) = resolve_location(args.state.as_deref(), args.command.workspace()) else {
         return Ok(ExitStatus::Error);
     };
-    let Some(state) = hosts::open_state(&path, args.state.is_some(), hosts::Creates::No) else {
+    let Some(state) = hosts::open_state(&location, args.state.is_some(), hosts::Creates::No) else {
         return Ok(ExitStatus::Error);
     };
     let mut stdout = io::stdout().lock();

@@ -6,18 +6,17 @@
 //! records who did. Text for people by default, JSON with `--format json`.
 
 use std::io::{self, Write as _};
-use std::path::PathBuf;
 
 use crate::ExitStatus;
 use crate::args::{ReportFormat, StateArgs, StateCommand};
 use crate::{hosts, output};
 
-/// The state file: `--state`, or the one of the workspace `workspace` names
-/// (default: the workspace containing the current directory).
-pub fn resolve_path(
-    explicit: Option<&std::path::Path>,
+/// The state: `--state` (or `FROYO_STATE`), or the file of the workspace
+/// `workspace` names (default: the workspace containing the current directory).
+pub fn resolve_location(
+    explicit: Option<&str>,
     workspace: Option<&std::path::Path>,
-) -> Option<PathBuf> {
+) -> Option<froyo_state::StateLocation> {
     let current_dir = super::current_dir()?;
     let start = workspace.map_or_else(|| current_dir.clone(), |path| current_dir.join(path));
     if workspace.is_some() && explicit.is_none() && !start.is_dir() {
@@ -25,15 +24,18 @@ pub fn resolve_path(
         return None;
     }
     let root = froyo_loader::workspace_root(&start);
-    let path = hosts::state_path(&root, explicit);
-    if explicit.is_none() && !path.exists() {
+    let location = hosts::state_location(&root, explicit)?;
+    if let Some(path) = location.file()
+        && explicit.is_none()
+        && !path.exists()
+    {
         output::print_error(&format!(
-            "no state at {}: nothing was applied from this workspace yet (or name the file with --state)",
+            "no state at {}: nothing was applied from this workspace yet (or name the state with --state)",
             path.display()
         ));
         return None;
     }
-    Some(path)
+    Some(location)
 }
 
 /// Whether a recorded instance is the one `address` names: `ID` or
@@ -96,10 +98,10 @@ fn write_instance(text: &mut String, record: &froyo_state::InstanceRecord) {
 }
 
 pub fn run(args: &StateArgs) -> io::Result<ExitStatus> {
-    let Some(path) = resolve_path(args.state.as_deref(), args.command.workspace()) else {
+    let Some(location) = resolve_location(args.state.as_deref(), args.command.workspace()) else {
         return Ok(ExitStatus::Error);
     };
-    let Some(state) = hosts::open_state(&path, args.state.is_some(), hosts::Creates::No) else {
+    let Some(state) = hosts::open_state(&location, args.state.is_some(), hosts::Creates::No) else {
         return Ok(ExitStatus::Error);
     };
     let mut stdout = io::stdout().lock();

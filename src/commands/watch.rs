@@ -105,7 +105,7 @@ pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let context = Arc::new(Context {
         providers,
         root: prepared.root.clone(),
-        state_path: prepared.state.path().to_path_buf(),
+        state_location: prepared.state.location().clone(),
         ir: prepared.ir,
         engine: args.engine.clone(),
         remediate: super::drift::remediating(args),
@@ -149,7 +149,7 @@ pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
 struct Context {
     providers: Arc<froyo_providers::Host>,
     root: PathBuf,
-    state_path: PathBuf,
+    state_location: froyo_state::StateLocation,
     ir: froyo_ir::Ir,
     engine: EngineArgs,
     remediate: bool,
@@ -257,7 +257,7 @@ fn check(checker: &mut Checker, iteration: u64, stop: &AtomicBool) -> bool {
 /// counted; the watch goes on.
 fn run_check(context: &Context, sender: &mpsc::Sender<Message>) {
     let metrics = &context.metrics;
-    let state = match State::open_existing(&context.state_path) {
+    let state = match State::open_location(&context.state_location, false) {
         Ok(state) => state,
         Err(error) => {
             tracing::error!(error = %error, "cannot open the state; check skipped");

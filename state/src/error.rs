@@ -46,6 +46,19 @@ pub enum StateError {
     /// This process took the lock and lost it (broken by `froyo state
     /// unlock --force`, or taken over): it writes nothing more.
     LockLost { path: PathBuf },
+    /// The state location the user gave cannot be used (a PostgreSQL URL
+    /// without a workspace id, or with a password, ...). Nothing was opened.
+    InvalidLocation { detail: String },
+    /// PostgreSQL failed (cannot connect, refused the login, lost the
+    /// connection, ...).
+    Postgres { path: PathBuf, action: String, source: postgres::Error },
+    /// The team's secret key for a PostgreSQL state is not configured, or
+    /// is not the one the workspace was written with. Nothing was changed.
+    TeamKey { path: PathBuf, detail: String },
+    /// The PostgreSQL server is reached through a proxy that pools
+    /// connections per transaction, which breaks the session-level advisory
+    /// lock the workspace lock relies on.
+    SessionLocksUnsupported { path: PathBuf },
 }
 
 impl StateError {
@@ -60,6 +73,26 @@ impl StateError {
             _ => {
                 StateError::Sqlite { path: path.to_path_buf(), action: action.to_string(), source }
             }
+        }
+    }
+
+    /// Wraps a PostgreSQL error; data-corruption states become [`StateError::Corrupt`].
+    pub(crate) fn postgres(path: &std::path::Path, action: &str, source: postgres::Error) -> Self {
+        use postgres::error::SqlState;
+        match source.code() {
+            Some(code)
+                if *code == SqlState::DATA_CORRUPTED || *code == SqlState::INDEX_CORRUPTED =>
+            {
+                StateError::Corrupt {
+                    path: path.to_path_buf(),
+                    detail: format!("{source}, found trying to {action}"),
+                }
+            }
+            _ => StateError::Postgres {
+                path: path.to_path_buf(),
+                action: action.to_string(),
+                source,
+            },
         }
     }
 
@@ -144,6 +177,32 @@ impl fmt::Display for StateError {
                  before writing more; check `froyo state audit`, then run again",
                 path.display()
             ),
+            StateError::InvalidLocation { detail } => {
+                write!(f, "the PostgreSQL state location cannot be used: {detail}")
+            }
+            StateError::Postgres { path, action, source } => {
+                write!(
+                    f,
+                    "state {}: could not {action}: {}",
+                    path.display(),
+                    postgres_message(source)
+                )
+            }
+            StateError::TeamKey { path, detail } => write!(
+                f,
+                "state {}: {detail}; a PostgreSQL state is keyed with the team's secret key, \
+                 given in FROYO_STATE_KEY_FILE (a file of 64 hex digits, mode 0600) or \
+                 FROYO_STATE_KEY (see docs/state.md)",
+                path.display()
+            ),
+            StateError::SessionLocksUnsupported { path } => write!(
+                f,
+                "state {}: the server does not keep a session's advisory lock across \
+                 statements, as happens behind a proxy that pools connections per transaction \
+                 (PgBouncer in transaction mode): the workspace lock would not hold; connect \
+                 froyo to PostgreSQL directly, or through a session-pooling proxy",
+                path.display()
+            ),
             StateError::Missing { path } => write!(
                 f,
                 "there is no state database at {}: check the path (`froyo apply` creates one)",
@@ -158,7 +217,32 @@ impl std::error::Error for StateError {
         match self {
             StateError::Sqlite { source, .. } => Some(source),
             StateError::Io { source, .. } => Some(source),
+            StateError::Postgres { source, .. } => Some(source),
             _ => None,
         }
     }
+}
+
+/// A PostgreSQL error as one line: the server's message and detail when it
+/// sent one, else the driver's (connection refused, TLS, ...) with its cause.
+fn postgres_message(error: &postgres::Error) -> String {
+    if let Some(server) = error.as_db_error() {
+        let mut text = format!("{} ({})", server.message(), server.code().code());
+        if let Some(detail) = server.detail() {
+            text.push_str(": ");
+            text.push_str(detail);
+        }
+        return text;
+    }
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }

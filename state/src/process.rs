@@ -20,6 +20,20 @@ impl Writer {
     }
 }
 
+/// A token no other `State` on any host shares: host, pid, time, counter.
+pub(crate) fn new_session(host: &str) -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_nanos())
+        .unwrap_or_default();
+    format!(
+        "{host}/{}/{nanos}/{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
+
 /// The user from `USER` or `LOGNAME`, else `uid <n>`.
 fn user_name() -> String {
     for variable in ["USER", "LOGNAME"] {

@@ -62,6 +62,46 @@ impl SecretKey {
         }
     }
 
+    /// The team's key for a shared (PostgreSQL) state: 64 hex digits, from
+    /// `file`, else the file `FROYO_STATE_KEY_FILE` names (readable only by its owner),
+    /// else from `FROYO_STATE_KEY`. Why not, as a sentence, when neither
+    /// gives one.
+    pub(crate) fn team_key(file: Option<&Path>) -> Result<SecretKey, String> {
+        let file = file.map(Path::to_path_buf).or_else(|| {
+            std::env::var_os("FROYO_STATE_KEY_FILE")
+                .filter(|path| !path.is_empty())
+                .map(PathBuf::from)
+        });
+        let (text, origin) = match file {
+            Some(path) => {
+                let metadata = std::fs::metadata(&path)
+                    .map_err(|error| format!("FROYO_STATE_KEY_FILE {}: {error}", path.display()))?;
+                let mode = metadata.permissions().mode();
+                if !metadata.is_file() || mode & 0o077 != 0 {
+                    return Err(format!(
+                        "FROYO_STATE_KEY_FILE {}: it must be a regular file readable only by \
+                         its owner (mode {:o}); run `chmod 600` on it",
+                        path.display(),
+                        mode & 0o7777
+                    ));
+                }
+                let mut text = String::new();
+                std::fs::File::open(&path)
+                    .and_then(|file| file.take(1024).read_to_string(&mut text))
+                    .map_err(|error| format!("FROYO_STATE_KEY_FILE {}: {error}", path.display()))?;
+                (text, format!("FROYO_STATE_KEY_FILE {}", path.display()))
+            }
+            _ => match std::env::var("FROYO_STATE_KEY") {
+                Ok(text) if !text.is_empty() => (text, "FROYO_STATE_KEY".to_string()),
+                _ => return Err("no team key is configured".to_string()),
+            },
+        };
+        let bytes = from_hex(text.trim()).ok_or_else(|| {
+            format!("{origin} does not hold a key: a key is 64 hex digits (`openssl rand -hex 32`)")
+        })?;
+        Ok(SecretKey { bytes })
+    }
+
     /// What the database records to recognise its key, which says nothing
     /// about the key: `hmac-sha256:<hex>` of a fixed label.
     pub(crate) fn fingerprint(&self) -> String {

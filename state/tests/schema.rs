@@ -23,7 +23,7 @@ fn check_refused(workspace: &Workspace, expected: Expect) -> StateError {
 fn opens_empty_workspace_and_reopens_idempotently() {
     let workspace = Workspace::new();
     let state = workspace.open();
-    assert_eq!(state.path(), workspace.database());
+    assert_eq!(state.location().file(), Some(workspace.database().as_path()));
     assert_eq!(state.serial().unwrap(), 0);
     state.check_integrity().unwrap();
     let run = common::apply_run(&state);

@@ -8,21 +8,118 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 
-use froyo_state::{InstanceKey, InstanceRecord, RunId, RunKind, State};
+use froyo_state::{InstanceKey, InstanceRecord, RunId, RunKind, State, StateLocation};
+
+#[path = "../../../tests/support/postgres.rs"]
+pub mod postgres_cluster;
 
 /// The environment variable that turns a test binary into a child.
 pub const CHILD_ROLE: &str = "FROYO_STATE_TEST_CHILD";
-/// The database the child opens.
+/// The state location the child opens (a file, or a PostgreSQL URL).
 pub const CHILD_DATABASE: &str = "FROYO_STATE_TEST_DATABASE";
 
-/// A temporary workspace with `.froyo/state.db` inside.
+/// Which backend a workspace's state is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL cluster this test process shares (started on first use;
+/// its watchdog stops it when the process ends); `None` when PostgreSQL
+/// cannot run here and the tests are skipped.
+pub fn cluster() -> Option<&'static postgres_cluster::Cluster> {
+    static CLUSTER: std::sync::OnceLock<Option<postgres_cluster::Cluster>> =
+        std::sync::OnceLock::new();
+    CLUSTER.get_or_init(postgres_cluster::Cluster::start_or_skip).as_ref()
+}
+
+/// A temporary workspace: `.froyo/state.db` inside its directory, or its
+/// own database on the shared PostgreSQL cluster (workspace id `test`) with
+/// a team key file in its directory.
 pub struct Workspace {
     pub directory: tempfile::TempDir,
+    pub backend: Backend,
+    /// The PostgreSQL database, for a PostgreSQL workspace.
+    pub database_name: Option<String>,
 }
 
 impl Workspace {
+    /// A SQLite workspace.
     pub fn new() -> Workspace {
-        Workspace { directory: tempfile::tempdir().expect("create a temporary directory") }
+        Workspace {
+            directory: tempfile::tempdir().expect("create a temporary directory"),
+            backend: Backend::Sqlite,
+            database_name: None,
+        }
+    }
+
+    /// A workspace on `backend`; `None` when PostgreSQL cannot run here.
+    pub fn on(backend: Backend) -> Option<Workspace> {
+        match backend {
+            Backend::Sqlite => Some(Workspace::new()),
+            Backend::Postgres => {
+                let cluster = cluster()?;
+                let workspace = Workspace {
+                    directory: tempfile::tempdir().expect("create a temporary directory"),
+                    backend,
+                    database_name: Some(cluster.database()),
+                };
+                write_key(&workspace.key_file(), &"5a".repeat(32));
+                Some(workspace)
+            }
+        }
+    }
+
+    /// Where the state is, as `--state` would name it.
+    pub fn location(&self) -> String {
+        match (&self.database_name, cluster()) {
+            (Some(database), Some(cluster)) if self.backend == Backend::Postgres => {
+                cluster.url(database, "test")
+            }
+            _ => self.database().display().to_string(),
+        }
+    }
+
+    /// The team key file of a PostgreSQL workspace.
+    pub fn key_file(&self) -> PathBuf {
+        self.directory.path().join("team.key")
+    }
+
+    /// Opens the state (creating it), on its backend.
+    pub fn open_location(&self) -> State {
+        State::open_location(&self.state_location(), true).expect("open the state")
+    }
+
+    pub fn state_location(&self) -> StateLocation {
+        match StateLocation::parse(&self.location()).expect("a valid location") {
+            StateLocation::Postgres(target) => {
+                StateLocation::Postgres(target.with_key_file(self.key_file()))
+            }
+            file => file,
+        }
+    }
+
+    /// Runs `sqlite` on a SQLite workspace's file, or `postgres` in a
+    /// PostgreSQL workspace's database, as the superuser: what tests do
+    /// behind the store's back.
+    pub fn sql(&self, sqlite: &str, postgres: &str) {
+        match self.backend {
+            Backend::Sqlite => {
+                rusqlite::Connection::open(self.database())
+                    .and_then(|connection| connection.execute_batch(sqlite))
+                    .expect("run SQL on the state file");
+            }
+            Backend::Postgres => {
+                let cluster = cluster().expect("a PostgreSQL workspace has a cluster");
+                cluster.sql(self.database_name.as_deref().unwrap_or_default(), postgres);
+            }
+        }
+    }
+
+    /// `text` with the state's location replaced by `<state>`.
+    pub fn redact_location(&self, text: &str) -> String {
+        text.replace(&self.location(), "<state>")
     }
 
     pub fn database(&self) -> PathBuf {
@@ -98,11 +195,27 @@ impl ChildProcess {
     /// Runs this test binary's `child_entry` test with `role`, and waits for
     /// it to print `READY ...`.
     pub fn start(role: &str, database: &Path) -> ChildProcess {
+        ChildProcess::start_at(role, database.as_os_str(), None)
+    }
+
+    /// As [`ChildProcess::start`], for the state of `workspace` on its backend
+    /// (the child reads a PostgreSQL workspace's team key from
+    /// `FROYO_STATE_KEY_FILE`, as the CLI does).
+    pub fn start_in(role: &str, workspace: &Workspace) -> ChildProcess {
+        let key = (workspace.backend == Backend::Postgres).then(|| workspace.key_file());
+        ChildProcess::start_at(role, std::ffi::OsStr::new(&workspace.location()), key.as_deref())
+    }
+
+    fn start_at(role: &str, location: &std::ffi::OsStr, key: Option<&Path>) -> ChildProcess {
         let executable = std::env::current_exe().expect("find the test binary");
-        let mut child = Command::new(executable)
+        let mut command = Command::new(executable);
+        if let Some(key) = key {
+            command.env("FROYO_STATE_KEY_FILE", key);
+        }
+        let mut child = command
             .args(["--exact", "child_entry", "--nocapture", "--test-threads=1"])
             .env(CHILD_ROLE, role)
-            .env(CHILD_DATABASE, database)
+            .env(CHILD_DATABASE, location)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -153,8 +266,9 @@ pub fn child_main(role: &str) -> ! {
         std::thread::sleep(std::time::Duration::from_secs(120));
         std::process::exit(3);
     });
-    let database = PathBuf::from(std::env::var_os(CHILD_DATABASE).expect("the child's database"));
-    let state = State::open(&database).expect("the child opens the state");
+    let location = std::env::var(CHILD_DATABASE).expect("the child's state location");
+    let location = StateLocation::parse(&location).expect("the child's state location");
+    let state = State::open_location(&location, true).expect("the child opens the state");
     match role {
         "hold-lock" => {
             let _guard = state.lock("apply").expect("the child takes the lock");
@@ -194,4 +308,18 @@ pub const CRASH_RECORDS: usize = 400;
 /// A run id, for tests that need one that exists.
 pub fn apply_run(state: &State) -> RunId {
     state.begin_run(RunKind::Apply, "ir-test").expect("begin a run")
+}
+
+/// Writes a team key file (mode 0600).
+pub fn write_key(path: &Path, hex: &str) {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .expect("write the team key");
+    writeln!(file, "{hex}").expect("write the team key");
 }

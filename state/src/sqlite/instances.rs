@@ -12,9 +12,9 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use super::runs::is_foreign_key_violation;
+use super::store::Sqlite;
 use crate::error::StateError;
-use crate::runs::is_foreign_key_violation;
-use crate::store::State;
 use crate::types::{InstanceKey, InstanceRecord, RunId};
 
 const INSTANCE_COLUMNS: &str =
@@ -28,7 +28,7 @@ fn raw_instance(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawInstance> {
     RawInstance::try_from(row)
 }
 
-impl State {
+impl Sqlite {
     /// What the store remembers of one instance.
     pub fn instance(&self, key: &InstanceKey) -> Result<Option<InstanceRecord>, StateError> {
         let raw = self
@@ -55,12 +55,6 @@ impl State {
             })
             .map_err(self.failed("read instances"))?;
         raw.into_iter().map(|raw| self.instance_record(raw)).collect()
-    }
-
-    /// Writes one instance's record, as written by `run` (its `last_run` is
-    /// ignored and `run` stored instead).
-    pub fn put_instance(&self, run: RunId, record: &InstanceRecord) -> Result<(), StateError> {
-        self.put_instances(run, std::slice::from_ref(record))
     }
 
     /// Writes many records in one transaction, as written by `run`.

@@ -19,30 +19,18 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Value, json};
 
+use super::schema;
+use super::store::{Sqlite, insert_audit};
 use crate::error::StateError;
+use crate::guard::LockGuard;
 use crate::process::{self, Writer};
-use crate::schema;
-use crate::store::{State, insert_audit};
 use crate::time;
 use crate::types::{Liveness, LockInfo};
-
-/// Holds the workspace lock until dropped (or [`released`](LockGuard::release)).
-#[must_use = "the lock is released as soon as the guard is dropped"]
-#[derive(Debug)]
-pub struct LockGuard {
-    info: LockInfo,
-    held: Arc<AtomicBool>,
-    /// The state's record of the token it holds, cleared on release.
-    holding: Arc<std::sync::Mutex<Option<String>>>,
-    stop: Option<mpsc::Sender<()>>,
-    heartbeat: Option<JoinHandle<Result<(), StateError>>>,
-}
 
 /// The lock row as stored: the public information plus whose it is.
 struct Holder {
@@ -50,7 +38,7 @@ struct Holder {
     info: LockInfo,
 }
 
-impl State {
+impl Sqlite {
     /// Takes the workspace lock for `operation` (`apply`, `plan`, `drift`, ...).
     ///
     /// Fails with [`StateError::Held`] while a live process holds it. A dead
@@ -114,13 +102,7 @@ impl State {
                 if let Ok(mut holding) = self.holding.lock() {
                     *holding = Some(token);
                 }
-                Ok(LockGuard {
-                    info,
-                    held,
-                    holding: Arc::clone(&self.holding),
-                    stop: Some(stop),
-                    heartbeat: Some(thread),
-                })
+                Ok(LockGuard::new(info, held, Arc::clone(&self.holding), stop, thread))
             }
             Err(error) => {
                 // Without a heartbeat the lock would look dead in a minute: give it back.
@@ -329,43 +311,6 @@ impl State {
             interrupted.push(self.unsigned(id, "run id")?);
         }
         Ok(interrupted)
-    }
-}
-
-impl LockGuard {
-    /// Who holds the lock: this process, as of when it was taken.
-    pub fn info(&self) -> &LockInfo {
-        &self.info
-    }
-
-    /// False once the heartbeat found the lock no longer ours (broken with
-    /// `unlock`, or taken over after this process stalled past the stale limit).
-    pub fn is_held(&self) -> bool {
-        self.held.load(Ordering::SeqCst)
-    }
-
-    /// Releases the lock now, reporting whether the release was written.
-    pub fn release(mut self) -> Result<(), StateError> {
-        self.stop_heartbeat()
-    }
-
-    fn stop_heartbeat(&mut self) -> Result<(), StateError> {
-        if let Ok(mut holding) = self.holding.lock() {
-            *holding = None;
-        }
-        drop(self.stop.take());
-        match self.heartbeat.take().map(JoinHandle::join) {
-            Some(Ok(result)) => result,
-            // The heartbeat thread does not panic; if it did, the lock goes stale
-            // and the next holder takes it over.
-            Some(Err(_)) | None => Ok(()),
-        }
-    }
-}
-
-impl Drop for LockGuard {
-    fn drop(&mut self) {
-        let _ = self.stop_heartbeat();
     }
 }
 

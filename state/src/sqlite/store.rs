@@ -1,4 +1,4 @@
-//! [`State`]: one connection to one workspace's state database, and the small
+//! [`Sqlite`]: one connection to one workspace's state database, and the small
 //! parts of its API (serial, plans, audit log, secrets); runs, instances and
 //! the lock have their own modules.
 //!
@@ -13,43 +13,28 @@
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::schema;
 use crate::error::StateError;
+use crate::guard::LockTiming;
 use crate::process::Writer;
-use crate::schema;
-use crate::secrets::{self, DerivedKey, SecretKey};
+use crate::secrets::SecretKey;
 use crate::time;
 use crate::types::AuditRecord;
 use crate::types::{PlanOutdated, RunId};
 
-/// How the lock's heartbeat runs. The defaults suit production; tests shorten them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LockTiming {
-    /// How often a held lock's heartbeat is written. Default 5 s.
-    pub heartbeat_every: Duration,
-    /// How old a heartbeat must be for its holder to count as dead. Default 60 s.
-    pub stale_after: Duration,
-}
-
-impl Default for LockTiming {
-    fn default() -> Self {
-        LockTiming { heartbeat_every: Duration::from_secs(5), stale_after: Duration::from_secs(60) }
-    }
-}
-
 /// A workspace's state database, through one connection.
 ///
 /// `Send` but not `Sync`: move it to the thread that writes, or wrap it in a mutex.
-pub struct State {
+pub struct Sqlite {
     pub(crate) path: PathBuf,
     pub(crate) connection: Connection,
-    key: SecretKey,
+    pub(crate) key: SecretKey,
     pub(crate) writer: Writer,
-    /// Unique to this `State`: runs and locks record it, so a takeover knows
+    /// Unique to this `Sqlite`: runs and locks record it, so a takeover knows
     /// which runs died with their holder.
     pub(crate) session: String,
     pub(crate) timing: LockTiming,
@@ -58,16 +43,16 @@ pub struct State {
     pub(crate) holding: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
-impl std::fmt::Debug for State {
+impl std::fmt::Debug for Sqlite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("State")
+        f.debug_struct("Sqlite")
             .field("path", &self.path)
             .field("session", &self.session)
             .finish_non_exhaustive()
     }
 }
 
-impl State {
+impl Sqlite {
     /// Opens (creating when missing) the state database at `path`, its parent
     /// directory and the secret key beside it, and migrates the schema.
     ///
@@ -81,7 +66,7 @@ impl State {
     /// the database (0600, SQLite's journal files follow it) and the key
     /// (0600). A new database is built under another name and linked into
     /// place complete, so an empty `state.db` is always damage.
-    pub fn open(path: &Path) -> Result<State, StateError> {
+    pub fn open(path: &Path) -> Result<Sqlite, StateError> {
         let directory = directory_of(path);
         std::fs::DirBuilder::new()
             .recursive(true)
@@ -91,12 +76,12 @@ impl State {
         if std::fs::symlink_metadata(path).is_err() {
             create(path)?;
         }
-        State::open_existing(path)
+        Sqlite::open_existing(path)
     }
 
     /// Opens the state database at `path`, which must exist:
-    /// [`StateError::Missing`] otherwise. Otherwise as [`State::open`].
-    pub fn open_existing(path: &Path) -> Result<State, StateError> {
+    /// [`StateError::Missing`] otherwise. Otherwise as [`Sqlite::open`].
+    pub fn open_existing(path: &Path) -> Result<Sqlite, StateError> {
         if std::fs::symlink_metadata(path).is_err() {
             return Err(StateError::Missing { path: path.to_path_buf() });
         }
@@ -110,11 +95,11 @@ impl State {
         schema::quick_check(&connection, path)?;
         let key = schema::key(&connection, path, &directory_of(path).join("state.key"))?;
         let writer = Writer::current();
-        Ok(State {
+        Ok(Sqlite {
             path: path.to_path_buf(),
             connection,
             key,
-            session: new_session(&writer.host),
+            session: crate::process::new_session(&writer.host),
             writer,
             timing: LockTiming::default(),
             holding: std::sync::Arc::default(),
@@ -139,16 +124,6 @@ impl State {
                 })
             })
             .collect()
-    }
-
-    /// The database file this state was opened from.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Changes how locks taken from now on keep their heartbeat.
-    pub fn set_lock_timing(&mut self, timing: LockTiming) {
-        self.timing = timing;
     }
 
     /// Runs SQLite's full `PRAGMA integrity_check`; [`StateError::Corrupt`]
@@ -306,26 +281,6 @@ impl State {
             .collect()
     }
 
-    // --- secrets ---
-
-    /// Replaces each property named in `sensitive` by `hmac-sha256:<hex>` of its
-    /// canonical JSON, keyed with this workspace's secret key. Properties not
-    /// named are copied as they are; names not present are ignored.
-    pub fn protect(
-        &self,
-        properties: &Map<String, Value>,
-        sensitive: &[String],
-    ) -> Map<String, Value> {
-        secrets::protect(&self.key, properties, sensitive)
-    }
-
-    /// A key for one `purpose` (for example `"froyo saved plan v1"`),
-    /// derived from this workspace's secret key: what authenticates data that
-    /// leaves the state (a saved plan) without exposing the secret key itself.
-    pub fn derive_key(&self, purpose: &str) -> DerivedKey {
-        self.key.derive(purpose)
-    }
-
     // --- helpers for the other modules ---
 
     /// Maps a SQLite error to a [`StateError`] about this database.
@@ -421,16 +376,6 @@ pub(crate) fn insert_audit(
             detail.to_string()
         ])?;
     Ok(())
-}
-
-/// A token no other `State` on any host shares: host, pid, time, counter.
-fn new_session(host: &str) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_nanos())
-        .unwrap_or_default();
-    format!("{host}/{}/{nanos}/{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 /// The directory holding the state database at `path`.

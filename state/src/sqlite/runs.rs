@@ -10,8 +10,8 @@
 use rusqlite::{OptionalExtension, Row, params};
 use serde_json::Value;
 
+use super::store::Sqlite;
 use crate::error::StateError;
-use crate::store::State;
 use crate::time;
 use crate::types::{EventRecord, InstanceKey, RunId, RunKind, RunRecord, RunStatus};
 
@@ -28,7 +28,7 @@ fn raw_run(row: &Row<'_>) -> rusqlite::Result<RawRun> {
     RawRun::try_from(row)
 }
 
-impl State {
+impl Sqlite {
     /// Records the start of a run and returns its id.
     pub fn begin_run(&self, kind: RunKind, ir_hash: &str) -> Result<RunId, StateError> {
         let id: i64 = self
