@@ -13,8 +13,13 @@
 //!
 //! Behind a transaction-pooling proxy (PgBouncer in `transaction` mode) a
 //! session's statements run on different server connections, and a
-//! session-level advisory lock means nothing: that is detected when the
-//! lock is taken and refused with [`StateError::SessionLocksUnsupported`].
+//! session-level advisory lock means nothing. When the lock is taken, the
+//! session that took the advisory lock must be the one that answers next,
+//! else [`StateError::SessionLocksUnsupported`]; every heartbeat is written
+//! only from the session recorded in the row, so a connection moved to
+//! another server session later loses the lock (its run stops before its
+//! next write). A pooler that happens to hand back the same server session
+//! every time is not detected, and does no harm until it stops doing so.
 //!
 //! Invariant: the row exists only while its holder's lock connection holds
 //! the advisory lock, or until the next `lock` finds it orphaned.
@@ -437,8 +442,12 @@ fn heartbeat(
         if !held.load(Ordering::SeqCst) {
             continue;
         }
+        // Only from the session that holds the advisory lock: behind a pooler
+        // that moved this connection to another server session, the lock is
+        // not held any more, whatever the row says.
         match connection.execute(
-            "UPDATE froyo.locks SET heartbeat_ms = $1 WHERE workspace = $2 AND token = $3",
+            "UPDATE froyo.locks SET heartbeat_ms = $1 \
+             WHERE workspace = $2 AND token = $3 AND backend_pid = pg_backend_pid()",
             &[&time::now_ms(), &workspace, &token],
         ) {
             Ok(0) => held.store(false, Ordering::SeqCst),
