@@ -9,6 +9,12 @@ use froyo_state::{State, StateLocation};
 use crate::args::EngineArgs;
 use crate::output;
 
+/// The state `--state` or `FROYO_STATE` names; an empty value (an unset
+/// variable written `FROYO_STATE=`) names none.
+pub fn named_state(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|value| !value.is_empty())
+}
+
 /// The state of the workspace at `root` (`.froyo/state.db`), or the one
 /// named with `--state` or `FROYO_STATE`; `None`, said, when that cannot be used.
 pub fn state_location(root: &Path, explicit: Option<&str>) -> Option<StateLocation> {
@@ -235,8 +241,8 @@ pub fn prepare(
         Ok(built) => built,
         Err(status) => return Ok(Err(status)),
     };
-    let Some(state) = state_location(&root, args.state.as_deref())
-        .and_then(|location| open_state(&location, args.state.is_some(), creates))
+    let Some(state) = state_location(&root, named_state(&args.state))
+        .and_then(|location| open_state(&location, named_state(&args.state).is_some(), creates))
     else {
         return Ok(Err(ExitStatus::Error));
     };

@@ -82,7 +82,8 @@ fn apply(
             }
         }
     };
-    let Some(state_location) = hosts::state_location(&root, args.engine.state.as_deref()) else {
+    let Some(state_location) = hosts::state_location(&root, hosts::named_state(&args.engine.state))
+    else {
         return Ok(ExitStatus::Error);
     };
     let creates = match &input {
@@ -90,8 +91,11 @@ fn apply(
         // A saved plan was made against an existing state.
         Err(_) => hosts::Creates::No,
     };
-    let Some(state) = hosts::open_state(&state_location, args.engine.state.is_some(), creates)
-    else {
+    let Some(state) = hosts::open_state(
+        &state_location,
+        hosts::named_state(&args.engine.state).is_some(),
+        creates,
+    ) else {
         return Ok(ExitStatus::Error);
     };
     let _lock = match hosts::lock(&state, "apply") {

@@ -215,9 +215,12 @@ fn plan_input(root: &Path, path: &Path, args: &PolicyEvalArgs) -> Option<serde_j
             return None;
         }
     };
-    let location = crate::hosts::state_location(root, args.state.as_deref())?;
-    let state =
-        crate::hosts::open_state(&location, args.state.is_some(), crate::hosts::Creates::No)?;
+    let location = crate::hosts::state_location(root, crate::hosts::named_state(&args.state))?;
+    let state = crate::hosts::open_state(
+        &location,
+        crate::hosts::named_state(&args.state).is_some(),
+        crate::hosts::Creates::No,
+    )?;
     match froyo_engine::Plan::from_file_text(&text, &state) {
         Ok(plan) => Some(froyo_engine::policy::plan_input(
             &plan,

@@ -9,10 +9,14 @@ use crate::commands::state::{fields_text, print_json, print_table, resolve_locat
 use crate::{hosts, output};
 
 pub fn run(args: &RunsArgs) -> io::Result<ExitStatus> {
-    let Some(location) = resolve_location(args.state.as_deref(), args.command.workspace()) else {
+    let Some(location) =
+        resolve_location(hosts::named_state(&args.state), args.command.workspace())
+    else {
         return Ok(ExitStatus::Error);
     };
-    let Some(state) = hosts::open_state(&location, args.state.is_some(), hosts::Creates::No) else {
+    let Some(state) =
+        hosts::open_state(&location, hosts::named_state(&args.state).is_some(), hosts::Creates::No)
+    else {
         return Ok(ExitStatus::Error);
     };
     let mut stdout = io::stdout().lock();

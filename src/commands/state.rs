@@ -98,10 +98,14 @@ fn write_instance(text: &mut String, record: &froyo_state::InstanceRecord) {
 }
 
 pub fn run(args: &StateArgs) -> io::Result<ExitStatus> {
-    let Some(location) = resolve_location(args.state.as_deref(), args.command.workspace()) else {
+    let Some(location) =
+        resolve_location(hosts::named_state(&args.state), args.command.workspace())
+    else {
         return Ok(ExitStatus::Error);
     };
-    let Some(state) = hosts::open_state(&location, args.state.is_some(), hosts::Creates::No) else {
+    let Some(state) =
+        hosts::open_state(&location, hosts::named_state(&args.state).is_some(), hosts::Creates::No)
+    else {
         return Ok(ExitStatus::Error);
     };
     let mut stdout = io::stdout().lock();

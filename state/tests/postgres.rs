@@ -62,9 +62,8 @@ fn controllers_starting_at_once_migrate_a_new_database_once() {
     let Some(workspace) = Workspace::on(Backend::Postgres) else { return };
     let location = workspace.state_location();
     let opened: Vec<Result<State, StateError>> = std::thread::scope(|scope| {
-        let threads: Vec<_> = (0..8)
-            .map(|_| scope.spawn(|| State::open_location(&location, true)))
-            .collect();
+        let threads: Vec<_> =
+            (0..8).map(|_| scope.spawn(|| State::open_location(&location, true))).collect();
         threads.into_iter().map(|thread| thread.join().unwrap()).collect()
     });
     for state in &opened {
@@ -98,7 +97,13 @@ fn a_holder_whose_heartbeat_stopped_is_taken_over_though_connected() {
     let state = workspace.open_location();
     assert!(matches!(state.lock("apply"), Err(StateError::Held(_))));
     // Stopped (its connection stays open) with a heartbeat from long ago.
-    assert!(std::process::Command::new("kill").args(["-STOP", &pid.to_string()]).status().unwrap().success());
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-STOP", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
     workspace.sql("", "UPDATE froyo.locks SET heartbeat_ms = heartbeat_ms - 120000");
     assert_eq!(state.lock_info().unwrap().unwrap().alive, Liveness::Dead);
 
@@ -132,8 +137,7 @@ fn the_team_key_is_checked_against_the_workspace() {
     assert!(state.run(run).unwrap().is_some());
     // A key file others can read is refused.
     use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(workspace.key_file(), std::fs::Permissions::from_mode(0o644))
-        .unwrap();
+    std::fs::set_permissions(workspace.key_file(), std::fs::Permissions::from_mode(0o644)).unwrap();
     let error = State::open_location(&workspace.state_location(), true).unwrap_err();
     assert!(error.to_string().contains("chmod 600"), "{error}");
 }
