@@ -23,7 +23,7 @@ pub fn state_location(root: &Path, explicit: Option<&str>) -> Option<StateLocati
         Some(text) => match StateLocation::parse(text) {
             Ok(location) => Some(location),
             Err(error) => {
-                output::print_error(&format!("--state: {error}"));
+                output::print_error(&format!("{} --state: {error}", error.code()));
                 None
             }
         },
@@ -47,7 +47,7 @@ pub fn open_state(location: &StateLocation, explicit: bool, creates: Creates) ->
         return match State::open_location(location, creates == Creates::Yes) {
             Ok(state) => Some(state),
             Err(error) => {
-                output::print_error(&format!("cannot open the state: {error}"));
+                output::print_error(&format!("{} cannot open the state: {error}", error.code()));
                 None
             }
         };
@@ -82,7 +82,11 @@ pub fn open_state(location: &StateLocation, explicit: bool, creates: Creates) ->
             Some(state)
         }
         Err(error) => {
-            output::print_error(&format!("cannot open the state {}: {error}", path.display()));
+            output::print_error(&format!(
+                "{} cannot open the state {}: {error}",
+                error.code(),
+                path.display()
+            ));
             None
         }
     }
@@ -106,7 +110,7 @@ pub fn lock(state: &State, operation: &str) -> Result<froyo_state::LockGuard, cr
             Err(crate::ExitStatus::Locked)
         }
         Err(error) => {
-            output::print_error(&format!("cannot take the state lock: {error}"));
+            output::print_error(&format!("{} cannot take the state lock: {error}", error.code()));
             Err(crate::ExitStatus::Error)
         }
     }

@@ -307,6 +307,7 @@ fn workspaces_share_a_database_and_apply_at_once_without_meeting() {
     // A workspace nothing was applied to is not there to read.
     let missing = web.froyo(&["state", "list", "--state", &cluster.url(&database, "nope")]);
     assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("E1236 cannot open the state"), "{}", stderr(&missing));
     assert!(stderr(&missing).contains("there is no state"), "{}", stderr(&missing));
 }
 
@@ -360,7 +361,7 @@ fn passwords_come_from_the_environment_or_pgpass_never_from_the_url() {
         let output = controller.command(&args).env("HOME", home.path()).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
         let text = format!("{}{}", stdout(&output), stderr(&output));
-        assert!(text.contains("PGPASSWORD or ~/.pgpass"), "{text}");
+        assert!(text.contains("E1231") && text.contains("PGPASSWORD or ~/.pgpass"), "{text}");
         assert!(!text.contains(password), "{text}");
     }
 }
@@ -379,6 +380,7 @@ fn the_team_key_must_be_configured_and_the_same_on_every_controller() {
         .output()
         .unwrap();
     assert_eq!(no_key.status.code(), Some(2));
+    assert!(stderr(&no_key).contains("E1233"), "{}", stderr(&no_key));
     assert!(stderr(&no_key).contains("no team key is configured"), "{}", stderr(&no_key));
     assert!(!controller.site.path("motd").exists(), "nothing was applied");
 
@@ -401,4 +403,45 @@ fn the_team_key_must_be_configured_and_the_same_on_every_controller() {
         .unwrap();
     assert_eq!(wrong.status.code(), Some(2));
     assert!(stderr(&wrong).contains("not the one this workspace's state was written with"));
+}
+
+#[test]
+fn tls_is_verified_against_sslrootcert_and_used() {
+    let Some(cluster) = Cluster::start_with_tls_or_skip() else { return };
+    let ca = cluster.ca().expect("a TLS cluster has a CA").to_path_buf();
+    let password = "pw-Tls-Secret-9";
+    let role = format!("tls_{}", std::process::id());
+    cluster.sql("postgres", &format!("CREATE ROLE {role} LOGIN PASSWORD '{password}'"));
+    let database = cluster.database();
+    cluster.sql("postgres", &format!("ALTER DATABASE {database} OWNER TO {role}"));
+    // Over TCP the server accepts TLS connections only (`hostssl`).
+    let base = cluster.tcp_url(&role, &database, "site").replace("&sslmode=disable", "");
+    let controller = Controller::new(FILES);
+    let run = |url: &str| {
+        controller
+            .command(&["apply", "--yes", "--state", url])
+            .env("PGPASSWORD", password)
+            .output()
+            .unwrap()
+    };
+
+    let verified = format!("{base}&sslmode=verify-full&sslrootcert={}", ca.display());
+    let applied = run(&verified);
+    assert!(applied.status.success(), "{}", stderr(&applied));
+
+    // Without the CA the self-signed chain is not trusted: refused, said.
+    let untrusted = run(&format!("{base}&sslmode=require"));
+    assert_eq!(untrusted.status.code(), Some(2));
+    assert!(stderr(&untrusted).to_lowercase().contains("certificate"), "{}", stderr(&untrusted));
+    assert!(stderr(&untrusted).contains("E1232"), "{}", stderr(&untrusted));
+    // Without TLS the server refuses.
+    let plain = run(&format!("{base}&sslmode=disable"));
+    assert_eq!(plain.status.code(), Some(2));
+    assert!(stderr(&plain).contains("no encryption"), "{}", stderr(&plain));
+    // A root certificate file that is not one.
+    let bogus = controller.site.dir.path().join("bogus.pem");
+    fs::write(&bogus, "not a certificate\n").unwrap();
+    let unreadable = run(&format!("{base}&sslmode=require&sslrootcert={}", bogus.display()));
+    assert_eq!(unreadable.status.code(), Some(2));
+    assert!(stderr(&unreadable).contains("sslrootcert"), "{}", stderr(&unreadable));
 }

@@ -187,7 +187,7 @@ impl miette::Diagnostic for Error {
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         Some(Box::new(match self {
             Error::State(_) => {
-                "check that the state file is readable and writable (`--state`, default .froyo/state.db)"
+                "check the state: `--state` or FROYO_STATE (default .froyo/state.db); see docs/state.md"
             }
             Error::Graph(_) => "`froyo check` shows the dependency problem with its source",
             Error::Runtime(_) => "run again; if it persists, please report it",
@@ -220,8 +220,7 @@ pub fn reference() -> String {
         text.push_str(&format!("| {} | {} | {} |\n", code.code, code.name, code.meaning));
     }
     text.push_str(
-        "| E1201 | state-failed | The state database could not be read or written. |\n\
-         | E1202 | graph-invalid | The dependency graph cannot be built (a cycle, an unknown dependency). |\n\
+        "| E1202 | graph-invalid | The dependency graph cannot be built (a cycle, an unknown dependency). |\n\
          | E1203 | runtime-failed | The engine could not start its scheduler. |\n\
          | E1211 | plan-unreadable | A plan file is not JSON, is from another format or version of froyo, or is malformed. Nothing was applied; make a new plan with `froyo plan -o FILE`. |\n\
          | E1212 | plan-not-authentic | A plan file's `mac` is missing, garbled, or does not match its content and the workspace state's key: the file was changed after `froyo plan -o` wrote it, or it was made with another state. froyo applies nothing of it; make a new plan with `froyo plan -o FILE` and review it. |\n\
@@ -230,6 +229,9 @@ pub fn reference() -> String {
          | E1215 | policy-denied | A denying plan-time policy (built-in or in `policies/`) found fault with the plan, or a policy could not be evaluated: `froyo apply` refuses before anything runs, saved plans too. Change the configuration, pass `--allow-destroy` for deletions, or allow the policy for one run with `--allow-policy NAME --reason TEXT`, which the audit log records with the user; see `docs/policy.md`. |\n\
          | E1221 | metrics-unavailable | The Prometheus metrics could not be served on `--metrics-addr` (the address is in use, or not one of this machine's) or written to `--metrics-file` (its directory is missing or not writable). `drift --watch` does not start without its endpoint; a file that cannot be written is reported and the run's outcome stands. |\n",
     );
+    for (code, name, meaning) in froyo_state::STATE_CODES {
+        text.push_str(&format!("| {code} | {name} | {meaning} |\n"));
+    }
     text
 }
 

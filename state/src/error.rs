@@ -105,6 +105,82 @@ impl StateError {
     }
 }
 
+/// The state store's error codes: code, name, meaning (listed in
+/// `docs/runtime-errors.md` with the engine's).
+pub const STATE_CODES: &[(&str, &str, &str)] = &[
+    (
+        "E1201",
+        "state-failed",
+        "The state could not be read or written (SQLite busy past its timeout, a disk full, a PostgreSQL statement failed, a run or plan that does not exist).",
+    ),
+    (
+        "E1231",
+        "state-location-invalid",
+        "`--state` or `FROYO_STATE` names a PostgreSQL state that cannot be used: no `workspace=` id, a password in the URL (give it in `PGPASSWORD` or `~/.pgpass`), a parameter the driver rejects, an unreadable `sslrootcert`. Nothing was opened.",
+    ),
+    (
+        "E1232",
+        "state-unreachable",
+        "The PostgreSQL server could not be reached or refused the login: check the host, port and database, the user's password (`PGPASSWORD`, `~/.pgpass`), and TLS (`sslmode`, `sslrootcert`).",
+    ),
+    (
+        "E1233",
+        "state-key",
+        "The state's secret key is missing or is not the one the state was written with: `.froyo/state.key` beside a SQLite state, the team's key (`FROYO_STATE_KEY_FILE`, `FROYO_STATE_KEY`) for PostgreSQL. Nothing was changed; see docs/state.md.",
+    ),
+    (
+        "E1234",
+        "state-corrupt",
+        "The state is damaged or is not froyo's: refused and left untouched.",
+    ),
+    ("E1235", "state-too-new", "The state was written by a newer froyo: upgrade froyo to use it."),
+    (
+        "E1236",
+        "state-missing",
+        "There is no state where `--state` points (a file, or a workspace id in a PostgreSQL database), and the command only reads one: check the name; `froyo apply` creates it.",
+    ),
+    (
+        "E1237",
+        "state-locked",
+        "Another live run holds the workspace's lock: wait for it, or break the lock of a run that is gone with `froyo state unlock`.",
+    ),
+    (
+        "E1238",
+        "state-lock-lost",
+        "This run's lock was broken (`froyo state unlock --force`) or taken over: it stopped before writing more. Check `froyo state audit`, then run again.",
+    ),
+    (
+        "E1239",
+        "state-session-locks-unsupported",
+        "The PostgreSQL server is reached through a proxy that pools connections per transaction (PgBouncer in `transaction` mode), which breaks the session advisory lock the workspace lock relies on: connect directly or through a session-pooling proxy.",
+    ),
+];
+
+impl StateError {
+    /// The error's stable code (see [`STATE_CODES`]).
+    pub fn code(&self) -> &'static str {
+        match self {
+            StateError::InvalidLocation { .. } => "E1231",
+            StateError::Postgres { source, .. } if source.as_db_error().is_none() => "E1232",
+            StateError::Postgres { source, .. }
+                if source.code().is_some_and(|code| {
+                    code.code().starts_with("28") || code.code().starts_with("08")
+                }) =>
+            {
+                "E1232"
+            }
+            StateError::Key { .. } | StateError::TeamKey { .. } => "E1233",
+            StateError::Corrupt { .. } => "E1234",
+            StateError::TooNew { .. } => "E1235",
+            StateError::Missing { .. } => "E1236",
+            StateError::Held(_) => "E1237",
+            StateError::LockLost { .. } => "E1238",
+            StateError::SessionLocksUnsupported { .. } => "E1239",
+            _ => "E1201",
+        }
+    }
+}
+
 impl fmt::Display for StateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -245,4 +321,32 @@ fn postgres_message(error: &postgres::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_listed_once() {
+        let path = PathBuf::from("state.db");
+        let samples = [
+            StateError::corrupt(&path, "x"),
+            StateError::TooNew { path: path.clone(), found: 9, supported: 1 },
+            StateError::NoSuchRun { path: path.clone(), run: RunId(1) },
+            StateError::InvalidLocation { detail: String::new() },
+            StateError::TeamKey { path: path.clone(), detail: String::new() },
+            StateError::Key { path: path.clone(), key: path.clone(), missing: true },
+            StateError::Missing { path: path.clone() },
+            StateError::LockLost { path: path.clone() },
+            StateError::SessionLocksUnsupported { path },
+        ];
+        for error in &samples {
+            let listed = STATE_CODES.iter().filter(|(code, ..)| *code == error.code()).count();
+            assert_eq!(listed, 1, "{} of {error}", error.code());
+        }
+        let mut codes: Vec<_> = STATE_CODES.iter().map(|(code, ..)| *code).collect();
+        codes.dedup();
+        assert_eq!(codes.len(), STATE_CODES.len());
+    }
 }

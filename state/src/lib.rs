@@ -37,7 +37,7 @@ mod time;
 mod types;
 
 pub use api::State;
-pub use error::StateError;
+pub use error::{STATE_CODES, StateError};
 pub use guard::{LockGuard, LockTiming};
 pub use location::StateLocation;
 pub use postgres::PostgresTarget;

@@ -29,6 +29,8 @@ pub const ADMIN: &str = "froyo_admin";
 /// A running test cluster.
 pub struct Cluster {
     base: PathBuf,
+    /// With TLS: the CA certificate (PEM) the server's certificate is signed by.
+    ca: Option<PathBuf>,
     bin: PathBuf,
     socket: PathBuf,
     port: u16,
@@ -52,8 +54,28 @@ impl Cluster {
         }
     }
 
+    /// As [`Cluster::start_or_skip`], with TLS on TCP (a certificate for
+    /// 127.0.0.1 signed by a CA made for the cluster; see [`Cluster::ca`]) and
+    /// only TLS connections accepted over TCP.
+    pub fn start_with_tls_or_skip() -> Option<Cluster> {
+        match Cluster::start_with(true) {
+            Ok(cluster) => Some(cluster),
+            Err(reason) => {
+                if std::env::var_os("FROYO_REQUIRE_POSTGRES").is_some_and(|value| value == "1") {
+                    panic!("FROYO_REQUIRE_POSTGRES=1, but PostgreSQL cannot run here: {reason}");
+                }
+                eprintln!("skipped: {reason}");
+                None
+            }
+        }
+    }
+
     /// Initialises (from the cached template) and starts a cluster.
     pub fn start() -> Result<Cluster, String> {
+        Cluster::start_with(false)
+    }
+
+    fn start_with(tls: bool) -> Result<Cluster, String> {
         let bin = binaries()?;
         let owner = server_user()?;
         let template = template(&bin, owner.as_ref())?;
@@ -69,11 +91,13 @@ impl Cluster {
         let socket = base.join("socket");
         run(Command::new("cp").arg("-a").arg(&template).arg(&data))?;
         std::fs::create_dir_all(&socket).map_err(|error| error.to_string())?;
+        let tcp = if tls { "hostssl" } else { "host" };
         std::fs::write(
             data.join("pg_hba.conf"),
-            "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n",
+            format!("local all all trust\n{tcp} all all 127.0.0.1/32 scram-sha-256\n"),
         )
         .map_err(|error| error.to_string())?;
+        let ca = if tls { Some(certificates(&base)?) } else { None };
         if let Some((user, _, _)) = &owner {
             run(Command::new("chown").arg("-R").arg(format!("{user}:")).arg(&base))?;
         }
@@ -90,7 +114,18 @@ impl Cluster {
             .args(["-c", "listen_addresses=127.0.0.1"])
             .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
             .args(["-c", "full_page_writes=off", "-c", "max_connections=200"])
-            .args(["-c", "shared_buffers=32MB", "-c", "ssl=off"])
+            .args(["-c", "shared_buffers=32MB"]);
+        if tls {
+            command
+                .args(["-c", "ssl=on"])
+                .arg("-c")
+                .arg(format!("ssl_cert_file={}", base.join("server.pem").display()))
+                .arg("-c")
+                .arg(format!("ssl_key_file={}", base.join("server.key").display()));
+        } else {
+            command.args(["-c", "ssl=off"]);
+        }
+        command
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(|e| e.to_string())?)
             .stderr(log);
@@ -112,7 +147,7 @@ impl Cluster {
             .stderr(Stdio::null())
             .spawn()
             .ok();
-        let cluster = Cluster { base, bin, socket, port, server, watchdog };
+        let cluster = Cluster { base, ca, bin, socket, port, server, watchdog };
         cluster.wait_ready()?;
         Ok(cluster)
     }
@@ -142,6 +177,11 @@ impl Cluster {
     /// The directory of the Unix socket.
     pub fn socket(&self) -> &Path {
         &self.socket
+    }
+
+    /// The CA certificate of a cluster started with TLS.
+    pub fn ca(&self) -> Option<&Path> {
+        self.ca.as_deref()
     }
 
     /// The loopback TCP port.
@@ -330,4 +370,68 @@ fn run(command: &mut Command) -> Result<(), String> {
             String::from_utf8_lossy(&output.stderr)
         ))
     }
+}
+
+/// A CA and a server certificate for 127.0.0.1 it signs, made with
+/// `openssl` in `base` (`ca.pem`, `server.pem`, `server.key`); the CA's path.
+fn certificates(base: &Path) -> Result<PathBuf, String> {
+    let openssl = |args: &[&str]| run(Command::new("openssl").args(args).current_dir(base));
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=froyo test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    ])?;
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ])?;
+    std::fs::write(
+        base.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n\
+         extendedKeyUsage=serverAuth\n",
+    )
+    .map_err(|error| error.to_string())?;
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.pem",
+    ])?;
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(base.join("server.key"), std::fs::Permissions::from_mode(0o600))
+        .map_err(|error| error.to_string())?;
+    Ok(base.join("ca.pem"))
 }
