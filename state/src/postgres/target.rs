@@ -294,4 +294,62 @@ mod tests {
         assert_eq!(split_password_line(r"h:5432:d:u:p\:w\\d"), ["h", "5432", "d", "u", r"p:w\d"]);
         assert_eq!(split_password_line("*:*:*:*:x"), ["*", "*", "*", "*", "x"]);
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        fn escape(field: &str) -> String {
+            field.replace('\\', "\\\\").replace(':', "\\:")
+        }
+
+        proptest! {
+            #[test]
+            fn any_text_is_read_or_refused_never_a_panic(text in "\\PC{0,80}") {
+                let _ = PostgresTarget::parse(&text);
+                let _ = PostgresTarget::parse(&format!("postgres://{text}"));
+                let _ = percent_decode(&text);
+                let _ = split_password_line(&text);
+            }
+
+            #[test]
+            fn a_password_in_the_url_is_refused_and_never_repeated(
+                user in "[a-z][a-z0-9_]{0,8}",
+                password in "[A-Za-z0-9!$*+,;=~._-]{1,16}",
+                host in "[a-z][a-z0-9.-]{0,12}",
+                workspace in "[a-z0-9][a-z0-9._/-]{0,20}",
+            ) {
+                let url = format!("postgres://{user}:{password}@{host}/state?workspace={workspace}");
+                let error = PostgresTarget::parse(&url).unwrap_err().to_string();
+                prop_assert!(error.contains("PGPASSWORD"), "{}", error);
+                prop_assert!(!error.contains(&format!(":{password}@")), "{}", error);
+                let url = format!("postgres://{user}@{host}/state?password={password}&workspace={workspace}");
+                prop_assert!(PostgresTarget::parse(&url).is_err());
+            }
+
+            #[test]
+            fn workspace_ids_round_trip_percent_encoded(
+                workspace in "[A-Za-z0-9._/-]{1,40}",
+                port in 1u16..,
+            ) {
+                let encoded: String = workspace
+                    .bytes()
+                    .map(|byte| format!("%{byte:02X}"))
+                    .collect();
+                let url = format!("postgres://froyo@db:{port}/state?workspace={encoded}");
+                let target = PostgresTarget::parse(&url).unwrap();
+                prop_assert_eq!(target.workspace(), workspace.as_str());
+                prop_assert_eq!(target.to_string(), url);
+            }
+
+            #[test]
+            fn password_file_fields_unescape_to_what_was_escaped(
+                fields in proptest::collection::vec("[^\\n]{0,12}", 5),
+            ) {
+                let line = fields.iter().map(|field| escape(field)).collect::<Vec<_>>().join(":");
+                prop_assert_eq!(split_password_line(&line), fields);
+            }
+        }
+    }
 }
