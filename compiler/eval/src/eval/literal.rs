@@ -33,6 +33,8 @@ pub(crate) enum DeclInfo {
         value: SyntaxNode,
         optional: bool,
         required: bool,
+        /// The range of the field's `@embed` attribute, if it has one.
+        embed: Option<froyo_syntax::TextRange>,
     },
     Embedding(SyntaxNode),
     Comprehension(SyntaxNode),
@@ -188,12 +190,18 @@ fn compile_field(field: &SyntaxNode, scope: &mut StaticScope) -> Option<DeclInfo
             }
         },
     };
+    let embed = field
+        .children_with_tokens()
+        .filter_map(|element| element.into_token())
+        .find(|token| token.kind() == ATTRIBUTE && token.text().starts_with("@embed("))
+        .map(|token| token.text_range());
     Some(DeclInfo::Field {
         label: info,
         label_node: label.syntax().clone(),
         value,
         optional,
         required,
+        embed,
     })
 }
 
