@@ -113,8 +113,7 @@ fn read_spec(
     let keys = match &spec.target {
         Target::File(name) => vec![name.clone()],
         Target::Glob(pattern) => {
-            let keys = glob(directory, pattern, overlay)
-                .map_err(|message| EmbedError::new(&registry::EMBEDDED_FILE_NOT_FOUND, message))?;
+            let keys = glob(directory, pattern, overlay, Some(canonical_root))?;
             if keys.is_empty() && !spec.allow_empty_glob {
                 return Err(EmbedError::new(
                     &registry::EMBEDDED_FILE_NOT_FOUND,
@@ -193,11 +192,7 @@ fn read_inside(
     }
     let canonical = fs::canonicalize(path).map_err(|_| not_found())?;
     if !canonical.starts_with(canonical_root) {
-        return Err(EmbedError::new(
-            &registry::EMBED_OUTSIDE_MODULE,
-            format!("cannot embed {key:?}: it leads outside the module (through a symbolic link)"),
-        )
-        .with_help("copy the file into the module, and embed the copy"));
+        return Err(leads_outside(key));
     }
     let io_error = |error: std::io::Error| {
         EmbedError::new(
@@ -207,6 +202,13 @@ fn read_inside(
     };
     // The resolved path: a link changed after the check is not followed again.
     let file = fs::File::open(&canonical).map_err(io_error)?;
+    // And what was opened is where the check said: a directory of the path
+    // replaced by a link in between is caught here.
+    if let Some(opened) = opened_path(&file)
+        && !opened.starts_with(canonical_root)
+    {
+        return Err(leads_outside(key));
+    }
     let metadata = file.metadata().map_err(io_error)?;
     if !metadata.is_file() {
         return Err(EmbedError::new(
@@ -219,6 +221,20 @@ fn read_inside(
     file.take(MAX_EMBEDDED_BYTES + 1).read_to_end(&mut bytes).map_err(io_error)?;
     check_size(key, bytes.len() as u64)?;
     Ok(bytes)
+}
+
+fn leads_outside(key: &str) -> EmbedError {
+    EmbedError::new(
+        &registry::EMBED_OUTSIDE_MODULE,
+        format!("cannot embed {key:?}: it leads outside the module (through a symbolic link)"),
+    )
+    .with_help("copy the file into the module, and embed the copy")
+}
+
+/// The path an open file has, as the kernel says (Linux); `None` elsewhere.
+fn opened_path(file: &fs::File) -> Option<PathBuf> {
+    use std::os::fd::AsRawFd as _;
+    fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()
 }
 
 fn check_size(key: &str, bytes: u64) -> Result<(), EmbedError> {
@@ -310,9 +326,15 @@ fn bytes_literal(bytes: &[u8]) -> String {
 /// The files a glob matches below `directory`: their keys (relative paths
 /// with `/`), sorted. Each element is matched in one directory level, as
 /// Go's `fs.Glob` does; names starting with `.` match only an element that
-/// starts with `.`; directories are not matches. Links are listed as they
-/// are; what they lead to is checked when the file is read.
-pub fn glob(directory: &Path, pattern: &str, overlay: &Overlay) -> Result<Vec<String>, String> {
+/// starts with `.`; directories are not matches. With `canonical_root`, a
+/// directory that leads outside it (through a link) is an error before it
+/// is listed; what a matched file leads to is checked when it is read.
+pub fn glob(
+    directory: &Path,
+    pattern: &str,
+    overlay: &Overlay,
+    canonical_root: Option<&Path>,
+) -> Result<Vec<String>, EmbedError> {
     let elements: Vec<&str> = pattern.split('/').collect();
     // (key so far, directory on disk)
     let mut current: Vec<(String, PathBuf)> = vec![(String::new(), directory.to_path_buf())];
@@ -320,6 +342,12 @@ pub fn glob(directory: &Path, pattern: &str, overlay: &Overlay) -> Result<Vec<St
         let last = index + 1 == elements.len();
         let mut next = Vec::new();
         for (key, path) in current {
+            if let Some(root) = canonical_root
+                && !key.is_empty()
+                && !fs::canonicalize(&path).is_ok_and(|resolved| resolved.starts_with(root))
+            {
+                return Err(leads_outside(&key));
+            }
             let prefix = if key.is_empty() { String::new() } else { format!("{key}/") };
             if !has_meta(element) {
                 let candidate = path.join(element);
@@ -359,8 +387,11 @@ pub fn glob(directory: &Path, pattern: &str, overlay: &Overlay) -> Result<Vec<St
                 }
             }
             if next.len() > MAX_GLOB_FILES {
-                return Err(format!(
-                    "the glob {pattern:?} matches more than {MAX_GLOB_FILES} paths"
+                return Err(EmbedError::new(
+                    &registry::UNDECODABLE_EMBEDDED_FILE,
+                    format!(
+                        "the glob {pattern:?} matches more than the {MAX_GLOB_FILES} files froyo embeds"
+                    ),
                 ));
             }
         }

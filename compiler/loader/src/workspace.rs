@@ -208,7 +208,7 @@ impl Loaded {
             || self.embed_watch.iter().any(|watch| match watch {
                 EmbedWatch::File { path, existed } => path.exists() != *existed,
                 EmbedWatch::Glob { directory, pattern, matched } => {
-                    crate::embed::glob(directory, pattern, &Overlay::new()).ok().as_ref()
+                    crate::embed::glob(directory, pattern, &Overlay::new(), None).ok().as_ref()
                         != Some(matched)
                 }
             })

@@ -202,7 +202,7 @@ module: "example.com/sub"
             E0107 `@embed(file=a/../../secret.txt)` sneaky: "a/../../secret.txt" refers to a parent directory: only files below the CUE file's directory can be embedded
             E0107 `@embed(file=/etc/passwd)` absolute: "/etc/passwd" is not relative: only files below the CUE file's directory can be embedded
             E0109 `@embed(file=link.txt)` link: cannot embed "link.txt": it leads outside the module (through a symbolic link)
-            E0109 `@embed(glob=linkdir/*.txt)` linked: cannot embed "linkdir/secret.txt": it leads outside the module (through a symbolic link)
+            E0109 `@embed(glob=linkdir/*.txt)` linked: cannot embed "linkdir": it leads outside the module (through a symbolic link)
             E0109 `@embed(file=sub/data.json)` nested: cannot embed "sub/data.json": `sub` is another module (it has its own cue.mod)
         "#]],
     );

@@ -18,11 +18,14 @@ use super::{Evaluator, Frame, FrameKind};
 use crate::embed::{self, Embed, EmbedError, Target};
 use crate::value::{EvalError, Span, Value};
 
+/// What one attribute embeds: each file's key and parsed root, or why not.
+type Found = Result<Vec<(Rc<str>, SyntaxNode)>, EmbedError>;
+
 /// The embedded files of one evaluation, parsed.
 #[derive(Default)]
 pub(crate) struct Embedded {
     /// By the attribute's file and offset: each file's key and root node.
-    found: HashMap<(u32, u32), Result<Vec<(Rc<str>, SyntaxNode)>, EmbedError>>,
+    found: HashMap<(u32, u32), Found>,
     /// The attribute each embedded file's root was embedded by, for spans.
     pub spans: HashMap<SyntaxNode, Span>,
     /// Whether each evaluated file enables embedding, once asked.
