@@ -101,6 +101,9 @@ impl Evaluator {
                 .with_help(help),
             );
         }
+        if !root.text_range().contains_range(range) {
+            return error(EmbedError::new(&registry::INVALID_EMBED_ATTRIBUTE, "unknown attribute"));
+        }
         let text = match root.covering_element(range).into_token() {
             Some(token) if token.kind() == SyntaxKind::ATTRIBUTE => token.text().to_string(),
             _ => String::new(),

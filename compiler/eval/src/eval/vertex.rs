@@ -1095,7 +1095,8 @@ impl Evaluator {
                     self.vertices[arc as usize].required = true;
                 }
                 if let Some(attribute) = field.embed {
-                    let file = frame.file.unwrap_or_else(|| self.span(label_node).file);
+                    // The attribute's own file (fields with `@embed` are few).
+                    let file = self.span(label_node).file;
                     let conjunct = self.embed_conjunct(file, attribute);
                     self.push_arc_conjunct(arc, conjunct, field.optional);
                 }
