@@ -594,6 +594,36 @@ fn export_out_jsonl() {
     );
 }
 
+/// `--out json+compact`: today's `cue` file-type tag `compact` of JSON
+/// ("the JSON to be emitted without whitespace"; newer than the v0.4
+/// reference, expected output written from that definition), for whole
+/// packages, selected values and each value of a data stream.
+#[test]
+fn export_out_json_compact() {
+    let files: &[(&str, &[u8])] = &[
+        ("site.cue", EXPORT_FORMS),
+        ("schema.cue", b"port: int
+"),
+        ("values.yaml", b"port: 1
+---
+port: 2
+"),
+    ];
+    let mut transcript = String::new();
+    for arguments in [
+        &["export", "--out", "json+compact", "site.cue"][..],
+        &["export", "--out", "json+compact", "-e", "owner", "site.cue"],
+        &["export", "--out", "json+compact", "schema.cue", "values.yaml"],
+        &["export", "--out", "json+pretty", "site.cue"],
+    ] {
+        transcript.push_str(&format!("$ froyo {}\n", arguments.join(" ")));
+        let directory = workspace(files);
+        transcript.push_str(&run_in(directory.path(), arguments, ""));
+        transcript.push('\n');
+    }
+    insta::assert_snapshot!(transcript);
+}
+
 #[test]
 fn export_out_text_prints_a_string_raw() {
     let files: &[(&str, &[u8])] = &[("site.cue", EXPORT_FORMS)];
