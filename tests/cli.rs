@@ -602,12 +602,8 @@ fn export_out_jsonl() {
 fn export_out_json_compact() {
     let files: &[(&str, &[u8])] = &[
         ("site.cue", EXPORT_FORMS),
-        ("schema.cue", b"port: int
-"),
-        ("values.yaml", b"port: 1
----
-port: 2
-"),
+        ("schema.cue", b"port: int\n"),
+        ("values.yaml", b"port: 1\n---\nport: 2\n"),
     ];
     let mut transcript = String::new();
     for arguments in [
