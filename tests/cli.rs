@@ -655,6 +655,22 @@ fn export_expression_ignores_errors_elsewhere() {
     insta::assert_snapshot!(run(&["eval", "-e", "name", "site.cue"], files));
 }
 
+/// `-e` evaluates only what the selected expression needs: `big` would run
+/// into the evaluator's value limit (E0211, after about 15 s in a debug
+/// build: `froyo export -e 'len(big)'`), and `-e name` does not evaluate it.
+#[test]
+fn export_expression_evaluates_only_what_it_needs() {
+    let files: &[(&str, &[u8])] = &[(
+        "site.cue",
+        b"package site\n\nimport \"list\"\n\nbig: [for i in list.Range(0, 3000000, 1) {i}]\nsmall: \"web\"\nname: small\n",
+    )];
+    let started = std::time::Instant::now();
+    let expected = "exit: 0\n--- stdout\n\"web\"\n--- stderr\n";
+    assert_eq!(run(&["export", "-e", "name", "site.cue"], files), expected);
+    assert_eq!(run(&["eval", "-e", "small", "site.cue"], files), expected);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+}
+
 #[test]
 fn export_reports_required_fields_and_unused_imports() {
     let files: &[(&str, &[u8])] = &[(
