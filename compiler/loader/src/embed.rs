@@ -99,8 +99,21 @@ pub fn resolve(
         .collect()
 }
 
+/// Whether the glob `pattern` of an attribute in `directory` matches
+/// `path` (by name only: nothing is read).
+pub fn glob_matches_path(directory: &Path, pattern: &str, path: &Path) -> bool {
+    let Ok(relative) = path.strip_prefix(directory) else { return false };
+    let names: Vec<&str> = relative
+        .components()
+        .map(|component| component.as_os_str().to_str().unwrap_or("\0"))
+        .collect();
+    let elements: Vec<&str> = pattern.split('/').collect();
+    names.len() == elements.len()
+        && elements.iter().zip(&names).all(|(element, name)| element_matches(element, name))
+}
+
 /// `directory` joined with a relative `/`-separated path.
-fn join(directory: &Path, relative: &str) -> PathBuf {
+pub(crate) fn join(directory: &Path, relative: &str) -> PathBuf {
     relative.split('/').fold(directory.to_path_buf(), |path, element| path.join(element))
 }
 

@@ -122,17 +122,37 @@ pub struct EmbeddedInput {
     pub path: PathBuf,
     pub file_type: froyo_eval::embed::FileType,
     pub source: SourceFile,
-    /// When the file was last modified on disk, as the load saw it (with `watch`).
-    pub stamp: Option<SystemTime>,
 }
 
-/// What one `@embed` attribute looked for.
+/// What one `@embed` attribute looked for, and what the disk had then:
+/// read again the same way, a difference means the attribute finds
+/// something else now (whether or not it could be embedded then).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EmbedWatch {
-    /// A file, and whether it was there.
-    File { path: PathBuf, existed: bool },
-    /// A glob in a directory, and what it matched.
-    Glob { directory: PathBuf, pattern: String, matched: Vec<String> },
+    /// A file, and when it was modified (`None`: not there).
+    File { path: PathBuf, stamp: Option<SystemTime> },
+    /// A glob in a directory, and each match with when it was modified
+    /// (`None` when the glob could not be matched).
+    Glob { directory: PathBuf, pattern: String, found: Option<Vec<(String, Option<SystemTime>)>> },
+}
+
+impl EmbedWatch {
+    fn glob(directory: &Path, pattern: &str) -> EmbedWatch {
+        let found =
+            crate::embed::glob(directory, pattern, &Overlay::new(), None).ok().map(|keys| {
+                keys.into_iter()
+                    .map(|key| {
+                        let stamp = file_stamp(&crate::embed::join(directory, &key));
+                        (key, stamp)
+                    })
+                    .collect()
+            });
+        EmbedWatch::Glob { directory: directory.to_path_buf(), pattern: pattern.to_string(), found }
+    }
+
+    fn file(path: &Path) -> EmbedWatch {
+        EmbedWatch::File { path: path.to_path_buf(), stamp: file_stamp(path) }
+    }
 }
 
 impl Loaded {
@@ -188,30 +208,28 @@ impl Loaded {
             || self.embeds_changed(open)
     }
 
-    /// Whether `path` is a file an `@embed` attribute embeds or may match.
+    /// Whether `path` is a file an `@embed` attribute embeds, or one its
+    /// glob would match.
     pub fn embeds(&self, path: &Path) -> bool {
         self.embedded.iter().any(|file| file.path == path)
             || self.embed_watch.iter().any(|watch| match watch {
                 EmbedWatch::File { path: named, .. } => named == path,
-                EmbedWatch::Glob { directory, .. } => path.starts_with(directory),
+                EmbedWatch::Glob { directory, pattern, .. } => {
+                    crate::embed::glob_matches_path(directory, pattern, path)
+                }
             })
     }
 
-    /// Whether an embedded file (not open) changed on disk, or what an
-    /// attribute finds did.
+    /// Whether what an `@embed` attribute finds on disk changed: a file
+    /// (not open) modified, added or removed, or a glob's matches.
     fn embeds_changed(&self, open: &HashSet<PathBuf>) -> bool {
-        let modified = self
-            .embedded
-            .iter()
-            .any(|file| !open.contains(&file.path) && file_stamp(&file.path) != file.stamp);
-        modified
-            || self.embed_watch.iter().any(|watch| match watch {
-                EmbedWatch::File { path, existed } => path.exists() != *existed,
-                EmbedWatch::Glob { directory, pattern, matched } => {
-                    crate::embed::glob(directory, pattern, &Overlay::new(), None).ok().as_ref()
-                        != Some(matched)
-                }
-            })
+        self.embed_watch.iter().any(|watch| match watch {
+            EmbedWatch::File { path, .. } if open.contains(path) => false,
+            EmbedWatch::File { path, .. } => EmbedWatch::file(path) != *watch,
+            EmbedWatch::Glob { directory, pattern, .. } => {
+                EmbedWatch::glob(directory, pattern) != *watch
+            }
+        })
     }
 }
 
@@ -558,20 +576,13 @@ fn load_embeds(
         let Some(source) = file.source else { continue };
         let found = crate::embed::resolve(&file.path, source.text(db), module_root, overlay);
         for resolved in found {
-            if let Some(path) = &resolved.file {
-                watch.push(EmbedWatch::File { path: path.clone(), existed: path.exists() });
-            }
-            if let Some((directory, pattern)) = &resolved.glob {
-                let matched = resolved
-                    .found
-                    .as_ref()
-                    .map(|files| files.iter().map(|file| file.key.clone()).collect())
-                    .unwrap_or_default();
-                watch.push(EmbedWatch::Glob {
-                    directory: directory.clone(),
-                    pattern: pattern.clone(),
-                    matched,
-                });
+            if request.watch {
+                if let Some(path) = &resolved.file {
+                    watch.push(EmbedWatch::file(path));
+                }
+                if let Some((directory, pattern)) = &resolved.glob {
+                    watch.push(EmbedWatch::glob(directory, pattern));
+                }
             }
             let found = resolved.found.map(|files| {
                 files
@@ -603,13 +614,10 @@ fn load_embeds(
                                         SourceFile::new(db, name, read.text)
                                     }
                                 };
-                                let stamp =
-                                    if request.watch { file_stamp(&read.path) } else { None };
                                 embedded.push(EmbeddedInput {
                                     path: read.path.clone(),
                                     file_type: read.file_type,
                                     source: input,
-                                    stamp,
                                 });
                                 input
                             }

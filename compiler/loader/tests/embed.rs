@@ -340,3 +340,55 @@ fn an_edited_embedded_file_changes_the_value() {
         "{\n    \"config\": {\n        \"port\": 443\n    },\n    \"all\": {\n        \"conf/a.json\": 1,\n        \"conf/b.json\": 2\n    }\n}\n"
     );
 }
+
+/// Polling must settle: a load whose embeds fail is not "changed on disk"
+/// until the disk changes, and fixing a file that failed is seen. Only the
+/// files an attribute names or its glob matches count as embedded (an edit
+/// of any other file reloads nothing).
+#[test]
+fn polling_sees_a_broken_embedded_file_fixed_and_nothing_else() {
+    let directory = tempfile::tempdir().unwrap();
+    let root = directory.path();
+    write_fixture(
+        root,
+        &format!(
+            "{MODULE}//- site.cue\n@extern(embed)\n\npackage site\n\nconfig: _ @embed(file=config.json)\nall: _ @embed(glob=conf/*.json)\n//- config.json\n{{\"port\": }}\n//- conf/a.json\n[\n"
+        ),
+    );
+    let mut db = Database::default();
+    let first = load(&mut db, root, &Overlay::new(), None);
+    expect![[r#"
+        E0110 `@embed(file=config.json)` config: "config.json" is not valid JSON: line 1, column 10: expected value
+        E0110 `@embed(glob=conf/*.json)` all: "conf/a.json" is not valid JSON: line 2, column 1: EOF while parsing a list
+    "#]]
+    .assert_eq(&export(&db, &first));
+    let none = HashSet::new();
+    assert!(!first.disk_changed(&none), "nothing changed since the load");
+    assert!(first.embeds(&root.join("config.json")));
+    assert!(first.embeds(&root.join("conf/new.json")));
+    assert!(!first.embeds(&root.join("site.cue")));
+    assert!(!first.embeds(&root.join("conf/a.yaml")));
+    assert!(!first.embeds(&root.join("conf/sub/a.json")));
+
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    fs::write(root.join("config.json"), "{\"port\": 80}").unwrap();
+    assert!(first.disk_changed(&none), "the broken file was fixed");
+    let second = load(&mut db, root, &Overlay::new(), Some(&first));
+    assert!(!second.disk_changed(&none));
+    fs::write(root.join("conf/a.json"), "[1]").unwrap();
+    assert!(second.disk_changed(&none), "a matched file was fixed");
+    let third = load(&mut db, root, &Overlay::new(), Some(&second));
+    expect![[r#"
+        {
+            "config": {
+                "port": 80
+            },
+            "all": {
+                "conf/a.json": [
+                    1
+                ]
+            }
+        }
+    "#]]
+    .assert_eq(&export(&db, &third));
+}
