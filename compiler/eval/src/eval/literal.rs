@@ -190,11 +190,15 @@ fn compile_field(field: &SyntaxNode, scope: &mut StaticScope) -> Option<DeclInfo
             }
         },
     };
-    let embed = field
-        .children_with_tokens()
-        .filter_map(|element| element.into_token())
-        .find(|token| token.kind() == ATTRIBUTE && token.text().starts_with("@embed("))
-        .map(|token| token.text_range());
+    // Attributes end a field: most fields have none, and are not walked again.
+    let embed = match field.last_child_or_token() {
+        Some(last) if last.kind() == ATTRIBUTE => field
+            .children_with_tokens()
+            .filter_map(|element| element.into_token())
+            .find(|token| token.kind() == ATTRIBUTE && token.text().starts_with("@embed("))
+            .map(|token| token.text_range()),
+        _ => None,
+    };
     Some(DeclInfo::Field {
         label: info,
         label_node: label.syntax().clone(),
