@@ -166,6 +166,9 @@ fn compile_field(field: &SyntaxNode, scope: &mut StaticScope) -> Option<DeclInfo
         }
     }
     let value = value?;
+    // Attributes end a field, after its value: a field that ends with its
+    // value (most do) has none, and its tokens are not walked.
+    let has_attributes = value.text_range().end() < field.text_range().end();
     let value = if value.kind() == ALIAS_EXPR { expr_child(&value)? } else { value };
     let required = label.constraint() == ast::Constraint::Required;
     let optional = required || label.constraint() == ast::Constraint::Optional;
@@ -190,14 +193,14 @@ fn compile_field(field: &SyntaxNode, scope: &mut StaticScope) -> Option<DeclInfo
             }
         },
     };
-    // Attributes end a field: most fields have none, and are not walked again.
-    let embed = match field.last_child_or_token() {
-        Some(last) if last.kind() == ATTRIBUTE => field
+    let embed = if has_attributes {
+        field
             .children_with_tokens()
             .filter_map(|element| element.into_token())
             .find(|token| token.kind() == ATTRIBUTE && token.text().starts_with("@embed("))
-            .map(|token| token.text_range()),
-        _ => None,
+            .map(|token| token.text_range())
+    } else {
+        None
     };
     Some(DeclInfo::Field {
         label: info,
