@@ -392,3 +392,31 @@ fn polling_sees_a_broken_embedded_file_fixed_and_nothing_else() {
     "#]]
     .assert_eq(&export(&db, &third));
 }
+
+/// A module package the root imports embeds relative to its own directory.
+#[test]
+fn an_imported_package_embeds_from_its_own_directory() {
+    check(
+        r#"
+//- site.cue
+package site
+
+import "example.com/site/lib"
+
+http: lib.ports.http
+//- lib/lib.cue
+@extern(embed)
+
+package lib
+
+ports: _ @embed(file=data/ports.json)
+//- lib/data/ports.json
+{"http": 80}
+"#,
+        expect![[r#"
+            {
+                "http": 80
+            }
+        "#]],
+    );
+}
