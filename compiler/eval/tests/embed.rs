@@ -157,3 +157,21 @@ fn an_error_in_one_embedded_field_leaves_the_others() {
     let data = export(&[file("main.cue", &main)], &options).unwrap();
     assert_eq!(output::to_json(&data), "\"hello\\n\"\n");
 }
+
+#[test]
+fn a_diagnostic_names_the_embedded_file_at_the_attribute() {
+    let main = format!("{HEADER}config: _ @embed(file=config.json)\nconfig: port: <1024\n");
+    let options = EvalOptions {
+        embeds: embeds(&main, vec![Ok(vec![("config.json", "{\"port\": 8080}")])]),
+        ..EvalOptions::default()
+    };
+    let diagnostics = export(&[file("main.cue", &main)], &options).unwrap_err();
+    let labels: Vec<(&str, &str)> = diagnostics[0]
+        .secondary
+        .iter()
+        .map(|label| {
+            (&main[label.span.start as usize..label.span.end as usize], label.message.as_str())
+        })
+        .collect();
+    assert_eq!(labels, vec![("@embed(file=config.json)", "the value of `config.json`")]);
+}

@@ -28,6 +28,9 @@ pub(crate) struct Embedded {
     found: HashMap<(u32, u32), Found>,
     /// The attribute each embedded file's root was embedded by, for spans.
     pub spans: HashMap<SyntaxNode, Span>,
+    /// What a diagnostic says at an attribute whose files' values it shows:
+    /// by the attribute's file and offset.
+    labels: HashMap<(u32, u32), String>,
     /// Whether each evaluated file enables embedding, once asked.
     enabled: HashMap<u32, bool>,
 }
@@ -64,6 +67,12 @@ impl Embedded {
 }
 
 impl Evaluator {
+    /// What a diagnostic's label at `span` says: the embedded files whose
+    /// value it shows when `span` is an `@embed` attribute, else nothing.
+    pub(super) fn embedded_label(&self, span: &Span) -> &str {
+        self.embedded.labels.get(&(span.file, span.range.start().into())).map_or("", String::as_str)
+    }
+
     /// The conjunct that the `@embed` attribute at `range` of file `file`
     /// adds to its field.
     pub(super) fn embed_conjunct(&mut self, file: u32, range: TextRange) -> Conjunct {
@@ -138,6 +147,13 @@ impl Evaluator {
         for (_, embedded_root) in &files {
             self.embedded.spans.insert(embedded_root.clone(), span);
         }
+        let names: Vec<&str> = files.iter().map(|(key, _)| key.as_ref()).collect();
+        let label = match names.as_slice() {
+            [] => String::new(),
+            [one] => format!("the value of `{one}`"),
+            [first, ..] => format!("the values of `{first}` and {} more", names.len() - 1),
+        };
+        self.embedded.labels.insert((file, offset), label);
         match spec.target {
             Target::File(_) => match files.into_iter().next() {
                 Some((_, embedded_root)) => {

@@ -329,8 +329,14 @@ impl Evaluator {
             format!("{}: {}", error.path, error.message)
         };
         let mut diagnostic = Diagnostic::new(error.code, message, primary);
+        if let Some(span) = error.spans.first() {
+            let label = self.embedded_label(span);
+            if !label.is_empty() {
+                diagnostic = diagnostic.with_primary_label(label);
+            }
+        }
         for span in error.spans.iter().skip(1) {
-            diagnostic = diagnostic.with_secondary(to_span(span), "");
+            diagnostic = diagnostic.with_secondary(to_span(span), self.embedded_label(span));
         }
         if let Some(help) = &error.help {
             diagnostic = diagnostic.with_help(help.clone());
