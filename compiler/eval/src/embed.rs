@@ -340,19 +340,33 @@ fn split_arguments(body: &str) -> Vec<&str> {
 
 /// An argument's value: a CUE string literal decoded, anything else as written.
 fn unquote(value: &str) -> Result<String, String> {
-    if value.starts_with('"') || value.starts_with('#') {
-        return match decode_string_literal(value) {
-            Ok(Decoded::String(text)) => Ok(text),
-            _ => Err(format!("invalid string {value} in the attribute")),
-        };
+    if !(value.starts_with('"') || value.starts_with('#')) {
+        return Ok(value.to_string());
     }
-    Ok(value.to_string())
+    let invalid = || format!("invalid string {value} in the attribute");
+    // Only a whole, well-formed string token is decoded.
+    let parse = froyo_syntax::parse(value);
+    if !parse.errors().is_empty() {
+        return Err(invalid());
+    }
+    let is_whole_string = parse
+        .syntax_node()
+        .descendants_with_tokens()
+        .filter_map(|element| element.into_token())
+        .any(|token| token.kind() == SyntaxKind::STRING && token.text() == value);
+    match decode_string_literal(value) {
+        Ok(Decoded::String(text)) if is_whole_string => Ok(text),
+        _ => Err(invalid()),
+    }
 }
 
 /// The path rules of today's CUE: relative, clean, never `..`.
 fn check_path(path: &str) -> Result<(), String> {
     if path.is_empty() {
         return Err("the path is empty".into());
+    }
+    if path == "." {
+        return Err("\".\" is the CUE file's own directory; name a file in it".into());
     }
     if path.starts_with('/') || path.contains('\\') || path.as_bytes().get(1) == Some(&b':') {
         return Err(format!(
@@ -601,6 +615,10 @@ mod tests {
             ("@embed(glob=*.cue)", "CUE file"),
             ("@embed(file=a.json, type=jsonl)", "several values"),
             ("@embed(file)", "needs a value"),
+            ("@embed(file=.)", "own directory"),
+            // Found by the property test: not a string literal, not decoded as one.
+            ("@embed(file=#/é/)", "invalid string"),
+            ("@embed(file=\"a.json)", "invalid string"),
         ];
         for (text, expected) in refused {
             let message = spec(text).expect_err(text);
