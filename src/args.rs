@@ -601,6 +601,9 @@ pub enum ExportFormat {
     Json,
     /// YAML, as `cue export --out yaml` prints it.
     Yaml,
+    /// JSON without whitespace, on one line, as `cue export --out json+compact` prints it.
+    #[value(name = "json+compact")]
+    JsonCompact,
     /// JSON Lines: the value as JSON on one line.
     Jsonl,
     /// CUE text of the data, as `cue export --out cue` prints it.

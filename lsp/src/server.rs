@@ -213,7 +213,11 @@ impl Backend {
     /// Makes sure `path` belongs to a loaded project: its module's, or one
     /// of its own (single-file mode).
     fn ensure_project(state: &mut State, path: &Path) {
-        if state.projects.iter().any(|project| project.file_id(path).is_some()) {
+        if state
+            .projects
+            .iter()
+            .any(|project| project.file_id(path).is_some() || project.embeds(path))
+        {
             return;
         }
         let directory = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -225,7 +229,8 @@ impl Backend {
                 .position(|project| project.single_file.is_none() && project.root == root);
             let previous = index.map(|index| state.projects[index].clone());
             let loaded = project::load(&mut state.db, &root, None, &read, previous.as_ref());
-            let contains = loaded.file_id(path).is_some();
+            // A file embedded by `@embed` is the project's too, not a document of its own.
+            let contains = loaded.file_id(path).is_some() || loaded.embeds(path);
             match index {
                 Some(index) => state.projects[index] = loaded,
                 None => state.projects.push(loaded),
@@ -257,6 +262,31 @@ impl Backend {
             let single = project.single_file.clone();
             let loaded =
                 project::load(&mut state.db, &root, single.as_deref(), &read, Some(&project));
+            changed |= loaded.changed;
+            state.projects[index] = loaded;
+        }
+        changed
+    }
+
+    /// Reloads the projects that embed `path` (an `@embed`ded file whose
+    /// document opened, changed or closed): the loader decodes it again
+    /// and sets the inputs that changed. Whether any did.
+    fn refresh_embedding(state: &mut State, path: &Path) -> bool {
+        let read = overlay(&state.documents);
+        let mut changed = false;
+        for index in 0..state.projects.len() {
+            if !state.projects[index].embeds(path) {
+                continue;
+            }
+            let project = state.projects[index].clone();
+            let single = project.single_file.clone();
+            let loaded = project::load(
+                &mut state.db,
+                &project.root,
+                single.as_deref(),
+                &read,
+                Some(&project),
+            );
             changed |= loaded.changed;
             state.projects[index] = loaded;
         }
@@ -474,6 +504,7 @@ impl LanguageServer for Backend {
             state.documents.insert(path.clone(), Arc::new(document));
             Backend::ensure_project(&mut state, &path);
             Backend::set_text(&mut state, &path, &text);
+            Backend::refresh_embedding(&mut state, &path);
         });
         self.schedule_diagnostics();
     }
@@ -505,6 +536,7 @@ impl LanguageServer for Backend {
             };
             state.documents.insert(path.clone(), Arc::new(document));
             Backend::set_text(&mut state, &path, &text);
+            Backend::refresh_embedding(&mut state, &path);
             if state.projects.iter().any(Project::module_changed) {
                 Backend::refresh_projects(&mut state, false);
             }
@@ -526,6 +558,7 @@ impl LanguageServer for Backend {
             if let Some(text) = read_text(&state.documents, &path) {
                 Backend::set_text(&mut state, &path, &text);
             }
+            Backend::refresh_embedding(&mut state, &path);
         });
         self.schedule_diagnostics();
     }

@@ -532,3 +532,32 @@ async fn every_independent_error_is_published_as_the_cli_reports_it() {
         client.shutdown().await;
     }
 }
+
+/// `@embed`: the embedded file is read by the server; editing it (as an open
+/// document, or on disk, seen by polling) re-checks what embeds it, and the
+/// diagnostic is at the attribute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editing_an_embedded_file_rechecks_the_file_that_embeds_it() {
+    let spec = "//- cue.mod/module.cue\nmodule: \"example.com/site\"\n//- site.cue\n@extern(embed)\n\npackage site\n\nconfig: _ @embed(file=config.json)\nconfig: port: int & <1024\n//- config.json\n{\"port\": 80}\n";
+    let fixture = Fixture::new(spec);
+    let mut client = start(&fixture).await;
+    client.open(&fixture, "site.cue").await;
+    let site = fixture.uri("site.cue");
+
+    // Opened and edited in the editor: its text, not the disk's, counts.
+    client.open(&fixture, "config.json").await;
+    let config = fixture.uri("config.json");
+    client.change(&config, 2, "{\"port\": 8080}").await;
+    let broken = client.diagnostics_until(&site, |d| !d.is_empty()).await;
+    assert_eq!(lines_and_codes(&broken), vec![(5, "E0207".to_string())], "{broken:?}");
+    assert!(client.published(&config).iter().all(|(_, d)| d.is_empty()), "not a CUE document");
+    client.change(&config, 3, "{\"port\": 443}").await;
+    client.diagnostics_until(&site, Vec::is_empty).await;
+
+    // Closed, then changed on disk: the poll notices.
+    client.notify("textDocument/didClose", json!({"textDocument": {"uri": config}})).await;
+    std::fs::write(fixture.root().join("config.json"), "{\"port\": \"http\"}").expect("write");
+    let broken = client.diagnostics_until(&site, |d| !d.is_empty()).await;
+    assert!(codes(&broken)[0].starts_with("E0200"), "{broken:?}");
+    client.shutdown().await;
+}

@@ -1,5 +1,5 @@
 //! `froyo export`: evaluate a CUE package and print it as JSON, YAML, JSON
-//! Lines, CUE, TOML or raw text, as `cue export --out json|yaml|jsonl|cue|toml|text`
+//! Lines, CUE, TOML or raw text, as `cue export --out json|json+compact|yaml|jsonl|cue|toml|text`
 //! does.
 //!
 //! The files come from [`froyo_loader::package`] as inputs of a [`froyo_db::Database`];
@@ -63,7 +63,8 @@ fn encode(data: &froyo_eval::Data, format: ExportFormat) -> Result<String, Strin
     match format {
         ExportFormat::Json => Ok(output::to_json(data)),
         ExportFormat::Yaml => Ok(output::to_yaml(data)),
-        ExportFormat::Jsonl => Ok(output::to_json_line(data)),
+        // Go's compact JSON is the JSON Lines form: one line, no whitespace.
+        ExportFormat::JsonCompact | ExportFormat::Jsonl => Ok(output::to_json_line(data)),
         ExportFormat::Cue => Ok(output::to_cue(data)),
         ExportFormat::Toml => output::to_toml(data),
         ExportFormat::Text => match data {

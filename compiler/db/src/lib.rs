@@ -54,6 +54,25 @@ pub struct Package {
     /// standard library's files follow them ([`stdlib_files`]).
     #[returns(ref)]
     pub imports: Vec<(String, Vec<SourceFile>)>,
+    /// What the host found for the `@embed` attributes of the package's
+    /// files and its imports' (see [`Embed`]).
+    #[default]
+    #[returns(ref)]
+    pub embeds: Vec<Embed>,
+}
+
+/// What the host found for one `@embed` attribute: the embedded files as
+/// inputs (their decoded CUE text), so that an edit of one re-evaluates
+/// what embeds it, or why they could not be embedded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Embed {
+    /// The CUE file holding the attribute.
+    pub file: SourceFile,
+    /// Byte offset of the attribute's `@` in it.
+    pub offset: u32,
+    /// Each embedded file's key (its path relative to the CUE file's
+    /// directory) and input, or the problem.
+    pub found: Result<Vec<(String, SourceFile)>, froyo_eval::embed::EmbedError>,
 }
 
 /// The syntax tree of one file, parsed once per text for every query that
@@ -125,7 +144,7 @@ fn evaluator_input_of(
         name: file.path(db).clone(),
         text: file.text(db).clone(),
     };
-    let files = files.iter().map(source).collect();
+    let sources = files.iter().map(source).collect();
     let imports = package
         .imports(db)
         .iter()
@@ -135,7 +154,45 @@ fn evaluator_input_of(
         })
         .chain(froyo_check::schema::stdlib_imports())
         .collect();
-    (files, EvalOptions { imports, ..EvalOptions::default() })
+    let embeds = evaluator_embeds(db, files, package);
+    (sources, EvalOptions { imports, embeds, ..EvalOptions::default() })
+}
+
+/// The package's embeds for an evaluation of `files` with the package's
+/// module imports: each attribute's file by its index among them.
+fn evaluator_embeds(
+    db: &dyn salsa::Database,
+    files: &[SourceFile],
+    package: Package,
+) -> Vec<froyo_eval::embed::Embed> {
+    let embeds = package.embeds(db);
+    if embeds.is_empty() {
+        return Vec::new();
+    }
+    let evaluated: Vec<SourceFile> = files
+        .iter()
+        .copied()
+        .chain(package.imports(db).iter().flat_map(|(_, files)| files.iter().copied()))
+        .collect();
+    embeds
+        .iter()
+        .filter_map(|embed| {
+            let index = evaluated.iter().position(|file| *file == embed.file)?;
+            let found = embed.found.clone().map(|files| {
+                files
+                    .iter()
+                    .map(|(key, source)| froyo_eval::embed::EmbeddedFile {
+                        key: key.clone(),
+                        source: froyo_eval::SourceFile {
+                            name: source.path(db).clone(),
+                            text: source.text(db).clone(),
+                        },
+                    })
+                    .collect()
+            });
+            Some(froyo_eval::embed::Embed { file: index as u32, offset: embed.offset, found })
+        })
+        .collect()
 }
 
 /// `diagnostic` with every file id mapped by `map`.

@@ -15,6 +15,7 @@
 
 pub mod builtins;
 mod data;
+pub mod embed;
 mod eval;
 pub mod import_path;
 pub mod num;

@@ -216,7 +216,7 @@ impl Aligned {
 }
 
 /// A CUE string literal for `value` (JSON's escapes are CUE's).
-fn string_literal(value: &str) -> String {
+pub(crate) fn string_literal(value: &str) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "\"\"".to_string())
 }
 

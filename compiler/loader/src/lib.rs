@@ -32,6 +32,7 @@ pub mod arguments;
 pub mod build;
 pub mod check;
 pub mod data;
+pub mod embed;
 pub mod imports;
 pub mod module;
 pub mod overlay;
@@ -53,4 +54,7 @@ pub use read::{
 };
 pub use table::{LoadedWorkspace, load_workspace, sort_diagnostics, workspace_roots};
 pub use walk::{Discovery, discover};
-pub use workspace::{FileKind, Loaded, POLICY_DIRECTORY, Request, Target, WorkspaceFile, load};
+pub use workspace::{
+    EmbedWatch, EmbeddedInput, FileKind, Loaded, POLICY_DIRECTORY, Request, Target, WorkspaceFile,
+    load,
+};

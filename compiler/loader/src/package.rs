@@ -252,6 +252,8 @@ pub fn load(
 
     let mut files = Files::new();
     let mut inputs = Vec::new();
+    // Each input's path on disk, for the `@embed` attributes in it.
+    let mut input_paths: Vec<PathBuf> = Vec::new();
     let mut stream = None;
     let mut main_dir: Option<PathBuf> = None;
     for (index, (file, kept)) in sources.loaded.iter().zip(keep).enumerate() {
@@ -276,6 +278,7 @@ pub fn load(
             };
             files.add(name.clone(), shown);
             inputs.push(froyo_db::SourceFile::new(database, input_name(&file.path, &name), text));
+            input_paths.push(file.path.clone());
         }
     }
     let stream =
@@ -319,6 +322,7 @@ pub fn load(
                     input_name(&path, &name),
                     text,
                 ));
+                input_paths.push(path);
             }
             imports.push((package.import_path, package_inputs));
         }
@@ -330,8 +334,48 @@ pub fn load(
     if let Some(expression) = expression {
         files.add("<expression>", expression);
     }
-    let input = froyo_db::Package::new(database, inputs, expression.map(str::to_string), imports);
+    let all_inputs: Vec<froyo_db::SourceFile> = inputs
+        .iter()
+        .copied()
+        .chain(
+            imports
+                .iter()
+                .flat_map(|(_, files): &(String, Vec<froyo_db::SourceFile>)| files.iter().copied()),
+        )
+        .collect();
+    let embeds = embeds(database, &all_inputs, &input_paths, module_dir.as_deref(), current_dir);
+    let input = froyo_db::Package::builder(inputs, expression.map(str::to_string), imports)
+        .embeds(embeds)
+        .new(database);
     Ok(Package { files, input, stream })
+}
+
+/// What the `@embed` attributes of `inputs` (whose paths on disk are
+/// `paths`) name, read once: the command line reads the disk as it is.
+fn embeds(
+    database: &froyo_db::Database,
+    inputs: &[froyo_db::SourceFile],
+    paths: &[PathBuf],
+    module_root: Option<&Path>,
+    current_dir: &Path,
+) -> Vec<froyo_db::Embed> {
+    let overlay = Overlay::new();
+    let mut embeds = Vec::new();
+    for (input, path) in inputs.iter().zip(paths) {
+        for resolved in crate::embed::resolve(path, input.text(database), module_root, &overlay) {
+            let found = resolved.found.map(|files| {
+                files
+                    .into_iter()
+                    .map(|read| {
+                        let name = display_path(current_dir, &read.path);
+                        (read.key, froyo_db::SourceFile::new(database, name, read.text))
+                    })
+                    .collect()
+            });
+            embeds.push(froyo_db::Embed { file: *input, offset: resolved.offset, found });
+        }
+    }
+    embeds
 }
 
 /// Which loaded files belong to the evaluated package: every explicit file,

@@ -109,6 +109,50 @@ pub struct Loaded {
     pub changed: bool,
     /// The root's `.cue` files and the `.star` files below it on disk (with `watch`).
     pub listed: Vec<PathBuf>,
+    /// The files `@embed` attributes embed: inputs of the database, but not
+    /// files of the file table (diagnostics never point into them).
+    pub embedded: Vec<EmbeddedInput>,
+    /// What `@embed` attributes look for, so that a change on disk is seen.
+    pub embed_watch: Vec<EmbedWatch>,
+}
+
+/// One embedded file as a database input: its decoded CUE text.
+#[derive(Debug, Clone)]
+pub struct EmbeddedInput {
+    pub path: PathBuf,
+    pub file_type: froyo_eval::embed::FileType,
+    pub source: SourceFile,
+}
+
+/// What one `@embed` attribute looked for, and what the disk had then:
+/// read again the same way, a difference means the attribute finds
+/// something else now (whether or not it could be embedded then).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmbedWatch {
+    /// A file, and when it was modified (`None`: not there).
+    File { path: PathBuf, stamp: Option<SystemTime> },
+    /// A glob in a directory, and each match with when it was modified
+    /// (`None` when the glob could not be matched).
+    Glob { directory: PathBuf, pattern: String, found: Option<Vec<(String, Option<SystemTime>)>> },
+}
+
+impl EmbedWatch {
+    fn glob(directory: &Path, pattern: &str) -> EmbedWatch {
+        let found =
+            crate::embed::glob(directory, pattern, &Overlay::new(), None).ok().map(|keys| {
+                keys.into_iter()
+                    .map(|key| {
+                        let stamp = file_stamp(&crate::embed::join(directory, &key));
+                        (key, stamp)
+                    })
+                    .collect()
+            });
+        EmbedWatch::Glob { directory: directory.to_path_buf(), pattern: pattern.to_string(), found }
+    }
+
+    fn file(path: &Path) -> EmbedWatch {
+        EmbedWatch::File { path: path.to_path_buf(), stamp: file_stamp(path) }
+    }
 }
 
 impl Loaded {
@@ -159,7 +203,33 @@ impl Loaded {
                 stamp != file.stamp || stamp.is_none()
             }
         });
-        modified || (self.single_file.is_none() && walk::listing(&self.root) != self.listed)
+        modified
+            || (self.single_file.is_none() && walk::listing(&self.root) != self.listed)
+            || self.embeds_changed(open)
+    }
+
+    /// Whether `path` is a file an `@embed` attribute embeds, or one its
+    /// glob would match.
+    pub fn embeds(&self, path: &Path) -> bool {
+        self.embedded.iter().any(|file| file.path == path)
+            || self.embed_watch.iter().any(|watch| match watch {
+                EmbedWatch::File { path: named, .. } => named == path,
+                EmbedWatch::Glob { directory, pattern, .. } => {
+                    crate::embed::glob_matches_path(directory, pattern, path)
+                }
+            })
+    }
+
+    /// Whether what an `@embed` attribute finds on disk changed: a file
+    /// (not open) modified, added or removed, or a glob's matches.
+    fn embeds_changed(&self, open: &HashSet<PathBuf>) -> bool {
+        self.embed_watch.iter().any(|watch| match watch {
+            EmbedWatch::File { path, .. } if open.contains(path) => false,
+            EmbedWatch::File { path, .. } => EmbedWatch::file(path) != *watch,
+            EmbedWatch::Glob { directory, pattern, .. } => {
+                EmbedWatch::glob(directory, pattern) != *watch
+            }
+        })
     }
 }
 
@@ -386,6 +456,9 @@ pub fn load(db: &mut Database, request: &Request<'_>) -> Loaded {
         let package_inputs = add_package(db, package.files, FileKind::Imported);
         import_inputs.push((package.import_path, package_inputs));
     }
+    let module_root = single_file.is_none().then_some(root.as_path());
+    let (embeds, embedded, embed_watch) =
+        load_embeds(db, &files, module_root, overlay, request, &mut inputs);
     for (name, _) in froyo_db::stdlib_files() {
         files.push(WorkspaceFile {
             path: request.stdlib_directory.join(name),
@@ -447,6 +520,10 @@ pub fn load(db: &mut Database, request: &Request<'_>) -> Loaded {
                 package.set_imports(db).to(import_inputs);
                 changed = true;
             }
+            if *package.embeds(db) != embeds {
+                package.set_embeds(db).to(embeds);
+                changed = true;
+            }
             if *workspace.starlark(db) != starlark_inputs {
                 workspace.set_starlark(db).to(starlark_inputs);
                 changed = true;
@@ -454,7 +531,8 @@ pub fn load(db: &mut Database, request: &Request<'_>) -> Loaded {
             workspace
         }
         None => {
-            let package = Package::new(db, package_inputs, None, import_inputs);
+            let package =
+                Package::builder(package_inputs, None, import_inputs).embeds(embeds).new(db);
             froyo_db::Workspace::new(db, package, starlark_inputs)
         }
     };
@@ -470,5 +548,86 @@ pub fn load(db: &mut Database, request: &Request<'_>) -> Loaded {
         problems,
         module_path,
         changed,
+        embedded,
+        embed_watch,
     }
+}
+
+/// Reads what the `@embed` attributes of the CUE files among `files` (the
+/// package's and its imports') name, and makes each embedded file an input.
+fn load_embeds(
+    db: &mut Database,
+    files: &[WorkspaceFile],
+    module_root: Option<&Path>,
+    overlay: &Overlay,
+    request: &Request<'_>,
+    inputs: &mut Inputs<'_>,
+) -> (Vec<froyo_db::Embed>, Vec<EmbeddedInput>, Vec<EmbedWatch>) {
+    let previous: HashMap<(&Path, froyo_eval::embed::FileType), SourceFile> = request
+        .previous
+        .iter()
+        .flat_map(|previous| &previous.embedded)
+        .map(|file| ((file.path.as_path(), file.file_type), file.source))
+        .collect();
+    let mut embeds = Vec::new();
+    let mut embedded: Vec<EmbeddedInput> = Vec::new();
+    let mut watch = Vec::new();
+    for file in files {
+        let Some(source) = file.source else { continue };
+        let found = crate::embed::resolve(&file.path, source.text(db), module_root, overlay);
+        for resolved in found {
+            if request.watch {
+                if let Some(path) = &resolved.file {
+                    watch.push(EmbedWatch::file(path));
+                }
+                if let Some((directory, pattern)) = &resolved.glob {
+                    watch.push(EmbedWatch::glob(directory, pattern));
+                }
+            }
+            let found = resolved.found.map(|files| {
+                files
+                    .into_iter()
+                    .map(|read| {
+                        let key = (read.path.as_path(), read.file_type);
+                        let existing = embedded
+                            .iter()
+                            .find(|known| (known.path.as_path(), known.file_type) == key)
+                            .map(|known| known.source);
+                        let input = match existing {
+                            Some(input) => input,
+                            None => {
+                                let name = input_name(inputs.root, &read.path);
+                                let input = match previous.get(&key) {
+                                    Some(input) => {
+                                        if *input.text(db) != read.text {
+                                            input.set_text(db).to(read.text);
+                                            inputs.changed = true;
+                                        }
+                                        if *input.path(db) != name {
+                                            input.set_path(db).to(name);
+                                            inputs.changed = true;
+                                        }
+                                        *input
+                                    }
+                                    None => {
+                                        inputs.changed = true;
+                                        SourceFile::new(db, name, read.text)
+                                    }
+                                };
+                                embedded.push(EmbeddedInput {
+                                    path: read.path.clone(),
+                                    file_type: read.file_type,
+                                    source: input,
+                                });
+                                input
+                            }
+                        };
+                        (read.key, input)
+                    })
+                    .collect()
+            });
+            embeds.push(froyo_db::Embed { file: source, offset: resolved.offset, found });
+        }
+    }
+    (embeds, embedded, watch)
 }

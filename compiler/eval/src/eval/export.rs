@@ -43,6 +43,7 @@ impl Evaluator {
             main_files: files.len(),
             predeclared_values: Vec::new(),
             text_errors: Vec::new(),
+            embedded: super::embedding::Embedded::new(&options.embeds),
         };
         let mut diagnostics = Vec::new();
         // The package's files, then each imported module package's files:

@@ -33,6 +33,8 @@ pub(crate) enum DeclInfo {
         value: SyntaxNode,
         optional: bool,
         required: bool,
+        /// The range of the field's `@embed` attribute, if it has one.
+        embed: Option<froyo_syntax::TextRange>,
     },
     Embedding(SyntaxNode),
     Comprehension(SyntaxNode),
@@ -164,6 +166,9 @@ fn compile_field(field: &SyntaxNode, scope: &mut StaticScope) -> Option<DeclInfo
         }
     }
     let value = value?;
+    // Attributes end a field, after its value: a field that ends with its
+    // value (most do) has none, and its tokens are not walked.
+    let has_attributes = value.text_range().end() < field.text_range().end();
     let value = if value.kind() == ALIAS_EXPR { expr_child(&value)? } else { value };
     let required = label.constraint() == ast::Constraint::Required;
     let optional = required || label.constraint() == ast::Constraint::Optional;
@@ -188,12 +193,22 @@ fn compile_field(field: &SyntaxNode, scope: &mut StaticScope) -> Option<DeclInfo
             }
         },
     };
+    let embed = if has_attributes {
+        field
+            .children_with_tokens()
+            .filter_map(|element| element.into_token())
+            .find(|token| token.kind() == ATTRIBUTE && token.text().starts_with("@embed("))
+            .map(|token| token.text_range())
+    } else {
+        None
+    };
     Some(DeclInfo::Field {
         label: info,
         label_node: label.syntax().clone(),
         value,
         optional,
         required,
+        embed,
     })
 }
 

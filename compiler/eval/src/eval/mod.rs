@@ -16,6 +16,7 @@
 //! a: 5`, and otherwise yield an incomplete "cycle" value.
 
 mod arena;
+mod embedding;
 mod export;
 mod expr;
 pub(crate) mod labels;
@@ -40,7 +41,7 @@ pub(crate) use validate::SchemaFunction;
 pub(crate) use vertex::Vertex;
 
 /// One source file of the package to evaluate.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFile {
     /// The name shown in diagnostics.
     pub name: String,
@@ -96,6 +97,9 @@ pub struct EvalOptions {
     /// Imported module packages. Diagnostics in their files use file ids after
     /// the evaluated package's own files, in this order.
     pub imports: Vec<ImportedPackage>,
+    /// What the host found for the files' `@embed` attributes (see
+    /// [`crate::embed`]); an attribute without an entry is an error.
+    pub embeds: Vec<crate::embed::Embed>,
 }
 
 /// Evaluates a package and returns its concrete value, as `cue export` does.
@@ -280,6 +284,8 @@ pub(crate) struct Evaluator {
     pub text_errors: Vec<Diagnostic>,
     /// How many of `files` belong to the evaluated package (the rest are imported).
     pub main_files: usize,
+    /// The files `@embed` attributes embed, parsed.
+    pub embedded: embedding::Embedded,
 }
 
 impl Evaluator {
@@ -294,8 +300,14 @@ impl Evaluator {
 
     pub fn span(&self, node: &SyntaxNode) -> Span {
         let root = node.ancestors().last().unwrap_or_else(|| node.clone());
-        let file = self.files.iter().position(|(file_root, _)| *file_root == root).unwrap_or(0);
-        Span { file: file as u32, range: node.text_range() }
+        match self.files.iter().position(|(file_root, _)| *file_root == root) {
+            Some(file) => Span { file: file as u32, range: node.text_range() },
+            // An embedded file's value: at the attribute that embedded it.
+            None => match self.embedded.spans.get(&root) {
+                Some(span) => *span,
+                None => Span { file: 0, range: node.text_range() },
+            },
+        }
     }
 
     pub fn diagnostic(&self, error: &EvalError) -> Diagnostic {
@@ -317,8 +329,14 @@ impl Evaluator {
             format!("{}: {}", error.path, error.message)
         };
         let mut diagnostic = Diagnostic::new(error.code, message, primary);
+        if let Some(span) = error.spans.first() {
+            let label = self.embedded_label(span);
+            if !label.is_empty() {
+                diagnostic = diagnostic.with_primary_label(label);
+            }
+        }
         for span in error.spans.iter().skip(1) {
-            diagnostic = diagnostic.with_secondary(to_span(span), "");
+            diagnostic = diagnostic.with_secondary(to_span(span), self.embedded_label(span));
         }
         if let Some(help) = &error.help {
             diagnostic = diagnostic.with_help(help.clone());

@@ -214,6 +214,8 @@ impl Acc {
 struct FieldKind {
     optional: bool,
     required: bool,
+    /// The field's `@embed` attribute.
+    embed: Option<froyo_syntax::TextRange>,
 }
 
 struct ListPart {
@@ -975,8 +977,9 @@ impl Evaluator {
         }
         for declaration in &info.decls {
             match declaration {
-                DeclInfo::Field { label, label_node, value, optional, required } => {
-                    let field = FieldKind { optional: *optional, required: *required };
+                DeclInfo::Field { label, label_node, value, optional, required, embed } => {
+                    let field =
+                        FieldKind { optional: *optional, required: *required, embed: *embed };
                     self.add_field(id, acc, label, label_node, value, field, &frame, close);
                 }
                 DeclInfo::Embedding(expr) => {
@@ -1090,6 +1093,12 @@ impl Evaluator {
                 );
                 if field.required {
                     self.vertices[arc as usize].required = true;
+                }
+                if let Some(attribute) = field.embed {
+                    // The attribute's own file (fields with `@embed` are few).
+                    let file = self.span(label_node).file;
+                    let conjunct = self.embed_conjunct(file, attribute);
+                    self.push_arc_conjunct(arc, conjunct, field.optional);
                 }
             }
             Err(Value::Bottom(error)) => acc.push_error(error),
