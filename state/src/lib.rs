@@ -31,6 +31,7 @@ mod guard;
 mod location;
 mod postgres;
 mod process;
+mod rows;
 mod secrets;
 mod sqlite;
 mod time;

@@ -30,13 +30,13 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use postgres::{Client, GenericClient};
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
 use super::{Postgres, connect, insert_audit};
 use crate::error::StateError;
 use crate::guard::LockGuard;
-use crate::process::{self, Writer};
+use crate::process;
 use crate::time;
 use crate::types::{Liveness, LockInfo};
 
@@ -245,7 +245,7 @@ impl Postgres {
                 .map_err(this.failed("break the lock"))?;
             let detail = json!({
                 "who": who,
-                "holder": info_json(&holder.info),
+                "holder": crate::rows::info_json(&holder.info),
                 "interrupted_runs": interrupted,
             });
             insert_audit(transaction, this.workspace(), &this.writer, "lock.break", &detail)
@@ -335,7 +335,7 @@ impl Postgres {
             .execute("DELETE FROM froyo.locks WHERE workspace = $1", &[&self.workspace()])
             .map_err(self.failed("take over the lock"))?;
         let detail = json!({
-            "holder": info_json(&holder.info),
+            "holder": crate::rows::info_json(&holder.info),
             "reason": reason,
             "operation": operation,
             "interrupted_runs": interrupted,
@@ -403,11 +403,7 @@ impl Postgres {
         ids: &[i64],
         reason: &str,
     ) -> Result<Vec<u64>, StateError> {
-        let summary = json!({
-            "interrupted": reason,
-            "detected_by": writer_json(&self.writer),
-        })
-        .to_string();
+        let summary = crate::rows::interrupted_summary(reason, &self.writer);
         let finished_at = time::now_rfc3339();
         let mut interrupted = Vec::with_capacity(ids.len());
         for &id in ids {
@@ -466,12 +462,4 @@ fn heartbeat(
     )?;
     connection.execute("SELECT pg_advisory_unlock($1)", &[&key])?;
     Ok(())
-}
-
-fn info_json(info: &LockInfo) -> Value {
-    serde_json::to_value(info).unwrap_or(Value::Null)
-}
-
-fn writer_json(writer: &Writer) -> Value {
-    json!({ "owner": writer.user, "host": writer.host, "pid": writer.pid })
 }

@@ -33,6 +33,7 @@ use crate::backend::Backend;
 use crate::error::StateError;
 use crate::guard::{LockGuard, LockTiming};
 use crate::process::Writer;
+use crate::rows::{self, RawAudit, RawEvent, RawInstance, RawRun};
 use crate::secrets::SecretKey;
 use crate::time;
 use crate::types::{
@@ -177,28 +178,16 @@ impl Postgres {
         }
     }
 
-    fn json(&self, text: &str, what: &str) -> Result<Value, StateError> {
-        serde_json::from_str(text).map_err(|error| {
-            StateError::corrupt(&self.location, format!("{what} is not JSON: {error}"))
-        })
-    }
-
     fn unsigned(&self, value: i64, what: &str) -> Result<u64, StateError> {
-        u64::try_from(value)
-            .map_err(|_| StateError::corrupt(&self.location, format!("{what} {value} is negative")))
+        rows::unsigned(&self.location, value, what)
     }
 
     fn pid(&self, value: i64) -> Result<u32, StateError> {
-        u32::try_from(value).map_err(|_| {
-            StateError::corrupt(&self.location, format!("process id {value} is out of range"))
-        })
+        rows::pid(&self.location, value)
     }
 
     fn signed(&self, value: u64, what: &str) -> Result<i64, StateError> {
-        i64::try_from(value).map_err(|_| StateError::InvalidArgument {
-            path: self.location.clone(),
-            detail: format!("{what} {value} is too large to store"),
-        })
+        rows::signed(&self.location, value, what)
     }
 
     fn run_number(&self, run: RunId) -> Result<i64, StateError> {
@@ -206,91 +195,43 @@ impl Postgres {
     }
 
     fn status(&self, text: &str) -> Result<RunStatus, StateError> {
-        RunStatus::parse(text).ok_or_else(|| {
-            StateError::corrupt(&self.location, format!("unknown run status `{text}`"))
-        })
+        rows::status(&self.location, text)
     }
 
     fn run_record(&self, row: &Row) -> Result<RunRecord, StateError> {
-        let failed = self.failed("read a run");
-        let read = || -> Result<_, postgres::Error> {
+        let raw = (|| -> Result<RawRun, postgres::Error> {
             Ok((
-                row.try_get::<_, i64>(0)?,
-                row.try_get::<_, String>(1)?,
-                row.try_get::<_, String>(2)?,
-                row.try_get::<_, String>(3)?,
-                row.try_get::<_, String>(4)?,
-                row.try_get::<_, Option<String>>(5)?,
-                row.try_get::<_, Option<String>>(6)?,
-                row.try_get::<_, String>(7)?,
-                row.try_get::<_, String>(8)?,
-                row.try_get::<_, i64>(9)?,
+                row.try_get(0)?,
+                row.try_get(1)?,
+                row.try_get(2)?,
+                row.try_get(3)?,
+                row.try_get(4)?,
+                row.try_get(5)?,
+                row.try_get(6)?,
+                row.try_get(7)?,
+                row.try_get(8)?,
+                row.try_get(9)?,
             ))
-        };
-        let (id, kind, status, ir_hash, started_at, finished_at, summary, owner, host, pid) =
-            read().map_err(failed)?;
-        Ok(RunRecord {
-            id: RunId(self.unsigned(id, "run id")?),
-            kind: RunKind::parse(&kind).ok_or_else(|| {
-                StateError::corrupt(&self.location, format!("unknown run kind `{kind}`"))
-            })?,
-            status: self.status(&status)?,
-            ir_hash,
-            started_at,
-            finished_at,
-            summary: summary.map(|text| self.json(&text, "run summary")).transpose()?,
-            owner,
-            host,
-            pid: self.pid(pid)?,
-        })
+        })()
+        .map_err(self.failed("read a run"))?;
+        rows::run_record(&self.location, raw)
     }
 
     fn instance_record(&self, row: &Row) -> Result<InstanceRecord, StateError> {
-        let read = || -> Result<_, postgres::Error> {
+        let raw = (|| -> Result<RawInstance, postgres::Error> {
             Ok((
-                row.try_get::<_, String>(0)?,
-                row.try_get::<_, String>(1)?,
-                row.try_get::<_, String>(2)?,
-                row.try_get::<_, String>(3)?,
-                row.try_get::<_, String>(4)?,
-                row.try_get::<_, Option<String>>(5)?,
-                row.try_get::<_, Option<i64>>(6)?,
-                row.try_get::<_, String>(7)?,
+                row.try_get(0)?,
+                row.try_get(1)?,
+                row.try_get(2)?,
+                row.try_get(3)?,
+                row.try_get(4)?,
+                row.try_get(5)?,
+                row.try_get(6)?,
+                row.try_get(7)?,
             ))
-        };
-        let (
-            host,
-            resource,
-            resource_type,
-            desired_hash,
-            observed_hash,
-            observed,
-            last_run,
-            updated_at,
-        ) = read().map_err(self.failed("read an instance"))?;
-        let observed = match observed {
-            None => None,
-            Some(text) => match self.json(&text, "observed properties")? {
-                Value::Object(map) => Some(map),
-                _ => {
-                    return Err(StateError::corrupt(
-                        &self.location,
-                        format!(
-                            "the observed properties of {resource} on {host} are not an object"
-                        ),
-                    ));
-                }
-            },
-        };
-        Ok(InstanceRecord {
-            key: InstanceKey { host, resource },
-            resource_type,
-            desired_hash,
-            observed_hash,
-            observed,
-            last_run: last_run.map(|id| self.unsigned(id, "run id").map(RunId)).transpose()?,
-            updated_at,
-        })
+        })()
+        .map_err(self.failed("read an instance"))?;
+        rows::instance_record(&self.location, raw)
     }
 
     /// Upserts `record` in `transaction`; whether its content (not just its
@@ -302,19 +243,7 @@ impl Postgres {
         run_id: i64,
         record: &InstanceRecord,
     ) -> Result<bool, StateError> {
-        let observed = record
-            .observed
-            .as_ref()
-            .map(|map| {
-                serde_json::to_string(map).map_err(|error| StateError::InvalidArgument {
-                    path: self.location.clone(),
-                    detail: format!(
-                        "the observed properties of {} cannot be written as JSON: {error}",
-                        record.key
-                    ),
-                })
-            })
-            .transpose()?;
+        let observed = rows::observed_text(&self.location, record)?;
         let key = &record.key;
         let workspace = self.workspace();
         let touch = self.prepared(
@@ -581,7 +510,7 @@ impl Backend for Postgres {
 
     fn audit_log(&self, limit: usize) -> Result<Vec<AuditRecord>, StateError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = self
+        let found = self
             .client
             .borrow_mut()
             .query(
@@ -590,30 +519,22 @@ impl Backend for Postgres {
                 &[&self.workspace(), &limit],
             )
             .map_err(self.failed("read the audit log"))?;
-        rows.iter()
+        found
+            .iter()
             .map(|row| {
-                let read = || -> Result<_, postgres::Error> {
+                let raw = (|| -> Result<RawAudit, postgres::Error> {
                     Ok((
-                        row.try_get::<_, i64>(0)?,
-                        row.try_get::<_, String>(1)?,
-                        row.try_get::<_, String>(2)?,
-                        row.try_get::<_, String>(3)?,
-                        row.try_get::<_, i64>(4)?,
-                        row.try_get::<_, String>(5)?,
-                        row.try_get::<_, String>(6)?,
+                        row.try_get(0)?,
+                        row.try_get(1)?,
+                        row.try_get(2)?,
+                        row.try_get(3)?,
+                        row.try_get(4)?,
+                        row.try_get(5)?,
+                        row.try_get(6)?,
                     ))
-                };
-                let (id, at, owner, host, pid, action, detail) =
-                    read().map_err(self.failed("read the audit log"))?;
-                Ok(AuditRecord {
-                    id: self.unsigned(id, "audit id")?,
-                    at,
-                    owner,
-                    host,
-                    pid: self.pid(pid)?,
-                    action,
-                    detail: self.json(&detail, "audit detail")?,
-                })
+                })()
+                .map_err(self.failed("read the audit log"))?;
+                rows::audit_record(&self.location, raw)
             })
             .collect()
     }
@@ -756,39 +677,28 @@ impl Backend for Postgres {
             return Ok(None);
         };
         let record = self.run_record(&row)?;
-        let rows = client
+        let found = client
             .query(
                 "SELECT id, at, host, resource, kind, detail FROM froyo.events \
                  WHERE workspace = $1 AND run = $2 ORDER BY id",
                 &[&self.workspace(), &run_id],
             )
             .map_err(self.failed("read a run's events"))?;
-        let events = rows
+        let events = found
             .iter()
             .map(|row| {
-                let read = || -> Result<_, postgres::Error> {
+                let raw = (|| -> Result<RawEvent, postgres::Error> {
                     Ok((
-                        row.try_get::<_, i64>(0)?,
-                        row.try_get::<_, String>(1)?,
-                        row.try_get::<_, Option<String>>(2)?,
-                        row.try_get::<_, Option<String>>(3)?,
-                        row.try_get::<_, String>(4)?,
-                        row.try_get::<_, String>(5)?,
+                        row.try_get(0)?,
+                        row.try_get(1)?,
+                        row.try_get(2)?,
+                        row.try_get(3)?,
+                        row.try_get(4)?,
+                        row.try_get(5)?,
                     ))
-                };
-                let (event_id, at, host, resource, kind, detail) =
-                    read().map_err(self.failed("read a run's events"))?;
-                Ok(EventRecord {
-                    id: self.unsigned(event_id, "event id")?,
-                    run: id,
-                    at,
-                    instance: match (host, resource) {
-                        (Some(host), Some(resource)) => Some(InstanceKey { host, resource }),
-                        _ => None,
-                    },
-                    kind,
-                    detail: self.json(&detail, "event detail")?,
-                })
+                })()
+                .map_err(self.failed("read a run's events"))?;
+                rows::event_record(&self.location, id, raw)
             })
             .collect::<Result<Vec<_>, StateError>>()?;
         Ok(Some((record, events)))

@@ -15,12 +15,11 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::runs::is_foreign_key_violation;
 use super::store::Sqlite;
 use crate::error::StateError;
+use crate::rows::RawInstance;
 use crate::types::{InstanceKey, InstanceRecord, RunId};
 
 const INSTANCE_COLUMNS: &str =
     "host, resource, resource_type, desired_hash, observed_hash, observed, last_run, updated_at";
-
-type RawInstance = (String, String, String, String, String, Option<String>, Option<i64>, String);
 
 /// A row as its tuple (rusqlite converts a row into a tuple of `FromSql`
 /// values, column by column).
@@ -101,18 +100,7 @@ impl Sqlite {
         run_id: i64,
         record: &InstanceRecord,
     ) -> Result<bool, StateError> {
-        let observed = match &record.observed {
-            None => None,
-            Some(map) => {
-                Some(serde_json::to_string(map).map_err(|error| StateError::InvalidArgument {
-                    path: self.path.clone(),
-                    detail: format!(
-                        "the observed properties of {} cannot be written as JSON: {error}",
-                        record.key
-                    ),
-                })?)
-            }
-        };
+        let observed = crate::rows::observed_text(&self.path, record)?;
         let key = &record.key;
         // Same content: only the run and time move, in one statement.
         let touched = transaction
@@ -179,38 +167,6 @@ impl Sqlite {
     }
 
     fn instance_record(&self, raw: RawInstance) -> Result<InstanceRecord, StateError> {
-        let (
-            host,
-            resource,
-            resource_type,
-            desired_hash,
-            observed_hash,
-            observed,
-            last_run,
-            updated_at,
-        ) = raw;
-        let observed = match observed {
-            None => None,
-            Some(text) => match self.json(&text, "observed properties")? {
-                serde_json::Value::Object(map) => Some(map),
-                _ => {
-                    return Err(StateError::corrupt(
-                        &self.path,
-                        format!(
-                            "the observed properties of {resource} on {host} are not an object"
-                        ),
-                    ));
-                }
-            },
-        };
-        Ok(InstanceRecord {
-            key: InstanceKey { host, resource },
-            resource_type,
-            desired_hash,
-            observed_hash,
-            observed,
-            last_run: last_run.map(|id| self.unsigned(id, "run id").map(RunId)).transpose()?,
-            updated_at,
-        })
+        crate::rows::instance_record(&self.path, raw)
     }
 }

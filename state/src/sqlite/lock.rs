@@ -22,13 +22,13 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::schema;
 use super::store::{Sqlite, insert_audit};
 use crate::error::StateError;
 use crate::guard::LockGuard;
-use crate::process::{self, Writer};
+use crate::process;
 use crate::time;
 use crate::types::{Liveness, LockInfo};
 
@@ -144,7 +144,7 @@ impl Sqlite {
         transaction.execute("DELETE FROM lock", []).map_err(self.failed("break the lock"))?;
         let detail = json!({
             "who": who,
-            "holder": info_json(&holder.info),
+            "holder": crate::rows::info_json(&holder.info),
             "interrupted_runs": interrupted,
         });
         insert_audit(&transaction, &self.writer, "lock.break", &detail)
@@ -225,7 +225,7 @@ impl Sqlite {
         )?;
         connection.execute("DELETE FROM lock", []).map_err(self.failed("take over the lock"))?;
         let detail = json!({
-            "holder": info_json(&holder.info),
+            "holder": crate::rows::info_json(&holder.info),
             "reason": reason,
             "operation": operation,
             "interrupted_runs": interrupted,
@@ -291,11 +291,7 @@ impl Sqlite {
         ids: &[i64],
         reason: &str,
     ) -> Result<Vec<u64>, StateError> {
-        let summary = json!({
-            "interrupted": reason,
-            "detected_by": writer_json(&self.writer),
-        })
-        .to_string();
+        let summary = crate::rows::interrupted_summary(reason, &self.writer);
         let finished_at = time::now_rfc3339();
         let mut statement = connection
             .prepare_cached(
@@ -337,12 +333,4 @@ fn heartbeat(
     }
     connection.execute("DELETE FROM lock WHERE token = ?1", [token])?;
     Ok(())
-}
-
-fn info_json(info: &LockInfo) -> Value {
-    serde_json::to_value(info).unwrap_or(Value::Null)
-}
-
-fn writer_json(writer: &Writer) -> Value {
-    json!({ "owner": writer.user, "host": writer.host, "pid": writer.pid })
 }

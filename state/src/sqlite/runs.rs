@@ -12,18 +12,13 @@ use serde_json::Value;
 
 use super::store::Sqlite;
 use crate::error::StateError;
+use crate::rows::RawRun;
 use crate::time;
 use crate::types::{EventRecord, InstanceKey, RunId, RunKind, RunRecord, RunStatus};
 
 const RUN_COLUMNS: &str =
     "id, kind, status, ir_hash, started_at, finished_at, summary, owner, host, pid";
 
-/// A run row as SQLite returns it, before its text is checked.
-type RawRun =
-    (i64, String, String, String, String, Option<String>, Option<String>, String, String, i64);
-
-/// A row as its tuple (rusqlite converts a row into a tuple of `FromSql`
-/// values, column by column).
 fn raw_run(row: &Row<'_>) -> rusqlite::Result<RawRun> {
     RawRun::try_from(row)
 }
@@ -188,19 +183,7 @@ impl Sqlite {
             .map_err(self.failed("read a run's events"))?;
         let events = raw_events
             .into_iter()
-            .map(|(event_id, at, host, resource, kind, detail)| {
-                Ok(EventRecord {
-                    id: self.unsigned(event_id, "event id")?,
-                    run: id,
-                    at,
-                    instance: match (host, resource) {
-                        (Some(host), Some(resource)) => Some(InstanceKey { host, resource }),
-                        _ => None,
-                    },
-                    kind,
-                    detail: self.json(&detail, "event detail")?,
-                })
-            })
+            .map(|raw| crate::rows::event_record(&self.path, id, raw))
             .collect::<Result<Vec<_>, StateError>>()?;
         Ok(Some((record, events)))
     }
@@ -227,26 +210,11 @@ impl Sqlite {
     }
 
     fn run_record(&self, raw: RawRun) -> Result<RunRecord, StateError> {
-        let (id, kind, status, ir_hash, started_at, finished_at, summary, owner, host, pid) = raw;
-        Ok(RunRecord {
-            id: RunId(self.unsigned(id, "run id")?),
-            kind: RunKind::parse(&kind).ok_or_else(|| {
-                StateError::corrupt(&self.path, format!("unknown run kind `{kind}`"))
-            })?,
-            status: self.status(&status)?,
-            ir_hash,
-            started_at,
-            finished_at,
-            summary: summary.map(|text| self.json(&text, "run summary")).transpose()?,
-            owner,
-            host,
-            pid: self.pid(pid)?,
-        })
+        crate::rows::run_record(&self.path, raw)
     }
 
     fn status(&self, text: &str) -> Result<RunStatus, StateError> {
-        RunStatus::parse(text)
-            .ok_or_else(|| StateError::corrupt(&self.path, format!("unknown run status `{text}`")))
+        crate::rows::status(&self.path, text)
     }
 
     /// The run's id as SQLite stores it; an id too large to store names no run.

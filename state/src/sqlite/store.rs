@@ -266,19 +266,7 @@ impl Sqlite {
             })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(self.failed("read the audit log"))?;
-        rows.into_iter()
-            .map(|(id, at, owner, host, pid, action, detail)| {
-                Ok(AuditRecord {
-                    id: self.unsigned(id, "audit id")?,
-                    at,
-                    owner,
-                    host,
-                    pid: self.pid(pid)?,
-                    action,
-                    detail: self.json(&detail, "audit detail")?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(|raw| crate::rows::audit_record(&self.path, raw)).collect()
     }
 
     // --- helpers for the other modules ---
@@ -330,28 +318,16 @@ impl Sqlite {
         }
     }
 
-    pub(crate) fn json(&self, text: &str, what: &str) -> Result<Value, StateError> {
-        serde_json::from_str(text).map_err(|error| {
-            StateError::corrupt(&self.path, format!("{what} is not JSON: {error}"))
-        })
-    }
-
     pub(crate) fn unsigned(&self, value: i64, what: &str) -> Result<u64, StateError> {
-        u64::try_from(value)
-            .map_err(|_| StateError::corrupt(&self.path, format!("{what} {value} is negative")))
+        crate::rows::unsigned(&self.path, value, what)
     }
 
     pub(crate) fn pid(&self, value: i64) -> Result<u32, StateError> {
-        u32::try_from(value).map_err(|_| {
-            StateError::corrupt(&self.path, format!("process id {value} is out of range"))
-        })
+        crate::rows::pid(&self.path, value)
     }
 
     pub(crate) fn signed(&self, value: u64, what: &str) -> Result<i64, StateError> {
-        i64::try_from(value).map_err(|_| StateError::InvalidArgument {
-            path: self.path.clone(),
-            detail: format!("{what} {value} is too large to store"),
-        })
+        crate::rows::signed(&self.path, value, what)
     }
 }
 
