@@ -158,6 +158,7 @@ pub async fn run(
     let mut stdout: Vec<u8> = Vec::new();
     let mut stderr: Vec<u8> = Vec::new();
     let mut prompts_answered = 0;
+    let mut exited: Option<u32> = None;
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         // Every complete line of stdout is one of the script's.
@@ -235,6 +236,8 @@ pub async fn run(
             ));
         }
         let message = match tokio::time::timeout_at(deadline, reader.wait()).await {
+            // Exited, but the channel was not closed in time: judge what came.
+            Err(_) if exited.is_some() => return Err(ended(exited, user, &stderr)),
             Err(_) => {
                 return Err(deploy(
                     format!("the runner did not start within {} s", timeout.as_secs()),
@@ -246,12 +249,13 @@ pub async fn run(
         match message {
             Some(ChannelMsg::Data { data }) => stdout.extend_from_slice(&data),
             Some(ChannelMsg::ExtendedData { data, .. }) => stderr.extend_from_slice(&data),
-            Some(ChannelMsg::ExitStatus { exit_status }) => {
-                return Err(ended(Some(exit_status), user, &stderr));
-            }
+            // The server may send the exit status before the last of the
+            // script's stderr (sudo's reason, say): keep reading until the
+            // channel closes, then judge everything it said.
+            Some(ChannelMsg::ExitStatus { exit_status }) => exited = Some(exit_status),
             // Its output ended; the exit status (and the last stderr) may still come.
             Some(ChannelMsg::Eof) => {}
-            Some(ChannelMsg::Close) | None => return Err(ended(None, user, &stderr)),
+            Some(ChannelMsg::Close) | None => return Err(ended(exited, user, &stderr)),
             Some(_) => {}
         }
     }

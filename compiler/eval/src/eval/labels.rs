@@ -73,7 +73,21 @@ pub(crate) fn quoting(text: &str) -> (Quoting, usize) {
 pub(crate) fn decode_string_literal(text: &str) -> Result<Decoded, String> {
     let (quoting, open) = quoting(text);
     let close = quoting.hashes + if quoting.multiline { 3 } else { 1 };
-    if text.len() < open + close {
+    // Only a whole literal: its quotes open and close it (text from an
+    // attribute may be anything, so nothing is sliced before this holds).
+    let quote = match (quoting.bytes, quoting.multiline) {
+        (true, true) => "'''",
+        (true, false) => "'",
+        (false, true) => "\"\"\"",
+        (false, false) => "\"",
+    };
+    let closing = format!("{quote}{}", "#".repeat(quoting.hashes));
+    if text.len() < open + close
+        || !text[quoting.hashes..].starts_with(quote)
+        || !text.ends_with(&closing)
+        || !text.is_char_boundary(open)
+        || !text.is_char_boundary(text.len() - close)
+    {
         return Err("invalid string literal".to_string());
     }
     let body = &text[open..text.len() - close];
@@ -210,4 +224,25 @@ pub(crate) fn label_prefix(label: &str) -> u64 {
     let head = &label.as_bytes()[..label.len().min(8)];
     bytes[..head.len()].copy_from_slice(head);
     u64::from_le_bytes(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_whole_string_literals_decode() {
+        // Attribute values reach the decoder as written: none of these is a
+        // literal, and none may panic (`#éjson` once sliced inside the `é`).
+        for text in ["#éjson", "é", "#\"abc", "\"abc", "'", "#\"x\"", "\"x\"#", "'''\n", "##\"a\"#"]
+        {
+            assert!(decode_string_literal(text).is_err(), "{text}");
+        }
+        for (text, expected) in [("\"a\"", "a"), ("#\"a\\b\"#", "a\\b"), ("\"é\"", "é")] {
+            match decode_string_literal(text) {
+                Ok(Decoded::String(decoded)) => assert_eq!(decoded, expected, "{text}"),
+                _ => panic!("{text} did not decode"),
+            }
+        }
+    }
 }
