@@ -671,6 +671,21 @@ fn export_expression_evaluates_only_what_it_needs() {
     assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
 }
 
+/// Issue 19, area 3: a default whose failure is the export's only error
+/// fails the export, as today's `cue export` does (it words the first case
+/// "2 errors in empty disjunction", listing each alternative's conflict;
+/// froyo names the default's, see docs/cue-compatibility.md).
+#[test]
+fn export_fails_when_a_default_fails_and_nothing_else_does() {
+    let files: &[(&str, &[u8])] = &[
+        ("a.cue", b"package site\n\na: *1 | 2\na: 3\nok: \"x\"\n"),
+        ("b.cue", b"package site\n\nb: *\"x\" | int\nb: >0\n"),
+    ];
+    insta::assert_snapshot!(run(&["export"], files));
+    // The rest of the package is still selectable.
+    assert_eq!(run(&["export", "-e", "ok"], files), "exit: 0\n--- stdout\n\"x\"\n--- stderr\n");
+}
+
 #[test]
 fn export_reports_required_fields_and_unused_imports() {
     let files: &[(&str, &[u8])] = &[(
