@@ -13,7 +13,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::error::StateError;
-use crate::types::LockInfo;
+use crate::process::Writer;
+use crate::time;
+use crate::types::{Liveness, LockInfo};
 
 /// How the lock's heartbeat runs. The defaults suit production; tests shorten them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,18 +45,44 @@ pub struct LockGuard {
 }
 
 impl LockGuard {
-    /// A guard over a heartbeat thread that was just started: `held` is
-    /// cleared by the thread when the lock stops being ours, `holding` is
-    /// the state's record of the token, cleared on release, `stop` ends the
-    /// thread (dropping it is enough).
-    pub(crate) fn new(
-        info: LockInfo,
-        held: Arc<AtomicBool>,
-        holding: Arc<std::sync::Mutex<Option<String>>>,
-        stop: mpsc::Sender<()>,
-        heartbeat: JoinHandle<Result<(), StateError>>,
-    ) -> LockGuard {
-        LockGuard { info, held, holding, stop: Some(stop), heartbeat: Some(heartbeat) }
+    /// Starts the heartbeat thread, which runs `beat` with the flag to clear
+    /// when the lock stops being ours and the channel that tells it to stop
+    /// (and give the lock back); then records `token` as the lock `holding`
+    /// belongs to, and returns the guard over the thread. The holder is this
+    /// process (`writer`), for `operation`, since `now_ms`.
+    pub(crate) fn start(
+        writer: &Writer,
+        operation: &str,
+        now_ms: i64,
+        token: String,
+        holding: &Arc<std::sync::Mutex<Option<String>>>,
+        beat: impl FnOnce(&AtomicBool, &mpsc::Receiver<()>) -> Result<(), StateError> + Send + 'static,
+    ) -> std::io::Result<LockGuard> {
+        let info = LockInfo {
+            owner: writer.user.clone(),
+            pid: writer.pid,
+            host: writer.host.clone(),
+            operation: operation.to_string(),
+            acquired_at: time::format_ms(now_ms),
+            heartbeat_at: time::format_ms(now_ms),
+            alive: Liveness::Alive,
+        };
+        let held = Arc::new(AtomicBool::new(true));
+        let (stop, stopped) = mpsc::channel();
+        let thread_held = Arc::clone(&held);
+        let heartbeat = std::thread::Builder::new()
+            .name("froyo-state-heartbeat".to_string())
+            .spawn(move || beat(&thread_held, &stopped))?;
+        if let Ok(mut mine) = holding.lock() {
+            *mine = Some(token);
+        }
+        Ok(LockGuard {
+            info,
+            held,
+            holding: Arc::clone(holding),
+            stop: Some(stop),
+            heartbeat: Some(heartbeat),
+        })
     }
 }
 

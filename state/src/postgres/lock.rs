@@ -24,7 +24,6 @@
 //! Invariant: the row exists only while its holder's lock connection holds
 //! the advisory lock, or until the next `lock` finds it orphaned.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -95,51 +94,37 @@ impl Postgres {
         });
         taken?;
 
-        let info = LockInfo {
-            owner: self.writer.user.clone(),
-            pid: self.writer.pid,
-            host: self.writer.host.clone(),
-            operation: operation.to_string(),
-            acquired_at: time::format_ms(now),
-            heartbeat_at: time::format_ms(now),
-            alive: Liveness::Alive,
-        };
-        let held = Arc::new(AtomicBool::new(true));
-        let (stop, stopped) = mpsc::channel();
         let every = self.timing.heartbeat_every.max(Duration::from_millis(10));
         let location = self.location.clone();
         let workspace = self.workspace().to_string();
-        let thread_held = Arc::clone(&held);
         let thread_token = token.clone();
-        let spawned = std::thread::Builder::new().name("froyo-state-heartbeat".to_string()).spawn(
-            move || {
+        let started = LockGuard::start(
+            &self.writer,
+            operation,
+            now,
+            token.clone(),
+            &self.holding,
+            move |held, stopped| {
                 heartbeat(
                     &mut lock_connection,
                     &workspace,
                     &thread_token,
                     key,
                     every,
-                    &thread_held,
-                    &stopped,
+                    held,
+                    stopped,
                 )
                 .map_err(|error| StateError::postgres(&location, "release the lock", error))
             },
         );
-        match spawned {
-            Ok(thread) => {
-                if let Ok(mut holding) = self.holding.lock() {
-                    *holding = Some(token);
-                }
-                Ok(LockGuard::new(info, held, Arc::clone(&self.holding), stop, thread))
-            }
-            Err(error) => {
-                let _ = self.client.borrow_mut().execute(
-                    "DELETE FROM froyo.locks WHERE workspace = $1 AND token = $2",
-                    &[&self.workspace(), &token],
-                );
-                Err(StateError::io(&self.location, "start the lock heartbeat", error))
-            }
-        }
+        started.map_err(|error| {
+            // Without a heartbeat the lock would look dead in a minute: give it back.
+            let _ = self.client.borrow_mut().execute(
+                "DELETE FROM froyo.locks WHERE workspace = $1 AND token = $2",
+                &[&self.workspace(), &token],
+            );
+            StateError::io(&self.location, "start the lock heartbeat", error)
+        })
     }
 
     /// Takes the workspace's advisory lock on `connection` and checks it is

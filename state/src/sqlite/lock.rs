@@ -16,7 +16,6 @@
 //! Invariant: a process killed while holding the lock leaves a row whose
 //! holder will be judged dead; nothing ever waits for it to come back.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
@@ -76,41 +75,25 @@ impl Sqlite {
             .map_err(self.failed("take the lock"))?;
         transaction.commit().map_err(self.failed("take the lock"))?;
 
-        let info = LockInfo {
-            owner: self.writer.user.clone(),
-            pid: self.writer.pid,
-            host: self.writer.host.clone(),
-            operation: operation.to_string(),
-            acquired_at: time::format_ms(now),
-            heartbeat_at: time::format_ms(now),
-            alive: Liveness::Alive,
-        };
-        let held = Arc::new(AtomicBool::new(true));
-        let (stop, stopped) = mpsc::channel();
         let every = self.timing.heartbeat_every.max(Duration::from_millis(10));
         let path = self.path.clone();
-        let thread_held = Arc::clone(&held);
         let thread_token = token.clone();
-        let spawned = std::thread::Builder::new().name("froyo-state-heartbeat".to_string()).spawn(
-            move || {
-                heartbeat(&heartbeat_connection, &thread_token, every, &thread_held, &stopped)
+        let started = LockGuard::start(
+            &self.writer,
+            operation,
+            now,
+            token,
+            &self.holding,
+            move |held, stopped| {
+                heartbeat(&heartbeat_connection, &thread_token, every, held, stopped)
                     .map_err(|error| StateError::sqlite(&path, "release the lock", error))
             },
         );
-        match spawned {
-            Ok(thread) => {
-                if let Ok(mut holding) = self.holding.lock() {
-                    *holding = Some(token);
-                }
-                Ok(LockGuard::new(info, held, Arc::clone(&self.holding), stop, thread))
-            }
-            Err(error) => {
-                // Without a heartbeat the lock would look dead in a minute: give it back.
-                let _ =
-                    self.connection.execute("DELETE FROM lock WHERE session = ?1", [&self.session]);
-                Err(StateError::io(&self.path, "start the lock heartbeat", error))
-            }
-        }
+        started.map_err(|error| {
+            // Without a heartbeat the lock would look dead in a minute: give it back.
+            let _ = self.connection.execute("DELETE FROM lock WHERE session = ?1", [&self.session]);
+            StateError::io(&self.path, "start the lock heartbeat", error)
+        })
     }
 
     /// Who holds the lock, if anyone, judged alive or dead now.
