@@ -81,10 +81,13 @@ pub(crate) fn decode_string_literal(text: &str) -> Result<Decoded, String> {
         (false, true) => "\"\"\"",
         (false, false) => "\"",
     };
-    let closing = format!("{quote}{}", "#".repeat(quoting.hashes));
+    let bytes = text.as_bytes();
+    let closes = bytes.len() >= close
+        && bytes[bytes.len() - quoting.hashes..].iter().all(|&byte| byte == b'#')
+        && bytes[..bytes.len() - quoting.hashes].ends_with(quote.as_bytes());
     if text.len() < open + close
         || !text[quoting.hashes..].starts_with(quote)
-        || !text.ends_with(&closing)
+        || !closes
         || !text.is_char_boundary(open)
         || !text.is_char_boundary(text.len() - close)
     {
