@@ -321,10 +321,19 @@ fn template(bin: &Path, owner: Option<&(String, u32, u32)>) -> Result<PathBuf, S
     if template.join("PG_VERSION").is_file() {
         return Ok(template);
     }
+    // Tests of one binary start clusters at once: one of them makes the
+    // template, the others wait for it and copy it.
+    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _making = MAKING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if template.join("PG_VERSION").is_file() {
+        return Ok(template);
+    }
+    static ATTEMPT: AtomicU64 = AtomicU64::new(0);
+    let unique = format!("{}-{}", std::process::id(), ATTEMPT.fetch_add(1, Ordering::Relaxed));
     std::fs::create_dir_all(&cache).map_err(|error| format!("{}: {error}", cache.display()))?;
     // initdb runs as the server's user, which cannot write under root's
     // home: it writes in a temporary directory, copied into the cache.
-    let building = std::env::temp_dir().join(format!("froyo-pg-initdb-{}", std::process::id()));
+    let building = std::env::temp_dir().join(format!("froyo-pg-initdb-{unique}"));
     let _ = std::fs::remove_dir_all(&building);
     std::fs::create_dir_all(&building).map_err(|error| error.to_string())?;
     if let Some((user, _, _)) = owner {
@@ -339,7 +348,7 @@ fn template(bin: &Path, owner: Option<&(String, u32, u32)>) -> Result<PathBuf, S
         .current_dir(&building);
     as_user(&mut initdb, owner);
     run(&mut initdb)?;
-    let aside = cache.join(format!(".{version}-template-{}", std::process::id()));
+    let aside = cache.join(format!(".{version}-template-{unique}"));
     let _ = std::fs::remove_dir_all(&aside);
     run(Command::new("cp").arg("-a").arg(&data).arg(&aside))?;
     let _ = std::fs::remove_dir_all(&building);
