@@ -44,6 +44,15 @@ pub struct LockGuard {
     heartbeat: Option<JoinHandle<Result<(), StateError>>>,
 }
 
+/// The token of the lock a state took, while its guard lives (`holding`
+/// is the state's record, which the guard clears on release).
+pub(crate) fn held_token(holding: &std::sync::Mutex<Option<String>>) -> Option<String> {
+    match holding.lock() {
+        Ok(token) => token.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    }
+}
+
 impl LockGuard {
     /// Starts the heartbeat thread, which runs `beat` with the flag to clear
     /// when the lock stops being ours and the channel that tells it to stop

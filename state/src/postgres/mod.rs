@@ -162,11 +162,7 @@ impl Postgres {
         client: &mut impl postgres::GenericClient,
         action: &str,
     ) -> Result<(), StateError> {
-        let expected = match self.holding.lock() {
-            Ok(holding) => holding.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        };
-        let Some(expected) = expected else { return Ok(()) };
+        let Some(expected) = crate::guard::held_token(&self.holding) else { return Ok(()) };
         let token: Option<String> = client
             .query_opt("SELECT token FROM froyo.locks WHERE workspace = $1", &[&self.workspace()])
             .and_then(|row| row.map(|row| row.try_get(0)).transpose())

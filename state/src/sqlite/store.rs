@@ -302,11 +302,7 @@ impl Sqlite {
         connection: &Connection,
         action: &str,
     ) -> Result<(), StateError> {
-        let expected = match self.holding.lock() {
-            Ok(holding) => holding.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        };
-        let Some(expected) = expected else { return Ok(()) };
+        let Some(expected) = crate::guard::held_token(&self.holding) else { return Ok(()) };
         let token: Option<String> = connection
             .prepare_cached("SELECT token FROM lock WHERE id = 1")
             .and_then(|mut statement| statement.query_row([], |row| row.get(0)).optional())
