@@ -85,6 +85,8 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Re-probe the hosts and report differences from the recorded state; exit 2 on drift.
     Drift(DriftArgs),
+    /// Apply hosts of runs started with `froyo apply --workers`, from a PostgreSQL state, until stopped.
+    Worker(WorkerArgs),
     /// Draw the dependency graph of the workspace's resource instances.
     Graph(GraphArgs),
     /// Inspect the recorded state and its lock.
@@ -273,6 +275,31 @@ pub struct ApplyArgs {
     /// Write the run's Prometheus metrics to this file when it ends (OpenMetrics text, replaced atomically: for node_exporter's textfile collector).
     #[arg(long, value_name = "PATH")]
     pub metrics_file: Option<PathBuf>,
+
+    /// Plan and confirm here, then let `froyo worker` processes (on any machine, with the same `--state`) apply the hosts, and wait for them; needs a PostgreSQL state (see docs/state.md).
+    #[arg(long)]
+    pub workers: bool,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// The workspace whose runs this worker applies (default: the one containing the current directory): its `known_hosts` is used to check host keys.
+    pub workspace: Option<PathBuf>,
+
+    /// The worker's name in leases and progress (default: HOST:PID).
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// How long a lease holds past its last renewal (renewed every third of it): a worker lost for longer has its hosts leased again by another (`30s`, `2m`).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub lease: std::time::Duration,
+
+    /// Stop once no work has come for this long (default: wait for work until SIGTERM or SIGINT).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub exit_when_idle: Option<std::time::Duration>,
 
     #[command(flatten)]
     pub engine: EngineArgs,

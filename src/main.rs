@@ -76,7 +76,9 @@ fn main() -> ExitCode {
             return if error.use_stderr() { ExitStatus::Error } else { ExitStatus::Success }.into();
         }
     };
-    let watching = matches!(&cli.command, Command::Drift(drift) if drift.watch);
+    // Long-running commands: logs by default, and their own signal handling.
+    let watching = matches!(&cli.command, Command::Drift(drift) if drift.watch)
+        || matches!(&cli.command, Command::Worker(_));
     let telemetry = telemetry::Telemetry::init(&telemetry::Settings {
         format: cli.log_format,
         level: cli.log_level,
@@ -160,6 +162,7 @@ fn run(cli: Cli) -> io::Result<ExitStatus> {
     // One trace per command; `drift --watch` starts one per check instead.
     let span = match &cli.command {
         Command::Drift(drift) if drift.watch => tracing::Span::none(),
+        Command::Worker(_) => tracing::Span::none(),
         command => tracing::info_span!(
             "froyo",
             command = command_name(command),
@@ -187,6 +190,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Plan(_) => "plan",
         Command::Apply(_) => "apply",
         Command::Drift(_) => "drift",
+        Command::Worker(_) => "worker",
         Command::Graph(_) => "graph",
         Command::State(_) => "state",
         Command::Runs(_) => "runs",
@@ -208,6 +212,7 @@ fn run_command(command: Command, color: args::ColorWhen) -> io::Result<ExitStatu
         Command::Plan(plan_args) => commands::plan::run(&plan_args, color),
         Command::Apply(apply_args) => commands::apply::run(&apply_args, color),
         Command::Drift(drift_args) => commands::drift::run(&drift_args, color),
+        Command::Worker(worker_args) => commands::worker::run(&worker_args),
         Command::Graph(graph_args) => commands::graph::run(&graph_args, color),
         Command::State(state_args) => commands::state::run(&state_args),
         Command::Policy(policy_args) => commands::policy::run(&policy_args, color),

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use froyo_provider_api::{Action, ProbeOutcome, VerifyRequest};
 use froyo_runner_protocol::{ApplyItem, ItemOutcome};
-use froyo_state::{InstanceRecord, RunKind, RunStatus, State};
-use serde_json::json;
+use froyo_state::{InstanceKey, InstanceRecord, RunId, RunKind, RunStatus, State};
+use serde_json::{Value as Json, json};
 
 use crate::engine::*;
 use crate::instance::Key;
@@ -17,6 +17,39 @@ use crate::plan::Plan;
 use crate::record::*;
 use crate::report::HostSteps;
 use crate::report::{ApplyReport, InstanceReport, Outcome, Phase};
+
+/// Where an apply's instance records and events go: the state, for a run
+/// applied here; a list, for a unit a worker applies and hands back to the
+/// coordinating run, which records it (workers never write state).
+pub(crate) trait Recorder {
+    fn put_instances(&mut self, run: RunId, records: Vec<InstanceRecord>) -> Result<(), Error>;
+    fn event(&mut self, run: RunId, key: Option<InstanceKey>, kind: &str, detail: Json);
+}
+
+/// Records straight into the state.
+pub(crate) struct StateRecorder<'a>(pub &'a State);
+
+impl Recorder for StateRecorder<'_> {
+    fn put_instances(&mut self, run: RunId, records: Vec<InstanceRecord>) -> Result<(), Error> {
+        tracing::info_span!("state_write", run = run.0, records = records.len())
+            .in_scope(|| self.0.put_instances(run, &records))
+            .map_err(state_error)
+    }
+
+    fn event(&mut self, run: RunId, key: Option<InstanceKey>, kind: &str, detail: Json) {
+        let _ = self.0.event(run, key.as_ref(), kind, &detail);
+    }
+}
+
+/// How the changes of a plan are checked against their hosts before they
+/// are applied.
+pub(crate) enum Recheck {
+    /// Not at all: the plan was just made.
+    None,
+    /// A saved plan: each change is re-probed, and applied only if its host
+    /// still looks as planned; `earlier_runs` applied this plan before.
+    Saved { earlier_runs: Vec<RunId> },
+}
 
 impl Engine {
     /// Applies `plan`. With `saved`, the plan came from a file: each change is
@@ -26,30 +59,48 @@ impl Engine {
         let started = Instant::now();
         // From here on, what hosts and providers say is scrubbed of these.
         self.secrets.learn(&plan.instances, &plan.hosts);
-        let reporter = self.options.reporter.clone();
         // Runs that applied this plan before (asked before this run records it).
-        let earlier_runs = if saved {
-            state.runs_applying_plan(&plan.id).map_err(state_error)?
+        let recheck = if saved {
+            Recheck::Saved {
+                earlier_runs: state.runs_applying_plan(&plan.id).map_err(state_error)?,
+            }
         } else {
-            Vec::new()
+            Recheck::None
         };
         let run = state.begin_run(RunKind::Apply, &plan.ir_hash).map_err(state_error)?;
-        let span = tracing::info_span!(
-            "apply",
-            run = run.0,
-            plan = %plan.id,
-            saved,
-            instances = plan.instances.len(),
-            outcome = tracing::field::Empty,
-        );
+        let span = apply_span(plan, run, saved);
         let _entered = span.enter();
         let phase_started = Instant::now();
-        let _ = state.event(
+        record_plan_event(state, plan, run, saved);
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; plan.instances.len()];
+        let operations = self.apply_instances(
+            plan,
+            state,
+            &mut StateRecorder(state),
             run,
-            None,
-            "plan",
-            &json!({"plan": plan.id, "ir_hash": plan.ir_hash, "saved": saved, "summary": plan.summary()}),
-        );
+            &recheck,
+            &mut outcomes,
+        )?;
+        self.phase_took(crate::metrics::RunKind::Apply, "apply", phase_started);
+        let outcomes = outcomes.into_iter().map(|o| o.unwrap_or(Outcome::Unchanged)).collect();
+        let totals = Totals { operations, round_trips: self.round_trips(), host_errors: self.host_errors() };
+        self.finish_apply(plan, state, run, outcomes, totals, started, &span)
+    }
+
+    /// Applies the instances of `plan` whose outcome is not already in
+    /// `outcomes` (a planning error, a connection that failed, what a worker
+    /// was told failed elsewhere), wave by wave, recording into `recorder`;
+    /// fills in every outcome and returns how many operations ran.
+    pub(crate) fn apply_instances(
+        &mut self,
+        plan: &Plan,
+        state: &State,
+        recorder: &mut dyn Recorder,
+        run: RunId,
+        recheck: &Recheck,
+        outcomes: &mut [Option<Outcome>],
+    ) -> Result<usize, Error> {
+        let reporter = self.options.reporter.clone();
         let hosts: Vec<froyo_ir::Host> = plan
             .hosts
             .iter()
@@ -58,8 +109,10 @@ impl Engine {
             .collect();
         self.connect(&hosts, &plan.hosts);
 
-        let mut outcomes: Vec<Option<Outcome>> = vec![None; plan.instances.len()];
         for (index, instance) in plan.instances.iter().enumerate() {
+            if outcomes[index].is_some() {
+                continue;
+            }
             if let Some(error) = &instance.error {
                 outcomes[index] = Some(Outcome::Failed { message: error.clone() });
             } else if let Some(Err(error)) = self.connections.get(&instance.key.host) {
@@ -68,7 +121,7 @@ impl Engine {
         }
 
         // A saved plan: re-probe the changes and refuse the stale ones.
-        if saved {
+        if let Recheck::Saved { earlier_runs } = recheck {
             let results = self.run_probes(wanted(&plan.instances, |instance| {
                 instance.error.is_none() && changes_host(instance.action)
             }));
@@ -81,7 +134,7 @@ impl Engine {
                     Ok(now) if observed_hash(&now) == instance.observed_hash => {}
                     Ok(now) => {
                         let now = observed_hash(&now);
-                        outcomes[index] = Some(stale(state, &earlier_runs, instance, &now));
+                        outcomes[index] = Some(stale(state, earlier_runs, instance, &now));
                     }
                     Err(error) => outcomes[index] = Some(Outcome::Failed { message: error }),
                 }
@@ -94,7 +147,7 @@ impl Engine {
                     && instance.observed_hash != observed_hash(&[])
                 {
                     let now = observed_hash(&[]);
-                    outcomes[index] = Some(stale(state, &earlier_runs, instance, &now));
+                    outcomes[index] = Some(stale(state, earlier_runs, instance, &now));
                 }
             }
         }
@@ -116,9 +169,7 @@ impl Engine {
                 outcomes[index] = Some(Outcome::Unchanged);
             }
         }
-        tracing::info_span!("state_write", run = run.0, records = unchanged.len())
-            .in_scope(|| state.put_instances(run, &unchanged))
-            .map_err(state_error)?;
+        recorder.put_instances(run, unchanged)?;
 
         let mut per_host: BTreeMap<String, HostSteps> = BTreeMap::new();
         for instance in &plan.instances {
@@ -208,11 +259,11 @@ impl Engine {
             for index in &ready {
                 let instance = &plan.instances[*index];
                 let outcome = outcomes[*index].clone().unwrap_or(Outcome::Unchanged);
-                let _ = state.event(
+                recorder.event(
                     run,
-                    Some(&instance_key(&instance.key)),
+                    Some(instance_key(&instance.key)),
                     "apply",
-                    &json!({"address": instance.address, "action": instance.action, "outcome": outcome}),
+                    json!({"address": instance.address, "action": instance.action, "outcome": outcome}),
                 );
                 log_outcome(instance, &outcome);
                 if instance.ops.is_empty() {
@@ -235,13 +286,25 @@ impl Engine {
                     _ => {}
                 }
             }
-            tracing::info_span!("state_write", run = run.0, records = records.len())
-                .in_scope(|| state.put_instances(run, &records))
-                .map_err(state_error)?;
+            recorder.put_instances(run, records)?;
         }
         reporter.end(Phase::Apply);
-        self.phase_took(crate::metrics::RunKind::Apply, "apply", phase_started);
+        Ok(operations)
+    }
 
+    /// The end of an apply: orphans leave state, the report is made, logged
+    /// and measured, and the run is finished with its summary.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn finish_apply(
+        &self,
+        plan: &Plan,
+        state: &State,
+        run: RunId,
+        outcomes: Vec<Outcome>,
+        totals: Totals,
+        started: Instant,
+        span: &tracing::Span,
+    ) -> Result<ApplyReport, Error> {
         // Orphans leave state; the host is not touched.
         let mut reports: Vec<InstanceReport> = plan
             .instances
@@ -250,7 +313,7 @@ impl Engine {
             .map(|(instance, outcome)| InstanceReport {
                 key: instance.key.clone(),
                 address: instance.address.clone(),
-                outcome: outcome.unwrap_or(Outcome::Unchanged),
+                outcome,
             })
             .collect();
         for orphan in &plan.orphans {
@@ -268,10 +331,10 @@ impl Engine {
         let report = ApplyReport {
             run: run.0,
             instances: reports,
-            operations,
-            round_trips: self.round_trips(),
+            operations: totals.operations,
+            round_trips: totals.round_trips,
             duration_ms: started.elapsed().as_millis() as u64,
-            host_errors: self.host_errors(),
+            host_errors: totals.host_errors,
         };
         let status = if report.failed() { RunStatus::Failed } else { RunStatus::Succeeded };
         span.record("outcome", if report.failed() { "failed" } else { "succeeded" });
@@ -518,13 +581,42 @@ impl Engine {
     }
 }
 
+/// What an apply did besides its outcomes, for its report.
+pub(crate) struct Totals {
+    pub operations: usize,
+    pub round_trips: u64,
+    pub host_errors: Vec<crate::HostError>,
+}
+
+/// The span of an apply run.
+pub(crate) fn apply_span(plan: &Plan, run: RunId, saved: bool) -> tracing::Span {
+    tracing::info_span!(
+        "apply",
+        run = run.0,
+        plan = %plan.id,
+        saved,
+        instances = plan.instances.len(),
+        outcome = tracing::field::Empty,
+    )
+}
+
+/// The run's first event: what it applies.
+pub(crate) fn record_plan_event(state: &State, plan: &Plan, run: RunId, saved: bool) {
+    let _ = state.event(
+        run,
+        None,
+        "plan",
+        &json!({"plan": plan.id, "ir_hash": plan.ir_hash, "saved": saved, "summary": plan.summary()}),
+    );
+}
+
 /// The outcome of a saved plan's change whose host no longer looks as
 /// planned: already applied, when an earlier run of this plan applied it and
 /// the host is still as that run left it (`now` is the hash of what probing
 /// finds); else stale.
 fn stale(
     state: &State,
-    earlier_runs: &[froyo_state::RunId],
+    earlier_runs: &[RunId],
     instance: &crate::plan::PlannedInstance,
     now: &str,
 ) -> Outcome {

@@ -38,6 +38,7 @@ pub mod canonical;
 pub mod drift;
 pub mod engine;
 pub mod error;
+pub mod fanout;
 pub mod graph;
 pub mod instance;
 pub mod metrics;

@@ -68,7 +68,7 @@ pub struct Silent;
 impl Reporter for Silent {}
 
 /// What became of an instance in an apply.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {
     /// Nothing to do.

@@ -98,6 +98,15 @@ fn apply(
     ) else {
         return Ok(ExitStatus::Error);
     };
+    // With workers: the queue first, so that a state they cannot share is
+    // refused before anything else happens.
+    let mut queue = match args.workers.then(|| state.work_queue()).transpose() {
+        Ok(queue) => queue,
+        Err(error) => {
+            output::print_error(&format!("{} {error}", error.code()));
+            return Ok(ExitStatus::Error);
+        }
+    };
     let _lock = match hosts::lock(&state, "apply") {
         Ok(guard) => guard,
         Err(status) => return Ok(status),
@@ -169,7 +178,13 @@ fn apply(
         ));
         return Ok(ExitStatus::Error);
     }
-    let report = match engine.apply(&plan, &state, from_file) {
+    let applied = match &mut queue {
+        Some(queue) => engine.apply_with_workers(&plan, &state, from_file, queue, &mut |news| {
+            output::print_status(news);
+        }),
+        None => engine.apply(&plan, &state, from_file),
+    };
+    let report = match applied {
         Ok(report) => report,
         Err(error) => {
             output::print_error(&error.to_string());

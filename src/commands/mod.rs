@@ -20,6 +20,7 @@ pub mod policy;
 pub mod runs;
 pub mod state;
 pub mod watch;
+pub mod worker;
 
 /// The current directory, or `None` after reporting why it cannot be read
 /// (the command then exits with [`crate::ExitStatus::Error`]).

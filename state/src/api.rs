@@ -236,6 +236,13 @@ impl State {
         self.backend.lock(operation)
     }
 
+    /// The work this workspace's runs share with workers (`froyo apply
+    /// --workers`, `froyo worker`), through a connection of its own:
+    /// [`StateError::WorkersNeedPostgres`] unless the state is in PostgreSQL.
+    pub fn work_queue(&self) -> Result<crate::WorkQueue, StateError> {
+        self.backend.work_queue()
+    }
+
     /// Who holds the lock, if anyone, judged alive or dead now.
     pub fn lock_info(&self) -> Result<Option<LockInfo>, StateError> {
         self.backend.lock_info()

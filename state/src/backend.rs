@@ -63,5 +63,8 @@ pub(crate) trait Backend: Send {
 
     fn lock(&self, operation: &str) -> Result<LockGuard, StateError>;
     fn lock_info(&self) -> Result<Option<LockInfo>, StateError>;
+    /// The work this workspace's runs share with workers, through a new
+    /// connection; only a shared (PostgreSQL) store has it.
+    fn work_queue(&self) -> Result<crate::WorkQueue, StateError>;
     fn unlock(&self, who: &str, force: bool) -> Result<Option<LockInfo>, StateError>;
 }

@@ -59,6 +59,9 @@ pub enum StateError {
     /// connections per transaction, which breaks the session-level advisory
     /// lock the workspace lock relies on.
     SessionLocksUnsupported { path: PathBuf },
+    /// Work was to be shared with workers (`froyo apply --workers`,
+    /// `froyo worker`), but the state is not in PostgreSQL.
+    WorkersNeedPostgres { path: PathBuf },
 }
 
 impl StateError {
@@ -154,6 +157,11 @@ pub const STATE_CODES: &[(&str, &str, &str)] = &[
         "state-session-locks-unsupported",
         "The PostgreSQL server is reached through a proxy that pools connections per transaction (PgBouncer in `transaction` mode), which breaks the session advisory lock the workspace lock relies on: connect directly or through a session-pooling proxy.",
     ),
+    (
+        "E1240",
+        "state-workers-need-postgres",
+        "`froyo apply --workers` and `froyo worker` share a run's work through the state, which must then be in PostgreSQL: pass `--state postgres://…` (or set `FROYO_STATE`) on the coordinator and on every worker.",
+    ),
 ];
 
 impl StateError {
@@ -176,6 +184,7 @@ impl StateError {
             StateError::Held(_) => "E1237",
             StateError::LockLost { .. } => "E1238",
             StateError::SessionLocksUnsupported { .. } => "E1239",
+            StateError::WorkersNeedPostgres { .. } => "E1240",
             _ => "E1201",
         }
     }
@@ -277,6 +286,13 @@ impl fmt::Display for StateError {
                  statements, as happens behind a proxy that pools connections per transaction \
                  (PgBouncer in transaction mode): the workspace lock would not hold; connect \
                  froyo to PostgreSQL directly, or through a session-pooling proxy",
+                path.display()
+            ),
+            StateError::WorkersNeedPostgres { path } => write!(
+                f,
+                "state {}: workers share a run's work through a PostgreSQL state, and this \
+                 state is a local file: pass `--state postgres://…?workspace=ID` (or set \
+                 FROYO_STATE) on the coordinator and on every worker",
                 path.display()
             ),
             StateError::Missing { path } => write!(

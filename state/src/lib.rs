@@ -42,6 +42,7 @@ pub use error::{STATE_CODES, StateError};
 pub use guard::{LockGuard, LockTiming};
 pub use location::StateLocation;
 pub use postgres::PostgresTarget;
+pub use postgres::work::{Lease, Renewal, UnitSpec, UnitStatus, UnitView, WorkQueue};
 pub use secrets::{DerivedKey, PROTECTED_PREFIX, canonical_json};
 pub use time::{now_rfc3339, rfc3339};
 pub use types::{

@@ -187,6 +187,11 @@ impl SecretKey {
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 impl SecretKey {
+    #[cfg(test)]
+    pub(crate) fn from_bytes(bytes: [u8; KEY_LENGTH]) -> SecretKey {
+        SecretKey { bytes }
+    }
+
     /// A key for one `purpose` only: HMAC-SHA256 of the purpose, keyed with
     /// this key. Keys for different purposes are unrelated, and none of them
     /// reveals the secret key or lets anyone forge a protected value.
@@ -219,6 +224,11 @@ impl std::fmt::Debug for DerivedKey {
 }
 
 impl DerivedKey {
+    /// The key itself, for a cipher inside this crate (the work queue's sealing).
+    pub(crate) fn bytes(&self) -> &[u8; KEY_LENGTH] {
+        &self.bytes
+    }
+
     fn mac(&self) -> Hmac<Sha256> {
         let mut padded = [0u8; BLOCK_LENGTH];
         padded[..KEY_LENGTH].copy_from_slice(&self.bytes);

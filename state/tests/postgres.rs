@@ -71,7 +71,7 @@ fn controllers_starting_at_once_migrate_a_new_database_once() {
     }
     let cluster = common::cluster().unwrap();
     let database = workspace.database_name.as_deref().unwrap();
-    assert_eq!(cluster.sql(database, "SELECT version FROM froyo.schema_version"), "1");
+    assert_eq!(cluster.sql(database, "SELECT version FROM froyo.schema_version"), "2");
     assert_eq!(cluster.sql(database, "SELECT count(*) FROM froyo.workspaces"), "1");
 }
 
@@ -81,7 +81,7 @@ fn a_schema_from_a_newer_froyo_is_refused_and_left_alone() {
     drop(workspace.open_location());
     workspace.sql("", "UPDATE froyo.schema_version SET version = 99");
     let error = State::open_location(&workspace.state_location(), true).unwrap_err();
-    assert!(matches!(error, StateError::TooNew { found: 99, supported: 1, .. }), "{error}");
+    assert!(matches!(error, StateError::TooNew { found: 99, supported: 2, .. }), "{error}");
     assert!(error.to_string().contains("upgrade froyo"), "{error}");
     let cluster = common::cluster().unwrap();
     let database = workspace.database_name.as_deref().unwrap();

@@ -17,6 +17,7 @@
 mod lock;
 mod schema;
 mod target;
+pub(crate) mod work;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -791,6 +792,10 @@ impl Backend for Postgres {
 
     fn lock(&self, operation: &str) -> Result<LockGuard, StateError> {
         Postgres::lock(self, operation)
+    }
+
+    fn work_queue(&self) -> Result<crate::WorkQueue, StateError> {
+        work::WorkQueue::open(&self.target, &self.key, &self.location)
     }
 
     fn lock_info(&self) -> Result<Option<LockInfo>, StateError> {

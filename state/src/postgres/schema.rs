@@ -121,6 +121,34 @@ const MIGRATIONS: &[&str] = &[
         backend_pid  INTEGER NOT NULL
     );
     "#,
+    // 2: the work runs share with workers (`froyo apply --workers`).
+    r#"
+    CREATE TABLE froyo.work (
+        workspace   TEXT NOT NULL,
+        run         BIGINT NOT NULL,
+        unit        INTEGER NOT NULL CHECK (unit >= 0),
+        hosts       TEXT[] NOT NULL,
+        -- Units that must be done first.
+        deps        INTEGER[] NOT NULL,
+        -- Sealed (ChaCha20-Poly1305, a key derived from the team key).
+        payload     BYTEA NOT NULL,
+        status      TEXT NOT NULL
+                    CHECK (status IN ('pending', 'leased', 'done', 'cancelled')),
+        worker      TEXT,
+        -- Bumped by every lease: the fencing token of renewals and results.
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        lease_until TIMESTAMPTZ,
+        result      BYTEA,
+        -- What the unit reported as failed (plan indexes): what waits on it skips.
+        failed      BIGINT[] NOT NULL DEFAULT '{}',
+        created_at  TEXT NOT NULL,
+        finished_at TEXT,
+        PRIMARY KEY (workspace, run, unit),
+        FOREIGN KEY (workspace, run) REFERENCES froyo.runs (workspace, id)
+    );
+    CREATE INDEX work_open ON froyo.work (workspace, run, unit)
+        WHERE status IN ('pending', 'leased');
+    "#,
 ];
 
 /// The schema version this froyo writes and reads.

@@ -105,6 +105,9 @@ impl Backend for Sqlite {
     fn lock_info(&self) -> Result<Option<LockInfo>, StateError> {
         Sqlite::lock_info(self)
     }
+    fn work_queue(&self) -> Result<crate::WorkQueue, StateError> {
+        Err(StateError::WorkersNeedPostgres { path: self.path.clone() })
+    }
     fn unlock(&self, who: &str, force: bool) -> Result<Option<LockInfo>, StateError> {
         Sqlite::unlock(self, who, force)
     }
