@@ -83,7 +83,8 @@ impl Engine {
         )?;
         self.phase_took(crate::metrics::RunKind::Apply, "apply", phase_started);
         let outcomes = outcomes.into_iter().map(|o| o.unwrap_or(Outcome::Unchanged)).collect();
-        let totals = Totals { operations, round_trips: self.round_trips(), host_errors: self.host_errors() };
+        let totals =
+            Totals { operations, round_trips: self.round_trips(), host_errors: self.host_errors() };
         self.finish_apply(plan, state, run, outcomes, totals, started, &span)
     }
 

@@ -93,7 +93,8 @@ pub fn split(plan: &Plan, saved: Option<&[RunId]>) -> Split {
         for &before in &instance.after {
             let Some(before) = instances.get(before) else { continue };
             if before.key.host != instance.key.host {
-                let (from, to) = (node_of[before.key.host.as_str()], node_of[instance.key.host.as_str()]);
+                let (from, to) =
+                    (node_of[before.key.host.as_str()], node_of[instance.key.host.as_str()]);
                 graph.update_edge(from, to, ());
             }
         }
@@ -288,13 +289,17 @@ impl Engine {
             }
         }
 
-        let mut totals =
-            Totals { operations: 0, round_trips: self.round_trips(), host_errors: self.host_errors() };
+        let mut totals = Totals {
+            operations: 0,
+            round_trips: self.round_trips(),
+            host_errors: self.host_errors(),
+        };
         // The workers reach the hosts now: the coordinator holds no session
         // while it waits.
         self.close();
         if !split.units.is_empty() {
-            let result = self.coordinate(plan, state, run, &split, queue, news, &mut outcomes, &mut totals);
+            let result =
+                self.coordinate(plan, state, run, &split, queue, news, &mut outcomes, &mut totals);
             if let Err(error) = result {
                 let _ = queue.cancel(run);
                 return Err(error);
@@ -321,8 +326,9 @@ impl Engine {
         let reporter = self.options.reporter.clone();
         let mut specs = Vec::with_capacity(split.units.len());
         for (spec, work) in &split.units {
-            let payload = serde_json::to_vec(work)
-                .map_err(|error| Error::Runtime(format!("a unit of work cannot be written: {error}")))?;
+            let payload = serde_json::to_vec(work).map_err(|error| {
+                Error::Runtime(format!("a unit of work cannot be written: {error}"))
+            })?;
             specs.push(UnitSpec { payload, ..spec.clone() });
         }
         queue.publish(run, &specs).map_err(state_error)?;
@@ -451,9 +457,7 @@ impl Engine {
             } else if matches!(outcome, Outcome::Applied { .. } | Outcome::AlreadyApplied { .. }) {
                 applied += 1;
             }
-            if instance.error.is_none() && instance.action != Action::None
-                || outcome.is_failure()
-            {
+            if instance.error.is_none() && instance.action != Action::None || outcome.is_failure() {
                 reporter.step(
                     Phase::Apply,
                     &instance.key,
@@ -514,7 +518,8 @@ impl Engine {
         let mut outcomes: Vec<Option<Outcome>> = vec![None; plan.instances.len()];
         for (local, global, who) in &external {
             if outcomes[*local].is_none() && blocked.contains(&(*global as u64)) {
-                outcomes[*local] = Some(Outcome::Skipped { because: format!("{who} did not apply") });
+                outcomes[*local] =
+                    Some(Outcome::Skipped { because: format!("{who} did not apply") });
             }
         }
         let mut recorder = Collect::default();
@@ -523,7 +528,9 @@ impl Engine {
             Recheck::None
         } else {
             match saved {
-                Some(runs) => Recheck::Saved { earlier_runs: runs.into_iter().map(RunId).collect() },
+                Some(runs) => {
+                    Recheck::Saved { earlier_runs: runs.into_iter().map(RunId).collect() }
+                }
                 None => Recheck::None,
             }
         };
@@ -678,11 +685,7 @@ fn read_result(bytes: &[u8]) -> UnitResult {
 /// Whether an instance of `plan` is applied by a worker (for tests).
 #[cfg(test)]
 fn unit_of(split: &Split, index: usize) -> Option<u32> {
-    split
-        .units
-        .iter()
-        .find(|(_, work)| work.indexes.contains(&index))
-        .map(|(spec, _)| spec.unit)
+    split.units.iter().find(|(_, work)| work.indexes.contains(&index)).map(|(spec, _)| spec.unit)
 }
 
 #[cfg(test)]
@@ -780,10 +783,8 @@ mod tests {
 
     #[test]
     fn a_unit_with_indexes_out_of_bounds_is_refused() {
-        let mut work = split(&plan(vec![instance("h1", "a", Action::Create, vec![])]), None)
-            .units
-            .remove(0)
-            .1;
+        let mut work =
+            split(&plan(vec![instance("h1", "a", Action::Create, vec![])]), None).units.remove(0).1;
         work.plan.instances[0].after = vec![5];
         assert!(check_unit(&work).is_err());
         work.plan.instances[0].after = vec![];

@@ -48,16 +48,6 @@ pub fn run(args: &WorkerArgs) -> io::Result<ExitStatus> {
         output::print_error(&format!("{} {error}", error.code()));
         return Ok(ExitStatus::Error);
     }
-    let Some(state) = hosts::open_state(&location, true, hosts::Creates::No) else {
-        return Ok(ExitStatus::Error);
-    };
-    let mut queue = match state.work_queue() {
-        Ok(queue) => queue,
-        Err(error) => {
-            output::print_error(&format!("{} {error}", error.code()));
-            return Ok(ExitStatus::Error);
-        }
-    };
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         // A second signal while stopping ends the process at once.
@@ -69,17 +59,46 @@ pub fn run(args: &WorkerArgs) -> io::Result<ExitStatus> {
             return Ok(ExitStatus::Error);
         }
     }
-    // Loaded once, every built-in: which types a unit needs is known only when it comes.
-    let providers = match froyo_providers::Host::with_builtins(
-        froyo_providers::HostOptions::default(),
-        |_| true,
-    ) {
-        Ok(providers) => Arc::new(providers),
+    // Workers may start before the workspace's first apply creates it.
+    let mut said = false;
+    let state = loop {
+        match froyo_state::State::open_location(&location, false) {
+            Ok(state) => break state,
+            Err(froyo_state::StateError::Missing { .. }) if !stop.load(Ordering::SeqCst) => {
+                if !said {
+                    tracing::info!(
+                        state = %location,
+                        "no such workspace yet; waiting for its first `froyo apply`"
+                    );
+                    said = true;
+                }
+                std::thread::sleep(IDLE_WAIT);
+            }
+            Err(froyo_state::StateError::Missing { .. }) => return Ok(ExitStatus::Success),
+            Err(error) => {
+                output::print_error(&format!("{} cannot open the state: {error}", error.code()));
+                return Ok(ExitStatus::Error);
+            }
+        }
+    };
+    let mut queue = match state.work_queue() {
+        Ok(queue) => queue,
         Err(error) => {
-            output::print_error(&format!("cannot load the providers: {error}"));
+            output::print_error(&format!("{} {error}", error.code()));
             return Ok(ExitStatus::Error);
         }
     };
+    // Loaded once, every built-in: which types a unit needs is known only when it comes.
+    let providers =
+        match froyo_providers::Host::with_builtins(froyo_providers::HostOptions::default(), |_| {
+            true
+        }) {
+            Ok(providers) => Arc::new(providers),
+            Err(error) => {
+                output::print_error(&format!("cannot load the providers: {error}"));
+                return Ok(ExitStatus::Error);
+            }
+        };
     let runtimes = match froyo_engine::Runtimes::start(
         usize::from(args.engine.parallelism),
         usize::from(args.engine.forks),
@@ -91,7 +110,7 @@ pub fn run(args: &WorkerArgs) -> io::Result<ExitStatus> {
         }
     };
     let name = args.name.clone().unwrap_or_else(default_name);
-    output::print_status(&format!("worker {name}: waiting for work in {location}"));
+    tracing::info!(worker = %name, state = %location, "waiting for work");
     let mut idle_since = Instant::now();
     while !stop.load(Ordering::SeqCst) {
         let lease = match queue.lease(&name, args.lease) {
@@ -103,7 +122,7 @@ pub fn run(args: &WorkerArgs) -> io::Result<ExitStatus> {
         };
         let Some(lease) = lease else {
             if args.exit_when_idle.is_some_and(|limit| idle_since.elapsed() >= limit) {
-                output::print_status(&format!("worker {name}: no work came; stopping"));
+                tracing::info!(worker = %name, "no work came; stopping");
                 break;
             }
             if let Err(error) = queue.wait(IDLE_WAIT) {
@@ -113,10 +132,13 @@ pub fn run(args: &WorkerArgs) -> io::Result<ExitStatus> {
             continue;
         };
         let hosts_text = lease.hosts.join(", ");
-        output::print_status(&format!(
-            "worker {name}: run {}: leased {hosts_text} (unit {}, attempt {})",
-            lease.run.0, lease.unit, lease.attempt
-        ));
+        tracing::info!(
+            run = lease.run.0,
+            unit = lease.unit,
+            attempt = lease.attempt,
+            hosts = %hosts_text,
+            "leased"
+        );
         let renewal = match queue.keep_leased(&lease, args.lease) {
             Ok(renewal) => renewal,
             Err(error) => {
@@ -124,9 +146,10 @@ pub fn run(args: &WorkerArgs) -> io::Result<ExitStatus> {
                 return Ok(ExitStatus::Error);
             }
         };
-        let progress = Arc::new(crate::progress::Progress::new());
+        // What happens is logged (a worker logs by default), not drawn.
+        let silent = Arc::new(froyo_engine::Silent);
         let Some(mut engine) =
-            hosts::engine_with(&root, &args.engine, providers.clone(), progress, Some(&runtimes))
+            hosts::engine_with(&root, &args.engine, providers.clone(), silent, Some(&runtimes))
         else {
             return Ok(ExitStatus::Error);
         };
@@ -143,17 +166,24 @@ pub fn run(args: &WorkerArgs) -> io::Result<ExitStatus> {
         let handed = queue.complete(&lease, &text, &failed);
         drop(renewal);
         match handed {
-            Ok(true) => output::print_status(&format!(
-                "worker {name}: run {}: {hosts_text} done ({} failed)",
-                lease.run.0,
-                failed.len()
-            )),
-            Ok(false) => output::print_status(&format!(
-                "worker {name}: run {}: the lease of {hosts_text} was lost (it ran out, or the run was cancelled); the result is dropped and another worker applies it",
-                lease.run.0
-            )),
+            Ok(true) => tracing::info!(
+                run = lease.run.0,
+                unit = lease.unit,
+                hosts = %hosts_text,
+                failed = failed.len(),
+                "handed in"
+            ),
+            Ok(false) => tracing::warn!(
+                run = lease.run.0,
+                unit = lease.unit,
+                hosts = %hosts_text,
+                "the lease was lost (it ran out, or the run was cancelled): the result is dropped, another worker applies the unit"
+            ),
             Err(error) => {
-                output::print_error(&format!("{} cannot hand in the result: {error}", error.code()));
+                output::print_error(&format!(
+                    "{} cannot hand in the result: {error}",
+                    error.code()
+                ));
                 return Ok(ExitStatus::Error);
             }
         }

@@ -42,7 +42,8 @@ fn units_are_leased_once_each_after_what_they_wait_for_and_sealed() {
         .unwrap();
     let database = workspace.database_name.as_deref().unwrap();
     let cluster = common::cluster().unwrap();
-    let stored = cluster.sql(database, "SELECT string_agg(encode(payload, 'hex'), '') FROM froyo.work");
+    let stored =
+        cluster.sql(database, "SELECT string_agg(encode(payload, 'hex'), '') FROM froyo.work");
     let secret_hex: String = b"Very-Secret-42".iter().map(|byte| format!("{byte:02x}")).collect();
     assert!(!stored.contains(&secret_hex), "a payload is stored in clear");
 

@@ -164,7 +164,8 @@ impl WorkQueue {
                 .iter()
                 .map(|&dep| unit_number(&self.location, dep))
                 .collect::<Result<Vec<i32>, _>>()?;
-            let sealed = self.sealer.seal(&aad(&workspace, run, unit.unit, "payload"), &unit.payload);
+            let sealed =
+                self.sealer.seal(&aad(&workspace, run, unit.unit, "payload"), &unit.payload);
             transaction
                 .execute(
                     &insert,
