@@ -374,6 +374,44 @@ fn what_waits_on_a_failure_on_another_host_is_skipped_by_its_worker() {
 }
 
 #[test]
+fn a_worker_whose_connections_are_cut_connects_again() {
+    let Some((hosts, cluster)) = hosts_and_cluster(1) else { return };
+    let database = cluster.database();
+    let site = Site::new(&hosts, cluster.url(&database, "cut"), |root| {
+        format!("\tfile: linux.#File & {{path: \"{}/file\", content: \"x\\n\"}}\n", root.display())
+    });
+    // The workspace first, then the worker, then every connection to the
+    // database cut (as a server restart or an administrator would).
+    let created = site.froyo(&["apply", "--yes", "--format", "json"]);
+    assert_eq!(created.status.code(), Some(0), "{}", stderr(&created));
+    fs::remove_file(site.root().join("file")).unwrap();
+    let (lines_in, lines) = mpsc::channel();
+    let _workers = Workers(BTreeMap::from([("w1".to_string(), site.worker("w1", &lines_in))]));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !lines
+        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        .expect("the worker never said it was waiting for work")
+        .1
+        .contains("waiting for work")
+    {}
+    let cut = cluster.sql(
+        &database,
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    );
+    assert_ne!(cut, "0", "the worker's connections were cut");
+    let output = finish(
+        site.command(&["apply", "--workers", "--yes", "--format", "json"]),
+        Duration::from_secs(90),
+        &lines,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(site.root().join("file").exists());
+    let said: Vec<String> = lines.try_iter().map(|(_, line)| line).collect();
+    assert!(said.iter().any(|line| line.contains("connecting again")), "{said:#?}");
+}
+
+#[test]
 fn workers_need_a_postgres_state() {
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir_all(dir.path().join("cue.mod")).unwrap();

@@ -9,6 +9,10 @@
 //! team key, and the same `--state`; it compiles nothing, so any checkout
 //! of the workspace, or just its `known_hosts`, serves.
 //!
+//! A server that cannot be reached (restarted, a network cut) is tried
+//! again, waiting longer each time up to 30 s; a unit in hand when it went
+//! is leased again by whoever comes first once its lease runs out.
+//!
 //! SIGTERM or SIGINT stops it: at once when idle, after handing in its
 //! unit when busy (a second signal ends it at once, and its unit is leased
 //! again when the lease runs out). Exit 0 when stopped, 2 when it could not
@@ -29,6 +33,11 @@ use crate::{hosts, output};
 /// How long an idle worker waits for a notification before looking again
 /// (and for a stop signal).
 const IDLE_WAIT: Duration = Duration::from_millis(500);
+/// Waits between attempts to reach a lost server: doubling, within these.
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_LAST: Duration = Duration::from_secs(30);
+/// The code of a state server that cannot be reached (a lost connection).
+const UNREACHABLE: &str = "E1232";
 
 pub fn run(args: &WorkerArgs) -> io::Result<ExitStatus> {
     let start: PathBuf = match &args.workspace {
@@ -59,34 +68,12 @@ pub fn run(args: &WorkerArgs) -> io::Result<ExitStatus> {
             return Ok(ExitStatus::Error);
         }
     }
-    // Workers may start before the workspace's first apply creates it.
-    let mut said = false;
-    let state = loop {
-        match froyo_state::State::open_location(&location, false) {
-            Ok(state) => break state,
-            Err(froyo_state::StateError::Missing { .. }) if !stop.load(Ordering::SeqCst) => {
-                if !said {
-                    tracing::info!(
-                        state = %location,
-                        "no such workspace yet; waiting for its first `froyo apply`"
-                    );
-                    said = true;
-                }
-                std::thread::sleep(IDLE_WAIT);
-            }
-            Err(froyo_state::StateError::Missing { .. }) => return Ok(ExitStatus::Success),
-            Err(error) => {
-                output::print_error(&format!("{} cannot open the state: {error}", error.code()));
-                return Ok(ExitStatus::Error);
-            }
-        }
-    };
-    let mut queue = match state.work_queue() {
-        Ok(queue) => queue,
-        Err(error) => {
-            output::print_error(&format!("{} {error}", error.code()));
-            return Ok(ExitStatus::Error);
-        }
+    let Some((mut state, mut queue)) = connect(&location, &stop) else {
+        return Ok(if stop.load(Ordering::SeqCst) {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Error
+        });
     };
     // Loaded once, every built-in: which types a unit needs is known only when it comes.
     let providers =
@@ -112,12 +99,28 @@ pub fn run(args: &WorkerArgs) -> io::Result<ExitStatus> {
     let name = args.name.clone().unwrap_or_else(default_name);
     tracing::info!(worker = %name, state = %location, "waiting for work");
     let mut idle_since = Instant::now();
+    // After a failure of the state: connected again, or the exit status.
+    let recover = |action: &str, error: froyo_state::StateError| {
+        if error.code() != UNREACHABLE {
+            output::print_error(&format!("{} cannot {action}: {error}", error.code()));
+            return Err(ExitStatus::Error);
+        }
+        tracing::warn!(code = UNREACHABLE, %error, "lost the state's server (trying to {action}); connecting again");
+        connect(&location, &stop).ok_or(if stop.load(Ordering::SeqCst) {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Error
+        })
+    };
     while !stop.load(Ordering::SeqCst) {
         let lease = match queue.lease(&name, args.lease) {
             Ok(lease) => lease,
             Err(error) => {
-                output::print_error(&format!("{} cannot lease work: {error}", error.code()));
-                return Ok(ExitStatus::Error);
+                match recover("lease work", error) {
+                    Ok(again) => (state, queue) = again,
+                    Err(status) => return Ok(status),
+                }
+                continue;
             }
         };
         let Some(lease) = lease else {
@@ -126,8 +129,10 @@ pub fn run(args: &WorkerArgs) -> io::Result<ExitStatus> {
                 break;
             }
             if let Err(error) = queue.wait(IDLE_WAIT) {
-                output::print_error(&format!("{} cannot wait for work: {error}", error.code()));
-                return Ok(ExitStatus::Error);
+                match recover("wait for work", error) {
+                    Ok(again) => (state, queue) = again,
+                    Err(status) => return Ok(status),
+                }
             }
             continue;
         };
@@ -139,11 +144,16 @@ pub fn run(args: &WorkerArgs) -> io::Result<ExitStatus> {
             hosts = %hosts_text,
             "leased"
         );
+        // Without renewals the lease would run out under the work: the unit
+        // is left for whoever comes next.
         let renewal = match queue.keep_leased(&lease, args.lease) {
             Ok(renewal) => renewal,
             Err(error) => {
-                output::print_error(&format!("{} cannot keep the lease: {error}", error.code()));
-                return Ok(ExitStatus::Error);
+                match recover("keep a lease", error) {
+                    Ok(again) => (state, queue) = again,
+                    Err(status) => return Ok(status),
+                }
+                continue;
             }
         };
         // What happens is logged (a worker logs by default), not drawn.
@@ -179,17 +189,63 @@ pub fn run(args: &WorkerArgs) -> io::Result<ExitStatus> {
                 hosts = %hosts_text,
                 "the lease was lost (it ran out, or the run was cancelled): the result is dropped, another worker applies the unit"
             ),
-            Err(error) => {
-                output::print_error(&format!(
-                    "{} cannot hand in the result: {error}",
-                    error.code()
-                ));
-                return Ok(ExitStatus::Error);
-            }
+            // The unit is leased again once the lease runs out, and resumed.
+            Err(error) => match recover("hand in a result", error) {
+                Ok(again) => (state, queue) = again,
+                Err(status) => return Ok(status),
+            },
         }
         idle_since = Instant::now();
     }
     Ok(ExitStatus::Success)
+}
+
+/// The state and its work queue; `None` when stopped first, or when the
+/// state cannot be used (said). A workspace that does not exist yet is
+/// waited for (workers may start before its first apply), and a server
+/// that cannot be reached is tried again.
+fn connect(
+    location: &StateLocation,
+    stop: &AtomicBool,
+) -> Option<(froyo_state::State, froyo_state::WorkQueue)> {
+    let mut said_missing = false;
+    let mut backoff = RETRY_FIRST;
+    while !stop.load(Ordering::SeqCst) {
+        let opened = froyo_state::State::open_location(location, false)
+            .and_then(|state| state.work_queue().map(|queue| (state, queue)));
+        match opened {
+            Ok(opened) => return Some(opened),
+            Err(froyo_state::StateError::Missing { .. }) => {
+                if !said_missing {
+                    tracing::info!(
+                        state = %location,
+                        "no such workspace yet; waiting for its first `froyo apply`"
+                    );
+                    said_missing = true;
+                }
+                std::thread::sleep(IDLE_WAIT);
+            }
+            Err(error) if error.code() == UNREACHABLE => {
+                tracing::warn!(
+                    state = %location,
+                    code = UNREACHABLE,
+                    %error,
+                    retry_in_seconds = backoff.as_secs(),
+                    "the state cannot be reached"
+                );
+                let until = Instant::now() + backoff;
+                while !stop.load(Ordering::SeqCst) && Instant::now() < until {
+                    std::thread::sleep(IDLE_WAIT);
+                }
+                backoff = (backoff * 2).min(RETRY_LAST);
+            }
+            Err(error) => {
+                output::print_error(&format!("{} cannot open the state: {error}", error.code()));
+                return None;
+            }
+        }
+    }
+    None
 }
 
 /// `HOST:PID`.

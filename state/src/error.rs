@@ -172,7 +172,12 @@ impl StateError {
             StateError::Postgres { source, .. } if source.as_db_error().is_none() => "E1232",
             StateError::Postgres { source, .. }
                 if source.code().is_some_and(|code| {
-                    code.code().starts_with("28") || code.code().starts_with("08")
+                    // Authentication, connection exceptions, and the server
+                    // going away (shutdown, crash, not accepting yet, or an
+                    // administrator terminating the session).
+                    code.code().starts_with("28")
+                        || code.code().starts_with("08")
+                        || ["57P01", "57P02", "57P03"].contains(&code.code())
                 }) =>
             {
                 "E1232"
