@@ -371,19 +371,24 @@ impl Engine {
                     noticed = false;
                     let hosts = view.hosts.join(", ");
                     let worker = view.worker.as_deref().unwrap_or("?");
-                    match view.status {
-                        UnitStatus::Leased if view.attempts > 1 => news(&format!(
-                            "{hosts}: leased again by {worker} (attempt {}; the previous worker stopped renewing its lease)",
-                            view.attempts
-                        )),
-                        UnitStatus::Leased => news(&format!("{hosts}: leased by {worker}")),
-                        UnitStatus::Cancelled => {
-                            return Err(Error::Runtime(format!(
-                                "the work of run {} was cancelled by another process; the run stops here",
-                                run.0
-                            )));
+                    if view.status == UnitStatus::Cancelled {
+                        return Err(Error::Runtime(format!(
+                            "the work of run {} was cancelled by another process; the run stops here",
+                            run.0
+                        )));
+                    }
+                    // A lease taken since the last look (perhaps already
+                    // done): said once, whoever holds it now.
+                    let before = seen.get(&view.unit).map_or(0, |(_, _, attempts)| *attempts);
+                    if view.attempts > before {
+                        if view.attempts > 1 {
+                            news(&format!(
+                                "{hosts}: leased again by {worker} (attempt {}; the previous worker stopped renewing its lease)",
+                                view.attempts
+                            ));
+                        } else {
+                            news(&format!("{hosts}: leased by {worker}"));
                         }
-                        _ => {}
                     }
                     seen.insert(view.unit, now);
                 }

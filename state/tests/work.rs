@@ -9,7 +9,8 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{Backend, Workspace, apply_run};
+use common::{Backend, Workspace};
+use froyo_state::{LockGuard, RunId, RunKind, State};
 use froyo_state::{RunStatus, StateError, UnitSpec, UnitStatus};
 use serde_json::json;
 
@@ -24,11 +25,17 @@ fn unit(unit: u32, host: &str, deps: &[u32], payload: &str) -> UnitSpec {
 
 const LEASE: Duration = Duration::from_secs(30);
 
+/// A run begun as a coordinator begins one: under the workspace's lock.
+fn coordinated_run(state: &State) -> (LockGuard, RunId) {
+    let lock = state.lock("apply").expect("take the lock");
+    (lock, state.begin_run(RunKind::Apply, "ir-test").expect("begin a run"))
+}
+
 #[test]
 fn units_are_leased_once_each_after_what_they_wait_for_and_sealed() {
     let Some(workspace) = Workspace::on(Backend::Postgres) else { return };
     let state = workspace.open_location();
-    let run = apply_run(&state);
+    let (_lock, run) = coordinated_run(&state);
     let mut coordinator = state.work_queue().unwrap();
     coordinator
         .publish(
@@ -83,7 +90,7 @@ fn units_are_leased_once_each_after_what_they_wait_for_and_sealed() {
 fn workers_leasing_at_once_never_share_a_unit() {
     let Some(workspace) = Workspace::on(Backend::Postgres) else { return };
     let state = workspace.open_location();
-    let run = apply_run(&state);
+    let (_lock, run) = coordinated_run(&state);
     let units: Vec<UnitSpec> = (0..40).map(|n| unit(n, &format!("h{n}"), &[], "p")).collect();
     state.work_queue().unwrap().publish(run, &units).unwrap();
     let leased: Vec<Vec<u32>> = std::thread::scope(|scope| {
@@ -112,7 +119,7 @@ fn workers_leasing_at_once_never_share_a_unit() {
 fn a_lost_workers_unit_is_leased_again_and_the_lost_worker_fenced_off() {
     let Some(workspace) = Workspace::on(Backend::Postgres) else { return };
     let state = workspace.open_location();
-    let run = apply_run(&state);
+    let (_lock, run) = coordinated_run(&state);
     state.work_queue().unwrap().publish(run, &[unit(0, "h1", &[], "p")]).unwrap();
     let (mut lost, mut other) = (state.work_queue().unwrap(), state.work_queue().unwrap());
     let short = Duration::from_millis(600);
@@ -143,12 +150,12 @@ fn work_of_runs_that_are_over_or_cancelled_is_not_leased() {
     let Some(workspace) = Workspace::on(Backend::Postgres) else { return };
     let state = workspace.open_location();
     let mut queue = state.work_queue().unwrap();
-    let finished = apply_run(&state);
+    let (lock, finished) = coordinated_run(&state);
     queue.publish(finished, &[unit(0, "h1", &[], "p")]).unwrap();
     state.finish_run(finished, RunStatus::Failed, &json!({})).unwrap();
     assert!(queue.lease("w", LEASE).unwrap().is_none());
 
-    let cancelled = apply_run(&state);
+    let cancelled = state.begin_run(RunKind::Apply, "ir-test").unwrap();
     queue.publish(cancelled, &[unit(0, "h1", &[], "p"), unit(1, "h2", &[], "p")]).unwrap();
     let lease = queue.lease("w", LEASE).unwrap().unwrap();
     queue.cancel(cancelled).unwrap();
@@ -156,13 +163,34 @@ fn work_of_runs_that_are_over_or_cancelled_is_not_leased() {
     assert!(!queue.complete(&lease, b"", &[]).unwrap(), "a cancelled unit takes no result");
     let views = queue.units(cancelled, &BTreeSet::new()).unwrap();
     assert!(views.iter().all(|view| view.status == UnitStatus::Cancelled));
+    drop(lock);
+}
+
+#[test]
+fn nothing_is_leased_once_the_coordinator_is_gone() {
+    let Some(workspace) = Workspace::on(Backend::Postgres) else { return };
+    let state = workspace.open_location();
+    let (lock, run) = coordinated_run(&state);
+    let mut queue = state.work_queue().unwrap();
+    queue.publish(run, &[unit(0, "h1", &[], "p"), unit(1, "h2", &[], "p")]).unwrap();
+    assert!(queue.lease("w", LEASE).unwrap().is_some());
+    // The coordinator dies: its lock connection goes (the lock row stays
+    // until someone takes the lock over, and the run stays `running`).
+    workspace.sql("", "SELECT pg_terminate_backend(backend_pid) FROM froyo.locks");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(queue.lease("w", LEASE).unwrap().is_none(), "the rest of a dead coordinator's run");
+    drop(lock);
+    // A run that never held the lock has nothing to lease either.
+    let unlocked = state.begin_run(RunKind::Apply, "ir").unwrap();
+    queue.publish(unlocked, &[unit(0, "h1", &[], "p")]).unwrap();
+    assert!(queue.lease("w", LEASE).unwrap().is_none());
 }
 
 #[test]
 fn an_altered_payload_is_refused_not_applied() {
     let Some(workspace) = Workspace::on(Backend::Postgres) else { return };
     let state = workspace.open_location();
-    let run = apply_run(&state);
+    let (_lock, run) = coordinated_run(&state);
     let mut queue = state.work_queue().unwrap();
     queue.publish(run, &[unit(0, "h1", &[], "p"), unit(1, "h2", &[], "q")]).unwrap();
     // Unit 1's sealed payload moved to unit 0: authentic bytes, wrong place.

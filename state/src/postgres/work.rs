@@ -5,7 +5,8 @@
 //! apply records in state under its lock. Workers never write state.
 //!
 //! Leasing is `SELECT … FOR UPDATE SKIP LOCKED` over the units of running
-//! runs whose dependencies are done: any number of workers take distinct
+//! runs whose coordinator still holds the workspace's lock (its lock
+//! connection lives) and whose dependencies are done: any number of workers take distinct
 //! units without waiting on each other. A lease lasts a few seconds past
 //! its last renewal, which a thread of the worker makes every third of the
 //! lease on a connection of its own; a worker that dies or hangs stops
@@ -250,7 +251,9 @@ impl WorkQueue {
 
     /// Leases the first unit of a running run that is pending, or leased
     /// with its lease run out, and whose dependencies are done: for
-    /// `lease` from now, as `worker`. `None` when there is none.
+    /// `lease` from now, as `worker`. `None` when there is none. A run
+    /// whose coordinator no longer holds the workspace's lock (it died: its
+    /// lock connection is gone) has nothing to lease, so work stops with it.
     pub fn lease(&mut self, worker: &str, lease: Duration) -> Result<Option<Lease>, StateError> {
         let workspace = self.workspace().to_string();
         let seconds = lease.as_secs_f64();
@@ -264,6 +267,10 @@ impl WorkQueue {
                      SELECT c.workspace, c.run, c.unit FROM froyo.work c \
                      JOIN froyo.runs r ON r.workspace = c.workspace AND r.id = c.run \
                      WHERE c.workspace = $1 AND r.status = 'running' \
+                       AND EXISTS (SELECT 1 FROM froyo.locks l \
+                           WHERE l.workspace = c.workspace AND l.session = r.session \
+                             AND EXISTS (SELECT 1 FROM pg_stat_activity a \
+                                         WHERE a.pid = l.backend_pid)) \
                        AND (c.status = 'pending' \
                             OR (c.status = 'leased' AND c.lease_until < clock_timestamp())) \
                        AND NOT EXISTS (SELECT 1 FROM froyo.work d \
