@@ -139,6 +139,18 @@ pub fn providers(types: &std::collections::BTreeSet<String>) -> Option<Arc<froyo
     }
 }
 
+/// The runtimes a long-running process shares among the engines it makes,
+/// printing why not when they cannot start.
+pub fn runtimes(args: &EngineArgs) -> Option<froyo_engine::Runtimes> {
+    match froyo_engine::Runtimes::start(usize::from(args.parallelism), usize::from(args.forks)) {
+        Ok(runtimes) => Some(runtimes),
+        Err(error) => {
+            output::print_error(&error.to_string());
+            None
+        }
+    }
+}
+
 /// The engine over `providers` (loaded once, for a process that makes many engines).
 pub fn engine_with(
     root: &Path,

@@ -412,6 +412,97 @@ fn a_worker_whose_connections_are_cut_connects_again() {
 }
 
 #[test]
+fn a_saved_plan_applied_by_workers_refuses_what_went_stale() {
+    let Some((hosts, cluster)) = hosts_and_cluster(2) else { return };
+    let database = cluster.database();
+    let site = Site::new(&hosts, cluster.url(&database, "saved"), |root| {
+        let root = root.display();
+        format!(
+            "\tone: linux.#File & {{on: name: \"host1\", path: \"{root}/one\", content: \"1\\n\"}}\n\
+             \ttwo: linux.#File & {{on: name: \"host2\", path: \"{root}/two\", content: \"2\\n\"}}\n"
+        )
+    });
+    let plan = site.dir.path().join("plan.json");
+    let planned = site.froyo(&["plan", "-o", plan.to_str().unwrap()]);
+    assert_eq!(planned.status.code(), Some(0), "{}", stderr(&planned));
+    // host2 changes behind the plan's back.
+    fs::write(site.root().join("two"), "changed\n").unwrap();
+    let (lines_in, lines) = mpsc::channel();
+    let _workers = Workers(BTreeMap::from([("w1".to_string(), site.worker("w1", &lines_in))]));
+    let output = finish(
+        site.command(&["apply", plan.to_str().unwrap(), "--workers", "--format", "json"]),
+        Duration::from_secs(60),
+        &lines,
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let statuses: BTreeMap<String, String> = report["report"]["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["key"]["host"].as_str().unwrap().into(), i["status"].as_str().unwrap().into()))
+        .collect();
+    assert_eq!(statuses["host1"], "applied", "{report:#}");
+    assert_eq!(statuses["host2"], "stale", "{report:#}");
+    assert_eq!(fs::read_to_string(site.root().join("one")).unwrap(), "1\n");
+    assert_eq!(fs::read_to_string(site.root().join("two")).unwrap(), "changed\n");
+}
+
+#[test]
+fn a_worker_stops_when_idle_or_told() {
+    let Some(cluster) = Cluster::start_or_skip() else { return };
+    let database = cluster.database();
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("cue.mod")).unwrap();
+    fs::write(dir.path().join("cue.mod/module.cue"), "module: \"example.com/local\"\n").unwrap();
+    fs::write(
+        dir.path().join("site.cue"),
+        format!(
+            "package site\n\nimport \"froyo.dev/linux\"\n\nresources: motd: linux.#File & {{path: \"{}\", content: \"hi\\n\"}}\n",
+            dir.path().join("motd").display()
+        ),
+    )
+    .unwrap();
+    let key = dir.path().join("team.key");
+    write_private(&key, &format!("{}\n", "7a".repeat(32)));
+    let url = cluster.url(&database, "idle");
+    let froyo = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_froyo"));
+        command
+            .args(args)
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .env("FROYO_STATE", &url)
+            .env("FROYO_STATE_KEY_FILE", &key)
+            .stdin(Stdio::null());
+        command
+    };
+    let applied = froyo(&["apply", "--yes"]).output().unwrap();
+    assert_eq!(applied.status.code(), Some(0), "{}", stderr(&applied));
+    let (_, nothing) = mpsc::channel();
+
+    let idle =
+        finish(froyo(&["worker", "--exit-when-idle", "1s"]), Duration::from_secs(30), &nothing);
+    assert_eq!(idle.status.code(), Some(0), "{}", stderr(&idle));
+    assert!(stderr(&idle).contains("no work came; stopping"), "{}", stderr(&idle));
+
+    let mut worker = froyo(&["worker"]).stderr(Stdio::piped()).spawn().unwrap();
+    let mut said = BufReader::new(worker.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("waiting for work") {
+        line.clear();
+        assert_ne!(said.read_line(&mut line).unwrap(), 0, "the worker ended before waiting");
+    }
+    let stopped_at = Instant::now();
+    let killed = Command::new("kill").arg("-TERM").arg(worker.id().to_string()).status().unwrap();
+    assert!(killed.success());
+    let (_, none) = mpsc::channel();
+    let output = wait_for(worker, Duration::from_secs(10), &none);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stopped_at.elapsed() < Duration::from_secs(5), "{:?}", stopped_at.elapsed());
+}
+
+#[test]
 fn workers_need_a_postgres_state() {
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir_all(dir.path().join("cue.mod")).unwrap();

@@ -172,19 +172,7 @@ impl Engine {
         }
         recorder.put_instances(run, unchanged)?;
 
-        let mut per_host: BTreeMap<String, HostSteps> = BTreeMap::new();
-        for instance in &plan.instances {
-            if instance.error.is_none() && instance.action != Action::None {
-                let steps = per_host.entry(instance.key.host.clone()).or_default();
-                if instance.action == Action::Check {
-                    steps.checks += 1;
-                } else {
-                    steps.changes += 1;
-                }
-            }
-        }
-        reporter.begin(Phase::Apply, per_host.values().map(HostSteps::total).sum());
-        reporter.hosts(Phase::Apply, &per_host);
+        announce(&*reporter, &plan.instances);
         let waves = plan.instances.iter().map(|i| i.wave).max().map_or(0, |w| w + 1);
         let mut operations = 0usize;
         for wave in 0..waves {
@@ -580,6 +568,26 @@ impl Engine {
             })
             .collect()
     }
+}
+
+/// Begins the reporter's apply phase with what each host has to do.
+pub(crate) fn announce<'a>(
+    reporter: &dyn crate::report::Reporter,
+    instances: impl IntoIterator<Item = &'a crate::plan::PlannedInstance>,
+) {
+    let mut per_host: BTreeMap<String, HostSteps> = BTreeMap::new();
+    for instance in instances {
+        if instance.error.is_none() && instance.action != Action::None {
+            let steps = per_host.entry(instance.key.host.clone()).or_default();
+            if instance.action == Action::Check {
+                steps.checks += 1;
+            } else {
+                steps.changes += 1;
+            }
+        }
+    }
+    reporter.begin(Phase::Apply, per_host.values().map(HostSteps::total).sum());
+    reporter.hosts(Phase::Apply, &per_host);
 }
 
 /// What an apply did besides its outcomes, for its report.

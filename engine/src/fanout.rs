@@ -34,7 +34,7 @@ use crate::apply::{Recheck, Recorder, StateRecorder, Totals, outcome_message};
 use crate::engine::*;
 use crate::plan::Plan;
 use crate::record::{instance_key, record};
-use crate::report::{ApplyReport, HostSteps, Outcome, Phase};
+use crate::report::{ApplyReport, Outcome, Phase};
 
 /// What a worker is given: the unit's part of the plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,6 +67,22 @@ pub struct UnitResult {
     /// The unit could not be worked on at all (its payload was unusable): why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+impl UnitResult {
+    /// Nothing done yet, by `worker`.
+    fn empty(worker: &str) -> UnitResult {
+        UnitResult {
+            worker: worker.to_string(),
+            outcomes: Vec::new(),
+            records: Vec::new(),
+            events: Vec::new(),
+            operations: 0,
+            round_trips: 0,
+            host_errors: Vec::new(),
+            error: None,
+        }
+    }
 }
 
 /// A plan cut into units: what the coordinator records itself (instances
@@ -339,21 +355,10 @@ impl Engine {
             run.0
         ));
 
-        let mut per_host: BTreeMap<String, HostSteps> = BTreeMap::new();
-        for (_, work) in &split.units {
-            for instance in &work.plan.instances {
-                if instance.error.is_none() && instance.action != Action::None {
-                    let steps = per_host.entry(instance.key.host.clone()).or_default();
-                    if instance.action == Action::Check {
-                        steps.checks += 1;
-                    } else {
-                        steps.changes += 1;
-                    }
-                }
-            }
-        }
-        reporter.begin(Phase::Apply, per_host.values().map(HostSteps::total).sum());
-        reporter.hosts(Phase::Apply, &per_host);
+        crate::apply::announce(
+            &*reporter,
+            split.units.iter().flat_map(|(_, work)| &work.plan.instances),
+        );
 
         let works: BTreeMap<u32, &UnitWork> =
             split.units.iter().map(|(spec, work)| (spec.unit, work)).collect();
@@ -497,16 +502,7 @@ impl Engine {
         worker: &str,
         state: &State,
     ) -> (UnitResult, Vec<u64>) {
-        let mut result = UnitResult {
-            worker: worker.to_string(),
-            outcomes: Vec::new(),
-            records: Vec::new(),
-            events: Vec::new(),
-            operations: 0,
-            round_trips: 0,
-            host_errors: Vec::new(),
-            error: None,
-        };
+        let mut result = UnitResult::empty(worker);
         let work = match serde_json::from_slice::<UnitWork>(payload)
             .map_err(|error| format!("the unit is not one this froyo can read: {error}"))
             .and_then(|work| check_unit(&work).map(|()| work))
@@ -676,14 +672,8 @@ fn check_unit(work: &UnitWork) -> Result<(), String> {
 /// A unit's result as handed back; an unreadable one fails the unit.
 fn read_result(bytes: &[u8]) -> UnitResult {
     serde_json::from_slice(bytes).unwrap_or_else(|error| UnitResult {
-        worker: "?".to_string(),
-        outcomes: Vec::new(),
-        records: Vec::new(),
-        events: Vec::new(),
-        operations: 0,
-        round_trips: 0,
-        host_errors: Vec::new(),
         error: Some(format!("its result could not be read: {error}")),
+        ..UnitResult::empty("?")
     })
 }
 

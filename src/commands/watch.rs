@@ -92,15 +92,8 @@ pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
     let Some(providers) = hosts::providers(&types) else {
         return Ok(ExitStatus::Error);
     };
-    let runtimes = match froyo_engine::Runtimes::start(
-        usize::from(args.engine.parallelism),
-        usize::from(args.engine.forks),
-    ) {
-        Ok(runtimes) => runtimes,
-        Err(error) => {
-            output::print_error(&error.to_string());
-            return Ok(ExitStatus::Error);
-        }
+    let Some(runtimes) = hosts::runtimes(&args.engine) else {
+        return Ok(ExitStatus::Error);
     };
     let context = Arc::new(Context {
         providers,

@@ -86,15 +86,8 @@ pub fn run(args: &WorkerArgs) -> io::Result<ExitStatus> {
                 return Ok(ExitStatus::Error);
             }
         };
-    let runtimes = match froyo_engine::Runtimes::start(
-        usize::from(args.engine.parallelism),
-        usize::from(args.engine.forks),
-    ) {
-        Ok(runtimes) => runtimes,
-        Err(error) => {
-            output::print_error(&error.to_string());
-            return Ok(ExitStatus::Error);
-        }
+    let Some(runtimes) = hosts::runtimes(&args.engine) else {
+        return Ok(ExitStatus::Error);
     };
     let name = args.name.clone().unwrap_or_else(default_name);
     tracing::info!(worker = %name, state = %location, "waiting for work");
