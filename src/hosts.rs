@@ -139,6 +139,23 @@ pub fn providers(types: &std::collections::BTreeSet<String>) -> Option<Arc<froyo
     }
 }
 
+/// For a long-running command: a flag SIGTERM and SIGINT set (a second
+/// signal while stopping ends the process at once, exit 130), or `None`
+/// after saying why the signals cannot be handled.
+pub fn stop_on_signals() -> Option<Arc<std::sync::atomic::AtomicBool>> {
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        let registered =
+            signal_hook::flag::register_conditional_shutdown(signal, 130, stop.clone())
+                .and_then(|_| signal_hook::flag::register(signal, stop.clone()));
+        if let Err(error) = registered {
+            output::print_error(&format!("cannot handle signals: {error}"));
+            return None;
+        }
+    }
+    Some(stop)
+}
+
 /// The runtimes a long-running process shares among the engines it makes,
 /// printing why not when they cannot start.
 pub fn runtimes(args: &EngineArgs) -> Option<froyo_engine::Runtimes> {

@@ -102,13 +102,7 @@ impl Engine {
         outcomes: &mut [Option<Outcome>],
     ) -> Result<usize, Error> {
         let reporter = self.options.reporter.clone();
-        let hosts: Vec<froyo_ir::Host> = plan
-            .hosts
-            .iter()
-            .filter(|host| plan.instances.iter().any(|i| i.key.host == host.name))
-            .cloned()
-            .collect();
-        self.connect(&hosts, &plan.hosts);
+        self.connect_hosts_of(plan);
 
         for (index, instance) in plan.instances.iter().enumerate() {
             if outcomes[index].is_some() {
@@ -123,9 +117,7 @@ impl Engine {
 
         // A saved plan: re-probe the changes and refuse the stale ones.
         if let Recheck::Saved { earlier_runs } = recheck {
-            let results = self.run_probes(wanted(&plan.instances, |instance| {
-                instance.error.is_none() && changes_host(instance.action)
-            }));
+            let results = self.probe_changes(plan);
             for (index, result) in results {
                 if outcomes[index].is_some() {
                     continue;
@@ -279,6 +271,27 @@ impl Engine {
         }
         reporter.end(Phase::Apply);
         Ok(operations)
+    }
+
+    /// Connects the hosts `plan` has instances on (those not connected yet).
+    pub(crate) fn connect_hosts_of(&mut self, plan: &Plan) {
+        let hosts: Vec<froyo_ir::Host> = plan
+            .hosts
+            .iter()
+            .filter(|host| plan.instances.iter().any(|i| i.key.host == host.name))
+            .cloned()
+            .collect();
+        self.connect(&hosts, &plan.hosts);
+    }
+
+    /// Probes again, as planned, every change of `plan` (by instance index).
+    pub(crate) fn probe_changes(
+        &self,
+        plan: &Plan,
+    ) -> Vec<(usize, Result<Vec<froyo_provider_api::ProbeOutcome>, String>)> {
+        self.run_probes(wanted(&plan.instances, |instance| {
+            instance.error.is_none() && changes_host(instance.action)
+        }))
     }
 
     /// The end of an apply: orphans leave state, the report is made, logged

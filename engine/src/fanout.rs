@@ -566,16 +566,8 @@ impl Engine {
         run: RunId,
         outcomes: &mut [Option<Outcome>],
     ) {
-        let hosts: Vec<froyo_ir::Host> = plan
-            .hosts
-            .iter()
-            .filter(|host| plan.instances.iter().any(|i| i.key.host == host.name))
-            .cloned()
-            .collect();
-        self.connect(&hosts, &plan.hosts);
-        let results = self.run_probes(wanted(&plan.instances, |instance| {
-            instance.error.is_none() && changes_host(instance.action)
-        }));
+        self.connect_hosts_of(plan);
+        let results = self.probe_changes(plan);
         let facts = self.facts();
         let mut done = Vec::new();
         for (index, result) in results {

@@ -60,17 +60,9 @@ pub fn run(args: &DriftArgs, color: ColorWhen) -> io::Result<ExitStatus> {
         Ok(prepared) => prepared,
         Err(status) => return Ok(status),
     };
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        // A second signal while stopping ends the process at once.
-        let registered =
-            signal_hook::flag::register_conditional_shutdown(signal, 130, stop.clone())
-                .and_then(|_| signal_hook::flag::register(signal, stop.clone()));
-        if let Err(error) = registered {
-            output::print_error(&format!("cannot handle signals: {error}"));
-            return Ok(ExitStatus::Error);
-        }
-    }
+    let Some(stop) = hosts::stop_on_signals() else {
+        return Ok(ExitStatus::Error);
+    };
     let metrics = Arc::new(Metrics::new());
     if let Some(address) = args.metrics_addr {
         match crate::metrics_out::serve(address, metrics.clone()) {
