@@ -488,14 +488,15 @@ impl Engine {
         Ok(format!("{applied} applied, {failed} failed"))
     }
 
-    /// Applies a leased unit (`payload`, from [`split`]) of `run` as worker
-    /// `worker`: `blocked` are the instances (indexes of the run's plan)
-    /// that failed in the units it waited for; `attempt` above 1 resumes a
-    /// lost worker's unit. Returns the result to hand back and the indexes
-    /// of the run's plan that failed here.
+    /// Applies a leased unit (`work`, from [`split`], read with
+    /// [`read_unit`]) of `run` as worker `worker`: `blocked` are the
+    /// instances (indexes of the run's plan) that failed in the units it
+    /// waited for; `attempt` above 1 resumes a lost worker's unit. Returns
+    /// the result to hand back and the indexes of the run's plan that
+    /// failed here.
     pub fn work(
         &mut self,
-        payload: &[u8],
+        work: UnitWork,
         blocked: &[u64],
         run: RunId,
         attempt: u32,
@@ -503,16 +504,6 @@ impl Engine {
         state: &State,
     ) -> (UnitResult, Vec<u64>) {
         let mut result = UnitResult::empty(worker);
-        let work = match serde_json::from_slice::<UnitWork>(payload)
-            .map_err(|error| format!("the unit is not one this froyo can read: {error}"))
-            .and_then(|work| check_unit(&work).map(|()| work))
-        {
-            Ok(work) => work,
-            Err(error) => {
-                result.error = Some(error);
-                return (result, Vec::new());
-            }
-        };
         let UnitWork { mut plan, indexes, external, saved } = work;
         self.secrets.learn(&plan.instances, &plan.hosts);
         let blocked: BTreeSet<u64> = blocked.iter().copied().collect();
@@ -634,6 +625,17 @@ impl Recorder for Collect {
     fn event(&mut self, _run: RunId, key: Option<InstanceKey>, kind: &str, detail: Json) {
         self.events.push((key, kind.to_string(), detail));
     }
+}
+
+/// A leased unit's payload, checked: a unit this froyo cannot read (one
+/// published by another version) or whose indexes point outside it is
+/// refused, and must not be handed in as done, since what waits on it
+/// would then go ahead.
+pub fn read_unit(payload: &[u8]) -> Result<UnitWork, String> {
+    let work: UnitWork = serde_json::from_slice(payload)
+        .map_err(|error| format!("the unit is not one this froyo can read: {error}"))?;
+    check_unit(&work)?;
+    Ok(work)
 }
 
 /// A unit's indexes all point where they should: nothing read from the
@@ -766,6 +768,20 @@ mod tests {
         for (spec, _) in &split.units {
             assert!(spec.deps.iter().all(|&dep| dep < spec.unit), "{spec:?}");
         }
+    }
+
+    #[test]
+    fn a_unit_is_read_back_and_anything_else_refused() {
+        let (_, work) =
+            split(&plan(vec![instance("h1", "a", Action::Create, vec![])]), None).units.remove(0);
+        let payload = serde_json::to_vec(&work).unwrap();
+        assert_eq!(read_unit(&payload).unwrap(), work);
+        for garbage in [&b""[..], b"{}", b"null", b"{\"plan\": 1}", &payload[..payload.len() / 2]] {
+            assert!(read_unit(garbage).is_err(), "{}", String::from_utf8_lossy(garbage));
+        }
+        let mut outside = work.clone();
+        outside.indexes.push(3);
+        assert!(read_unit(&serde_json::to_vec(&outside).unwrap()).is_err());
     }
 
     #[test]

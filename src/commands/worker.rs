@@ -148,8 +148,24 @@ pub fn run(args: &WorkerArgs) -> io::Result<ExitStatus> {
         else {
             return Ok(ExitStatus::Error);
         };
+        // A unit this worker cannot read is given back, not handed in as
+        // done: what waits on it must not go ahead.
+        let work = match froyo_engine::fanout::read_unit(&lease.payload) {
+            Ok(work) => work,
+            Err(error) => {
+                drop(renewal);
+                let _ = queue.release(&lease);
+                output::print_error(&format!(
+                    "run {}: {error}; the unit of {hosts_text} was given back for another worker. \
+                     Is this worker's froyo ({}) the coordinator's version?",
+                    lease.run.0,
+                    env!("CARGO_PKG_VERSION")
+                ));
+                return Ok(ExitStatus::Error);
+            }
+        };
         let (result, failed) =
-            engine.work(&lease.payload, &lease.blocked, lease.run, lease.attempt, &name, &state);
+            engine.work(work, &lease.blocked, lease.run, lease.attempt, &name, &state);
         engine.close();
         let text = match serde_json::to_vec(&result) {
             Ok(text) => text,

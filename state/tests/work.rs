@@ -146,6 +146,22 @@ fn a_lost_workers_unit_is_leased_again_and_the_lost_worker_fenced_off() {
 }
 
 #[test]
+fn a_unit_given_back_is_leased_again_by_another() {
+    let Some(workspace) = Workspace::on(Backend::Postgres) else { return };
+    let state = workspace.open_location();
+    let (_lock, run) = coordinated_run(&state);
+    state.work_queue().unwrap().publish(run, &[unit(0, "h1", &[], "p")]).unwrap();
+    let (mut old, mut new) = (state.work_queue().unwrap(), state.work_queue().unwrap());
+    let first = old.lease("old", LEASE).unwrap().unwrap();
+    assert!(old.release(&first).unwrap());
+    assert!(!old.release(&first).unwrap(), "given back once");
+    let again = new.lease("new", LEASE).unwrap().unwrap();
+    assert_eq!((again.unit, again.attempt), (0, 2));
+    assert!(!old.complete(&first, b"", &[]).unwrap());
+    assert!(new.complete(&again, b"", &[]).unwrap());
+}
+
+#[test]
 fn work_of_runs_that_are_over_or_cancelled_is_not_leased() {
     let Some(workspace) = Workspace::on(Backend::Postgres) else { return };
     let state = workspace.open_location();

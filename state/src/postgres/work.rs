@@ -363,6 +363,32 @@ impl WorkQueue {
         Ok(updated == 1)
     }
 
+    /// Gives `lease` back untouched (a unit this worker cannot work on):
+    /// pending again, for another worker, and its waiters woken. False when
+    /// the lease was lost already.
+    pub fn release(&mut self, lease: &Lease) -> Result<bool, StateError> {
+        let workspace = self.workspace().to_string();
+        let run_id = run_number(&self.location, lease.run)?;
+        let unit = unit_number(&self.location, lease.unit)?;
+        let attempt = i32::try_from(lease.attempt).unwrap_or(i32::MAX);
+        let location = self.location.clone();
+        let failed_to = move |error| StateError::postgres(&location, "give work back", error);
+        let mut transaction = self.client.transaction().map_err(failed_to.clone())?;
+        let updated = transaction
+            .execute(
+                "UPDATE froyo.work SET status = 'pending', worker = NULL, lease_until = NULL \
+                 WHERE workspace = $1 AND run = $2 AND unit = $3 AND status = 'leased' \
+                   AND worker = $4 AND attempts = $5",
+                &[&workspace, &run_id, &unit, &lease.worker, &attempt],
+            )
+            .map_err(failed_to.clone())?;
+        transaction
+            .execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &workspace])
+            .map_err(failed_to.clone())?;
+        transaction.commit().map_err(failed_to)?;
+        Ok(updated == 1)
+    }
+
     /// Keeps `lease` for `duration` past each renewal, renewing every third
     /// of it from a thread with its own connection, until the [`Renewal`] is
     /// dropped. [`Renewal::lost`] says when a renewal found the lease gone.
