@@ -20,7 +20,7 @@ pub struct Cli {
     )]
     pub color: ColorWhen,
 
-    /// Write logs to standard error as text for people (`human`) or one JSON object per line (`json`); logging is off unless this, `--log-level` or `FROYO_LOG` is given (`drift --watch` logs at `info`).
+    /// Write logs to standard error as text for people (`human`) or one JSON object per line (`json`); logging is off unless this, `--log-level` or `FROYO_LOG` is given (`drift --watch` and `worker` log at `info`).
     #[arg(long, value_enum, global = true, value_name = "FORMAT", hide_possible_values = true)]
     pub log_format: Option<LogFormat>,
 
