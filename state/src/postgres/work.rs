@@ -328,58 +328,60 @@ impl WorkQueue {
         result: &[u8],
         failed: &[u64],
     ) -> Result<bool, StateError> {
-        let workspace = self.workspace().to_string();
-        let run_id = run_number(&self.location, lease.run)?;
-        let unit = unit_number(&self.location, lease.unit)?;
-        let attempt = i32::try_from(lease.attempt).unwrap_or(i32::MAX);
-        let sealed = self.sealer.seal(&aad(&workspace, lease.run, lease.unit, "result"), result);
+        let sealed =
+            self.sealer.seal(&aad(self.workspace(), lease.run, lease.unit, "result"), result);
         let failed: Vec<i64> =
             failed.iter().filter_map(|&index| i64::try_from(index).ok()).collect();
-        let location = self.location.clone();
-        let failed_to = move |error| StateError::postgres(&location, "hand in work", error);
-        let mut transaction = self.client.transaction().map_err(failed_to.clone())?;
-        let updated = transaction
-            .execute(
-                "UPDATE froyo.work SET status = 'done', result = $6, failed = $7, \
-                     finished_at = $8, lease_until = NULL \
-                 WHERE workspace = $1 AND run = $2 AND unit = $3 AND status = 'leased' \
-                   AND worker = $4 AND attempts = $5",
-                &[
-                    &workspace,
-                    &run_id,
-                    &unit,
-                    &lease.worker,
-                    &attempt,
-                    &sealed,
-                    &failed,
-                    &crate::time::now_rfc3339(),
-                ],
-            )
-            .map_err(failed_to.clone())?;
-        transaction
-            .execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &workspace])
-            .map_err(failed_to.clone())?;
-        transaction.commit().map_err(failed_to)?;
-        Ok(updated == 1)
+        self.fenced_update(
+            lease,
+            "hand in work",
+            "status = 'done', result = $6, failed = $7, finished_at = $8, lease_until = NULL",
+            &[&sealed, &failed, &crate::time::now_rfc3339()],
+        )
     }
 
     /// Gives `lease` back untouched (a unit this worker cannot work on):
     /// pending again, for another worker, and its waiters woken. False when
     /// the lease was lost already.
     pub fn release(&mut self, lease: &Lease) -> Result<bool, StateError> {
+        self.fenced_update(
+            lease,
+            "give work back",
+            "status = 'pending', worker = NULL, lease_until = NULL",
+            &[],
+        )
+    }
+
+    /// Sets `set` (whose parameters, from `$6`, are `values`) on `lease`'s
+    /// unit if the lease is still this worker's attempt, and wakes the
+    /// coordinator and idle workers, in one transaction. False when the
+    /// lease was lost (it ran out and the unit was leased again, or the
+    /// run was cancelled).
+    fn fenced_update(
+        &mut self,
+        lease: &Lease,
+        action: &str,
+        set: &str,
+        values: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<bool, StateError> {
         let workspace = self.workspace().to_string();
         let run_id = run_number(&self.location, lease.run)?;
         let unit = unit_number(&self.location, lease.unit)?;
         let attempt = i32::try_from(lease.attempt).unwrap_or(i32::MAX);
+        let mut parameters: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            vec![&workspace, &run_id, &unit, &lease.worker, &attempt];
+        parameters.extend_from_slice(values);
         let location = self.location.clone();
-        let failed_to = move |error| StateError::postgres(&location, "give work back", error);
+        let failed_to = move |error| StateError::postgres(&location, action, error);
         let mut transaction = self.client.transaction().map_err(failed_to.clone())?;
         let updated = transaction
             .execute(
-                "UPDATE froyo.work SET status = 'pending', worker = NULL, lease_until = NULL \
-                 WHERE workspace = $1 AND run = $2 AND unit = $3 AND status = 'leased' \
-                   AND worker = $4 AND attempts = $5",
-                &[&workspace, &run_id, &unit, &lease.worker, &attempt],
+                &format!(
+                    "UPDATE froyo.work SET {set} \
+                     WHERE workspace = $1 AND run = $2 AND unit = $3 AND status = 'leased' \
+                       AND worker = $4 AND attempts = $5"
+                ),
+                &parameters,
             )
             .map_err(failed_to.clone())?;
         transaction
